@@ -1,0 +1,202 @@
+// koi: the Koi server and its admin commands. The composition root: the only place that knows every concrete type.
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "http/dispatcher.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "http/static_files.h"
+#include "http/system_routes.h"
+#include "jobs/job_queue.h"
+#include "jobs/job_runner.h"
+#include "storage/database.h"
+#include "storage/migrations/migrations.h"
+
+#ifndef KOI_VERSION
+#define KOI_VERSION "0.0.0"
+#endif
+
+namespace koi {
+namespace {
+
+constexpr int64_t kDayMs = 24LL * 3600 * 1000;
+
+Result<Settings> LoadOrExplain(const std::string& config_path) {
+  auto settings = LoadSettings(config_path, ProcessEnvironment());
+  if (!settings.ok()) std::cerr << "koi: " << settings.status().message() << "\n";
+  return settings;
+}
+
+Result<std::unique_ptr<storage::Database>> OpenDatabase(const Settings& s) {
+  storage::DatabaseOptions opts{.pool_size = s.database.pool_size, .busy_timeout_ms = s.database.busy_timeout_ms};
+  auto db = storage::Database::Open(s.database.url, opts);
+  if (!db.ok()) return db.status().WithContext("opening database " + RedactUrl(s.database.url));
+  return db;
+}
+
+void RegisterSystemJobs(jobs::JobRunner& runner, jobs::JobQueue& queue, const Settings& s, const Clock& clock) {
+  int64_t keep_ms = s.jobs.keep_finished_days * kDayMs;
+  runner.Register("system.purge_jobs", [&queue, &clock, keep_ms](jobs::JobContext&) -> Status {
+    KOI_ASSIGN_OR_RETURN(int64_t n, queue.PurgeFinished(clock.NowMillis() - keep_ms));
+    if (n > 0) spdlog::info("purged {} finished jobs", n);
+    return Status::Ok();
+  });
+}
+
+int Serve(const std::string& config_path) {
+  auto settings = LoadOrExplain(config_path);
+  if (!settings.ok()) return 2;
+  const Settings& s = *settings;
+  InitLogging(s.log);
+  const Clock& clock = SystemClock::Instance();
+  int64_t started_at = clock.NowSeconds();
+  spdlog::info("koi {} starting; database {}", KOI_VERSION, RedactUrl(s.database.url));
+
+  auto db = OpenDatabase(s);
+  if (!db.ok()) {
+    spdlog::critical("{}", db.status().message());
+    return 1;
+  }
+  storage::Database& database = **db;
+  auto migrated = storage::Migrate(database, clock);
+  if (!migrated.ok()) {
+    spdlog::critical("migration failed: {}", migrated.status().message());
+    return 1;
+  }
+
+  jobs::JobQueue queue(database, clock);
+  jobs::JobRunner runner(queue, {.workers = s.jobs.workers,
+                                 .lease_ms = s.jobs.lease_seconds * 1000LL,
+                                 .poll_ms = s.jobs.poll_millis});
+  RegisterSystemJobs(runner, queue, s, clock);
+  auto purge = queue.Enqueue({.team = TeamId(0), .kind = "system.purge_jobs", .idempotency_key = "daily",
+                              .interval_ms = kDayMs, .max_attempts = 3});
+  if (!purge.ok()) spdlog::warn("cannot schedule job housekeeping: {}", purge.status().ToString());
+
+  auto static_files = http::StaticFiles::Load(s.server.static_dir);
+  if (!static_files.ok()) {
+    spdlog::critical("{}", static_files.status().message());
+    return 1;
+  }
+
+  auto& registry = MetricsRegistry::Default();
+  std::vector<std::pair<std::string, Gauge*>> job_gauges;
+  for (auto state : {"queued", "running", "succeeded", "failed", "cancelled"})
+    job_gauges.emplace_back(state, &registry.GetGauge("koi_jobs", "Durable jobs by state", {{"state", state}}));
+  registry.GetGauge("koi_build_info", "Build information", {{"version", KOI_VERSION}}).Set(1);
+
+  http::Router router;
+  http::AddSystemRoutes(
+      router,
+      {.readiness = [&database]() -> Result<int64_t> {
+         Status ping = database.Ping();
+         if (!ping.ok()) return Status::Unavailable("database_unavailable", ping.message());
+         KOI_ASSIGN_OR_RETURN(int64_t v, storage::CurrentSchemaVersion(database));
+         if (v != storage::LatestSchemaVersion())
+           return Status::Unavailable("migrations_pending", "schema version " + std::to_string(v) + ", expected " +
+                                                                std::to_string(storage::LatestSchemaVersion()));
+         return v;
+       },
+       .status = [&]() -> Result<boost::json::value> {
+         KOI_ASSIGN_OR_RETURN(int64_t version, storage::CurrentSchemaVersion(database));
+         KOI_ASSIGN_OR_RETURN(jobs::JobCounts c, queue.CountsOrError());
+         return boost::json::value{
+             {"version", KOI_VERSION},
+             {"started_at", started_at},
+             {"uptime_seconds", clock.NowSeconds() - started_at},
+             {"database",
+              {{"engine", storage::EngineName(database.engine())},
+               {"schema_version", version},
+               {"latest_schema_version", storage::LatestSchemaVersion()}}},
+             {"jobs",
+              {{"queued", c.queued},
+               {"running", c.running},
+               {"succeeded", c.succeeded},
+               {"failed", c.failed},
+               {"cancelled", c.cancelled}}}};
+       },
+       .refresh_metrics =
+           [&queue, &job_gauges] {
+             auto c = queue.CountsOrError();
+             if (!c.ok()) return;
+             int64_t values[] = {c->queued, c->running, c->succeeded, c->failed, c->cancelled};
+             for (size_t i = 0; i < job_gauges.size(); ++i) job_gauges[i].second->Set(static_cast<double>(values[i]));
+           }});
+
+  http::Dispatcher dispatcher(router, static_files->get());
+  auto server = http::HttpServer::Create(s.server, dispatcher);
+  if (!server.ok()) {
+    spdlog::critical("{}", server.status().message());
+    return 1;
+  }
+  if (s.jobs.enabled) runner.Start();
+  (*server)->Start();
+  spdlog::info("Koi is serving http://{}:{}/", s.server.listen_host, (*server)->port());
+
+  int sig = http::HttpServer::WaitForTerminationSignal();
+  spdlog::info("received signal {}; shutting down (grace {} s)", sig, s.server.shutdown_grace_seconds);
+  (*server)->Stop(std::chrono::seconds(s.server.shutdown_grace_seconds));
+  runner.Stop();  // running handlers see ShouldStop() and their jobs are released to the queue
+  spdlog::info("stopped");
+  spdlog::shutdown();
+  return 0;
+}
+
+int MigrateCommand(const std::string& config_path) {
+  auto settings = LoadOrExplain(config_path);
+  if (!settings.ok()) return 2;
+  InitLogging(settings->log);
+  auto db = OpenDatabase(*settings);
+  if (!db.ok()) {
+    std::cerr << "koi: " << db.status().message() << "\n";
+    return 1;
+  }
+  auto applied = storage::Migrate(**db, SystemClock::Instance());
+  if (!applied.ok()) {
+    std::cerr << "koi: migration failed: " << applied.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "applied " << *applied << " migration(s); schema version " << storage::LatestSchemaVersion() << "\n";
+  return 0;
+}
+
+int ConfigKeys() {
+  std::cout << "| key | environment | type | default | meaning |\n|---|---|---|---|---|\n";
+  for (const auto& k : KnownSettingKeys())
+    std::cout << "| `" << k.key << "` | `" << k.env << "` | " << k.type << " | `" << k.default_value << "` | "
+              << k.description << " |\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace koi
+
+int main(int argc, char** argv) {
+  CLI::App app{"Koi (锦鲤): a private-domain SCRM for WeCom"};
+  app.require_subcommand(1);
+  std::string config_path;
+  if (const char* env = std::getenv("KOI_CONFIG")) config_path = env;
+  auto* serve = app.add_subcommand("serve", "Run the HTTP API, the console and background jobs");
+  serve->add_option("-c,--config", config_path, "Config file (TOML subset; see docs/operations.md)");
+  auto* migrate = app.add_subcommand("migrate", "Apply pending database migrations and exit");
+  migrate->add_option("-c,--config", config_path, "Config file");
+  auto* keys = app.add_subcommand("config-keys", "Print every configuration key as a Markdown table");
+  auto* version = app.add_subcommand("version", "Print the version");
+  CLI11_PARSE(app, argc, argv);
+  if (*serve) return koi::Serve(config_path);
+  if (*migrate) return koi::MigrateCommand(config_path);
+  if (*keys) return koi::ConfigKeys();
+  if (*version) {
+    std::cout << "koi " << KOI_VERSION << "\n";
+    return 0;
+  }
+  return 2;
+}

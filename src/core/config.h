@@ -1,0 +1,81 @@
+// Settings: every configuration value Koi reads, with defaults, from a file and KOI_* environment variables.
+//
+// Precedence: built-in default < config file < environment. The file is a TOML subset: `[section]` headers,
+// `key = value` lines with "double-quoted strings", integers or true/false, and `#` comments. The environment
+// variable for `section.key` is KOI_SECTION_KEY (e.g. database.url -> KOI_DATABASE_URL).
+// Unknown keys and bad values are errors that name the key, so a typo stops the process at start instead of
+// being ignored. docs/operations.md lists every key; KnownSettingKeys() is the source of that list.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace koi {
+
+struct ServerSettings {
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 8080;
+  int io_threads = 2;
+  int worker_threads = 4;
+  int64_t max_body_bytes = 1 << 20;
+  int max_header_bytes = 16 * 1024;
+  int read_timeout_seconds = 30;
+  int idle_timeout_seconds = 60;
+  int shutdown_grace_seconds = 10;
+  std::string static_dir = "web/dist";
+};
+
+struct DatabaseSettings {
+  std::string url = "sqlite:./data/koi.db";
+  int pool_size = 4;
+  int busy_timeout_ms = 5000;
+};
+
+struct JobSettings {
+  bool enabled = true;
+  int workers = 2;
+  int lease_seconds = 30;
+  int poll_millis = 500;
+  int keep_finished_days = 30;
+};
+
+struct LogSettings {
+  std::string level = "info";  // trace, debug, info, warn, error
+  std::string format = "text";  // text or json
+};
+
+struct Settings {
+  ServerSettings server;
+  DatabaseSettings database;
+  JobSettings jobs;
+  LogSettings log;
+};
+
+struct SettingKeyInfo {
+  std::string key;          // "server.listen"
+  std::string env;          // "KOI_SERVER_LISTEN"
+  std::string type;         // "string", "integer", "boolean"
+  std::string default_value;
+  std::string description;
+};
+
+// Every key that may appear in a config file, in documentation order.
+std::vector<SettingKeyInfo> KnownSettingKeys();
+
+// Loads settings. `config_path` may be empty (defaults + environment only); a named file that does not exist is an
+// error. `environment` is the process environment as name -> value (only KOI_* names are read).
+// Errors: InvalidArgument with reason "bad_config" and a message naming the file, line and key.
+Result<Settings> LoadSettings(const std::string& config_path, const std::map<std::string, std::string>& environment);
+
+// Same, from text already in memory (for tests). `origin` names the text in messages.
+Result<Settings> ParseSettings(const std::string& text, const std::string& origin,
+                               const std::map<std::string, std::string>& environment);
+
+// The process environment as a map (helper for main()).
+std::map<std::string, std::string> ProcessEnvironment();
+
+}  // namespace koi

@@ -1,0 +1,17 @@
+// UTF-8 validation. All text in Koi is UTF-8: request paths, query values and JSON strings that are not valid
+// UTF-8 are refused at the edge, and text echoed back to clients is repaired first.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace koi {
+
+// Replaces every invalid sequence (bad lead or continuation bytes, overlong forms, surrogates, code points above
+// U+10FFFF) and control characters other than tab with U+FFFD.
+std::string ToValidUtf8(std::string_view in);
+
+// True if `in` is well-formed UTF-8 (control characters allowed).
+bool IsValidUtf8(std::string_view in);
+
+}  // namespace koi

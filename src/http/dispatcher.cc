@@ -1,0 +1,104 @@
+#include "http/dispatcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "core/log.h"
+#include "core/metrics.h"
+#include "http/envelope.h"
+#include "http/target.h"
+
+namespace koi::http {
+namespace {
+
+bool SaneRequestId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+  return true;
+}
+
+}  // namespace
+
+void Dispatcher::AddCommonHeaders(Response& r, const std::string& request_id) {
+  r.SetHeader("X-Request-Id", request_id);
+  r.SetHeader("X-Content-Type-Options", "nosniff");
+  r.SetHeader("X-Frame-Options", "DENY");
+  r.SetHeader("Referrer-Policy", "same-origin");
+  r.SetHeader("Cross-Origin-Opener-Policy", "same-origin");
+  // Element Plus sets inline styles; scripts stay same-origin only.
+  r.SetHeader("Content-Security-Policy",
+              "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+              "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'");
+  bool api = r.content_type.rfind("application/json", 0) == 0;
+  if (api) {
+    bool has_cache = false;
+    for (const auto& [k, v] : r.headers) has_cache = has_cache || k == "Cache-Control";
+    if (!has_cache) r.SetHeader("Cache-Control", "no-store");
+  }
+}
+
+bool Dispatcher::RunsInline(const Request& request) const {
+  Request probe = request;
+  if (!ParseTarget(probe).ok()) return true;  // answered with 400 at once
+  if (router_.IsInlineSafe(probe.method, probe.path)) return true;
+  return probe.path.rfind("/api/", 0) != 0 && (probe.method == "GET" || probe.method == "HEAD") &&
+         probe.path != "/readyz";
+}
+
+Response Dispatcher::Route(Request& request, std::string& route_label) const {
+  Status parsed = ParseTarget(request);
+  if (!parsed.ok()) {
+    route_label = "bad_target";
+    return JsonError(parsed);
+  }
+  auto match = router_.Find(request);
+  if (match.kind == Router::Match::Kind::kFound) {
+    route_label = *match.pattern;
+    return (*match.handler)(request);
+  }
+  if (static_files_ != nullptr && match.kind == Router::Match::Kind::kNotFound) {
+    if (auto r = static_files_->Serve(request)) {
+      route_label = "static";
+      return *r;
+    }
+  }
+  if (match.kind == Router::Match::Kind::kMethodNotAllowed) {
+    route_label = "method_not_allowed";
+    Response r = JsonError(405, "method_not_allowed", request.method + " is not allowed here; use " + match.allow);
+    r.SetHeader("Allow", match.allow);
+    return r;
+  }
+  route_label = "not_found";
+  return JsonError(404, "route_not_found", "no such route: " + request.method + " " + request.path);
+}
+
+Response Dispatcher::Handle(Request& request) const {
+  auto started = std::chrono::steady_clock::now();
+  std::string incoming = request.Header("x-request-id");
+  request.request_id = SaneRequestId(incoming) ? incoming : NewRequestId();
+  RequestIdScope scope(request.request_id);
+  std::string route_label = "unknown";
+  Response response;
+  try {
+    response = Route(request, route_label);
+  } catch (const std::exception& e) {
+    spdlog::error("{} {} failed: {}", request.method, request.path, e.what());
+    response = JsonError(500, "internal", "internal error; see the server log for this request id");
+  }
+  if (response.status >= 500) spdlog::warn("{} {} -> {}", request.method, request.path, response.status);
+  AddCommonHeaders(response, request.request_id);
+  if (request.method == "HEAD") response.body.clear();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  auto& reg = MetricsRegistry::Default();
+  reg.GetCounter("koi_http_requests_total", "HTTP requests by route and status",
+                 {{"route", route_label}, {"status", std::to_string(response.status)}})
+      .Inc();
+  reg.GetHistogram("koi_http_request_seconds", "Time to produce a response (excluding network I/O)",
+                   {{"route", route_label}}, MetricsRegistry::LatencyBuckets())
+      .Observe(seconds);
+  return response;
+}
+
+}  // namespace koi::http

@@ -1,0 +1,196 @@
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "http/dispatcher.h"
+#include "http/envelope.h"
+#include "http/router.h"
+#include "http/static_files.h"
+#include "http/target.h"
+
+namespace koi::http {
+namespace {
+
+Request Req(std::string method, std::string target, std::string body = "", std::string content_type = "") {
+  Request r;
+  r.method = std::move(method);
+  r.target = std::move(target);
+  r.body = std::move(body);
+  if (!content_type.empty()) r.headers["content-type"] = content_type;
+  return r;
+}
+
+boost::json::object Body(const Response& r) { return boost::json::parse(r.body).as_object(); }
+
+TEST(Target, SplitsAndDecodesPathAndQuery) {
+  Request r = Req("GET", "/api/v1/customers/%E9%94%A6?q=%E9%B2%A4+x&page=2&flag");
+  ASSERT_TRUE(ParseTarget(r).ok());
+  EXPECT_EQ(r.path, "/api/v1/customers/锦");
+  EXPECT_EQ(r.Query("q"), "鲤 x");
+  EXPECT_EQ(r.Query("page"), "2");
+  EXPECT_EQ(r.query.count("flag"), 1u);
+  EXPECT_EQ(r.Query("missing", "d"), "d");
+}
+
+TEST(Target, RejectsBadTargets) {
+  for (const char* t : {"", "api", "/a/%zz", "/a/%4", "/a/../etc/passwd", "/a/%2e%2e/x", "/a%00b", "/x?a=%", "/a%ff", "/x?q=%C0%AF"}) {
+    Request r = Req("GET", t);
+    EXPECT_EQ(ParseTarget(r).reason(), "bad_target") << t;
+  }
+}
+
+TEST(JsonBody, RequiresJsonContentTypeAndValidJson) {
+  EXPECT_EQ(ParseJsonBody(Req("POST", "/", "{}", "text/plain")).status().reason(), "unsupported_media_type");
+  auto bad = ParseJsonBody(Req("POST", "/", "{\"a\": ", "application/json"));
+  EXPECT_EQ(bad.status().reason(), "invalid_json");
+  EXPECT_EQ(ParseJsonBody(Req("POST", "/", "{} x", "application/json")).status().reason(), "invalid_json");
+  EXPECT_EQ(ParseJsonBody(Req("POST", "/", "[1e999]", "application/json")).status().reason(), "invalid_json");
+  std::string deep(100, '[');
+  EXPECT_EQ(ParseJsonBody(Req("POST", "/", deep, "application/json")).status().reason(), "invalid_json");
+  auto ok = ParseJsonBody(Req("POST", "/", "{\"名\": [1, 2]}", "application/json; charset=utf-8"));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->at("名").as_array().size(), 2u);
+}
+
+TEST(Envelope, MapsStatusCodesToHttp) {
+  EXPECT_EQ(HttpStatusFor(StatusCode::kInvalidArgument), 400);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kUnauthenticated), 401);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kPermissionDenied), 403);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kNotFound), 404);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kAlreadyExists), 409);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kFailedPrecondition), 422);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kResourceExhausted), 429);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kUnavailable), 503);
+  Response ok = JsonOk(boost::json::object{{"x", 1}});
+  EXPECT_EQ(ok.body, R"({"code":0,"data":{"x":1}})");
+  Response nf = JsonError(Status::NotFound("job_not_found", "job 7 not found"));
+  EXPECT_EQ(nf.status, 404);
+  EXPECT_EQ(Body(nf)["reason"].as_string(), "job_not_found");
+  EXPECT_EQ(Body(nf)["code"].as_int64(), 404);
+  Response internal = JsonError(Status::Internal("database_error", "SELECT secret FROM t"));
+  EXPECT_EQ(internal.body.find("SELECT"), std::string::npos) << "internals must not leak";
+}
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.Add("GET", "/api/v1/jobs/:id", [](Request& r) {
+      return JsonOk(boost::json::object{{"id", r.path_params["id"]}});
+    });
+    router_.Add("GET", "/api/v1/jobs/latest", [](Request&) { return JsonOk("latest"); });
+    router_.Add("POST", "/api/v1/echo", [](Request& r) {
+      auto body = ParseJsonBody(r);
+      if (!body.ok()) return JsonError(body.status());
+      return JsonOk(*body);
+    });
+    router_.Add("GET", "/api/v1/boom", [](Request&) -> Response { throw std::runtime_error("kaboom"); });
+    router_.Add("GET", "/healthz", [](Request&) { return JsonOk("ok"); }, {.inline_safe = true});
+    dir_ = std::filesystem::temp_directory_path() / ("koi_static_" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_ / "assets");
+    std::ofstream(dir_ / "index.html") << "<!doctype html><title>Koi</title>" << std::string(2000, ' ');
+    std::ofstream(dir_ / "assets" / "app-1234.js") << "console.log('koi');" << std::string(3000, ';');
+    files_ = StaticFiles::Load(dir_.string()).value();
+    dispatcher_ = std::make_unique<Dispatcher>(router_, files_.get());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  Response Do(Request r) { return dispatcher_->Handle(r); }
+  std::string Header(const Response& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers)
+      if (k == name) return v;
+    return "";
+  }
+
+  Router router_;
+  std::filesystem::path dir_;
+  std::unique_ptr<StaticFiles> files_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+};
+
+TEST_F(DispatcherTest, RoutesWithParamsAndPrefersLiterals) {
+  EXPECT_EQ(Body(Do(Req("GET", "/api/v1/jobs/42")))["data"].at("id").as_string(), "42");
+  EXPECT_EQ(Body(Do(Req("GET", "/api/v1/jobs/latest")))["data"].as_string(), "latest");
+}
+
+TEST_F(DispatcherTest, UnknownRouteAndWrongMethodGetEnvelopes) {
+  Response nf = Do(Req("GET", "/api/v1/nope"));
+  EXPECT_EQ(nf.status, 404);
+  EXPECT_EQ(Body(nf)["reason"].as_string(), "route_not_found");
+  Response na = Do(Req("DELETE", "/api/v1/jobs/1"));
+  EXPECT_EQ(na.status, 405);
+  EXPECT_EQ(Body(na)["reason"].as_string(), "method_not_allowed");
+  EXPECT_EQ(Header(na, "Allow"), "GET");
+  Response bad = Do(Req("GET", "/a/../b"));
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Body(bad)["reason"].as_string(), "bad_target");
+}
+
+TEST_F(DispatcherTest, MalformedJsonIsA400WithReason) {
+  Response r = Do(Req("POST", "/api/v1/echo", "{\"a\":", "application/json"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Body(r)["reason"].as_string(), "invalid_json");
+  Response media = Do(Req("POST", "/api/v1/echo", "a=1", "application/x-www-form-urlencoded"));
+  EXPECT_EQ(media.status, 415);
+  Response ok = Do(Req("POST", "/api/v1/echo", "{\"a\":1}", "application/json"));
+  EXPECT_EQ(ok.status, 200);
+}
+
+TEST_F(DispatcherTest, HandlerExceptionsBecome500WithoutDetails) {
+  Response r = Do(Req("GET", "/api/v1/boom"));
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(Body(r)["reason"].as_string(), "internal");
+  EXPECT_EQ(r.body.find("kaboom"), std::string::npos);
+}
+
+TEST_F(DispatcherTest, EveryResponseHasSecurityHeadersAndARequestId) {
+  Request req = Req("GET", "/healthz");
+  req.headers["x-request-id"] = "abc-123";
+  Response r = Do(req);
+  EXPECT_EQ(Header(r, "X-Request-Id"), "abc-123");
+  EXPECT_EQ(Header(r, "X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(Header(r, "X-Frame-Options"), "DENY");
+  EXPECT_NE(Header(r, "Content-Security-Policy").find("default-src 'self'"), std::string::npos);
+  Request evil = Req("GET", "/healthz");
+  evil.headers["x-request-id"] = "bad id\r\nX-Injected: 1";
+  EXPECT_EQ(Header(Do(evil), "X-Request-Id").size(), 16u) << "unsafe ids are replaced";
+}
+
+TEST_F(DispatcherTest, ServesConsoleWithSpaFallbackGzipAndCaching) {
+  Response index = Do(Req("GET", "/"));
+  EXPECT_EQ(index.status, 200);
+  EXPECT_EQ(index.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(Header(index, "Cache-Control"), "no-cache");
+  Response spa = Do(Req("GET", "/customers/list"));
+  EXPECT_EQ(spa.body, index.body) << "client routes fall back to index.html";
+  Response missing_asset = Do(Req("GET", "/assets/missing.js"));
+  EXPECT_EQ(missing_asset.status, 404);
+  Request gz = Req("GET", "/assets/app-1234.js");
+  gz.headers["accept-encoding"] = "gzip, br";
+  Response js = Do(gz);
+  EXPECT_EQ(Header(js, "Content-Encoding"), "gzip");
+  EXPECT_EQ(Header(js, "Cache-Control"), "public, max-age=31536000, immutable");
+  EXPECT_LT(js.body.size(), 1000u);
+  Request cond = Req("GET", "/");
+  cond.headers["if-none-match"] = Header(index, "ETag");
+  EXPECT_EQ(Do(cond).status, 304);
+  EXPECT_EQ(Do(Req("GET", "/api/v1/unknown")).status, 404) << "API paths never fall back to the console";
+}
+
+TEST_F(DispatcherTest, InlineDecision) {
+  EXPECT_TRUE(dispatcher_->RunsInline(Req("GET", "/healthz")));
+  EXPECT_TRUE(dispatcher_->RunsInline(Req("GET", "/assets/app-1234.js")));
+  EXPECT_FALSE(dispatcher_->RunsInline(Req("GET", "/api/v1/jobs/1")));
+  EXPECT_FALSE(dispatcher_->RunsInline(Req("GET", "/readyz")));
+}
+
+TEST(StaticFiles, MissingFolderServesNothing) {
+  auto sf = StaticFiles::Load("/nonexistent/koi/dist");
+  ASSERT_TRUE(sf.ok());
+  EXPECT_EQ((*sf)->file_count(), 0u);
+  EXPECT_FALSE((*sf)->Serve(Req("GET", "/")).has_value());
+}
+
+}  // namespace
+}  // namespace koi::http

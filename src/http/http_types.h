@@ -1,0 +1,38 @@
+// Request and Response: the HTTP messages handlers see. Plain structs with no Boost/Beast types, so handler code
+// compiles fast and can be tested without a socket. Header names are lowercase.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace koi::http {
+
+struct Request {
+  std::string method;  // "GET", "POST", …
+  std::string target;  // raw request target: "/api/v1/jobs?page=2"
+  std::string path;    // percent-decoded path without the query: "/api/v1/jobs"
+  std::multimap<std::string, std::string> query;    // decoded query parameters
+  std::map<std::string, std::string> headers;       // lowercase names
+  std::map<std::string, std::string> path_params;   // filled by the router: {"id": "7"}
+  std::string body;
+  std::string remote_addr;
+  std::string request_id;
+
+  // First value of a query parameter, or `fallback`.
+  std::string Query(const std::string& name, const std::string& fallback = "") const;
+  // Header value or "".
+  std::string Header(const std::string& lowercase_name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  void SetHeader(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+};
+
+}  // namespace koi::http

@@ -1,0 +1,54 @@
+// Router: maps (method, path) to a handler. Patterns are literal segments and `:name` parameters
+// ("/api/v1/jobs/:id"); a parameter matches one non-empty segment. Literal segments win over parameters.
+// Routes marked `inline_safe` run on the I/O thread (only for handlers that never block: no database, no
+// outbound calls); all others run on the worker pool.
+// Thread safety: add routes before serving; Match is then read-only and thread-safe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/http_types.h"
+
+namespace koi::http {
+
+using Handler = std::function<Response(Request&)>;
+
+struct RouteOptions {
+  bool inline_safe = false;
+};
+
+class Router {
+ public:
+  void Add(const std::string& method, const std::string& pattern, Handler handler, RouteOptions options = {});
+
+  struct Match {
+    enum class Kind { kFound, kNotFound, kMethodNotAllowed } kind = Kind::kNotFound;
+    const Handler* handler = nullptr;
+    const std::string* pattern = nullptr;  // for metrics labels
+    bool inline_safe = false;
+    std::string allow;  // for 405: "GET, POST"
+  };
+  // On kFound fills request.path_params.
+  Match Find(Request& request) const;
+  // Like Find but without filling params (used to decide where to run the request).
+  bool IsInlineSafe(const std::string& method, const std::string& path) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+    RouteOptions options;
+  };
+  static std::vector<std::string_view> Split(std::string_view path);
+  // Number of literal segments matched, or -1 for no match.
+  static int Score(const Route& route, const std::vector<std::string_view>& parts);
+
+  std::vector<Route> routes_;
+};
+
+}  // namespace koi::http

@@ -1,0 +1,258 @@
+#include "http/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "http/envelope.h"
+
+namespace koi::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+class Connection;
+
+class HttpServer::Impl {
+ public:
+  Impl(const ServerSettings& s, const Dispatcher& d)
+      : settings(s), dispatcher(d), ioc(s.io_threads), acceptor(asio::make_strand(ioc)), workers(s.worker_threads) {}
+
+  void Accept();
+  void Track(const std::shared_ptr<Connection>& c);
+  void Untrack(Connection* c);
+
+  ServerSettings settings;
+  const Dispatcher& dispatcher;
+  // Declared before ioc so they outlive it: destroying ioc destroys pending handlers, whose connections untrack.
+  std::mutex mu;
+  std::condition_variable all_closed;
+  std::map<Connection*, std::weak_ptr<Connection>> connections;  // GUARDED_BY(mu)
+  asio::io_context ioc;
+  // Keeps the I/O threads running while a request is on the worker pool and no socket operation is pending
+  // (during shutdown the acceptor is closed, so nothing else would).
+  asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
+  tcp::acceptor acceptor;
+  asio::thread_pool workers;
+  std::vector<std::thread> io_threads;
+  std::atomic<bool> stopping{false};
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string();
+  }
+  ~Connection() { server_.Untrack(this); }
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  }
+
+  // Called on stop: closes the connection if it is waiting for a request; busy ones close after responding.
+  void CloseIfIdle() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_) {
+        beast::error_code ec;
+        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+        self->stream_.close();
+      }
+    });
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_.settings.max_header_bytes));
+    parser_->body_limit(static_cast<std::uint64_t>(server_.settings.max_body_bytes));
+    int seconds = first_ ? server_.settings.read_timeout_seconds : server_.settings.idle_timeout_seconds;
+    stream_.expires_after(std::chrono::seconds(seconds));
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    first_ = false;
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::error::bad_descriptor) {
+      return Close();
+    }
+    if (ec == bhttp::error::body_limit) {
+      return WriteError(413, "body_too_large",
+                        "request body is larger than " + std::to_string(server_.settings.max_body_bytes) + " bytes");
+    }
+    if (ec == bhttp::error::header_limit) {
+      return WriteError(431, "headers_too_large", "request headers are too large");
+    }
+    if (ec) return WriteError(400, "bad_request", "malformed HTTP request: " + ec.message());
+
+    auto& msg = parser_->get();
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    for (const auto& field : msg) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers[name] = std::string(field.value());
+    }
+    req.body = std::move(msg.body());
+    req.remote_addr = remote_;
+    keep_alive_ = msg.keep_alive();
+    version_ = msg.version();
+    busy_ = true;
+
+    if (server_.dispatcher.RunsInline(req)) {
+      Write(server_.dispatcher.Handle(req));
+      return;
+    }
+    asio::post(server_.workers, [self = shared_from_this(), req = std::move(req)]() mutable {
+      Response res = self->server_.dispatcher.Handle(req);
+      asio::post(self->stream_.get_executor(),
+                 [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
+    });
+  }
+
+  void WriteError(int status, const std::string& reason, const std::string& message) {
+    Response r = JsonError(status, reason, message);
+    Dispatcher::AddCommonHeaders(r, "-");
+    keep_alive_ = false;
+    version_ = 11;
+    busy_ = true;
+    Write(std::move(r));
+  }
+
+  void Write(Response res) {
+    auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
+    out->version(version_);
+    out->result(static_cast<unsigned>(res.status));
+    out->set(bhttp::field::server, "koi");
+    if (!res.content_type.empty()) out->set(bhttp::field::content_type, res.content_type);
+    for (auto& [k, v] : res.headers) out->insert(k, v);
+    out->body() = std::move(res.body);
+    bool keep = keep_alive_ && !server_.stopping.load();
+    out->keep_alive(keep);
+    out->prepare_payload();
+    stream_.expires_after(std::chrono::seconds(server_.settings.read_timeout_seconds));
+    bhttp::async_write(stream_, *out, [self = shared_from_this(), out, keep](beast::error_code ec, std::size_t) {
+      self->busy_ = false;
+      if (ec || !keep) return self->Close();
+      self->Read();
+    });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::string remote_;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+  bool first_ = true;
+  bool busy_ = false;
+};
+
+void HttpServer::Impl::Track(const std::shared_ptr<Connection>& c) {
+  std::lock_guard lock(mu);
+  connections[c.get()] = c;
+}
+
+void HttpServer::Impl::Untrack(Connection* c) {
+  std::lock_guard lock(mu);
+  connections.erase(c);
+  if (connections.empty()) all_closed.notify_all();
+}
+
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (stopping) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      auto c = std::make_shared<Connection>(std::move(socket), *this);
+      Track(c);
+      c->Start();
+    } else if (ec != asio::error::operation_aborted) {
+      spdlog::warn("accept failed: {}", ec.message());
+    }
+    if (acceptor.is_open()) Accept();
+  });
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() {
+  if (!impl_->io_threads.empty()) Stop(std::chrono::milliseconds(0));
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Create(const ServerSettings& settings, const Dispatcher& dispatcher) {
+  auto impl = std::make_unique<Impl>(settings, dispatcher);
+  beast::error_code ec;
+  auto address = asio::ip::make_address(settings.listen_host, ec);
+  if (ec) return Status::InvalidArgument("bad_config", "server.listen host is not an IP address: " + settings.listen_host);
+  tcp::endpoint ep(address, static_cast<unsigned short>(settings.listen_port));
+  impl->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(ep, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return Status::Unavailable("listen_failed", "cannot listen on " + settings.listen_host + ":" +
+                                                    std::to_string(settings.listen_port) + ": " + ec.message());
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+int HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void HttpServer::Start() {
+  impl_->Accept();
+  for (int i = 0; i < impl_->settings.io_threads; ++i) impl_->io_threads.emplace_back([this] { impl_->ioc.run(); });
+}
+
+void HttpServer::Stop(std::chrono::milliseconds grace) {
+  if (impl_->stopping.exchange(true)) return;
+  asio::post(impl_->acceptor.get_executor(), [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  std::vector<std::shared_ptr<Connection>> live;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (auto& [ptr, weak] : impl_->connections)
+      if (auto c = weak.lock()) live.push_back(c);
+  }
+  for (auto& c : live) c->CloseIfIdle();
+  live.clear();
+  {
+    std::unique_lock lock(impl_->mu);
+    impl_->all_closed.wait_for(lock, grace, [&] { return impl_->connections.empty(); });
+  }
+  impl_->workers.join();
+  impl_->work.reset();
+  impl_->ioc.stop();
+  for (auto& t : impl_->io_threads) t.join();
+  impl_->io_threads.clear();
+}
+
+int HttpServer::WaitForTerminationSignal() {
+  asio::io_context ioc;
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  int received = 0;
+  signals.async_wait([&](const beast::error_code&, int sig) { received = sig; });
+  ioc.run();
+  return received;
+}
+
+}  // namespace koi::http

@@ -1,0 +1,183 @@
+// The Beast server over real sockets: keep-alive, limits, timeouts and graceful shutdown.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <thread>
+
+#include "http/envelope.h"
+#include "http/server.h"
+
+namespace koi::http {
+namespace {
+
+using namespace std::chrono_literals;
+
+int Connect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+void SendAll(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
+// Reads one response (headers + Content-Length body). Returns "" on EOF/timeout.
+std::string ReadResponse(int fd) {
+  std::string buf;
+  char tmp[4096];
+  size_t header_end = std::string::npos;
+  size_t want = 0;
+  for (;;) {
+    if (header_end == std::string::npos) {
+      header_end = buf.find("\r\n\r\n");
+      if (header_end != std::string::npos) {
+        auto cl = buf.find("Content-Length: ");
+        size_t len = cl != std::string::npos && cl < header_end ? std::stoul(buf.substr(cl + 16)) : 0;
+        want = header_end + 4 + len;
+      }
+    }
+    if (header_end != std::string::npos && buf.size() >= want) return buf.substr(0, want);
+    ssize_t n = recv(fd, tmp, sizeof(tmp), 0);
+    if (n <= 0) return buf.size() >= want && header_end != std::string::npos ? buf : "";
+    buf.append(tmp, static_cast<size_t>(n));
+  }
+}
+
+int StatusOf(const std::string& response) {
+  return response.size() > 12 ? std::stoi(response.substr(9, 3)) : 0;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.Add("GET", "/healthz", [](Request&) { return JsonOk("ok"); }, {.inline_safe = true});
+    router_.Add("POST", "/api/v1/echo", [](Request& r) { return JsonOk(boost::json::string(r.body)); });
+    router_.Add("GET", "/api/v1/slow", [](Request&) {
+      std::this_thread::sleep_for(500ms);
+      return JsonOk("slow");
+    });
+    dispatcher_ = std::make_unique<Dispatcher>(router_, nullptr);
+    ServerSettings s;
+    s.listen_port = 0;
+    s.max_body_bytes = 1024;
+    s.max_header_bytes = 2048;
+    s.read_timeout_seconds = 2;
+    s.idle_timeout_seconds = 2;
+    auto server = HttpServer::Create(s, *dispatcher_);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(*server);
+    server_->Start();
+  }
+  void TearDown() override {
+    if (server_) server_->Stop(1s);
+  }
+
+  Router router_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  for (int i = 0; i < 3; ++i) {
+    SendAll(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::string r = ReadResponse(fd);
+    EXPECT_EQ(StatusOf(r), 200) << r;
+    EXPECT_NE(r.find("{\"code\":0,\"data\":\"ok\"}"), std::string::npos);
+  }
+  SendAll(fd, "POST /api/v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+  std::string echo = ReadResponse(fd);
+  EXPECT_NE(echo.find("\"hello\""), std::string::npos) << echo;
+  close(fd);
+}
+
+TEST_F(ServerTest, OversizedBodyGets413Envelope) {
+  int fd = Connect(server_->port());
+  SendAll(fd, "POST /api/v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'a'));
+  std::string r = ReadResponse(fd);
+  EXPECT_EQ(StatusOf(r), 413) << r;
+  EXPECT_NE(r.find("body_too_large"), std::string::npos);
+  close(fd);
+}
+
+TEST_F(ServerTest, OversizedHeadersGet431Envelope) {
+  int fd = Connect(server_->port());
+  SendAll(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'b') + "\r\n\r\n");
+  std::string r = ReadResponse(fd);
+  EXPECT_EQ(StatusOf(r), 431) << r;
+  EXPECT_NE(r.find("headers_too_large"), std::string::npos);
+  close(fd);
+}
+
+TEST_F(ServerTest, GarbageGets400AndTheServerStaysUp) {
+  int fd = Connect(server_->port());
+  SendAll(fd, "THIS IS NOT HTTP\r\n\r\n");
+  std::string r = ReadResponse(fd);
+  EXPECT_EQ(StatusOf(r), 400) << r;
+  close(fd);
+  int fd2 = Connect(server_->port());
+  SendAll(fd2, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(StatusOf(ReadResponse(fd2)), 200);
+  close(fd2);
+}
+
+TEST_F(ServerTest, IdleConnectionsAreClosedAfterTheTimeout) {
+  int fd = Connect(server_->port());
+  char c;
+  auto start = std::chrono::steady_clock::now();
+  ssize_t n = recv(fd, &c, 1, 0);  // the server closes: recv returns 0
+  EXPECT_EQ(n, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 4500ms);
+  close(fd);
+}
+
+TEST_F(ServerTest, StopFinishesInFlightRequestsAndRefusesNewOnes) {
+  int fd = Connect(server_->port());
+  SendAll(fd, "GET /api/v1/slow HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(100ms);
+  int port = server_->port();
+  std::thread stopper([&] { server_->Stop(5s); });
+  std::string r = ReadResponse(fd);
+  EXPECT_EQ(StatusOf(r), 200) << "in-flight request must complete";
+  EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+  stopper.join();
+  server_.reset();
+  EXPECT_LT(Connect(port), 0) << "no new connections after stop";
+  close(fd);
+}
+
+TEST(ServerCreate, PortInUseFailsAtStart) {
+  Router router;
+  Dispatcher d(router, nullptr);
+  ServerSettings s;
+  s.listen_port = 0;
+  auto a = HttpServer::Create(s, d);
+  ASSERT_TRUE(a.ok());
+  s.listen_port = (*a)->port();
+  auto b = HttpServer::Create(s, d);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().reason(), "listen_failed");
+}
+
+}  // namespace
+}  // namespace koi::http

@@ -1,0 +1,38 @@
+#include "http/system_routes.h"
+
+#include "core/metrics.h"
+#include "http/envelope.h"
+
+namespace koi::http {
+
+void AddSystemRoutes(Router& router, SystemProbes probes) {
+  router.Add(
+      "GET", "/healthz",
+      [](Request&) { return JsonOk(boost::json::object{{"status", "ok"}}); }, {.inline_safe = true});
+
+  router.Add("GET", "/readyz", [probes](Request&) {
+    auto version = probes.readiness();
+    if (!version.ok()) {
+      const Status& s = version.status();
+      // Always 503: readiness failures are about this node, whatever their underlying code.
+      return JsonError(503, s.reason(), s.message());
+    }
+    return JsonOk(boost::json::object{{"status", "ready"}, {"schema_version", *version}});
+  });
+
+  router.Add("GET", "/metrics", [probes](Request&) {
+        if (probes.refresh_metrics) probes.refresh_metrics();
+        Response r;
+        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        r.body = MetricsRegistry::Default().RenderPrometheus();
+        return r;
+      });
+
+  router.Add("GET", "/api/v1/system/status", [probes](Request&) {
+    auto status = probes.status();
+    if (!status.ok()) return JsonError(status.status());
+    return JsonOk(*status);
+  });
+}
+
+}  // namespace koi::http

@@ -1,0 +1,66 @@
+#include "storage/database.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "storage/postgres/pg_database.h"
+#include "storage/sqlite/sqlite_database.h"
+
+namespace koi::storage {
+
+int64_t Row::Int(size_t i) const {
+  const Value& v = values_.at(i);
+  if (auto p = std::get_if<int64_t>(&v)) return *p;
+  if (auto p = std::get_if<double>(&v)) return static_cast<int64_t>(*p);
+  if (auto p = std::get_if<std::string>(&v)) {
+    int64_t out = 0;
+    std::from_chars(p->data(), p->data() + p->size(), out);
+    return out;
+  }
+  return 0;
+}
+
+std::optional<int64_t> Row::OptInt(size_t i) const {
+  if (IsNull(i)) return std::nullopt;
+  return Int(i);
+}
+
+double Row::Double(size_t i) const {
+  const Value& v = values_.at(i);
+  if (auto p = std::get_if<double>(&v)) return *p;
+  if (auto p = std::get_if<int64_t>(&v)) return static_cast<double>(*p);
+  if (auto p = std::get_if<std::string>(&v)) return std::strtod(p->c_str(), nullptr);
+  return 0;
+}
+
+std::string Row::Text(size_t i) const {
+  const Value& v = values_.at(i);
+  if (auto p = std::get_if<std::string>(&v)) return *p;
+  if (auto p = std::get_if<int64_t>(&v)) return std::to_string(*p);
+  if (auto p = std::get_if<double>(&v)) return fmt::format("{}", *p);
+  return "";
+}
+
+std::string_view EngineName(Engine engine) { return engine == Engine::kPostgres ? "postgresql" : "sqlite"; }
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& url, const DatabaseOptions& options) {
+  if (url.rfind("sqlite:", 0) == 0) return sqlite::SqliteDatabase::Open(url.substr(7), options);
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
+    return postgres::PgDatabase::Open(url, options);
+  return Status::InvalidArgument("bad_database_url", "database url must start with sqlite: or postgresql://");
+}
+
+namespace internal {
+void SleepBeforeRetry(int attempt) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  int base_ms = 5 << std::min(attempt, 6);  // 10, 20, 40 … 320 ms
+  std::uniform_int_distribution<int> jitter(0, base_ms);
+  std::this_thread::sleep_for(std::chrono::milliseconds(base_ms / 2 + jitter(rng)));
+}
+}  // namespace internal
+
+}  // namespace koi::storage

@@ -1,0 +1,183 @@
+// The storage contract: the same cases on SQLite and on PostgreSQL.
+#include "storage/database.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "core/clock.h"
+#include "storage/migrations/migrations.h"
+#include "storage/postgres/pg_database.h"
+#include "testing/test_databases.h"
+
+namespace koi::storage {
+namespace {
+
+using testing::TestEngine;
+
+class StorageContract : public ::testing::TestWithParam<TestEngine> {};
+
+TEST_P(StorageContract, RoundTripsEveryValueType) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(t.db->Exec("CREATE TABLE v (i BIGINT, d DOUBLE PRECISION, s TEXT, n TEXT)").ok());
+  ASSERT_TRUE(t.db->Exec("INSERT INTO v VALUES (?, ?, ?, ?)",
+                         {int64_t{9007199254740993}, 2.5, std::string("锦鲤 'quoted' ?"), kNull})
+                  .ok());
+  auto r = t.db->Query("SELECT i, d, s, n FROM v WHERE s = ?", {std::string("锦鲤 'quoted' ?")});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->rows.size(), 1u);
+  EXPECT_EQ(r->rows[0].Int(0), 9007199254740993);
+  EXPECT_DOUBLE_EQ(r->rows[0].Double(1), 2.5);
+  EXPECT_EQ(r->rows[0].Text(2), "锦鲤 'quoted' ?");
+  EXPECT_TRUE(r->rows[0].IsNull(3));
+  EXPECT_EQ(r->columns, (std::vector<std::string>{"i", "d", "s", "n"}));
+}
+
+TEST_P(StorageContract, UniqueViolationIsAlreadyExists) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(t.db->Exec("CREATE TABLE u (k TEXT PRIMARY KEY)").ok());
+  ASSERT_TRUE(t.db->Exec("INSERT INTO u VALUES (?)", {std::string("a")}).ok());
+  Status s = t.db->Exec("INSERT INTO u VALUES (?)", {std::string("a")});
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists) << s.ToString();
+  EXPECT_EQ(s.reason(), "already_exists");
+}
+
+TEST_P(StorageContract, TransactionRollsBackOnError) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(t.db->Exec("CREATE TABLE r (x BIGINT)").ok());
+  Status s = t.db->Transact([](Session& tx) -> Status {
+    KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO r VALUES (1)"));
+    return Status::InvalidArgument("nope", "handler refused");
+  });
+  EXPECT_EQ(s.reason(), "nope");
+  auto r = t.db->Query("SELECT COUNT(*) FROM r");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rows[0].Int(0), 0);
+}
+
+TEST_P(StorageContract, AbortedTransactionsAreRetried) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(t.db->Exec("CREATE TABLE r (x BIGINT)").ok());
+  int calls = 0;
+  Status s = t.db->Transact([&](Session& tx) -> Status {
+    ++calls;
+    KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO r VALUES (?)", {int64_t{calls}}));
+    if (calls < 3) return Status::Aborted("database_busy", "simulated serialization failure");
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(calls, 3);
+  auto r = t.db->Query("SELECT x FROM r");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->rows.size(), 1u);  // the first two attempts were rolled back
+  EXPECT_EQ(r->rows[0].Int(0), 3);
+}
+
+TEST_P(StorageContract, ConcurrentWritersDoNotLoseUpdates) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam(), 4);
+  ASSERT_TRUE(t.db->Exec("CREATE TABLE c (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)").ok());
+  ASSERT_TRUE(t.db->Exec("INSERT INTO c VALUES (1, 0)").ok());
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      for (int k = 0; k < 50; ++k) {
+        Status s = t.db->Transact([](Session& tx) -> Status {
+          KOI_ASSIGN_OR_RETURN(auto r, tx.Query("SELECT n FROM c WHERE id = 1"));
+          return tx.Exec("UPDATE c SET n = ? WHERE id = 1", {r.rows[0].Int(0) + 1});
+        }, {.max_attempts = 50, .serializable = true});
+        if (!s.ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto r = t.db->Query("SELECT n FROM c WHERE id = 1");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rows[0].Int(0), 200);
+}
+
+TEST_P(StorageContract, CopyInBulkInsertsWithEscapes) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(t.db->Exec("CREATE TABLE b (id BIGINT, name TEXT, note TEXT)").ok());
+  std::vector<std::vector<Value>> rows;
+  for (int64_t i = 0; i < 5000; ++i)
+    rows.push_back({i, std::string("客户\t") + std::to_string(i), i % 2 ? Value(std::string("a\\b\nc")) : kNull});
+  Status s = t.db->Transact([&](Session& tx) { return tx.CopyIn("b", {"id", "name", "note"}, rows); });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto r = t.db->Query("SELECT COUNT(*), COUNT(note) FROM b");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rows[0].Int(0), 5000);
+  EXPECT_EQ(r->rows[0].Int(1), 2500);
+  auto one = t.db->Query("SELECT name, note FROM b WHERE id = 7");
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->rows[0].Text(0), "客户\t7");
+  EXPECT_EQ(one->rows[0].Text(1), "a\\b\nc");
+}
+
+TEST_P(StorageContract, SyntaxErrorsAreInternalWithMessage) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  auto r = t.db->Query("SELEC 1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(r.status().reason(), "database_error");
+}
+
+TEST_P(StorageContract, MigrationsApplyOnceAndRefuseNewerDatabase) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  FakeClock clock;
+  EXPECT_EQ(*CurrentSchemaVersion(*t.db), 0);
+  auto first = Migrate(*t.db, clock);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(*first, static_cast<int>(AllMigrations().size()));
+  EXPECT_EQ(*CurrentSchemaVersion(*t.db), LatestSchemaVersion());
+  auto second = Migrate(*t.db, clock);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, 0);
+  ASSERT_TRUE(t.db->Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future', 0)",
+                         {LatestSchemaVersion() + 1})
+                  .ok());
+  auto refused = Migrate(*t.db, clock);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().reason(), "database_newer_than_binary");
+}
+
+TEST_P(StorageContract, ConcurrentMigratorsApplyEachMigrationOnce) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  FakeClock clock;
+  std::atomic<int> applied{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&] {
+      auto r = Migrate(*t.db, clock);
+      if (r.ok()) applied += *r;
+      else ++errors;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(applied.load(), static_cast<int>(AllMigrations().size()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, StorageContract, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),
+                         testing::EngineParamName());
+
+TEST(PgPlaceholders, RewritesOutsideQuotesOnly) {
+  int n = 0;
+  EXPECT_EQ(postgres::RewritePlaceholders("SELECT ? , '?', \"a?\" FROM t WHERE x = ?", &n),
+            "SELECT $1 , '?', \"a?\" FROM t WHERE x = $2");
+  EXPECT_EQ(n, 2);
+}
+
+TEST(DatabaseOpen, RejectsUnknownSchemes) {
+  auto r = Database::Open("mysql://x", {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().reason(), "bad_database_url");
+  auto pg = Database::Open("postgresql://127.0.0.1:1/none?connect_timeout=2", {.pool_size = 1});
+  ASSERT_FALSE(pg.ok());
+  EXPECT_EQ(pg.status().code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace koi::storage

@@ -1,0 +1,193 @@
+#include "storage/sqlite/sqlite_database.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <unordered_map>
+
+#include "storage/internal/pool.h"
+
+namespace koi::storage::sqlite {
+namespace {
+
+Status MapError(sqlite3* db, int rc, std::string_view what) {
+  int ext = db ? sqlite3_extended_errcode(db) : rc;
+  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  int primary = rc & 0xff;
+  if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+    return Status::AlreadyExists("already_exists", msg);
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Status::Aborted("database_busy", msg);
+  if (primary == SQLITE_CONSTRAINT) return Status::FailedPrecondition("constraint_violation", msg);
+  if (primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR || primary == SQLITE_FULL)
+    return Status::Unavailable("database_unavailable", msg);
+  return Status::Internal("database_error", msg);
+}
+
+class Connection final : public Session {
+ public:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  ~Connection() override {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+
+  Engine engine() const override { return Engine::kSqlite; }
+
+  Result<QueryResult> Query(std::string_view sql, const std::vector<Value>& params) override {
+    KOI_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    // Reset on every exit path so the statement releases its read lock.
+    struct Resetter {
+      sqlite3_stmt* s;
+      ~Resetter() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } resetter{stmt};
+    if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt))
+      return Status::Internal("database_error", "parameter count mismatch for: " + std::string(sql));
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i) + 1;
+      const Value& v = params[i];
+      int rc = SQLITE_OK;
+      if (std::holds_alternative<std::monostate>(v)) rc = sqlite3_bind_null(stmt, idx);
+      else if (auto p = std::get_if<int64_t>(&v)) rc = sqlite3_bind_int64(stmt, idx, *p);
+      else if (auto p = std::get_if<double>(&v)) rc = sqlite3_bind_double(stmt, idx, *p);
+      else {
+        const auto& s = std::get<std::string>(v);
+        rc = sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+      }
+      if (rc != SQLITE_OK) return MapError(db_, rc, "bind");
+    }
+    QueryResult result;
+    int ncols = sqlite3_column_count(stmt);
+    for (int c = 0; c < ncols; ++c) result.columns.emplace_back(sqlite3_column_name(stmt, c));
+    for (;;) {
+      int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return MapError(db_, rc, "query");
+      std::vector<Value> row;
+      row.reserve(ncols);
+      for (int c = 0; c < ncols; ++c) {
+        switch (sqlite3_column_type(stmt, c)) {
+          case SQLITE_INTEGER: row.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c))); break;
+          case SQLITE_FLOAT: row.emplace_back(sqlite3_column_double(stmt, c)); break;
+          case SQLITE_NULL: row.emplace_back(std::monostate{}); break;
+          default: {
+            const auto* text = reinterpret_cast<const char*>(sqlite3_column_blob(stmt, c));
+            row.emplace_back(std::string(text ? text : "", sqlite3_column_bytes(stmt, c)));
+          }
+        }
+      }
+      result.rows.emplace_back(std::move(row));
+    }
+    result.affected_rows = sqlite3_changes64(db_);
+    return result;
+  }
+
+  Status ExecScript(std::string_view sql) override {
+    char* err = nullptr;
+    std::string owned(sql);
+    int rc = sqlite3_exec(db_, owned.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      return MapError(db_, rc, "script").WithContext(msg);
+    }
+    return Status::Ok();
+  }
+
+  Status CopyIn(std::string_view table, const std::vector<std::string>& columns,
+                const std::vector<std::vector<Value>>& rows) override {
+    std::string sql = "INSERT INTO " + std::string(table) + " (";
+    std::string marks;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      sql += (i ? "," : "") + columns[i];
+      marks += i ? ",?" : "?";
+    }
+    sql += ") VALUES (" + marks + ")";
+    for (const auto& row : rows) KOI_RETURN_IF_ERROR(Exec(sql, row));
+    return Status::Ok();
+  }
+
+  sqlite3* handle() { return db_; }
+
+ private:
+  Result<sqlite3_stmt*> Prepare(std::string_view sql) {
+    auto it = cache_.find(std::string(sql));
+    if (it != cache_.end()) return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                                nullptr);
+    if (rc != SQLITE_OK) return MapError(db_, rc, "prepare");
+    cache_.emplace(std::string(sql), stmt);
+    return stmt;
+  }
+
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+class SqliteDb final : public Database {
+ public:
+  Engine engine() const override { return Engine::kSqlite; }
+
+  Status Transact(const std::function<Status(Session&)>& fn, const TxOptions& options) override {
+    Status last;
+    for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
+      if (attempt > 1) internal::SleepBeforeRetry(attempt);
+      auto conn = pool_.Checkout();
+      last = conn->ExecScript("BEGIN IMMEDIATE");
+      if (last.ok()) {
+        last = fn(*conn);
+        if (last.ok()) last = conn->ExecScript("COMMIT");
+        if (!last.ok()) (void)conn->ExecScript("ROLLBACK");
+      }
+      if (last.code() != StatusCode::kAborted) return last;
+    }
+    return last;
+  }
+
+  Result<QueryResult> Query(std::string_view sql, const std::vector<Value>& params) override {
+    auto conn = pool_.Checkout();
+    return conn->Query(sql, params);
+  }
+
+  Status Ping() override { return Query("SELECT 1", {}).status(); }
+
+  internal::ConnectionPool<Connection>& pool() { return pool_; }
+
+ private:
+  internal::ConnectionPool<Connection> pool_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> SqliteDatabase::Open(const std::string& path, const DatabaseOptions& options) {
+  bool memory = path == ":memory:";
+  if (!memory) {
+    std::error_code ec;
+    auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) return Status::Unavailable("database_unavailable", "cannot create folder " + parent.string() + ": " + ec.message());
+  }
+  auto db = std::make_unique<SqliteDb>();
+  int n = memory ? 1 : std::max(1, options.pool_size);
+  for (int i = 0; i < n; ++i) {
+    sqlite3* handle = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    if (rc != SQLITE_OK) {
+      Status s = MapError(handle, rc, "open " + path);
+      sqlite3_close_v2(handle);
+      return Status::Unavailable("database_unavailable", s.message());
+    }
+    auto conn = std::make_unique<Connection>(handle);
+    sqlite3_busy_timeout(handle, options.busy_timeout_ms);
+    KOI_RETURN_IF_ERROR(conn->ExecScript(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"));
+    db->pool().Add(std::move(conn));
+  }
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+}  // namespace koi::storage::sqlite
