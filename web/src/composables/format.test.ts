@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest'
+import { humanizeSeconds } from './format'
+import { i18n } from '@/locales'
+
+describe('humanizeSeconds', () => {
+  const t = i18n.global.t as (k: string, v?: Record<string, unknown>) => string
+  it('picks the largest sensible unit', () => {
+    i18n.global.locale.value = 'en-US'
+    expect(humanizeSeconds(42, t)).toBe('42 s')
+    expect(humanizeSeconds(125, t)).toBe('2 min')
+    expect(humanizeSeconds(3 * 3600 + 5 * 60, t)).toBe('3 h 5 min')
+    expect(humanizeSeconds(2 * 86400 + 3 * 3600, t)).toBe('2 d 3 h')
+    expect(humanizeSeconds(-5, t)).toBe('0 s')
+    i18n.global.locale.value = 'zh-CN'
+    expect(humanizeSeconds(3 * 3600 + 5 * 60, t)).toBe('3 小时 5 分')
+  })
+})

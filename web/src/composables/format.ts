@@ -1,0 +1,10 @@
+type T = (key: string, values?: Record<string, unknown>) => string
+
+/** 75 -> "1 min", 3700 -> "1 h 1 min", 90000 -> "1 d 1 h" (localised by t). */
+export function humanizeSeconds(total: number, t: T): string {
+  const s = Math.max(0, Math.floor(total))
+  if (s < 60) return t('duration.seconds', { n: s })
+  if (s < 3600) return t('duration.minutes', { n: Math.floor(s / 60) })
+  if (s < 86400) return t('duration.hours', { h: Math.floor(s / 3600), m: Math.floor((s % 3600) / 60) })
+  return t('duration.days', { d: Math.floor(s / 86400), h: Math.floor((s % 86400) / 3600) })
+}

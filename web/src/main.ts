@@ -1,0 +1,11 @@
+import { createApp } from 'vue'
+import { createPinia } from 'pinia'
+import ElementPlus from 'element-plus'
+import 'element-plus/dist/index.css'
+import App from './App.vue'
+import { router } from './router'
+import { i18n } from './locales'
+import './style.css'
+
+document.documentElement.lang = i18n.global.locale.value
+createApp(App).use(createPinia()).use(i18n).use(router).use(ElementPlus).mount('#app')
