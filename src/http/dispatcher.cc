@@ -40,7 +40,9 @@ void Dispatcher::AddCommonHeaders(Response& r, const std::string& request_id) {
 }
 
 bool Dispatcher::RunsInline(const Request& request) const {
-  Request probe = request;
+  Request probe;  // only what routing needs: never copy the body
+  probe.method = request.method;
+  probe.target = request.target;
   if (!ParseTarget(probe).ok()) return true;  // answered with 400 at once
   if (router_.IsInlineSafe(probe.method, probe.path)) return true;
   return probe.path.rfind("/api/", 0) != 0 && (probe.method == "GET" || probe.method == "HEAD") &&

@@ -55,3 +55,46 @@ class ConnectionPool {
 };
 
 }  // namespace koi::storage::internal
+
+#include "storage/database.h"
+
+namespace koi::storage::internal {
+
+// The part of a Database that is the same for every driver: run work on a pooled connection, and the
+// transaction loop with retry on kAborted. A driver supplies its connection type and its BEGIN statement.
+template <typename C>
+class PooledDatabase : public Database {
+ public:
+  Status Transact(const std::function<Status(Session&)>& fn, const TxOptions& options) override {
+    Status last;
+    for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
+      if (attempt > 1) SleepBeforeRetry(attempt);
+      auto conn = pool_.Checkout();
+      last = conn->ExecScript(BeginStatement(options));
+      if (last.ok()) {
+        last = fn(*conn);
+        if (last.ok()) last = conn->ExecScript("COMMIT");
+        if (!last.ok()) (void)conn->ExecScript("ROLLBACK");
+      }
+      if (last.code() != StatusCode::kAborted) return last;
+    }
+    return last;
+  }
+
+  Result<QueryResult> Query(std::string_view sql, const std::vector<Value>& params) override {
+    auto conn = pool_.Checkout();
+    return conn->Query(sql, params);
+  }
+
+  Status Ping() override { return Query("SELECT 1", {}).status(); }
+
+  ConnectionPool<C>& pool() { return pool_; }
+
+ protected:
+  virtual std::string_view BeginStatement(const TxOptions& options) const = 0;
+
+ private:
+  ConnectionPool<C> pool_;
+};
+
+}  // namespace koi::storage::internal

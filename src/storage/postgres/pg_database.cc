@@ -185,37 +185,14 @@ class Connection final : public Session {
   std::unordered_map<std::string, Prepared> prepared_;
 };
 
-class PgDb final : public Database {
+class PgDb final : public internal::PooledDatabase<Connection> {
  public:
   Engine engine() const override { return Engine::kPostgres; }
 
-  Status Transact(const std::function<Status(Session&)>& fn, const TxOptions& options) override {
-    Status last;
-    for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
-      if (attempt > 1) internal::SleepBeforeRetry(attempt);
-      auto conn = pool_.Checkout();
-      last = conn->ExecScript(options.serializable ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN");
-      if (last.ok()) {
-        last = fn(*conn);
-        if (last.ok()) last = conn->ExecScript("COMMIT");
-        if (!last.ok()) (void)conn->ExecScript("ROLLBACK");
-      }
-      if (last.code() != StatusCode::kAborted) return last;
-    }
-    return last;
+ protected:
+  std::string_view BeginStatement(const TxOptions& options) const override {
+    return options.serializable ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN";
   }
-
-  Result<QueryResult> Query(std::string_view sql, const std::vector<Value>& params) override {
-    auto conn = pool_.Checkout();
-    return conn->Query(sql, params);
-  }
-
-  Status Ping() override { return Query("SELECT 1", {}).status(); }
-
-  internal::ConnectionPool<Connection>& pool() { return pool_; }
-
- private:
-  internal::ConnectionPool<Connection> pool_;
 };
 
 }  // namespace

@@ -127,37 +127,12 @@ class Connection final : public Session {
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
-class SqliteDb final : public Database {
+class SqliteDb final : public internal::PooledDatabase<Connection> {
  public:
   Engine engine() const override { return Engine::kSqlite; }
 
-  Status Transact(const std::function<Status(Session&)>& fn, const TxOptions& options) override {
-    Status last;
-    for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
-      if (attempt > 1) internal::SleepBeforeRetry(attempt);
-      auto conn = pool_.Checkout();
-      last = conn->ExecScript("BEGIN IMMEDIATE");
-      if (last.ok()) {
-        last = fn(*conn);
-        if (last.ok()) last = conn->ExecScript("COMMIT");
-        if (!last.ok()) (void)conn->ExecScript("ROLLBACK");
-      }
-      if (last.code() != StatusCode::kAborted) return last;
-    }
-    return last;
-  }
-
-  Result<QueryResult> Query(std::string_view sql, const std::vector<Value>& params) override {
-    auto conn = pool_.Checkout();
-    return conn->Query(sql, params);
-  }
-
-  Status Ping() override { return Query("SELECT 1", {}).status(); }
-
-  internal::ConnectionPool<Connection>& pool() { return pool_; }
-
- private:
-  internal::ConnectionPool<Connection> pool_;
+ protected:
+  std::string_view BeginStatement(const TxOptions&) const override { return "BEGIN IMMEDIATE"; }
 };
 
 }  // namespace
