@@ -41,6 +41,9 @@ function assert(cond, message) { if (!cond) throw new Error(message) }
 async function switchLanguage(page, label) {
   await page.click('[data-test="account-button"]')
   await page.getByRole('menuitem', { name: label, exact: true }).click()
+  // Wait for the menu's fade-out so that screenshots do not catch a ghost of it.
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('.el-dropdown__popper')].every((e) => getComputedStyle(e).display === 'none'))
 }
 
 const tests = {
@@ -104,6 +107,8 @@ const tests = {
     const item = page.getByRole('menuitem', { name: /智慧云店/ })
     await item.waitFor()
     assert((await item.getAttribute('aria-disabled')) === 'true', 'cloud store should be disabled')
+    await item.hover()
+    await page.getByRole('tooltip', { name: /尚未开通，团队开通后即可使用/ }).waitFor()
   },
 
   async 'layout fits 1280x800 without horizontal scrolling'(page) {

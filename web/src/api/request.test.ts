@@ -69,6 +69,14 @@ describe('errorText', () => {
     expect(errorText(new ApiError(422, 'some_new_reason', 'server says why'))).toBe('server says why')
   })
 
+  it('localizes network failures', async () => {
+    mockFetch(async () => Promise.reject(new TypeError('Failed to fetch')))
+    const err = await failure(request('GET', '/x'))
+    expect(errorText(err)).toBe('无法连接服务器，请检查网络后重试')
+    i18n.global.locale.value = 'en-US'
+    expect(errorText(err)).toBe('Cannot reach the server. Check your connection and try again.')
+  })
+
   it('has a generic text for non-API errors', () => {
     expect(errorText(new Error('x'))).toBe('出错了，请稍后重试')
   })

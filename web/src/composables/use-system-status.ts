@@ -1,8 +1,13 @@
-import { onBeforeUnmount, ref } from 'vue'
+import { onScopeDispose, ref } from 'vue'
+import { ElMessage } from 'element-plus'
 import { getReadinessApi, getSystemStatusApi, type SystemApi } from '@/api/system'
 import { ApiError, errorText } from '@/api/request'
 
-/** Loads the node status (and readiness); optional auto-refresh while the page is open. */
+/**
+ * Loads the node status (and readiness); optional auto-refresh while the page is open.
+ * A failed first load is the page's to show (`error` with no `status`); a refresh that starts failing while
+ * data is on screen pops one ElMessage, not one every auto-refresh.
+ */
 export function useSystemStatus(options: { autoRefreshMs?: number } = {}) {
   const status = ref<SystemApi.Status | null>(null)
   const ready = ref<boolean | null>(null)
@@ -17,7 +22,9 @@ export function useSystemStatus(options: { autoRefreshMs?: number } = {}) {
       status.value = s
       error.value = ''
     } catch (e) {
-      error.value = errorText(e)
+      const text = errorText(e)
+      if (status.value && text !== error.value) ElMessage.error(text)
+      error.value = text
     } finally {
       loading.value = false
     }
@@ -36,7 +43,7 @@ export function useSystemStatus(options: { autoRefreshMs?: number } = {}) {
 
   let timer: ReturnType<typeof setInterval> | undefined
   if (options.autoRefreshMs) timer = setInterval(load, options.autoRefreshMs)
-  onBeforeUnmount(() => timer && clearInterval(timer))
+  onScopeDispose(() => timer && clearInterval(timer))
 
   return { status, ready, readyReason, loading, error, load }
 }
