@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <unordered_map>
 
 #include "core/log.h"
 #include "core/metrics.h"
@@ -17,6 +18,30 @@ bool SaneRequestId(const std::string& id) {
   for (char c : id)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
   return true;
+}
+
+// The registry locks and builds label strings on every lookup; a per-thread cache of the series keeps that off
+// the request path (one lookup per route and status per thread, then plain atomics).
+void RecordMetrics(const std::string& route, int status, double seconds) {
+  struct Series {
+    Counter* requests;
+    Histogram* latency;
+  };
+  thread_local std::unordered_map<std::string, Series> cache;
+  std::string key = route;
+  key += '|';
+  key += std::to_string(status);
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    auto& reg = MetricsRegistry::Default();
+    Series series{&reg.GetCounter("koi_http_requests_total", "HTTP requests by route and status",
+                                  {{"route", route}, {"status", std::to_string(status)}}),
+                  &reg.GetHistogram("koi_http_request_seconds", "Time to produce a response (excluding network I/O)",
+                                    {{"route", route}}, MetricsRegistry::LatencyBuckets())};
+    it = cache.emplace(std::move(key), series).first;
+  }
+  it->second.requests->Inc();
+  it->second.latency->Observe(seconds);
 }
 
 }  // namespace
@@ -93,13 +118,7 @@ Response Dispatcher::Handle(Request& request) const {
   AddCommonHeaders(response, request.request_id);
   if (request.method == "HEAD") response.body.clear();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  auto& reg = MetricsRegistry::Default();
-  reg.GetCounter("koi_http_requests_total", "HTTP requests by route and status",
-                 {{"route", route_label}, {"status", std::to_string(response.status)}})
-      .Inc();
-  reg.GetHistogram("koi_http_request_seconds", "Time to produce a response (excluding network I/O)",
-                   {{"route", route_label}}, MetricsRegistry::LatencyBuckets())
-      .Observe(seconds);
+  RecordMetrics(route_label, response.status, seconds);
   return response;
 }
 
