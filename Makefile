@@ -1,4 +1,4 @@
-# Koi: `make run` starts Koi with the WeCom sandbox-free foundation and demo settings; `make test` runs every suite.
+# Koi: `make run` builds and starts Koi (SQLite under ./data, console on :8080); `make test` runs every suite.
 # Both install what is missing first (scripts/bootstrap). Builds use Ninja with -j2 (the machines have 2 cores).
 SHELL := /bin/bash
 JOBS ?= 2
@@ -16,8 +16,14 @@ $(BUILD)/build.ninja:
 build: bootstrap $(BUILD)/build.ninja
 	@cmake --build $(BUILD) -j $(JOBS) --target koi
 
-web: bootstrap
+# Rebuild the console only when its sources or dependencies changed.
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/package.json web/package-lock.json \
+               web/vite.config.ts web/tsconfig.json api/openapi.yaml
+web/dist/index.html: $(WEB_SOURCES)
 	@cd web && npm run --silent build
+	@touch $@
+
+web: bootstrap web/dist/index.html
 
 run: build web
 	@scripts/run-koi
