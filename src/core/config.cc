@@ -248,7 +248,8 @@ Result<Settings> ParseSettings(const std::string& text, const std::string& origi
   for (const auto& [name, value] : environment) {
     (void)value;
     // Catch typos in KOI_* variables; a few are read by scripts, not the server.
-    static const char* kNotSettings[] = {"KOI_CONFIG", "KOI_BASE_URL", "KOI_TEST_PG_URL", "KOI_E2E_SCREENSHOTS"};
+    static const char* kNotSettings[] = {"KOI_CONFIG", "KOI_BASE_URL", "KOI_TEST_PG_URL", "KOI_REQUIRE_PG",
+                                         "KOI_E2E_SCREENSHOTS"};
     if (name.rfind("KOI_", 0) != 0) continue;
     if (std::find(std::begin(kNotSettings), std::end(kNotSettings), name) != std::end(kNotSettings)) continue;
     bool known = false;

@@ -54,6 +54,12 @@ TEST(Config, BadValuesNameTheKey) {
   EXPECT_NE(typo.status().message().find("KOI_DATABSE_URL"), std::string::npos);
 }
 
+TEST(Config, ScriptVariablesAreNotMistakenForTypos) {
+  auto s = ParseSettings("", "t", {{"KOI_CONFIG", "x"}, {"KOI_TEST_PG_URL", "x"}, {"KOI_REQUIRE_PG", "1"},
+                                   {"KOI_BASE_URL", "x"}, {"KOI_E2E_SCREENSHOTS", "x"}});
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+}
+
 TEST(Config, MissingFileIsAnError) {
   auto s = LoadSettings("/nonexistent/koi.toml", {});
   ASSERT_FALSE(s.ok());
