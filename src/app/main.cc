@@ -123,6 +123,30 @@ int Serve(const std::string& config_path) {
                {"failed", c.failed},
                {"cancelled", c.cancelled}}}};
        },
+       .jobs = [&queue](int page, int page_size) -> Result<boost::json::value> {
+         KOI_ASSIGN_OR_RETURN(auto items, queue.List(TeamId(0), page, page_size));
+         KOI_ASSIGN_OR_RETURN(int64_t total, queue.CountForTeam(TeamId(0)));
+         boost::json::array out;
+         for (const auto& j : items) {
+           out.push_back(boost::json::object{
+               {"id", j.id.value()},
+               {"kind", j.kind},
+               {"state", jobs::JobStateName(j.state)},
+               {"attempts", j.attempts},
+               {"max_attempts", j.max_attempts},
+               {"progress_done", j.progress_done},
+               {"progress_total", j.progress_total},
+               {"run_at", j.run_at_ms},
+               {"repeat_every_ms", j.interval_ms},
+               {"last_error_reason", j.last_error_reason},
+               {"last_error", j.last_error},
+               {"created_at", j.created_at_ms},
+               {"updated_at", j.updated_at_ms},
+               {"finished_at", j.finished_at_ms ? boost::json::value(*j.finished_at_ms) : boost::json::value(nullptr)}});
+         }
+         return boost::json::value{
+             {"items", std::move(out)}, {"total", total}, {"page", page}, {"page_size", page_size}};
+       },
        .refresh_metrics =
            [&queue, &job_gauges] {
              auto c = queue.CountsOrError();

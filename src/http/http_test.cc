@@ -194,3 +194,68 @@ TEST(StaticFiles, MissingFolderServesNothing) {
 
 }  // namespace
 }  // namespace koi::http
+
+#include "http/system_routes.h"
+
+namespace koi::http {
+namespace {
+
+class SystemRoutesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    AddSystemRoutes(router_, {.readiness = [this]() -> Result<int64_t> {
+                                if (!ready_) return Status::Unavailable("migrations_pending", "schema 0, expected 1");
+                                return int64_t{1};
+                              },
+                              .status = []() -> Result<boost::json::value> { return boost::json::value(boost::json::object{{"x", 1}}); },
+                              .jobs = [this](int page, int size) -> Result<boost::json::value> {
+                                asked_page_ = page;
+                                asked_size_ = size;
+                                return boost::json::value(boost::json::object{{"items", boost::json::array()}, {"total", 0}});
+                              },
+                              .refresh_metrics = [this] { ++metric_refreshes_; }});
+    dispatcher_ = std::make_unique<Dispatcher>(router_, nullptr);
+  }
+  Response Do(const std::string& target) {
+    Request r = Req("GET", target);
+    return dispatcher_->Handle(r);
+  }
+
+  Router router_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  bool ready_ = true;
+  int asked_page_ = 0, asked_size_ = 0, metric_refreshes_ = 0;
+};
+
+TEST_F(SystemRoutesTest, ReadinessIs503WithTheReasonWhenNotReady) {
+  EXPECT_EQ(Do("/readyz").status, 200);
+  ready_ = false;
+  Response r = Do("/readyz");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(Body(r)["reason"].as_string(), "migrations_pending");
+  EXPECT_EQ(Do("/healthz").status, 200) << "liveness does not depend on the database";
+}
+
+TEST_F(SystemRoutesTest, JobsPagingIsValidated) {
+  EXPECT_EQ(Do("/api/v1/system/jobs").status, 200);
+  EXPECT_EQ(asked_page_, 1);
+  EXPECT_EQ(asked_size_, 20);
+  EXPECT_EQ(Do("/api/v1/system/jobs?page=3&page_size=50").status, 200);
+  EXPECT_EQ(asked_page_, 3);
+  EXPECT_EQ(asked_size_, 50);
+  for (const char* bad : {"?page=0", "?page=x", "?page_size=201", "?page_size=-1", "?page=1x"}) {
+    Response r = Do(std::string("/api/v1/system/jobs") + bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(Body(r)["reason"].as_string(), "invalid_paging") << bad;
+  }
+}
+
+TEST_F(SystemRoutesTest, MetricsAreRefreshedAndServedAsPrometheusText) {
+  Response r = Do("/metrics");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type.rfind("text/plain; version=0.0.4", 0), 0u);
+  EXPECT_EQ(metric_refreshes_, 1);
+}
+
+}  // namespace
+}  // namespace koi::http

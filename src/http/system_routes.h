@@ -15,6 +15,8 @@ struct SystemProbes {
   std::function<Result<int64_t>()> readiness;
   // The `data` of GET /api/v1/system/status (see api/openapi.yaml SystemStatus).
   std::function<Result<boost::json::value>()> status;
+  // The `data` of GET /api/v1/system/jobs for a 1-based page (see api/openapi.yaml SystemJobPage).
+  std::function<Result<boost::json::value>(int page, int page_size)> jobs;
   // Called before /metrics renders, to refresh gauges that are read from the database (may be empty).
   std::function<void()> refresh_metrics;
 };

@@ -123,6 +123,11 @@ Result<std::vector<Job>> JobQueue::List(TeamId team, int page, int page_size) {
   return out;
 }
 
+Result<int64_t> JobQueue::CountForTeam(TeamId team) {
+  KOI_ASSIGN_OR_RETURN(auto res, db_.Query("SELECT COUNT(*) FROM jobs WHERE team_id = ?", {team.value()}));
+  return res.rows.at(0).Int(0);
+}
+
 Status JobQueue::Cancel(TeamId team, JobId id) {
   int64_t now = clock_.NowMillis();
   return db_.Transact([&](storage::Session& tx) -> Status {

@@ -83,6 +83,9 @@ class JobQueue {
   // Newest first. `page` is 1-based; page_size 1..200.
   Result<std::vector<Job>> List(TeamId team, int page, int page_size);
 
+  // Number of jobs of the team (for paging).
+  Result<int64_t> CountForTeam(TeamId team);
+
   // Queued jobs are cancelled at once; a running job is asked to stop (its handler sees ShouldStop()).
   // Finished jobs: FailedPrecondition "job_finished".
   Status Cancel(TeamId team, JobId id);

@@ -163,6 +163,8 @@ TEST_P(JobQueueTest, TeamsSeeOnlyTheirOwnJobs) {
 TEST_P(JobQueueTest, ListPagesNewestFirst) {
   OPEN_QUEUE(t, q);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(q.Enqueue({.team = TeamId(1), .kind = "test.work"}).ok());
+  ASSERT_TRUE(q.Enqueue({.team = TeamId(2), .kind = "test.work"}).ok());
+  EXPECT_EQ(*q.CountForTeam(TeamId(1)), 5);
   auto p1 = q.List(TeamId(1), 1, 2), p3 = q.List(TeamId(1), 3, 2);
   ASSERT_EQ(p1->size(), 2u);
   ASSERT_EQ(p3->size(), 1u);

@@ -82,6 +82,18 @@ const tests = {
     await page.screenshot({ path: join(shots, 'status-en.png') })
   },
 
+  async 'system jobs table lists the housekeeping job with its schedule, paged by the server'(page) {
+    const api = await (await fetch(`${base}/api/v1/system/jobs?page=1&page_size=10`)).json()
+    assert(api.code === 0 && api.data.total >= 1, `jobs API answered ${JSON.stringify(api)}`)
+    await page.goto(base + '/system/status')
+    const table = page.locator('[data-test="system-jobs"]')
+    await table.getByText('清理已结束的任务').waitFor()
+    assert((await table.innerText()).includes('每 1 天'), 'the daily repeat is not shown')
+    await switchLanguage(page, 'English')
+    await table.getByText('Purge finished jobs').waitFor()
+    await page.screenshot({ path: join(shots, 'status-jobs-en.png'), fullPage: true })
+  },
+
   async 'side menu navigates between pages without a reload'(page) {
     await page.goto(base + '/')
     await page.getByText('欢迎使用锦鲤').waitFor()

@@ -13,3 +13,12 @@ export function getSystemStatusApi() {
 export function getReadinessApi() {
   return requestClient.get<SystemApi.Ready>('/readyz')
 }
+
+export namespace SystemApi {
+  export type Job = components['schemas']['Job']
+  export type JobPage = components['schemas']['SystemJobPage']
+}
+
+export function listSystemJobsApi(page: number, pageSize: number) {
+  return requestClient.get<SystemApi.JobPage>(`/api/v1/system/jobs?page=${page}&page_size=${pageSize}`)
+}

@@ -72,6 +72,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/system/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** System background jobs (team 0), newest first, with their progress. Read-only. */
+        get: operations["listSystemJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -83,7 +100,7 @@ export interface components {
              * @description Stable key. Generic ones: `invalid_json`, `invalid_argument`, `body_too_large`, `headers_too_large`,
              *     `route_not_found`, `method_not_allowed`, `unsupported_media_type`, `unauthenticated`,
              *     `permission_denied`, `not_found`, `already_exists`, `conflict`, `failed_precondition`,
-             *     `rate_limited`, `internal`, `unavailable`, `database_unavailable`, `migrations_pending`, `timeout`.
+             *     `rate_limited`, `invalid_paging`, `internal`, `unavailable`, `database_unavailable`, `migrations_pending`, `timeout`.
              */
             reason: string;
             /** @description English text for logs and API users; the console localises by `reason`. */
@@ -132,6 +149,38 @@ export interface components {
             /** @enum {integer} */
             code: 0;
             data: components["schemas"]["SystemStatus"];
+        };
+        Job: {
+            id: number;
+            /** @example system.purge_jobs */
+            kind: string;
+            /** @enum {string} */
+            state: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            attempts: number;
+            max_attempts: number;
+            progress_done: number;
+            /** @description 0 when the job does not know its size */
+            progress_total: number;
+            /** @description Unix milliseconds when the job is (or was) due */
+            run_at: number;
+            /** @description 0 for a one-off job */
+            repeat_every_ms: number;
+            last_error_reason: string;
+            last_error: string;
+            created_at: number;
+            updated_at: number;
+            finished_at: number | null;
+        };
+        SystemJobPage: {
+            items: components["schemas"]["Job"][];
+            total: number;
+            page: number;
+            page_size: number;
+        };
+        SystemJobPageEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["SystemJobPage"];
         };
     };
     responses: never;
@@ -231,6 +280,38 @@ export interface operations {
             };
             /** @description database unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listSystemJobs: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of jobs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SystemJobPageEnvelope"];
+                };
+            };
+            /** @description bad paging (reason `invalid_paging`) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
