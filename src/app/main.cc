@@ -1,6 +1,7 @@
 // koi: the Koi server and its admin commands. The composition root: the only place that knows every concrete type.
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -192,6 +193,49 @@ int MigrateCommand(const std::string& config_path) {
   return 0;
 }
 
+// `koi jobs list|cancel`: operator access to the durable queue (the console shows system jobs read-only).
+int JobsCommand(const std::string& config_path, const std::string& action, int64_t team, int64_t id, int page) {
+  auto settings = LoadOrExplain(config_path);
+  if (!settings.ok()) return 2;
+  auto db = OpenDatabase(*settings);
+  if (!db.ok()) {
+    std::cerr << "koi: " << db.status().message() << "\n";
+    return 1;
+  }
+  auto version = storage::CurrentSchemaVersion(**db);
+  if (!version.ok() || *version != storage::LatestSchemaVersion()) {
+    std::cerr << "koi: the database schema is not current; run `koi migrate` (or start `koi serve`) first\n";
+    return 1;
+  }
+  jobs::JobQueue queue(**db, SystemClock::Instance());
+  if (action == "cancel") {
+    Status s = queue.Cancel(TeamId(team), JobId(id));
+    if (!s.ok()) {
+      std::cerr << "koi: " << s.message() << "\n";
+      return 1;
+    }
+    auto job = queue.Get(TeamId(team), JobId(id));
+    std::cout << "job " << id << ": "
+              << (job.ok() && job->state == jobs::JobState::kCancelled ? "cancelled"
+                                                                         : "cancel requested; it stops at its next step")
+              << "\n";
+    return 0;
+  }
+  auto list = queue.List(TeamId(team), page, 50);
+  if (!list.ok()) {
+    std::cerr << "koi: " << list.status().message() << "\n";
+    return 1;
+  }
+  std::cout << fmt::format("{:>8}  {:<28} {:<10} {:>9}  {:>13}  {}\n", "id", "kind", "state", "attempts", "progress",
+                           "last error");
+  for (const auto& j : *list) {
+    std::string progress = j.progress_total > 0 ? fmt::format("{}/{}", j.progress_done, j.progress_total) : "-";
+    std::cout << fmt::format("{:>8}  {:<28} {:<10} {:>4}/{:<4}  {:>13}  {}\n", j.id.value(), j.kind,
+                             jobs::JobStateName(j.state), j.attempts, j.max_attempts, progress, j.last_error);
+  }
+  return 0;
+}
+
 int ConfigKeys() {
   std::cout << "| key | environment | type | default | meaning |\n|---|---|---|---|---|\n";
   for (const auto& k : KnownSettingKeys())
@@ -214,10 +258,22 @@ int main(int argc, char** argv) {
   migrate->add_option("-c,--config", config_path, "Config file");
   auto* keys = app.add_subcommand("config-keys", "Print every configuration key as a Markdown table");
   auto* version = app.add_subcommand("version", "Print the version");
+  auto* jobs_cmd = app.add_subcommand("jobs", "List or cancel durable background jobs");
+  jobs_cmd->add_option("-c,--config", config_path, "Config file");
+  int64_t job_team = 0, job_id = 0;
+  int job_page = 1;
+  auto* jobs_list = jobs_cmd->add_subcommand("list", "List a team's jobs, newest first (team 0: system jobs)");
+  jobs_list->add_option("--team", job_team, "Team id")->default_val(0);
+  jobs_list->add_option("--page", job_page, "Page of 50")->default_val(1)->check(CLI::PositiveNumber);
+  auto* jobs_cancel = jobs_cmd->add_subcommand("cancel", "Cancel a queued job, or ask a running one to stop");
+  jobs_cancel->add_option("id", job_id, "Job id")->required();
+  jobs_cancel->add_option("--team", job_team, "Team id")->default_val(0);
+  jobs_cmd->require_subcommand(1);
   CLI11_PARSE(app, argc, argv);
   if (*serve) return koi::Serve(config_path);
   if (*migrate) return koi::MigrateCommand(config_path);
   if (*keys) return koi::ConfigKeys();
+  if (*jobs_cmd) return koi::JobsCommand(config_path, *jobs_cancel ? "cancel" : "list", job_team, job_id, job_page);
   if (*version) {
     std::cout << "koi " << KOI_VERSION << "\n";
     return 0;

@@ -126,7 +126,10 @@ void JobRunner::RunOne(Job job) {
   auto started = std::chrono::steady_clock::now();
   Status result;
   try {
-    result = handler->second(*ctx);
+    // Only registered kinds are leased, so a miss means the registry changed under us: park, don't crash.
+    result = handler == handlers_.end()
+                 ? Status::FailedPrecondition("job_kind_unknown", "no handler registered for " + job.kind)
+                 : handler->second(*ctx);
   } catch (const std::exception& e) {
     result = Status::Internal("job_exception", std::string("handler threw: ") + e.what());
   }
