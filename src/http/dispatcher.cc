@@ -64,18 +64,15 @@ void Dispatcher::AddCommonHeaders(Response& r, const std::string& request_id) {
   }
 }
 
-bool Dispatcher::RunsInline(const Request& request) const {
-  Request probe;  // only what routing needs: never copy the body
-  probe.method = request.method;
-  probe.target = request.target;
-  if (!ParseTarget(probe).ok()) return true;  // answered with 400 at once
-  if (router_.IsInlineSafe(probe.method, probe.path)) return true;
-  return probe.path.rfind("/api/", 0) != 0 && (probe.method == "GET" || probe.method == "HEAD") &&
-         probe.path != "/readyz";
+bool Dispatcher::RunsInline(Request& request) const {
+  if (!request.target_parsed && !ParseTarget(request).ok()) return true;  // answered with 400 at once
+  if (router_.IsInlineSafe(request.method, request.path)) return true;
+  return request.path.rfind("/api/", 0) != 0 && (request.method == "GET" || request.method == "HEAD") &&
+         request.path != "/readyz";
 }
 
 Response Dispatcher::Route(Request& request, std::string& route_label) const {
-  Status parsed = ParseTarget(request);
+  Status parsed = request.target_parsed ? Status::Ok() : ParseTarget(request);
   if (!parsed.ok()) {
     route_label = "bad_target";
     return JsonError(parsed);

@@ -22,8 +22,9 @@ class Dispatcher {
   // REQUIRES: request.method, request.target, request.headers and request.body set.
   Response Handle(Request& request) const;
 
-  // True if the request can be handled on the I/O thread (static files and inline-safe routes).
-  bool RunsInline(const Request& request) const;
+  // True if the request can be handled on the I/O thread (static files and inline-safe routes). Parses the
+  // target into `request` so Handle does not parse it again.
+  bool RunsInline(Request& request) const;
 
   // Adds the headers every response carries (also used by the server for its own error responses).
   static void AddCommonHeaders(Response& response, const std::string& request_id);

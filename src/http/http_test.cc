@@ -97,6 +97,10 @@ class DispatcherTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   Response Do(Request r) { return dispatcher_->Handle(r); }
+  bool Inline(const std::string& target) {
+    Request r = Req("GET", target);
+    return dispatcher_->RunsInline(r);
+  }
   std::string Header(const Response& r, const std::string& name) {
     for (const auto& [k, v] : r.headers)
       if (k == name) return v;
@@ -179,10 +183,10 @@ TEST_F(DispatcherTest, ServesConsoleWithSpaFallbackGzipAndCaching) {
 }
 
 TEST_F(DispatcherTest, InlineDecision) {
-  EXPECT_TRUE(dispatcher_->RunsInline(Req("GET", "/healthz")));
-  EXPECT_TRUE(dispatcher_->RunsInline(Req("GET", "/assets/app-1234.js")));
-  EXPECT_FALSE(dispatcher_->RunsInline(Req("GET", "/api/v1/jobs/1")));
-  EXPECT_FALSE(dispatcher_->RunsInline(Req("GET", "/readyz")));
+  EXPECT_TRUE(Inline("/healthz"));
+  EXPECT_TRUE(Inline("/assets/app-1234.js"));
+  EXPECT_FALSE(Inline("/api/v1/jobs/1"));
+  EXPECT_FALSE(Inline("/readyz"));
 }
 
 TEST(StaticFiles, MissingFolderServesNothing) {

@@ -19,6 +19,7 @@ struct Request {
   std::string body;
   std::string remote_addr;
   std::string request_id;
+  bool target_parsed = false;  // set by ParseTarget on success, so the target is parsed once per request
 
   // First value of a query parameter, or `fallback`.
   std::string Query(const std::string& name, const std::string& fallback = "") const;

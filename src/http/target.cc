@@ -92,6 +92,7 @@ Status ParseTarget(Request& request) {
     if (!IsValidUtf8(key) || !IsValidUtf8(value)) return BadTarget("query is not valid UTF-8");
     request.query.emplace(std::move(key), std::move(value));
   }
+  request.target_parsed = true;
   return Status::Ok();
 }
 
