@@ -37,6 +37,14 @@ std::string Range(int64_t v, int64_t lo, int64_t hi) {
           },                                                                                      \
           [](const Settings& s) { return std::to_string(s.member); }}
 
+#define KOI_STRING_KEY_(name, member, desc)                                                       \
+  KeySpec{name, Kind::kString, desc,                                                                 \
+          [](Settings& s, const std::string& v, int64_t, bool) {                                     \
+            s.member = v;                                                                            \
+            return std::string();                                                                    \
+          },                                                                                         \
+          [](const Settings& s) { return s.member; }}
+
 const std::vector<KeySpec>& Specs() {
   static const std::vector<KeySpec> specs = {
       KeySpec{"server.listen", Kind::kString, "Address and port of the HTTP server, host:port",
@@ -98,6 +106,39 @@ const std::vector<KeySpec>& Specs() {
       KOI_INT_KEY_("jobs.poll_millis", jobs.poll_millis, 10, 60000, "How often idle workers look for due jobs"),
       KOI_INT_KEY_("jobs.keep_finished_days", jobs.keep_finished_days, 1, 3650,
                    "Finished jobs older than this are deleted by the housekeeping job"),
+      KOI_INT_KEY_("auth.session_idle_minutes", auth.session_idle_minutes, 5, 60 * 24 * 30,
+                   "A console session unused for this long ends"),
+      KOI_INT_KEY_("auth.session_max_days", auth.session_max_days, 1, 90,
+                   "Every console session ends this long after login, used or not"),
+      KOI_INT_KEY_("auth.ip_login_limit", auth.ip_login_limit, 1, 1000000,
+                   "Login attempts one client IP may make per 10 minutes (beyond: 429 rate_limited)"),
+      KeySpec{"auth.cookie_secure", Kind::kBool, "Mark session cookies Secure (set true when served over HTTPS)",
+              [](Settings& s, const std::string&, int64_t, bool b) {
+                s.auth.cookie_secure = b;
+                return std::string();
+              },
+              [](const Settings& s) { return std::string(s.auth.cookie_secure ? "true" : "false"); }},
+      KeySpec{"sms.provider", Kind::kString,
+              "console (development: codes go to the log and the /dev/sms-inbox page) or tencent (Tencent Cloud SMS)",
+              [](Settings& s, const std::string& v, int64_t, bool) -> std::string {
+                if (v != "console" && v != "tencent") return "must be console or tencent";
+                s.sms.provider = v;
+                return "";
+              },
+              [](const Settings& s) { return s.sms.provider; }},
+      KOI_INT_KEY_("sms.ip_hourly_limit", sms.ip_hourly_limit, 1, 1000000,
+                   "Verification codes one client IP may request per hour"),
+      KOI_STRING_KEY_("sms.tencent_endpoint", sms.tencent_endpoint, "Tencent Cloud SMS API endpoint (https URL)"),
+      KOI_STRING_KEY_("sms.tencent_region", sms.tencent_region, "Tencent Cloud region of the SMS application"),
+      KOI_STRING_KEY_("sms.tencent_secret_id", sms.tencent_secret_id, "Tencent Cloud API SecretId"),
+      KOI_STRING_KEY_("sms.tencent_secret_key", sms.tencent_secret_key,
+                      "Tencent Cloud API SecretKey (never logged; prefer the environment variable)"),
+      KOI_STRING_KEY_("sms.tencent_sdk_app_id", sms.tencent_sdk_app_id, "SmsSdkAppId of the SMS application"),
+      KOI_STRING_KEY_("sms.tencent_sign_name", sms.tencent_sign_name, "Approved SMS signature (SignName)"),
+      KOI_STRING_KEY_("sms.tencent_code_template", sms.tencent_code_template,
+                      "Template id of the verification-code SMS (one parameter: the code)"),
+      KOI_STRING_KEY_("sms.tencent_notice_template", sms.tencent_notice_template,
+                      "Template id of the invitation / password-reset notice SMS (no parameters)"),
       KeySpec{"log.level", Kind::kString, "trace, debug, info, warn or error",
               [](Settings& s, const std::string& v, int64_t, bool) -> std::string {
                 static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
@@ -118,6 +159,7 @@ const std::vector<KeySpec>& Specs() {
   return specs;
 }
 #undef KOI_INT_KEY_
+#undef KOI_STRING_KEY_
 
 std::string EnvName(const std::string& key) {
   std::string env = "KOI_";

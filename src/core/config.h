@@ -48,11 +48,33 @@ struct LogSettings {
   std::string format = "text";  // text or json
 };
 
+struct AuthSettings {
+  int session_idle_minutes = 12 * 60;     // a session unused this long ends
+  int session_max_days = 7;               // and every session ends this long after login
+  int ip_login_limit = 60;                // login attempts per client IP per 10 minutes
+  bool cookie_secure = false;             // mark cookies Secure (set true behind HTTPS)
+};
+
+struct SmsSettings {
+  std::string provider = "console";       // console (development: log + inbox) or tencent
+  int ip_hourly_limit = 30;               // verification codes one client IP may request per hour
+  std::string tencent_endpoint = "https://sms.tencentcloudapi.com";
+  std::string tencent_region = "ap-guangzhou";
+  std::string tencent_secret_id;
+  std::string tencent_secret_key;
+  std::string tencent_sdk_app_id;
+  std::string tencent_sign_name;
+  std::string tencent_code_template;      // template with one parameter: the code
+  std::string tencent_notice_template;    // template with no parameters: "you were invited / set a new password"
+};
+
 struct Settings {
   ServerSettings server;
   DatabaseSettings database;
   JobSettings jobs;
   LogSettings log;
+  AuthSettings auth;
+  SmsSettings sms;
 };
 
 struct SettingKeyInfo {

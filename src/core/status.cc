@@ -58,7 +58,9 @@ Status Status::WithContext(std::string_view context) const {
   std::string msg(context);
   msg += ": ";
   msg += message_;
-  return Status(code_, reason_, std::move(msg));
+  Status out(code_, reason_, std::move(msg));
+  out.retry_after_seconds_ = retry_after_seconds_;
+  return out;
 }
 
 std::string Status::ToString() const {

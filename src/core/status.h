@@ -64,6 +64,15 @@ class [[nodiscard]] Status {
   // Returns a copy whose message is prefixed with `context` ("opening database: …"); code and reason stay.
   Status WithContext(std::string_view context) const;
 
+  // Seconds after which the same request may succeed (rate limits, lockouts); 0 when not applicable. http/ sends it
+  // as a Retry-After header and a `retry_after` envelope field so the console can say "try again in N s".
+  int64_t retry_after_seconds() const { return retry_after_seconds_; }
+  Status WithRetryAfter(int64_t seconds) const {
+    Status copy = *this;
+    copy.retry_after_seconds_ = seconds < 1 ? 1 : seconds;
+    return copy;
+  }
+
   // "NotFound(job_not_found): job 7 does not exist" — for logs and test failure output.
   std::string ToString() const;
 
@@ -73,6 +82,7 @@ class [[nodiscard]] Status {
   StatusCode code_ = StatusCode::kOk;
   std::string reason_;
   std::string message_;
+  int64_t retry_after_seconds_ = 0;
 };
 
 // Result<T> holds either a T or a non-OK Status.

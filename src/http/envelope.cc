@@ -50,7 +50,13 @@ Response JsonError(const Status& status) {
   if (status.reason() == "unsupported_media_type") http = 415;
   // Internal details (SQL text, file paths) stay in the log; the client gets a generic message.
   if (http == 500) return JsonError(500, "internal", "internal error; see the server log for this request id");
-  return JsonError(http, status.reason(), status.message());
+  Response r = JsonError(http, status.reason(), status.message());
+  if (int64_t after = status.retry_after_seconds(); after > 0) {
+    // Insert before the closing brace of the serialised envelope object.
+    r.body.insert(r.body.size() - 1, ",\"retry_after\":" + std::to_string(after));
+    r.SetHeader("Retry-After", std::to_string(after));
+  }
+  return r;
 }
 
 }  // namespace koi::http
