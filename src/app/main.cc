@@ -11,6 +11,11 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "domain/accounts/accounts.h"
+#include "domain/apps/apps.h"
+#include "http/account_routes.h"
+#include "http/auth_guard.h"
+#include "http/https_client.h"
 #include "http/dispatcher.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -43,7 +48,35 @@ Result<std::unique_ptr<storage::Database>> OpenDatabase(const Settings& s) {
   return db;
 }
 
-void RegisterSystemJobs(jobs::JobRunner& runner, jobs::JobQueue& queue, const Settings& s, const Clock& clock) {
+std::unique_ptr<accounts::SmsSender> MakeSmsSender(const Settings& s, storage::Database& db, const Clock& clock) {
+  if (s.sms.provider == "tencent") {
+    accounts::TencentSmsConfig c{.endpoint = s.sms.tencent_endpoint,
+                                 .region = s.sms.tencent_region,
+                                 .secret_id = s.sms.tencent_secret_id,
+                                 .secret_key = s.sms.tencent_secret_key,
+                                 .sdk_app_id = s.sms.tencent_sdk_app_id,
+                                 .sign_name = s.sms.tencent_sign_name,
+                                 .code_template = s.sms.tencent_code_template,
+                                 .notice_template = s.sms.tencent_notice_template};
+    return std::make_unique<accounts::TencentSms>(std::move(c), http::HttpsPostJson, db, clock);
+  }
+  return std::make_unique<accounts::ConsoleSms>(db, clock);
+}
+
+accounts::AccountsOptions AccountsOptionsFrom(const Settings& s) {
+  return {.session_idle_ms = s.auth.session_idle_minutes * 60'000LL,
+          .session_max_ms = s.auth.session_max_days * kDayMs,
+          .ip_login_limit = s.auth.ip_login_limit,
+          .sms_ip_hourly_limit = s.sms.ip_hourly_limit};
+}
+
+void RegisterSystemJobs(jobs::JobRunner& runner, jobs::JobQueue& queue, const Settings& s, const Clock& clock,
+                        accounts::AccountService& accounts) {
+  runner.Register("accounts.housekeeping", [&accounts](jobs::JobContext&) -> Status {
+    KOI_ASSIGN_OR_RETURN(int64_t n, accounts.Purge());
+    if (n > 0) spdlog::info("accounts housekeeping removed {} expired rows", n);
+    return Status::Ok();
+  });
   int64_t keep_ms = s.jobs.keep_finished_days * kDayMs;
   runner.Register("system.purge_jobs", [&queue, &clock, keep_ms](jobs::JobContext&) -> Status {
     KOI_ASSIGN_OR_RETURN(int64_t n, queue.PurgeFinished(clock.NowMillis() - keep_ms));
@@ -73,14 +106,21 @@ int Serve(const std::string& config_path) {
     return 1;
   }
 
+  auto sms = MakeSmsSender(s, database, clock);
+  accounts::AccountService accounts(database, clock, *sms, AccountsOptionsFrom(s));
+  apps::AppService app_service(database, clock);
+  spdlog::info("SMS provider: {}", sms->name());
+
   jobs::JobQueue queue(database, clock);
   jobs::JobRunner runner(queue, {.workers = s.jobs.workers,
                                  .lease_ms = s.jobs.lease_seconds * 1000LL,
                                  .poll_ms = s.jobs.poll_millis});
-  RegisterSystemJobs(runner, queue, s, clock);
-  auto purge = queue.Enqueue({.team = TeamId(0), .kind = "system.purge_jobs", .idempotency_key = "daily",
-                              .interval_ms = kDayMs, .max_attempts = 3});
-  if (!purge.ok()) spdlog::warn("cannot schedule job housekeeping: {}", purge.status().ToString());
+  RegisterSystemJobs(runner, queue, s, clock, accounts);
+  for (const char* kind : {"system.purge_jobs", "accounts.housekeeping"}) {
+    auto daily = queue.Enqueue({.team = TeamId(0), .kind = kind, .idempotency_key = "daily", .interval_ms = kDayMs,
+                                .max_attempts = 3});
+    if (!daily.ok()) spdlog::warn("cannot schedule {}: {}", kind, daily.status().ToString());
+  }
 
   auto static_files = http::StaticFiles::Load(s.server.static_dir);
   if (!static_files.ok()) {
@@ -95,6 +135,8 @@ int Serve(const std::string& config_path) {
   registry.GetGauge("koi_build_info", "Build information", {{"version", KOI_VERSION}}).Set(1);
 
   http::Router router;
+  http::AuthGuard guard(accounts, app_service, s.auth.cookie_secure);
+  http::AddAccountRoutes(router, guard, accounts, app_service);
   http::AddSystemRoutes(
       router,
       {.readiness = [&database]() -> Result<int64_t> {
@@ -154,7 +196,10 @@ int Serve(const std::string& config_path) {
              if (!c.ok()) return;
              int64_t values[] = {c->queued, c->running, c->succeeded, c->failed, c->cancelled};
              for (size_t i = 0; i < job_gauges.size(); ++i) job_gauges[i].second->Set(static_cast<double>(values[i]));
-           }});
+           },
+       .protect = [&guard](http::Handler h) {
+         return guard.Authed([h = std::move(h)](http::Request& r, const accounts::Principal&) { return h(r); });
+       }});
 
   http::Dispatcher dispatcher(router, static_files->get());
   auto server = http::HttpServer::Create(s.server, dispatcher);
@@ -236,6 +281,47 @@ int JobsCommand(const std::string& config_path, const std::string& action, int64
   return 0;
 }
 
+constexpr const char* kDemoPhone = "13800000000";
+constexpr const char* kDemoPassword = "koi2026demo";
+
+// `koi seed-demo`: the demo team `make run` prints a login for. Idempotent: an existing demo team is left as it is.
+int SeedDemo(const std::string& config_path) {
+  auto settings = LoadOrExplain(config_path);
+  if (!settings.ok()) return 2;
+  InitLogging(settings->log);
+  auto db = OpenDatabase(*settings);
+  if (!db.ok()) {
+    std::cerr << "koi: " << db.status().message() << "\n";
+    return 1;
+  }
+  const Clock& clock = SystemClock::Instance();
+  if (auto m = storage::Migrate(**db, clock); !m.ok()) {
+    std::cerr << "koi: migration failed: " << m.status().message() << "\n";
+    return 1;
+  }
+  accounts::ConsoleSms sms(**db, clock);
+  accounts::AccountService accounts(**db, clock, sms, AccountsOptionsFrom(*settings));
+  auto admin = accounts.CreateTeam(
+      {.phone = kDemoPhone, .password = kDemoPassword, .team_name = "锦鲤演示企业", .name = "演示管理员"});
+  if (!admin.ok() && admin.status().reason() == "phone_registered") {
+    std::cout << "demo team already present\n";
+    return 0;
+  }
+  if (!admin.ok()) {
+    std::cerr << "koi: " << admin.status().message() << "\n";
+    return 1;
+  }
+  apps::AppService app_service(**db, clock);
+  if (auto a = app_service.Activate(*admin, "scrm", "cli"); !a.ok()) {
+    std::cerr << "koi: " << a.status().message() << "\n";
+    return 1;
+  }
+  auto member = accounts.AddMember(*admin, "13800000001", "演示成员", {.ip = "cli"});
+  if (!member.ok()) std::cerr << "koi: demo member not added: " << member.status().message() << "\n";
+  std::cout << "demo team created: login " << kDemoPhone << " / " << kDemoPassword << "\n";
+  return 0;
+}
+
 int ConfigKeys() {
   std::cout << "| key | environment | type | default | meaning |\n|---|---|---|---|---|\n";
   for (const auto& k : KnownSettingKeys())
@@ -258,6 +344,8 @@ int main(int argc, char** argv) {
   migrate->add_option("-c,--config", config_path, "Config file");
   auto* keys = app.add_subcommand("config-keys", "Print every configuration key as a Markdown table");
   auto* version = app.add_subcommand("version", "Print the version");
+  auto* seed = app.add_subcommand("seed-demo", "Create the demo team (admin 13800000000 / koi2026demo) if absent");
+  seed->add_option("-c,--config", config_path, "Config file");
   auto* jobs_cmd = app.add_subcommand("jobs", "List or cancel durable background jobs");
   jobs_cmd->add_option("-c,--config", config_path, "Config file");
   int64_t job_team = 0, job_id = 0;
@@ -273,6 +361,7 @@ int main(int argc, char** argv) {
   if (*serve) return koi::Serve(config_path);
   if (*migrate) return koi::MigrateCommand(config_path);
   if (*keys) return koi::ConfigKeys();
+  if (*seed) return koi::SeedDemo(config_path);
   if (*jobs_cmd) return koi::JobsCommand(config_path, *jobs_cancel ? "cancel" : "list", job_team, job_id, job_page);
   if (*version) {
     std::cout << "koi " << KOI_VERSION << "\n";

@@ -8,6 +8,7 @@
 namespace koi::http {
 
 void AddSystemRoutes(Router& router, SystemProbes probes) {
+  auto protect = [&probes](Handler h) { return probes.protect ? probes.protect(std::move(h)) : h; };
   router.Add(
       "GET", "/healthz",
       [](Request&) { return JsonOk(boost::json::object{{"status", "ok"}}); }, {.inline_safe = true});
@@ -30,7 +31,7 @@ void AddSystemRoutes(Router& router, SystemProbes probes) {
         return r;
       });
 
-  router.Add("GET", "/api/v1/system/jobs", [probes](Request& r) {
+  router.Add("GET", "/api/v1/system/jobs", protect([probes](Request& r) {
     int page = 0, size = 0;
     auto parse = [](const std::string& text, int fallback, int& out) {
       if (text.empty()) {
@@ -46,13 +47,13 @@ void AddSystemRoutes(Router& router, SystemProbes probes) {
     auto data = probes.jobs(page, size);
     if (!data.ok()) return JsonError(data.status());
     return JsonOk(*data);
-  });
+  }));
 
-  router.Add("GET", "/api/v1/system/status", [probes](Request&) {
+  router.Add("GET", "/api/v1/system/status", protect([probes](Request&) {
     auto status = probes.status();
     if (!status.ok()) return JsonError(status.status());
     return JsonOk(*status);
-  });
+  }));
 }
 
 }  // namespace koi::http

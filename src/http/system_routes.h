@@ -19,6 +19,8 @@ struct SystemProbes {
   std::function<Result<boost::json::value>(int page, int page_size)> jobs;
   // Called before /metrics renders, to refresh gauges that are read from the database (may be empty).
   std::function<void()> refresh_metrics;
+  // Wraps the /api/v1/system/* handlers (app/ passes the session guard: they need a logged-in user). May be empty.
+  std::function<Handler(Handler)> protect;
 };
 
 void AddSystemRoutes(Router& router, SystemProbes probes);

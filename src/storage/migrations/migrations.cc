@@ -36,6 +36,94 @@ CREATE UNIQUE INDEX jobs_idempotency ON jobs (team_id, kind, idempotency_key) WH
 CREATE INDEX jobs_due ON jobs (state, run_at);
 CREATE INDEX jobs_team ON jobs (team_id, created_at);
 )sql"},
+      // Issue 3: teams, their accounts and sessions, SMS codes and the outbox, per-key rate counters, app
+      // activations and the audit log. A phone identifies one account across all teams.
+      {2, "accounts", R"sql(
+CREATE TABLE teams (
+  id {{pk}},
+  name TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE accounts (
+  id {{pk}},
+  team_id BIGINT NOT NULL REFERENCES teams (id),
+  phone TEXT NOT NULL,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  status TEXT NOT NULL,
+  password_hash TEXT NOT NULL DEFAULT '',
+  failed_logins INTEGER NOT NULL DEFAULT 0,
+  locked_until BIGINT,
+  last_login_at BIGINT,
+  last_login_ip TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX accounts_phone ON accounts (phone);
+CREATE INDEX accounts_team ON accounts (team_id, id);
+CREATE TABLE sessions (
+  id {{pk}},
+  team_id BIGINT NOT NULL,
+  account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  token_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  last_seen_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  ip TEXT NOT NULL DEFAULT '',
+  user_agent TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX sessions_token ON sessions (token_hash);
+CREATE INDEX sessions_account ON sessions (account_id);
+CREATE TABLE sms_codes (
+  id {{pk}},
+  phone TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  code_hash TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  consumed_at BIGINT,
+  ip TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX sms_codes_phone ON sms_codes (phone, created_at);
+CREATE TABLE sms_outbox (
+  id {{pk}},
+  phone TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  text TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX sms_outbox_phone ON sms_outbox (phone, id);
+CREATE TABLE rate_counters (
+  bucket TEXT NOT NULL,
+  window_start BIGINT NOT NULL,
+  hits INTEGER NOT NULL,
+  PRIMARY KEY (bucket, window_start)
+);
+CREATE TABLE team_apps (
+  team_id BIGINT NOT NULL REFERENCES teams (id),
+  app_key TEXT NOT NULL,
+  activated_at BIGINT NOT NULL,
+  activated_by BIGINT NOT NULL,
+  PRIMARY KEY (team_id, app_key)
+);
+CREATE TABLE audit_log (
+  id {{pk}},
+  team_id BIGINT NOT NULL,
+  actor_id BIGINT,
+  actor_phone TEXT NOT NULL DEFAULT '',
+  actor_name TEXT NOT NULL DEFAULT '',
+  action TEXT NOT NULL,
+  target TEXT NOT NULL DEFAULT '',
+  ip TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX audit_log_team ON audit_log (team_id, id);
+CREATE INDEX audit_log_team_action ON audit_log (team_id, action, id);
+)sql"},
   };
   return m;
 }
