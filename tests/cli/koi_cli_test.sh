@@ -29,4 +29,11 @@ refuse "a typo in a KOI_ variable stops the CLI" "KOI_DATABSE_URL" env KOI_DATAB
 refuse "a bad config value names the key" "server.listen" env KOI_SERVER_LISTEN=nonsense "$koi" migrate
 check "config-keys prints the table" "$koi" config-keys
 grep -q "KOI_DATABASE_URL" "$dir/out" || { echo "not ok - config-keys content"; fail=1; }
+check "seed-demo creates the demo team" "$koi" seed-demo
+grep -q "13800000000" "$dir/out" || { echo "not ok - seed-demo prints the login"; fail=1; }
+check "seed-demo again leaves it alone" "$koi" seed-demo
+grep -q "already present" "$dir/out" || { echo "not ok - second seed-demo"; fail=1; }
+check "config-keys lists the SMS provider" "$koi" config-keys
+grep -q "KOI_SMS_PROVIDER" "$dir/out" || { echo "not ok - sms.provider missing from config-keys"; fail=1; }
+refuse "an unknown SMS provider stops the CLI" "sms.provider" env KOI_SMS_PROVIDER=carrier-pigeon "$koi" migrate
 exit $fail

@@ -1,6 +1,9 @@
 // Browser tests: playwright-core drives Debian's chromium against a running `koi serve`.
 // Usage: KOI_BASE_URL=http://127.0.0.1:8080 node tests/e2e/run.mjs   (scripts/test-all starts the server)
 // Prints one line per test and ends with "e2e: N passed, N failed"; exits non-zero on any failure.
+// The server must use the console SMS provider (the tests read codes from GET /api/v1/dev/sms-inbox) and a fresh
+// database. Each test registers its own team (random 13xxxxxxxxx numbers) through the API helpers below, or shares
+// the one team of `sharedTeam()` when it only reads.
 import { createRequire } from 'node:module'
 import { mkdirSync } from 'node:fs'
 import { join, dirname } from 'node:path'
@@ -22,130 +25,697 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 })
 
-// Each test gets a fresh context (fresh localStorage) at 1280x800 and collects console errors.
-async function withPage(fn) {
+function assert(cond, message) { if (!cond) throw new Error(message) }
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+// ---------------------------------------------------------------------------------------------------------------
+// API helpers: a tiny cookie-keeping client that speaks the envelope and the CSRF rule (header = koi_csrf cookie).
+
+class Api {
+  constructor() { this.cookies = new Map() }
+
+  async call(method, path, body) {
+    const headers = { Accept: 'application/json' }
+    if (body !== undefined) headers['Content-Type'] = 'application/json'
+    if (method !== 'GET' && this.cookies.has('koi_csrf')) headers['X-CSRF-Token'] = this.cookies.get('koi_csrf')
+    if (this.cookies.size) headers.Cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+    const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+    for (const c of res.headers.getSetCookie()) {
+      const [pair, ...attrs] = c.split(';')
+      const eq = pair.indexOf('=')
+      const name = pair.slice(0, eq).trim()
+      const value = pair.slice(eq + 1).trim()
+      const expired = attrs.some((a) => /max-age=0\b/i.test(a.trim()) || /expires=thu, 01 jan 1970/i.test(a.trim()))
+      if (!value || expired) this.cookies.delete(name)
+      else this.cookies.set(name, value)
+    }
+    const text = await res.text()
+    let json = null
+    try { json = JSON.parse(text) } catch { /* not JSON */ }
+    return { status: res.status, body: json, text, headers: res.headers }
+  }
+
+  /** the data of a success envelope; throws with the envelope otherwise */
+  async ok(method, path, body) {
+    const r = await this.call(method, path, body)
+    if (!r.body || r.body.code !== 0) throw new Error(`${method} ${path} answered ${r.status} ${r.text}`)
+    return r.body.data
+  }
+
+  /** GET /auth/session sets the csrf cookie even without a session */
+  async csrf() { if (!this.cookies.has('koi_csrf')) await this.call('GET', '/api/v1/auth/session') }
+}
+
+let phoneCounter = 0
+/** a random mobile number 13xxxxxxxxx, different from every other this run */
+function randomPhone() {
+  phoneCounter++
+  const tail = String((Date.now() * 7 + phoneCounter * 7919 + Math.floor(Math.random() * 1e6)) % 1e9).padStart(9, '0')
+  return `13${tail}`
+}
+
+async function inbox(phone) {
+  const r = await fetch(`${base}/api/v1/dev/sms-inbox?phone=${phone}`)
+  const body = await r.json()
+  assert(r.status === 200 && body.code === 0, `dev SMS inbox answered ${r.status} ${JSON.stringify(body)} (does the server use the console SMS provider?)`)
+  return body.data.items
+}
+
+async function latestSmsId(phone) {
+  const items = await inbox(phone)
+  return items.length ? Math.max(...items.map((m) => m.id)) : 0
+}
+
+/** the code of the first SMS to `phone` newer than `afterId` (polls a few seconds) */
+async function codeAfter(phone, afterId, timeoutMs = 5000) {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const fresh = (await inbox(phone)).filter((m) => m.id > afterId).sort((a, b) => b.id - a.id)
+    for (const m of fresh) {
+      const code = m.text.match(/(?<!\d)\d{6}(?!\d)/)
+      if (code) return { id: m.id, code: code[0] }
+    }
+    if (Date.now() > until) return null
+    await sleep(200)
+  }
+}
+
+/** asks for an SMS code through the API, waiting out the one-per-minute limit if the server asks for it */
+async function apiSmsCode(api, phone, purpose) {
+  await api.csrf()
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const before = await latestSmsId(phone)
+    const r = await api.call('POST', '/api/v1/auth/sms-codes', { phone, purpose })
+    if (r.body?.code === 0) {
+      const got = await codeAfter(phone, before)
+      assert(got, `no SMS arrived for ${phone}`)
+      return got.code
+    }
+    if (r.body?.reason === 'sms_too_frequent') { await sleep(((r.body.retry_after ?? 60) + 1) * 1000); continue }
+    throw new Error(`sms-codes answered ${r.status} ${r.text}`)
+  }
+  throw new Error('no SMS code after 3 attempts')
+}
+
+const PASSWORD = 'koi2026pass'
+
+/** registers a team through the API; returns its admin's client (logged in), phone and password */
+async function registerTeam({ teamName = '锦鲤茶饮', name = '王小锦', apps = [] } = {}) {
+  const api = new Api()
+  const phone = randomPhone()
+  const code = await apiSmsCode(api, phone, 'register')
+  const session = await api.ok('POST', '/api/v1/auth/register', { phone, code, password: PASSWORD, team_name: teamName, name })
+  for (const key of apps) await api.ok('POST', `/api/v1/apps/${key}/activate`)
+  return { api, phone, password: PASSWORD, session }
+}
+
+/** adds a member and lets them set a password (through the API); returns their logged-in client */
+async function addActiveMember(admin, name) {
+  const phone = randomPhone()
+  const member = await admin.api.ok('POST', '/api/v1/members', { phone, name })
+  const api = new Api()
+  const code = await apiSmsCode(api, phone, 'reset_password')
+  await api.ok('POST', '/api/v1/auth/password-reset', { phone, code, password: PASSWORD })
+  return { api, phone, password: PASSWORD, member }
+}
+
+let shared = null
+/** one team with SCRM activated (the cloud store is not), for the tests that only look */
+async function sharedTeam() {
+  shared ??= registerTeam({ apps: ['scrm'] })
+  return shared
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Browser helpers
+
+/** A fresh context (fresh cookies and localStorage) at 1280x800 that collects console errors. */
+async function newPage({ login } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' })
+  if (login) await useSession(context, login.api)
   const page = await context.newPage()
   const errors = []
   page.on('console', (m) => { if (m.type() === 'error' && !m.text().includes('favicon')) errors.push(m.text()) })
   page.on('pageerror', (e) => errors.push(String(e)))
+  return { context, page, errors }
+}
+
+/** Runs fn with a page (logged in as `login`, an API client of registerTeam, when given); closes it afterwards. */
+async function withPage(fn, options) {
+  const { context, page, errors } = await newPage(options)
   try {
-    await fn(page, errors)
+    await fn(page, errors, context)
   } finally {
     await context.close()
   }
 }
 
-function assert(cond, message) { if (!cond) throw new Error(message) }
-
-async function switchLanguage(page, label) {
-  await page.click('[data-test="account-button"]')
-  await page.getByRole('menuitem', { name: label, exact: true }).click()
-  // Wait for the menu's fade-out so that screenshots do not catch a ghost of it.
-  await page.waitForFunction(() =>
-    [...document.querySelectorAll('.el-dropdown__popper')].every((e) => getComputedStyle(e).display === 'none'))
+/** puts an API client's session cookies into a browser context */
+async function useSession(context, api) {
+  await context.addCookies([...api.cookies].map(([name, value]) => ({
+    name, value, url: base, httpOnly: name === 'koi_session', sameSite: 'Lax',
+  })))
 }
 
+/** an input by data-test (Element Plus puts the attribute on the input or on its wrapper) */
+function field(page, name) {
+  return page.locator(`input[data-test="${name}"], [data-test="${name}"] input`).first()
+}
+
+async function waitMenusClosed(page) {
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('.el-dropdown__popper, .el-popper')].every((e) => getComputedStyle(e).display === 'none'))
+}
+
+/** switches the language with the account menu, or with the language menu on the pages without one */
+async function switchLanguage(page, label) {
+  const account = page.locator('[data-test="account-button"]')
+  await (await account.isVisible() ? account : page.locator('[data-test="lang-button"]')).click()
+  await page.getByRole('menuitem', { name: label, exact: true }).click()
+  // Wait for the menu's fade-out so that screenshots do not catch a ghost of it.
+  await waitMenusClosed(page)
+}
+
+/** clicks an item of the account menu (top right) */
+async function accountMenu(page, dataTest) {
+  await page.click('[data-test="account-button"]')
+  const item = page.locator(`[data-test="${dataTest}"]`)
+  await item.waitFor()
+  await item.click()
+  await waitMenusClosed(page)
+}
+
+/** clicks the confirm button of the ElMessageBox that is open */
+async function confirmBox(page) {
+  const box = page.locator('.el-message-box')
+  await box.waitFor()
+  await box.locator('.el-message-box__btns .el-button--primary').click()
+  await box.waitFor({ state: 'hidden' })
+}
+
+async function noHorizontalScroll(page, where) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+  assert(overflow <= 0, `${where}: horizontal overflow of ${overflow}px`)
+}
+
+/**
+ * Clicks "获取验证码" and returns the code from the dev inbox. If the server says to wait (one code per phone per
+ * minute), waits for the countdown the page shows and clicks again.
+ */
+async function codeViaUi(page, phone) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const before = await latestSmsId(phone)
+    const button = page.locator('[data-test="send-code"]')
+    await button.click()
+    const got = await codeAfter(phone, before, 4000)
+    if (got) return got.code
+    await page.waitForFunction(() => !document.querySelector('[data-test="send-code"]')?.disabled, null, { timeout: 70_000 })
+  }
+  throw new Error(`no code for ${phone}`)
+}
+
+async function loginViaUi(page, phone, password) {
+  await page.goto(base + '/login')
+  await field(page, 'phone').fill(phone)
+  await field(page, 'password').fill(password)
+  await page.click('[data-test="submit"]')
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
 const tests = {
-  async 'overview loads in Chinese with the status from the API'(page, errors) {
-    const status = await (await fetch(`${base}/api/v1/system/status`)).json()
-    await page.goto(base + '/')
-    await page.getByText('欢迎使用锦鲤').waitFor()
-    const schema = await page.locator('[data-test="schema-version"]').innerText()
-    const want = `${status.data.database.schema_version} / ${status.data.database.latest_schema_version}`
-    assert(schema.includes(want), `schema version shows "${schema}", want "${want}"`)
-    assert((await page.title()).startsWith('概览'), `title is "${await page.title()}"`)
-    await page.screenshot({ path: join(shots, 'overview-zh.png') })
-    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`)
+  async 'the SCRM overview loads in Chinese after login, and the status page shows the schema from the API'() {
+    const team = await sharedTeam()
+    const status = await team.api.ok('GET', '/api/v1/system/status')
+    await withPage(async (page, errors) => {
+      await page.goto(base + '/')
+      await page.getByText('欢迎使用锦鲤').waitFor()
+      assert(page.url().endsWith('/scrm/overview'), `/ led to ${page.url()}`)
+      assert((await page.title()).startsWith('SCRM 概览'), `title is "${await page.title()}"`)
+      await page.locator('[data-test="wecom-pending"]').waitFor()
+      assert((await page.locator('[data-test="account-name"]').innerText()) === '王小锦', 'account name not in the top bar')
+      assert((await page.locator('[data-test="team-name"]').innerText()) === '锦鲤茶饮', 'team name not in the top bar')
+      await page.screenshot({ path: join(shots, 'overview-zh.png'), animations: 'disabled' })
+      await page.goto(base + '/system/status')
+      const schema = await page.locator('[data-test="schema-version"]').innerText()
+      const want = `${status.database.schema_version} / ${status.database.latest_schema_version}`
+      assert(schema.includes(want), `schema version shows "${schema}", want "${want}"`)
+      assert(errors.length === 0, `console errors: ${errors.join(' | ')}`)
+    }, { login: team })
   },
 
-  async 'English switch changes the text and survives a reload'(page) {
-    await page.goto(base + '/')
-    await page.getByText('欢迎使用锦鲤').waitFor()
-    await switchLanguage(page, 'English')
-    await page.getByText('Welcome to Koi').waitFor()
-    await page.reload()
-    await page.getByText('Welcome to Koi').waitFor()
-    assert((await page.title()).startsWith('Overview'), `title is "${await page.title()}"`)
-    assert(await page.evaluate(() => localStorage.getItem('koi.locale')) === 'en-US', 'locale not saved')
-    await page.screenshot({ path: join(shots, 'overview-en.png') })
-    await switchLanguage(page, '中文')
-    await page.getByText('欢迎使用锦鲤').waitFor()
+  async 'English switch changes the text and survives a reload'() {
+    await withPage(async (page) => {
+      await page.goto(base + '/')
+      await page.getByText('欢迎使用锦鲤').waitFor()
+      await switchLanguage(page, 'English')
+      await page.getByText('Welcome to Koi').waitFor()
+      await page.reload()
+      await page.getByText('Welcome to Koi').waitFor()
+      assert((await page.title()).startsWith('SCRM overview'), `title is "${await page.title()}"`)
+      assert(await page.evaluate(() => localStorage.getItem('koi.locale')) === 'en-US', 'locale not saved')
+      await page.getByText('WeCom not authorised yet — arrives with the WeCom link').waitFor()
+      await page.screenshot({ path: join(shots, 'overview-en.png'), animations: 'disabled' })
+      await switchLanguage(page, '中文')
+      await page.getByText('欢迎使用锦鲤').waitFor()
+    }, { login: await sharedTeam() })
   },
 
-  async 'system status page shows the node as ready'(page) {
-    await page.goto(base + '/system/status')
-    await page.locator('[data-test="ready"]').waitFor()
-    assert((await page.locator('[data-test="ready"]').innerText()).includes('就绪'), 'ready tag not in Chinese')
-    await switchLanguage(page, 'English')
-    await page.getByText('Ready', { exact: true }).waitFor()
-    await page.screenshot({ path: join(shots, 'status-en.png') })
+  async 'system status page shows the node as ready'() {
+    await withPage(async (page) => {
+      await page.goto(base + '/system/status')
+      await page.locator('[data-test="ready"]').waitFor()
+      assert((await page.locator('[data-test="ready"]').innerText()).includes('就绪'), 'ready tag not in Chinese')
+      await switchLanguage(page, 'English')
+      await page.getByText('Ready', { exact: true }).waitFor()
+      await page.screenshot({ path: join(shots, 'status-en.png'), animations: 'disabled' })
+    }, { login: await sharedTeam() })
   },
 
-  async 'system jobs table lists the housekeeping job with its schedule, paged by the server'(page) {
-    const api = await (await fetch(`${base}/api/v1/system/jobs?page=1&page_size=10`)).json()
-    assert(api.code === 0 && api.data.total >= 1, `jobs API answered ${JSON.stringify(api)}`)
-    await page.goto(base + '/system/status')
-    const table = page.locator('[data-test="system-jobs"]')
-    await table.getByText('清理已结束的任务').waitFor()
-    assert((await table.innerText()).includes('每 1 天'), 'the daily repeat is not shown')
-    await switchLanguage(page, 'English')
-    await table.getByText('Purge finished jobs').waitFor()
-    await page.screenshot({ path: join(shots, 'status-jobs-en.png'), fullPage: true })
+  async 'system jobs table lists the housekeeping jobs with their schedule, paged by the server'() {
+    const team = await sharedTeam()
+    const jobs = await team.api.ok('GET', '/api/v1/system/jobs?page=1&page_size=10')
+    assert(jobs.total >= 1, `jobs API answered ${JSON.stringify(jobs)}`)
+    await withPage(async (page) => {
+      await page.goto(base + '/system/status')
+      const table = page.locator('[data-test="system-jobs"]')
+      await table.getByText('清理已结束的任务').waitFor()
+      assert((await table.innerText()).includes('每 1 天'), 'the daily repeat is not shown')
+      if (jobs.items.some((j) => j.kind === 'accounts.housekeeping')) await table.getByText('清理过期会话与验证码').waitFor()
+      await switchLanguage(page, 'English')
+      await table.getByText('Purge finished jobs').waitFor()
+      await page.screenshot({ path: join(shots, 'status-jobs-en.png'), fullPage: true, animations: 'disabled' })
+    }, { login: team })
   },
 
-  async 'side menu navigates between pages without a reload'(page) {
-    await page.goto(base + '/')
-    await page.getByText('欢迎使用锦鲤').waitFor()
-    await page.evaluate(() => { window.__koiMarker = 1 })
-    await page.getByRole('menuitem', { name: '系统', exact: false }).first().click()
-    await page.getByRole('menuitem', { name: '系统状态' }).click()
-    await page.locator('[data-test="ready"]').waitFor()
-    assert(page.url().endsWith('/system/status'), `url is ${page.url()}`)
-    assert(await page.evaluate(() => window.__koiMarker) === 1, 'the page reloaded')
+  async 'side menu navigates between pages without a reload'() {
+    await withPage(async (page) => {
+      await page.goto(base + '/')
+      await page.getByText('欢迎使用锦鲤').waitFor()
+      await page.evaluate(() => { window.__koiMarker = 1 })
+      await page.getByRole('menuitem', { name: '系统', exact: false }).first().click()
+      await page.getByRole('menuitem', { name: '系统状态' }).click()
+      await page.locator('[data-test="ready"]').waitFor()
+      assert(page.url().endsWith('/system/status'), `url is ${page.url()}`)
+      assert(await page.evaluate(() => window.__koiMarker) === 1, 'the page reloaded')
+    }, { login: await sharedTeam() })
   },
 
-  async 'unknown route shows a localized 404 page'(page) {
-    await page.goto(base + '/no/such/page')
-    await page.locator('[data-test="not-found"]').waitFor()
-    assert((await page.locator('[data-test="not-found"]').innerText()).includes('页面不存在'), 'not in Chinese')
-    await switchLanguage(page, 'English')
-    await page.getByText('Page not found').waitFor()
+  async 'unknown route shows a localized 404 page'() {
+    await withPage(async (page) => {
+      await page.goto(base + '/no/such/page')
+      await page.locator('[data-test="not-found"]').waitFor()
+      assert((await page.locator('[data-test="not-found"]').innerText()).includes('页面不存在'), 'not in Chinese')
+      await switchLanguage(page, 'English')
+      await page.getByText('Page not found').waitFor()
+    }, { login: await sharedTeam() })
   },
 
-  async 'the cloud store is listed but cannot be entered before activation'(page) {
-    await page.goto(base + '/')
-    await page.click('[data-test="app-switcher"] button')
-    const item = page.getByRole('menuitem', { name: /智慧云店/ })
-    await item.waitFor()
-    assert((await item.getAttribute('aria-disabled')) === 'true', 'cloud store should be disabled')
-    await item.hover()
-    await page.getByRole('tooltip', { name: /尚未开通，团队开通后即可使用/ }).waitFor()
+  async 'the cloud store is listed but cannot be entered before activation'() {
+    await withPage(async (page) => {
+      await page.goto(base + '/')
+      await page.getByText('欢迎使用锦鲤').waitFor()
+      await page.click('[data-test="app-switcher"] button')
+      const item = page.getByRole('menuitem', { name: /智慧云店/ })
+      await item.waitFor()
+      assert((await item.getAttribute('aria-disabled')) === 'true', 'cloud store should be disabled')
+      await item.hover()
+      await page.getByRole('tooltip', { name: /尚未开通，团队开通后即可使用/ }).waitFor()
+    }, { login: await sharedTeam() })
   },
 
-  async 'layout fits 1280x800 without horizontal scrolling'(page) {
-    await page.goto(base + '/system/status')
-    await page.locator('[data-test="ready"]').waitFor()
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
-    assert(overflow <= 0, `horizontal overflow of ${overflow}px`)
+  async 'a page of an app that is not activated says to activate it first and links to the app market'() {
+    await withPage(async (page) => {
+      await page.goto(base + '/store/overview')
+      const box = page.locator('[data-test="app-not-activated"]')
+      await box.waitFor()
+      assert((await box.innerText()).includes('「智慧云店」尚未开通'), `says: ${await box.innerText()}`)
+      await page.click('[data-test="go-activate"]')
+      await page.locator('[data-test="app-detail-cloud_store"]').waitFor()
+      assert(page.url().endsWith('/apps/market/cloud_store'), `url is ${page.url()}`)
+    }, { login: await sharedTeam() })
   },
 
-  async 'API errors come back as envelopes'() {
+  async 'without a session every console page leads to the login page, which comes back afterwards'() {
+    const team = await sharedTeam()
+    await withPage(async (page) => {
+      await page.goto(base + '/settings/members')
+      await page.locator('[data-test="login-page"]').waitFor()
+      const url = new URL(page.url())
+      assert(url.pathname === '/login' && url.searchParams.get('redirect') === '/settings/members', `url is ${page.url()}`)
+      await field(page, 'phone').fill(team.phone)
+      await field(page, 'password').fill('wrong-pass-1')
+      await page.click('[data-test="submit"]')
+      await page.locator('[data-test="form-error"]').getByText('手机号或密码错误').waitFor()
+      await field(page, 'password').fill(team.password)
+      await page.click('[data-test="submit"]')
+      await page.locator('[data-test="members-page"]').waitFor()
+    })
+  },
+
+  async 'the register form checks phone, password and names before sending'() {
+    await withPage(async (page) => {
+      await page.goto(base + '/register')
+      await field(page, 'phone').fill('12345')
+      await field(page, 'password').fill('abcdefgh')
+      await page.click('[data-test="submit"]')
+      await page.getByText('请输入正确的 11 位手机号').first().waitFor()
+      await page.getByText('密码需同时包含字母和数字').waitFor()
+      await page.getByText('团队名称为 1–50 个字').waitFor()
+      await page.getByText('姓名为 1–30 个字').waitFor()
+      await page.getByText('8–128 位，需同时包含字母和数字').waitFor()
+      assert(page.url().endsWith('/register'), 'left the page')
+      await switchLanguage(page, 'English')
+      await page.getByText('8–128 characters with both letters and digits').waitFor()
+    })
+  },
+
+  async 'the development SMS inbox lists codes newest first and is linked from the auth pages'() {
+    const api = new Api()
+    const phone = randomPhone()
+    await apiSmsCode(api, phone, 'register')
+    await withPage(async (page) => {
+      await page.goto(base + '/login')
+      const link = page.locator('[data-test="dev-inbox-link"]')
+      await link.waitFor()
+      assert((await link.innerText()).includes('查看开发短信收件箱'), 'link text')
+      await page.goto(base + '/dev/sms-inbox')
+      await field(page, 'inbox-phone').fill(phone)
+      const table = page.locator('[data-test="inbox-table"]')
+      await table.getByText(phone).first().waitFor()
+      const text = await table.innerText()
+      assert(/验证码 \d{6}/.test(text), `inbox shows: ${text}`)
+      await page.getByText('sms.provider = console').waitFor()
+      // A new SMS shows up by itself (auto refresh every 3 s).
+      const other = randomPhone()
+      await apiSmsCode(api, other, 'register')
+      await field(page, 'inbox-phone').fill('')
+      await table.getByText(other).waitFor({ timeout: 8000 })
+      const rows = await table.locator('tbody tr').allInnerTexts()
+      assert(rows[0].includes(other), `newest first, got: ${rows[0]}`)
+      await noHorizontalScroll(page, 'dev inbox')
+      await page.screenshot({ path: join(shots, 'dev-inbox-zh.png'), animations: 'disabled' })
+    })
+  },
+
+  async 'issue flow: register, add a member who sets a password by SMS, activate and switch apps, member refused, admin resets the password and old sessions end'() {
+    const adminPhone = randomPhone()
+    const memberPhone = randomPhone()
+    const adminPassword = 'koiAdmin2026'
+    const admin = await newPage()
+    const member = await newPage()
+    const other = await newPage()
+    const rescue = await newPage()
+    try {
+      // 1. Register a team in the browser.
+      const p = admin.page
+      await p.goto(base + '/')
+      await p.locator('[data-test="login-page"]').waitFor()
+      await p.click('[data-test="to-register"]')
+      await p.locator('[data-test="register-page"]').waitFor()
+      await field(p, 'phone').fill(adminPhone)
+      await field(p, 'code').fill(await codeViaUi(p, adminPhone))
+      await field(p, 'password').fill(adminPassword)
+      await field(p, 'team-name').fill('锦鲤测试团队')
+      await field(p, 'name').fill('管理员甲')
+      await p.click('[data-test="submit"]')
+      // Nothing is activated yet: / leads to the app market.
+      await p.locator('[data-test="market-scrm"]').waitFor()
+      assert(new URL(p.url()).pathname === '/apps/market', `after register: ${p.url()}`)
+      assert((await p.locator('[data-test="team-name"]').innerText()) === '锦鲤测试团队', 'team name')
+
+      // 2. Log out and in again.
+      await accountMenu(p, 'menu-logout')
+      await p.locator('[data-test="login-page"]').waitFor()
+      await loginViaUi(p, adminPhone, adminPassword)
+      await p.locator('[data-test="market-scrm"]').waitFor()
+
+      // 3. Add a member.
+      await accountMenu(p, 'menu-members')
+      await p.locator('[data-test="members-page"]').waitFor()
+      const ownRow = p.locator(`[data-test="member-actions-${adminPhone}"]`)
+      await ownRow.waitFor()
+      assert(await ownRow.locator('button').count() === 0, "the admin's own row has actions")
+      await p.click('[data-test="add-member"]')
+      await field(p, 'add-phone').fill('1234')
+      await field(p, 'add-name').fill('成员乙')
+      await p.click('[data-test="add-submit"]')
+      await p.locator('[data-test="add-dialog"]').getByText('请输入正确的 11 位手机号').waitFor()
+      await field(p, 'add-phone').fill(memberPhone)
+      await p.click('[data-test="add-submit"]')
+      await p.getByText(`邀请短信已发送至 ${memberPhone}`).waitFor()
+      const memberRow = p.locator('[data-test="members-table"] tbody tr', { hasText: memberPhone })
+      await memberRow.getByText('待激活').waitFor()
+
+      // 4. The member logs in, is told to set a password, and sets it with an SMS code.
+      const m = member.page
+      await loginViaUi(m, memberPhone, 'anything123')
+      await m.locator('[data-test="invited-hint"]').waitFor()
+      assert((await m.locator('[data-test="invited-hint"]').innerText()).includes('受邀成员需通过短信验证码设置登录密码'), 'invited hint')
+      assert((await field(m, 'phone').inputValue()) === memberPhone, 'phone not prefilled')
+      await m.screenshot({ path: join(shots, 'set-password-invited-zh.png'), animations: 'disabled' })
+      await field(m, 'code').fill(await codeViaUi(m, memberPhone))
+      await field(m, 'password').fill('member2026x')
+      await m.click('[data-test="submit"]')
+      await m.locator('[data-test="market-scrm"]').waitFor()
+      assert((await m.locator('[data-test="account-name"]').innerText()) === '成员乙', 'member name')
+      // A member cannot activate apps: the detail page asks them to turn to their admin.
+      await m.click('[data-test="market-scrm"]')
+      await m.locator('[data-test="ask-admin"]').waitFor()
+      assert(await m.locator('[data-test="activate"]').count() === 0, 'a member sees the activate button')
+
+      // 5. The admin activates SCRM and the cloud store in the app market.
+      await p.reload()
+      await memberRow.getByText('正常').waitFor()
+      for (const key of ['scrm', 'cloud_store']) {
+        await accountMenu(p, 'menu-market')
+        await p.click(`[data-test="market-${key}"]`)
+        await p.locator(`[data-test="app-detail-${key}"]`).waitFor()
+        await p.click('[data-test="activate"]')
+        await confirmBox(p)
+        await p.locator('[data-test="use-app"]').waitFor()
+        await p.locator(`[data-test="app-detail-${key}"] [data-test="activated-info"]`).getByText('管理员甲').waitFor()
+      }
+      await p.click('[data-test="use-app"]')
+      await p.locator('[data-test="no-shops"]').waitFor()
+      assert((await p.locator('[data-test="no-shops"]').innerText()) === '还没有授权的店铺', 'no shops text')
+
+      // 6. Switch between them with the app switcher.
+      await p.click('[data-test="app-switcher"] button')
+      await p.locator('[data-test="app-scrm"]').click()
+      await p.locator('[data-test="wecom-pending"]').waitFor()
+      assert(new URL(p.url()).pathname === '/scrm/overview', `switched to ${p.url()}`)
+      assert((await p.locator('[data-test="app-switcher-button"]').innerText()).includes('SCRM'), 'switcher label')
+      await waitMenusClosed(p)
+      await p.click('[data-test="app-switcher"] button')
+      await p.locator('[data-test="app-cloud_store"]').click()
+      await p.locator('[data-test="store-overview"]').waitFor()
+      assert(new URL(p.url()).pathname === '/store/overview', `switched to ${p.url()}`)
+      assert((await p.locator('[data-test="app-switcher-button"]').innerText()).includes('智慧云店'), 'switcher label')
+      await waitMenusClosed(p)
+
+      // 7. The member is refused account management: no menu item, the 403 page, and 403 admin_only from the API.
+      await m.goto(base + '/settings/members')
+      await m.locator('[data-test="forbidden"]').waitFor()
+      assert((await m.locator('[data-test="forbidden"]').innerText()).includes('账号管理仅限团队管理员使用'), 'forbidden text')
+      await m.screenshot({ path: join(shots, 'forbidden-zh.png'), animations: 'disabled' })
+      await m.goto(base + '/settings/audit-log')
+      await m.locator('[data-test="forbidden"]').waitFor()
+      const api = await m.request.get(base + '/api/v1/members?page=1&page_size=20')
+      const apiBody = await api.json()
+      assert(api.status() === 403 && apiBody.reason === 'admin_only', `member got ${api.status()} ${JSON.stringify(apiBody)}`)
+      await m.click('[data-test="account-button"]')
+      await m.locator('[data-test="menu-account"]').waitFor()
+      assert(await m.locator('[data-test="menu-members"]').count() === 0, 'members menu item shown to a member')
+      await m.keyboard.press('Escape')
+      // The member now sees the activated apps, but cannot activate anything.
+      await m.goto(base + '/')
+      await m.locator('[data-test="scrm-overview"], [data-test="store-overview"]').first().waitFor()
+
+      // 8. Another browser is logged in as the admin; then the admin resets the password elsewhere.
+      await loginViaUi(other.page, adminPhone, adminPassword)
+      await other.page.locator('[data-test="account-button"]').waitFor()
+      const before = await other.page.request.get(base + '/api/v1/auth/session')
+      assert(before.status() === 200, `second browser session: ${before.status()}`)
+      const r = rescue.page
+      await r.goto(base + '/login')
+      await field(r, 'phone').fill(adminPhone)
+      await r.click('[data-test="to-forgot"]')
+      await r.locator('[data-test="reset-page"]').waitFor()
+      assert((await field(r, 'phone').inputValue()) === adminPhone, 'phone not carried over')
+      await field(r, 'code').fill(await codeViaUi(r, adminPhone))
+      await field(r, 'password').fill('koiAdminNew99')
+      await r.click('[data-test="submit"]')
+      await r.locator('[data-test="account-button"]').waitFor()
+
+      // 9. The old sessions are gone: the API answers 401 and the console goes to the login page.
+      const after = await other.page.request.get(base + '/api/v1/auth/session')
+      assert(after.status() === 401, `old session still answers ${after.status()}`)
+      await other.page.goto(base + '/settings/members')
+      await other.page.locator('[data-test="login-page"]').waitFor()
+      // The first browser's page notices at its next call and goes to the login page too.
+      await p.click('[data-test="app-switcher"] button')
+      await p.locator('[data-test="app-scrm"]').click()
+      await p.locator('[data-test="login-page"]').waitFor()
+      // The new password works.
+      await loginViaUi(p, adminPhone, 'koiAdminNew99')
+      await p.locator('[data-test="account-button"]').waitFor()
+    } finally {
+      for (const c of [admin, member, other, rescue]) await c.context.close()
+    }
+  },
+
+  async 'admin manages a member: disable (confirmed) blocks login, enable, reset password, remove; the audit log records it'() {
+    const team = await registerTeam({ teamName: '管理测试', name: '管理员' })
+    const mate = await addActiveMember(team, '同事丙')
+    await withPage(async (page) => {
+      await page.goto(base + '/settings/members')
+      const row = page.locator('[data-test="members-table"] tbody tr', { hasText: mate.phone })
+      await row.getByText('正常').waitFor()
+      // Search is done by the server.
+      await field(page, 'member-search').fill(mate.phone.slice(-6))
+      await page.waitForFunction(() => document.querySelectorAll('[data-test="members-table"] tbody tr').length === 1)
+      await field(page, 'member-search').fill('')
+
+      await row.locator('[data-test="member-disable"]').click()
+      await confirmBox(page)
+      await row.getByText('已禁用').waitFor()
+      const login = new Api()
+      await login.csrf()
+      const denied = await login.call('POST', '/api/v1/auth/login', { phone: mate.phone, password: mate.password })
+      assert(denied.body?.reason === 'account_disabled', `disabled member login: ${denied.text}`)
+      const old = await mate.api.call('GET', '/api/v1/auth/session')
+      assert(old.status === 401, `disabled member's session still answers ${old.status}`)
+
+      await row.locator('[data-test="member-enable"]').click()
+      await row.getByText('正常').waitFor()
+      await row.locator('[data-test="member-reset-password"]').click()
+      await confirmBox(page)
+      await row.getByText('待激活').waitFor()
+      await row.locator('[data-test="member-remove"]').click()
+      await page.locator('.el-message-box').getByText(`删除 同事丙（${mate.phone}）`).waitFor()
+      await confirmBox(page)
+      await row.waitFor({ state: 'detached' })
+
+      await accountMenu(page, 'menu-audit')
+      const table = page.locator('[data-test="audit-table"]')
+      await table.getByText('删除成员').first().waitFor()
+      await table.getByText('禁用成员').first().waitFor()
+      // Filter by action on the server.
+      await page.click('[data-test="audit-action"]')
+      await page.getByRole('option', { name: '添加成员' }).click()
+      await page.waitForFunction(() => {
+        const names = [...document.querySelectorAll('[data-test="audit-action-name"]')].map((e) => e.textContent)
+        return names.length > 0 && names.every((n) => n === '添加成员')
+      })
+    }, { login: team })
+  },
+
+  async 'my account: rename, change the password with the old one, log out of all devices'() {
+    const team = await registerTeam({ teamName: '账号测试', name: '原名' })
+    await withPage(async (page) => {
+      await page.goto(base + '/account')
+      await page.locator('[data-test="account-page"]').waitFor()
+      await field(page, 'profile-name').fill('新名字')
+      await page.click('[data-test="save-profile"]')
+      await page.locator('[data-test="account-name"]').getByText('新名字').waitFor()
+
+      await field(page, 'old-password').fill('wrongpass1')
+      await field(page, 'new-password').fill('newpass2026')
+      await field(page, 'confirm-password').fill('newpass2026')
+      await page.click('[data-test="change-password"]')
+      await page.locator('[data-test="password-error"]').getByText('当前密码错误').waitFor()
+      await field(page, 'old-password').fill(team.password)
+      await page.click('[data-test="change-password"]')
+      await page.getByText('密码已修改，其他设备已退出登录').waitFor()
+      // The API client's session was revoked; this browser got a new one.
+      const old = await team.api.call('GET', '/api/v1/auth/session')
+      assert(old.status === 401, `session of the other client still answers ${old.status}`)
+      await page.reload()
+      await page.locator('[data-test="account-page"]').waitFor()
+
+      await page.click('[data-test="logout-all"]')
+      await confirmBox(page)
+      await page.locator('[data-test="login-page"]').waitFor()
+      await loginViaUi(page, team.phone, 'newpass2026')
+      await page.locator('[data-test="account-button"]').waitFor()
+    }, { login: team })
+  },
+
+  async 'screenshots of the account pages in both languages, without horizontal scrolling'() {
+    const team = await registerTeam({ teamName: '锦鲤茶饮（静安店）', name: '王小锦', apps: ['scrm'] })
+    await addActiveMember(team, '李四')
+    await team.api.ok('POST', '/api/v1/members', { phone: randomPhone(), name: '张三' })
+    const pages = [
+      ['members', '/settings/members', '[data-test="members-table"] tbody tr'],
+      ['app-market', '/apps/market', '[data-test="market-cloud_store"]'],
+      ['app-detail', '/apps/market/cloud_store', '[data-test="app-detail-cloud_store"]'],
+      ['my-apps', '/apps/mine', '[data-test="mine-scrm"]'],
+      ['audit-log', '/settings/audit-log', '[data-test="audit-table"] tbody tr'],
+      ['account', '/account', '[data-test="account-page"]'],
+    ]
+    for (const [lang, label] of [['zh', '中文'], ['en', 'English']]) {
+      await withPage(async (page) => {
+        await page.goto(base + '/login')
+        await page.locator('[data-test="login-page"]').waitFor()
+        if (lang === 'en') await switchLanguage(page, label)
+        await page.locator('[data-test="dev-inbox-link"]').waitFor()
+        await noHorizontalScroll(page, `login ${lang}`)
+        await page.screenshot({ path: join(shots, `login-${lang}.png`), animations: 'disabled' })
+        await page.goto(base + '/register')
+        await page.locator('[data-test="register-page"]').waitFor()
+        await noHorizontalScroll(page, `register ${lang}`)
+        await page.screenshot({ path: join(shots, `register-${lang}.png`), animations: 'disabled' })
+      })
+      await withPage(async (page) => {
+        await page.goto(base + '/')
+        await page.locator('[data-test="account-button"]').waitFor()
+        if (lang === 'en') await switchLanguage(page, label)
+        for (const [name, path, ready] of pages) {
+          await page.goto(base + path)
+          await page.locator(ready).first().waitFor()
+          await page.waitForLoadState('networkidle')
+          await noHorizontalScroll(page, `${name} ${lang}`)
+          await page.screenshot({ path: join(shots, `${name}-${lang}.png`), animations: 'disabled' })
+        }
+      }, { login: team })
+    }
+  },
+
+  async 'layout fits 1280x800 without horizontal scrolling'() {
+    await withPage(async (page) => {
+      await page.goto(base + '/system/status')
+      await page.locator('[data-test="ready"]').waitFor()
+      await noHorizontalScroll(page, 'status')
+    }, { login: await sharedTeam() })
+  },
+
+  async 'API errors come back as envelopes; sessions and CSRF are enforced'() {
     const r = await fetch(`${base}/api/v1/does-not-exist`)
     const body = await r.json()
     assert(r.status === 404 && body.reason === 'route_not_found', `got ${r.status} ${JSON.stringify(body)}`)
     const bad = await fetch(`${base}/healthz`, { method: 'POST' })
     assert(bad.status === 405 && (await bad.json()).reason === 'method_not_allowed', `got ${bad.status}`)
+    const anon = await fetch(`${base}/api/v1/system/status`)
+    assert(anon.status === 401 && (await anon.json()).reason === 'unauthenticated', `status without a session: ${anon.status}`)
+    const team = await sharedTeam()
+    const forged = new Api()
+    forged.cookies = new Map(team.api.cookies)
+    forged.cookies.set('koi_csrf', 'not-the-token')
+    const csrf = await forged.call('POST', '/api/v1/apps/scrm/activate')
+    assert(csrf.status === 403 && csrf.body?.reason === 'csrf_failed', `forged csrf: ${csrf.status} ${csrf.text}`)
   },
 }
 
 let passed = 0
 let failed = 0
+const only = process.env.KOI_E2E_ONLY
 for (const [name, fn] of Object.entries(tests)) {
+  if (only && !name.includes(only)) continue
+  const started = Date.now()
   try {
-    if (fn.length === 0) await fn()
-    else await withPage((page, errors) => fn(page, errors))
-    console.log(`ok - ${name}`)
+    await fn()
+    console.log(`ok - ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
     passed++
   } catch (e) {
     console.log(`not ok - ${name}: ${e && e.message ? e.message.split('\n')[0] : e}`)

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { ApiError, errorText, request } from './request'
+import { ApiError, errorText, readCookie, request, requestClient, setRequestHooks } from './request'
 import { i18n } from '@/locales'
 
 function mockFetch(impl: () => Promise<Response>) {
@@ -16,10 +16,23 @@ async function failure(p: Promise<unknown>): Promise<ApiError> {
   throw new Error('expected the request to fail')
 }
 
+function clearCookies() {
+  for (const c of document.cookie.split(';')) {
+    const name = c.split('=')[0].trim()
+    if (name) document.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/`
+  }
+}
+
 afterEach(() => {
   vi.unstubAllGlobals()
   i18n.global.locale.value = 'zh-CN'
+  setRequestHooks({})
+  clearCookies()
 })
+
+type Call = [string, RequestInit]
+const ok = () => new Response(JSON.stringify({ code: 0, data: {} }))
+const headersOf = (call: unknown) => ((call as Call)[1].headers ?? {}) as Record<string, string>
 
 describe('request', () => {
   it('unwraps the success envelope', async () => {
@@ -79,5 +92,102 @@ describe('errorText', () => {
 
   it('has a generic text for non-API errors', () => {
     expect(errorText(new Error('x'))).toBe('出错了，请稍后重试')
+  })
+})
+
+describe('CSRF', () => {
+  it('sends the koi_csrf cookie as X-CSRF-Token on every non-GET request, never on GET', async () => {
+    document.cookie = 'koi_csrf=tok%2Fen-1; path=/'
+    const fetchMock = vi.fn(async () => ok())
+    vi.stubGlobal('fetch', fetchMock)
+    await requestClient.post('/api/v1/auth/login', { phone: '1' })
+    await requestClient.put('/api/v1/account/profile', { name: 'x' })
+    await requestClient.delete('/api/v1/members/3')
+    await requestClient.get('/api/v1/members')
+    expect(fetchMock).toHaveBeenCalledTimes(4)
+    expect(headersOf(fetchMock.mock.calls[0])['X-CSRF-Token']).toBe('tok/en-1')
+    expect((fetchMock.mock.calls[1] as unknown as Call)[1].method).toBe('PUT')
+    expect(headersOf(fetchMock.mock.calls[1])['X-CSRF-Token']).toBe('tok/en-1')
+    expect((fetchMock.mock.calls[2] as unknown as Call)[1].method).toBe('DELETE')
+    expect(headersOf(fetchMock.mock.calls[2])['X-CSRF-Token']).toBe('tok/en-1')
+    expect(headersOf(fetchMock.mock.calls[3])['X-CSRF-Token']).toBeUndefined()
+  })
+
+  it('without a cookie (first visit, after logout) gets one from GET /auth/session and tries once more', async () => {
+    const fetchMock = vi.fn(async (url: string, init: RequestInit) => {
+      if (url === '/api/v1/auth/session') {
+        document.cookie = 'koi_csrf=fresh; path=/'
+        return new Response(JSON.stringify({ code: 401, reason: 'unauthenticated', message: '' }), { status: 401 })
+      }
+      if (!(init.headers as Record<string, string>)['X-CSRF-Token']) {
+        return new Response(JSON.stringify({ code: 403, reason: 'csrf_failed', message: '' }), { status: 403 })
+      }
+      return new Response(JSON.stringify({ code: 0, data: { ok: true } }))
+    })
+    vi.stubGlobal('fetch', fetchMock)
+    await expect(requestClient.post('/api/v1/auth/login', {})).resolves.toEqual({ ok: true })
+    expect(fetchMock.mock.calls.map((c) => (c as unknown as Call)[0])).toEqual(['/api/v1/auth/login', '/api/v1/auth/session', '/api/v1/auth/login'])
+    expect(headersOf(fetchMock.mock.calls[2])['X-CSRF-Token']).toBe('fresh')
+  })
+
+  it('does not retry a csrf failure when a token was sent', async () => {
+    document.cookie = 'koi_csrf=stale; path=/'
+    const fetchMock = vi.fn(async () => new Response(JSON.stringify({ code: 403, reason: 'csrf_failed', message: '' }), { status: 403 }))
+    vi.stubGlobal('fetch', fetchMock)
+    expect((await failure(requestClient.post('/api/v1/members', {}))).reason).toBe('csrf_failed')
+    expect(fetchMock).toHaveBeenCalledTimes(1)
+  })
+
+  it('readCookie finds one cookie among several', () => {
+    expect(readCookie('koi_csrf', 'a=1; koi_csrf=abc; koi_csrf_x=2')).toBe('abc')
+    expect(readCookie('koi_csrf', 'a=1')).toBe('')
+  })
+})
+
+describe('retry_after', () => {
+  it('is kept from the body, else from the Retry-After header', async () => {
+    document.cookie = 'koi_csrf=t; path=/'
+    mockFetch(async () => new Response(JSON.stringify({ code: 429, reason: 'sms_too_frequent', message: 'wait', retry_after: 42 }), { status: 429 }))
+    expect((await failure(requestClient.post('/api/v1/auth/sms-codes', {}))).retryAfter).toBe(42)
+    mockFetch(async () => new Response(JSON.stringify({ code: 429, reason: 'rate_limited', message: 'wait' }), { status: 429, headers: { 'Retry-After': '7' } }))
+    expect((await failure(requestClient.post('/api/v1/auth/login', {}))).retryAfter).toBe(7)
+    mockFetch(async () => new Response(JSON.stringify({ code: 400, reason: 'invalid_phone', message: 'x' }), { status: 400 }))
+    expect((await failure(requestClient.post('/api/v1/auth/login', {}))).retryAfter).toBeNull()
+  })
+
+  it('is interpolated into the localised text, in seconds or in words', () => {
+    const tooFrequent = new ApiError(429, 'sms_too_frequent', 'x', 42)
+    expect(errorText(tooFrequent)).toBe('验证码发送太频繁，请 42 秒后再试')
+    const locked = new ApiError(429, 'account_locked', 'x', 900)
+    expect(errorText(locked)).toBe('密码错误次数过多，账号已锁定，请 15 分钟 后再试')
+    i18n.global.locale.value = 'en-US'
+    expect(errorText(tooFrequent)).toBe('Codes are sent at most once a minute. Try again in 42 s.')
+    expect(errorText(locked)).toBe('Too many wrong passwords; the account is locked. Try again in 15 min.')
+  })
+})
+
+describe('hooks', () => {
+  const unauthenticated = () => new Response(JSON.stringify({ code: 401, reason: 'unauthenticated', message: '' }), { status: 401 })
+
+  it('reports a 401 unauthenticated from any call but GET /auth/session', async () => {
+    const onUnauthenticated = vi.fn()
+    const onError = vi.fn()
+    setRequestHooks({ onUnauthenticated, onError })
+    mockFetch(async () => unauthenticated())
+    await failure(requestClient.get('/api/v1/auth/session'))
+    expect(onUnauthenticated).not.toHaveBeenCalled()
+    await failure(requestClient.get('/api/v1/members?page=1'))
+    expect(onUnauthenticated).toHaveBeenCalledTimes(1)
+    expect(onUnauthenticated.mock.calls[0][2]).toBe('/api/v1/members?page=1')
+    expect(onError).toHaveBeenCalledTimes(2)
+  })
+
+  it('does not treat a wrong password (401 invalid_credentials) as a lost session', async () => {
+    document.cookie = 'koi_csrf=t; path=/'
+    const onUnauthenticated = vi.fn()
+    setRequestHooks({ onUnauthenticated })
+    mockFetch(async () => new Response(JSON.stringify({ code: 401, reason: 'invalid_credentials', message: '' }), { status: 401 }))
+    expect((await failure(requestClient.post('/api/v1/auth/login', {}))).reason).toBe('invalid_credentials')
+    expect(onUnauthenticated).not.toHaveBeenCalled()
   })
 })

@@ -1,11 +1,16 @@
 // The one HTTP client of the console: unwraps Koi's envelope {code, data} and turns failures into ApiError.
+// Sends the CSRF token on every non-GET request and tells the app (through the hooks below) when the session is
+// gone or an app is not activated, so that pages need not handle those themselves.
 import { i18n } from '@/locales'
+import { humanizeSeconds } from '@/composables/format'
 
 export class ApiError extends Error {
   constructor(
     public readonly status: number,
     public readonly reason: string,
     message: string,
+    /** seconds to wait, on rate limits and lockouts */
+    public readonly retryAfter: number | null = null,
   ) {
     super(message)
     this.name = 'ApiError'
@@ -15,6 +20,10 @@ export class ApiError extends Error {
 /** reason used when the server could not be reached or did not answer with an envelope */
 export const NETWORK_REASON = 'network'
 
+export const CSRF_COOKIE = 'koi_csrf'
+export const CSRF_HEADER = 'X-CSRF-Token'
+export const SESSION_PATH = '/api/v1/auth/session'
+
 const base: string = import.meta.env.VITE_API_BASE ?? ''
 
 interface Envelope<T> {
@@ -22,28 +31,81 @@ interface Envelope<T> {
   data?: T
   reason?: string
   message?: string
+  retry_after?: number
 }
 
-export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  let response: Response
+/** Called by request() after the server answered; the app installs them (main.ts), tests may too. */
+export interface RequestHooks {
+  /** a 401 `unauthenticated` from any call but GET /auth/session */
+  onUnauthenticated?: (error: ApiError, method: string, path: string) => void
+  /** any failure, after the hooks above; e.g. 403 `app_not_activated` or `admin_only` */
+  onError?: (error: ApiError, method: string, path: string) => void
+}
+let hooks: RequestHooks = {}
+export function setRequestHooks(next: RequestHooks): void {
+  hooks = next
+}
+
+/** The value of a cookie readable by the page, or '' */
+export function readCookie(name: string, cookies: string = document.cookie): string {
+  for (const part of cookies.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq < 0) continue
+    if (part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim())
+  }
+  return ''
+}
+
+const isMutation = (method: string) => method !== 'GET' && method !== 'HEAD'
+
+async function send(method: string, path: string, body: unknown): Promise<Response> {
+  const headers: Record<string, string> = { Accept: 'application/json' }
+  if (body !== undefined) headers['Content-Type'] = 'application/json'
+  if (isMutation(method)) {
+    const token = readCookie(CSRF_COOKIE)
+    if (token) headers[CSRF_HEADER] = token
+  }
   try {
-    response = await fetch(base + path, {
+    return await fetch(base + path, {
       method,
       credentials: 'same-origin',
-      headers: { Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     })
   } catch (e) {
     throw new ApiError(0, NETWORK_REASON, e instanceof Error ? e.message : String(e))
   }
-  let envelope: Envelope<T>
+}
+
+async function envelopeOf<T>(response: Response): Promise<Envelope<T>> {
   try {
-    envelope = (await response.json()) as Envelope<T>
+    return (await response.json()) as Envelope<T>
   } catch {
     throw new ApiError(response.status, NETWORK_REASON, `HTTP ${response.status} without a JSON body`)
   }
+}
+
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const hadToken = readCookie(CSRF_COOKIE) !== ''
+  let response = await send(method, path, body)
+  let envelope = await envelopeOf<T>(response)
+  if (envelope.reason === 'csrf_failed' && !hadToken && isMutation(method)) {
+    // No csrf cookie yet (first visit, or cleared by logout): GET /auth/session sets one, then try once more.
+    await send('GET', SESSION_PATH, undefined).catch(() => undefined)
+    if (readCookie(CSRF_COOKIE)) {
+      response = await send(method, path, body)
+      envelope = await envelopeOf<T>(response)
+    }
+  }
   if (envelope.code !== 0) {
-    throw new ApiError(response.status, envelope.reason ?? 'unknown', envelope.message ?? '')
+    const header = Number(response.headers.get('Retry-After'))
+    const retryAfter =
+      typeof envelope.retry_after === 'number' ? envelope.retry_after : Number.isFinite(header) && header > 0 ? header : null
+    const error = new ApiError(response.status, envelope.reason ?? 'unknown', envelope.message ?? '', retryAfter)
+    const isSessionProbe = method === 'GET' && path.split('?')[0] === SESSION_PATH
+    if (error.status === 401 && error.reason === 'unauthenticated' && !isSessionProbe) hooks.onUnauthenticated?.(error, method, path)
+    hooks.onError?.(error, method, path)
+    throw error
   }
   return envelope.data as T
 }
@@ -51,13 +113,36 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 export const requestClient = {
   get: <T>(path: string) => request<T>('GET', path),
   post: <T>(path: string, body?: unknown) => request<T>('POST', path, body),
+  put: <T>(path: string, body?: unknown) => request<T>('PUT', path, body),
+  delete: <T>(path: string) => request<T>('DELETE', path),
 }
 
-/** The error in the user's language: the locale's text for the reason, else the server's message. */
-export function errorText(error: unknown, t: (key: string) => string = i18n.global.t, has = (key: string) => i18n.global.te(key)): string {
+/** `?a=1&b=x` from the defined, non-empty values (encoded) */
+export function query(params: Record<string, string | number | undefined | null>): string {
+  const parts = Object.entries(params)
+    .filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+  return parts.length ? `?${parts.join('&')}` : ''
+}
+
+type Translate = (key: string, values?: Record<string, unknown>) => string
+
+/**
+ * The error in the user's language: the locale's text for the reason, else the server's message. Texts may use
+ * `{n}`, the seconds of retry_after (e.g. errors.sms_too_frequent "请 {n} 秒后再试"), or `{d}`, the same wait in
+ * words ("15 分钟") for long waits such as a lockout.
+ */
+export function errorText(
+  error: unknown,
+  t: Translate = i18n.global.t as Translate,
+  has = (key: string) => i18n.global.te(key),
+): string {
   if (error instanceof ApiError) {
     const key = `errors.${error.reason}`
-    if (has(key)) return t(key)
+    if (has(key)) {
+      const n = error.retryAfter ?? 0
+      return t(key, { n, d: humanizeSeconds(n, t) })
+    }
     return error.message || t('errors.unknown')
   }
   return t('errors.unknown')

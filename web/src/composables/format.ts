@@ -8,3 +8,12 @@ export function humanizeSeconds(total: number, t: T): string {
   if (s < 86400) return t('duration.hours', { h: Math.floor(s / 3600), m: Math.floor((s % 3600) / 60) })
   return t('duration.days', { d: Math.floor(s / 86400), h: Math.floor((s % 86400) / 3600) })
 }
+
+/** Unix milliseconds as "2026-11-23 15:48" in the browser's time zone; '—' for nothing. */
+export function formatDateTime(ms: number | null | undefined, withSeconds = false): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms <= 0) return '—'
+  const d = new Date(ms)
+  const p = (n: number) => String(n).padStart(2, '0')
+  const time = `${p(d.getHours())}:${p(d.getMinutes())}${withSeconds ? `:${p(d.getSeconds())}` : ''}`
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${time}`
+}

@@ -2,20 +2,51 @@ import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { watch } from 'vue'
 import { i18n } from '@/locales'
 import BasicLayout from '@/layouts/basic-layout.vue'
+import AuthLayout from '@/layouts/auth-layout.vue'
+import { useSessionStore } from '@/stores/use-session-store'
+import { useAppsStore } from '@/stores/use-apps-store'
+import { guardRoute } from './guard'
+
+/** A page outside the console's frame (login, register, …): public, in the auth layout. */
+function authPage(path: string, component: RouteRecordRaw['component'], meta: RouteRecordRaw['meta']): RouteRecordRaw {
+  return { path, component: AuthLayout, meta: { public: true, ...meta }, children: [{ path: '', component: component! }] }
+}
 
 export const routes: RouteRecordRaw[] = [
+  authPage('/login', () => import('@/views/auth/login.vue'), { guestOnly: true, titleKey: 'auth.login.title' }),
+  authPage('/register', () => import('@/views/auth/register.vue'), { guestOnly: true, titleKey: 'auth.register.title' }),
+  authPage('/forgot-password', () => import('@/views/auth/forgot-password.vue'), { titleKey: 'auth.reset.title' }),
+  authPage('/dev/sms-inbox', () => import('@/views/dev/sms-inbox.vue'), { titleKey: 'devInbox.title' }),
   {
     path: '/',
     component: BasicLayout,
     children: [
-      { path: '', component: () => import('@/views/overview/index.vue'), meta: { titleKey: 'menu.overview' } },
+      // The current app's home, or the app market when the team has no app yet (after the session is loaded).
+      { path: '', component: () => import('@/views/not-found/index.vue'), beforeEnter: () => ({ path: useAppsStore().homePath, replace: true }) },
+      { path: 'scrm/overview', component: () => import('@/views/scrm/overview.vue'), meta: { titleKey: 'menu.scrmOverview' } },
+      { path: 'store/overview', component: () => import('@/views/store/overview.vue'), meta: { titleKey: 'menu.storeOverview' } },
+      { path: 'apps/market', component: () => import('@/views/apps/market.vue'), meta: { titleKey: 'menu.market' } },
+      { path: 'apps/market/:key', component: () => import('@/views/apps/detail.vue'), meta: { titleKey: 'menu.market' } },
+      { path: 'apps/mine', component: () => import('@/views/apps/mine.vue'), meta: { titleKey: 'menu.mine' } },
+      { path: 'account', component: () => import('@/views/account/index.vue'), meta: { titleKey: 'menu.account' } },
+      { path: 'settings/members', component: () => import('@/views/settings/members.vue'), meta: { titleKey: 'menu.members', adminOnly: true } },
+      { path: 'settings/audit-log', component: () => import('@/views/settings/audit-log.vue'), meta: { titleKey: 'menu.auditLog', adminOnly: true } },
       { path: 'system/status', component: () => import('@/views/system/status/index.vue'), meta: { titleKey: 'menu.systemStatus' } },
+      { path: '403', component: () => import('@/views/forbidden/index.vue'), meta: { titleKey: 'forbidden.title' } },
       { path: ':pathMatch(.*)*', component: () => import('@/views/not-found/index.vue'), meta: { titleKey: 'notFound.title' } },
     ],
   },
 ]
 
 export const router = createRouter({ history: createWebHistory(), routes })
+
+router.beforeEach(async (to) => {
+  const session = useSessionStore()
+  await session.ensureLoaded()
+  return guardRoute(to, { loggedIn: session.loggedIn, isAdmin: session.isAdmin })
+})
+
+router.afterEach((to) => useAppsStore().follow(to.path))
 
 function updateTitle() {
   const key = router.currentRoute.value.meta.titleKey as string | undefined

@@ -1,19 +1,133 @@
-import { beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
-import { useAppsStore } from './use-apps-store'
+import { APP_STORAGE_KEY, appOfApiPath, appOfPath, useAppsStore } from './use-apps-store'
 import { useLocaleStore } from './use-locale-store'
+import { useSessionStore } from './use-session-store'
 import { i18n, LOCALE_STORAGE_KEY } from '@/locales'
+import type { AuthApi } from '@/api/auth'
+
+function session(apps: Partial<Record<AuthApi.AppKey, boolean>> = {}, role: 'admin' | 'member' = 'admin'): AuthApi.Session {
+  return {
+    account: { id: 7, phone: '13800000000', name: '王小锦', role, status: 'active' },
+    team: { id: 3, name: '锦鲤茶饮' },
+    apps: (['scrm', 'cloud_store'] as const).map((key) => ({ key, activated: apps[key] ?? false, activated_at: apps[key] ? 1_700_000_000_000 : null })),
+  }
+}
+
+function respond(status: number, body: unknown) {
+  return new Response(JSON.stringify(body), { status })
+}
 
 beforeEach(() => {
   setActivePinia(createPinia())
   localStorage.clear()
 })
+afterEach(() => vi.unstubAllGlobals())
+
+describe('session store', () => {
+  it('asks the server once however many navigations wait for it', async () => {
+    const fetchMock = vi.fn(async () => respond(200, { code: 0, data: session({ scrm: true }) }))
+    vi.stubGlobal('fetch', fetchMock)
+    const s = useSessionStore()
+    await Promise.all([s.ensureLoaded(), s.ensureLoaded()])
+    await s.ensureLoaded()
+    expect(fetchMock).toHaveBeenCalledTimes(1)
+    expect((fetchMock.mock.calls[0] as unknown as [string])[0]).toBe('/api/v1/auth/session')
+    expect(s.loggedIn).toBe(true)
+    expect(s.isAdmin).toBe(true)
+    expect(s.team?.name).toBe('锦鲤茶饮')
+  })
+
+  it('treats 401 as logged out without an error, and a network failure as logged out with one', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => respond(401, { code: 401, reason: 'unauthenticated', message: 'x' })))
+    const s = useSessionStore()
+    await s.ensureLoaded()
+    expect(s.loggedIn).toBe(false)
+    expect(s.loaded).toBe(true)
+    expect(s.loadError).toBe('')
+
+    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))))
+    await s.load()
+    expect(s.loggedIn).toBe(false)
+    expect(s.loadError).toBe('无法连接服务器，请检查网络后重试')
+  })
+
+  it('a member is not an admin; clear forgets the session', () => {
+    const s = useSessionStore()
+    s.set(session({}, 'member'))
+    expect(s.isAdmin).toBe(false)
+    s.clear()
+    expect(s.loggedIn).toBe(false)
+    expect(s.account).toBeNull()
+  })
+
+  it('setApp changes one app and keeps the others', () => {
+    const s = useSessionStore()
+    s.set(session({ scrm: true }))
+    s.setApp('cloud_store', true, 42)
+    expect(s.apps.find((a) => a.key === 'cloud_store')).toEqual({ key: 'cloud_store', activated: true, activated_at: 42 })
+    expect(s.apps.find((a) => a.key === 'scrm')?.activated).toBe(true)
+    s.setApp('scrm', false)
+    expect(s.apps.find((a) => a.key === 'scrm')).toEqual({ key: 'scrm', activated: false, activated_at: null })
+  })
+})
 
 describe('apps store', () => {
-  it('does not switch to an app that is not activated', () => {
+  it('takes activation from the session, not from the console', () => {
     const apps = useAppsStore()
-    apps.switchTo('cloud_store')
-    expect(apps.current.key).toBe('scrm')
+    expect(apps.apps.map((a) => a.activated)).toEqual([false, false])
+    expect(apps.current).toBeNull()
+    expect(apps.homePath).toBe('/apps/market')
+    useSessionStore().set(session({ cloud_store: true }))
+    expect(apps.isActivated('cloud_store')).toBe(true)
+    expect(apps.isActivated('scrm')).toBe(false)
+    expect(apps.current?.key).toBe('cloud_store')
+    expect(apps.homePath).toBe('/store/overview')
+  })
+
+  it('does not switch to an app that is not activated', () => {
+    useSessionStore().set(session({ scrm: true }))
+    const apps = useAppsStore()
+    expect(apps.switchTo('cloud_store')).toBeNull()
+    expect(apps.current?.key).toBe('scrm')
+  })
+
+  it('switches to an activated app, returns its home and remembers it', () => {
+    useSessionStore().set(session({ scrm: true, cloud_store: true }))
+    const apps = useAppsStore()
+    expect(apps.current?.key).toBe('scrm')
+    expect(apps.switchTo('cloud_store')).toBe('/store/overview')
+    expect(apps.current?.key).toBe('cloud_store')
+    expect(localStorage.getItem(APP_STORAGE_KEY)).toBe('cloud_store')
+    expect(apps.homePath).toBe('/store/overview')
+  })
+
+  it('follows the page being shown, but only to activated apps', () => {
+    useSessionStore().set(session({ scrm: true }))
+    const apps = useAppsStore()
+    apps.follow('/store/overview')
+    expect(apps.current?.key).toBe('scrm')
+    useSessionStore().setApp('cloud_store', true)
+    apps.follow('/store/overview')
+    expect(apps.current?.key).toBe('cloud_store')
+    apps.follow('/settings/members')
+    expect(apps.current?.key).toBe('cloud_store')
+  })
+
+  it('falls back to another activated app when the remembered one is gone', () => {
+    localStorage.setItem(APP_STORAGE_KEY, 'cloud_store')
+    useSessionStore().set(session({ scrm: true }))
+    expect(useAppsStore().current?.key).toBe('scrm')
+  })
+
+  it('maps pages and API routes to their app', () => {
+    expect(appOfPath('/scrm/overview')).toBe('scrm')
+    expect(appOfPath('/store')).toBe('cloud_store')
+    expect(appOfPath('/storefront')).toBeNull()
+    expect(appOfPath('/apps/market/scrm')).toBeNull()
+    expect(appOfApiPath('/api/v1/store/overview')).toBe('cloud_store')
+    expect(appOfApiPath('/api/v1/scrm/overview?x=1')).toBe('scrm')
+    expect(appOfApiPath('/api/v1/apps')).toBeNull()
   })
 })
 

@@ -89,6 +89,434 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The logged-in account, its team and the team's apps. Always sets the `koi_csrf` cookie when missing. */
+        get: operations["getSession"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sms-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends a one-time SMS code (valid 300 s; one per phone per 60 s, 10 per phone per day in UTC+8, limited per IP).
+         * @description `change_phone` needs a session and sends the code to the NEW number.
+         *     Errors: `invalid_phone`, `invalid_purpose` (400); `phone_registered` (409, register/change_phone and the phone
+         *     already has an account); `phone_not_registered` (404, reset_password and no account); `sms_too_frequent`
+         *     (429, `retry_after` ≤ 60); `sms_daily_limit` (429, `retry_after` until midnight UTC+8); `rate_limited` (429, per IP).
+         */
+        post: operations["sendSmsCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Creates a team and its admin account from an SMS code (purpose register) and logs in.
+         * @description Errors: `invalid_phone`, `weak_password`, `invalid_team_name` (1–50 characters), `invalid_name` (1–30 characters),
+         *     `phone_registered` (409), `sms_code_missing` (no live code: request one), `sms_code_invalid` (wrong; the message says
+         *     how many tries remain), `sms_code_expired`, `sms_code_attempts_exceeded` (5 wrong tries: request a new code).
+         */
+        post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logs in with phone and password.
+         * @description Errors: `invalid_credentials` (401); `account_locked` (429 with `retry_after`; 5 wrong passwords lock the account
+         *     for 15 minutes); `account_disabled` (403); `account_not_activated` (403: an invited member who has not set a
+         *     password yet, who does so through the password reset flow); `rate_limited` (429, per IP).
+         */
+        post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sets a new password from an SMS code (purpose reset_password) and logs in.
+         * @description Revokes every other session of the account, clears a lockout and activates an invited member.
+         *     Errors: the SMS code errors of register, `phone_not_registered` (404), `weak_password`, `account_disabled` (403).
+         */
+        post: operations["resetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ends this session and clears the cookies. */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ends every session of this account (all devices) and clears the cookies. */
+        post: operations["logoutAll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Changes my password; revokes ALL sessions and issues a new one for this browser.
+         * @description Errors `wrong_old_password` (400), `weak_password` (400), `same_password` (400).
+         */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/phone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Changes my bound phone with a code sent to the new number (sms-codes purpose change_phone).
+         * @description Errors `invalid_phone`, `same_phone` (400), `phone_registered` (409) and the SMS code errors.
+         */
+        post: operations["changePhone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Changes my display name.
+         * @description Errors `invalid_name` (1–30 characters).
+         */
+        put: operations["updateProfile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The team's accounts, paged by the server (admin only; a member gets 403 `admin_only`). */
+        get: operations["listMembers"];
+        put?: never;
+        /**
+         * Adds a member (status invited) and sends them an SMS invitation (admin only).
+         * @description Errors `invalid_phone`, `invalid_name`, `phone_registered` (409).
+         */
+        post: operations["addMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/members/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Removes a member (admin only).
+         * @description Errors `member_not_found` (404; also for another team's id), `cannot_modify_self` (403), `cannot_modify_admin` (403).
+         */
+        delete: operations["removeMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/members/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disables a member and revokes their sessions (admin only).
+         * @description Errors as for DELETE /api/v1/members/{id}.
+         */
+        post: operations["disableMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/members/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enables a disabled member (admin only).
+         * @description Errors as for DELETE /api/v1/members/{id}.
+         */
+        post: operations["enableMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/members/{id}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Clears a member's password lockout (admin only).
+         * @description Errors as for DELETE /api/v1/members/{id}.
+         */
+        post: operations["unlockMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/members/{id}/reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Clears a member's password (status invited), revokes their sessions and sends an SMS asking them to set a new one (admin only).
+         * @description Errors as for DELETE /api/v1/members/{id}.
+         */
+        post: operations["resetMemberPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The app catalogue (scrm, cloud_store) with this team's activation. Names and descriptions live in the console. */
+        get: operations["listApps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/apps/{key}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Activates an app for the team (admin only). Idempotent.
+         * @description Errors `app_not_found` (404), `admin_only` (403).
+         */
+        post: operations["activateApp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The SCRM app's overview. Every route under /api/v1/scrm/ answers 403 `app_not_activated` until SCRM is activated. */
+        get: operations["getScrmOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/store/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Smart Cloud Store's overview. Every route under /api/v1/store/ answers 403 `app_not_activated` until cloud_store is activated. */
+        get: operations["getStoreOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The team's audit log, newest first, paged by the server (admin only). */
+        get: operations["listAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dev/sms-inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The last SMS messages "sent" by the console SMS provider, newest first, at most 20. Development only.
+         * @description Exists only with `sms.provider = "console"`; otherwise 404 `route_not_found`. Needs no session.
+         */
+        get: operations["getDevSmsInbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -100,11 +528,23 @@ export interface components {
              * @description Stable key. Generic ones: `invalid_json`, `invalid_argument`, `body_too_large`, `headers_too_large`,
              *     `route_not_found`, `method_not_allowed`, `unsupported_media_type`, `unauthenticated`,
              *     `permission_denied`, `not_found`, `already_exists`, `conflict`, `failed_precondition`,
-             *     `rate_limited`, `invalid_paging`, `internal`, `unavailable`, `database_unavailable`, `migrations_pending`, `timeout`.
+             *     `rate_limited`, `invalid_paging`, `internal`, `unavailable`, `database_unavailable`, `migrations_pending`, `timeout`,
+             *     `csrf_failed`, `admin_only`, `app_not_activated`.
+             *     Accounts: `invalid_phone`, `invalid_purpose`, `phone_registered`, `phone_not_registered`, `sms_too_frequent`,
+             *     `sms_daily_limit`, `weak_password`, `invalid_team_name`, `invalid_name`, `sms_code_missing`, `sms_code_invalid`,
+             *     `sms_code_expired`, `sms_code_attempts_exceeded`, `invalid_credentials`, `account_locked`, `account_disabled`,
+             *     `account_not_activated`, `wrong_old_password`, `same_password`, `same_phone`, `member_not_found`,
+             *     `cannot_modify_self`, `cannot_modify_admin`, `app_not_found`, `invalid_audit_action`, `sms_send_failed`,
+             *     `account_not_found`, `team_not_found`, `hash_out_of_memory`, `bad_target`.
              */
             reason: string;
             /** @description English text for logs and API users; the console localises by `reason`. */
             message: string;
+            /**
+             * @description Seconds until trying again makes sense; only on rate limits and lockouts (`sms_too_frequent`, `sms_daily_limit`,
+             *     `rate_limited`, `account_locked`). Also sent as the `Retry-After` header.
+             */
+            retry_after?: number;
         };
         HealthEnvelope: {
             /** @enum {integer} */
@@ -182,9 +622,270 @@ export interface components {
             code: 0;
             data: components["schemas"]["SystemJobPage"];
         };
+        EmptyEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: Record<string, never>;
+        };
+        /** @enum {string} */
+        Role: "admin" | "member";
+        /** @enum {string} */
+        AppKey: "scrm" | "cloud_store";
+        Account: {
+            id: number;
+            /** @example 13800000000 */
+            phone: string;
+            name: string;
+            role: components["schemas"]["Role"];
+            /** @enum {string} */
+            status: "active" | "invited" | "disabled";
+        };
+        Team: {
+            id: number;
+            name: string;
+        };
+        SessionApp: {
+            key: components["schemas"]["AppKey"];
+            activated: boolean;
+            activated_at: number | null;
+        };
+        Session: {
+            account: components["schemas"]["Account"];
+            team: components["schemas"]["Team"];
+            apps: components["schemas"]["SessionApp"][];
+        };
+        SessionEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["Session"];
+        };
+        /** @enum {string} */
+        SmsPurpose: "register" | "reset_password" | "change_phone";
+        SmsCodeRequest: {
+            phone: string;
+            purpose: components["schemas"]["SmsPurpose"];
+        };
+        SmsCodeSent: {
+            /** @description seconds the code stays valid (300) */
+            expires_in: number;
+            /** @description seconds before another code can be requested (60) */
+            resend_after: number;
+        };
+        SmsCodeSentEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["SmsCodeSent"];
+        };
+        RegisterRequest: {
+            phone: string;
+            code: string;
+            /** @description 8–128 characters with letters and digits */
+            password: string;
+            /** @description 1–50 characters */
+            team_name: string;
+            /** @description 1–30 characters */
+            name: string;
+        };
+        LoginRequest: {
+            phone: string;
+            password: string;
+        };
+        PasswordResetRequest: {
+            phone: string;
+            code: string;
+            password: string;
+        };
+        LogoutAllEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                /** @description number of sessions ended */
+                revoked: number;
+            };
+        };
+        ChangePasswordRequest: {
+            old_password: string;
+            new_password: string;
+        };
+        ChangePhoneRequest: {
+            /** @description the new phone */
+            phone: string;
+            /** @description the change_phone code sent to the new phone */
+            code: string;
+        };
+        ProfileRequest: {
+            name: string;
+        };
+        Member: {
+            id: number;
+            phone: string;
+            name: string;
+            role: components["schemas"]["Role"];
+            /** @enum {string} */
+            status: "active" | "invited" | "disabled";
+            failed_logins: number;
+            locked_until: number | null;
+            last_login_at: number | null;
+            last_login_ip: string;
+            created_at: number;
+        };
+        MemberEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["Member"];
+        };
+        MemberPage: {
+            items: components["schemas"]["Member"][];
+            total: number;
+            page: number;
+            page_size: number;
+        };
+        MemberPageEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["MemberPage"];
+        };
+        AddMemberRequest: {
+            phone: string;
+            name: string;
+        };
+        AppItem: {
+            key: components["schemas"]["AppKey"];
+            activated: boolean;
+            activated_at: number | null;
+            activated_by_name: string | null;
+        };
+        AppItemEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["AppItem"];
+        };
+        AppListEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                items: components["schemas"]["AppItem"][];
+            };
+        };
+        ScrmOverview: {
+            /** @enum {string} */
+            app: "scrm";
+            activated_at: number;
+            /** @description false until the WeCom link arrives */
+            wecom_authorized: boolean;
+        };
+        ScrmOverviewEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["ScrmOverview"];
+        };
+        StoreOverview: {
+            /** @enum {string} */
+            app: "cloud_store";
+            activated_at: number;
+            /** @description number of authorised shops */
+            shops: number;
+        };
+        StoreOverviewEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["StoreOverview"];
+        };
+        /** @enum {string} */
+        AuditAction: "team.register" | "auth.login" | "auth.login_failed" | "auth.locked" | "auth.logout" | "auth.logout_all" | "auth.password_reset" | "account.password_changed" | "account.phone_changed" | "account.profile_changed" | "member.added" | "member.disabled" | "member.enabled" | "member.removed" | "member.password_reset" | "member.unlocked" | "app.activated";
+        AuditEntry: {
+            id: number;
+            created_at: number;
+            actor_id: number | null;
+            /** @description masked */
+            actor_phone: string;
+            actor_name: string;
+            action: components["schemas"]["AuditAction"];
+            target: string;
+            ip: string;
+            detail: string;
+        };
+        AuditPage: {
+            items: components["schemas"]["AuditEntry"][];
+            total: number;
+            page: number;
+            page_size: number;
+        };
+        AuditPageEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["AuditPage"];
+        };
+        DevSms: {
+            id: number;
+            phone: string;
+            text: string;
+            created_at: number;
+        };
+        DevSmsListEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                items: components["schemas"]["DevSms"][];
+            };
+        };
     };
-    responses: never;
-    parameters: never;
+    responses: {
+        /** @description failure envelope (see the operation's description for its reasons) */
+        Failure: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description no live session (reason `unauthenticated`) */
+        Unauthenticated: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description too many requests; `retry_after` and the `Retry-After` header say when to try again */
+        RateLimited: {
+            headers: {
+                /** @description seconds to wait */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description logged in; sets the `koi_session` and `koi_csrf` cookies */
+        SessionSet: {
+            headers: {
+                /** @description `koi_session=…; HttpOnly; SameSite=Lax; Path=/` and `koi_csrf=…; SameSite=Lax; Path=/` */
+                "Set-Cookie"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["SessionEnvelope"];
+            };
+        };
+        /** @description the member after the change */
+        MemberResult: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["MemberEnvelope"];
+            };
+        };
+    };
+    parameters: {
+        /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+        CsrfToken: string;
+        MemberId: number;
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;
@@ -278,6 +979,7 @@ export interface operations {
                     "application/json": components["schemas"]["SystemStatusEnvelope"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
             /** @description database unavailable */
             503: {
                 headers: {
@@ -319,6 +1021,557 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description logged in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+        };
+    };
+    sendSmsCode: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SmsCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description sent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SmsCodeSentEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    register: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["SessionSet"];
+            400: components["responses"]["Failure"];
+            403: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["SessionSet"];
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Failure"];
+            403: components["responses"]["Failure"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    resetPassword: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["SessionSet"];
+            400: components["responses"]["Failure"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description logged out */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmptyEnvelope"];
+                };
+            };
+            403: components["responses"]["Failure"];
+        };
+    };
+    logoutAll: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the number of sessions ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogoutAllEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["SessionSet"];
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    changePhone: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePhoneRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["SessionSet"];
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
+        };
+    };
+    updateProfile: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileRequest"];
+            };
+        };
+        responses: {
+            /** @description the updated session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    listMembers: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                /** @description matches the phone's digits or the name */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of members */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberPageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    addMember: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddMemberRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["MemberResult"];
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
+        };
+    };
+    removeMember: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: components["parameters"]["MemberId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description removed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmptyEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    disableMember: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: components["parameters"]["MemberId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["MemberResult"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    enableMember: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: components["parameters"]["MemberId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["MemberResult"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    unlockMember: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: components["parameters"]["MemberId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["MemberResult"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    resetMemberPassword: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: components["parameters"]["MemberId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["MemberResult"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    listApps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the catalogue */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppListEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+        };
+    };
+    activateApp: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                key: components["schemas"]["AppKey"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the activated app */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppItemEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    getScrmOverview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description overview */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScrmOverviewEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    getStoreOverview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description overview */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoreOverviewEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    listAuditLog: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                /** @description only this action */
+                action?: components["schemas"]["AuditAction"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    getDevSmsInbox: {
+        parameters: {
+            query?: {
+                /** @description only messages to this phone */
+                phone?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description messages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DevSmsListEnvelope"];
+                };
+            };
+            404: components["responses"]["Failure"];
         };
     };
 }

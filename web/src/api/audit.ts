@@ -1,0 +1,19 @@
+import type { components } from './generated/schema'
+import { query, requestClient } from './request'
+
+export namespace AuditApi {
+  export type Entry = components['schemas']['AuditEntry']
+  export type Page = components['schemas']['AuditPage']
+  export type Action = components['schemas']['AuditAction']
+}
+
+/** Every action the server records, in the order the filter lists them. */
+export const AUDIT_ACTIONS: AuditApi.Action[] = [
+  'team.register', 'auth.login', 'auth.login_failed', 'auth.locked', 'auth.logout', 'auth.logout_all',
+  'auth.password_reset', 'account.password_changed', 'account.phone_changed', 'account.profile_changed', 'member.added', 'member.disabled',
+  'member.enabled', 'member.removed', 'member.password_reset', 'member.unlocked', 'app.activated',
+]
+
+export function listAuditLogApi(page: number, pageSize: number, action = '') {
+  return requestClient.get<AuditApi.Page>(`/api/v1/audit-log${query({ page, page_size: pageSize, action })}`)
+}

@@ -1,0 +1,44 @@
+import { ref, watch } from 'vue'
+import { i18n } from '@/locales'
+import { listAuditLogApi, type AuditApi } from '@/api/audit'
+import { usePagedList } from './use-paged-list'
+
+/** The team's audit log, paged by the server, filtered by action (a new filter starts at page 1). */
+export function useAuditLog(pageSize = 20) {
+  const action = ref<AuditApi.Action | ''>('')
+  const list = usePagedList<AuditApi.Entry>((page, size) => listAuditLogApi(page, size, action.value), pageSize)
+  watch(action, () => void list.load(1))
+  return { ...list, action }
+}
+
+/** Locale key of an action's name ('.' → '_', as vue-i18n reads dots as nesting). */
+export function auditActionKey(action: string): string {
+  return `audit.actions.${action.replaceAll('.', '_')}`
+}
+
+/**
+ * The detail column. The server writes space-separated `key=value` pairs ("failures=3", "sessions_ended=all"); each
+ * known key is shown with its localised label (audit.details.<key>), unknown tokens as they are, anything that is
+ * not a string as compact JSON, and '' for nothing.
+ */
+export function auditDetailText(
+  detail: unknown,
+  t: (key: string, values?: Record<string, unknown>) => string = i18n.global.t,
+  has: (key: string) => boolean = (key) => i18n.global.te(key),
+): string {
+  if (detail === null || detail === undefined) return ''
+  if (typeof detail !== 'string') return JSON.stringify(detail)
+  return detail
+    .split(' ')
+    .filter((token) => token !== '')
+    .map((token) => {
+      const eq = token.indexOf('=')
+      if (eq <= 0) return token
+      const key = token.slice(0, eq)
+      let value = token.slice(eq + 1)
+      if (!has(`audit.details.${key}`)) return token
+      if (has(`audit.details.${value}`)) value = t(`audit.details.${value}`)
+      return t(`audit.details.${key}`, { v: value })
+    })
+    .join(' · ')
+}

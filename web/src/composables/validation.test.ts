@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest'
+import { cleanPhone, formRules, isValidName, isValidPhone, isValidSmsCode, passwordProblem } from './validation'
+import { i18n } from '@/locales'
+
+describe('phone', () => {
+  it('accepts 11-digit mainland mobiles 1[3-9]xxxxxxxxx', () => {
+    expect(isValidPhone('13800000000')).toBe(true)
+    expect(isValidPhone('19912345678')).toBe(true)
+    expect(isValidPhone('138 0000 0000')).toBe(true)
+    expect(isValidPhone('+8613800000000')).toBe(true)
+    expect(isValidPhone('008613800000000')).toBe(true)
+  })
+
+  it('refuses everything else', () => {
+    expect(isValidPhone('12800000000')).toBe(false)
+    expect(isValidPhone('1380000000')).toBe(false)
+    expect(isValidPhone('138000000000')).toBe(false)
+    expect(isValidPhone('1380000000a')).toBe(false)
+    expect(isValidPhone('+4413800000000')).toBe(false)
+    expect(isValidPhone('')).toBe(false)
+  })
+
+  it('cleanPhone leaves the 11 digits', () => {
+    expect(cleanPhone(' +86 138-0000-0000 ')).toBe('13800000000')
+  })
+})
+
+describe('passwordProblem', () => {
+  it('wants 8–128 characters with letters and digits', () => {
+    expect(passwordProblem('')).toBe('required')
+    expect(passwordProblem('abc123')).toBe('tooShort')
+    expect(passwordProblem('abcdefgh')).toBe('lettersAndDigits')
+    expect(passwordProblem('12345678')).toBe('lettersAndDigits')
+    expect(passwordProblem('abcd1234')).toBeNull()
+    expect(passwordProblem('a1'.repeat(64))).toBeNull()
+    expect(passwordProblem('a1'.repeat(64) + 'x')).toBe('tooLong')
+  })
+})
+
+describe('names and codes', () => {
+  it('counts characters, not bytes, after trimming', () => {
+    expect(isValidName('锦'.repeat(30), 30)).toBe(true)
+    expect(isValidName('锦'.repeat(31), 30)).toBe(false)
+    expect(isValidName('   ', 30)).toBe(false)
+    expect(isValidName(' 王小锦 ', 30)).toBe(true)
+  })
+
+  it('codes are digits', () => {
+    expect(isValidSmsCode('123456')).toBe(true)
+    expect(isValidSmsCode('12a456')).toBe(false)
+    expect(isValidSmsCode('')).toBe(false)
+  })
+})
+
+describe('formRules', () => {
+  function check(rules: ReturnType<typeof formRules>['phone'], value: string): string | null {
+    let result: string | null = 'not called'
+    const rule = rules[0] as { validator: (r: unknown, v: unknown, cb: (e?: Error) => void) => void }
+    rule.validator({}, value, (e?: Error) => (result = e ? e.message : null))
+    return result
+  }
+
+  it('gives localised messages', () => {
+    const t = i18n.global.t as (k: string, v?: Record<string, unknown>) => string
+    i18n.global.locale.value = 'zh-CN'
+    const rules = formRules(t)
+    expect(check(rules.phone, '123')).toBe('请输入正确的 11 位手机号')
+    expect(check(rules.phone, '13800000000')).toBeNull()
+    expect(check(rules.newPassword, 'abc')).toBe('密码至少 8 位')
+    expect(check(rules.newPassword, 'abcdefghij')).toBe('密码需同时包含字母和数字')
+    i18n.global.locale.value = 'en-US'
+    expect(check(formRules(t).teamName, '')).toBe('1–50 characters')
+    i18n.global.locale.value = 'zh-CN'
+  })
+})

@@ -1,0 +1,75 @@
+// Client-side checks that mirror the server's rules, so a form says what is wrong before it is sent.
+// The server stays the judge: its reasons (invalid_phone, weak_password, …) are shown through errorText.
+import type { FormItemRule } from 'element-plus'
+
+type T = (key: string, values?: Record<string, unknown>) => string
+
+export const PHONE_PATTERN = /^1[3-9]\d{9}$/
+export const PASSWORD_MIN = 8
+export const PASSWORD_MAX = 128
+export const TEAM_NAME_MAX = 50
+export const NAME_MAX = 30
+
+/** What the user typed, without spaces and dashes and a leading +86 / 0086. */
+export function cleanPhone(input: string): string {
+  const s = input.replace(/[\s-]/g, '')
+  if (s.startsWith('+86')) return s.slice(3)
+  if (s.startsWith('0086')) return s.slice(4)
+  return s
+}
+
+/** An 11-digit mainland mobile number: 1[3-9] and 9 more digits. */
+export function isValidPhone(input: string): boolean {
+  return PHONE_PATTERN.test(cleanPhone(input))
+}
+
+export type PasswordProblem = 'required' | 'tooShort' | 'tooLong' | 'lettersAndDigits'
+
+/** Why a new password is refused (8–128 characters with letters and digits), or null. */
+export function passwordProblem(password: string): PasswordProblem | null {
+  if (!password) return 'required'
+  const length = [...password].length
+  if (length < PASSWORD_MIN) return 'tooShort'
+  if (length > PASSWORD_MAX) return 'tooLong'
+  if (!/[A-Za-z]/.test(password) || !/\d/.test(password)) return 'lettersAndDigits'
+  return null
+}
+
+/** A name of 1..max characters (counted as the server does, by code point) after trimming. */
+export function isValidName(name: string, max: number): boolean {
+  const n = [...name.trim()].length
+  return n >= 1 && n <= max
+}
+
+/** SMS codes are digits; the server says whether one is right. */
+export function isValidSmsCode(code: string): boolean {
+  return /^\d{4,8}$/.test(code.trim())
+}
+
+function rule(check: (value: string) => string | null): FormItemRule {
+  return {
+    trigger: 'blur',
+    validator: (_rule, value, callback) => {
+      const problem = check(String(value ?? ''))
+      if (problem) callback(new Error(problem))
+      else callback()
+    },
+  }
+}
+
+/** Element Plus form rules built from the checks above; texts come from the `validation` locale keys. */
+export function formRules(t: T) {
+  return {
+    phone: [rule((v) => (!v.trim() ? t('validation.phoneRequired') : isValidPhone(v) ? null : t('validation.phoneInvalid')))],
+    code: [rule((v) => (!v.trim() ? t('validation.codeRequired') : isValidSmsCode(v) ? null : t('validation.codeInvalid')))],
+    newPassword: [
+      rule((v) => {
+        const p = passwordProblem(v)
+        return p ? t(`validation.password.${p}`, { min: PASSWORD_MIN, max: PASSWORD_MAX }) : null
+      }),
+    ],
+    password: [rule((v) => (v ? null : t('validation.password.required')))],
+    teamName: [rule((v) => (isValidName(v, TEAM_NAME_MAX) ? null : t('validation.teamName', { max: TEAM_NAME_MAX })))],
+    name: [rule((v) => (isValidName(v, NAME_MAX) ? null : t('validation.name', { max: NAME_MAX })))],
+  }
+}
