@@ -11,6 +11,21 @@
 #include "http/envelope.h"
 #include "http/target.h"
 
+#include <vector>
+
+// Seeds for fuzz_driver.cc (libFuzzer builds ignore it).
+std::vector<std::string> KoiFuzzCorpus() {
+  return {
+      "0/api/v1/items/42\n",
+      "1/api/v1/items\n{\"name\":\"锦鲤\",\"tags\":[1,2,{\"a\":null}]}",
+      "1/api/v1/items?x=%E9%94%A6&y=+\n[[[[[[[[[[]]]]]]]]]]",
+      "3/api/v1/items/1\n",
+      "0/a/%2e%2e/b?%zz\n",
+      "0/api/v1/items/%E9%94%A6%20x\n",
+      "1/api/v1/items\n{\"a\":1e999,\"b\":\"\\ud800\"}",
+  };
+}
+
 namespace {
 
 const koi::http::Dispatcher& FuzzDispatcher() {

@@ -1,5 +1,6 @@
-// A bounded random driver for LLVMFuzzerTestOneInput when libFuzzer is not available (g++ builds): mutates a
-// small corpus of interesting requests with a seeded PRNG, so a failure reproduces with the same --seed.
+// A bounded random driver for LLVMFuzzerTestOneInput when libFuzzer is not available (g++ builds): mutates the
+// target's small corpus of interesting inputs (KoiFuzzCorpus, defined beside each target) with a seeded PRNG, so a
+// failure reproduces with the same --seed. Shared by every fuzz target in the tree.
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -8,6 +9,7 @@
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+std::vector<std::string> KoiFuzzCorpus();
 
 int main(int argc, char** argv) {
   long iterations = 100000;
@@ -16,15 +18,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--iterations") == 0) iterations = std::strtol(argv[i + 1], nullptr, 10);
     if (std::strcmp(argv[i], "--seed") == 0) seed = static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 10));
   }
-  const std::vector<std::string> corpus = {
-      "0/api/v1/items/42\n",
-      "1/api/v1/items\n{\"name\":\"锦鲤\",\"tags\":[1,2,{\"a\":null}]}",
-      "1/api/v1/items?x=%E9%94%A6&y=+\n[[[[[[[[[[]]]]]]]]]]",
-      "3/api/v1/items/1\n",
-      "0/a/%2e%2e/b?%zz\n",
-      "0/api/v1/items/%E9%94%A6%20x\n",
-      "1/api/v1/items\n{\"a\":1e999,\"b\":\"\\ud800\"}",
-  };
+  const std::vector<std::string> corpus = KoiFuzzCorpus();
   const char* tokens[] = {"%", "%2", "/", "..", "?", "&", "=", "{", "}", "[", "]", "\"", "\\u", ":", ",", "\n",
                           "\x00", "\xff", "\xe9\x94", "%00", "null", "1e308", "-0"};
   std::mt19937 rng(seed);
