@@ -66,9 +66,14 @@ void Dispatcher::AddCommonHeaders(Response& r, const std::string& request_id) {
 
 bool Dispatcher::RunsInline(Request& request) const {
   if (!request.target_parsed && !ParseTarget(request).ok()) return true;  // answered with 400 at once
-  if (router_.IsInlineSafe(request.method, request.path)) return true;
-  return request.path.rfind("/api/", 0) != 0 && (request.method == "GET" || request.method == "HEAD") &&
-         request.path != "/readyz";
+  Request probe;
+  probe.method = request.method;
+  probe.path = request.path;
+  auto match = router_.Find(probe);
+  // A route runs inline only when it says it never blocks; everything else that is not a route (static files from
+  // memory, 404 and 405 envelopes) is cheap and never touches the database.
+  if (match.kind == Router::Match::Kind::kFound) return match.inline_safe;
+  return true;
 }
 
 Response Dispatcher::Route(Request& request, std::string& route_label) const {

@@ -75,12 +75,4 @@ Router::Match Router::Find(Request& request) const {
   return m;
 }
 
-bool Router::IsInlineSafe(const std::string& method, const std::string& path) const {
-  Request probe;
-  probe.method = method;
-  probe.path = path;
-  auto m = Find(probe);
-  return m.kind == Match::Kind::kFound && m.inline_safe;
-}
-
 }  // namespace koi::http

@@ -33,8 +33,6 @@ class Router {
   };
   // On kFound fills request.path_params.
   Match Find(Request& request) const;
-  // Like Find but without filling params (used to decide where to run the request).
-  bool IsInlineSafe(const std::string& method, const std::string& path) const;
   // Every (method, pattern) in the order added; tests use it to prove a check covers every route.
   std::vector<std::pair<std::string, std::string>> Routes() const {
     std::vector<std::pair<std::string, std::string>> out;

@@ -1,0 +1,561 @@
+#include "api.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+#include <random>
+
+#include "wecom/protocol/errcode.h"
+
+namespace koi::sandbox {
+namespace {
+
+namespace json = boost::json;
+using http::Request;
+using http::Response;
+using storage::Row;
+using storage::Value;
+
+// WeCom's errmsg shape: "<text>, hint: [<id>], from ip: <ip>, more info at …?e=<code>".
+Response Error(int code, const std::string& text, const Request& r) {
+  Response resp;
+  json::object body{{"errcode", code},
+                    {"errmsg", text + ", hint: [" + r.request_id + "], from ip: " + r.remote_addr +
+                                   ", more info at https://open.work.weixin.qq.com/devtool/query?e=" +
+                                   std::to_string(code)}};
+  resp.body = json::serialize(body);
+  return resp;
+}
+
+Response Ok(json::object body = {}) {
+  body["errcode"] = 0;
+  body["errmsg"] = "ok";
+  Response resp;
+  resp.body = json::serialize(body);
+  return resp;
+}
+
+// WeCom reads bodies as JSON whatever the content type; bad JSON is errcode 47001.
+bool ParseBody(const Request& r, json::object& out) {
+  boost::system::error_code ec;
+  json::value v = json::parse(r.body.empty() ? std::string_view("{}") : std::string_view(r.body), ec);
+  if (ec || !v.is_object()) return false;
+  out = std::move(v.as_object());
+  return true;
+}
+
+std::string Str(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+}
+
+// An integer field: `fallback` when absent, false when present but not an integer.
+bool Int(const json::object& o, std::string_view key, int64_t fallback, int64_t& out) {
+  auto it = o.find(key);
+  if (it == o.end()) {
+    out = fallback;
+    return true;
+  }
+  if (!it->value().is_int64() && !it->value().is_uint64()) return false;
+  out = it->value().to_number<int64_t>();
+  return true;
+}
+
+std::vector<std::string> Strings(const json::object& o, std::string_view key) {
+  std::vector<std::string> out;
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_array()) return out;
+  for (const auto& v : it->value().as_array())
+    if (v.is_string()) out.emplace_back(v.as_string());
+  return out;
+}
+
+// Opaque keyset cursors: hex of the last key returned.
+std::string EncodeCursor(const std::string& key) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : key) (out += kHex[c >> 4]) += kHex[c & 15];
+  return out;
+}
+
+bool DecodeCursor(const std::string& cursor, std::string& key) {
+  if (cursor.size() % 2) return false;
+  key.clear();
+  for (size_t i = 0; i < cursor.size(); i += 2) {
+    int v = 0;
+    auto [p, ec] = std::from_chars(cursor.data() + i, cursor.data() + i + 2, v, 16);
+    if (ec != std::errc() || p != cursor.data() + i + 2) return false;
+    key += static_cast<char>(v);
+  }
+  return true;
+}
+
+json::array JsonStrings(const std::string& json_array_text) {
+  boost::system::error_code ec;
+  auto v = json::parse(json_array_text, ec);
+  return !ec && v.is_array() ? v.as_array() : json::array{};
+}
+
+json::object ExternalContact(const Row& c) {
+  // c: external_userid, name, type, gender, unionid, corp_name, position
+  json::object o{{"external_userid", c.Text(0)},
+                 {"name", c.Text(1)},
+                 {"type", c.Int(2)},
+                 {"gender", c.Int(3)},
+                 {"avatar", ""},
+                 {"corp_name", c.Text(5)},
+                 {"position", c.Text(6)}};
+  if (c.Int(2) == 1 && !c.Text(4).empty()) o["unionid"] = c.Text(4);
+  if (c.Int(2) == 2) o["corp_full_name"] = c.Text(5);
+  return o;
+}
+
+constexpr const char* kCustomerColumns = "c.external_userid, c.name, c.type, c.gender, c.unionid, c.corp_name, c.position";
+constexpr const char* kFollowColumns =
+    "f.userid, f.remark, f.description, f.createtime, f.add_way, f.state, f.oper_userid, f.remark_mobiles, "
+    "f.remark_corp_name";
+
+json::object FollowFields(const Row& f, size_t at) {
+  json::object o{{"userid", f.Text(at)},
+                 {"remark", f.Text(at + 1)},
+                 {"description", f.Text(at + 2)},
+                 {"createtime", f.Int(at + 3)},
+                 {"remark_corp_name", f.Text(at + 8)},
+                 {"remark_mobiles", JsonStrings(f.Text(at + 7))},
+                 {"oper_userid", f.Text(at + 6)},
+                 {"add_way", f.Int(at + 4)}};
+  if (!f.Text(at + 5).empty()) o["state"] = f.Text(at + 5);
+  return o;
+}
+
+}  // namespace
+
+std::map<std::pair<std::string, std::string>, int64_t> SandboxApi::CallCounts() const {
+  std::lock_guard lock(mu_);
+  return total_calls_;
+}
+
+bool SandboxApi::Admit(const Request& r, const std::string& api, std::string& corp_id, Response& error) {
+  std::string token = r.Query("access_token");
+  if (token.empty()) {
+    error = Error(41001, "access_token missing", r);
+    return false;
+  }
+  auto q = db_.Query("SELECT corp_id, expires_at FROM access_tokens WHERE token = ?", {token});
+  if (!q.ok()) {
+    error = Error(-1, "system busy", r);
+    return false;
+  }
+  if (q->rows.empty()) {
+    error = Error(40014, "invalid access_token", r);
+    return false;
+  }
+  corp_id = q->rows[0].Text(0);
+  std::lock_guard lock(mu_);
+  ++total_calls_[{corp_id, api}];
+  if (q->rows[0].Int(1) <= clock_.NowSeconds()) {
+    error = Error(42001, "access_token expired", r);
+    return false;
+  }
+  int64_t minute = clock_.NowSeconds() / 60;
+  int64_t& n = minute_calls_[{corp_id, api, minute}];
+  if (++n > options_.calls_per_minute) {
+    error = Error(45009, "api freq out of limit", r);
+    return false;
+  }
+  if (minute_calls_.size() > 100000) minute_calls_.clear();  // bounded; old minutes only matter for a minute
+  return true;
+}
+
+void SandboxApi::AddRoutes(http::Router& router) {
+  // ----- access token -----
+  router.Add("GET", "/cgi-bin/gettoken", [this](Request& r) {
+    std::string corp = r.Query("corpid"), secret = r.Query("corpsecret");
+    auto q = db_.Query("SELECT secret FROM corps WHERE corp_id = ?", {corp});
+    if (!q.ok()) return Error(-1, "system busy", r);
+    {
+      std::lock_guard lock(mu_);
+      ++total_calls_[{corp, "/cgi-bin/gettoken"}];
+    }
+    if (q->rows.empty()) return Error(40013, "invalid corpid", r);
+    if (q->rows[0].Text(0) != secret) return Error(40001, "invalid credential", r);
+    int64_t now = clock_.NowSeconds();
+    // The same token until it expires (compatible with both readings of the docs).
+    auto live = db_.Query("SELECT token, expires_at FROM access_tokens WHERE corp_id = ? AND expires_at > ? "
+                          "ORDER BY expires_at DESC LIMIT 1",
+                          {corp, now});
+    if (live.ok() && !live->rows.empty())
+      return Ok({{"access_token", live->rows[0].Text(0)}, {"expires_in", live->rows[0].Int(1) - now}});
+    static thread_local std::mt19937_64 rng(std::random_device{}());
+    static const char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string token;
+    for (int i = 0; i < 128; ++i) token += kChars[rng() % 64];
+    if (!db_.Exec("INSERT INTO access_tokens (token, corp_id, expires_at) VALUES (?, ?, ?)",
+                  {token, corp, now + options_.token_ttl_s})
+             .ok())
+      return Error(-1, "system busy", r);
+    return Ok({{"access_token", token}, {"expires_in", options_.token_ttl_s}});
+  });
+
+  // ----- contacts -----
+  router.Add("GET", "/cgi-bin/department/list", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/department/list", corp, err)) return err;
+    auto q = db_.Query("SELECT id, name, parent_id, sort FROM departments WHERE corp_id = ? ORDER BY id", {corp});
+    if (!q.ok()) return Error(-1, "system busy", r);
+    int64_t root = 0;
+    if (std::string id = r.Query("id"); !id.empty()) {
+      auto [p, ec] = std::from_chars(id.data(), id.data() + id.size(), root);
+      if (ec != std::errc() || p != id.data() + id.size()) return Error(60003, "department not found", r);
+    }
+    // With an id: that department and its subtree.
+    std::set<int64_t> wanted;
+    if (root != 0) {
+      wanted.insert(root);
+      for (bool grew = true; grew;) {
+        grew = false;
+        for (const auto& row : q->rows)
+          if (wanted.count(row.Int(2)) && wanted.insert(row.Int(0)).second) grew = true;
+      }
+      bool found = false;
+      for (const auto& row : q->rows) found = found || row.Int(0) == root;
+      if (!found) return Error(60003, "department not found", r);
+    }
+    json::array out;
+    for (const auto& row : q->rows) {
+      if (root != 0 && !wanted.count(row.Int(0))) continue;
+      out.push_back(json::object{{"id", row.Int(0)},
+                                 {"name", row.Text(1)},
+                                 {"name_en", ""},
+                                 {"department_leader", json::array{}},
+                                 {"parentid", row.Int(2)},
+                                 {"order", row.Int(3)}});
+    }
+    return Ok({{"department", std::move(out)}});
+  });
+
+  router.Add("POST", "/cgi-bin/user/list_id", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/user/list_id", corp, err)) return err;
+    json::object body;
+    if (!ParseBody(r, body)) return Error(47001, "data format error", r);
+    int64_t limit = 0;
+    if (!Int(body, "limit", 10000, limit) || limit < 1 || limit > 10000) return Error(40058, "invalid limit", r);
+    std::string after;
+    if (!DecodeCursor(Str(body, "cursor"), after)) return Error(40058, "invalid cursor", r);
+    auto q = db_.Query("SELECT userid, departments FROM employees WHERE corp_id = ? AND userid > ? AND status <> 5 "
+                       "ORDER BY userid LIMIT ?",
+                       {corp, after, limit + 1});
+    if (!q.ok()) return Error(-1, "system busy", r);
+    json::array rows;
+    std::string next;
+    for (size_t i = 0; i < q->rows.size() && i < static_cast<size_t>(limit); ++i) {
+      for (const auto& d : JsonStrings(q->rows[i].Text(1)))
+        rows.push_back(json::object{{"userid", q->rows[i].Text(0)}, {"department", d}});
+      if (q->rows.size() > static_cast<size_t>(limit) && i + 1 == static_cast<size_t>(limit))
+        next = EncodeCursor(q->rows[i].Text(0));
+    }
+    return Ok({{"next_cursor", next}, {"dept_user", std::move(rows)}});
+  });
+
+  router.Add("GET", "/cgi-bin/user/get", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/user/get", corp, err)) return err;
+    auto q = db_.Query("SELECT userid, name, departments, main_department, position, gender, mobile, status FROM "
+                       "employees WHERE corp_id = ? AND userid = ?",
+                       {corp, r.Query("userid")});
+    if (!q.ok()) return Error(-1, "system busy", r);
+    if (q->rows.empty()) return Error(60111, "userid not found", r);
+    const Row& u = q->rows[0];
+    json::array depts = JsonStrings(u.Text(2)), order, leader;
+    for (size_t i = 0; i < depts.size(); ++i) {
+      order.push_back(0);
+      leader.push_back(0);
+    }
+    return Ok({{"userid", u.Text(0)},
+               {"name", u.Text(1)},
+               {"department", depts},
+               {"order", order},
+               {"is_leader_in_dept", leader},
+               {"main_department", u.Int(3)},
+               {"position", u.Text(4)},
+               {"gender", std::to_string(u.Int(5))},
+               {"mobile", u.Text(6)},
+               {"email", ""},
+               {"avatar", ""},
+               {"alias", ""},
+               {"status", u.Int(7)}});
+  });
+
+  // ----- external contacts -----
+  router.Add("GET", "/cgi-bin/externalcontact/get_follow_user_list", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/get_follow_user_list", corp, err)) return err;
+    auto q = db_.Query("SELECT userid FROM employees WHERE corp_id = ? AND customer_contact = 1 AND status = 1 "
+                       "ORDER BY userid",
+                       {corp});
+    if (!q.ok()) return Error(-1, "system busy", r);
+    json::array ids;
+    for (const auto& row : q->rows) ids.push_back(json::string(row.Text(0)));
+    return Ok({{"follow_user", std::move(ids)}});
+  });
+
+  router.Add("GET", "/cgi-bin/externalcontact/list", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/list", corp, err)) return err;
+    std::string userid = r.Query("userid");
+    auto u = db_.Query("SELECT 1 FROM employees WHERE corp_id = ? AND userid = ?", {corp, userid});
+    if (!u.ok()) return Error(-1, "system busy", r);
+    if (u->rows.empty()) return Error(60111, "userid not found", r);
+    auto q = db_.Query("SELECT external_userid FROM follows WHERE corp_id = ? AND userid = ? ORDER BY external_userid",
+                       {corp, userid});
+    if (!q.ok()) return Error(-1, "system busy", r);
+    if (q->rows.empty()) return Error(84061, "not external contact", r);
+    json::array ids;
+    for (const auto& row : q->rows) ids.push_back(json::string(row.Text(0)));
+    return Ok({{"external_userid", std::move(ids)}});
+  });
+
+  router.Add("GET", "/cgi-bin/externalcontact/get", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/get", corp, err)) return err;
+    std::string ext = r.Query("external_userid");
+    auto c = db_.Query(std::string("SELECT ") + kCustomerColumns +
+                           " FROM customers c WHERE c.corp_id = ? AND c.external_userid = ?",
+                       {corp, ext});
+    if (!c.ok()) return Error(-1, "system busy", r);
+    if (c->rows.empty()) return Error(40096, "invalid external userid", r);
+    std::string after;
+    if (!DecodeCursor(r.Query("cursor"), after)) return Error(40058, "invalid cursor", r);
+    auto f = db_.Query(std::string("SELECT ") + kFollowColumns +
+                           " FROM follows f WHERE f.corp_id = ? AND f.external_userid = ? AND f.userid > ? "
+                           "ORDER BY f.userid LIMIT 501",
+                       {corp, ext, after});
+    auto t = db_.Query("SELECT ft.userid, g.name, t.name, t.tag_id FROM follow_tags ft JOIN tags t ON t.corp_id = "
+                       "ft.corp_id AND t.tag_id = ft.tag_id JOIN tag_groups g ON g.corp_id = t.corp_id AND "
+                       "g.group_id = t.group_id WHERE ft.corp_id = ? AND ft.external_userid = ?",
+                       {corp, ext});
+    if (!f.ok() || !t.ok()) return Error(-1, "system busy", r);
+    json::array follow_users;
+    std::string next;
+    for (size_t i = 0; i < f->rows.size() && i < 500; ++i) {
+      json::object o = FollowFields(f->rows[i], 0);
+      json::array tags;
+      for (const auto& tag : t->rows)
+        if (tag.Text(0) == f->rows[i].Text(0))
+          tags.push_back(json::object{{"group_name", tag.Text(1)}, {"tag_name", tag.Text(2)}, {"tag_id", tag.Text(3)},
+                                      {"type", 1}});
+      o["tags"] = std::move(tags);
+      follow_users.push_back(std::move(o));
+      if (f->rows.size() > 500 && i == 499) next = EncodeCursor(f->rows[i].Text(0));
+    }
+    return Ok({{"external_contact", ExternalContact(c->rows[0])},
+               {"follow_user", std::move(follow_users)},
+               {"next_cursor", next}});
+  });
+
+  router.Add("POST", "/cgi-bin/externalcontact/batch/get_by_user", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/batch/get_by_user", corp, err)) return err;
+    json::object body;
+    if (!ParseBody(r, body)) return Error(47001, "data format error", r);
+    std::vector<std::string> users = Strings(body, "userid_list");
+    int64_t limit = 0;
+    if (users.empty() || users.size() > 100) return Error(40058, "userid_list must hold 1-100 userids", r);
+    if (!Int(body, "limit", 50, limit) || limit < 1 || limit > 100) return Error(40058, "invalid limit", r);
+    std::string after_key;
+    if (!DecodeCursor(Str(body, "cursor"), after_key)) return Error(40058, "invalid cursor", r);
+    auto sep = after_key.find('\x1f');
+    std::string after_user = after_key.substr(0, sep);
+    std::string after_ext = sep == std::string::npos ? std::string() : after_key.substr(sep + 1);
+    // Keyset over (userid, external_userid) within the requested users.
+    std::string in = "(";
+    std::vector<Value> params{corp, after_user, after_user, after_ext};
+    for (size_t i = 0; i < users.size(); ++i) {
+      in += i ? ",?" : "?";
+      params.push_back(users[i]);
+    }
+    in += ")";
+    params.push_back(limit + 1);
+    auto q = db_.Query(std::string("SELECT ") + kFollowColumns + ", f.external_userid, " + kCustomerColumns +
+                           " FROM follows f JOIN customers c ON c.corp_id = f.corp_id AND c.external_userid = "
+                           "f.external_userid WHERE f.corp_id = ? AND (f.userid > ? OR (f.userid = ? AND "
+                           "f.external_userid > ?)) AND f.userid IN " + in +
+                           " ORDER BY f.userid, f.external_userid LIMIT ?",
+                       params);
+    if (!q.ok()) return Error(-1, "system busy", r);
+    size_t n = std::min(q->rows.size(), static_cast<size_t>(limit));
+    // Tag ids of the page's relationships in one query.
+    std::map<std::pair<std::string, std::string>, json::array> tag_ids;
+    if (n > 0) {
+      std::vector<Value> tp{corp};
+      std::string exts = "(";
+      for (size_t i = 0; i < n; ++i) {
+        exts += i ? ",?" : "?";
+        tp.push_back(q->rows[i].Text(9));
+      }
+      exts += ")";
+      auto t = db_.Query("SELECT userid, external_userid, tag_id FROM follow_tags WHERE corp_id = ? AND "
+                         "external_userid IN " + exts + " ORDER BY tag_id",
+                         tp);
+      if (!t.ok()) return Error(-1, "system busy", r);
+      for (const auto& row : t->rows) tag_ids[{row.Text(0), row.Text(1)}].push_back(json::string(row.Text(2)));
+    }
+    json::array list;
+    for (size_t i = 0; i < n; ++i) {
+      const Row& row = q->rows[i];
+      // Customer columns start after the follow columns (9) and the external_userid (1).
+      std::vector<Value> customer_values;
+      for (size_t k = 10; k < row.size(); ++k) customer_values.push_back(row.at(k));
+      json::object follow = FollowFields(row, 0);
+      follow["tag_id"] = tag_ids[{row.Text(0), row.Text(9)}];
+      list.push_back(json::object{{"external_contact", ExternalContact(Row(std::move(customer_values)))},
+                                  {"follow_info", std::move(follow)}});
+    }
+    std::string next = q->rows.size() > n ? EncodeCursor(q->rows[n - 1].Text(0) + '\x1f' + q->rows[n - 1].Text(9)) : "";
+    return Ok({{"external_contact_list", std::move(list)}, {"next_cursor", next}});
+  });
+
+  router.Add("POST", "/cgi-bin/externalcontact/get_corp_tag_list", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/get_corp_tag_list", corp, err)) return err;
+    json::object body;
+    if (!ParseBody(r, body)) return Error(47001, "data format error", r);
+    std::vector<std::string> tag_filter = Strings(body, "tag_id"), group_filter = Strings(body, "group_id");
+    auto g = db_.Query("SELECT group_id, name, create_time, sort FROM tag_groups WHERE corp_id = ? ORDER BY sort DESC",
+                       {corp});
+    auto t = db_.Query("SELECT tag_id, group_id, name, create_time, sort FROM tags WHERE corp_id = ? ORDER BY sort DESC",
+                       {corp});
+    if (!g.ok() || !t.ok()) return Error(-1, "system busy", r);
+    auto contains = [](const std::vector<std::string>& v, const std::string& x) {
+      return std::find(v.begin(), v.end(), x) != v.end();
+    };
+    json::array groups;
+    for (const auto& grow : g->rows) {
+      // group_id wins when both filters are given.
+      if (!group_filter.empty() && !contains(group_filter, grow.Text(0))) continue;
+      json::array tags;
+      for (const auto& trow : t->rows) {
+        if (trow.Text(1) != grow.Text(0)) continue;
+        if (group_filter.empty() && !tag_filter.empty() && !contains(tag_filter, trow.Text(0))) continue;
+        tags.push_back(json::object{{"id", trow.Text(0)}, {"name", trow.Text(2)}, {"create_time", trow.Int(3)},
+                                    {"order", trow.Int(4)}, {"deleted", false}});
+      }
+      if (tags.empty() && group_filter.empty() && !tag_filter.empty()) continue;
+      groups.push_back(json::object{{"group_id", grow.Text(0)}, {"group_name", grow.Text(1)},
+                                    {"create_time", grow.Int(2)}, {"order", grow.Int(3)}, {"deleted", false},
+                                    {"tag", std::move(tags)}});
+    }
+    return Ok({{"tag_group", std::move(groups)}});
+  });
+
+  // ----- customer groups -----
+  router.Add("POST", "/cgi-bin/externalcontact/groupchat/list", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/groupchat/list", corp, err)) return err;
+    json::object body;
+    if (!ParseBody(r, body)) return Error(47001, "data format error", r);
+    int64_t limit = 0, status_filter = 0;
+    if (!Int(body, "limit", 0, limit) || limit < 1 || limit > 1000) return Error(40058, "limit must be 1-1000", r);
+    if (!Int(body, "status_filter", 0, status_filter) || status_filter < 0 || status_filter > 3)
+      return Error(40058, "invalid status_filter", r);
+    std::vector<std::string> owners;
+    if (auto it = body.find("owner_filter"); it != body.end() && it->value().is_object())
+      owners = Strings(it->value().as_object(), "userid_list");
+    if (owners.size() > 100) return Error(40058, "owner_filter holds at most 100 userids", r);
+    if (owners.empty()) {
+      auto count = db_.Query("SELECT COUNT(*) FROM employees WHERE corp_id = ?", {corp});
+      if (!count.ok()) return Error(-1, "system busy", r);
+      if (count->rows[0].Int(0) > 1000) return Error(81017, "too much data, please set owner_filter", r);
+    }
+    std::string after;
+    if (!DecodeCursor(Str(body, "cursor"), after)) return Error(40058, "invalid cursor", r);
+    std::string sql = "SELECT chat_id, status FROM group_chats WHERE corp_id = ? AND chat_id > ?";
+    std::vector<Value> params{corp, after};
+    if (status_filter != 0) {
+      sql += " AND status = ?";
+      params.push_back(status_filter);
+    }
+    if (!owners.empty()) {
+      sql += " AND owner IN (";
+      for (size_t i = 0; i < owners.size(); ++i) {
+        sql += i ? ",?" : "?";
+        params.push_back(owners[i]);
+      }
+      sql += ")";
+    }
+    sql += " ORDER BY chat_id LIMIT ?";
+    params.push_back(limit + 1);
+    auto q = db_.Query(sql, params);
+    if (!q.ok()) return Error(-1, "system busy", r);
+    json::array list;
+    size_t n = std::min(q->rows.size(), static_cast<size_t>(limit));
+    for (size_t i = 0; i < n; ++i)
+      list.push_back(json::object{{"chat_id", q->rows[i].Text(0)}, {"status", q->rows[i].Int(1)}});
+    std::string next = q->rows.size() > n ? EncodeCursor(q->rows[n - 1].Text(0)) : "";
+    return Ok({{"group_chat_list", std::move(list)}, {"next_cursor", next}});
+  });
+
+  router.Add("POST", "/cgi-bin/externalcontact/groupchat/get", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/groupchat/get", corp, err)) return err;
+    json::object body;
+    if (!ParseBody(r, body)) return Error(47001, "data format error", r);
+    int64_t need_name = 0;
+    if (!Int(body, "need_name", 0, need_name)) return Error(40058, "invalid need_name", r);
+    std::string chat = Str(body, "chat_id");
+    auto g = db_.Query("SELECT chat_id, name, owner, create_time, notice, member_version FROM group_chats WHERE "
+                       "corp_id = ? AND chat_id = ?",
+                       {corp, chat});
+    if (!g.ok()) return Error(-1, "system busy", r);
+    if (g->rows.empty()) return Error(40050, "invalid chatid", r);
+    auto m = db_.Query("SELECT member_id, type, join_time, join_scene, invitor, state, unionid, name FROM "
+                       "group_members WHERE corp_id = ? AND chat_id = ? ORDER BY join_time, member_id",
+                       {corp, chat});
+    auto a = db_.Query("SELECT userid FROM group_admins WHERE corp_id = ? AND chat_id = ? ORDER BY userid", {corp, chat});
+    if (!m.ok() || !a.ok()) return Error(-1, "system busy", r);
+    json::array members, admins;
+    for (const auto& row : m->rows) {
+      json::object o{{"userid", row.Text(0)}, {"type", row.Int(1)}, {"join_time", row.Int(2)},
+                     {"join_scene", row.Int(3)}, {"group_nickname", ""}};
+      if (!row.Text(4).empty()) o["invitor"] = json::object{{"userid", row.Text(4)}};
+      if (!row.Text(5).empty()) o["state"] = row.Text(5);
+      if (!row.Text(6).empty()) o["unionid"] = row.Text(6);
+      if (need_name == 1) o["name"] = row.Text(7);
+      members.push_back(std::move(o));
+    }
+    for (const auto& row : a->rows) admins.push_back(json::object{{"userid", row.Text(0)}});
+    const Row& gr = g->rows[0];
+    return Ok({{"group_chat", json::object{{"chat_id", gr.Text(0)},
+                                           {"name", gr.Text(1)},
+                                           {"owner", gr.Text(2)},
+                                           {"create_time", gr.Int(3)},
+                                           {"notice", gr.Text(4)},
+                                           {"member_list", std::move(members)},
+                                           {"admin_list", std::move(admins)},
+                                           {"member_version", gr.Text(5)}}}});
+  });
+
+  // ----- sandbox administration (not WeCom) -----
+  router.Add("GET", "/sandbox/calls", [this](Request&) {
+    json::array out;
+    for (const auto& [key, n] : CallCounts())
+      out.push_back(json::object{{"corp_id", key.first}, {"api", key.second}, {"calls", n}});
+    return Ok({{"calls", std::move(out)}});
+  });
+}
+
+}  // namespace koi::sandbox

@@ -1,0 +1,49 @@
+// SandboxApi: the WeCom server API endpoints koi-wecom-sandbox serves (../shared/specs/wecom-api.md), over the world
+// in world.h. Answers the way WeCom does: HTTP 200 with {"errcode", "errmsg", …}; errcode 41001/40014/42001 for a
+// missing, unknown or expired access_token, 45009 past the per-corp per-API minute budget, and the endpoint's own
+// codes (40096, 60111, 81017, …) for bad input. Access tokens live 7200 s and the same token is returned until it
+// expires. Every call is counted per corp and API (GET /sandbox/calls), so tests can prove what a client did.
+// Thread safety: handlers are thread-safe (state in the database; counters under a mutex).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+#include "core/clock.h"
+#include "http/router.h"
+#include "storage/database.h"
+
+namespace koi::sandbox {
+
+struct ApiOptions {
+  int64_t token_ttl_s = 7200;
+  int64_t calls_per_minute = 10000;  // per corp per API (wecom-2025 pack: 10,000/min)
+};
+
+class SandboxApi {
+ public:
+  SandboxApi(storage::Database& db, const Clock& clock, ApiOptions options)
+      : db_(db), clock_(clock), options_(options) {}
+
+  void AddRoutes(http::Router& router);
+
+  // Calls answered per (corp, api path) since start, including refused ones.
+  std::map<std::pair<std::string, std::string>, int64_t> CallCounts() const;
+
+ private:
+  struct Call;
+  // Resolves the access token of a call and charges the corp's minute budget for `api`. On failure fills `error`.
+  bool Admit(const http::Request& r, const std::string& api, std::string& corp_id, http::Response& error);
+
+  storage::Database& db_;
+  const Clock& clock_;
+  ApiOptions options_;
+  mutable std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, int64_t>, int64_t> minute_calls_;  // guarded by mu_
+  std::map<std::pair<std::string, std::string>, int64_t> total_calls_;             // guarded by mu_
+};
+
+}  // namespace koi::sandbox
