@@ -110,6 +110,11 @@ int Serve(const std::string& config_path) {
   accounts::AccountService accounts(database, clock, *sms, AccountsOptionsFrom(s));
   apps::AppService app_service(database, clock);
   spdlog::info("SMS provider: {}", sms->name());
+  if (sms->HasInbox() && s.server.listen_host != "127.0.0.1" && s.server.listen_host != "localhost" &&
+      s.server.listen_host != "::1")
+    spdlog::warn("sms.provider is \"console\": verification codes are written to the log and to the development inbox "
+                 "(loopback callers only). Configure a real SMS provider before serving users on {}.",
+                 s.server.listen_host);
 
   jobs::JobQueue queue(database, clock);
   jobs::JobRunner runner(queue, {.workers = s.jobs.workers,
@@ -198,7 +203,9 @@ int Serve(const std::string& config_path) {
              for (size_t i = 0; i < job_gauges.size(); ++i) job_gauges[i].second->Set(static_cast<double>(values[i]));
            },
        .protect = [&guard](http::Handler h) {
-         return guard.Authed([h = std::move(h)](http::Request& r, const accounts::Principal&) { return h(r); });
+         // Node internals (system jobs of every team, last errors): admins only.
+         return guard.Authed([h = std::move(h)](http::Request& r, const accounts::Principal&) { return h(r); },
+                             {.admin_only = true});
        }});
 
   http::Dispatcher dispatcher(router, static_files->get());

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <charconv>
+#include <utility>
 
 #include "domain/accounts/credentials.h"
 #include "http/envelope.h"
@@ -14,7 +15,8 @@ namespace {
 namespace json = boost::json;
 using accounts::Principal;
 
-json::value OptMillis(const std::optional<int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
+json::value OptInt(const std::optional<int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
+json::value OptMillis(const std::optional<int64_t>& v) { return OptInt(v); }
 
 Result<json::object> BodyObject(const Request& r) {
   KOI_ASSIGN_OR_RETURN(json::value v, ParseJsonBody(r));
@@ -37,20 +39,6 @@ Result<int64_t> PathId(const Request& r) {
   if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0)
     return Status::NotFound("member_not_found", "no such account in this team");
   return id;
-}
-
-Result<std::pair<int, int>> Paging(const Request& r, int max_size) {
-  int page = 1, size = 20;
-  auto parse = [](const std::string& text, int& out) {
-    if (text.empty()) return true;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-    return ec == std::errc() && ptr == text.data() + text.size();
-  };
-  if (!parse(r.Query("page"), page) || !parse(r.Query("page_size"), size) || page < 1 || page > 1000000 ||
-      size < 1 || size > max_size)
-    return Status::InvalidArgument("invalid_paging",
-                                   "page must be >= 1 and page_size 1-" + std::to_string(max_size));
-  return std::make_pair(page, size);
 }
 
 json::object AccountJson(const accounts::Account& a) {
@@ -92,12 +80,7 @@ void AddAccountRoutes(Router& router, const AuthGuard& guard, accounts::AccountS
     KOI_ASSIGN_OR_RETURN(auto app_states, apps.List(who.team));
     json::array app_list;
     for (const auto& s : app_states) app_list.push_back(AppJson(s));
-    json::object acct{{"id", account.id.value()},
-                      {"phone", account.phone},
-                      {"name", account.name},
-                      {"role", accounts::RoleName(account.role)},
-                      {"status", accounts::AccountStatusName(account.status)}};
-    return json::value{{"account", std::move(acct)},
+    return json::value{{"account", AccountJson(account)},
                        {"team", {{"id", team.id.value()}, {"name", team.name}}},
                        {"apps", std::move(app_list)}};
   };
@@ -209,16 +192,15 @@ void AddAccountRoutes(Router& router, const AuthGuard& guard, accounts::AccountS
     return logged_in(accounts.ChangePassword(who, *old_pw, *new_pw, AuthGuard::ClientOf(r)));
   }));
 
-  router.Add("POST", "/api/v1/account/phone", guard.Authed([&accounts, session_body](Request& r, const Principal& who) {
+  router.Add("POST", "/api/v1/account/phone", guard.Authed([&accounts, logged_in](Request& r, const Principal& who) {
     auto body = BodyObject(r);
     if (!body.ok()) return JsonError(body.status());
     auto phone = Field(*body, "phone");
     auto code = Field(*body, "code");
-    if (!phone.ok()) return JsonError(phone.status());
-    if (!code.ok()) return JsonError(code.status());
-    if (Status s = accounts.ChangePhone(who, *phone, *code, AuthGuard::ClientOf(r)); !s.ok()) return JsonError(s);
-    auto out = session_body(who);
-    return out.ok() ? JsonOk(*out) : JsonError(out.status());
+    auto password = Field(*body, "password");
+    for (const Status* s : {&phone.status(), &code.status(), &password.status()})
+      if (!s->ok()) return JsonError(*s);
+    return logged_in(accounts.ChangePhone(who, *phone, *code, *password, AuthGuard::ClientOf(r)));
   }));
 
   router.Add("PUT", "/api/v1/account/profile", guard.Authed([&accounts, session_body](Request& r, const Principal& who) {
@@ -234,14 +216,14 @@ void AddAccountRoutes(Router& router, const AuthGuard& guard, accounts::AccountS
   // ----- members (admin) -----
   const GuardOptions admin{.admin_only = true};
   router.Add("GET", "/api/v1/members", guard.Authed([&accounts](Request& r, const Principal& who) {
-    auto paging = Paging(r, 100);
+    auto paging = ParsePaging(r, 20, 100);
     if (!paging.ok()) return JsonError(paging.status());
-    auto page = accounts.ListMembers(who, r.Query("q"), paging->first, paging->second);
+    auto page = accounts.ListMembers(who, r.Query("q"), paging->page, paging->page_size);
     if (!page.ok()) return JsonError(page.status());
     json::array items;
     for (const auto& a : page->items) items.push_back(AccountJson(a));
-    return JsonOk(json::object{{"items", std::move(items)}, {"total", page->total}, {"page", paging->first},
-                               {"page_size", paging->second}});
+    return JsonOk(json::object{{"items", std::move(items)}, {"total", page->total}, {"page", paging->page},
+                               {"page_size", paging->page_size}});
   }, admin));
 
   router.Add("POST", "/api/v1/members", guard.Authed([&accounts](Request& r, const Principal& who) {
@@ -279,23 +261,23 @@ void AddAccountRoutes(Router& router, const AuthGuard& guard, accounts::AccountS
   }, admin));
 
   router.Add("GET", "/api/v1/audit-log", guard.Authed([&accounts](Request& r, const Principal& who) {
-    auto paging = Paging(r, 100);
+    auto paging = ParsePaging(r, 20, 100);
     if (!paging.ok()) return JsonError(paging.status());
-    auto page = accounts.ListAudit(who, r.Query("action"), paging->first, paging->second);
+    auto page = accounts.ListAudit(who, r.Query("action"), paging->page, paging->page_size);
     if (!page.ok()) return JsonError(page.status());
     json::array items;
     for (const auto& e : page->items)
       items.push_back(json::object{{"id", e.id},
                                    {"created_at", e.created_at_ms},
-                                   {"actor_id", OptMillis(e.actor_id)},
+                                   {"actor_id", OptInt(e.actor_id)},
                                    {"actor_phone", e.actor_phone},
                                    {"actor_name", e.actor_name},
                                    {"action", e.action},
                                    {"target", e.target},
                                    {"ip", e.ip},
                                    {"detail", e.detail}});
-    return JsonOk(json::object{{"items", std::move(items)}, {"total", page->total}, {"page", paging->first},
-                               {"page_size", paging->second}});
+    return JsonOk(json::object{{"items", std::move(items)}, {"total", page->total}, {"page", paging->page},
+                               {"page_size", paging->page_size}});
   }, admin));
 
   // ----- apps -----
@@ -313,27 +295,28 @@ void AddAccountRoutes(Router& router, const AuthGuard& guard, accounts::AccountS
   }));
 
   // The app-scoped home of each app: refused until the team activates it.
-  router.Add("GET", "/api/v1/scrm/overview", guard.Authed([&apps](Request&, const Principal& who) {
-    return OkOrError<std::vector<apps::AppState>>(apps.List(who.team), [](const auto& list) {
-      json::value at = nullptr;
-      for (const auto& s : list)
-        if (s.key == "scrm") at = OptMillis(s.activated_at_ms);
-      return json::value{{"app", "scrm"}, {"activated_at", at}, {"wecom_authorized", false}};
-    });
-  }, {.app = "scrm"}));
-
-  router.Add("GET", "/api/v1/store/overview", guard.Authed([&apps](Request&, const Principal& who) {
-    return OkOrError<std::vector<apps::AppState>>(apps.List(who.team), [](const auto& list) {
-      json::value at = nullptr;
-      for (const auto& s : list)
-        if (s.key == "cloud_store") at = OptMillis(s.activated_at_ms);
-      return json::value{{"app", "cloud_store"}, {"activated_at", at}, {"shops", 0}};
-    });
-  }, {.app = "cloud_store"}));
+  for (auto [path, key] : {std::pair<const char*, const char*>{"/api/v1/scrm/overview", "scrm"},
+                           {"/api/v1/store/overview", "cloud_store"}}) {
+    router.Add("GET", path, guard.Authed([&apps, key = std::string(key)](Request&, const Principal& who) {
+      return OkOrError<std::vector<apps::AppState>>(apps.List(who.team), [&key](const auto& list) {
+        json::object out{{"app", key}, {"activated_at", nullptr}};
+        for (const auto& s : list)
+          if (s.key == key) out["activated_at"] = OptMillis(s.activated_at_ms);
+        // What each app has set up so far; the WeCom link and the shop integrations fill these in.
+        if (key == "scrm") out["wecom_authorized"] = false;
+        else out["shops"] = 0;
+        return json::value(std::move(out));
+      });
+    }, {.app = key}));
+  }
 
   // ----- development SMS inbox (console provider only) -----
   if (accounts.HasInbox()) {
     router.Add("GET", "/api/v1/dev/sms-inbox", [&accounts](Request& r) {
+      // Development only, and only for this machine: it shows verification codes.
+      const std::string& ip = r.remote_addr;
+      bool loopback = ip.rfind("127.", 0) == 0 || ip == "::1" || ip.rfind("::ffff:127.", 0) == 0;
+      if (!loopback) return JsonError(404, "route_not_found", "no such route: GET /api/v1/dev/sms-inbox");
       std::string phone;
       if (std::string raw = r.Query("phone"); !raw.empty()) {
         auto p = accounts::NormalizePhone(raw);

@@ -51,7 +51,7 @@ std::string AuthGuard::CookieAttributes(int64_t max_age_s, bool http_only) const
 
 void AuthGuard::SetSessionCookies(Response& r, const accounts::IssuedSession& s) const {
   // The absolute expiry bounds the cookie; idle expiry is enforced on the server.
-  int64_t max_age = 7 * 24 * 3600;
+  int64_t max_age = s.max_age_s;
   r.SetHeader("Set-Cookie", std::string(kSessionCookie) + "=" + s.token + CookieAttributes(max_age, true));
   r.SetHeader("Set-Cookie", std::string(kCsrfCookie) + "=" + accounts::CsrfTokenFor(s.token) +
                                 CookieAttributes(max_age, false));

@@ -50,7 +50,13 @@ Response JsonError(const Status& status) {
   if (status.reason() == "unsupported_media_type") http = 415;
   // Internal details (SQL text, file paths) stay in the log; the client gets a generic message.
   if (http == 500) return JsonError(500, "internal", "internal error; see the server log for this request id");
-  Response r = JsonError(http, status.reason(), status.message());
+  // Storage failures carry driver text (SQL, key values) that stays in the log; the client gets the reason.
+  std::string_view message = status.message();
+  const std::string_view reason = status.reason();
+  if (reason == "database_busy" || reason == "constraint_violation" || reason == "database_unavailable" ||
+      reason == "database_error")
+    message = "the database could not complete the request; try again";
+  Response r = JsonError(http, reason, message);
   if (int64_t after = status.retry_after_seconds(); after > 0) {
     // Insert before the closing brace of the serialised envelope object.
     r.body.insert(r.body.size() - 1, ",\"retry_after\":" + std::to_string(after));

@@ -87,6 +87,8 @@ class DispatcherTest : public ::testing::Test {
     });
     router_.Add("GET", "/api/v1/boom", [](Request&) -> Response { throw std::runtime_error("kaboom"); });
     router_.Add("GET", "/healthz", [](Request&) { return JsonOk("ok"); }, {.inline_safe = true});
+    router_.Add("GET", "/readyz", [](Request&) { return JsonOk("ready"); });  // a route that reads the database
+    router_.Add("GET", "/cgi-bin/gettoken", [](Request&) { return JsonOk("token"); });
     dir_ = std::filesystem::temp_directory_path() / ("koi_static_" + std::to_string(getpid()));
     std::filesystem::create_directories(dir_ / "assets");
     std::ofstream(dir_ / "index.html") << "<!doctype html><title>Koi</title>" << std::string(2000, ' ');
@@ -187,6 +189,10 @@ TEST_F(DispatcherTest, InlineDecision) {
   EXPECT_TRUE(Inline("/assets/app-1234.js"));
   EXPECT_FALSE(Inline("/api/v1/jobs/1"));
   EXPECT_FALSE(Inline("/readyz"));
+  // A routed GET outside /api/ (the WeCom sandbox's /cgi-bin/) is not static: it goes to the workers too.
+  EXPECT_FALSE(Inline("/cgi-bin/gettoken"));
+  // Unrouted requests (static files from memory, 404s) are cheap and stay on the I/O thread.
+  EXPECT_TRUE(Inline("/no/such/page"));
 }
 
 TEST(StaticFiles, MissingFolderServesNothing) {

@@ -1,9 +1,9 @@
 #include "http/system_routes.h"
 
-#include <charconv>
 
 #include "core/metrics.h"
 #include "http/envelope.h"
+#include "http/target.h"
 
 namespace koi::http {
 
@@ -32,19 +32,9 @@ void AddSystemRoutes(Router& router, SystemProbes probes) {
       });
 
   router.Add("GET", "/api/v1/system/jobs", protect([probes](Request& r) {
-    int page = 0, size = 0;
-    auto parse = [](const std::string& text, int fallback, int& out) {
-      if (text.empty()) {
-        out = fallback;
-        return true;
-      }
-      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-      return ec == std::errc() && ptr == text.data() + text.size();
-    };
-    if (!parse(r.Query("page"), 1, page) || !parse(r.Query("page_size"), 20, size) || page < 1 || size < 1 ||
-        size > 200)
-      return JsonError(Status::InvalidArgument("invalid_paging", "page must be >= 1 and page_size 1-200"));
-    auto data = probes.jobs(page, size);
+    auto paging = ParsePaging(r, 20, 200);
+    if (!paging.ok()) return JsonError(paging.status());
+    auto data = probes.jobs(paging->page, paging->page_size);
     if (!data.ok()) return JsonError(data.status());
     return JsonOk(*data);
   }));

@@ -1,5 +1,7 @@
 #include "http/target.h"
 
+#include <charconv>
+
 #include <boost/json/stream_parser.hpp>
 #include <boost/json/value.hpp>
 #include <cmath>
@@ -113,6 +115,19 @@ Result<boost::json::value> ParseJsonBody(const Request& request, int max_depth) 
   boost::json::value v = p.release();
   if (!AllNumbersFinite(v)) return Status::InvalidArgument("invalid_json", "request body has a number out of range");
   return v;
+}
+
+Result<Paging> ParsePaging(const Request& request, int default_size, int max_size) {
+  Paging p{.page = 1, .page_size = default_size};
+  auto parse = [](const std::string& text, int& out) {
+    if (text.empty()) return true;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc() && ptr == text.data() + text.size();
+  };
+  if (!parse(request.Query("page"), p.page) || !parse(request.Query("page_size"), p.page_size) || p.page < 1 ||
+      p.page > 1000000 || p.page_size < 1 || p.page_size > max_size)
+    return Status::InvalidArgument("invalid_paging", "page must be >= 1 and page_size 1-" + std::to_string(max_size));
+  return p;
 }
 
 std::string Request::Query(const std::string& name, const std::string& fallback) const {

@@ -22,4 +22,12 @@ bool PercentDecode(std::string_view in, bool plus_is_space, std::string& out);
 // JSON at most `max_depth` deep (400 "invalid_json", with the byte offset of the error).
 Result<boost::json::value> ParseJsonBody(const Request& request, int max_depth = 32);
 
+struct Paging {
+  int page = 1;
+  int page_size = 20;
+};
+// ?page=&page_size= of a paged list (defaults 1 and `default_size`); InvalidArgument "invalid_paging" unless
+// page >= 1 and 1 <= page_size <= max_size.
+Result<Paging> ParsePaging(const Request& request, int default_size, int max_size);
+
 }  // namespace koi::http

@@ -109,6 +109,32 @@ Result<CodePurpose> ParseCodePurpose(std::string_view text) {
   return Status::InvalidArgument("invalid_purpose", "purpose must be register, reset_password or change_phone");
 }
 
+std::string IpBucket(std::string_view ip) {
+  if (ip.rfind("::ffff:", 0) == 0 && ip.find('.') != std::string_view::npos) return std::string(ip.substr(7));
+  if (ip.find(':') == std::string_view::npos) return std::string(ip);
+  // Expand "::" enough to take the first four groups of an IPv6 address.
+  std::vector<std::string> head, tail;
+  auto split = [](std::string_view part, std::vector<std::string>& out) {
+    while (!part.empty()) {
+      auto colon = part.find(':');
+      out.emplace_back(part.substr(0, colon));
+      if (colon == std::string_view::npos) break;
+      part.remove_prefix(colon + 1);
+    }
+  };
+  auto gap = ip.find("::");
+  split(ip.substr(0, gap), head);
+  if (gap != std::string_view::npos) split(ip.substr(gap + 2), tail);
+  std::vector<std::string> groups = head;
+  if (gap != std::string_view::npos) {
+    while (groups.size() + tail.size() < 8) groups.emplace_back("0");
+    groups.insert(groups.end(), tail.begin(), tail.end());
+  }
+  std::string out;
+  for (size_t i = 0; i < 4; ++i) out += (i ? ":" : "") + (i < groups.size() && !groups[i].empty() ? groups[i] : "0");
+  return out + "::/64";
+}
+
 std::string CsrfTokenFor(std::string_view session_token) {
   return Sha256Hex("koi-csrf|" + std::string(session_token)).substr(0, 43);
 }
@@ -139,49 +165,68 @@ Result<Account> AccountService::LoadMember(storage::Session& s, const Principal&
   return a;
 }
 
-Status AccountService::CheckCode(const std::string& phone, CodePurpose purpose, std::string_view code) {
-  // Its own transaction: a wrong try must be counted even though the caller's request then fails.
+Result<int64_t> AccountService::CheckCode(const std::string& phone, CodePurpose purpose, std::string_view code) {
+  // Its own transaction: a wrong try must be counted even though the caller's request then fails. The try is
+  // counted first, atomically (attempts < 5 in the UPDATE), so parallel guesses cannot all slip under the limit.
   Status verdict;
+  int64_t code_id = 0;
   KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
     verdict = Status::Ok();
     KOI_ASSIGN_OR_RETURN(auto r, tx.Query("SELECT id, code_hash, attempts, expires_at FROM sms_codes "
                                           "WHERE phone = ? AND purpose = ? AND consumed_at IS NULL "
                                           "ORDER BY id DESC LIMIT 1",
                                           {phone, std::string(PurposeName(purpose))}));
+    const Status exceeded = Status::InvalidArgument("sms_code_attempts_exceeded",
+                                                    "too many wrong codes; request a new verification code");
     if (r.rows.empty()) {
       verdict = Status::InvalidArgument("sms_code_missing", "request a verification code first");
       return Status::Ok();
     }
     const Row& row = r.rows[0];
-    int64_t attempts = row.Int(2);
-    if (attempts >= kMaxCodeTries) {
-      verdict = Status::InvalidArgument("sms_code_attempts_exceeded",
-                                        "too many wrong codes; request a new verification code");
-    } else if (row.Int(3) <= clock_.NowMillis()) {
-      verdict = Status::InvalidArgument("sms_code_expired", "the verification code has expired; request a new one");
-    } else if (!SecureEquals(row.Text(1), CodeHash(phone, purpose, code))) {
-      KOI_RETURN_IF_ERROR(tx.Exec("UPDATE sms_codes SET attempts = attempts + 1 WHERE id = ?", {row.Int(0)}));
-      int64_t left = kMaxCodeTries - attempts - 1;
-      verdict = left > 0 ? Status::InvalidArgument("sms_code_invalid", "wrong verification code; " +
-                                                                           std::to_string(left) + " tries left")
-                         : Status::InvalidArgument("sms_code_attempts_exceeded",
-                                                   "too many wrong codes; request a new verification code");
+    if (row.Int(2) >= kMaxCodeTries) {
+      verdict = exceeded;
+      return Status::Ok();
     }
+    if (row.Int(3) <= clock_.NowMillis()) {
+      verdict = Status::InvalidArgument("sms_code_expired", "the verification code has expired; request a new one");
+      return Status::Ok();
+    }
+    KOI_ASSIGN_OR_RETURN(auto counted, tx.Query("UPDATE sms_codes SET attempts = attempts + 1 WHERE id = ? AND "
+                                                "attempts < ? RETURNING attempts",
+                                                {row.Int(0), int64_t{kMaxCodeTries}}));
+    if (counted.rows.empty()) {
+      verdict = exceeded;
+      return Status::Ok();
+    }
+    if (SecureEquals(row.Text(1), CodeHash(phone, purpose, code))) {
+      code_id = row.Int(0);
+      return Status::Ok();
+    }
+    int64_t left = kMaxCodeTries - counted.rows[0].Int(0);
+    verdict = left > 0 ? Status::InvalidArgument("sms_code_invalid",
+                                                 "wrong verification code; " + std::to_string(left) + " tries left")
+                       : exceeded;
     return Status::Ok();
   }));
-  return verdict;
+  KOI_RETURN_IF_ERROR(verdict);
+  return code_id;
 }
 
-Status AccountService::ConsumeCode(storage::Session& tx, const std::string& phone, CodePurpose purpose) {
-  // Consumes the newest live code, which CheckCode has just accepted; if a concurrent request used it first, the
-  // code is gone and this request fails.
-  KOI_ASSIGN_OR_RETURN(auto r, tx.Query("UPDATE sms_codes SET consumed_at = ? WHERE id = (SELECT id FROM sms_codes "
-                                        "WHERE phone = ? AND purpose = ? AND consumed_at IS NULL ORDER BY id DESC "
-                                        "LIMIT 1) AND consumed_at IS NULL AND attempts < ? AND expires_at > ?",
-                                        {clock_.NowMillis(), phone, std::string(PurposeName(purpose)),
-                                         int64_t{kMaxCodeTries}, clock_.NowMillis()}));
+Status AccountService::ConsumeCode(storage::Session& tx, int64_t code_id) {
+  // Consumes exactly the code CheckCode accepted; if a concurrent request used it first, this request fails.
+  KOI_ASSIGN_OR_RETURN(auto r, tx.Query("UPDATE sms_codes SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL "
+                                        "AND expires_at > ?",
+                                        {clock_.NowMillis(), code_id, clock_.NowMillis()}));
   if (r.affected_rows != 1) return Status::InvalidArgument("sms_code_missing", "request a verification code first");
   return Status::Ok();
+}
+
+Status AccountService::LimitIp(const std::string& kind, const Client& client) {
+  // A burst window as well as the 10-minute one: without it one address could spend its whole allowance on
+  // password hashing in the first second and stall every worker (bench/results/auth.md).
+  std::string bucket = kind + ":" + IpBucket(client.ip);
+  KOI_RETURN_IF_ERROR(limiter_.Hit(bucket, kMinuteMs, std::max<int64_t>(10, options_.ip_login_limit / 6)));
+  return limiter_.Hit(bucket, 10 * kMinuteMs, options_.ip_login_limit);
 }
 
 Result<IssuedSession> AccountService::CreateSession(storage::Session& tx, TeamId team, AccountId account,
@@ -190,6 +235,7 @@ Result<IssuedSession> AccountService::CreateSession(storage::Session& tx, TeamId
   s.token = RandomToken();
   int64_t now = clock_.NowMillis();
   s.expires_at_ms = now + options_.session_max_ms;
+  s.max_age_s = options_.session_max_ms / 1000;
   std::string agent = ToValidUtf8(client.user_agent.substr(0, 300));
   KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO sessions (team_id, account_id, token_hash, created_at, last_seen_at, "
                               "expires_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -237,7 +283,7 @@ Result<CodeSent> AccountService::SendCode(std::string_view raw_phone, CodePurpos
   KOI_ASSIGN_OR_RETURN(std::string phone, NormalizePhone(raw_phone));
   if (purpose == CodePurpose::kChangePhone && who == nullptr)
     return Status::Unauthenticated("unauthenticated", "log in to change your phone number");
-  KOI_RETURN_IF_ERROR(limiter_.Hit("sms-ip:" + client.ip, kHourMs, options_.sms_ip_hourly_limit));
+  KOI_RETURN_IF_ERROR(limiter_.Hit("sms-ip:" + IpBucket(client.ip), kHourMs, options_.sms_ip_hourly_limit));
 
   std::string code = RandomSixDigitCode();
   int64_t now = clock_.NowMillis();
@@ -323,12 +369,13 @@ Result<AccountId> AccountService::InsertTeam(storage::Session& tx, const std::st
 Result<LoggedIn> AccountService::Register(const RegisterInput& in, const Client& client) {
   std::string phone;
   KOI_ASSIGN_OR_RETURN(auto names, CheckNewTeam(in, phone));
-  KOI_RETURN_IF_ERROR(CheckCode(phone, CodePurpose::kRegister, in.code));
+  KOI_RETURN_IF_ERROR(LimitIp("verify-ip", client));
+  KOI_ASSIGN_OR_RETURN(int64_t code_id, CheckCode(phone, CodePurpose::kRegister, in.code));
   // Hash outside the transaction: it takes ~50 ms and SQLite holds its write lock for the whole transaction.
   KOI_ASSIGN_OR_RETURN(std::string hash, HashPassword(in.password));
   LoggedIn out;
   KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
-    KOI_RETURN_IF_ERROR(ConsumeCode(tx, phone, CodePurpose::kRegister));
+    KOI_RETURN_IF_ERROR(ConsumeCode(tx, code_id));
     KOI_ASSIGN_OR_RETURN(AccountId id, InsertTeam(tx, phone, names.first, names.second, hash, client));
     KOI_RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET last_login_at = ?, last_login_ip = ? WHERE id = ?",
                                 {clock_.NowMillis(), client.ip, id.value()}));
@@ -354,11 +401,8 @@ Result<Principal> AccountService::CreateTeam(const RegisterInput& in) {
 }
 
 Result<LoggedIn> AccountService::Login(std::string_view raw_phone, std::string_view password, const Client& client) {
-  // The per-IP limit comes first: refused attempts cost one write and no hashing.
-  // A burst window as well: without it one IP could spend its whole 10-minute allowance on password hashing in the
-  // first second and stall every worker (bench/results/auth.md).
-  KOI_RETURN_IF_ERROR(limiter_.Hit("login-ip:" + client.ip, kMinuteMs, std::max<int64_t>(10, options_.ip_login_limit / 6)));
-  KOI_RETURN_IF_ERROR(limiter_.Hit("login-ip:" + client.ip, 10 * kMinuteMs, options_.ip_login_limit));
+  // The per-IP limit comes first: refused attempts cost no hashing.
+  KOI_RETURN_IF_ERROR(LimitIp("login-ip", client));
   auto phone = NormalizePhone(raw_phone);
   if (!phone.ok()) return phone.status();
   KOI_ASSIGN_OR_RETURN(auto r, db_.Query(std::string("SELECT ") + kAccountColumns + " FROM accounts WHERE phone = ?",
@@ -410,11 +454,22 @@ Result<LoggedIn> AccountService::Login(std::string_view raw_phone, std::string_v
   }
   if (a.status == AccountStatus::kDisabled)
     return Status::PermissionDenied("account_disabled", "this account has been disabled by the team's admin");
+  // Hashes made with weaker limits than today's are upgraded while the password is at hand.
+  std::optional<std::string> rehash;
+  if (PasswordNeedsRehash(hash)) {
+    if (auto h = HashPassword(password); h.ok()) rehash = *h;
+  }
   LoggedIn out;
   KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
-    KOI_RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET failed_logins = 0, locked_until = NULL, last_login_at = ?, "
-                                "last_login_ip = ?, updated_at = ? WHERE id = ?",
-                                {now, client.ip, now, a.id.value()}));
+    // The lock may have been set by a concurrent wrong guess while this password was being verified.
+    KOI_ASSIGN_OR_RETURN(auto u, tx.Query("UPDATE accounts SET failed_logins = 0, locked_until = NULL, "
+                                          "last_login_at = ?, last_login_ip = ?, updated_at = ? WHERE id = ? AND "
+                                          "(locked_until IS NULL OR locked_until <= ?)",
+                                          {now, client.ip, now, a.id.value(), now}));
+    if (u.affected_rows != 1)
+      return Status::ResourceExhausted("account_locked", "too many wrong passwords; try again later")
+          .WithRetryAfter(kLockMs / 1000);
+    if (rehash) KOI_RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET password_hash = ? WHERE id = ?", {*rehash, a.id.value()}));
     KOI_ASSIGN_OR_RETURN(out, PrincipalWithSession(tx, a.id, client));
     return RecordAudit(tx, clock_, a.team, &out.principal, "auth.login", MaskPhone(a.phone), client.ip);
   }));
@@ -430,11 +485,12 @@ Result<LoggedIn> AccountService::ResetPassword(std::string_view raw_phone, std::
   if (r.rows[0].Text(1) == "disabled")
     return Status::PermissionDenied("account_disabled", "this account has been disabled by the team's admin");
   AccountId id(r.rows[0].Int(0));
-  KOI_RETURN_IF_ERROR(CheckCode(phone, CodePurpose::kResetPassword, code));
+  KOI_RETURN_IF_ERROR(LimitIp("verify-ip", client));
+  KOI_ASSIGN_OR_RETURN(int64_t code_id, CheckCode(phone, CodePurpose::kResetPassword, code));
   KOI_ASSIGN_OR_RETURN(std::string hash, HashPassword(password));
   LoggedIn out;
   KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
-    KOI_RETURN_IF_ERROR(ConsumeCode(tx, phone, CodePurpose::kResetPassword));
+    KOI_RETURN_IF_ERROR(ConsumeCode(tx, code_id));
     int64_t now = clock_.NowMillis();
     KOI_ASSIGN_OR_RETURN(auto u, tx.Query("UPDATE accounts SET password_hash = ?, status = CASE WHEN status = "
                                           "'invited' THEN 'active' ELSE status END, failed_logins = 0, "
@@ -501,11 +557,11 @@ Result<int64_t> AccountService::LogoutAll(const Principal& who, const Client& cl
 
 Result<LoggedIn> AccountService::ChangePassword(const Principal& who, std::string_view old_password,
                                                 std::string_view new_password, const Client& client) {
-  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT password_hash FROM accounts WHERE id = ?", {who.account.value()}));
-  if (r.rows.empty()) return Status::Unauthenticated("unauthenticated", "log in first");
   KOI_RETURN_IF_ERROR(CheckPasswordPolicy(new_password));
-  if (!VerifyPassword(old_password, r.rows[0].Text(0)))
+  Status current = CheckCurrentPassword(who, old_password, client);
+  if (current.reason() == "wrong_password")
     return Status::InvalidArgument("wrong_old_password", "the current password is wrong");
+  KOI_RETURN_IF_ERROR(current);
   if (old_password == new_password)
     return Status::InvalidArgument("same_password", "the new password must differ from the current one");
   KOI_ASSIGN_OR_RETURN(std::string hash, HashPassword(new_password));
@@ -521,21 +577,46 @@ Result<LoggedIn> AccountService::ChangePassword(const Principal& who, std::strin
   return out;
 }
 
-Status AccountService::ChangePhone(const Principal& who, std::string_view raw_phone, std::string_view code,
-                                   const Client& client) {
+Status AccountService::CheckCurrentPassword(const Principal& who, std::string_view password, const Client& client) {
+  // Re-authentication for sensitive changes. Limited per account (a stolen session cannot guess the password
+  // quickly) and per address (argon2id costs ~55 ms a try).
+  KOI_RETURN_IF_ERROR(LimitIp("reauth-ip", client));
+  KOI_RETURN_IF_ERROR(limiter_.Hit("reauth:" + std::to_string(who.account.value()), 15 * kMinuteMs,
+                                   kMaxWrongPasswords));
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT password_hash FROM accounts WHERE id = ?", {who.account.value()}));
+  if (r.rows.empty()) return Status::Unauthenticated("unauthenticated", "log in first");
+  if (!VerifyPassword(password, r.rows[0].Text(0)))
+    return Status::InvalidArgument("wrong_password", "the current password is wrong");
+  return Status::Ok();
+}
+
+Result<LoggedIn> AccountService::ChangePhone(const Principal& who, std::string_view raw_phone, std::string_view code,
+                                             std::string_view password, const Client& client) {
   KOI_ASSIGN_OR_RETURN(std::string phone, NormalizePhone(raw_phone));
   if (phone == who.phone) return Status::InvalidArgument("same_phone", "this is already your phone number");
-  KOI_RETURN_IF_ERROR(CheckCode(phone, CodePurpose::kChangePhone, code));
-  return db_.Transact([&](storage::Session& tx) -> Status {
-    KOI_RETURN_IF_ERROR(ConsumeCode(tx, phone, CodePurpose::kChangePhone));
+  // The phone is how an account is recovered, so moving it needs the password as well as the new phone's code.
+  KOI_RETURN_IF_ERROR(CheckCurrentPassword(who, password, client));
+  KOI_ASSIGN_OR_RETURN(int64_t code_id, CheckCode(phone, CodePurpose::kChangePhone, code));
+  LoggedIn out;
+  std::string team_name;
+  KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
+    KOI_RETURN_IF_ERROR(ConsumeCode(tx, code_id));
     Status u = tx.Exec("UPDATE accounts SET phone = ?, updated_at = ? WHERE id = ?",
                        {phone, clock_.NowMillis(), who.account.value()});
     if (u.code() == StatusCode::kAlreadyExists)
       return Status::AlreadyExists("phone_registered", "this phone number is already registered");
     KOI_RETURN_IF_ERROR(u);
+    // Every other session ends: whoever else holds one must log in again with the new phone.
+    KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE account_id = ?", {who.account.value()}));
+    KOI_ASSIGN_OR_RETURN(out, PrincipalWithSession(tx, who.account, client));
+    KOI_ASSIGN_OR_RETURN(auto t, tx.Query("SELECT name FROM teams WHERE id = ?", {who.team.value()}));
+    team_name = t.rows.at(0).Text(0);
     return RecordAudit(tx, clock_, who.team, &who, "account.phone_changed", MaskPhone(phone), client.ip,
-                       "from=" + MaskPhone(who.phone) + " to=" + MaskPhone(phone));
-  });
+                       "from=" + MaskPhone(who.phone) + " to=" + MaskPhone(phone) + " sessions_ended=all");
+  }));
+  // The old phone hears of it, so an owner whose session was stolen learns what happened.
+  SendNotice({.kind = SmsMessage::Kind::kPhoneChanged, .phone = who.phone, .team_name = team_name});
+  return out;
 }
 
 Status AccountService::UpdateProfile(const Principal& who, std::string_view raw_name, const Client& client) {
@@ -657,7 +738,7 @@ Result<Account> AccountService::ResetMemberPassword(const Principal& who, Accoun
   KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
     KOI_ASSIGN_OR_RETURN(Account before, LoadMember(tx, who, id, true));
     if (before.status == AccountStatus::kDisabled)
-      return Status::FailedPrecondition("account_disabled", "enable the account before resetting its password");
+      return Status::PermissionDenied("account_disabled", "enable the account before resetting its password");
     KOI_RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET password_hash = '', status = 'invited', failed_logins = 0, "
                                 "locked_until = NULL, updated_at = ? WHERE id = ? AND team_id = ?",
                                 {clock_.NowMillis(), id.value(), who.team.value()}));

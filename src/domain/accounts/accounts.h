@@ -82,6 +82,7 @@ struct Client {
 struct IssuedSession {
   std::string token;
   int64_t expires_at_ms = 0;
+  int64_t max_age_s = 0;  // for the cookie: the absolute lifetime
 };
 
 struct LoggedIn {
@@ -137,6 +138,10 @@ struct AccountsOptions {
 // "failures=3" or "sessions_ended=all", so the console can render it in the user's language).
 const std::vector<std::string>& AuditActions();
 
+// The rate-limit key of a client address: IPv4 as is (IPv4-mapped IPv6 unwrapped), IPv6 by its /64 prefix, since
+// one subscriber usually holds a whole /64.
+std::string IpBucket(std::string_view ip);
+
 // The CSRF token that belongs to a session token (HMAC-free derivation: the session token is itself secret).
 std::string CsrfTokenFor(std::string_view session_token);
 
@@ -171,7 +176,10 @@ class AccountService {
   Result<int64_t> LogoutAll(const Principal& who, const Client& client);
   Result<LoggedIn> ChangePassword(const Principal& who, std::string_view old_password, std::string_view new_password,
                                   const Client& client);
-  Status ChangePhone(const Principal& who, std::string_view phone, std::string_view code, const Client& client);
+  // Needs the current password and a code sent to the new phone; ends every session of the account, issues a new
+  // one and tells the old phone by SMS.
+  Result<LoggedIn> ChangePhone(const Principal& who, std::string_view phone, std::string_view code,
+                               std::string_view password, const Client& client);
   Status UpdateProfile(const Principal& who, std::string_view name, const Client& client);
   Result<Account> GetAccount(const Principal& who);
   Result<Team> GetTeam(TeamId team);
@@ -201,11 +209,16 @@ class AccountService {
  private:
   Result<std::optional<Account>> FindByPhone(storage::Session& s, const std::string& phone);
   Result<Account> LoadMember(storage::Session& s, const Principal& who, AccountId id, bool for_change);
+  // Verifies the caller's current password (wrong: "wrong_password"), rate-limited per account and per address.
+  Status CheckCurrentPassword(const Principal& who, std::string_view password, const Client& client);
   // One admin change to a member: load (refusing self and the admin), update, optionally end sessions, audit.
   Result<Account> ChangeMember(const Principal& who, AccountId id, const Client& client, std::string_view action,
                                std::string_view update_sql, bool end_sessions);
-  Status CheckCode(const std::string& phone, CodePurpose purpose, std::string_view code);
-  Status ConsumeCode(storage::Session& tx, const std::string& phone, CodePurpose purpose);
+  // The id of the live code when `code` matches it (the try is counted either way), or the reason it does not.
+  Result<int64_t> CheckCode(const std::string& phone, CodePurpose purpose, std::string_view code);
+  Status ConsumeCode(storage::Session& tx, int64_t code_id);
+  // Per-client-address limits for attempts that guess a secret (logins, codes): a burst window and 10 minutes.
+  Status LimitIp(const std::string& kind, const Client& client);
   Result<IssuedSession> CreateSession(storage::Session& tx, TeamId team, AccountId account, const Client& client);
   Result<std::pair<std::string, std::string>> CheckNewTeam(const RegisterInput& input, std::string& phone);
   Result<AccountId> InsertTeam(storage::Session& tx, const std::string& phone, const std::string& team_name,

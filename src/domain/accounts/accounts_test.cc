@@ -373,19 +373,51 @@ TEST_P(AccountsTest, DisableEndsSessionsAndRemoveFreesThePhone) {
   EXPECT_EQ(audit->items.front().ip, "10.0.0.1");
 }
 
-TEST_P(AccountsTest, ChangePhoneNeedsACodeSentToTheNewNumber) {
+TEST_P(AccountsTest, ChangePhoneNeedsThePasswordAndACodeSentToTheNewNumber) {
   OPEN_ACCOUNTS(t, svc);
   auto a = RegisterTeam(svc, sms_, "13800138000");
   auto b = RegisterTeam(svc, sms_, "13800138001");
-  ASSERT_TRUE(a.ok() && b.ok());
+  auto other_device = svc.Login("13800138000", kPassword, kIp2);
+  ASSERT_TRUE(a.ok() && b.ok() && other_device.ok());
   EXPECT_EQ(svc.SendCode("13700137000", CodePurpose::kChangePhone, kIp1).status().reason(), "unauthenticated");
   EXPECT_EQ(svc.SendCode("13800138001", CodePurpose::kChangePhone, kIp1, &a->principal).status().reason(),
             "phone_registered");
-  EXPECT_EQ(svc.ChangePhone(a->principal, "13800138000", "123456", kIp1).reason(), "same_phone");
+  EXPECT_EQ(svc.ChangePhone(a->principal, "13800138000", "123456", kPassword, kIp1).status().reason(), "same_phone");
   ASSERT_TRUE(svc.SendCode("13700137000", CodePurpose::kChangePhone, kIp1, &a->principal).ok());
-  ASSERT_TRUE(svc.ChangePhone(a->principal, "13700137000", sms_.LastCode("13700137000"), kIp1).ok());
+  std::string code = sms_.LastCode("13700137000");
+  // A stolen session without the password cannot move the phone (and the code is not spent by trying).
+  EXPECT_EQ(svc.ChangePhone(a->principal, "13700137000", code, "wrong1234", kIp1).status().reason(), "wrong_password");
+  auto moved = svc.ChangePhone(a->principal, "13700137000", code, kPassword, kIp1);
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_FALSE(svc.Authenticate(other_device->session.token).ok());  // every other session ended
+  EXPECT_TRUE(svc.Authenticate(moved->session.token).ok());
+  EXPECT_EQ(sms_.sent.back().kind, SmsMessage::Kind::kPhoneChanged);
+  EXPECT_EQ(sms_.sent.back().phone, "13800138000");  // the old phone is told
   EXPECT_TRUE(svc.Login("13700137000", kPassword, kIp1).ok());
   EXPECT_EQ(svc.Login("13800138000", kPassword, kIp1).status().reason(), "invalid_credentials");
+}
+
+TEST_P(AccountsTest, PasswordGuessesThroughAStolenSessionAreLimited) {
+  OPEN_ACCOUNTS(t, svc);
+  auto a = RegisterTeam(svc, sms_, "13800138000");
+  ASSERT_TRUE(a.ok());
+  for (int i = 0; i < AccountService::kMaxWrongPasswords; ++i)
+    EXPECT_EQ(svc.ChangePassword(a->principal, "guess" + std::to_string(i) + "x1", "newpass123", kIp1).status().reason(),
+              "wrong_old_password");
+  auto limited = svc.ChangePassword(a->principal, kPassword, "newpass123", kIp1);
+  EXPECT_EQ(limited.status().reason(), "rate_limited");
+  EXPECT_GT(limited.status().retry_after_seconds(), 0);
+  clock_.Advance(15 * 60'000);
+  EXPECT_TRUE(svc.ChangePassword(a->principal, kPassword, "newpass123", kIp1).ok());
+}
+
+TEST(IpBucket, GroupsIpv6ByItsSlash64) {
+  EXPECT_EQ(IpBucket("10.1.2.3"), "10.1.2.3");
+  EXPECT_EQ(IpBucket("::ffff:10.1.2.3"), "10.1.2.3");
+  EXPECT_EQ(IpBucket("2001:db8:1:2:aaaa::1"), IpBucket("2001:db8:1:2:bbbb:cccc:dddd:eeee"));
+  EXPECT_NE(IpBucket("2001:db8:1:2::1"), IpBucket("2001:db8:1:3::1"));
+  EXPECT_EQ(IpBucket("2001:db8::1"), "2001:db8:0:0::/64");
+  EXPECT_EQ(IpBucket("::1"), "0:0:0:0::/64");
 }
 
 TEST_P(AccountsTest, LogoutAndLogoutAll) {

@@ -47,12 +47,15 @@ Result<std::string> NormalizePhone(std::string_view input) {
 }
 
 Status CheckPasswordPolicy(std::string_view password) {
+  // Characters are code points, as people count them; any non-ASCII character (锦, é) counts as a letter.
   bool letter = false, digit = false;
-  for (char c : password) {
-    letter = letter || std::isalpha(static_cast<unsigned char>(c));
-    digit = digit || std::isdigit(static_cast<unsigned char>(c));
+  size_t chars = 0;
+  for (unsigned char c : password) {
+    if ((c & 0xC0) != 0x80) ++chars;
+    letter = letter || std::isalpha(c) || c >= 0x80;
+    digit = digit || std::isdigit(c);
   }
-  if (password.size() < 8 || password.size() > 128 || !letter || !digit) {
+  if (chars < 8 || chars > 128 || !letter || !digit) {
     return Status::InvalidArgument("weak_password", "a password needs 8-128 characters with letters and digits");
   }
   return Status::Ok();

@@ -30,6 +30,12 @@ TEST(Password, PolicyNeedsEightCharactersWithLettersAndDigits) {
     EXPECT_EQ(CheckPasswordPolicy(weak).reason(), "weak_password") << weak;
   }
   EXPECT_EQ(CheckPasswordPolicy(std::string(129, 'a') + "1").reason(), "weak_password");
+  // Characters, not bytes: six CJK characters and two digits are 8 characters (20 bytes).
+  EXPECT_TRUE(CheckPasswordPolicy("锦鲤密码密码12").ok());
+  EXPECT_EQ(CheckPasswordPolicy("锦鲤密码1").reason(), "weak_password");  // 5 characters, 13 bytes
+  std::string long_cjk;
+  for (int i = 0; i < 100; ++i) long_cjk += "锦";
+  EXPECT_TRUE(CheckPasswordPolicy(long_cjk + "1").ok());  // 101 characters, 301 bytes
 }
 
 TEST(Password, Argon2idHashVerifiesOnlyTheRightPassword) {

@@ -43,6 +43,8 @@ std::string RenderSms(const SmsMessage& m, bool mask_code) {
       return "【锦鲤】" + m.team_name + " 邀请你使用锦鲤 SCRM。请打开登录页，点击“忘记密码 / 设置密码”，用本手机号接收验证码设置密码。";
     case SmsMessage::Kind::kPasswordReset:
       return "【锦鲤】" + m.team_name + " 的管理员重置了你的锦鲤密码。请在登录页点击“忘记密码 / 设置密码”，用验证码设置新密码。";
+    case SmsMessage::Kind::kPhoneChanged:
+      return "【锦鲤】你在 " + m.team_name + " 的锦鲤账号已改绑到另一个手机号。如非本人操作，请立即联系团队管理员。";
   }
   return "";
 }

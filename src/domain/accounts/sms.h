@@ -21,10 +21,10 @@
 namespace koi::accounts {
 
 struct SmsMessage {
-  enum class Kind { kCode, kInvitation, kPasswordReset } kind = Kind::kCode;
+  enum class Kind { kCode, kInvitation, kPasswordReset, kPhoneChanged } kind = Kind::kCode;
   std::string phone;       // 11 digits
   std::string code;        // kCode only
-  std::string team_name;   // kInvitation / kPasswordReset
+  std::string team_name;   // the notices
 };
 
 // The text a person reads (Chinese, as SMS in mainland China are). `mask_code` hides the code for logs/outbox.
