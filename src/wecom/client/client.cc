@@ -1,0 +1,311 @@
+#include "wecom/client/client.h"
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "wecom/protocol/errcode.h"
+
+namespace koi::wecom {
+namespace {
+
+namespace json = boost::json;
+
+constexpr int64_t kRefreshMarginMs = 5 * 60 * 1000;
+
+std::string UrlEncode(std::string_view s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string Str(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+}
+
+int64_t Int(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end()) return 0;
+  const auto& v = it->value();
+  if (v.is_int64()) return v.as_int64();
+  if (v.is_uint64()) return static_cast<int64_t>(v.as_uint64());
+  if (v.is_string()) return std::atoll(v.as_string().c_str());  // user/get sends gender as "1"
+  return 0;
+}
+
+const json::array& Arr(const json::object& o, std::string_view key) {
+  static const json::array kEmpty;
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_array() ? it->value().as_array() : kEmpty;
+}
+
+const json::object& Obj(const json::object& o, std::string_view key) {
+  static const json::object kEmpty;
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_object() ? it->value().as_object() : kEmpty;
+}
+
+std::vector<std::string> Strings(const json::array& a) {
+  std::vector<std::string> out;
+  for (const auto& v : a)
+    if (v.is_string()) out.emplace_back(v.as_string());
+  return out;
+}
+
+ExternalContact ParseContact(const json::object& o) {
+  return {.external_userid = Str(o, "external_userid"),
+          .name = Str(o, "name"),
+          .unionid = Str(o, "unionid"),
+          .corp_name = Str(o, "corp_name"),
+          .position = Str(o, "position"),
+          .type = static_cast<int>(Int(o, "type")),
+          .gender = static_cast<int>(Int(o, "gender"))};
+}
+
+}  // namespace
+
+WecomClient::WecomClient(Transport transport, const Clock& clock, ClientOptions options)
+    : transport_(std::move(transport)), clock_(clock), options_(std::move(options)) {}
+
+void WecomClient::Sleep(int64_t ms) {
+  if (ms <= 0) return;
+  if (options_.sleep) options_.sleep(ms);
+  else std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+Result<json::object> WecomClient::Exchange(const HttpCall& call) {
+  KOI_ASSIGN_OR_RETURN(std::string body, transport_(call));
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec || !v.is_object() || !v.as_object().contains("errcode"))
+    return Status::Unavailable("wecom_bad_response", "WeCom answered something that is not its JSON");
+  return std::move(v.as_object());
+}
+
+void WecomClient::ForgetToken(const CorpCredentials& corp) {
+  std::lock_guard lock(mu_);
+  tokens_.erase({corp.corp_id, corp.secret});
+}
+
+Result<std::string> WecomClient::Token(const CorpCredentials& corp, const std::string& stale) {
+  const auto key = std::make_pair(corp.corp_id, corp.secret);
+  {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      auto it = tokens_.find(key);
+      if (it != tokens_.end() && it->second.token != stale && it->second.refresh_after_ms > clock_.NowMillis())
+        return it->second.token;
+      if (!refreshing_[key]) break;
+      // Another caller is fetching this corp's token: wait for it rather than calling gettoken too.
+      refreshed_.wait(lock);
+    }
+    refreshing_[key] = true;
+  }
+  Result<json::object> answer = Status::Unavailable("wecom_unreachable", "not called");
+  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+    answer = Exchange({"GET", options_.base_url + "/cgi-bin/gettoken?corpid=" + UrlEncode(corp.corp_id) +
+                                  "&corpsecret=" + UrlEncode(corp.secret),
+                       ""});
+    bool busy = !answer.ok() || Int(*answer, "errcode") == -1;
+    if (!busy || attempt == options_.max_attempts) break;
+    Sleep(1000LL << (attempt - 1));
+  }
+  std::unique_lock lock(mu_);
+  refreshing_[key] = false;
+  refreshed_.notify_all();
+  if (!answer.ok()) return answer.status();
+  if (int64_t code = Int(*answer, "errcode"); code != 0) {
+    Status s = StatusFromErrcode(static_cast<int>(code), Str(*answer, "errmsg"));
+    // A wrong secret is not a token that expired: do not let callers retry it as one.
+    if (s.code() == StatusCode::kUnauthenticated) return Status::FailedPrecondition(s.reason(), s.message());
+    return s;
+  }
+  std::string token = Str(*answer, "access_token");
+  int64_t expires_ms = Int(*answer, "expires_in") * 1000;
+  tokens_[key] = {token, clock_.NowMillis() + std::max<int64_t>(expires_ms - kRefreshMarginMs, expires_ms / 2)};
+  return token;
+}
+
+void WecomClient::WaitForBudget(const std::string& corp_id, const std::string& path) {
+  for (;;) {
+    int64_t now = clock_.NowMillis();
+    int64_t minute = now / 60000;
+    {
+      std::lock_guard lock(mu_);
+      int64_t& used = budget_[{corp_id, path, minute}];
+      if (used < options_.calls_per_minute) {
+        ++used;
+        if (budget_.size() > 10000) std::erase_if(budget_, [minute](const auto& kv) { return std::get<2>(kv.first) < minute; });
+        return;
+      }
+    }
+    Sleep((minute + 1) * 60000 - now);
+  }
+}
+
+Result<json::object> WecomClient::Call(const CorpCredentials& corp, const std::string& path,
+                                       const std::vector<std::pair<std::string, std::string>>& query,
+                                       const json::value& body) {
+  std::string stale;
+  bool token_retried = false;
+  Status last;
+  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+    KOI_ASSIGN_OR_RETURN(std::string token, Token(corp, stale));
+    WaitForBudget(corp.corp_id, path);
+    std::string url = options_.base_url + path + "?access_token=" + UrlEncode(token);
+    for (const auto& [k, v] : query) url += "&" + UrlEncode(k) + "=" + UrlEncode(v);
+    HttpCall call{body.is_null() ? "GET" : "POST", url, body.is_null() ? "" : json::serialize(body)};
+    auto answer = Exchange(call);
+    if (!answer.ok()) {
+      last = answer.status();
+      Sleep(1000LL << (attempt - 1));
+      continue;
+    }
+    int code = static_cast<int>(Int(*answer, "errcode"));
+    if (code == 0) return std::move(*answer);
+    ErrcodeInfo info = LookupErrcode(code);
+    last = StatusFromErrcode(code, Str(*answer, "errmsg"));
+    if (info.token_error && !token_retried) {
+      // WeCom may invalidate a token early: fetch a new one and try once more.
+      stale = token;
+      token_retried = true;
+      --attempt;
+      continue;
+    }
+    if (!info.retryable) return last;
+    spdlog::warn("WeCom {} for corp {}: errcode {}; retrying", path, corp.corp_id, code);
+    // The minute rule blocks for 60 s; busy and concurrency errors clear sooner.
+    Sleep(code == 45009 ? 60000 - clock_.NowMillis() % 60000 : 1000LL << (attempt - 1));
+  }
+  return last;
+}
+
+// ----- typed endpoints -----
+
+Result<std::vector<Department>> WecomClient::ListDepartments(const CorpCredentials& corp) {
+  KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/department/list", {}));
+  std::vector<Department> out;
+  for (const auto& d : Arr(o, "department")) {
+    if (!d.is_object()) continue;
+    const auto& x = d.as_object();
+    out.push_back({Int(x, "id"), Str(x, "name"), Int(x, "parentid"), Int(x, "order")});
+  }
+  return out;
+}
+
+Result<Page<DeptUser>> WecomClient::ListUserIds(const CorpCredentials& corp, const std::string& cursor, int limit) {
+  KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/user/list_id", {}, json::object{{"cursor", cursor}, {"limit", limit}}));
+  Page<DeptUser> page;
+  page.next_cursor = Str(o, "next_cursor");
+  for (const auto& r : Arr(o, "dept_user"))
+    if (r.is_object()) page.items.push_back({Str(r.as_object(), "userid"), Int(r.as_object(), "department")});
+  return page;
+}
+
+Result<User> WecomClient::GetUser(const CorpCredentials& corp, const std::string& userid) {
+  KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/user/get", {{"userid", userid}}));
+  User u{.userid = Str(o, "userid"), .name = Str(o, "name"), .position = Str(o, "position"),
+         .mobile = Str(o, "mobile"), .alias = Str(o, "alias")};
+  for (const auto& d : Arr(o, "department"))
+    if (d.is_int64() || d.is_uint64()) u.departments.push_back(d.to_number<int64_t>());
+  u.main_department = Int(o, "main_department");
+  u.gender = static_cast<int>(Int(o, "gender"));
+  u.status = static_cast<int>(Int(o, "status"));
+  return u;
+}
+
+Result<std::vector<std::string>> WecomClient::GetFollowUsers(const CorpCredentials& corp) {
+  KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/externalcontact/get_follow_user_list", {}));
+  return Strings(Arr(o, "follow_user"));
+}
+
+Result<Page<CustomerRelation>> WecomClient::BatchGetByUser(const CorpCredentials& corp,
+                                                           const std::vector<std::string>& userids,
+                                                           const std::string& cursor, int limit) {
+  json::array ids;
+  for (const auto& u : userids) ids.push_back(json::string(u));
+  KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/externalcontact/batch/get_by_user", {},
+                                    json::object{{"userid_list", std::move(ids)}, {"cursor", cursor}, {"limit", limit}}));
+  Page<CustomerRelation> page;
+  page.next_cursor = Str(o, "next_cursor");
+  for (const auto& item : Arr(o, "external_contact_list")) {
+    if (!item.is_object()) continue;
+    const auto& f = Obj(item.as_object(), "follow_info");
+    CustomerRelation rel;
+    rel.contact = ParseContact(Obj(item.as_object(), "external_contact"));
+    rel.follow = {.userid = Str(f, "userid"),
+                  .remark = Str(f, "remark"),
+                  .description = Str(f, "description"),
+                  .state = Str(f, "state"),
+                  .oper_userid = Str(f, "oper_userid"),
+                  .remark_corp_name = Str(f, "remark_corp_name"),
+                  .createtime = Int(f, "createtime"),
+                  .add_way = static_cast<int>(Int(f, "add_way")),
+                  .tag_ids = Strings(Arr(f, "tag_id")),
+                  .remark_mobiles = Strings(Arr(f, "remark_mobiles"))};
+    page.items.push_back(std::move(rel));
+  }
+  return page;
+}
+
+Result<std::vector<TagGroup>> WecomClient::GetCorpTags(const CorpCredentials& corp) {
+  KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/externalcontact/get_corp_tag_list", {}, json::object{}));
+  std::vector<TagGroup> out;
+  for (const auto& g : Arr(o, "tag_group")) {
+    if (!g.is_object()) continue;
+    const auto& x = g.as_object();
+    TagGroup group{Str(x, "group_id"), Str(x, "group_name"), Int(x, "create_time"), Int(x, "order"), {}};
+    for (const auto& t : Arr(x, "tag"))
+      if (t.is_object())
+        group.tags.push_back({Str(t.as_object(), "id"), Str(t.as_object(), "name"), Int(t.as_object(), "create_time"),
+                              Int(t.as_object(), "order")});
+    out.push_back(std::move(group));
+  }
+  return out;
+}
+
+Result<Page<GroupChat>> WecomClient::ListGroupChats(const CorpCredentials& corp, const std::string& cursor, int limit) {
+  KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/externalcontact/groupchat/list", {},
+                                    json::object{{"status_filter", 0}, {"cursor", cursor}, {"limit", limit}}));
+  Page<GroupChat> page;
+  page.next_cursor = Str(o, "next_cursor");
+  for (const auto& c : Arr(o, "group_chat_list"))
+    if (c.is_object())
+      page.items.push_back(GroupChat{.chat_id = Str(c.as_object(), "chat_id"),
+                                     .status = static_cast<int>(Int(c.as_object(), "status"))});
+  return page;
+}
+
+Result<GroupChat> WecomClient::GetGroupChat(const CorpCredentials& corp, const std::string& chat_id) {
+  KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/externalcontact/groupchat/get", {},
+                                    json::object{{"chat_id", chat_id}, {"need_name", 1}}));
+  const auto& g = Obj(o, "group_chat");
+  GroupChat chat{.chat_id = Str(g, "chat_id"), .name = Str(g, "name"), .owner = Str(g, "owner"),
+                 .notice = Str(g, "notice"), .member_version = Str(g, "member_version"),
+                 .create_time = Int(g, "create_time")};
+  for (const auto& m : Arr(g, "member_list")) {
+    if (!m.is_object()) continue;
+    const auto& x = m.as_object();
+    chat.members.push_back({.userid = Str(x, "userid"), .invitor = Str(Obj(x, "invitor"), "userid"),
+                            .state = Str(x, "state"), .unionid = Str(x, "unionid"), .name = Str(x, "name"),
+                            .type = static_cast<int>(Int(x, "type")), .join_time = Int(x, "join_time"),
+                            .join_scene = static_cast<int>(Int(x, "join_scene"))});
+  }
+  for (const auto& a : Arr(g, "admin_list"))
+    if (a.is_object()) chat.admins.push_back(Str(a.as_object(), "userid"));
+  return chat;
+}
+
+}  // namespace koi::wecom

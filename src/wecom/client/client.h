@@ -1,0 +1,158 @@
+// WecomClient: Koi's client for WeCom's server API (../shared/specs/wecom-api.md) — the endpoints the WeCom link
+// and later modules use, with the plumbing every caller needs:
+//
+// - Access tokens cached per (corp, secret), refreshed five minutes before they expire, and refreshed at once when
+//   WeCom answers 40014/42001/40001 (the call is then retried once). Concurrent callers wait for one refresh
+//   instead of all calling gettoken (no thundering herd).
+// - Retries: errcode -1 (busy) and 45033 (concurrency) and transport failures back off exponentially (1 s, 2 s, 4 s …
+//   up to `max_attempts`); 45009 (frequency) waits for the next minute, as WeCom blocks the minute rule for 60 s.
+// - A per-corp per-API call budget below WeCom's (ClientOptions::calls_per_minute): past it the caller waits for the
+//   next minute rather than being refused.
+// - Every other errcode becomes a specific Status (errcode.h: wecom_ip_not_trusted, wecom_invalid_external_userid …).
+//
+// The transport (HTTPS to qyapi.weixin.qq.com, or to koi-wecom-sandbox) and sleeping are injected, so tests run
+// against the sandbox in-process with a fake clock. Thread safety: thread-safe; share one client per process.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+
+namespace koi::wecom {
+
+struct HttpCall {
+  std::string method;  // "GET" or "POST"
+  std::string url;     // absolute, with the query string
+  std::string body;    // JSON for POST
+};
+// Returns the response body, or kUnavailable when the server cannot be reached.
+using Transport = std::function<Result<std::string>(const HttpCall&)>;
+
+struct ClientOptions {
+  std::string base_url = "https://qyapi.weixin.qq.com";
+  int max_attempts = 5;
+  int64_t calls_per_minute = 8000;  // per corp per API; WeCom allows 10,000 (rule pack wecom-2025)
+  // Waits `ms` (the fake clock in tests advances instead). Default: std::this_thread::sleep_for.
+  std::function<void(int64_t ms)> sleep;
+};
+
+struct CorpCredentials {
+  std::string corp_id;
+  std::string secret;
+};
+
+// --- wire types (only the fields Koi uses) ---
+struct Department {
+  int64_t id = 0;
+  std::string name;
+  int64_t parent_id = 0;
+  int64_t order = 0;
+};
+struct DeptUser {
+  std::string userid;
+  int64_t department = 0;
+};
+struct User {
+  std::string userid, name, position, mobile, alias;
+  std::vector<int64_t> departments;
+  int64_t main_department = 0;
+  int gender = 0;  // 0 unknown, 1 male, 2 female
+  int status = 0;  // 1 active, 2 disabled, 4 not activated, 5 resigned
+};
+struct FollowInfo {
+  std::string userid, remark, description, state, oper_userid, remark_corp_name;
+  int64_t createtime = 0;
+  int add_way = 0;
+  std::vector<std::string> tag_ids, remark_mobiles;
+};
+struct ExternalContact {
+  std::string external_userid, name, unionid, corp_name, position;
+  int type = 1;
+  int gender = 0;
+};
+struct CustomerRelation {
+  ExternalContact contact;
+  FollowInfo follow;
+};
+struct Tag {
+  std::string id, name;
+  int64_t create_time = 0, order = 0;
+};
+struct TagGroup {
+  std::string group_id, name;
+  int64_t create_time = 0, order = 0;
+  std::vector<Tag> tags;
+};
+struct GroupMember {
+  std::string userid, invitor, state, unionid, name;
+  int type = 1;  // 1 member, 2 external contact
+  int64_t join_time = 0;
+  int join_scene = 0;
+};
+struct GroupChat {
+  std::string chat_id, name, owner, notice, member_version;
+  int64_t create_time = 0;
+  int status = 0;
+  std::vector<GroupMember> members;
+  std::vector<std::string> admins;
+};
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::string next_cursor;  // "" when done
+};
+
+class WecomClient {
+ public:
+  WecomClient(Transport transport, const Clock& clock, ClientOptions options);
+
+  // One API call with tokens, budget and retries. `query` excludes access_token; `body` null means GET.
+  Result<boost::json::object> Call(const CorpCredentials& corp, const std::string& path,
+                                   const std::vector<std::pair<std::string, std::string>>& query,
+                                   const boost::json::value& body = nullptr);
+
+  Result<std::vector<Department>> ListDepartments(const CorpCredentials& corp);
+  Result<Page<DeptUser>> ListUserIds(const CorpCredentials& corp, const std::string& cursor, int limit = 10000);
+  Result<User> GetUser(const CorpCredentials& corp, const std::string& userid);
+  Result<std::vector<std::string>> GetFollowUsers(const CorpCredentials& corp);
+  // ≤100 userids, limit ≤100.
+  Result<Page<CustomerRelation>> BatchGetByUser(const CorpCredentials& corp, const std::vector<std::string>& userids,
+                                                const std::string& cursor, int limit = 100);
+  Result<std::vector<TagGroup>> GetCorpTags(const CorpCredentials& corp);
+  Result<Page<GroupChat>> ListGroupChats(const CorpCredentials& corp, const std::string& cursor, int limit = 1000);
+  Result<GroupChat> GetGroupChat(const CorpCredentials& corp, const std::string& chat_id);
+
+  // Forgets a corp's cached token (e.g. after its secret changed).
+  void ForgetToken(const CorpCredentials& corp);
+
+ private:
+  struct CachedToken {
+    std::string token;
+    int64_t refresh_after_ms = 0;
+  };
+  Result<std::string> Token(const CorpCredentials& corp, const std::string& stale);
+  Result<boost::json::object> Exchange(const HttpCall& call);
+  void WaitForBudget(const std::string& corp_id, const std::string& path);
+  void Sleep(int64_t ms);
+
+  Transport transport_;
+  const Clock& clock_;
+  ClientOptions options_;
+  std::mutex mu_;
+  std::condition_variable refreshed_;
+  std::map<std::pair<std::string, std::string>, CachedToken> tokens_;        // guarded by mu_
+  std::map<std::pair<std::string, std::string>, bool> refreshing_;           // guarded by mu_
+  std::map<std::tuple<std::string, std::string, int64_t>, int64_t> budget_;  // guarded by mu_
+};
+
+}  // namespace koi::wecom
