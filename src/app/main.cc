@@ -13,6 +13,8 @@
 #include "core/metrics.h"
 #include "domain/accounts/accounts.h"
 #include "domain/apps/apps.h"
+#include "domain/wecom_link/link.h"
+#include "http/wecom_routes.h"
 #include "http/account_routes.h"
 #include "http/auth_guard.h"
 #include "http/https_client.h"
@@ -70,6 +72,13 @@ accounts::AccountsOptions AccountsOptionsFrom(const Settings& s) {
           .sms_ip_hourly_limit = s.sms.ip_hourly_limit};
 }
 
+// Koi's WeCom client over real HTTPS (or plain HTTP to a local koi-wecom-sandbox).
+std::unique_ptr<wecom::WecomClient> MakeWecomClient(const Settings& s, const Clock& clock) {
+  return std::make_unique<wecom::WecomClient>(
+      [](const wecom::HttpCall& call) { return http::HttpsRequest(call.method, call.url, {{"Content-Type", "application/json"}}, call.body); },
+      clock, wecom::ClientOptions{.base_url = s.wecom.api_base_url, .calls_per_minute = s.wecom.calls_per_minute});
+}
+
 void RegisterSystemJobs(jobs::JobRunner& runner, jobs::JobQueue& queue, const Settings& s, const Clock& clock,
                         accounts::AccountService& accounts) {
   runner.Register("accounts.housekeeping", [&accounts](jobs::JobContext&) -> Status {
@@ -116,11 +125,20 @@ int Serve(const std::string& config_path) {
                  "(loopback callers only). Configure a real SMS provider before serving users on {}.",
                  s.server.listen_host);
 
+  auto secret_box = wecom_link::SecretBox::FromKeyFile(s.wecom.secret_key_file);
+  if (!secret_box.ok()) {
+    spdlog::critical("{}", secret_box.status().message());
+    return 1;
+  }
   jobs::JobQueue queue(database, clock);
   jobs::JobRunner runner(queue, {.workers = s.jobs.workers,
                                  .lease_ms = s.jobs.lease_seconds * 1000LL,
                                  .poll_ms = s.jobs.poll_millis});
   RegisterSystemJobs(runner, queue, s, clock, accounts);
+  auto wecom_client = MakeWecomClient(s, clock);
+  wecom_link::WecomLink wecom_link(database, clock, queue, *wecom_client, *secret_box);
+  runner.Register(wecom_link::kFullSyncJob, [&wecom_link](jobs::JobContext& ctx) { return wecom_link.RunFullSync(ctx); });
+  spdlog::info("WeCom API: {}", s.wecom.api_base_url);
   for (const char* kind : {"system.purge_jobs", "accounts.housekeeping"}) {
     auto daily = queue.Enqueue({.team = TeamId(0), .kind = kind, .idempotency_key = "daily", .interval_ms = kDayMs,
                                 .max_attempts = 3});
@@ -142,6 +160,7 @@ int Serve(const std::string& config_path) {
   http::Router router;
   http::AuthGuard guard(accounts, app_service, s.auth.cookie_secure);
   http::AddAccountRoutes(router, guard, accounts, app_service);
+  http::AddWecomRoutes(router, guard, wecom_link);
   http::AddSystemRoutes(
       router,
       {.readiness = [&database]() -> Result<int64_t> {

@@ -139,6 +139,19 @@ const std::vector<KeySpec>& Specs() {
                       "Template id of the verification-code SMS (one parameter: the code)"),
       KOI_STRING_KEY_("sms.tencent_notice_template", sms.tencent_notice_template,
                       "Template id of the invitation / password-reset notice SMS (no parameters)"),
+      KeySpec{"wecom.api_base_url", Kind::kString,
+              "WeCom's server API: https://qyapi.weixin.qq.com, or koi-wecom-sandbox (http://127.0.0.1:9080)",
+              [](Settings& s, const std::string& v, int64_t, bool) -> std::string {
+                if (v.rfind("https://", 0) != 0 && v.rfind("http://", 0) != 0) return "must start with https:// or http://";
+                s.wecom.api_base_url = v.back() == '/' ? v.substr(0, v.size() - 1) : v;
+                return "";
+              },
+              [](const Settings& s) { return s.wecom.api_base_url; }},
+      KOI_STRING_KEY_("wecom.secret_key_file", wecom.secret_key_file,
+                      "32-byte key that seals the corps' WeCom secrets at rest; created on first start. Back it up "
+                      "with the database, keep it out of it"),
+      KOI_INT_KEY_("wecom.calls_per_minute", wecom.calls_per_minute, 1, 10000,
+                   "Calls Koi makes per corp per WeCom API per minute (WeCom refuses beyond 10,000 with 45009)"),
       KeySpec{"log.level", Kind::kString, "trace, debug, info, warn or error",
               [](Settings& s, const std::string& v, int64_t, bool) -> std::string {
                 static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};

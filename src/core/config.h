@@ -68,6 +68,12 @@ struct SmsSettings {
   std::string tencent_notice_template;    // template with no parameters: "you were invited / set a new password"
 };
 
+struct WecomSettings {
+  std::string api_base_url = "https://qyapi.weixin.qq.com";  // koi-wecom-sandbox: http://127.0.0.1:9080
+  std::string secret_key_file = "./data/koi-secret.key";       // seals the corps' secrets at rest (created if missing)
+  int calls_per_minute = 8000;                                 // per corp per API, below WeCom's 10,000
+};
+
 struct Settings {
   ServerSettings server;
   DatabaseSettings database;
@@ -75,6 +81,7 @@ struct Settings {
   LogSettings log;
   AuthSettings auth;
   SmsSettings sms;
+  WecomSettings wecom;
 };
 
 struct SettingKeyInfo {

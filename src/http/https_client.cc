@@ -45,15 +45,17 @@ Result<Url> ParseUrl(const std::string& url) {
 }
 
 template <typename Stream>
-Result<std::string> Exchange(Stream& stream, const Url& u, const std::vector<std::pair<std::string, std::string>>& headers,
-                             const std::string& body) {
-  bhttp::request<bhttp::string_body> req{bhttp::verb::post, u.target, 11};
+Result<std::string> Exchange(Stream& stream, const Url& u, bhttp::verb verb,
+                             const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body) {
+  bhttp::request<bhttp::string_body> req{verb, u.target, 11};
   req.set(bhttp::field::host, u.host);
   req.set(bhttp::field::user_agent, "koi");
   for (const auto& [k, v] : headers)
     if (!beast::iequals(k, "host")) req.set(k, v);
-  req.body() = body;
-  req.prepare_payload();
+  if (verb != bhttp::verb::get) {
+    req.body() = body;
+    req.prepare_payload();
+  }
   bhttp::write(stream, req);
   beast::flat_buffer buffer;
   bhttp::response<bhttp::string_body> res;
@@ -65,7 +67,14 @@ Result<std::string> Exchange(Stream& stream, const Url& u, const std::vector<std
 
 Result<std::string> HttpsPostJson(const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
                                   const std::string& body) {
+  return HttpsRequest("POST", url, headers, body);
+}
+
+Result<std::string> HttpsRequest(const std::string& method, const std::string& url,
+                                 const std::vector<std::pair<std::string, std::string>>& headers,
+                                 const std::string& body) {
   KOI_ASSIGN_OR_RETURN(Url u, ParseUrl(url));
+  const bhttp::verb verb = method == "GET" ? bhttp::verb::get : bhttp::verb::post;
   try {
     asio::io_context io;
     asio::ip::tcp::resolver resolver(io);
@@ -75,7 +84,7 @@ Result<std::string> HttpsPostJson(const std::string& url, const std::vector<std:
       beast::tcp_stream stream(io);
       stream.expires_after(deadline);
       stream.connect(endpoints);
-      return Exchange(stream, u, headers, body);
+      return Exchange(stream, u, verb, headers, body);
     }
     asio::ssl::context ctx(asio::ssl::context::tls_client);
     ctx.set_default_verify_paths();
@@ -87,9 +96,9 @@ Result<std::string> HttpsPostJson(const std::string& url, const std::vector<std:
     beast::get_lowest_layer(stream).expires_after(deadline);
     beast::get_lowest_layer(stream).connect(endpoints);
     stream.handshake(asio::ssl::stream_base::client);
-    return Exchange(stream, u, headers, body);
+    return Exchange(stream, u, verb, headers, body);
   } catch (const std::exception& e) {
-    return Status::Unavailable("outbound_failed", "POST to " + u.host + " failed: " + e.what());
+    return Status::Unavailable("outbound_failed", method + " to " + u.host + " failed: " + e.what());
   }
 }
 

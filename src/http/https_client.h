@@ -16,4 +16,9 @@ namespace koi::http {
 Result<std::string> HttpsPostJson(const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
                                   const std::string& body);
 
+// Same for any method ("GET" sends no body).
+Result<std::string> HttpsRequest(const std::string& method, const std::string& url,
+                                 const std::vector<std::pair<std::string, std::string>>& headers,
+                                 const std::string& body);
+
 }  // namespace koi::http

@@ -124,6 +124,60 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_team ON audit_log (team_id, id);
 CREATE INDEX audit_log_team_action ON audit_log (team_id, action, id);
 )sql"},
+      // Issue 4: the team's linked WeCom corp and the mirror of its data that the full sync (and later the
+      // callbacks) keep current. sync_run is the job that last saw a row, so a full sync can drop what WeCom no
+      // longer has.
+      {3, "wecom_link", R"sql(
+CREATE TABLE wecom_corps (
+  team_id BIGINT PRIMARY KEY REFERENCES teams (id),
+  corp_id TEXT NOT NULL,
+  corp_name TEXT NOT NULL DEFAULT '',
+  mode TEXT NOT NULL,
+  secret_enc TEXT NOT NULL,
+  callback_token_enc TEXT NOT NULL,
+  callback_aes_key_enc TEXT NOT NULL,
+  agent_id TEXT NOT NULL DEFAULT '',
+  linked_at BIGINT NOT NULL,
+  linked_by BIGINT NOT NULL,
+  sync_job_id BIGINT,
+  last_synced_at BIGINT
+);
+CREATE UNIQUE INDEX wecom_corps_corp ON wecom_corps (corp_id);
+CREATE TABLE wecom_departments (
+  team_id BIGINT NOT NULL, dept_id BIGINT NOT NULL, name TEXT NOT NULL, parent_id BIGINT NOT NULL,
+  sort BIGINT NOT NULL, sync_run BIGINT NOT NULL, PRIMARY KEY (team_id, dept_id));
+CREATE TABLE wecom_employees (
+  team_id BIGINT NOT NULL, userid TEXT NOT NULL, name TEXT NOT NULL, position TEXT NOT NULL, gender INTEGER NOT NULL,
+  mobile TEXT NOT NULL, status INTEGER NOT NULL, main_department BIGINT NOT NULL, departments TEXT NOT NULL,
+  customer_contact INTEGER NOT NULL, sync_run BIGINT NOT NULL, PRIMARY KEY (team_id, userid));
+CREATE TABLE wecom_customers (
+  team_id BIGINT NOT NULL, external_userid TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL,
+  gender INTEGER NOT NULL, unionid TEXT NOT NULL, corp_name TEXT NOT NULL, position TEXT NOT NULL,
+  sync_run BIGINT NOT NULL, PRIMARY KEY (team_id, external_userid));
+CREATE TABLE wecom_follows (
+  team_id BIGINT NOT NULL, userid TEXT NOT NULL, external_userid TEXT NOT NULL, remark TEXT NOT NULL,
+  description TEXT NOT NULL, createtime BIGINT NOT NULL, add_way INTEGER NOT NULL, state TEXT NOT NULL,
+  oper_userid TEXT NOT NULL, remark_mobiles TEXT NOT NULL, remark_corp_name TEXT NOT NULL, sync_run BIGINT NOT NULL,
+  PRIMARY KEY (team_id, userid, external_userid));
+CREATE INDEX wecom_follows_customer ON wecom_follows (team_id, external_userid);
+CREATE TABLE wecom_follow_tags (
+  team_id BIGINT NOT NULL, userid TEXT NOT NULL, external_userid TEXT NOT NULL, tag_id TEXT NOT NULL,
+  PRIMARY KEY (team_id, userid, external_userid, tag_id));
+CREATE TABLE wecom_tag_groups (
+  team_id BIGINT NOT NULL, group_id TEXT NOT NULL, name TEXT NOT NULL, create_time BIGINT NOT NULL,
+  sort BIGINT NOT NULL, sync_run BIGINT NOT NULL, PRIMARY KEY (team_id, group_id));
+CREATE TABLE wecom_tags (
+  team_id BIGINT NOT NULL, tag_id TEXT NOT NULL, group_id TEXT NOT NULL, name TEXT NOT NULL,
+  create_time BIGINT NOT NULL, sort BIGINT NOT NULL, sync_run BIGINT NOT NULL, PRIMARY KEY (team_id, tag_id));
+CREATE TABLE wecom_group_chats (
+  team_id BIGINT NOT NULL, chat_id TEXT NOT NULL, name TEXT NOT NULL, owner TEXT NOT NULL, notice TEXT NOT NULL,
+  create_time BIGINT NOT NULL, status INTEGER NOT NULL, member_version TEXT NOT NULL, member_count INTEGER NOT NULL,
+  sync_run BIGINT NOT NULL, PRIMARY KEY (team_id, chat_id));
+CREATE TABLE wecom_group_members (
+  team_id BIGINT NOT NULL, chat_id TEXT NOT NULL, member_id TEXT NOT NULL, type INTEGER NOT NULL,
+  join_time BIGINT NOT NULL, join_scene INTEGER NOT NULL, invitor TEXT NOT NULL, state TEXT NOT NULL,
+  unionid TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (team_id, chat_id, member_id));
+)sql"},
   };
   return m;
 }

@@ -1,0 +1,412 @@
+#include "domain/wecom_link/link.h"
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+#include "domain/accounts/secrets.h"
+#include "wecom/protocol/crypto.h"
+
+namespace koi::wecom_link {
+namespace {
+
+namespace json = boost::json;
+using storage::Value;
+
+constexpr const char* kPhases[] = {"departments", "employees", "tags", "customers", "groups", "done"};
+constexpr int64_t kPhaseUnits = 1000;  // progress: each phase is worth 1000 units of 5000
+constexpr int kUsersPerChunk = 100;
+
+int PhaseIndex(const std::string& phase) {
+  for (int i = 0; i < 6; ++i)
+    if (phase == kPhases[i]) return i;
+  return 0;
+}
+
+// "INSERT … ON CONFLICT (<first pk_count columns>) DO UPDATE SET <the rest> = excluded.<the rest>".
+std::string UpsertSql(const std::string& table, const std::vector<std::string>& cols, size_t pk_count) {
+  std::string sql = "INSERT INTO " + table + " (";
+  std::string marks, pk, set;
+  for (size_t i = 0; i < cols.size(); ++i) {
+    sql += (i ? ", " : "") + cols[i];
+    marks += i ? ", ?" : "?";
+    if (i < pk_count) pk += (i ? ", " : "") + cols[i];
+    else set += (set.empty() ? "" : ", ") + cols[i] + " = excluded." + cols[i];
+  }
+  return sql + ") VALUES (" + marks + ") ON CONFLICT (" + pk + ") DO UPDATE SET " + set;
+}
+
+struct Checkpoint {
+  std::string phase = "departments";
+  int64_t chunk = 0;
+  std::string cursor;
+
+  static Checkpoint Parse(const std::string& text) {
+    Checkpoint c;
+    boost::system::error_code ec;
+    auto v = json::parse(text, ec);
+    if (ec || !v.is_object()) return c;
+    const auto& o = v.as_object();
+    if (auto it = o.find("phase"); it != o.end() && it->value().is_string()) c.phase = it->value().as_string();
+    if (auto it = o.find("chunk"); it != o.end() && it->value().is_int64()) c.chunk = it->value().as_int64();
+    if (auto it = o.find("cursor"); it != o.end() && it->value().is_string()) c.cursor = it->value().as_string();
+    return c;
+  }
+  std::string Text() const { return json::serialize(json::object{{"phase", phase}, {"chunk", chunk}, {"cursor", cursor}}); }
+};
+
+Status AdminOnly(const accounts::Principal& who) {
+  if (!who.is_admin()) return Status::PermissionDenied("admin_only", "only the team's admin account may do this");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<wecom::CorpCredentials> WecomLink::Credentials(TeamId team) {
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT corp_id, secret_enc FROM wecom_corps WHERE team_id = ?", {team.value()}));
+  if (r.rows.empty())
+    return Status::FailedPrecondition("wecom_not_linked", "the team has not linked its WeCom corp yet");
+  KOI_ASSIGN_OR_RETURN(std::string secret, box_.Open(r.rows[0].Text(1)));
+  return wecom::CorpCredentials{r.rows[0].Text(0), secret};
+}
+
+Result<std::optional<SyncState>> WecomLink::LatestSync(TeamId team) {
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT sync_job_id FROM wecom_corps WHERE team_id = ?", {team.value()}));
+  if (r.rows.empty() || r.rows[0].IsNull(0)) return std::optional<SyncState>();
+  auto job = queue_.Get(team, JobId(r.rows[0].Int(0)));
+  if (!job.ok()) return std::optional<SyncState>();
+  SyncState s{.job_id = job->id.value(),
+              .state = std::string(jobs::JobStateName(job->state)),
+              .phase = Checkpoint::Parse(job->checkpoint).phase,
+              .progress_done = job->progress_done,
+              .progress_total = job->progress_total,
+              .attempts = job->attempts,
+              .last_error_reason = job->last_error_reason,
+              .last_error = job->last_error,
+              .created_at_ms = job->created_at_ms,
+              .finished_at_ms = job->finished_at_ms};
+  if (job->state == jobs::JobState::kSucceeded) s.phase = "done";
+  return std::optional<SyncState>(s);
+}
+
+Result<LinkState> WecomLink::State(TeamId team) {
+  LinkState out;
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT corp_id, corp_name, mode, agent_id, linked_at, last_synced_at FROM "
+                                         "wecom_corps WHERE team_id = ?",
+                                         {team.value()}));
+  if (r.rows.empty()) return out;
+  out.linked = true;
+  out.corp_id = r.rows[0].Text(0);
+  out.corp_name = r.rows[0].Text(1);
+  out.mode = r.rows[0].Text(2);
+  out.agent_id = r.rows[0].Text(3);
+  out.linked_at_ms = r.rows[0].Int(4);
+  out.last_synced_at_ms = r.rows[0].OptInt(5);
+  KOI_ASSIGN_OR_RETURN(out.sync, LatestSync(team));
+  KOI_ASSIGN_OR_RETURN(auto c, db_.Query("SELECT (SELECT COUNT(*) FROM wecom_departments WHERE team_id = ?), "
+                                         "(SELECT COUNT(*) FROM wecom_employees WHERE team_id = ?), "
+                                         "(SELECT COUNT(*) FROM wecom_customers WHERE team_id = ?), "
+                                         "(SELECT COUNT(*) FROM wecom_follows WHERE team_id = ?), "
+                                         "(SELECT COUNT(*) FROM wecom_tags WHERE team_id = ?), "
+                                         "(SELECT COUNT(*) FROM wecom_group_chats WHERE team_id = ?)",
+                                         std::vector<Value>(6, team.value())));
+  const auto& row = c.rows.at(0);
+  out.counts = {row.Int(0), row.Int(1), row.Int(2), row.Int(3), row.Int(4), row.Int(5)};
+  return out;
+}
+
+Result<LinkState> WecomLink::LinkSelfBuilt(const accounts::Principal& who, const LinkInput& in,
+                                           const accounts::Client& client) {
+  KOI_RETURN_IF_ERROR(AdminOnly(who));
+  for (const auto& [name, value] : {std::pair{"corp_id", &in.corp_id}, {"secret", &in.secret},
+                                    {"callback_token", &in.callback_token}})
+    if (value->empty() || value->size() > 256)
+      return Status::InvalidArgument("invalid_argument", std::string(name) + " is required (at most 256 characters)");
+  // The EncodingAESKey must be usable before anything is stored: a bad one would reject every callback.
+  KOI_RETURN_IF_ERROR(wecom::MakeCallbackKeys(in.callback_token, in.encoding_aes_key, in.corp_id).status());
+  // And the secret must work: one real gettoken (and a department list, which also proves the contacts scope).
+  wecom::CorpCredentials creds{in.corp_id, in.secret};
+  client_.ForgetToken(creds);
+  KOI_ASSIGN_OR_RETURN(auto departments, client_.ListDepartments(creds));
+  std::string corp_name;
+  for (const auto& d : departments)
+    if (d.parent_id == 0) corp_name = d.name;
+  int64_t now = clock_.NowMillis();
+  KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
+    KOI_ASSIGN_OR_RETURN(auto mine, tx.Query("SELECT corp_id FROM wecom_corps WHERE team_id = ?", {who.team.value()}));
+    if (!mine.rows.empty() && mine.rows[0].Text(0) != in.corp_id)
+      return Status::AlreadyExists("team_already_linked", "this team is already linked to another WeCom corp");
+    auto r = tx.Exec("INSERT INTO wecom_corps (team_id, corp_id, corp_name, mode, secret_enc, callback_token_enc, "
+                     "callback_aes_key_enc, agent_id, linked_at, linked_by) VALUES (?, ?, ?, 'self_built', ?, ?, ?, ?, "
+                     "?, ?) ON CONFLICT (team_id) DO UPDATE SET corp_name = excluded.corp_name, secret_enc = "
+                     "excluded.secret_enc, callback_token_enc = excluded.callback_token_enc, callback_aes_key_enc = "
+                     "excluded.callback_aes_key_enc, agent_id = excluded.agent_id",
+                     {who.team.value(), in.corp_id, corp_name, box_.Seal(in.secret), box_.Seal(in.callback_token),
+                      box_.Seal(in.encoding_aes_key), in.agent_id, now, who.account.value()});
+    if (r.code() == StatusCode::kAlreadyExists)
+      return Status::AlreadyExists("corp_linked_elsewhere", "this WeCom corp is already linked to another team");
+    KOI_RETURN_IF_ERROR(r);
+    return accounts::AccountService::RecordAudit(tx, clock_, who.team, &who, "wecom.linked", in.corp_id, client.ip,
+                                                 "mode=self_built");
+  }));
+  KOI_RETURN_IF_ERROR(StartFullSync(who.team).status());
+  return State(who.team);
+}
+
+Result<SyncState> WecomLink::StartFullSync(const accounts::Principal& who) {
+  KOI_RETURN_IF_ERROR(AdminOnly(who));
+  return StartFullSync(who.team);
+}
+
+Result<SyncState> WecomLink::StartFullSync(TeamId team) {
+  KOI_ASSIGN_OR_RETURN(auto current, LatestSync(team));
+  if (current && (current->state == "queued" || current->state == "running")) return *current;
+  KOI_ASSIGN_OR_RETURN(auto linked, db_.Query("SELECT 1 FROM wecom_corps WHERE team_id = ?", {team.value()}));
+  if (linked.rows.empty())
+    return Status::FailedPrecondition("wecom_not_linked", "the team has not linked its WeCom corp yet");
+  // The job and the pointer to it commit together; the key makes a repeated start (a double click) one job.
+  KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
+    KOI_ASSIGN_OR_RETURN(auto job, queue_.EnqueueIn(tx, {.team = team,
+                                                         .kind = kFullSyncJob,
+                                                         .idempotency_key = "full-" + std::to_string(clock_.NowMillis()),
+                                                         .max_attempts = 20,
+                                                         .progress_total = 5 * kPhaseUnits}));
+    return tx.Exec("UPDATE wecom_corps SET sync_job_id = ? WHERE team_id = ?", {job.id.value(), team.value()});
+  }));
+  KOI_ASSIGN_OR_RETURN(auto started, LatestSync(team));
+  if (!started) return Status::Internal("sync_missing", "the sync job was not recorded");
+  return *started;
+}
+
+Result<accounts::Paged<Employee>> WecomLink::ListEmployees(TeamId team, std::string_view query, int page,
+                                                            int page_size) {
+  std::string where = " WHERE e.team_id = ?";
+  std::vector<Value> params{team.value()};
+  if (!query.empty()) {
+    std::string like = "%";
+    for (char c : query) {
+      if (c == '%' || c == '_' || c == '\\') like += '\\';
+      like += c;
+    }
+    like += "%";
+    where += " AND (e.name LIKE ? ESCAPE '\\' OR e.userid LIKE ? ESCAPE '\\')";
+    params.push_back(like);
+    params.push_back(like);
+  }
+  KOI_ASSIGN_OR_RETURN(auto count, db_.Query("SELECT COUNT(*) FROM wecom_employees e" + where, params));
+  params.push_back(int64_t{page_size});
+  params.push_back(int64_t{page - 1} * page_size);
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT e.userid, e.name, e.position, e.mobile, e.gender, e.status, "
+                                         "e.main_department, COALESCE(d.name, ''), (SELECT COUNT(*) FROM wecom_follows "
+                                         "f WHERE f.team_id = e.team_id AND f.userid = e.userid) FROM wecom_employees e "
+                                         "LEFT JOIN wecom_departments d ON d.team_id = e.team_id AND d.dept_id = "
+                                         "e.main_department" + where + " ORDER BY e.name, e.userid LIMIT ? OFFSET ?",
+                                         params));
+  accounts::Paged<Employee> out;
+  out.total = count.rows[0].Int(0);
+  for (const auto& row : r.rows)
+    out.items.push_back({.userid = row.Text(0), .name = row.Text(1), .position = row.Text(2), .mobile = row.Text(3),
+                         .gender = static_cast<int>(row.Int(4)), .status = static_cast<int>(row.Int(5)),
+                         .main_department = row.Int(6), .main_department_name = row.Text(7), .customers = row.Int(8)});
+  return out;
+}
+
+// ----- the full sync -------------------------------------------------------------------------------------------
+
+Status WecomLink::RunFullSync(jobs::JobContext& ctx) {
+  const TeamId team = ctx.job().team;
+  const int64_t run = ctx.job().id.value();
+  KOI_ASSIGN_OR_RETURN(wecom::CorpCredentials corp, Credentials(team));
+  Checkpoint cp = Checkpoint::Parse(ctx.job().checkpoint);
+  const Status interrupted = Status::Aborted("job_interrupted", "the full sync stops here and resumes later");
+  auto progress = [&](double within) {
+    return PhaseIndex(cp.phase) * kPhaseUnits + static_cast<int64_t>(std::clamp(within, 0.0, 1.0) * (kPhaseUnits - 1));
+  };
+  // Commits one step's rows together with the next checkpoint.
+  auto commit = [&](const std::function<Status(storage::Session&)>& rows, const Checkpoint& next, double within) {
+    return db_.Transact([&](storage::Session& tx) -> Status {
+      KOI_RETURN_IF_ERROR(rows(tx));
+      Checkpoint saved = next;
+      int64_t done = PhaseIndex(saved.phase) * kPhaseUnits +
+                     static_cast<int64_t>(std::clamp(within, 0.0, 1.0) * (kPhaseUnits - 1));
+      return ctx.CheckpointIn(tx, done, 5 * kPhaseUnits, saved.Text());
+    });
+  };
+  (void)progress;
+
+  if (cp.phase == "departments") {
+    KOI_ASSIGN_OR_RETURN(auto departments, client_.ListDepartments(corp));
+    static const std::string sql = UpsertSql("wecom_departments", {"team_id", "dept_id", "name", "parent_id", "sort",
+                                                                   "sync_run"}, 2);
+    KOI_RETURN_IF_ERROR(commit([&](storage::Session& tx) -> Status {
+      for (const auto& d : departments)
+        KOI_RETURN_IF_ERROR(tx.Exec(sql, {team.value(), d.id, d.name, d.parent_id, d.order, run}));
+      std::string corp_name;
+      for (const auto& d : departments)
+        if (d.parent_id == 0) corp_name = d.name;
+      return tx.Exec("UPDATE wecom_corps SET corp_name = ? WHERE team_id = ?", {corp_name, team.value()});
+    }, {.phase = "employees"}, 0));
+    cp = {.phase = "employees"};
+  }
+
+  if (cp.phase == "employees") {
+    static const std::string sql = UpsertSql("wecom_employees", {"team_id", "userid", "name", "position", "gender",
+                                                                 "mobile", "status", "main_department", "departments",
+                                                                 "customer_contact", "sync_run"}, 2);
+    KOI_ASSIGN_OR_RETURN(auto follow_users, client_.GetFollowUsers(corp));
+    std::set<std::string> contact(follow_users.begin(), follow_users.end());
+    int pages = 0;
+    for (;;) {
+      if (ctx.ShouldStop()) return interrupted;
+      KOI_ASSIGN_OR_RETURN(auto page, client_.ListUserIds(corp, cp.cursor, 100));
+      std::vector<wecom::User> users;
+      std::set<std::string> seen;
+      for (const auto& du : page.items) {
+        if (!seen.insert(du.userid).second) continue;
+        KOI_ASSIGN_OR_RETURN(auto user, client_.GetUser(corp, du.userid));
+        users.push_back(std::move(user));
+      }
+      Checkpoint next = page.next_cursor.empty() ? Checkpoint{.phase = "tags"}
+                                                 : Checkpoint{.phase = "employees", .cursor = page.next_cursor};
+      ++pages;
+      KOI_RETURN_IF_ERROR(commit([&](storage::Session& tx) -> Status {
+        for (const auto& u : users) {
+          json::array depts;
+          for (auto d : u.departments) depts.push_back(d);
+          KOI_RETURN_IF_ERROR(tx.Exec(sql, {team.value(), u.userid, u.name, u.position, int64_t{u.gender}, u.mobile,
+                                            int64_t{u.status}, u.main_department, json::serialize(depts),
+                                            int64_t{contact.count(u.userid) ? 1 : 0}, run}));
+        }
+        return Status::Ok();
+      }, next, page.next_cursor.empty() ? 1.0 : 1.0 - 1.0 / (pages + 1)));
+      cp = next;
+      if (cp.phase != "employees") break;
+    }
+  }
+
+  if (cp.phase == "tags") {
+    KOI_ASSIGN_OR_RETURN(auto groups, client_.GetCorpTags(corp));
+    static const std::string gsql = UpsertSql("wecom_tag_groups", {"team_id", "group_id", "name", "create_time", "sort",
+                                                                   "sync_run"}, 2);
+    static const std::string tsql = UpsertSql("wecom_tags", {"team_id", "tag_id", "group_id", "name", "create_time",
+                                                             "sort", "sync_run"}, 2);
+    KOI_RETURN_IF_ERROR(commit([&](storage::Session& tx) -> Status {
+      for (const auto& g : groups) {
+        KOI_RETURN_IF_ERROR(tx.Exec(gsql, {team.value(), g.group_id, g.name, g.create_time, g.order, run}));
+        for (const auto& t : g.tags)
+          KOI_RETURN_IF_ERROR(tx.Exec(tsql, {team.value(), t.id, g.group_id, t.name, t.create_time, t.order, run}));
+      }
+      return Status::Ok();
+    }, {.phase = "customers"}, 0));
+    cp = {.phase = "customers"};
+  }
+
+  if (cp.phase == "customers") {
+    static const std::string csql = UpsertSql("wecom_customers", {"team_id", "external_userid", "name", "type",
+                                                                  "gender", "unionid", "corp_name", "position",
+                                                                  "sync_run"}, 2);
+    static const std::string fsql = UpsertSql("wecom_follows", {"team_id", "userid", "external_userid", "remark",
+                                                                "description", "createtime", "add_way", "state",
+                                                                "oper_userid", "remark_mobiles", "remark_corp_name",
+                                                                "sync_run"}, 3);
+    KOI_ASSIGN_OR_RETURN(auto follow_users, client_.GetFollowUsers(corp));
+    std::sort(follow_users.begin(), follow_users.end());
+    const int64_t chunks = (static_cast<int64_t>(follow_users.size()) + kUsersPerChunk - 1) / kUsersPerChunk;
+    while (cp.phase == "customers" && cp.chunk < chunks) {
+      if (ctx.ShouldStop()) return interrupted;
+      std::vector<std::string> users(follow_users.begin() + cp.chunk * kUsersPerChunk,
+                                     follow_users.begin() + std::min<int64_t>((cp.chunk + 1) * kUsersPerChunk,
+                                                                              follow_users.size()));
+      KOI_ASSIGN_OR_RETURN(auto page, client_.BatchGetByUser(corp, users, cp.cursor, 100));
+      Checkpoint next = page.next_cursor.empty()
+                            ? (cp.chunk + 1 < chunks ? Checkpoint{.phase = "customers", .chunk = cp.chunk + 1}
+                                                     : Checkpoint{.phase = "groups"})
+                            : Checkpoint{.phase = "customers", .chunk = cp.chunk, .cursor = page.next_cursor};
+      double within = chunks == 0 ? 1.0 : static_cast<double>(next.phase == "groups" ? chunks : next.chunk) / chunks;
+      KOI_RETURN_IF_ERROR(commit([&](storage::Session& tx) -> Status {
+        for (const auto& rel : page.items) {
+          const auto& c = rel.contact;
+          const auto& f = rel.follow;
+          KOI_RETURN_IF_ERROR(tx.Exec(csql, {team.value(), c.external_userid, c.name, int64_t{c.type},
+                                             int64_t{c.gender}, c.unionid, c.corp_name, c.position, run}));
+          json::array mobiles;
+          for (const auto& m : f.remark_mobiles) mobiles.push_back(json::string(m));
+          KOI_RETURN_IF_ERROR(tx.Exec(fsql, {team.value(), f.userid, c.external_userid, f.remark, f.description,
+                                             f.createtime, int64_t{f.add_way}, f.state, f.oper_userid,
+                                             json::serialize(mobiles), f.remark_corp_name, run}));
+          // A relationship's corp tags are replaced as a whole: WeCom's list is the truth.
+          KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_follow_tags WHERE team_id = ? AND userid = ? AND "
+                                      "external_userid = ?",
+                                      {team.value(), f.userid, c.external_userid}));
+          for (const auto& tag : f.tag_ids)
+            KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO wecom_follow_tags (team_id, userid, external_userid, tag_id) "
+                                        "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                        {team.value(), f.userid, c.external_userid, tag}));
+        }
+        return Status::Ok();
+      }, next, within));
+      cp = next;
+    }
+    if (cp.phase == "customers") cp = {.phase = "groups"};  // no follow users at all
+  }
+
+  if (cp.phase == "groups") {
+    static const std::string gsql = UpsertSql("wecom_group_chats", {"team_id", "chat_id", "name", "owner", "notice",
+                                                                    "create_time", "status", "member_version",
+                                                                    "member_count", "sync_run"}, 2);
+    int pages = 0;
+    for (;;) {
+      if (ctx.ShouldStop()) return interrupted;
+      KOI_ASSIGN_OR_RETURN(auto page, client_.ListGroupChats(corp, cp.cursor, 100));
+      std::vector<wecom::GroupChat> chats;
+      for (const auto& c : page.items) {
+        KOI_ASSIGN_OR_RETURN(auto chat, client_.GetGroupChat(corp, c.chat_id));
+        chat.status = c.status;
+        chats.push_back(std::move(chat));
+      }
+      ++pages;
+      Checkpoint next = page.next_cursor.empty() ? Checkpoint{.phase = "done"}
+                                                 : Checkpoint{.phase = "groups", .cursor = page.next_cursor};
+      KOI_RETURN_IF_ERROR(commit([&](storage::Session& tx) -> Status {
+        for (const auto& chat : chats) {
+          KOI_RETURN_IF_ERROR(tx.Exec(gsql, {team.value(), chat.chat_id, chat.name, chat.owner, chat.notice,
+                                             chat.create_time, int64_t{chat.status}, chat.member_version,
+                                             static_cast<int64_t>(chat.members.size()), run}));
+          KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_group_members WHERE team_id = ? AND chat_id = ?",
+                                      {team.value(), chat.chat_id}));
+          for (const auto& m : chat.members)
+            KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO wecom_group_members (team_id, chat_id, member_id, type, "
+                                        "join_time, join_scene, invitor, state, unionid, name) VALUES (?, ?, ?, ?, ?, "
+                                        "?, ?, ?, ?, ?)",
+                                        {team.value(), chat.chat_id, m.userid, int64_t{m.type}, m.join_time,
+                                         int64_t{m.join_scene}, m.invitor, m.state, m.unionid, m.name}));
+        }
+        return Status::Ok();
+      }, next, page.next_cursor.empty() ? 1.0 : 1.0 - 1.0 / (pages + 1)));
+      cp = next;
+      if (cp.phase != "groups") break;
+    }
+  }
+
+  // Done: drop what WeCom no longer has (rows this run did not see), in one transaction with the last checkpoint.
+  return commit([&](storage::Session& tx) -> Status {
+    const std::vector<Value> p{team.value(), run};
+    KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_follow_tags WHERE team_id = ? AND NOT EXISTS (SELECT 1 FROM "
+                                "wecom_follows f WHERE f.team_id = wecom_follow_tags.team_id AND f.userid = "
+                                "wecom_follow_tags.userid AND f.external_userid = wecom_follow_tags.external_userid AND "
+                                "f.sync_run = ?)",
+                                p));
+    KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_group_members WHERE team_id = ? AND NOT EXISTS (SELECT 1 FROM "
+                                "wecom_group_chats g WHERE g.team_id = wecom_group_members.team_id AND g.chat_id = "
+                                "wecom_group_members.chat_id AND g.sync_run = ?)",
+                                p));
+    for (const char* table : {"wecom_follows", "wecom_customers", "wecom_employees", "wecom_departments", "wecom_tags",
+                              "wecom_tag_groups", "wecom_group_chats"})
+      KOI_RETURN_IF_ERROR(tx.Exec(std::string("DELETE FROM ") + table + " WHERE team_id = ? AND sync_run <> ?", p));
+    return tx.Exec("UPDATE wecom_corps SET last_synced_at = ? WHERE team_id = ?", {clock_.NowMillis(), team.value()});
+  }, {.phase = "done"}, 1.0);
+}
+
+}  // namespace koi::wecom_link

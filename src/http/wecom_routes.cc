@@ -1,0 +1,103 @@
+#include "http/wecom_routes.h"
+
+#include <boost/json.hpp>
+
+#include "http/envelope.h"
+#include "http/target.h"
+
+namespace koi::http {
+namespace {
+
+namespace json = boost::json;
+
+json::value Opt(const std::optional<int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
+
+json::value SyncJson(const std::optional<wecom_link::SyncState>& s) {
+  if (!s) return nullptr;
+  return json::object{{"job_id", s->job_id},
+                      {"state", s->state},
+                      {"phase", s->phase},
+                      {"progress_done", s->progress_done},
+                      {"progress_total", s->progress_total},
+                      {"attempts", s->attempts},
+                      {"last_error_reason", s->last_error_reason},
+                      {"last_error", s->last_error},
+                      {"created_at", s->created_at_ms},
+                      {"finished_at", Opt(s->finished_at_ms)}};
+}
+
+json::value StateJson(const wecom_link::LinkState& s) {
+  const auto& c = s.counts;
+  return json::object{
+      {"linked", s.linked},
+      {"corp", s.linked ? json::value(json::object{{"corp_id", s.corp_id},
+                                                   {"corp_name", s.corp_name},
+                                                   {"mode", s.mode},
+                                                   {"agent_id", s.agent_id},
+                                                   {"linked_at", s.linked_at_ms},
+                                                   {"last_synced_at", Opt(s.last_synced_at_ms)}})
+                        : json::value(nullptr)},
+      {"sync", SyncJson(s.sync)},
+      {"counts", json::object{{"departments", c.departments},
+                              {"employees", c.employees},
+                              {"customers", c.customers},
+                              {"follows", c.follows},
+                              {"tags", c.tags},
+                              {"groups", c.groups}}}};
+}
+
+}  // namespace
+
+void AddWecomRoutes(Router& router, const AuthGuard& guard, wecom_link::WecomLink& link) {
+  const GuardOptions scrm{.app = "scrm"};
+  const GuardOptions scrm_admin{.admin_only = true, .app = "scrm"};
+
+  router.Add("GET", "/api/v1/scrm/wecom", guard.Authed([&link](Request&, const accounts::Principal& who) {
+    auto s = link.State(who.team);
+    return s.ok() ? JsonOk(StateJson(*s)) : JsonError(s.status());
+  }, scrm));
+
+  router.Add("POST", "/api/v1/scrm/wecom/link", guard.Authed([&link](Request& r, const accounts::Principal& who) {
+    auto body = ParseJsonBody(r);
+    if (!body.ok()) return JsonError(body.status());
+    if (!body->is_object())
+      return JsonError(Status::InvalidArgument("invalid_argument", "the request body must be a JSON object"));
+    const auto& o = body->as_object();
+    auto str = [&o](const char* key) {
+      auto it = o.find(key);
+      return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+    };
+    wecom_link::LinkInput in{.corp_id = str("corp_id"), .secret = str("secret"),
+                             .callback_token = str("callback_token"), .encoding_aes_key = str("encoding_aes_key"),
+                             .agent_id = str("agent_id")};
+    auto s = link.LinkSelfBuilt(who, in, AuthGuard::ClientOf(r));
+    return s.ok() ? JsonOk(StateJson(*s)) : JsonError(s.status());
+  }, scrm_admin));
+
+  router.Add("POST", "/api/v1/scrm/wecom/sync", guard.Authed([&link](Request&, const accounts::Principal& who) {
+    auto s = link.StartFullSync(who);
+    return s.ok() ? JsonOk(SyncJson(*s)) : JsonError(s.status());
+  }, scrm_admin));
+
+  router.Add("GET", "/api/v1/scrm/wecom/employees", guard.Authed([&link](Request& r, const accounts::Principal& who) {
+    auto paging = ParsePaging(r, 20, 100);
+    if (!paging.ok()) return JsonError(paging.status());
+    auto page = link.ListEmployees(who.team, r.Query("q"), paging->page, paging->page_size);
+    if (!page.ok()) return JsonError(page.status());
+    json::array items;
+    for (const auto& e : page->items)
+      items.push_back(json::object{{"userid", e.userid},
+                                   {"name", e.name},
+                                   {"position", e.position},
+                                   {"mobile", e.mobile},
+                                   {"gender", e.gender},
+                                   {"status", e.status},
+                                   {"main_department", e.main_department},
+                                   {"main_department_name", e.main_department_name},
+                                   {"customers", e.customers}});
+    return JsonOk(json::object{{"items", std::move(items)}, {"total", page->total}, {"page", paging->page},
+                               {"page_size", paging->page_size}});
+  }, scrm));
+}
+
+}  // namespace koi::http
