@@ -527,7 +527,15 @@ const tests = {
       await m.click('[data-test="account-button"]')
       await m.locator('[data-test="menu-account"]').waitFor()
       assert(await m.locator('[data-test="menu-members"]').count() === 0, 'members menu item shown to a member')
+      // System status is for admins too (the API answers 403 admin_only): no entry in either menu, the 403 page.
+      assert(await m.locator('[data-test="menu-status"]').count() === 0, 'system status menu item shown to a member')
+      assert(await m.locator('[data-test="menu-system"]').count() === 0, 'system side menu shown to a member')
       await m.keyboard.press('Escape')
+      await m.goto(base + '/system/status')
+      await m.locator('[data-test="forbidden"]').waitFor()
+      assert((await m.locator('[data-test="forbidden"]').innerText()).includes('系统状态仅限团队管理员使用'), 'forbidden text for system status')
+      const statusApi = await m.request.get(base + '/api/v1/system/status')
+      assert(statusApi.status() === 403 && (await statusApi.json()).reason === 'admin_only', `member got ${statusApi.status()} from system status`)
       // The member now sees the activated apps, but cannot activate anything.
       await m.goto(base + '/')
       await m.locator('[data-test="scrm-overview"], [data-test="store-overview"]').first().waitFor()

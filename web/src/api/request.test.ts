@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { ApiError, errorText, readCookie, request, requestClient, setRequestHooks } from './request'
+import { ApiError, DEFAULT_TIMEOUT_MS, errorText, readCookie, request, requestClient, setRequestHooks, setRequestTimeout } from './request'
 import { i18n } from '@/locales'
 
 function mockFetch(impl: () => Promise<Response>) {
@@ -60,6 +60,36 @@ describe('request', () => {
     expect(err.message).toBe('no such route')
   })
 
+  it('gives up after the timeout with reason timeout, also while the body is read', async () => {
+    vi.useFakeTimers()
+    try {
+      // fetch that never answers unless aborted, as a browser does
+      const hang = vi.fn((_url: string, init: RequestInit) =>
+        new Promise<Response>((_resolve, reject) =>
+          init.signal?.addEventListener('abort', () => reject(new DOMException('The operation was aborted.', 'AbortError'))),
+        ),
+      )
+      vi.stubGlobal('fetch', hang)
+      const pending = failure(request('GET', '/api/v1/members'))
+      await vi.advanceTimersByTimeAsync(DEFAULT_TIMEOUT_MS - 1)
+      expect((hang.mock.calls[0][1] as RequestInit).signal?.aborted).toBe(false)
+      await vi.advanceTimersByTimeAsync(1)
+      const err = await pending
+      expect(err.reason).toBe('timeout')
+      expect(err.status).toBe(0)
+      expect(errorText(err)).toBe('请求超时，请重试')
+
+      setRequestTimeout(5000)
+      mockFetch(async () => ({ status: 200, headers: new Headers(), json: () => new Promise(() => undefined) }) as unknown as Response)
+      const slowBody = failure(request('GET', '/api/v1/members'))
+      await vi.advanceTimersByTimeAsync(5000)
+      expect((await slowBody).reason).toBe('timeout')
+    } finally {
+      setRequestTimeout(0)
+      vi.useRealTimers()
+    }
+  })
+
   it('reports network failures and non-JSON bodies as network errors', async () => {
     mockFetch(async () => Promise.reject(new TypeError('Failed to fetch')))
     expect((await failure(request('GET', '/x'))).reason).toBe('network')
@@ -72,14 +102,26 @@ describe('request', () => {
 
 describe('errorText', () => {
   it('uses the locale text for a known reason, in the current language', () => {
-    const e = new ApiError(429, 'rate_limited', 'too many requests')
-    expect(errorText(e)).toBe('操作太频繁，请稍后再试')
+    const e = new ApiError(429, 'rate_limited', 'too many requests', 119)
+    expect(errorText(e)).toBe('操作太频繁，请 2 分钟 后再试')
+    expect(errorText(new ApiError(400, 'wrong_password', 'the current password is wrong'))).toBe('密码错误')
     i18n.global.locale.value = 'en-US'
-    expect(errorText(e)).toBe('Too many attempts. Please wait and try again.')
+    expect(errorText(e)).toBe('Too many attempts. Try again in 2 min.')
+    expect(errorText(new ApiError(503, 'database_busy', 'x'))).toBe('The system is busy; try again shortly')
   })
 
-  it("falls back to the server's message for an unknown reason", () => {
-    expect(errorText(new ApiError(422, 'some_new_reason', 'server says why'))).toBe('server says why')
+  it('does not show a wait of 0 s when the server did not say how long', () => {
+    expect(errorText(new ApiError(429, 'rate_limited', 'too many requests'))).toBe('操作太频繁，请稍后再试')
+    expect(errorText(new ApiError(429, 'account_locked', 'x'))).toBe('密码错误次数过多，账号已锁定，请稍后再试')
+  })
+
+  it('shows the generic text for a reason without one, and tells developers the server\'s message', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    expect(errorText(new ApiError(422, 'some_new_reason', 'server says why'))).toBe('出错了，请稍后重试')
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(String(warn.mock.calls[0][0])).toContain('some_new_reason')
+    expect(String(warn.mock.calls[0][0])).toContain('server says why')
+    warn.mockRestore()
   })
 
   it('localizes network failures', async () => {

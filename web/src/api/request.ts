@@ -19,6 +19,10 @@ export class ApiError extends Error {
 
 /** reason used when the server could not be reached or did not answer with an envelope */
 export const NETWORK_REASON = 'network'
+/** reason used when the server did not answer within the timeout (see setRequestTimeout) */
+export const TIMEOUT_REASON = 'timeout'
+/** how long a request may take, answer body included, before it is aborted */
+export const DEFAULT_TIMEOUT_MS = 20_000
 
 export const CSRF_COOKIE = 'koi_csrf'
 export const CSRF_HEADER = 'X-CSRF-Token'
@@ -56,46 +60,78 @@ export function readCookie(name: string, cookies: string = document.cookie): str
   return ''
 }
 
+let timeoutMs = DEFAULT_TIMEOUT_MS
+/** Changes the request timeout (tests; 0 or less restores the default). */
+export function setRequestTimeout(ms: number): void {
+  timeoutMs = ms > 0 ? ms : DEFAULT_TIMEOUT_MS
+}
+
 const isMutation = (method: string) => method !== 'GET' && method !== 'HEAD'
 
-async function send(method: string, path: string, body: unknown): Promise<Response> {
+interface Exchange<T> {
+  response: Response
+  envelope: Envelope<T>
+}
+
+/**
+ * One request and its JSON answer. Gives up after `timeoutMs` (waiting for the headers or for the body) with ApiError
+ * `timeout`; an unreachable server or an answer that is not JSON is ApiError `network`.
+ */
+async function exchange<T>(method: string, path: string, body: unknown): Promise<Exchange<T>> {
   const headers: Record<string, string> = { Accept: 'application/json' }
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   if (isMutation(method)) {
     const token = readCookie(CSRF_COOKIE)
     if (token) headers[CSRF_HEADER] = token
   }
+  const controller = new AbortController()
+  const limit = timeoutMs
+  const timedOut = () => new ApiError(0, TIMEOUT_REASON, `no answer within ${limit} ms`)
+  // Settles only at the timeout: raced against fetch and against reading the body, whether or not they honour the
+  // abort signal.
+  let expire!: () => void
+  const expired = new Promise<never>((_resolve, reject) => (expire = () => reject(timedOut())))
+  expired.catch(() => undefined)
+  const timer = setTimeout(() => {
+    controller.abort()
+    expire()
+  }, limit)
   try {
-    return await fetch(base + path, {
-      method,
-      credentials: 'same-origin',
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-  } catch (e) {
-    throw new ApiError(0, NETWORK_REASON, e instanceof Error ? e.message : String(e))
-  }
-}
-
-async function envelopeOf<T>(response: Response): Promise<Envelope<T>> {
-  try {
-    return (await response.json()) as Envelope<T>
-  } catch {
-    throw new ApiError(response.status, NETWORK_REASON, `HTTP ${response.status} without a JSON body`)
+    let response: Response
+    try {
+      const sent = fetch(base + path, {
+        method,
+        credentials: 'same-origin',
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: controller.signal,
+      })
+      response = await Promise.race([sent, expired])
+    } catch (e) {
+      if (e instanceof ApiError) throw e
+      if (controller.signal.aborted) throw timedOut()
+      throw new ApiError(0, NETWORK_REASON, e instanceof Error ? e.message : String(e))
+    }
+    try {
+      const envelope = (await Promise.race([response.json(), expired])) as Envelope<T>
+      return { response, envelope }
+    } catch (e) {
+      if (e instanceof ApiError) throw e
+      if (controller.signal.aborted) throw timedOut()
+      throw new ApiError(response.status, NETWORK_REASON, `HTTP ${response.status} without a JSON body`)
+    }
+  } finally {
+    clearTimeout(timer)
   }
 }
 
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const hadToken = readCookie(CSRF_COOKIE) !== ''
-  let response = await send(method, path, body)
-  let envelope = await envelopeOf<T>(response)
+  let { response, envelope } = await exchange<T>(method, path, body)
   if (envelope.reason === 'csrf_failed' && !hadToken && isMutation(method)) {
     // No csrf cookie yet (first visit, or cleared by logout): GET /auth/session sets one, then try once more.
-    await send('GET', SESSION_PATH, undefined).catch(() => undefined)
-    if (readCookie(CSRF_COOKIE)) {
-      response = await send(method, path, body)
-      envelope = await envelopeOf<T>(response)
-    }
+    await exchange('GET', SESSION_PATH, undefined).catch(() => undefined)
+    if (readCookie(CSRF_COOKIE)) ({ response, envelope } = await exchange<T>(method, path, body))
   }
   if (envelope.code !== 0) {
     const header = Number(response.headers.get('Retry-After'))
@@ -128,9 +164,10 @@ export function query(params: Record<string, string | number | undefined | null>
 type Translate = (key: string, values?: Record<string, unknown>) => string
 
 /**
- * The error in the user's language: the locale's text for the reason, else the server's message. Texts may use
- * `{n}`, the seconds of retry_after (e.g. errors.sms_too_frequent "请 {n} 秒后再试"), or `{d}`, the same wait in
- * words ("15 分钟") for long waits such as a lockout.
+ * The error in the user's language: the locale's text for the reason. Texts may use `{n}`, the seconds of
+ * retry_after (e.g. errors.sms_too_frequent "请 {n} 秒后再试"), or `{d}`, the same wait in words, rounded up
+ * ("15 分钟"), for long waits such as a lockout; without retry_after, errorsNoWait.<reason> is used. A reason without a text shows errors.unknown (the server's message
+ * is English and meant for developers; it goes to the browser console instead).
  */
 export function errorText(
   error: unknown,
@@ -138,12 +175,14 @@ export function errorText(
   has = (key: string) => i18n.global.te(key),
 ): string {
   if (error instanceof ApiError) {
+    // A wait the server did not say (no retry_after) is not "0 s": errorsNoWait has those texts without one.
+    if (error.retryAfter === null && has(`errorsNoWait.${error.reason}`)) return t(`errorsNoWait.${error.reason}`)
     const key = `errors.${error.reason}`
     if (has(key)) {
       const n = error.retryAfter ?? 0
-      return t(key, { n, d: humanizeSeconds(n, t) })
+      return t(key, { n, d: humanizeSeconds(n, t, 'up') })
     }
-    return error.message || t('errors.unknown')
+    console.warn(`[koi] no text for error reason "${error.reason}" (HTTP ${error.status}): ${error.message}`)
   }
   return t('errors.unknown')
 }

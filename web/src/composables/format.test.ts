@@ -13,5 +13,21 @@ describe('humanizeSeconds', () => {
     expect(humanizeSeconds(-5, t)).toBe('0 s')
     i18n.global.locale.value = 'zh-CN'
     expect(humanizeSeconds(3 * 3600 + 5 * 60, t)).toBe('3 小时 5 分')
+    expect(humanizeSeconds(119, t)).toBe('1 分钟')
+  })
+
+  it('rounds waits up, so that the user does not come back too early', () => {
+    i18n.global.locale.value = 'zh-CN'
+    expect(humanizeSeconds(119, t, 'up')).toBe('2 分钟')
+    expect(humanizeSeconds(900, t, 'up')).toBe('15 分钟')
+    i18n.global.locale.value = 'en-US'
+    expect(humanizeSeconds(119, t, 'up')).toBe('2 min')
+    expect(humanizeSeconds(59.2, t, 'up')).toBe('1 min')
+    expect(humanizeSeconds(42, t, 'up')).toBe('42 s')
+    expect(humanizeSeconds(3599, t, 'up')).toBe('1 h 0 min')
+    expect(humanizeSeconds(3601, t, 'up')).toBe('1 h 1 min')
+    expect(humanizeSeconds(86399, t, 'up')).toBe('1 d 0 h')
+    expect(humanizeSeconds(86400 + 1, t, 'up')).toBe('1 d 1 h')
+    i18n.global.locale.value = 'zh-CN'
   })
 })

@@ -33,8 +33,12 @@ export function useAccount() {
     /** the server ends every session and gives this browser a new one */
     changePassword: (oldPassword: string, newPassword: string) =>
       run('password', async () => setSession(await changePasswordApi({ old_password: oldPassword, new_password: newPassword }))),
-    changePhone: (phone: string, code: string) =>
-      run('phone', async () => setSession(await changePhoneApi({ phone: cleanPhone(phone), code: code.trim() }))),
+    /**
+     * needs the current password; like a password change, the server ends every session and gives this browser a
+     * new one (its cookies come with the answer), so the user stays logged in here
+     */
+    changePhone: (phone: string, code: string, password: string) =>
+      run('phone', async () => setSession(await changePhoneApi({ phone: cleanPhone(phone), code: code.trim(), password }))),
     /** resolves to the number of sessions ended, or null */
     logoutAll: async (): Promise<number | null> => {
       let revoked = 0

@@ -29,17 +29,32 @@ export function useAppMarket() {
     session.setApp(item.key, item.activated, item.activated_at)
   }
 
+  let latest = 0
+
+  /**
+   * GET /apps. Only the answer to the latest load is kept, and it corrects the session only when nothing wrote to
+   * the session since the load started: an activation (or a fresh GET /auth/session) made meanwhile is newer than
+   * this answer, which then only fills in who activated the apps it does not know yet.
+   */
   async function load() {
+    const ticket = ++latest
+    const revision = session.revision()
     loading.value = true
     try {
       const res = await listAppsApi()
-      serverItems.value = []
-      res.items.forEach(absorb)
+      if (ticket !== latest) return
+      if (session.revision() === revision) {
+        serverItems.value = []
+        res.items.forEach(absorb)
+      } else {
+        const known = new Set(serverItems.value.map((i) => i.key))
+        serverItems.value = [...serverItems.value, ...res.items.filter((i) => !known.has(i.key))]
+      }
       error.value = ''
     } catch (e) {
-      error.value = errorText(e)
+      if (ticket === latest) error.value = errorText(e)
     } finally {
-      loading.value = false
+      if (ticket === latest) loading.value = false
     }
   }
 

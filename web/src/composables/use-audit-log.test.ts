@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { effectScope, nextTick } from 'vue'
 import { AUDIT_ACTIONS, listAuditLogApi } from '@/api/audit'
-import { auditActionKey, auditDetailText, useAuditLog } from './use-audit-log'
+import { auditActionKey, auditDetailText, auditTargetText, useAuditLog } from './use-audit-log'
+import { i18n } from '@/locales'
 import zhCN from '@/locales/langs/zh-CN.json'
 import enUS from '@/locales/langs/en-US.json'
 import yaml from '../../../api/openapi.yaml?raw'
@@ -24,16 +25,41 @@ describe('useAuditLog', () => {
   })
 })
 
+/** The values of the AuditAction enum in api/openapi.yaml (`enum: [a, b,\n c]`). */
+function contractActions(): string[] {
+  const block = yaml.slice(yaml.indexOf('    AuditAction:'), yaml.indexOf('    AuditEntry:'))
+  const list = block.match(/enum:\s*\[([^\]]*)\]/)
+  if (!list) throw new Error('no AuditAction enum in api/openapi.yaml')
+  return list[1].split(',').map((a) => a.trim()).filter((a) => a !== '')
+}
+
 describe('audit actions', () => {
-  it('every action of the contract has a name in both languages', () => {
-    const inContract = yaml.slice(yaml.indexOf('AuditAction:'), yaml.indexOf('AuditEntry:'))
-    for (const a of AUDIT_ACTIONS) {
-      expect(inContract, a).toContain(a)
+  it('AUDIT_ACTIONS is exactly the AuditAction enum of the contract', () => {
+    const inContract = contractActions()
+    expect(inContract.length).toBeGreaterThan(10)
+    expect(new Set(AUDIT_ACTIONS).size).toBe(AUDIT_ACTIONS.length)
+    expect([...AUDIT_ACTIONS].sort()).toEqual([...inContract].sort())
+  })
+
+  it('every action has a name in zh-CN and en-US', () => {
+    for (const a of contractActions()) {
       const key = auditActionKey(a).split('.').slice(2).join('.')
       expect(Object.keys(zhCN.audit.actions), a).toContain(key)
       expect(Object.keys(enUS.audit.actions), a).toContain(key)
     }
     expect(auditActionKey('auth.login_failed')).toBe('audit.actions.auth_login_failed')
+  })
+
+  it('shows an activated app by its name, other targets as recorded', () => {
+    i18n.global.locale.value = 'zh-CN'
+    expect(auditTargetText({ action: 'app.activated', target: 'cloud_store' })).toBe('智慧云店')
+    expect(auditTargetText({ action: 'app.activated', target: 'scrm' })).toBe('SCRM')
+    i18n.global.locale.value = 'en-US'
+    expect(auditTargetText({ action: 'app.activated', target: 'cloud_store' })).toBe(enUS.apps.cloudStore)
+    i18n.global.locale.value = 'zh-CN'
+    expect(auditTargetText({ action: 'app.activated', target: 'unknown_app' })).toBe('unknown_app')
+    expect(auditTargetText({ action: 'member.added', target: 'scrm' })).toBe('scrm')
+    expect(auditTargetText({ action: 'team.register', target: '锦鲤茶饮' })).toBe('锦鲤茶饮')
   })
 
   it('shows detail text as is and objects as JSON', () => {

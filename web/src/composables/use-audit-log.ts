@@ -1,6 +1,7 @@
 import { ref, watch } from 'vue'
 import { i18n } from '@/locales'
 import { listAuditLogApi, type AuditApi } from '@/api/audit'
+import { APP_CATALOG } from '@/stores/use-apps-store'
 import { usePagedList } from './use-paged-list'
 
 /** The team's audit log, paged by the server, filtered by action (a new filter starts at page 1). */
@@ -14,6 +15,21 @@ export function useAuditLog(pageSize = 20) {
 /** Locale key of an action's name ('.' → '_', as vue-i18n reads dots as nesting). */
 export function auditActionKey(action: string): string {
   return `audit.actions.${action.replaceAll('.', '_')}`
+}
+
+/**
+ * The target column as recorded by the server, except for app.activated, whose target is the app's key ("scrm",
+ * "cloud_store"): that one shows the app's name in the current language.
+ */
+export function auditTargetText(
+  entry: Pick<AuditApi.Entry, 'action' | 'target'>,
+  t: (key: string) => string = i18n.global.t,
+): string {
+  if (entry.action === 'app.activated') {
+    const app = APP_CATALOG.find((a) => a.key === entry.target)
+    if (app) return t(app.titleKey)
+  }
+  return entry.target
 }
 
 /**

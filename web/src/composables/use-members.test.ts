@@ -87,6 +87,24 @@ describe('useMembers', () => {
     expect(toast).toHaveBeenCalledWith('不能对管理员账号执行此操作')
   })
 
+  it('keeps each row busy until its own action ends, whatever the other rows do', async () => {
+    vi.mocked(listMembersApi).mockResolvedValue(page([member({ id: 2 }), member({ id: 3, phone: '13900000003' })], 2))
+    const m = setup()
+    await m.load(1)
+    const answers: Record<number, (v: MembersApi.Member) => void> = {}
+    vi.mocked(memberActionApi).mockImplementation((id) => new Promise((r) => (answers[id] = r)))
+    const first = m.act(m.items.value[0], 'disable')
+    const second = m.act(m.items.value[1], 'disable')
+    expect([m.isBusy(2), m.isBusy(3)]).toEqual([true, true])
+    answers[2](member({ id: 2, status: 'disabled' }))
+    await first
+    expect([m.isBusy(2), m.isBusy(3)]).toEqual([false, true])
+    answers[3](member({ id: 3, status: 'disabled' }))
+    await second
+    expect(m.isBusy(3)).toBe(false)
+    expect(m.items.value.map((x) => x.status)).toEqual(['disabled', 'disabled'])
+  })
+
   it('after removing the last row of a page shows the page before', async () => {
     vi.mocked(listMembersApi).mockResolvedValueOnce(page([member()], 21, 2))
     const m = setup()

@@ -11,8 +11,19 @@ export function useMembers(options: { pageSize?: number; debounceMs?: number } =
   const list = usePagedList<MembersApi.Member>((page, size) => listMembersApi(page, size, q.value.trim()), options.pageSize ?? 20)
   const adding = ref(false)
   const addError = ref('')
-  /** id of the member whose action is running */
-  const busyId = ref<number | null>(null)
+  /** ids of the members whose action is running (several rows may be busy at once) */
+  const busyIds = ref(new Set<number>())
+  const isBusy = (id: number) => busyIds.value.has(id)
+
+  /** Runs a row action with the row marked busy; other rows' marks are left alone. */
+  async function withBusy<R>(id: number, run: () => Promise<R>): Promise<R> {
+    busyIds.value.add(id)
+    try {
+      return await run()
+    } finally {
+      busyIds.value.delete(id)
+    }
+  }
 
   // Typing in the search box asks the server once the user pauses, from the first page.
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -43,36 +54,34 @@ export function useMembers(options: { pageSize?: number; debounceMs?: number } =
   }
 
   /** disable / enable / unlock / reset-password; the row shows the member as the server returns it */
-  async function act(member: MembersApi.Member, action: MembersApi.Action): Promise<boolean> {
-    busyId.value = member.id
-    try {
-      replace(await memberActionApi(member.id, action))
-      return true
-    } catch (e) {
-      ElMessage.error(errorText(e))
-      return false
-    } finally {
-      busyId.value = null
-    }
+  function act(member: MembersApi.Member, action: MembersApi.Action): Promise<boolean> {
+    return withBusy(member.id, async () => {
+      try {
+        replace(await memberActionApi(member.id, action))
+        return true
+      } catch (e) {
+        ElMessage.error(errorText(e))
+        return false
+      }
+    })
   }
 
-  async function remove(member: MembersApi.Member): Promise<boolean> {
-    busyId.value = member.id
-    try {
-      await removeMemberApi(member.id)
-      // The last row of a page went: show the page before it.
-      const page = list.items.value.length === 1 && list.page.value > 1 ? list.page.value - 1 : list.page.value
-      await list.load(page)
-      return true
-    } catch (e) {
-      ElMessage.error(errorText(e))
-      return false
-    } finally {
-      busyId.value = null
-    }
+  function remove(member: MembersApi.Member): Promise<boolean> {
+    return withBusy(member.id, async () => {
+      try {
+        await removeMemberApi(member.id)
+        // The last row of a page went: show the page before it.
+        const page = list.items.value.length === 1 && list.page.value > 1 ? list.page.value - 1 : list.page.value
+        await list.load(page)
+        return true
+      } catch (e) {
+        ElMessage.error(errorText(e))
+        return false
+      }
+    })
   }
 
-  return { ...list, q, adding, addError, busyId, add, act, remove }
+  return { ...list, q, adding, addError, busyIds, isBusy, add, act, remove }
 }
 
 export type MemberRowAction = MembersApi.Action | 'remove'

@@ -20,8 +20,23 @@ describe('phone', () => {
     expect(isValidPhone('')).toBe(false)
   })
 
+  it('accepts the prefixes the server accepts: +86, 0086 and 86, with spaces or dashes', () => {
+    expect(isValidPhone('8613800000000')).toBe(true)
+    expect(isValidPhone('86 138 0000 0000')).toBe(true)
+    expect(isValidPhone('+86-138-0000-0000')).toBe(true)
+    expect(isValidPhone('0086 138 0000 0000')).toBe(true)
+    // 86 and 0086 are prefixes only in front of 11 digits
+    expect(isValidPhone('861380000000')).toBe(false)
+    expect(isValidPhone('86138000000001')).toBe(false)
+    expect(isValidPhone('8612800000000')).toBe(false)
+    expect(isValidPhone('+8612800000000')).toBe(false)
+  })
+
   it('cleanPhone leaves the 11 digits', () => {
     expect(cleanPhone(' +86 138-0000-0000 ')).toBe('13800000000')
+    expect(cleanPhone('86 138 0000 0000')).toBe('13800000000')
+    expect(cleanPhone('0086-13800000000')).toBe('13800000000')
+    expect(cleanPhone('13800000000')).toBe('13800000000')
   })
 })
 
@@ -35,6 +50,19 @@ describe('passwordProblem', () => {
     expect(passwordProblem('a1'.repeat(64))).toBeNull()
     expect(passwordProblem('a1'.repeat(64) + 'x')).toBe('tooLong')
   })
+
+  it('counts code points, as the server does, and takes any non-ASCII character for a letter', () => {
+    // 7 emoji + 1 digit: 8 characters (15 UTF-16 units)
+    expect(passwordProblem('😀'.repeat(7) + '1')).toBeNull()
+    expect(passwordProblem('😀'.repeat(6) + '1')).toBe('tooShort')
+    // 128 characters, 192 UTF-16 units
+    expect(passwordProblem('😀'.repeat(64) + '1'.repeat(64))).toBeNull()
+    expect(passwordProblem('😀'.repeat(65) + '1'.repeat(64))).toBe('tooLong')
+    expect(passwordProblem('锦鲤茶饮2026')).toBeNull()
+    expect(passwordProblem('motdepassé1')).toBeNull()
+    expect(passwordProblem('锦鲤茶饮锦鲤茶饮')).toBe('lettersAndDigits')
+    expect(passwordProblem('1234-5678')).toBe('lettersAndDigits')
+  })
 })
 
 describe('names and codes', () => {
@@ -45,9 +73,13 @@ describe('names and codes', () => {
     expect(isValidName(' 王小锦 ', 30)).toBe(true)
   })
 
-  it('codes are digits', () => {
+  it('codes are exactly 6 digits', () => {
     expect(isValidSmsCode('123456')).toBe(true)
+    expect(isValidSmsCode(' 123456 ')).toBe(true)
     expect(isValidSmsCode('12a456')).toBe(false)
+    expect(isValidSmsCode('1234')).toBe(false)
+    expect(isValidSmsCode('12345')).toBe(false)
+    expect(isValidSmsCode('1234567')).toBe(false)
     expect(isValidSmsCode('')).toBe(false)
   })
 })
@@ -68,6 +100,8 @@ describe('formRules', () => {
     expect(check(rules.phone, '13800000000')).toBeNull()
     expect(check(rules.newPassword, 'abc')).toBe('密码至少 8 位')
     expect(check(rules.newPassword, 'abcdefghij')).toBe('密码需同时包含字母和数字')
+    expect(check(rules.code, '1234')).toBe('验证码为 6 位数字')
+    expect(check(rules.code, '123456')).toBeNull()
     i18n.global.locale.value = 'en-US'
     expect(check(formRules(t).teamName, '')).toBe('1–50 characters')
     i18n.global.locale.value = 'zh-CN'

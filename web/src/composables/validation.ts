@@ -10,28 +10,35 @@ export const PASSWORD_MAX = 128
 export const TEAM_NAME_MAX = 50
 export const NAME_MAX = 30
 
-/** What the user typed, without spaces and dashes and a leading +86 / 0086. */
+/**
+ * The phone as the server normalises it: spaces and dashes go, then a +86 prefix, or 0086 / 86 in front of 11
+ * digits (008613800000000, 8613800000000). Anything else is left as it is, for isValidPhone to refuse.
+ */
 export function cleanPhone(input: string): string {
   const s = input.replace(/[\s-]/g, '')
   if (s.startsWith('+86')) return s.slice(3)
-  if (s.startsWith('0086')) return s.slice(4)
+  if (/^0086\d{11}$/.test(s)) return s.slice(4)
+  if (/^86\d{11}$/.test(s)) return s.slice(2)
   return s
 }
 
-/** An 11-digit mainland mobile number: 1[3-9] and 9 more digits. */
+/** A mainland mobile number (1[3-9] and 9 more digits), possibly written with a prefix, spaces or dashes. */
 export function isValidPhone(input: string): boolean {
   return PHONE_PATTERN.test(cleanPhone(input))
 }
 
 export type PasswordProblem = 'required' | 'tooShort' | 'tooLong' | 'lettersAndDigits'
 
-/** Why a new password is refused (8–128 characters with letters and digits), or null. */
+/**
+ * Why a new password is refused, or null. As on the server: 8–128 characters counted as code points (an emoji is
+ * one), at least one letter and one digit, where any non-ASCII character (锦, é) counts as a letter.
+ */
 export function passwordProblem(password: string): PasswordProblem | null {
   if (!password) return 'required'
   const length = [...password].length
   if (length < PASSWORD_MIN) return 'tooShort'
   if (length > PASSWORD_MAX) return 'tooLong'
-  if (!/[A-Za-z]/.test(password) || !/\d/.test(password)) return 'lettersAndDigits'
+  if (!/[A-Za-z]|[^\x00-\x7F]/.test(password) || !/\d/.test(password)) return 'lettersAndDigits'
   return null
 }
 
@@ -41,9 +48,11 @@ export function isValidName(name: string, max: number): boolean {
   return n >= 1 && n <= max
 }
 
-/** SMS codes are digits; the server says whether one is right. */
+export const SMS_CODE_PATTERN = /^\d{6}$/
+
+/** SMS codes are always 6 digits; the server says whether one is right. */
 export function isValidSmsCode(code: string): boolean {
-  return /^\d{4,8}$/.test(code.trim())
+  return SMS_CODE_PATTERN.test(code.trim())
 }
 
 function rule(check: (value: string) => string | null): FormItemRule {

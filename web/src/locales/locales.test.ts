@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import zhCN from './langs/zh-CN.json'
 import enUS from './langs/en-US.json'
-import { LOCALE_STORAGE_KEY, loadLocale, saveLocale } from './index'
+import { isLocale, LOCALE_STORAGE_KEY, LOCALES, loadLocale, localeName, saveLocale } from './index'
 import yaml from '../../../api/openapi.yaml?raw'
 
 function keys(obj: object, prefix = ''): string[] {
@@ -29,6 +29,21 @@ describe('locales', () => {
     const reasons = [...block.matchAll(/`([a-z_]+)`/g)].map((m) => m[1])
     expect(reasons.length).toBeGreaterThan(10)
     for (const r of reasons) expect(Object.keys(zhCN.errors), r).toContain(r)
+  })
+
+  it('texts without a wait exist only for reasons that have a text with one', () => {
+    for (const r of Object.keys(zhCN.errorsNoWait)) {
+      expect(Object.keys(zhCN.errors), r).toContain(r)
+      expect((zhCN.errors as Record<string, string>)[r], r).toMatch(/\{[nd]\}/)
+    }
+  })
+
+  it('one list of languages, each named in itself, for every language menu', () => {
+    expect(LOCALES.map((l) => l.code)).toEqual(['zh-CN', 'en-US'])
+    expect(localeName('zh-CN')).toBe('中文')
+    expect(localeName('en-US')).toBe('English')
+    expect(isLocale('en-US')).toBe(true)
+    expect(isLocale('fr-FR')).toBe(false)
   })
 
   it('defaults to zh-CN and persists the choice', () => {

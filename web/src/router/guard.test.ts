@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { RouteMeta } from 'vue-router'
-import { guardRoute, loginLocation, safeRedirect } from './guard'
+import { guardRoute, loginLocation, refusedTitleKey, safeRedirect } from './guard'
 
 function to(fullPath: string, meta: RouteMeta = {}, query: Record<string, string> = {}) {
   return { path: fullPath.split('?')[0], fullPath, meta, query }
@@ -31,6 +31,24 @@ describe('guardRoute', () => {
     expect(guardRoute(to('/settings/members', { adminOnly: true }), member)).toEqual({ path: '/403', query: { from: '/settings/members' } })
     expect(guardRoute(to('/settings/audit-log', { adminOnly: true }), admin)).toBe(true)
     expect(guardRoute(to('/apps/market'), member)).toBe(true)
+  })
+
+  it('the 403 page can name the page the guard refused, from ?from=', () => {
+    const meta: Record<string, RouteMeta> = {
+      '/settings/members': { adminOnly: true, titleKey: 'menu.members' },
+      '/system/status': { adminOnly: true, titleKey: 'menu.systemStatus' },
+      '/apps/market': { titleKey: 'menu.market' },
+    }
+    const resolve = (path: string) => ({ meta: meta[path.split('?')[0]] ?? { titleKey: 'notFound.title' } })
+    const refused = guardRoute(to('/settings/members?q=li', { adminOnly: true }), member) as { query: { from: string } }
+    expect(refusedTitleKey(refused.query.from, resolve)).toBe('menu.members')
+    const status = guardRoute(to('/system/status', { adminOnly: true }), member) as { query: { from: string } }
+    expect(refusedTitleKey(status.query.from, resolve)).toBe('menu.systemStatus')
+    // Anything else (typed by hand) gets the generic text.
+    expect(refusedTitleKey('/apps/market', resolve)).toBeNull()
+    expect(refusedTitleKey('/no/such/page', resolve)).toBeNull()
+    expect(refusedTitleKey('https://evil.example/', resolve)).toBeNull()
+    expect(refusedTitleKey(undefined, resolve)).toBeNull()
   })
 })
 

@@ -1,5 +1,5 @@
 // Where a navigation may go, as a pure function of the route and the session (tested in guard.test.ts).
-import type { RouteLocationNormalized, RouteLocationRaw } from 'vue-router'
+import type { RouteLocationNormalized, RouteLocationRaw, RouteMeta } from 'vue-router'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -9,7 +9,7 @@ declare module 'vue-router' {
     public?: boolean
     /** a logged-in user is sent on (login, register) */
     guestOnly?: boolean
-    /** account management: admins only (members see the 403 page) */
+    /** account management, the audit log, system status: admins only (members see the 403 page) */
     adminOnly?: boolean
   }
 }
@@ -34,6 +34,17 @@ export function safeRedirect(value: unknown): string | null {
 export function loginLocation(fullPath: string): RouteLocationRaw {
   const redirect = safeRedirect(fullPath)
   return redirect && redirect !== '/' ? { path: LOGIN_PATH, query: { redirect } } : { path: LOGIN_PATH }
+}
+
+/**
+ * The title key of the admin page a member was refused, from the 403 page's `?from=` (set by guardRoute and by the
+ * admin_only request hook), or null when `from` is missing, not a path of this console or not an admin page.
+ */
+export function refusedTitleKey(from: unknown, resolve: (path: string) => { meta: RouteMeta }): string | null {
+  const path = safeRedirect(from)
+  if (!path) return null
+  const { meta } = resolve(path)
+  return meta.adminOnly && meta.titleKey ? meta.titleKey : null
 }
 
 export function guardRoute(

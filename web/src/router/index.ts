@@ -31,7 +31,7 @@ export const routes: RouteRecordRaw[] = [
       { path: 'account', component: () => import('@/views/account/index.vue'), meta: { titleKey: 'menu.account' } },
       { path: 'settings/members', component: () => import('@/views/settings/members.vue'), meta: { titleKey: 'menu.members', adminOnly: true } },
       { path: 'settings/audit-log', component: () => import('@/views/settings/audit-log.vue'), meta: { titleKey: 'menu.auditLog', adminOnly: true } },
-      { path: 'system/status', component: () => import('@/views/system/status/index.vue'), meta: { titleKey: 'menu.systemStatus' } },
+      { path: 'system/status', component: () => import('@/views/system/status/index.vue'), meta: { titleKey: 'menu.systemStatus', adminOnly: true } },
       { path: '403', component: () => import('@/views/forbidden/index.vue'), meta: { titleKey: 'forbidden.title' } },
       { path: ':pathMatch(.*)*', component: () => import('@/views/not-found/index.vue'), meta: { titleKey: 'notFound.title' } },
     ],
@@ -42,6 +42,7 @@ export const router = createRouter({ history: createWebHistory(), routes })
 
 router.beforeEach(async (to) => {
   const session = useSessionStore()
+  // Waits until the server said who is logged in; while it cannot be reached App.vue shows "retry" instead.
   await session.ensureLoaded()
   return guardRoute(to, { loggedIn: session.loggedIn, isAdmin: session.isAdmin })
 })

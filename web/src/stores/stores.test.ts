@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
 import { APP_STORAGE_KEY, appOfApiPath, appOfPath, useAppsStore } from './use-apps-store'
 import { useLocaleStore } from './use-locale-store'
-import { useSessionStore } from './use-session-store'
+import { SESSION_RETRY_MS, useSessionStore } from './use-session-store'
 import { i18n, LOCALE_STORAGE_KEY } from '@/locales'
 import type { AuthApi } from '@/api/auth'
 
@@ -22,7 +22,10 @@ beforeEach(() => {
   setActivePinia(createPinia())
   localStorage.clear()
 })
-afterEach(() => vi.unstubAllGlobals())
+afterEach(() => {
+  vi.unstubAllGlobals()
+  vi.useRealTimers()
+})
 
 describe('session store', () => {
   it('asks the server once however many navigations wait for it', async () => {
@@ -38,18 +41,90 @@ describe('session store', () => {
     expect(s.team?.name).toBe('锦鲤茶饮')
   })
 
-  it('treats 401 as logged out without an error, and a network failure as logged out with one', async () => {
+  it('treats 401 as logged out, without an error', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => respond(401, { code: 401, reason: 'unauthenticated', message: 'x' })))
     const s = useSessionStore()
     await s.ensureLoaded()
     expect(s.loggedIn).toBe(false)
     expect(s.loaded).toBe(true)
     expect(s.loadError).toBe('')
+    expect(s.unreachable).toBe(false)
+  })
 
-    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))))
-    await s.load()
+  it('a network error is not "logged out": it stays unloaded and asks again after a second', async () => {
+    vi.useFakeTimers()
+    const fetchMock = vi.fn()
+      .mockRejectedValueOnce(new TypeError('Failed to fetch'))
+      .mockResolvedValueOnce(respond(200, { code: 0, data: session({ scrm: true }) }))
+    vi.stubGlobal('fetch', fetchMock)
+    const s = useSessionStore()
+    let done = false
+    void s.ensureLoaded().then(() => (done = true))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(s.loaded).toBe(false)
     expect(s.loggedIn).toBe(false)
     expect(s.loadError).toBe('无法连接服务器，请检查网络后重试')
+    expect(done).toBe(false)
+    await vi.advanceTimersByTimeAsync(SESSION_RETRY_MS)
+    expect(fetchMock).toHaveBeenCalledTimes(2)
+    expect(done).toBe(true)
+    expect(s.loggedIn).toBe(true)
+    expect(s.loadError).toBe('')
+  })
+
+  it('after two failures shows "cannot reach the server"; navigations wait until a retry gets an answer', async () => {
+    vi.useFakeTimers()
+    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))))
+    const s = useSessionStore()
+    let done = false
+    void s.ensureLoaded().then(() => (done = true))
+    const second = s.ensureLoaded()
+    await vi.advanceTimersByTimeAsync(SESSION_RETRY_MS)
+    expect(s.unreachable).toBe(true)
+    expect(s.loaded).toBe(false)
+    expect(await s.retry()).toBe(false)
+    expect(s.unreachable).toBe(true)
+    expect(done).toBe(false)
+    vi.stubGlobal('fetch', vi.fn(async () => respond(200, { code: 0, data: session() })))
+    expect(await s.retry()).toBe(true)
+    await second
+    expect(done).toBe(true)
+    expect(s.unreachable).toBe(false)
+    expect(s.loggedIn).toBe(true)
+  })
+
+  it('a failed reload keeps a logged-in user logged in', async () => {
+    const s = useSessionStore()
+    s.set(session({ scrm: true }))
+    vi.stubGlobal('fetch', vi.fn(async () => respond(503, { code: 503, reason: 'database_unavailable', message: 'x' })))
+    expect(await s.load()).toBe(true)
+    expect(s.loggedIn).toBe(true)
+    expect(s.loadError).toBe('数据库暂不可用')
+  })
+
+  it('ignores an answer to a load that started before a later set or clear', async () => {
+    const s = useSessionStore()
+    let answer!: (r: Response) => void
+    vi.stubGlobal('fetch', vi.fn(() => new Promise<Response>((r) => (answer = r))))
+    // A reload (admin_only hook) is under way when the user logs out...
+    s.set(session({}, 'admin'))
+    const reload = s.load()
+    s.clear()
+    answer(respond(200, { code: 0, data: session({}, 'member') }))
+    await reload
+    expect(s.loggedIn).toBe(false)
+    // ... or logs in as someone else.
+    const again = s.load()
+    s.set(session({ scrm: true }, 'admin'))
+    answer(respond(401, { code: 401, reason: 'unauthenticated', message: '' }))
+    await again
+    expect(s.loggedIn).toBe(true)
+    expect(s.isAdmin).toBe(true)
+    // An answer with no write meanwhile is taken.
+    const fresh = s.load()
+    answer(respond(200, { code: 0, data: session({}, 'member') }))
+    await fresh
+    expect(s.isAdmin).toBe(false)
   })
 
   it('a member is not an admin; clear forgets the session', () => {

@@ -62,7 +62,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What this Koi node runs on, read from the database (schema version, job queue counts). */
+        /**
+         * What this Koi node runs on, read from the database (schema version, job queue counts). Admin only.
+         * @description A member gets 403 `admin_only`.
+         */
         get: operations["getSystemStatus"];
         put?: never;
         post?: never;
@@ -79,7 +82,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** System background jobs (team 0), newest first, with their progress. Read-only. */
+        /**
+         * System background jobs (team 0), newest first, with their progress. Read-only. Admin only.
+         * @description A member gets 403 `admin_only`.
+         */
         get: operations["listSystemJobs"];
         put?: never;
         post?: never;
@@ -239,7 +245,7 @@ export interface paths {
         put?: never;
         /**
          * Changes my password; revokes ALL sessions and issues a new one for this browser.
-         * @description Errors `wrong_old_password` (400), `weak_password` (400), `same_password` (400).
+         * @description Errors `wrong_old_password` (400), `weak_password` (400), `same_password` (400), `rate_limited` (429, too many password tries).
          */
         post: operations["changePassword"];
         delete?: never;
@@ -258,8 +264,13 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Changes my bound phone with a code sent to the new number (sms-codes purpose change_phone).
-         * @description Errors `invalid_phone`, `same_phone` (400), `phone_registered` (409) and the SMS code errors.
+         * Changes my bound phone; revokes ALL sessions and issues a new one for this browser.
+         * @description Needs the current password (re-authentication) and a code sent to the new number (sms-codes purpose
+         *     change_phone). Like POST /api/v1/account/password, every session of the account ends and the answer carries
+         *     the session with new `koi_session` and `koi_csrf` cookies, so this browser stays logged in; the old phone
+         *     gets a notice SMS.
+         *     Errors `invalid_phone`, `same_phone` (400), `wrong_password` (400, the current password is wrong),
+         *     `rate_limited` (429, too many password tries), `phone_registered` (409) and the SMS code errors.
          */
         post: operations["changePhone"];
         delete?: never;
@@ -400,7 +411,8 @@ export interface paths {
         put?: never;
         /**
          * Clears a member's password (status invited), revokes their sessions and sends an SMS asking them to set a new one (admin only).
-         * @description Errors as for DELETE /api/v1/members/{id}.
+         * @description Errors as for DELETE /api/v1/members/{id}, and `account_disabled` (403) for a disabled member (enable them
+         *     first).
          */
         post: operations["resetMemberPassword"];
         delete?: never;
@@ -535,7 +547,9 @@ export interface components {
              *     `sms_code_expired`, `sms_code_attempts_exceeded`, `invalid_credentials`, `account_locked`, `account_disabled`,
              *     `account_not_activated`, `wrong_old_password`, `same_password`, `same_phone`, `member_not_found`,
              *     `cannot_modify_self`, `cannot_modify_admin`, `app_not_found`, `invalid_audit_action`, `sms_send_failed`,
-             *     `account_not_found`, `team_not_found`, `hash_out_of_memory`, `bad_target`.
+             *     `account_not_found`, `team_not_found`, `hash_out_of_memory`, `bad_target`, `wrong_password`.
+             *     Storage: `database_busy` (the database was busy or a transaction lost a race; try again),
+             *     `constraint_violation` (the data changed meanwhile, e.g. a concurrent insert of the same key).
              */
             reason: string;
             /** @description English text for logs and API users; the console localises by `reason`. */
@@ -712,6 +726,8 @@ export interface components {
             phone: string;
             /** @description the change_phone code sent to the new phone */
             code: string;
+            /** @description the current password (re-authentication) */
+            password: string;
         };
         ProfileRequest: {
             name: string;
@@ -980,6 +996,15 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthenticated"];
+            /** @description not an admin (reason `admin_only`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description database unavailable */
             503: {
                 headers: {
@@ -1014,6 +1039,16 @@ export interface operations {
             };
             /** @description bad paging (reason `invalid_paging`) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description not an admin (reason `admin_only`) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1215,6 +1250,7 @@ export interface operations {
             400: components["responses"]["Failure"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Failure"];
+            429: components["responses"]["RateLimited"];
         };
     };
     changePhone: {
@@ -1238,6 +1274,7 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Failure"];
             409: components["responses"]["Failure"];
+            429: components["responses"]["RateLimited"];
         };
     };
     updateProfile: {
@@ -1314,7 +1351,7 @@ export interface operations {
             };
         };
         responses: {
-            200: components["responses"]["MemberResult"];
+            201: components["responses"]["MemberResult"];
             400: components["responses"]["Failure"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Failure"];
