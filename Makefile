@@ -14,7 +14,7 @@ $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKOI_BUILD_TESTS=OFF >/dev/null
 
 build: bootstrap $(BUILD)/build.ninja
-	@cmake --build $(BUILD) -j $(JOBS) --target koi
+	@cmake --build $(BUILD) -j $(JOBS) --target koi koi-wecom-sandbox
 
 # Rebuild the console only when its sources or dependencies changed.
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/package.json web/package-lock.json \

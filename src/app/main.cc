@@ -310,7 +310,8 @@ int JobsCommand(const std::string& config_path, const std::string& action, int64
 constexpr const char* kDemoPhone = "13800000000";
 constexpr const char* kDemoPassword = "koi2026demo";
 
-// `koi seed-demo`: the demo team `make run` prints a login for. Idempotent: an existing demo team is left as it is.
+// `koi seed-demo`: the demo team `make run` prints a login for, and, when Koi talks to a local koi-wecom-sandbox,
+// its link to the sandbox's demo corp. Idempotent: what exists is left as it is.
 int SeedDemo(const std::string& config_path) {
   auto settings = LoadOrExplain(config_path);
   if (!settings.ok()) return 2;
@@ -327,24 +328,48 @@ int SeedDemo(const std::string& config_path) {
   }
   accounts::ConsoleSms sms(**db, clock);
   accounts::AccountService accounts(**db, clock, sms, AccountsOptionsFrom(*settings));
+  apps::AppService app_service(**db, clock);
   auto admin = accounts.CreateTeam(
       {.phone = kDemoPhone, .password = kDemoPassword, .team_name = "锦鲤演示企业", .name = "演示管理员"});
-  if (!admin.ok() && admin.status().reason() == "phone_registered") {
+  if (admin.ok()) {
+    if (auto a = app_service.Activate(*admin, "scrm", "cli"); !a.ok()) {
+      std::cerr << "koi: " << a.status().message() << "\n";
+      return 1;
+    }
+    auto member = accounts.AddMember(*admin, "13800000001", "演示成员", {.ip = "cli"});
+    if (!member.ok()) std::cerr << "koi: demo member not added: " << member.status().message() << "\n";
+    std::cout << "demo team created: login " << kDemoPhone << " / " << kDemoPassword << "\n";
+  } else if (admin.status().reason() == "phone_registered") {
+    admin = accounts.FindAdmin(kDemoPhone);
     std::cout << "demo team already present\n";
-    return 0;
   }
   if (!admin.ok()) {
     std::cerr << "koi: " << admin.status().message() << "\n";
     return 1;
   }
-  apps::AppService app_service(**db, clock);
-  if (auto a = app_service.Activate(*admin, "scrm", "cli"); !a.ok()) {
-    std::cerr << "koi: " << a.status().message() << "\n";
+  // A local sandbox stands in for WeCom: link the demo team to its demo corp (a real corp is linked in the console).
+  const std::string& base = settings->wecom.api_base_url;
+  if (base.rfind("http://127.", 0) != 0 && base.rfind("http://localhost", 0) != 0) return 0;
+  auto box = wecom_link::SecretBox::FromKeyFile(settings->wecom.secret_key_file);
+  if (!box.ok()) {
+    std::cerr << "koi: " << box.status().message() << "\n";
     return 1;
   }
-  auto member = accounts.AddMember(*admin, "13800000001", "演示成员", {.ip = "cli"});
-  if (!member.ok()) std::cerr << "koi: demo member not added: " << member.status().message() << "\n";
-  std::cout << "demo team created: login " << kDemoPhone << " / " << kDemoPassword << "\n";
+  jobs::JobQueue queue(**db, clock);
+  auto client = MakeWecomClient(*settings, clock);
+  wecom_link::WecomLink link(**db, clock, queue, *client, *box);
+  auto state = link.State(admin->team);
+  if (state.ok() && state->linked) return 0;
+  auto linked = link.LinkSelfBuilt(*admin,
+                                   {.corp_id = "wwkoidemo0000001", .secret = "koi-sandbox-secret",
+                                    .callback_token = "koi-callback-token",
+                                    .encoding_aes_key = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"},
+                                   {.ip = "cli"});
+  if (!linked.ok()) {
+    std::cerr << "koi: the demo team was not linked to the sandbox corp: " << linked.status().message() << "\n";
+    return 0;  // the console can still link it
+  }
+  std::cout << "demo team linked to the sandbox's demo corp; the full sync runs when koi serve starts\n";
   return 0;
 }
 

@@ -170,6 +170,7 @@ TEST_P(WecomSyncTest, LinksTheCorpAndMirrorsItExactlyEvenAcrossAnOutage) {
   EXPECT_EQ(done->sync->state, "succeeded");
   EXPECT_EQ(done->sync->phase, "done");
   EXPECT_TRUE(done->last_synced_at_ms.has_value());
+  EXPECT_EQ(done->sync->progress_done, done->sync->progress_total);
   ExpectMirrorEqualsWorld(*t.db, admin->team);
   // Resumed, not restarted: the pages before the outage were not fetched again (2000 customers, 100 a page).
   const int64_t batch_calls = sandbox_->CallCounts()[{spec_.corp_id, "/cgi-bin/externalcontact/batch/get_by_user"}];

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS tags (
 CREATE TABLE IF NOT EXISTS follow_tags (
   corp_id TEXT NOT NULL, userid TEXT NOT NULL, external_userid TEXT NOT NULL, tag_id TEXT NOT NULL,
   PRIMARY KEY (corp_id, userid, external_userid, tag_id));
+CREATE INDEX IF NOT EXISTS follow_tags_customer ON follow_tags (corp_id, external_userid);
 CREATE TABLE IF NOT EXISTS group_chats (
   corp_id TEXT NOT NULL, chat_id TEXT NOT NULL, name TEXT NOT NULL, owner TEXT NOT NULL, create_time INTEGER NOT NULL,
   notice TEXT NOT NULL, status INTEGER NOT NULL, member_version TEXT NOT NULL, PRIMARY KEY (corp_id, chat_id));

@@ -400,6 +400,15 @@ Result<Principal> AccountService::CreateTeam(const RegisterInput& in) {
   return out;
 }
 
+Result<Principal> AccountService::FindAdmin(std::string_view raw_phone) {
+  KOI_ASSIGN_OR_RETURN(std::string phone, NormalizePhone(raw_phone));
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT id, team_id, name FROM accounts WHERE phone = ? AND role = 'admin'",
+                                         {phone}));
+  if (r.rows.empty()) return Status::NotFound("account_not_found", "no admin account uses this phone number");
+  return Principal{.team = TeamId(r.rows[0].Int(1)), .account = AccountId(r.rows[0].Int(0)), .role = Role::kAdmin,
+                   .phone = phone, .name = r.rows[0].Text(2)};
+}
+
 Result<LoggedIn> AccountService::Login(std::string_view raw_phone, std::string_view password, const Client& client) {
   // The per-IP limit comes first: refused attempts cost no hashing.
   KOI_RETURN_IF_ERROR(LimitIp("login-ip", client));

@@ -164,6 +164,8 @@ class AccountService {
   // Operator path (koi team create, koi seed-demo): a team and its admin without SMS verification. `input.code` is
   // ignored. Returns the admin; AlreadyExists "phone_registered" when the phone has an account.
   Result<Principal> CreateTeam(const RegisterInput& input);
+  // Operator path: the admin account of the team whose admin has this phone (NotFound "account_not_found").
+  Result<Principal> FindAdmin(std::string_view phone);
   Result<LoggedIn> Login(std::string_view phone, std::string_view password, const Client& client);
   // Sets a new password after SMS verification: forgot password, and an invited member's first password.
   Result<LoggedIn> ResetPassword(std::string_view phone, std::string_view code, std::string_view password,

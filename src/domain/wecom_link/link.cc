@@ -221,20 +221,18 @@ Status WecomLink::RunFullSync(jobs::JobContext& ctx) {
   KOI_ASSIGN_OR_RETURN(wecom::CorpCredentials corp, Credentials(team));
   Checkpoint cp = Checkpoint::Parse(ctx.job().checkpoint);
   const Status interrupted = Status::Aborted("job_interrupted", "the full sync stops here and resumes later");
-  auto progress = [&](double within) {
-    return PhaseIndex(cp.phase) * kPhaseUnits + static_cast<int64_t>(std::clamp(within, 0.0, 1.0) * (kPhaseUnits - 1));
-  };
   // Commits one step's rows together with the next checkpoint.
   auto commit = [&](const std::function<Status(storage::Session&)>& rows, const Checkpoint& next, double within) {
     return db_.Transact([&](storage::Session& tx) -> Status {
       KOI_RETURN_IF_ERROR(rows(tx));
       Checkpoint saved = next;
-      int64_t done = PhaseIndex(saved.phase) * kPhaseUnits +
-                     static_cast<int64_t>(std::clamp(within, 0.0, 1.0) * (kPhaseUnits - 1));
+      // Progress: each of the five phases is worth kPhaseUnits; "done" is all of it.
+      int64_t done = saved.phase == "done" ? 5 * kPhaseUnits
+                                           : PhaseIndex(saved.phase) * kPhaseUnits +
+                                                 static_cast<int64_t>(std::clamp(within, 0.0, 1.0) * (kPhaseUnits - 1));
       return ctx.CheckpointIn(tx, done, 5 * kPhaseUnits, saved.Text());
     });
   };
-  (void)progress;
 
   if (cp.phase == "departments") {
     KOI_ASSIGN_OR_RETURN(auto departments, client_.ListDepartments(corp));

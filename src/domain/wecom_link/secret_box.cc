@@ -29,7 +29,7 @@ Result<SecretBox> SecretBox::FromKeyFile(const std::string& path) {
     {
       std::ofstream out(path, std::ios::binary | std::ios::trunc);
       out.write(key.data(), static_cast<std::streamsize>(key.size()));
-      if (!out) return Status::Unavailable("secret_key_unwritable", "cannot write the secret key file " + path);
+      if (!out) return Status::Internal("secret_key_unwritable", "cannot write the secret key file " + path);
     }
     ::chmod(path.c_str(), 0600);
     return SecretBox(std::move(key));
@@ -37,7 +37,7 @@ Result<SecretBox> SecretBox::FromKeyFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (key.size() != crypto_secretbox_KEYBYTES)
-    return Status::InvalidArgument("bad_secret_key", "the secret key file " + path + " must hold exactly 32 bytes");
+    return Status::Internal("bad_secret_key", "the secret key file " + path + " must hold exactly 32 bytes");
   return SecretBox(std::move(key));
 }
 
