@@ -160,7 +160,7 @@ int Serve(const std::string& config_path) {
   http::Router router;
   http::AuthGuard guard(accounts, app_service, s.auth.cookie_secure);
   http::AddAccountRoutes(router, guard, accounts, app_service);
-  http::AddWecomRoutes(router, guard, wecom_link);
+  http::AddWecomRoutes(router, guard, wecom_link, app_service);
   http::AddSystemRoutes(
       router,
       {.readiness = [&database]() -> Result<int64_t> {

@@ -294,21 +294,15 @@ void AddAccountRoutes(Router& router, const AuthGuard& guard, accounts::AccountS
                                      [](const auto& s) { return json::value(AppJson(s)); });
   }));
 
-  // The app-scoped home of each app: refused until the team activates it.
-  for (auto [path, key] : {std::pair<const char*, const char*>{"/api/v1/scrm/overview", "scrm"},
-                           {"/api/v1/store/overview", "cloud_store"}}) {
-    router.Add("GET", path, guard.Authed([&apps, key = std::string(key)](Request&, const Principal& who) {
-      return OkOrError<std::vector<apps::AppState>>(apps.List(who.team), [&key](const auto& list) {
-        json::object out{{"app", key}, {"activated_at", nullptr}};
-        for (const auto& s : list)
-          if (s.key == key) out["activated_at"] = OptMillis(s.activated_at_ms);
-        // What each app has set up so far; the WeCom link and the shop integrations fill these in.
-        if (key == "scrm") out["wecom_authorized"] = false;
-        else out["shops"] = 0;
-        return json::value(std::move(out));
-      });
-    }, {.app = key}));
-  }
+  // The cloud store's home: refused until the team activates it (SCRM's home is in wecom_routes).
+  router.Add("GET", "/api/v1/store/overview", guard.Authed([&apps](Request&, const Principal& who) {
+    return OkOrError<std::vector<apps::AppState>>(apps.List(who.team), [](const auto& list) {
+      json::object out{{"app", "cloud_store"}, {"activated_at", nullptr}, {"shops", 0}};
+      for (const auto& s : list)
+        if (s.key == "cloud_store") out["activated_at"] = OptMillis(s.activated_at_ms);
+      return json::value(std::move(out));
+    });
+  }, {.app = "cloud_store"}));
 
   // ----- development SMS inbox (console provider only) -----
   if (accounts.HasInbox()) {

@@ -193,9 +193,8 @@ TEST_P(AccountRoutesTest, MembersAreRefusedAdminRoutesAndAppsGateTheirRoutes) {
   }
   EXPECT_EQ(Reason(Call(member, "POST", "/api/v1/apps/scrm/activate")), "admin_only");
   // Apps: refused until the admin activates them, then open to members too.
-  EXPECT_EQ(Reason(Call(member, "GET", "/api/v1/scrm/overview")), "app_not_activated");
+  EXPECT_EQ(Reason(Call(member, "GET", "/api/v1/store/overview")), "app_not_activated");
   EXPECT_EQ(Call(admin, "POST", "/api/v1/apps/scrm/activate").status, 200);
-  EXPECT_EQ(Call(member, "GET", "/api/v1/scrm/overview").status, 200);
   EXPECT_EQ(Reason(Call(member, "GET", "/api/v1/store/overview")), "app_not_activated");
   EXPECT_EQ(Call(admin, "POST", "/api/v1/apps/cloud_store/activate").status, 200);
   EXPECT_EQ(Call(member, "GET", "/api/v1/store/overview").status, 200);
@@ -251,7 +250,6 @@ TEST_P(AccountRoutesTest, EveryRouteIsIsolatedFromAnotherTeamsSession) {
       {"DELETE", "/api/v1/members/:id", "/api/v1/members/" + a_member, nullptr, 404, "member_not_found"},
       {"GET", "/api/v1/audit-log", "/api/v1/audit-log", nullptr, 200, ""},
       {"GET", "/api/v1/apps", "/api/v1/apps", nullptr, 200, ""},
-      {"GET", "/api/v1/scrm/overview", "/api/v1/scrm/overview", nullptr, 403, "app_not_activated"},
       {"GET", "/api/v1/store/overview", "/api/v1/store/overview", nullptr, 403, "app_not_activated"},
       {"POST", "/api/v1/apps/:key/activate", "/api/v1/apps/cloud_store/activate", nullptr, 200, ""},
       {"GET", "/api/v1/dev/sms-inbox", "", nullptr, 0, ""},  // not registered with this provider

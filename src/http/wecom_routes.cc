@@ -48,9 +48,22 @@ json::value StateJson(const wecom_link::LinkState& s) {
 
 }  // namespace
 
-void AddWecomRoutes(Router& router, const AuthGuard& guard, wecom_link::WecomLink& link) {
+void AddWecomRoutes(Router& router, const AuthGuard& guard, wecom_link::WecomLink& link, apps::AppService& apps) {
   const GuardOptions scrm{.app = "scrm"};
   const GuardOptions scrm_admin{.admin_only = true, .app = "scrm"};
+
+  // SCRM's home: refused until the team activates SCRM; says whether WeCom is linked.
+  router.Add("GET", "/api/v1/scrm/overview", guard.Authed([&link, &apps](Request&, const accounts::Principal& who) {
+    auto s = link.State(who.team);
+    if (!s.ok()) return JsonError(s.status());
+    auto list = apps.List(who.team);
+    if (!list.ok()) return JsonError(list.status());
+    json::value activated_at = nullptr;
+    for (const auto& a : *list)
+      if (a.key == "scrm") activated_at = Opt(a.activated_at_ms);
+    return JsonOk(json::object{{"app", "scrm"}, {"activated_at", activated_at}, {"wecom_authorized", s->linked},
+                               {"corp_name", s->corp_name}});
+  }, scrm));
 
   router.Add("GET", "/api/v1/scrm/wecom", guard.Authed([&link](Request&, const accounts::Principal& who) {
     auto s = link.State(who.team);

@@ -2,13 +2,14 @@
 // full sync, and the synced employees. The contract is api/openapi.yaml.
 #pragma once
 
+#include "domain/apps/apps.h"
 #include "domain/wecom_link/link.h"
 #include "http/auth_guard.h"
 #include "http/router.h"
 
 namespace koi::http {
 
-// REQUIRES: guard and link outlive the router.
-void AddWecomRoutes(Router& router, const AuthGuard& guard, wecom_link::WecomLink& link);
+// REQUIRES: guard, link and apps outlive the router. Also serves SCRM's home, GET /api/v1/scrm/overview.
+void AddWecomRoutes(Router& router, const AuthGuard& guard, wecom_link::WecomLink& link, apps::AppService& apps);
 
 }  // namespace koi::http

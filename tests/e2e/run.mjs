@@ -218,6 +218,25 @@ async function noHorizontalScroll(page, where) {
   assert(overflow <= 0, `${where}: horizontal overflow of ${overflow}px`)
 }
 
+/** A screenshot of the whole page at 1280 wide: the console scrolls inside its main area, so the window grows to fit it. */
+async function tallScreenshot(page, path) {
+  const height = await page.evaluate(() => {
+    const main = document.querySelector('.main')
+    return main ? main.scrollHeight + main.getBoundingClientRect().top : document.documentElement.scrollHeight
+  })
+  await page.setViewportSize({ width: 1280, height: Math.max(800, Math.ceil(height)) })
+  try {
+    await page.screenshot({ path, animations: 'disabled' })
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 800 })
+  }
+}
+
+/** waits until the ElMessage toasts are gone (so that screenshots do not catch them) */
+async function waitToastsGone(page) {
+  await page.waitForFunction(() => document.querySelectorAll('.el-message').length === 0, null, { timeout: 10_000 })
+}
+
 /**
  * Clicks "获取验证码" and returns the code from the dev inbox. If the server says to wait (one code per phone per
  * minute), waits for the countdown the page shows and clicks again.
@@ -274,7 +293,7 @@ const tests = {
       await page.getByText('Welcome to Koi').waitFor()
       assert((await page.title()).startsWith('SCRM overview'), `title is "${await page.title()}"`)
       assert(await page.evaluate(() => localStorage.getItem('koi.locale')) === 'en-US', 'locale not saved')
-      await page.getByText('WeCom not authorised yet — arrives with the WeCom link').waitFor()
+      await page.getByText('Link WeCom so Koi can sync your employees, customers and groups').waitFor()
       await page.screenshot({ path: join(shots, 'overview-en.png'), animations: 'disabled' })
       await switchLanguage(page, '中文')
       await page.getByText('欢迎使用锦鲤').waitFor()
@@ -353,6 +372,23 @@ const tests = {
       await page.click('[data-test="go-activate"]')
       await page.locator('[data-test="app-detail-cloud_store"]').waitFor()
       assert(page.url().endsWith('/apps/market/cloud_store'), `url is ${page.url()}`)
+    }, { login: await sharedTeam() })
+  },
+
+  async 'without a WeCom link the employees page and the overview point to 企业授权'() {
+    await withPage(async (page) => {
+      await page.goto(base + '/scrm/employees')
+      const empty = page.locator('[data-test="employees-not-linked"]')
+      await empty.waitFor()
+      assert((await empty.innerText()).includes('尚未授权企业微信'), `empty state says: ${await empty.innerText()}`)
+      await noHorizontalScroll(page, 'employees not linked')
+      await page.click('[data-test="go-setup"]')
+      await page.locator('[data-test="link-form"]').waitFor()
+      assert(new URL(page.url()).pathname === '/scrm/setup', `go-setup led to ${page.url()}`)
+      await page.goto(base + '/scrm/overview')
+      await page.locator('[data-test="wecom-pending"]').waitFor()
+      await page.locator('[data-test="scrm-overview"] [data-test="go-setup"]').click()
+      await page.locator('[data-test="link-form"]').waitFor()
     }, { login: await sharedTeam() })
   },
 
@@ -571,6 +607,147 @@ const tests = {
     } finally {
       for (const c of [admin, member, other, rescue]) await c.context.close()
     }
+  },
+
+  async 'link the WeCom sandbox and sync: a wrong secret is refused in both languages, then 500 customers arrive'() {
+    // The e2e server talks to a koi-wecom-sandbox seeded with the demo corp (KOI_WECOM_API_BASE_URL). A corp can be
+    // linked by one team only: this is the one test that links wwkoidemo0000001.
+    const corpId = 'wwkoidemo0000001'
+    const aesKey = '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt'
+    const team = await registerTeam({ teamName: '锦鲤演示团队', name: '王小锦', apps: ['scrm'] })
+    await withPage(async (page, errors) => {
+      let statePolls = 0
+      page.on('request', (r) => { if (r.method() === 'GET' && new URL(r.url()).pathname === '/api/v1/scrm/wecom') statePolls++ })
+
+      // Not linked yet: the overview calls to action, and the side menu leads to 企业授权.
+      await page.goto(base + '/scrm/overview')
+      await page.locator('[data-test="wecom-pending"]').waitFor()
+      await page.click('[data-test="menu-wecom-setup"]')
+      await page.locator('[data-test="link-form"]').waitFor()
+      assert(new URL(page.url()).pathname === '/scrm/setup', `menu led to ${page.url()}`)
+      assert((await page.title()).startsWith('企业授权'), `title is "${await page.title()}"`)
+      assert(await page.locator('[data-test="third-party-go"]').isDisabled(), 'the third-party install button is enabled')
+      assert((await page.locator('[data-test="third-party-note"]').innerText()).includes('服务商套件'), 'no note on the third-party way')
+      await page.click('[data-test="step-toolbar"]')
+      await page.locator('[data-test="toolbar-soon"]').waitFor()
+      await page.click('[data-test="step-next"]')
+      await page.locator('[data-test="store-link"]').waitFor()
+      await page.click('[data-test="step-authorize"]')
+
+      // The EncodingAESKey is checked in the page; a wrong secret is refused by WeCom, in the user's language.
+      await field(page, 'corp-id-input').fill(corpId)
+      await field(page, 'secret-input').fill('not-the-secret')
+      await field(page, 'token-input').fill('koi-callback-token')
+      await field(page, 'aes-key-input').fill(aesKey.slice(0, 40))
+      await page.click('[data-test="link-submit"]')
+      await page.getByText('EncodingAESKey 为 43 位字母和数字（当前 40 位）').waitFor()
+      await field(page, 'aes-key-input').fill(aesKey)
+      await page.click('[data-test="link-submit"]')
+      const linkError = page.locator('[data-test="link-error"]')
+      await linkError.getByText('Secret 不正确：请在自建应用详情页重新查看 Secret 并完整复制').waitFor()
+      await noHorizontalScroll(page, 'setup form zh')
+      await tallScreenshot(page, join(shots, 'setup-form-zh.png'))
+      await switchLanguage(page, 'English')
+      await page.click('[data-test="link-submit"]')
+      await linkError.getByText("Wrong Secret: view the Secret again on the self-built app's page and copy all of it").waitFor()
+      await switchLanguage(page, '中文')
+      const state0 = await team.api.ok('GET', '/api/v1/scrm/wecom')
+      assert(state0.linked === false, `a wrong secret linked the corp: ${JSON.stringify(state0)}`)
+
+      // The right secret links the corp and the full sync runs; the page follows it until it ends.
+      await field(page, 'secret-input').fill('koi-sandbox-secret')
+      await page.click('[data-test="link-submit"]')
+      await page.locator('[data-test="corp-card"]').waitFor()
+      assert((await page.locator('[data-test="corp-id"]').innerText()) === corpId, 'corp id not shown')
+      await page.locator('[data-test="sync-state"][data-state="succeeded"]').waitFor({ timeout: 60_000 })
+      assert((await page.locator('[data-test="sync-phase"]').innerText()) === '已完成', 'phase not done')
+      const percent = await page.locator('[data-test="sync-progress"]').getAttribute('aria-valuenow')
+      assert(percent === '100', `progress shows ${percent}`)
+      assert(!(await page.locator('[data-test="last-synced-at"]').innerText()).includes('尚未完成'), 'last full sync time not shown')
+      const count = async (key) => Number(await page.locator(`[data-test="count-${key}"] [data-test="count-value"]`).innerText())
+      await page.waitForFunction(() => document.querySelector('[data-test="count-customers"] [data-test="count-value"]')?.textContent === '500')
+      assert(await count('customers') === 500, `customers: ${await count('customers')}`)
+      assert(await count('employees') > 0, `employees: ${await count('employees')}`)
+      assert(await count('groups') > 0, `groups: ${await count('groups')}`)
+      const state = await team.api.ok('GET', '/api/v1/scrm/wecom')
+      assert(state.linked && state.corp.corp_id === corpId && state.sync.state === 'succeeded' && state.counts.customers === 500,
+        `state after the sync: ${JSON.stringify(state)}`)
+      // The sync ended: no more polling.
+      const polls = statePolls
+      await sleep(4500)
+      assert(statePolls === polls, `still polling after the sync ended (${statePolls - polls} more requests)`)
+
+      await page.waitForLoadState('networkidle')
+      await waitToastsGone(page)
+      await noHorizontalScroll(page, 'setup zh')
+      await tallScreenshot(page, join(shots, 'setup-zh.png'))
+      await switchLanguage(page, 'English')
+      await page.locator('[data-test="sync-phase"]').getByText('Done').waitFor()
+      await noHorizontalScroll(page, 'setup en')
+      await tallScreenshot(page, join(shots, 'setup-en.png'))
+      await switchLanguage(page, '中文')
+
+      // Sync again asks first, then a new sync runs to its end.
+      await page.click('[data-test="sync-again"]')
+      await page.locator('.el-message-box').getByText('将重新从企业微信拉取').waitFor()
+      await confirmBox(page)
+      await page.waitForFunction((job) => {
+        const tag = document.querySelector('[data-test="sync-state"]')
+        return tag && tag.getAttribute('data-job') !== String(job) && tag.getAttribute('data-state') === 'succeeded'
+      }, state.sync.job_id, { timeout: 60_000 })
+
+      // Employees, paged and searched by the server.
+      await page.click('[data-test="menu-employees"]')
+      const rows = page.locator('[data-test="employees-table"] tbody tr')
+      await rows.first().waitFor()
+      const pollsAfterLeaving = statePolls
+      assert(await rows.count() > 0, 'no employee rows')
+      const first = await page.locator('[data-test="employee-name"]').first().innerText()
+      await field(page, 'employee-search').fill(first)
+      await page.waitForFunction((name) => {
+        const names = [...document.querySelectorAll('[data-test="employee-name"]')].map((e) => e.textContent)
+        return names.length > 0 && names.every((n) => n.includes(name))
+      }, first)
+      await field(page, 'employee-search').fill('')
+      await page.waitForFunction(() => document.querySelectorAll('[data-test="employees-table"] tbody tr').length > 1)
+      await page.waitForLoadState('networkidle')
+      await waitToastsGone(page)
+      await noHorizontalScroll(page, 'employees zh')
+      await page.screenshot({ path: join(shots, 'employees-zh.png'), animations: 'disabled' })
+      await switchLanguage(page, 'English')
+      await page.locator('[data-test="employees-table"]').getByText('User ID').waitFor()
+      await noHorizontalScroll(page, 'employees en')
+      await page.screenshot({ path: join(shots, 'employees-en.png'), animations: 'disabled' })
+      await switchLanguage(page, '中文')
+      assert(statePolls - pollsAfterLeaving <= 1, 'the setup page kept polling after it was left')
+
+      // The overview shows the linked corp and its counts.
+      await page.click('[data-test="menu-scrm-overview"]')
+      await page.locator('[data-test="wecom-linked"]').waitFor()
+      assert((await page.locator('[data-test="wecom-summary"]').innerText()).includes('客户 500'), 'overview counts')
+      await page.screenshot({ path: join(shots, 'overview-linked-zh.png'), animations: 'disabled' })
+      const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
+      assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
+    }, { login: team })
+
+    // The corp belongs to this team now: another team is refused.
+    const other = await registerTeam({ teamName: '另一个团队', name: '赵六', apps: ['scrm'] })
+    const taken = await other.api.call('POST', '/api/v1/scrm/wecom/link', {
+      corp_id: corpId, secret: 'koi-sandbox-secret', callback_token: 'koi-callback-token', encoding_aes_key: aesKey,
+    })
+    assert(taken.status === 409 && taken.body?.reason === 'corp_linked_elsewhere', `second team: ${taken.status} ${taken.text}`)
+
+    // A member sees the link read-only and is told to ask the admin.
+    const member = await addActiveMember(team, '成员丁')
+    await withPage(async (page) => {
+      await page.goto(base + '/scrm/setup')
+      await page.locator('[data-test="corp-card"]').waitFor()
+      await page.locator('[data-test="member-note"]').waitFor()
+      assert(await page.locator('[data-test="sync-again"]').count() === 0, 'a member sees "sync again"')
+      assert(await page.locator('[data-test="link-submit"]').count() === 0, 'a member sees the link button')
+      const refused = await member.api.call('POST', '/api/v1/scrm/wecom/sync')
+      assert(refused.status === 403 && refused.body?.reason === 'admin_only', `member sync: ${refused.status} ${refused.text}`)
+    }, { login: member })
   },
 
   async 'admin manages a member: disable (confirmed) blocks login, enable, reset password, remove; the audit log records it'() {

@@ -778,7 +778,7 @@ const std::vector<std::string>& AuditActions() {
       "auth.logout",            "auth.logout_all",     "auth.password_reset",   "account.password_changed",
       "account.phone_changed",  "account.profile_changed", "member.added",    "member.disabled",
       "member.enabled",         "member.removed",      "member.password_reset", "member.unlocked",
-      "app.activated"};
+      "app.activated",          "wecom.linked"};
   return actions;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { cleanPhone, formRules, isValidName, isValidPhone, isValidSmsCode, passwordProblem } from './validation'
+import { cleanPhone, formRules, isValidAesKey, isValidName, isValidPhone, isValidSmsCode, passwordProblem, wecomLinkRules } from './validation'
 import { i18n } from '@/locales'
 
 describe('phone', () => {
@@ -104,6 +104,48 @@ describe('formRules', () => {
     expect(check(rules.code, '123456')).toBeNull()
     i18n.global.locale.value = 'en-US'
     expect(check(formRules(t).teamName, '')).toBe('1–50 characters')
+    i18n.global.locale.value = 'zh-CN'
+  })
+})
+
+describe('WeCom link form', () => {
+  const SANDBOX_KEY = '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt'
+  function check(rules: unknown[], value: string): string | null {
+    let result: string | null = 'not called'
+    const rule = rules[0] as { validator: (r: unknown, v: unknown, cb: (e?: Error) => void) => void }
+    rule.validator({}, value, (e?: Error) => (result = e ? e.message : null))
+    return result
+  }
+
+  it('an EncodingAESKey is exactly 43 letters and digits', () => {
+    expect(SANDBOX_KEY).toHaveLength(43)
+    expect(isValidAesKey(SANDBOX_KEY)).toBe(true)
+    expect(isValidAesKey(` ${SANDBOX_KEY}\n`)).toBe(true)
+    expect(isValidAesKey(SANDBOX_KEY.slice(1))).toBe(false)
+    expect(isValidAesKey(SANDBOX_KEY + 'a')).toBe(false)
+    expect(isValidAesKey(SANDBOX_KEY + '=')).toBe(false)
+    expect(isValidAesKey(SANDBOX_KEY.slice(0, 42) + '+')).toBe(false)
+    expect(isValidAesKey(SANDBOX_KEY.slice(0, 42) + '/')).toBe(false)
+    expect(isValidAesKey(SANDBOX_KEY.slice(0, 42) + '锦')).toBe(false)
+    expect(isValidAesKey('')).toBe(false)
+  })
+
+  it('says what is wrong in the current language', () => {
+    const t = i18n.global.t as (k: string, v?: Record<string, unknown>) => string
+    i18n.global.locale.value = 'zh-CN'
+    const rules = wecomLinkRules(t)
+    expect(check(rules.corp_id, '  ')).toBe('请输入企业ID')
+    expect(check(rules.corp_id, 'wwkoidemo0000001')).toBeNull()
+    expect(check(rules.secret, '')).toBe('请输入应用 Secret')
+    expect(check(rules.callback_token, '')).toBe('请输入回调 Token')
+    expect(check(rules.encoding_aes_key, '')).toBe('请输入 EncodingAESKey')
+    expect(check(rules.encoding_aes_key, 'abc')).toBe('EncodingAESKey 为 43 位字母和数字（当前 3 位）')
+    expect(check(rules.encoding_aes_key, SANDBOX_KEY)).toBeNull()
+    expect(check(rules.agent_id, '')).toBeNull()
+    expect(check(rules.agent_id, '1000002')).toBeNull()
+    expect(check(rules.agent_id, '10000a')).toBe('AgentId 只能是数字')
+    i18n.global.locale.value = 'en-US'
+    expect(check(wecomLinkRules(t).encoding_aes_key, SANDBOX_KEY + '=')).toBe('The EncodingAESKey is 43 letters and digits (44 entered)')
     i18n.global.locale.value = 'zh-CN'
   })
 })

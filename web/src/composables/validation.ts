@@ -55,6 +55,16 @@ export function isValidSmsCode(code: string): boolean {
   return SMS_CODE_PATTERN.test(code.trim())
 }
 
+/** WeCom's EncodingAESKey: exactly 43 letters and digits (the base64 of a 32-byte key without its final "="). */
+export const AES_KEY_PATTERN = /^[A-Za-z0-9]{43}$/
+/** WeCom shows an app's AgentId as a number (1000002). */
+export const AGENT_ID_PATTERN = /^\d+$/
+
+/** An EncodingAESKey as the server accepts it (surrounding spaces from copying are ignored). */
+export function isValidAesKey(key: string): boolean {
+  return AES_KEY_PATTERN.test(key.trim())
+}
+
 function rule(check: (value: string) => string | null): FormItemRule {
   return {
     trigger: 'blur',
@@ -80,5 +90,23 @@ export function formRules(t: T) {
     password: [rule((v) => (v ? null : t('validation.password.required')))],
     teamName: [rule((v) => (isValidName(v, TEAM_NAME_MAX) ? null : t('validation.teamName', { max: TEAM_NAME_MAX })))],
     name: [rule((v) => (isValidName(v, NAME_MAX) ? null : t('validation.name', { max: NAME_MAX })))],
+  }
+}
+
+/** Rules of the self-built app form (企业授权): four required fields, the key's shape, an optional numeric AgentId. */
+export function wecomLinkRules(t: T) {
+  const required = (key: string) => [rule((v) => (v.trim() ? null : t(key)))]
+  return {
+    corp_id: required('wecom.form.corpIdRequired'),
+    secret: required('wecom.form.secretRequired'),
+    callback_token: required('wecom.form.tokenRequired'),
+    encoding_aes_key: [
+      rule((v) => {
+        const key = v.trim()
+        if (!key) return t('wecom.form.aesKeyRequired')
+        return isValidAesKey(key) ? null : t('wecom.form.aesKeyInvalid', { n: [...key].length })
+      }),
+    ],
+    agent_id: [rule((v) => (!v.trim() || AGENT_ID_PATTERN.test(v.trim()) ? null : t('wecom.form.agentIdInvalid')))],
   }
 }

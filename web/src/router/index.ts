@@ -24,6 +24,8 @@ export const routes: RouteRecordRaw[] = [
       // The current app's home, or the app market when the team has no app yet (after the session is loaded).
       { path: '', component: () => import('@/views/not-found/index.vue'), beforeEnter: () => ({ path: useAppsStore().homePath, replace: true }) },
       { path: 'scrm/overview', component: () => import('@/views/scrm/overview.vue'), meta: { titleKey: 'menu.scrmOverview' } },
+      { path: 'scrm/setup', component: () => import('@/views/scrm/setup.vue'), meta: { titleKey: 'menu.wecomSetup' } },
+      { path: 'scrm/employees', component: () => import('@/views/scrm/employees.vue'), meta: { titleKey: 'menu.employees' } },
       { path: 'store/overview', component: () => import('@/views/store/overview.vue'), meta: { titleKey: 'menu.storeOverview' } },
       { path: 'apps/market', component: () => import('@/views/apps/market.vue'), meta: { titleKey: 'menu.market' } },
       { path: 'apps/market/:key', component: () => import('@/views/apps/detail.vue'), meta: { titleKey: 'menu.market' } },

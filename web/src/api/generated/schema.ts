@@ -475,6 +475,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scrm/wecom": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's WeCom link (企业授权), its latest full sync and what the mirror holds.
+         * @description `linked` is false (and `corp` null) until an admin links the corp. `sync` is the latest full sync (null before
+         *     the first). Every route under /api/v1/scrm/wecom answers 403 `app_not_activated` until SCRM is activated.
+         */
+        get: operations["getWecomLink"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/wecom/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Links the team to its WeCom corp through a self-built app (admin only) and queues a full sync at once.
+         * @description Koi checks the EncodingAESKey's shape and makes a real gettoken (and department list) call with the secret before
+         *     storing anything; the secret, the token and the key are stored sealed. Linking the same corp again updates its
+         *     secrets. Errors: `invalid_argument` (a field empty), `callback_bad_aes_key` (the EncodingAESKey must be 43
+         *     letters and digits), `wecom_invalid_corpid`, `wecom_invalid_credential` (wrong secret), `wecom_invalid_secret`,
+         *     `wecom_ip_not_trusted` (60020: the server's IP is not in the app's trusted IPs), `wecom_api_forbidden`,
+         *     `wecom_no_privilege`, `wecom_busy`, `wecom_rate_limited`, `wecom_concurrency_limited`, `wecom_bad_response`,
+         *     `outbound_failed` (WeCom cannot be reached), `corp_linked_elsewhere` (409: the corp belongs to another Koi team),
+         *     `team_already_linked` (409: this team is linked to another corp), `admin_only` (403).
+         */
+        post: operations["linkWecom"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/wecom/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Starts a full sync (admin only), or returns the one already queued or running.
+         * @description Errors `wecom_not_linked` (422), `admin_only` (403).
+         */
+        post: operations["startWecomSync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/wecom/employees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The corp's employees as last synced, by name, paged by the server (empty until the corp is linked and synced). */
+        get: operations["listWecomEmployees"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/store/overview": {
         parameters: {
             query?: never;
@@ -548,6 +633,11 @@ export interface components {
              *     `account_not_activated`, `wrong_old_password`, `same_password`, `same_phone`, `member_not_found`,
              *     `cannot_modify_self`, `cannot_modify_admin`, `app_not_found`, `invalid_audit_action`, `sms_send_failed`,
              *     `account_not_found`, `team_not_found`, `hash_out_of_memory`, `bad_target`, `wrong_password`.
+             *     WeCom link: `callback_bad_aes_key`, `wecom_invalid_corpid`, `wecom_invalid_credential`, `wecom_invalid_secret`,
+             *     `wecom_ip_not_trusted`, `wecom_api_forbidden`, `wecom_no_privilege`, `wecom_no_external_contact_permission`,
+             *     `wecom_busy`, `wecom_rate_limited`, `wecom_concurrency_limited`, `wecom_bad_response`, `wecom_unknown`, `outbound_failed`,
+             *     `corp_linked_elsewhere`, `team_already_linked`, `wecom_not_linked`; the last error of a WeCom sync may also be
+             *     `job_interrupted`.
              *     Storage: `database_busy` (the database was busy or a transaction lost a race; try again),
              *     `constraint_violation` (the data changed meanwhile, e.g. a concurrent insert of the same key).
              */
@@ -787,13 +877,116 @@ export interface components {
             /** @enum {string} */
             app: "scrm";
             activated_at: number;
-            /** @description false until the WeCom link arrives */
+            /** @description true once the team has linked its WeCom corp */
             wecom_authorized: boolean;
+            /** @description the linked corp's name */
+            corp_name: string;
         };
         ScrmOverviewEnvelope: {
             /** @enum {integer} */
             code: 0;
             data: components["schemas"]["ScrmOverview"];
+        };
+        WecomCorp: {
+            /** @example wwkoidemo0000001 */
+            corp_id: string;
+            /** @description the name of the corp's root department */
+            corp_name: string;
+            /** @enum {string} */
+            mode: "self_built";
+            /** @description "" when not given */
+            agent_id: string;
+            linked_at: number;
+            /** @description when the last full sync succeeded */
+            last_synced_at: number | null;
+        };
+        /** @enum {string} */
+        WecomSyncState: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+        /** @enum {string} */
+        WecomSyncPhase: "departments" | "employees" | "tags" | "customers" | "groups" | "done";
+        WecomSync: {
+            job_id: number;
+            state: components["schemas"]["WecomSyncState"];
+            phase: components["schemas"]["WecomSyncPhase"];
+            progress_done: number;
+            progress_total: number;
+            attempts: number;
+            /**
+             * @description '' or the reason of the last failed attempt: a `wecom_*` reason, `outbound_failed`, or `job_interrupted`
+             *     (the node stopped; the sync resumes by itself from its checkpoint).
+             */
+            last_error_reason: string;
+            /** @description English text for logs */
+            last_error: string;
+            created_at: number;
+            finished_at: number | null;
+        };
+        WecomSyncEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["WecomSync"];
+        };
+        WecomCounts: {
+            departments: number;
+            employees: number;
+            customers: number;
+            /** @description employee–customer follow relationships */
+            follows: number;
+            /** @description corp tags */
+            tags: number;
+            /** @description customer groups */
+            groups: number;
+        };
+        WecomLinkState: {
+            linked: boolean;
+            corp: components["schemas"]["WecomCorp"] | null;
+            sync: components["schemas"]["WecomSync"] | null;
+            counts: components["schemas"]["WecomCounts"];
+        };
+        WecomLinkStateEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["WecomLinkState"];
+        };
+        WecomLinkRequest: {
+            corp_id: string;
+            /** @description the self-built app's Secret */
+            secret: string;
+            callback_token: string;
+            /** @description 43 letters and digits */
+            encoding_aes_key: string;
+            agent_id?: string;
+        };
+        WecomEmployee: {
+            userid: string;
+            name: string;
+            position: string;
+            mobile: string;
+            /**
+             * @description 0 unknown
+             * @enum {integer}
+             */
+            gender: 0 | 1 | 2;
+            /**
+             * @description 1 active
+             * @enum {integer}
+             */
+            status: 1 | 2 | 4 | 5;
+            main_department: number;
+            main_department_name: string;
+            /** @description number of customers the employee follows */
+            customers: number;
+        };
+        WecomEmployeePage: {
+            items: components["schemas"]["WecomEmployee"][];
+            total: number;
+            page: number;
+            page_size: number;
+        };
+        WecomEmployeePageEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["WecomEmployeePage"];
         };
         StoreOverview: {
             /** @enum {string} */
@@ -808,7 +1001,7 @@ export interface components {
             data: components["schemas"]["StoreOverview"];
         };
         /** @enum {string} */
-        AuditAction: "team.register" | "auth.login" | "auth.login_failed" | "auth.locked" | "auth.logout" | "auth.logout_all" | "auth.password_reset" | "account.password_changed" | "account.phone_changed" | "account.profile_changed" | "member.added" | "member.disabled" | "member.enabled" | "member.removed" | "member.password_reset" | "member.unlocked" | "app.activated";
+        AuditAction: "team.register" | "auth.login" | "auth.login_failed" | "auth.locked" | "auth.logout" | "auth.logout_all" | "auth.password_reset" | "account.password_changed" | "account.phone_changed" | "account.profile_changed" | "member.added" | "member.disabled" | "member.enabled" | "member.removed" | "member.password_reset" | "member.unlocked" | "app.activated" | "wecom.linked";
         AuditEntry: {
             id: number;
             created_at: number;
@@ -1533,6 +1726,115 @@ export interface operations {
                     "application/json": components["schemas"]["ScrmOverviewEnvelope"];
                 };
             };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    getWecomLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description link state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WecomLinkStateEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    linkWecom: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WecomLinkRequest"];
+            };
+        };
+        responses: {
+            /** @description linked; the state, with the full sync just queued */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WecomLinkStateEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+            503: components["responses"]["Failure"];
+        };
+    };
+    startWecomSync: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the sync */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WecomSyncEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+        };
+    };
+    listWecomEmployees: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                /** @description matches the name or the userid */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of employees */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WecomEmployeePageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Failure"];
         };

@@ -1,0 +1,32 @@
+import type { components } from './generated/schema'
+import { query, requestClient } from './request'
+
+export namespace WecomApi {
+  export type State = components['schemas']['WecomLinkState']
+  export type Corp = components['schemas']['WecomCorp']
+  export type Sync = components['schemas']['WecomSync']
+  export type SyncState = components['schemas']['WecomSyncState']
+  export type SyncPhase = components['schemas']['WecomSyncPhase']
+  export type Counts = components['schemas']['WecomCounts']
+  export type LinkRequest = components['schemas']['WecomLinkRequest']
+  export type Employee = components['schemas']['WecomEmployee']
+  export type EmployeePage = components['schemas']['WecomEmployeePage']
+}
+
+export function getWecomStateApi() {
+  return requestClient.get<WecomApi.State>('/api/v1/scrm/wecom')
+}
+
+/** Links the corp (self-built app); the server queues the first full sync at once. */
+export function linkWecomApi(body: WecomApi.LinkRequest) {
+  return requestClient.post<WecomApi.State>('/api/v1/scrm/wecom/link', body)
+}
+
+/** Starts a full sync, or returns the one already queued or running. */
+export function startWecomSyncApi() {
+  return requestClient.post<WecomApi.Sync>('/api/v1/scrm/wecom/sync')
+}
+
+export function listWecomEmployeesApi(page: number, pageSize: number, q = '') {
+  return requestClient.get<WecomApi.EmployeePage>(`/api/v1/scrm/wecom/employees${query({ page, page_size: pageSize, q })}`)
+}
