@@ -45,7 +45,7 @@ Result<Url> ParseUrl(const std::string& url) {
 }
 
 template <typename Stream>
-Result<std::string> Exchange(Stream& stream, const Url& u, bhttp::verb verb,
+Result<HttpReply> Exchange(Stream& stream, const Url& u, bhttp::verb verb,
                              const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body) {
   bhttp::request<bhttp::string_body> req{verb, u.target, 11};
   req.set(bhttp::field::host, u.host);
@@ -60,7 +60,7 @@ Result<std::string> Exchange(Stream& stream, const Url& u, bhttp::verb verb,
   beast::flat_buffer buffer;
   bhttp::response<bhttp::string_body> res;
   bhttp::read(stream, buffer, res);
-  return std::move(res.body());
+  return HttpReply{static_cast<int>(res.result_int()), std::move(res.body())};
 }
 
 }  // namespace
@@ -73,13 +73,20 @@ Result<std::string> HttpsPostJson(const std::string& url, const std::vector<std:
 Result<std::string> HttpsRequest(const std::string& method, const std::string& url,
                                  const std::vector<std::pair<std::string, std::string>>& headers,
                                  const std::string& body) {
+  KOI_ASSIGN_OR_RETURN(HttpReply reply, HttpExchange(method, url, headers, body, 10'000));
+  return std::move(reply.body);
+}
+
+Result<HttpReply> HttpExchange(const std::string& method, const std::string& url,
+                               const std::vector<std::pair<std::string, std::string>>& headers,
+                               const std::string& body, int64_t timeout_ms) {
   KOI_ASSIGN_OR_RETURN(Url u, ParseUrl(url));
   const bhttp::verb verb = method == "GET" ? bhttp::verb::get : bhttp::verb::post;
   try {
     asio::io_context io;
     asio::ip::tcp::resolver resolver(io);
     auto endpoints = resolver.resolve(u.host, u.port);
-    const auto deadline = std::chrono::seconds(10);
+    const auto deadline = std::chrono::milliseconds(timeout_ms);
     if (!u.tls) {
       beast::tcp_stream stream(io);
       stream.expires_after(deadline);

@@ -3,6 +3,7 @@
 // Thread safety: each call is independent; safe to call from any worker thread (never from an I/O thread).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,5 +21,15 @@ Result<std::string> HttpsPostJson(const std::string& url, const std::vector<std:
 Result<std::string> HttpsRequest(const std::string& method, const std::string& url,
                                  const std::vector<std::pair<std::string, std::string>>& headers,
                                  const std::string& body);
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+// Same with the status code and a deadline for the whole exchange (koi-wecom-sandbox delivers callbacks with it,
+// giving each the 5 s WeCom gives).
+Result<HttpReply> HttpExchange(const std::string& method, const std::string& url,
+                               const std::vector<std::pair<std::string, std::string>>& headers,
+                               const std::string& body, int64_t timeout_ms);
 
 }  // namespace koi::http

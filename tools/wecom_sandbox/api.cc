@@ -271,7 +271,8 @@ void SandboxApi::AddRoutes(http::Router& router) {
                        "employees WHERE corp_id = ? AND userid = ?",
                        {corp, r.Query("userid")});
     if (!q.ok()) return Error(-1, "system busy", r);
-    if (q->rows.empty()) return Error(60111, "userid not found", r);
+    // A resigned member is deleted from the contacts: WeCom no longer knows the userid.
+    if (q->rows.empty() || q->rows[0].Int(7) == 5) return Error(60111, "userid not found", r);
     const Row& u = q->rows[0];
     json::array depts = JsonStrings(u.Text(2)), order, leader;
     for (size_t i = 0; i < depts.size(); ++i) {

@@ -3,18 +3,28 @@
 // shared by both sides would hide itself), only core, the wire protocol and the generic HTTP and storage layers.
 //
 //   koi-wecom-sandbox serve --db sandbox.db --listen 127.0.0.1:9080
-//   koi-wecom-sandbox scenario seed --db sandbox.db --customers 10000 --seed 7
+//   koi-wecom-sandbox scenario seed --db sandbox.db --customers 10000 --seed 7 --callback-url http://…/callback
+//   koi-wecom-sandbox scenario add-customer --db sandbox.db [--userid U] [--state S]
+//   koi-wecom-sandbox scenario script --db sandbox.db --count 500 --seed 7
+// Scenario actions change the world and queue the callback WeCom would send; `serve` delivers the queue.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <random>
 #include <iostream>
+#include <thread>
 
 #include "api.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "http/dispatcher.h"
+#include "http/https_client.h"
 #include "http/server.h"
+#include "scenario.h"
 #include "storage/database.h"
 #include "world.h"
 
@@ -37,9 +47,11 @@ int Serve(const std::string& db_path, const std::string& listen, int64_t calls_p
   InitLogging({.level = "info", .format = "text"});
   auto db = OpenWorld(db_path);
   if (!db.ok()) return Fail(db.status());
-  sandbox::SandboxApi api(**db, SystemClock::Instance(), {.calls_per_minute = calls_per_minute});
+  const Clock& clock = SystemClock::Instance();
+  sandbox::SandboxApi api(**db, clock, {.calls_per_minute = calls_per_minute});
   http::Router router;
   api.AddRoutes(router);
+  sandbox::AddScenarioRoutes(router, **db, clock);
   http::Dispatcher dispatcher(router, nullptr);
   ServerSettings settings;
   auto colon = listen.rfind(':');
@@ -51,7 +63,26 @@ int Serve(const std::string& db_path, const std::string& listen, int64_t calls_p
   (*server)->Start();
   spdlog::info("koi-wecom-sandbox serving WeCom's API at http://{}:{}/cgi-bin/ (world: {})", settings.listen_host,
                (*server)->port(), db_path);
+  // Callbacks queued by scenario actions (from this process or the CLI) go out like WeCom sends them.
+  std::atomic<bool> stopping{false};
+  std::thread deliverer([&] {
+    sandbox::CallbackDeliverer delivery(**db, clock, [](const std::string& url, const std::string& body) -> Result<int> {
+      KOI_ASSIGN_OR_RETURN(auto reply, http::HttpExchange("POST", url, {{"Content-Type", "text/xml"}}, body, 5000));
+      return reply.status;
+    });
+    while (!stopping.load()) {
+      auto stats = delivery.DeliverDue();
+      if (!stats.ok()) spdlog::warn("callback delivery: {}", stats.status().ToString());
+      else if (stats->delivered + stats->retrying + stats->failed > 0)
+        spdlog::info("callbacks: {} delivered, {} to retry, {} failed after 3 tries", stats->delivered,
+                     stats->retrying, stats->failed);
+      if (!stats.ok() || stats->delivered + stats->retrying + stats->failed == 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
   http::HttpServer::WaitForTerminationSignal();
+  stopping = true;
+  deliverer.join();
   (*server)->Stop(std::chrono::seconds(5));
   return 0;
 }
@@ -65,6 +96,35 @@ int Seed(const std::string& db_path, const sandbox::SeedSpec& spec) {
             << "): " << report->departments << " departments, " << report->employees << " employees, "
             << report->customers << " customers, " << report->follows << " follow relationships, " << report->tags
             << " corp tags, " << report->groups << " groups with " << report->group_members << " members\n";
+  return 0;
+}
+
+int RunScenario(const std::string& db_path, const std::string& corp, uint64_t seed, const std::string& action,
+                const std::map<std::string, std::string>& args, int count) {
+  auto db = OpenWorld(db_path);
+  if (!db.ok()) return Fail(db.status());
+  sandbox::Scenario scenario(**db, SystemClock::Instance(), corp, seed);
+  std::vector<sandbox::ScenarioEvent> events;
+  if (action == "script") {
+    auto script = scenario.Script(count);
+    if (!script.ok()) return Fail(script.status());
+    events = std::move(*script);
+  } else {
+    auto ev = scenario.Run(action, args);
+    if (!ev.ok()) return Fail(ev.status());
+    events.push_back(std::move(*ev));
+  }
+  int queued = 0;
+  for (const auto& e : events) {
+    if (e.outbox_id) ++queued;
+    if (events.size() <= 20) {
+      std::cout << e.action << ": " << e.event << "/" << e.change_type;
+      for (const auto& [k, v] : e.ids) std::cout << " " << k << "=" << v;
+      std::cout << "\n";
+    }
+  }
+  std::cout << events.size() << " change(s); " << queued << " callback(s) queued"
+            << (queued < static_cast<int>(events.size()) ? " (the corp has no callback URL)" : "") << "\n";
   return 0;
 }
 
@@ -95,8 +155,57 @@ int main(int argc, char** argv) {
   seed->add_option("--groups", spec.groups)->default_val(spec.groups)->check(CLI::Range(0, 1000000));
   seed->add_option("--seed", spec.seed, "random seed: the same seed builds the same world")->default_val(spec.seed);
   seed->add_option("--now", spec.now_s, "Unix seconds the world's history ends at")->default_val(spec.now_s);
+  seed->add_option("--callback-url", spec.callback_url, "where the corp's callbacks go (none when empty)");
+  seed->add_option("--callback-token", spec.callback_token, "the callback token")->default_val(spec.callback_token);
+  seed->add_option("--callback-aes-key", spec.callback_aes_key, "the 43-character EncodingAESKey")
+      ->default_val(spec.callback_aes_key);
+
+  std::string callback_url, token = spec.callback_token, aes_key = spec.callback_aes_key;
+  auto* callback = scenario->add_subcommand("callback", "Set where the corp's callbacks go");
+  callback->add_option("--db", db_path, "SQLite file holding the simulated world");
+  callback->add_option("--corp", spec.corp_id, "corp id")->default_val(spec.corp_id);
+  callback->add_option("--url", callback_url, "callback URL (empty: send none)")->required();
+  callback->add_option("--token", token, "token")->default_val(token);
+  callback->add_option("--aes-key", aes_key, "EncodingAESKey")->default_val(aes_key);
+
+  // One subcommand per action, plus "script" (a random mix of --count actions).
+  std::map<std::string, std::string> args;
+  std::map<std::string, std::string> arg_values;
+  uint64_t scenario_seed = std::random_device{}();
+  int count = 1;
+  std::vector<std::pair<std::string, CLI::App*>> actions;
+  auto action_names = sandbox::Scenario::Actions();
+  action_names.push_back("script");
+  for (const auto& name : action_names) {
+    auto* sub = scenario->add_subcommand(name, name == "script" ? "Run --count random actions" : "Simulate " + name);
+    sub->add_option("--db", db_path, "SQLite file holding the simulated world");
+    sub->add_option("--corp", spec.corp_id, "corp id")->default_val(spec.corp_id);
+    sub->add_option("--seed", scenario_seed, "random seed (default: random)");
+    if (name == "script") sub->add_option("--count", count, "number of actions")->check(CLI::Range(1, 1000000));
+    for (const char* key : {"userid", "external_userid", "chat_id", "tag_id", "group_id", "state", "name"}) {
+      std::string flag = std::string("--") + key;
+      std::replace(flag.begin() + 2, flag.end(), '_', '-');
+      sub->add_option(flag, arg_values[key], std::string("the ") + key + " to act on (default: picked at random)");
+    }
+    actions.emplace_back(name, sub);
+  }
   CLI11_PARSE(app, argc, argv);
   if (*serve) return Serve(db_path, listen, calls_per_minute);
   if (*seed) return Seed(db_path, spec);
+  if (*callback) {
+    auto db = OpenWorld(db_path);
+    if (!db.ok()) return Fail(db.status());
+    Status s = sandbox::ConfigureCallback(**db, spec.corp_id, callback_url, token, aes_key);
+    if (!s.ok()) return Fail(s);
+    std::cout << "callbacks of " << spec.corp_id << " go to " << (callback_url.empty() ? "(nowhere)" : callback_url)
+              << "\n";
+    return 0;
+  }
+  for (const auto& [name, sub] : actions) {
+    if (!*sub) continue;
+    for (const auto& [k, v] : arg_values)
+      if (!v.empty()) args[k] = v;
+    return RunScenario(db_path, spec.corp_id, scenario_seed, name, args, count);
+  }
   return 2;
 }

@@ -55,6 +55,11 @@ CREATE TABLE IF NOT EXISTS group_members (
   PRIMARY KEY (corp_id, chat_id, member_id));
 CREATE TABLE IF NOT EXISTS group_admins (
   corp_id TEXT NOT NULL, chat_id TEXT NOT NULL, userid TEXT NOT NULL, PRIMARY KEY (corp_id, chat_id, userid));
+CREATE TABLE IF NOT EXISTS callback_outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, corp_id TEXT NOT NULL, message TEXT NOT NULL, created_at INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0,
+  last_status INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS callback_outbox_due ON callback_outbox (state, next_at);
 )sql";
 
 // Names: common surnames and given names with their pinyin, so userids read like real ones ("wangfang3").
@@ -97,6 +102,8 @@ constexpr std::array<const char*, 8> kStates = {"store_jingan", "douyin_live_110
 constexpr std::array<const char*, 6> kRemarkSuffix = {"女士", "先生", "-VIP", "-老客", "-门店", "-直播间"};
 constexpr std::array<const char*, 6> kCompanies = {"", "", "", "上海锦程贸易有限公司", "广州天河美妆店", "杭州云栖科技"};
 
+}  // namespace
+
 std::string RandomId(std::mt19937_64& rng, const char* prefix, int length) {
   static const char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::string id = prefix;
@@ -104,16 +111,14 @@ std::string RandomId(std::mt19937_64& rng, const char* prefix, int length) {
   return id;
 }
 
+namespace {
 template <typename T, size_t N>
 const T& Pick(std::mt19937_64& rng, const std::array<T, N>& items) {
   return items[rng() % N];
 }
+}  // namespace
 
-struct Person {
-  std::string name;
-  std::string pinyin;
-  int gender;
-};
+std::string RandomState(std::mt19937_64& rng) { return Pick(rng, kStates); }
 
 Person RandomPerson(std::mt19937_64& rng) {
   const auto& s = Pick(rng, kSurnames);
@@ -122,6 +127,7 @@ Person RandomPerson(std::mt19937_64& rng) {
   return {std::string(s.han) + g.han, std::string(s.pinyin) + g.pinyin, gender};
 }
 
+namespace {
 // WeCom's add_way distribution for a retail corp: mostly QR codes (live codes), then search, cards and groups.
 int RandomAddWay(std::mt19937_64& rng) {
   int r = static_cast<int>(rng() % 100);
@@ -264,8 +270,10 @@ Result<SeedReport> SeedCorp(storage::Database& db, const SeedSpec& spec) {
   Status s = db.Transact([&](storage::Session& tx) -> Status {
     KOI_ASSIGN_OR_RETURN(auto exists, tx.Query("SELECT 1 FROM corps WHERE corp_id = ?", {spec.corp_id}));
     if (!exists.rows.empty()) return Status::AlreadyExists("corp_exists", "corp " + spec.corp_id + " already exists");
-    KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO corps (corp_id, corp_name, secret, verified, created_at) VALUES (?, ?, ?, ?, ?)",
-                                {spec.corp_id, spec.corp_name, spec.secret, int64_t{spec.verified ? 1 : 0}, now}));
+    KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO corps (corp_id, corp_name, secret, verified, callback_url, callback_token, "
+                                "callback_aes_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                {spec.corp_id, spec.corp_name, spec.secret, int64_t{spec.verified ? 1 : 0},
+                                 spec.callback_url, spec.callback_token, spec.callback_aes_key, now}));
     KOI_RETURN_IF_ERROR(tx.CopyIn("departments", {"corp_id", "id", "name", "parent_id", "sort"}, depts));
     KOI_RETURN_IF_ERROR(tx.CopyIn("employees", {"corp_id", "userid", "name", "departments", "main_department", "position",
                                                 "gender", "mobile", "status", "customer_contact"},

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <random>
 #include <string>
 
 #include "core/status.h"
@@ -29,6 +30,10 @@ struct SeedSpec {
   uint64_t seed = 1;
   int64_t now_s = 1'795'392'000;  // 2026-11-23 10:00 UTC+8: add times spread over the 18 months before it
   bool verified = true;
+  // Where callbacks go (empty: none are sent), with the token and EncodingAESKey the corp's admin configured.
+  std::string callback_url;
+  std::string callback_token = "koi-callback-token";
+  std::string callback_aes_key = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
 };
 
 struct SeedReport {
@@ -40,6 +45,17 @@ struct SeedReport {
   int groups = 0;
   int group_members = 0;
 };
+
+// Generators shared by the seeder and the scenario driver.
+struct Person {
+  std::string name;    // "王芳"
+  std::string pinyin;  // "wangfang"
+  int gender;          // 1 male, 2 female
+};
+Person RandomPerson(std::mt19937_64& rng);
+std::string RandomId(std::mt19937_64& rng, const char* prefix, int length);
+// A contact way's state, as a channel live code carries it ("douyin_live_1108").
+std::string RandomState(std::mt19937_64& rng);
 
 // Builds a corp. Refuses (AlreadyExists "corp_exists") when the corp id is taken; everything is one transaction.
 Result<SeedReport> SeedCorp(storage::Database& db, const SeedSpec& spec);

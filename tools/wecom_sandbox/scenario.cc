@@ -1,0 +1,538 @@
+#include "scenario.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <set>
+
+#include "http/envelope.h"
+#include "http/target.h"
+#include "wecom/protocol/crypto.h"
+#include "wecom/protocol/xml.h"
+#include "world.h"
+
+namespace koi::sandbox {
+namespace {
+
+namespace json = boost::json;
+using storage::Value;
+
+constexpr int64_t kMaxGroupMembers = 500;  // rule packs wecom-2020 … wecom-2025: an external group holds 500
+
+Status NothingToActOn(const std::string& what) {
+  return Status::NotFound("nothing_to_act_on", "the world has no " + what + " for this action");
+}
+
+std::string Digits(std::mt19937_64& rng, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += static_cast<char>('0' + rng() % 10);
+  return out;
+}
+
+const std::set<std::string>& NumericFields() {
+  static const std::set<std::string> s{"JoinScene", "QuitScene", "MemChangeCnt"};
+  return s;
+}
+
+}  // namespace
+
+const std::vector<std::string>& Scenario::Actions() {
+  static const std::vector<std::string> a{
+      "add-customer",  "add-existing",   "edit-customer", "employee-deletes", "customer-deletes", "join-group",
+      "leave-group",   "rename-group",   "create-group",  "dismiss-group",    "create-tag",       "rename-tag",
+      "delete-tag",    "shuffle-tags",   "hire",          "update-employee",  "resign"};
+  return a;
+}
+
+std::string Scenario::Arg(const std::map<std::string, std::string>& args, const std::string& key) const {
+  auto it = args.find(key);
+  return it == args.end() ? std::string() : it->second;
+}
+
+Result<std::vector<std::string>> Scenario::PickRow(storage::Session& tx, const std::string& from_where,
+                                                   const std::string& columns,
+                                                   const std::vector<Value>& params) {
+  KOI_ASSIGN_OR_RETURN(auto count, tx.Query("SELECT COUNT(*) FROM " + from_where, params));
+  const int64_t n = count.rows.at(0).Int(0);
+  if (n == 0) return std::vector<std::string>();
+  const size_t ncols = static_cast<size_t>(std::count(columns.begin(), columns.end(), ',')) + 1;
+  std::string order;
+  for (size_t i = 1; i <= ncols; ++i) order += (i > 1 ? ", " : "") + std::to_string(i);
+  // The offset is spliced in as a number (not a parameter): GCC 12 misreads a pushed-back variant here.
+  const int64_t offset = static_cast<int64_t>(rng_() % static_cast<uint64_t>(n));
+  KOI_ASSIGN_OR_RETURN(auto r, tx.Query("SELECT " + columns + " FROM " + from_where + " ORDER BY " + order +
+                                            " LIMIT 1 OFFSET " + std::to_string(offset),
+                                        params));
+  std::vector<std::string> out;
+  for (size_t i = 0; i < r.rows.at(0).size(); ++i) out.push_back(r.rows[0].Text(i));
+  return out;
+}
+
+Result<int64_t> Scenario::Queue(storage::Session& tx, const std::string& event, const std::string& change_type,
+                                std::vector<std::pair<std::string, std::string>> fields,
+                                const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) {
+  KOI_ASSIGN_OR_RETURN(auto corp, tx.Query("SELECT callback_url FROM corps WHERE corp_id = ?", {corp_}));
+  if (corp.rows.empty()) return Status::NotFound("corp_not_found", "no corp " + corp_ + " in this world");
+  if (corp.rows[0].Text(0).empty()) return int64_t{0};  // no callback URL configured: WeCom sends nothing
+  std::vector<wecom::XmlField> xml{{"ToUserName", corp_},
+                                   {"FromUserName", "sys"},
+                                   {"CreateTime", std::to_string(clock_.NowSeconds()), true},
+                                   {"MsgType", "event"},
+                                   {"Event", event},
+                                   {"ChangeType", change_type}};
+  for (auto& [name, value] : fields) xml.push_back({name, value, NumericFields().count(name) > 0});
+  KOI_ASSIGN_OR_RETURN(auto ins, tx.Query("INSERT INTO callback_outbox (corp_id, message, created_at) VALUES (?, ?, ?) "
+                                          "RETURNING id",
+                                          {corp_, wecom::BuildXmlMessage(xml, lists), clock_.NowMillis()}));
+  return ins.rows.at(0).Int(0);
+}
+
+Result<ScenarioEvent> Scenario::Run(const std::string& action, const std::map<std::string, std::string>& args) {
+  if (std::find(Actions().begin(), Actions().end(), action) == Actions().end())
+    return Status::InvalidArgument("unknown_action", "unknown scenario action \"" + action + "\"");
+  ScenarioEvent ev{.action = action};
+  const int64_t now = clock_.NowSeconds();
+  const std::string active_employee = "employees WHERE corp_id = ? AND status = 1 AND customer_contact = 1";
+  const std::string active_follow = "follows f JOIN employees e ON e.corp_id = f.corp_id AND e.userid = f.userid WHERE "
+                                    "f.corp_id = ? AND e.status = 1";
+  // Each action is one transaction: the change and its callback commit together.
+  Status s = db_.Transact([&](storage::Session& tx) -> Status {
+    ev.ids.clear();
+    auto pick_or = [&](const std::string& key, const std::string& from, const std::string& col,
+                       const std::string& what) -> Result<std::string> {
+      std::string v = Arg(args, key);
+      if (!v.empty()) return v;
+      KOI_ASSIGN_OR_RETURN(auto row, PickRow(tx, from, col, {corp_}));
+      if (row.empty()) return NothingToActOn(what);
+      return row[0];
+    };
+    auto queue = [&](const std::string& event, const std::string& change,
+                     std::vector<std::pair<std::string, std::string>> fields,
+                     const std::vector<std::pair<std::string, std::vector<std::string>>>& lists = {}) -> Status {
+      ev.event = event;
+      ev.change_type = change;
+      KOI_ASSIGN_OR_RETURN(ev.outbox_id, Queue(tx, event, change, std::move(fields), lists));
+      return Status::Ok();
+    };
+    auto new_version = [&](const std::string& chat) -> Result<std::pair<std::string, std::string>> {
+      KOI_ASSIGN_OR_RETURN(auto r, tx.Query("SELECT member_version FROM group_chats WHERE corp_id = ? AND chat_id = ?",
+                                            {corp_, chat}));
+      if (r.rows.empty()) return NothingToActOn("group " + chat);
+      std::string next = RandomId(rng_, "", 32);
+      KOI_RETURN_IF_ERROR(tx.Exec("UPDATE group_chats SET member_version = ? WHERE corp_id = ? AND chat_id = ?",
+                                  {next, corp_, chat}));
+      return std::pair{r.rows[0].Text(0), next};
+    };
+
+    if (action == "add-customer" || action == "add-existing") {
+      KOI_ASSIGN_OR_RETURN(std::string userid, pick_or("userid", active_employee, "userid", "active employee"));
+      std::string ext = Arg(args, "external_userid");
+      if (action == "add-customer") {
+        Person p = RandomPerson(rng_);
+        ext = RandomId(rng_, "wm", 26);
+        KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO customers (corp_id, external_userid, name, type, gender, unionid, "
+                                    "corp_name, position) VALUES (?, ?, ?, 1, ?, ?, '', '')",
+                                    {corp_, ext, p.name, int64_t{p.gender}, RandomId(rng_, "o", 27)}));
+      } else if (ext.empty()) {
+        KOI_ASSIGN_OR_RETURN(auto row, PickRow(tx, "customers WHERE corp_id = ?", "external_userid", {corp_}));
+        if (row.empty()) return NothingToActOn("customer");
+        ext = row[0];
+      }
+      KOI_ASSIGN_OR_RETURN(auto have, tx.Query("SELECT 1 FROM follows WHERE corp_id = ? AND userid = ? AND "
+                                               "external_userid = ?",
+                                               {corp_, userid, ext}));
+      if (!have.rows.empty()) return NothingToActOn("customer who does not follow " + userid + " yet");
+      std::string state = Arg(args, "state");
+      if (state.empty() && rng_() % 100 < 70) state = RandomState(rng_);
+      KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO follows (corp_id, userid, external_userid, remark, description, "
+                                  "createtime, add_way, state, oper_userid, remark_mobiles, remark_corp_name) VALUES "
+                                  "(?, ?, ?, '', '', ?, 1, ?, ?, '[]', '')",
+                                  {corp_, userid, ext, now, state, ext}));
+      // A channel live code tags whoever scans it.
+      if (!state.empty()) {
+        KOI_ASSIGN_OR_RETURN(auto tag, PickRow(tx, "tags WHERE corp_id = ?", "tag_id", {corp_}));
+        if (!tag.empty())
+          KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO follow_tags (corp_id, userid, external_userid, tag_id) VALUES (?, "
+                                      "?, ?, ?)",
+                                      {corp_, userid, ext, tag[0]}));
+      }
+      ev.ids = {{"userid", userid}, {"external_userid", ext}};
+      return queue("change_external_contact", "add_external_contact",
+                   {{"UserID", userid}, {"ExternalUserID", ext}, {"State", state},
+                    {"WelcomeCode", RandomId(rng_, "", 43)}});
+    }
+
+    if (action == "edit-customer" || action == "employee-deletes" || action == "customer-deletes") {
+      std::string userid = Arg(args, "userid"), ext = Arg(args, "external_userid");
+      if (userid.empty() || ext.empty()) {
+        KOI_ASSIGN_OR_RETURN(auto row, PickRow(tx, active_follow, "f.userid, f.external_userid", {corp_}));
+        if (row.empty()) return NothingToActOn("customer relationship");
+        userid = row[0];
+        ext = row[1];
+      }
+      ev.ids = {{"userid", userid}, {"external_userid", ext}};
+      if (action == "edit-customer") {
+        static const char* kRemarks[] = {"老客户", "意向强", "已到店", "VIP会员", "待回访", "价格敏感"};
+        KOI_ASSIGN_OR_RETURN(auto r, tx.Query("UPDATE follows SET remark = ?, description = ? WHERE corp_id = ? AND "
+                                              "userid = ? AND external_userid = ?",
+                                              {std::string(kRemarks[rng_() % 6]) + Digits(rng_, 2),
+                                               std::string("跟进于") + std::to_string(now), corp_, userid, ext}));
+        if (r.affected_rows == 0) return NothingToActOn("relationship " + userid + "/" + ext);
+        // And a corp tag is toggled, as an employee does from the sidebar.
+        KOI_ASSIGN_OR_RETURN(auto tag, PickRow(tx, "tags WHERE corp_id = ?", "tag_id", {corp_}));
+        if (!tag.empty()) {
+          KOI_ASSIGN_OR_RETURN(auto del, tx.Query("DELETE FROM follow_tags WHERE corp_id = ? AND userid = ? AND "
+                                                  "external_userid = ? AND tag_id = ?",
+                                                  {corp_, userid, ext, tag[0]}));
+          if (del.affected_rows == 0)
+            KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO follow_tags (corp_id, userid, external_userid, tag_id) VALUES "
+                                        "(?, ?, ?, ?)",
+                                        {corp_, userid, ext, tag[0]}));
+        }
+        return queue("change_external_contact", "edit_external_contact", {{"UserID", userid}, {"ExternalUserID", ext}});
+      }
+      KOI_ASSIGN_OR_RETURN(auto del, tx.Query("DELETE FROM follows WHERE corp_id = ? AND userid = ? AND "
+                                              "external_userid = ?",
+                                              {corp_, userid, ext}));
+      if (del.affected_rows == 0) return NothingToActOn("relationship " + userid + "/" + ext);
+      KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM follow_tags WHERE corp_id = ? AND userid = ? AND external_userid = ?",
+                                  {corp_, userid, ext}));
+      return queue("change_external_contact",
+                   action == "employee-deletes" ? "del_external_contact" : "del_follow_user",
+                   {{"UserID", userid}, {"ExternalUserID", ext}});
+    }
+
+    if (action == "join-group") {
+      KOI_ASSIGN_OR_RETURN(std::string chat, pick_or("chat_id", "group_chats WHERE corp_id = ?", "chat_id", "group"));
+      KOI_ASSIGN_OR_RETURN(auto size, tx.Query("SELECT COUNT(*) FROM group_members WHERE corp_id = ? AND chat_id = ?",
+                                               {corp_, chat}));
+      if (size.rows[0].Int(0) >= kMaxGroupMembers)
+        return Status::FailedPrecondition("group_full", "the group already has 500 members");
+      std::string ext = Arg(args, "external_userid");
+      std::string name;
+      if (ext.empty()) {
+        KOI_ASSIGN_OR_RETURN(auto row, PickRow(tx, "customers WHERE corp_id = ?", "external_userid, name", {corp_}));
+        if (row.empty()) return NothingToActOn("customer");
+        ext = row[0];
+        name = row[1];
+      }
+      KOI_ASSIGN_OR_RETURN(auto in, tx.Query("SELECT 1 FROM group_members WHERE corp_id = ? AND chat_id = ? AND "
+                                             "member_id = ?",
+                                             {corp_, chat, ext}));
+      if (!in.rows.empty()) return NothingToActOn("customer outside group " + chat);
+      KOI_ASSIGN_OR_RETURN(auto ver, new_version(chat));
+      KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO group_members (corp_id, chat_id, member_id, type, join_time, join_scene, "
+                                  "invitor, state, unionid, name) VALUES (?, ?, ?, 2, ?, 3, '', ?, '', ?)",
+                                  {corp_, chat, ext, now, RandomState(rng_), name}));
+      ev.ids = {{"chat_id", chat}, {"external_userid", ext}};
+      return queue("change_external_chat", "update",
+                   {{"ChatId", chat}, {"UpdateDetail", "add_member"}, {"JoinScene", "3"}, {"MemChangeCnt", "1"},
+                    {"LastMemVer", ver.first}, {"CurMemVer", ver.second}},
+                   {{"MemChangeList", {ext}}});
+    }
+
+    if (action == "leave-group") {
+      KOI_ASSIGN_OR_RETURN(auto row, PickRow(tx, "group_members WHERE corp_id = ? AND type = 2", "chat_id, member_id",
+                                             {corp_}));
+      if (row.empty()) return NothingToActOn("customer in a group");
+      KOI_ASSIGN_OR_RETURN(auto ver, new_version(row[0]));
+      KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM group_members WHERE corp_id = ? AND chat_id = ? AND member_id = ?",
+                                  {corp_, row[0], row[1]}));
+      ev.ids = {{"chat_id", row[0]}, {"external_userid", row[1]}};
+      return queue("change_external_chat", "update",
+                   {{"ChatId", row[0]}, {"UpdateDetail", "del_member"}, {"QuitScene", "0"}, {"MemChangeCnt", "1"},
+                    {"LastMemVer", ver.first}, {"CurMemVer", ver.second}},
+                   {{"MemChangeList", {row[1]}}});
+    }
+
+    if (action == "rename-group" || action == "dismiss-group") {
+      KOI_ASSIGN_OR_RETURN(std::string chat, pick_or("chat_id", "group_chats WHERE corp_id = ?", "chat_id", "group"));
+      ev.ids = {{"chat_id", chat}};
+      if (action == "rename-group") {
+        std::string name = Arg(args, "name");
+        if (name.empty()) name = "锦鲤会员群·" + Digits(rng_, 3);
+        KOI_ASSIGN_OR_RETURN(auto r, tx.Query("UPDATE group_chats SET name = ? WHERE corp_id = ? AND chat_id = ?",
+                                              {name, corp_, chat}));
+        if (r.affected_rows == 0) return NothingToActOn("group " + chat);
+        return queue("change_external_chat", "update", {{"ChatId", chat}, {"UpdateDetail", "change_name"}});
+      }
+      KOI_ASSIGN_OR_RETURN(auto r, tx.Query("DELETE FROM group_chats WHERE corp_id = ? AND chat_id = ?", {corp_, chat}));
+      if (r.affected_rows == 0) return NothingToActOn("group " + chat);
+      KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM group_members WHERE corp_id = ? AND chat_id = ?", {corp_, chat}));
+      KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM group_admins WHERE corp_id = ? AND chat_id = ?", {corp_, chat}));
+      return queue("change_external_chat", "dismiss", {{"ChatId", chat}});
+    }
+
+    if (action == "create-group") {
+      KOI_ASSIGN_OR_RETURN(std::string owner, pick_or("userid", active_employee, "userid", "active employee"));
+      std::string chat = RandomId(rng_, "wr", 26);
+      KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO group_chats (corp_id, chat_id, name, owner, create_time, notice, status, "
+                                  "member_version) VALUES (?, ?, ?, ?, ?, '', 0, ?)",
+                                  {corp_, chat, "新建客户群" + Digits(rng_, 3), owner, now, RandomId(rng_, "", 32)}));
+      KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO group_members (corp_id, chat_id, member_id, type, join_time, join_scene, "
+                                  "invitor, state, unionid, name) VALUES (?, ?, ?, 1, ?, 1, '', '', '', '')",
+                                  {corp_, chat, owner, now}));
+      std::set<std::string> in{owner};
+      for (int i = 0; i < 3; ++i) {
+        KOI_ASSIGN_OR_RETURN(auto row, PickRow(tx, "customers WHERE corp_id = ?", "external_userid, name", {corp_}));
+        if (row.empty() || !in.insert(row[0]).second) continue;
+        KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO group_members (corp_id, chat_id, member_id, type, join_time, "
+                                    "join_scene, invitor, state, unionid, name) VALUES (?, ?, ?, 2, ?, 1, ?, '', '', ?)",
+                                    {corp_, chat, row[0], now, owner, row[1]}));
+      }
+      ev.ids = {{"chat_id", chat}, {"userid", owner}};
+      return queue("change_external_chat", "create", {{"ChatId", chat}});
+    }
+
+    if (action == "create-tag" || action == "shuffle-tags") {
+      KOI_ASSIGN_OR_RETURN(std::string group, pick_or("group_id", "tag_groups WHERE corp_id = ?", "group_id",
+                                                      "tag group"));
+      ev.ids = {{"group_id", group}};
+      if (action == "create-tag") {
+        std::string tag = RandomId(rng_, "et", 20);
+        std::string name = Arg(args, "name");
+        if (name.empty()) name = "新标签" + Digits(rng_, 4);
+        KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO tags (corp_id, tag_id, group_id, name, create_time, sort) VALUES (?, "
+                                    "?, ?, ?, ?, 0)",
+                                    {corp_, tag, group, name, now}));
+        ev.ids["tag_id"] = tag;
+        return queue("change_external_tag", "create", {{"Id", tag}, {"TagType", "tag"}});
+      }
+      KOI_ASSIGN_OR_RETURN(auto tags, tx.Query("SELECT tag_id FROM tags WHERE corp_id = ? AND group_id = ? ORDER BY "
+                                               "tag_id",
+                                               {corp_, group}));
+      std::vector<std::string> ids;
+      for (const auto& t : tags.rows) ids.push_back(t.Text(0));
+      std::shuffle(ids.begin(), ids.end(), rng_);
+      for (size_t i = 0; i < ids.size(); ++i)
+        KOI_RETURN_IF_ERROR(tx.Exec("UPDATE tags SET sort = ? WHERE corp_id = ? AND tag_id = ?",
+                                    {static_cast<int64_t>(ids.size() - i), corp_, ids[i]}));
+      return queue("change_external_tag", "shuffle", {{"Id", group}, {"TagType", "tag_group"}});
+    }
+
+    if (action == "rename-tag" || action == "delete-tag") {
+      KOI_ASSIGN_OR_RETURN(std::string tag, pick_or("tag_id", "tags WHERE corp_id = ?", "tag_id", "corp tag"));
+      ev.ids = {{"tag_id", tag}};
+      if (action == "rename-tag") {
+        KOI_ASSIGN_OR_RETURN(auto r, tx.Query("UPDATE tags SET name = ? WHERE corp_id = ? AND tag_id = ?",
+                                              {"改名标签" + Digits(rng_, 4), corp_, tag}));
+        if (r.affected_rows == 0) return NothingToActOn("tag " + tag);
+        return queue("change_external_tag", "update", {{"Id", tag}, {"TagType", "tag"}});
+      }
+      KOI_ASSIGN_OR_RETURN(auto g, tx.Query("SELECT group_id FROM tags WHERE corp_id = ? AND tag_id = ?", {corp_, tag}));
+      if (g.rows.empty()) return NothingToActOn("tag " + tag);
+      KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM tags WHERE corp_id = ? AND tag_id = ?", {corp_, tag}));
+      KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM follow_tags WHERE corp_id = ? AND tag_id = ?", {corp_, tag}));
+      // WeCom has no empty tag groups: deleting a group's last tag deletes the group.
+      KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM tag_groups WHERE corp_id = ? AND group_id = ? AND NOT EXISTS (SELECT 1 "
+                                  "FROM tags WHERE corp_id = ? AND group_id = ?)",
+                                  {corp_, g.rows[0].Text(0), corp_, g.rows[0].Text(0)}));
+      return queue("change_external_tag", "delete", {{"Id", tag}, {"TagType", "tag"}});
+    }
+
+    if (action == "hire") {
+      Person p = RandomPerson(rng_);
+      std::string userid = p.pinyin;
+      for (int n = 2;; ++n) {
+        KOI_ASSIGN_OR_RETURN(auto taken, tx.Query("SELECT 1 FROM employees WHERE corp_id = ? AND userid = ?",
+                                                  {corp_, userid}));
+        if (taken.rows.empty()) break;
+        userid = p.pinyin + std::to_string(n);
+      }
+      KOI_ASSIGN_OR_RETURN(auto dept, PickRow(tx, "departments WHERE corp_id = ?", "id", {corp_}));
+      std::string d = dept.empty() ? "1" : dept[0];
+      KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO employees (corp_id, userid, name, departments, main_department, position, "
+                                  "gender, mobile, status, customer_contact) VALUES (?, ?, ?, ?, ?, '导购', ?, ?, 1, 1)",
+                                  {corp_, userid, p.name, "[" + d + "]", std::stoll(d), int64_t{p.gender},
+                                   "139" + Digits(rng_, 8)}));
+      ev.ids = {{"userid", userid}};
+      return queue("change_contact", "create_user", {{"UserID", userid}});
+    }
+
+    // update-employee, resign
+    KOI_ASSIGN_OR_RETURN(std::string userid, pick_or("userid", active_employee, "userid", "active employee"));
+    ev.ids = {{"userid", userid}};
+    if (action == "update-employee") {
+      static const char* kPositions[] = {"店长", "高级导购", "客户经理", "区域经理"};
+      KOI_ASSIGN_OR_RETURN(auto r, tx.Query("UPDATE employees SET position = ?, name = name WHERE corp_id = ? AND "
+                                            "userid = ? AND status = 1",
+                                            {std::string(kPositions[rng_() % 4]), corp_, userid}));
+      if (r.affected_rows == 0) return NothingToActOn("active employee " + userid);
+      return queue("change_contact", "update_user", {{"UserID", userid}});
+    }
+    KOI_ASSIGN_OR_RETURN(auto left, tx.Query("SELECT COUNT(*) FROM " + active_employee, {corp_}));
+    if (left.rows[0].Int(0) <= 1) return NothingToActOn("second active employee (the last one cannot resign)");
+    KOI_ASSIGN_OR_RETURN(auto r, tx.Query("UPDATE employees SET status = 5 WHERE corp_id = ? AND userid = ? AND "
+                                          "status = 1",
+                                          {corp_, userid}));
+    if (r.affected_rows == 0) return NothingToActOn("active employee " + userid);
+    return queue("change_contact", "delete_user", {{"UserID", userid}});
+  });
+  KOI_RETURN_IF_ERROR(s);
+  return ev;
+}
+
+Result<std::vector<ScenarioEvent>> Scenario::Script(int count) {
+  // A retail corp's day: mostly new customers and edits, some churn, group traffic, the odd tag or staff change.
+  static const std::vector<std::pair<std::string, int>> kMix{
+      {"add-customer", 24}, {"add-existing", 5},   {"edit-customer", 16}, {"employee-deletes", 7},
+      {"customer-deletes", 9}, {"join-group", 12}, {"leave-group", 8},    {"rename-group", 3},
+      {"create-group", 2},  {"dismiss-group", 1},  {"create-tag", 2},     {"rename-tag", 2},
+      {"delete-tag", 1},    {"shuffle-tags", 1},   {"hire", 2},           {"update-employee", 3},
+      {"resign", 2}};
+  int total = 0;
+  for (const auto& [a, w] : kMix) total += w;
+  std::vector<ScenarioEvent> out;
+  int misses = 0;
+  while (static_cast<int>(out.size()) < count) {
+    int r = static_cast<int>(rng_() % total);
+    std::string action;
+    for (const auto& [a, w] : kMix) {
+      if (r < w) {
+        action = a;
+        break;
+      }
+      r -= w;
+    }
+    auto ev = Run(action);
+    if (ev.ok()) {
+      out.push_back(std::move(*ev));
+      misses = 0;
+      continue;
+    }
+    if (ev.status().reason() != "nothing_to_act_on" && ev.status().reason() != "group_full") return ev.status();
+    if (++misses > 1000) return ev.status();  // the world is empty
+  }
+  return out;
+}
+
+Status ConfigureCallback(storage::Database& db, const std::string& corp_id, const std::string& url,
+                         const std::string& token, const std::string& encoding_aes_key) {
+  if (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+    return Status::InvalidArgument("bad_callback_url", "the callback URL must start with http:// or https://");
+  KOI_RETURN_IF_ERROR(wecom::MakeCallbackKeys(token, encoding_aes_key, corp_id).status());
+  KOI_ASSIGN_OR_RETURN(auto r, db.Query("UPDATE corps SET callback_url = ?, callback_token = ?, callback_aes_key = ? "
+                                        "WHERE corp_id = ?",
+                                        {url, token, encoding_aes_key, corp_id}));
+  if (r.affected_rows == 0) return Status::NotFound("corp_not_found", "no corp " + corp_id + " in this world");
+  return Status::Ok();
+}
+
+Result<DeliveryStats> CallbackDeliverer::DeliverDue(int limit) {
+  const int64_t now = clock_.NowMillis();
+  KOI_ASSIGN_OR_RETURN(auto due, db_.Query("SELECT o.id, o.corp_id, o.message, o.attempts, c.callback_url, "
+                                           "c.callback_token, c.callback_aes_key FROM callback_outbox o JOIN corps c ON "
+                                           "c.corp_id = o.corp_id WHERE o.state = 'pending' AND o.next_at <= ? ORDER BY "
+                                           "o.id LIMIT ?",
+                                           {now, int64_t{limit}}));
+  DeliveryStats stats;
+  for (const auto& row : due.rows) {
+    const int64_t id = row.Int(0), attempts = row.Int(3) + 1;
+    const std::string corp = row.Text(1), url = row.Text(4);
+    int status = 0;
+    std::string error;
+    auto keys = wecom::MakeCallbackKeys(row.Text(5), row.Text(6), corp);
+    if (!keys.ok()) {
+      error = keys.status().message();
+    } else {
+      auto cipher = wecom::EncryptCallback(*keys, row.Text(2));
+      if (!cipher.ok()) {
+        error = cipher.status().message();
+      } else {
+        const std::string ts = std::to_string(clock_.NowSeconds()), nonce = Digits(rng_, 10);
+        const std::string sig = wecom::CallbackSignature(keys->token, ts, nonce, *cipher);
+        const std::string target = url + (url.find('?') == std::string::npos ? "?" : "&") + "msg_signature=" + sig +
+                                   "&timestamp=" + ts + "&nonce=" + nonce;
+        auto posted = post_(target, wecom::BuildEncryptedEnvelope({corp, *cipher, ""}));
+        if (posted.ok()) status = *posted;
+        else error = posted.status().message();
+      }
+    }
+    std::string state = "pending";
+    if (status == 200) {
+      state = "delivered";
+      ++stats.delivered;
+    } else if (attempts >= kMaxTries) {
+      state = "failed";
+      ++stats.failed;
+    } else {
+      ++stats.retrying;
+    }
+    if (error.empty() && status != 200) error = "HTTP " + std::to_string(status);
+    KOI_RETURN_IF_ERROR(db_.Exec("UPDATE callback_outbox SET state = ?, attempts = ?, next_at = ?, last_status = ?, "
+                                 "last_error = ? WHERE id = ?",
+                                 {state, attempts, now + kRetryAfterMs, int64_t{status}, error.substr(0, 300), id}));
+  }
+  return stats;
+}
+
+void AddScenarioRoutes(http::Router& router, storage::Database& db, const Clock& clock) {
+  using http::JsonError;
+  using http::JsonOk;
+  router.Add("POST", "/sandbox/scenario/:action", [&db, &clock](http::Request& r) {
+    auto body = http::ParseJsonBody(r);
+    if (!body.ok()) return JsonError(body.status());
+    if (!body->is_object()) return JsonError(Status::InvalidArgument("invalid_argument", "send a JSON object"));
+    std::map<std::string, std::string> args;
+    int64_t seed = static_cast<int64_t>(std::random_device{}()), count = 1;
+    std::string corp = "wwkoidemo0000001";
+    for (const auto& [k, v] : body->as_object()) {
+      if (k == "seed" && v.is_int64()) seed = v.as_int64();
+      else if (k == "count" && v.is_int64()) count = v.as_int64();
+      else if (k == "corp" && v.is_string()) corp = std::string(v.as_string());
+      else if (v.is_string()) args[std::string(k)] = std::string(v.as_string());
+    }
+    if (count < 1 || count > 100000)
+      return JsonError(Status::InvalidArgument("invalid_argument", "count must be 1..100000"));
+    Scenario scenario(db, clock, corp, static_cast<uint64_t>(seed));
+    std::vector<ScenarioEvent> events;
+    const std::string action = r.path_params.at("action");
+    if (action == "script") {
+      auto script = scenario.Script(static_cast<int>(count));
+      if (!script.ok()) return JsonError(script.status());
+      events = std::move(*script);
+    } else {
+      auto ev = scenario.Run(action, args);
+      if (!ev.ok()) return JsonError(ev.status());
+      events.push_back(std::move(*ev));
+    }
+    json::array items;
+    for (const auto& e : events) {
+      json::object ids;
+      for (const auto& [k, v] : e.ids) ids[k] = v;
+      items.push_back(json::object{{"action", e.action}, {"event", e.event}, {"change_type", e.change_type},
+                                   {"ids", std::move(ids)}, {"callback_id", e.outbox_id}});
+    }
+    return JsonOk(json::object{{"events", std::move(items)}});
+  });
+  router.Add("POST", "/sandbox/callback-config", [&db](http::Request& r) {
+    auto body = http::ParseJsonBody(r);
+    if (!body.ok()) return JsonError(body.status());
+    if (!body->is_object()) return JsonError(Status::InvalidArgument("invalid_argument", "send a JSON object"));
+    auto str = [&](const char* k) {
+      auto* v = body->as_object().if_contains(k);
+      return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    Status s = ConfigureCallback(db, str("corp"), str("url"), str("token"), str("aes_key"));
+    return s.ok() ? JsonOk(json::object{{"corp", str("corp")}, {"url", str("url")}}) : JsonError(s);
+  });
+  router.Add("GET", "/sandbox/callbacks", [&db](http::Request& r) {
+    auto counts = db.Query("SELECT state, COUNT(*) FROM callback_outbox WHERE corp_id = ? GROUP BY state",
+                           {r.Query("corp", "wwkoidemo0000001")});
+    auto recent = db.Query("SELECT id, state, attempts, last_status, last_error, created_at FROM callback_outbox WHERE "
+                           "corp_id = ? ORDER BY id DESC LIMIT 50",
+                           {r.Query("corp", "wwkoidemo0000001")});
+    if (!counts.ok()) return JsonError(counts.status());
+    if (!recent.ok()) return JsonError(recent.status());
+    json::object by_state{{"pending", 0}, {"delivered", 0}, {"failed", 0}};
+    for (const auto& row : counts->rows) by_state[row.Text(0)] = row.Int(1);
+    json::array items;
+    for (const auto& row : recent->rows)
+      items.push_back(json::object{{"id", row.Int(0)}, {"state", row.Text(1)}, {"attempts", row.Int(2)},
+                                   {"last_status", row.Int(3)}, {"last_error", row.Text(4)},
+                                   {"created_at", row.Int(5)}});
+    return JsonOk(json::object{{"counts", std::move(by_state)}, {"recent", std::move(items)}});
+  });
+}
+
+}  // namespace koi::sandbox

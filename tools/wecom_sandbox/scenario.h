@@ -1,0 +1,97 @@
+// The scenario driver: simulates what happens in a WeCom corp — customers scan a contact way, employees edit or
+// delete customers, customers delete employees, people join and leave groups, admins edit corp tags, employees
+// join and resign — by changing the world (world.h) and queueing the callback WeCom would send for each change
+// (../shared/specs/wecom-api.md §12). CallbackDeliverer then delivers the queue like WeCom does: encrypted and
+// signed with the corp's token and EncodingAESKey, a 5 s deadline per try, up to 3 tries 5 s apart, HTTP 200 only
+// counts as accepted.
+//
+// Changes made through the API generate no callbacks (WeCom's rule), so only the scenario driver queues them.
+// Deterministic: the same seed over the same world makes the same changes (ids included).
+// Limits of the selected rule pack apply here too: a group holds at most 500 members ("group_full").
+// Thread safety: Scenario is single-threaded; CallbackDeliverer and the routes are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "http/router.h"
+#include "storage/database.h"
+
+namespace koi::sandbox {
+
+struct ScenarioEvent {
+  std::string action;                      // "add-customer"
+  std::string event, change_type;          // the callback: change_external_contact / add_external_contact
+  std::map<std::string, std::string> ids;  // what it touched: userid, external_userid, chat_id, tag_id, …
+  int64_t outbox_id = 0;                   // the queued callback; 0 when the corp has no callback URL
+};
+
+class Scenario {
+ public:
+  Scenario(storage::Database& db, const Clock& clock, std::string corp_id, uint64_t seed)
+      : db_(db), clock_(clock), corp_(std::move(corp_id)), rng_(seed) {}
+
+  // The actions, in the order of Actions(). `args` may name what to act on (userid, external_userid, chat_id,
+  // tag_id, group_id, state, name); otherwise the driver picks at random. NotFound "nothing_to_act_on" when the
+  // world has nothing the action applies to (no group to leave, …).
+  Result<ScenarioEvent> Run(const std::string& action, const std::map<std::string, std::string>& args = {});
+  // `count` actions drawn from a fixed mix weighted like a retail corp's day (mostly new customers and edits).
+  Result<std::vector<ScenarioEvent>> Script(int count);
+
+  static const std::vector<std::string>& Actions();
+
+ private:
+  struct Pick;
+  Result<std::vector<std::string>> PickRow(storage::Session& tx, const std::string& from_where,
+                                           const std::string& columns, const std::vector<storage::Value>& params);
+  Result<int64_t> Queue(storage::Session& tx, const std::string& event, const std::string& change_type,
+                        std::vector<std::pair<std::string, std::string>> fields,
+                        const std::vector<std::pair<std::string, std::vector<std::string>>>& lists = {});
+  std::string Arg(const std::map<std::string, std::string>& args, const std::string& key) const;
+
+  storage::Database& db_;
+  const Clock& clock_;
+  std::string corp_;
+  std::mt19937_64 rng_;
+};
+
+// Sets where the corp's callbacks go and the token and EncodingAESKey to sign and encrypt them with.
+Status ConfigureCallback(storage::Database& db, const std::string& corp_id, const std::string& url,
+                         const std::string& token, const std::string& encoding_aes_key);
+
+// POSTs a body to a URL and returns the HTTP status (kUnavailable when there was no answer within 5 s).
+using CallbackPoster = std::function<Result<int>(const std::string& url, const std::string& body)>;
+
+struct DeliveryStats {
+  int delivered = 0, retrying = 0, failed = 0;
+};
+
+class CallbackDeliverer {
+ public:
+  static constexpr int kMaxTries = 3;
+  static constexpr int64_t kRetryAfterMs = 5000;
+
+  CallbackDeliverer(storage::Database& db, const Clock& clock, CallbackPoster post)
+      : db_(db), clock_(clock), post_(std::move(post)) {}
+
+  // Delivers up to `limit` due callbacks in the order they were queued.
+  Result<DeliveryStats> DeliverDue(int limit = 200);
+
+ private:
+  storage::Database& db_;
+  const Clock& clock_;
+  CallbackPoster post_;
+  std::mt19937_64 rng_{std::random_device{}()};
+};
+
+// The admin API: POST /sandbox/scenario/:action (JSON body: corp, seed, count for "script", and the args above),
+// POST /sandbox/callback-config (corp, url, token, aes_key), GET /sandbox/callbacks?corp= (the queue by state).
+void AddScenarioRoutes(http::Router& router, storage::Database& db, const Clock& clock);
+
+}  // namespace koi::sandbox
