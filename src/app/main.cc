@@ -138,11 +138,26 @@ int Serve(const std::string& config_path) {
   auto wecom_client = MakeWecomClient(s, clock);
   wecom_link::WecomLink wecom_link(database, clock, queue, *wecom_client, *secret_box);
   runner.Register(wecom_link::kFullSyncJob, [&wecom_link](jobs::JobContext& ctx) { return wecom_link.RunFullSync(ctx); });
+  wecom_link::CallbackInbox callback_inbox(database, clock, *secret_box, [&runner] { runner.Wake(); });
+  wecom_link::EventApplier wecom_events(database, clock, *wecom_client, wecom_link);
+  runner.Register(wecom_link::kApplyEventsJob, [&wecom_events](jobs::JobContext& ctx) { return wecom_events.RunJob(ctx); });
+  runner.Register(wecom_link::kReconcileJob, [&wecom_link, &wecom_events](jobs::JobContext&) -> Status {
+    KOI_RETURN_IF_ERROR(wecom_link.ReconcileAll().status());
+    return wecom_events.PurgeApplied().status();
+  });
   spdlog::info("WeCom API: {}", s.wecom.api_base_url);
   for (const char* kind : {"system.purge_jobs", "accounts.housekeeping"}) {
     auto daily = queue.Enqueue({.team = TeamId(0), .kind = kind, .idempotency_key = "daily", .interval_ms = kDayMs,
                                 .max_attempts = 3});
     if (!daily.ok()) spdlog::warn("cannot schedule {}: {}", kind, daily.status().ToString());
+  }
+  // Callbacks are applied every second (and at once when one arrives); the reconcile runs nightly at 03:00 UTC+8.
+  for (auto [kind, key, run_at, every] :
+       {std::tuple{wecom_link::kApplyEventsJob, "always", int64_t{0}, int64_t{1000}},
+        std::tuple{wecom_link::kReconcileJob, "nightly", wecom_link::NextReconcileAt(clock.NowMillis()), kDayMs}}) {
+    auto job = queue.Enqueue({.team = TeamId(0), .kind = kind, .idempotency_key = key, .run_at_ms = run_at,
+                              .interval_ms = every, .max_attempts = 1000});
+    if (!job.ok()) spdlog::warn("cannot schedule {}: {}", kind, job.status().ToString());
   }
 
   auto static_files = http::StaticFiles::Load(s.server.static_dir);
@@ -160,7 +175,7 @@ int Serve(const std::string& config_path) {
   http::Router router;
   http::AuthGuard guard(accounts, app_service, s.auth.cookie_secure);
   http::AddAccountRoutes(router, guard, accounts, app_service);
-  http::AddWecomRoutes(router, guard, wecom_link, app_service);
+  http::AddWecomRoutes(router, guard, {wecom_link, callback_inbox, wecom_events, app_service});
   http::AddSystemRoutes(
       router,
       {.readiness = [&database]() -> Result<int64_t> {

@@ -26,7 +26,7 @@ json::value SyncJson(const std::optional<wecom_link::SyncState>& s) {
                       {"finished_at", Opt(s->finished_at_ms)}};
 }
 
-json::value StateJson(const wecom_link::LinkState& s) {
+json::value StateJson(const wecom_link::LinkState& s, const wecom_link::EventCounts& e) {
   const auto& c = s.counts;
   return json::object{
       {"linked", s.linked},
@@ -43,12 +43,57 @@ json::value StateJson(const wecom_link::LinkState& s) {
                               {"customers", c.customers},
                               {"follows", c.follows},
                               {"tags", c.tags},
-                              {"groups", c.groups}}}};
+                              {"groups", c.groups}}},
+      {"callbacks", json::object{{"url_path", s.linked ? json::value("/api/v1/wecom/callback/" + s.corp_id)
+                                                      : json::value(nullptr)},
+                                 {"pending", e.pending},
+                                 {"applied", e.done},
+                                 {"failed", e.failed},
+                                 {"last_received_at", Opt(e.last_received_at_ms)}}}};
+}
+
+wecom_link::CallbackRequest CallbackRequestOf(const Request& r) {
+  return {.corp_id = r.path_params.at("corp_id"),
+          .msg_signature = r.Query("msg_signature"),
+          .timestamp = r.Query("timestamp"),
+          .nonce = r.Query("nonce"),
+          .echostr = r.Query("echostr"),
+          .body = r.body};
+}
+
+Response PlainText(std::string body) {
+  Response out;
+  out.content_type = "text/plain; charset=utf-8";
+  out.body = std::move(body);
+  return out;
 }
 
 }  // namespace
 
-void AddWecomRoutes(Router& router, const AuthGuard& guard, wecom_link::WecomLink& link, apps::AppService& apps) {
+void AddWecomRoutes(Router& router, const AuthGuard& guard, const WecomServices& services) {
+  wecom_link::WecomLink& link = services.link;
+  wecom_link::CallbackInbox& inbox = services.inbox;
+  wecom_link::EventApplier& events = services.events;
+  apps::AppService& apps = services.apps;
+  // State for the console: the link, the sync and the callbacks.
+  auto state = [&link, &events](TeamId team) -> Response {
+    auto s = link.State(team);
+    if (!s.ok()) return JsonError(s.status());
+    auto e = events.Counts(team);
+    if (!e.ok()) return JsonError(e.status());
+    return JsonOk(StateJson(*s, *e));
+  };
+
+  // WeCom's callbacks. GET answers the URL check with the decrypted echostr (plain text, nothing else); POST stores
+  // the event and answers an empty 200 within WeCom's 5 s. No session: the signature is the authentication.
+  router.Add("GET", "/api/v1/wecom/callback/:corp_id", [&inbox](Request& r) {
+    auto echo = inbox.VerifyUrl(CallbackRequestOf(r));
+    return echo.ok() ? PlainText(*echo) : JsonError(echo.status());
+  });
+  router.Add("POST", "/api/v1/wecom/callback/:corp_id", [&inbox](Request& r) {
+    auto receipt = inbox.Receive(CallbackRequestOf(r));
+    return receipt.ok() ? PlainText("") : JsonError(receipt.status());
+  });
   const GuardOptions scrm{.app = "scrm"};
   const GuardOptions scrm_admin{.admin_only = true, .app = "scrm"};
 
@@ -65,12 +110,12 @@ void AddWecomRoutes(Router& router, const AuthGuard& guard, wecom_link::WecomLin
                                {"corp_name", s->corp_name}});
   }, scrm));
 
-  router.Add("GET", "/api/v1/scrm/wecom", guard.Authed([&link](Request&, const accounts::Principal& who) {
-    auto s = link.State(who.team);
-    return s.ok() ? JsonOk(StateJson(*s)) : JsonError(s.status());
+  router.Add("GET", "/api/v1/scrm/wecom", guard.Authed([state](Request&, const accounts::Principal& who) {
+    return state(who.team);
   }, scrm));
 
-  router.Add("POST", "/api/v1/scrm/wecom/link", guard.Authed([&link](Request& r, const accounts::Principal& who) {
+  router.Add("POST", "/api/v1/scrm/wecom/link", guard.Authed([&link, &inbox, state](Request& r,
+                                                                                     const accounts::Principal& who) {
     auto body = ParseJsonBody(r);
     if (!body.ok()) return JsonError(body.status());
     if (!body->is_object())
@@ -84,7 +129,9 @@ void AddWecomRoutes(Router& router, const AuthGuard& guard, wecom_link::WecomLin
                              .callback_token = str("callback_token"), .encoding_aes_key = str("encoding_aes_key"),
                              .agent_id = str("agent_id")};
     auto s = link.LinkSelfBuilt(who, in, AuthGuard::ClientOf(r));
-    return s.ok() ? JsonOk(StateJson(*s)) : JsonError(s.status());
+    if (!s.ok()) return JsonError(s.status());
+    inbox.Forget(in.corp_id);  // the callback token or key may have changed
+    return state(who.team);
   }, scrm_admin));
 
   router.Add("POST", "/api/v1/scrm/wecom/sync", guard.Authed([&link](Request&, const accounts::Principal& who) {

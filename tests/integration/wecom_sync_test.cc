@@ -3,123 +3,15 @@
 // WeCom-side deletions. Runs on SQLite and PostgreSQL.
 #include <gtest/gtest.h>
 
-#include <atomic>
-
-#include "api.h"
-#include "domain/accounts/accounts.h"
-#include "domain/wecom_link/link.h"
-#include "http/dispatcher.h"
 #include "storage/migrations/migrations.h"
-#include "testing/test_databases.h"
-#include "wecom/client/client.h"
-#include "world.h"
+#include "wecom_fixture.h"
 
 namespace koi::wecom_link {
 namespace {
 
 using testing::TestEngine;
 
-class NoSms final : public accounts::SmsSender {
- public:
-  std::string_view name() const override { return "none"; }
-  Status Send(const accounts::SmsMessage&) override { return Status::Ok(); }
-};
-
-constexpr const char* kAesKey = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
-
-class WecomSyncTest : public ::testing::TestWithParam<TestEngine> {
- protected:
-  void StartSandbox(int customers) {
-    world_ = std::move(storage::Database::Open("sqlite::memory:", {}).value());
-    ASSERT_TRUE(sandbox::InitSchema(*world_).ok());
-    spec_.customers = customers;
-    spec_.employees = 30;
-    spec_.groups = 12;
-    ASSERT_TRUE(sandbox::SeedCorp(*world_, spec_).ok());
-    sandbox_ = std::make_unique<sandbox::SandboxApi>(*world_, clock_, sandbox::ApiOptions{});
-    sandbox_->AddRoutes(router_);
-    dispatcher_ = std::make_unique<http::Dispatcher>(router_, nullptr);
-    client_ = std::make_unique<wecom::WecomClient>(
-        [this](const wecom::HttpCall& call) -> Result<std::string> {
-          if (down_after_ >= 0 && calls_++ >= down_after_)
-            return Status::Unavailable("unreachable", "connection refused");
-          http::Request r;
-          r.method = call.method;
-          r.target = call.url.substr(std::string("http://sandbox.test").size());
-          r.body = call.body;
-          r.remote_addr = "127.0.0.1";
-          return dispatcher_->Handle(r).body;
-        },
-        clock_, wecom::ClientOptions{.base_url = "http://sandbox.test", .max_attempts = 2,
-                                     .sleep = [this](int64_t ms) { clock_.Advance(ms); }});
-  }
-
-  // Runs the queued full sync once, like a JobRunner worker would. Returns the handler's status.
-  Status RunSyncOnce(jobs::JobQueue& queue, WecomLink& link) {
-    auto job = queue.Lease("test-node", {kFullSyncJob}, 600'000);
-    if (!job.ok()) return job.status();
-    if (!job->has_value()) return Status::NotFound("no_job", "no sync job was due");
-    std::atomic<bool> stopping{false};
-    jobs::JobContext ctx(queue, **job, "test-node", stopping);
-    Status s = link.RunFullSync(ctx);
-    if (s.ok()) return queue.Complete((*job)->id, "test-node");
-    Status failed = queue.Fail((*job)->id, "test-node", s, (*job)->attempts, (*job)->max_attempts);
-    EXPECT_TRUE(failed.ok()) << failed.ToString();
-    clock_.Advance(3600'000);  // past any backoff
-    return s;
-  }
-
-  // Koi's mirror equals the sandbox's world (relationships of active employees; the sandbox's contact list).
-  void ExpectMirrorEqualsWorld(storage::Database& koi, TeamId team) {
-    auto q = [](storage::Database& db, const std::string& sql, std::vector<storage::Value> p = {}) {
-      std::vector<std::string> out;
-      auto result = db.Query(sql, p);
-      EXPECT_TRUE(result.ok()) << result.status().ToString();
-      if (!result.ok()) return out;
-      for (const auto& row : result->rows) {
-        std::string line;
-        for (size_t i = 0; i < row.size(); ++i) line += row.Text(i) + "|";
-        out.push_back(line);
-      }
-      return out;
-    };
-    const std::vector<storage::Value> t{team.value()};
-    EXPECT_EQ(q(koi, "SELECT userid, external_userid, remark, createtime, add_way, state FROM wecom_follows WHERE "
-                     "team_id = ? ORDER BY 1, 2", t),
-              q(*world_, "SELECT f.userid, f.external_userid, f.remark, f.createtime, f.add_way, f.state FROM follows f "
-                         "JOIN employees e ON e.corp_id = f.corp_id AND e.userid = f.userid WHERE e.status = 1 AND "
-                         "e.customer_contact = 1 ORDER BY 1, 2"));
-    EXPECT_EQ(q(koi, "SELECT userid, external_userid, tag_id FROM wecom_follow_tags WHERE team_id = ? ORDER BY 1, 2, 3", t),
-              q(*world_, "SELECT ft.userid, ft.external_userid, ft.tag_id FROM follow_tags ft JOIN employees e ON "
-                         "e.corp_id = ft.corp_id AND e.userid = ft.userid JOIN follows f ON f.corp_id = ft.corp_id "
-                         "AND f.userid = ft.userid AND f.external_userid = ft.external_userid WHERE e.status = 1 "
-                         "ORDER BY 1, 2, 3"));
-    EXPECT_EQ(q(koi, "SELECT external_userid, name, gender, unionid FROM wecom_customers WHERE team_id = ? ORDER BY 1", t),
-              q(*world_, "SELECT DISTINCT c.external_userid, c.name, c.gender, c.unionid FROM customers c JOIN follows f "
-                         "ON f.corp_id = c.corp_id AND f.external_userid = c.external_userid JOIN employees e ON "
-                         "e.corp_id = f.corp_id AND e.userid = f.userid WHERE e.status = 1 ORDER BY 1"));
-    EXPECT_EQ(q(koi, "SELECT userid, name FROM wecom_employees WHERE team_id = ? ORDER BY 1", t),
-              q(*world_, "SELECT userid, name FROM employees WHERE status <> 5 ORDER BY 1"));
-    EXPECT_EQ(q(koi, "SELECT dept_id, name FROM wecom_departments WHERE team_id = ? ORDER BY 1", t),
-              q(*world_, "SELECT id, name FROM departments ORDER BY 1"));
-    EXPECT_EQ(q(koi, "SELECT tag_id, group_id, name FROM wecom_tags WHERE team_id = ? ORDER BY 1", t),
-              q(*world_, "SELECT tag_id, group_id, name FROM tags ORDER BY 1"));
-    EXPECT_EQ(q(koi, "SELECT chat_id, member_id, type, join_scene FROM wecom_group_members WHERE team_id = ? ORDER BY 1, 2", t),
-              q(*world_, "SELECT chat_id, member_id, type, join_scene FROM group_members ORDER BY 1, 2"));
-  }
-
-  FakeClock clock_{1'795'392'000'000};
-  sandbox::SeedSpec spec_;
-  std::unique_ptr<storage::Database> world_;
-  std::unique_ptr<sandbox::SandboxApi> sandbox_;
-  http::Router router_;
-  std::unique_ptr<http::Dispatcher> dispatcher_;
-  std::unique_ptr<wecom::WecomClient> client_;
-  int64_t down_after_ = -1;
-  int64_t calls_ = 0;
-  NoSms sms_;
-  SecretBox box_{std::string(32, 'k')};
-};
+class WecomSyncTest : public WecomBench {};
 
 TEST_P(WecomSyncTest, LinksTheCorpAndMirrorsItExactlyEvenAcrossAnOutage) {
   KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "domain/accounts/secrets.h"
+#include "domain/wecom_link/mirror.h"
 #include "wecom/protocol/crypto.h"
 
 namespace koi::wecom_link {
@@ -23,19 +24,6 @@ int PhaseIndex(const std::string& phase) {
   for (int i = 0; i < 6; ++i)
     if (phase == kPhases[i]) return i;
   return 0;
-}
-
-// "INSERT … ON CONFLICT (<first pk_count columns>) DO UPDATE SET <the rest> = excluded.<the rest>".
-std::string UpsertSql(const std::string& table, const std::vector<std::string>& cols, size_t pk_count) {
-  std::string sql = "INSERT INTO " + table + " (";
-  std::string marks, pk, set;
-  for (size_t i = 0; i < cols.size(); ++i) {
-    sql += (i ? ", " : "") + cols[i];
-    marks += i ? ", ?" : "?";
-    if (i < pk_count) pk += (i ? ", " : "") + cols[i];
-    else set += (set.empty() ? "" : ", ") + cols[i] + " = excluded." + cols[i];
-  }
-  return sql + ") VALUES (" + marks + ") ON CONFLICT (" + pk + ") DO UPDATE SET " + set;
 }
 
 struct Checkpoint {
@@ -63,6 +51,29 @@ Status AdminOnly(const accounts::Principal& who) {
 }
 
 }  // namespace
+
+int64_t NextReconcileAt(int64_t now_ms) {
+  constexpr int64_t kDay = 86'400'000, kUtc8 = 8 * 3'600'000, kThreeAm = 3 * 3'600'000;
+  int64_t local = now_ms + kUtc8;
+  int64_t next = local - local % kDay + kThreeAm;
+  if (next <= local) next += kDay;
+  return next - kUtc8;
+}
+
+Result<int> WecomLink::ReconcileAll() {
+  const int64_t cutoff = clock_.NowMillis() - 20 * 3'600'000LL;
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT team_id FROM wecom_corps WHERE last_synced_at IS NULL OR "
+                                         "last_synced_at < ? ORDER BY team_id",
+                                         {cutoff}));
+  int started = 0;
+  for (const auto& row : r.rows) {
+    auto s = StartFullSync(TeamId(row.Int(0)));
+    if (s.ok()) ++started;
+    else spdlog::warn("reconcile of team {} not started: {}", row.Int(0), s.status().ToString());
+  }
+  if (started > 0) spdlog::info("nightly reconcile: started {} full syncs", started);
+  return started;
+}
 
 Result<wecom::CorpCredentials> WecomLink::Credentials(TeamId team) {
   KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT corp_id, secret_enc FROM wecom_corps WHERE team_id = ?", {team.value()}));
@@ -108,7 +119,7 @@ Result<LinkState> WecomLink::State(TeamId team) {
   KOI_ASSIGN_OR_RETURN(auto c, db_.Query("SELECT (SELECT COUNT(*) FROM wecom_departments WHERE team_id = ?), "
                                          "(SELECT COUNT(*) FROM wecom_employees WHERE team_id = ?), "
                                          "(SELECT COUNT(*) FROM wecom_customers WHERE team_id = ?), "
-                                         "(SELECT COUNT(*) FROM wecom_follows WHERE team_id = ?), "
+                                         "(SELECT COUNT(*) FROM wecom_follows WHERE team_id = ? AND deleted_at IS NULL), "
                                          "(SELECT COUNT(*) FROM wecom_tags WHERE team_id = ?), "
                                          "(SELECT COUNT(*) FROM wecom_group_chats WHERE team_id = ?)",
                                          std::vector<Value>(6, team.value())));
@@ -200,7 +211,8 @@ Result<accounts::Paged<Employee>> WecomLink::ListEmployees(TeamId team, std::str
   params.push_back(int64_t{page - 1} * page_size);
   KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT e.userid, e.name, e.position, e.mobile, e.gender, e.status, "
                                          "e.main_department, COALESCE(d.name, ''), (SELECT COUNT(*) FROM wecom_follows "
-                                         "f WHERE f.team_id = e.team_id AND f.userid = e.userid) FROM wecom_employees e "
+                                         "f WHERE f.team_id = e.team_id AND f.userid = e.userid AND f.deleted_at IS "
+                                         "NULL) FROM wecom_employees e "
                                          "LEFT JOIN wecom_departments d ON d.team_id = e.team_id AND d.dept_id = "
                                          "e.main_department" + where + " ORDER BY e.name, e.userid LIMIT ? OFFSET ?",
                                          params));
@@ -236,23 +248,13 @@ Status WecomLink::RunFullSync(jobs::JobContext& ctx) {
 
   if (cp.phase == "departments") {
     KOI_ASSIGN_OR_RETURN(auto departments, client_.ListDepartments(corp));
-    static const std::string sql = UpsertSql("wecom_departments", {"team_id", "dept_id", "name", "parent_id", "sort",
-                                                                   "sync_run"}, 2);
-    KOI_RETURN_IF_ERROR(commit([&](storage::Session& tx) -> Status {
-      for (const auto& d : departments)
-        KOI_RETURN_IF_ERROR(tx.Exec(sql, {team.value(), d.id, d.name, d.parent_id, d.order, run}));
-      std::string corp_name;
-      for (const auto& d : departments)
-        if (d.parent_id == 0) corp_name = d.name;
-      return tx.Exec("UPDATE wecom_corps SET corp_name = ? WHERE team_id = ?", {corp_name, team.value()});
+    KOI_RETURN_IF_ERROR(commit([&](storage::Session& tx) {
+      return mirror::UpsertDepartments(tx, team, departments, run);
     }, {.phase = "employees"}, 0));
     cp = {.phase = "employees"};
   }
 
   if (cp.phase == "employees") {
-    static const std::string sql = UpsertSql("wecom_employees", {"team_id", "userid", "name", "position", "gender",
-                                                                 "mobile", "status", "main_department", "departments",
-                                                                 "customer_contact", "sync_run"}, 2);
     KOI_ASSIGN_OR_RETURN(auto follow_users, client_.GetFollowUsers(corp));
     std::set<std::string> contact(follow_users.begin(), follow_users.end());
     int pages = 0;
@@ -270,13 +272,8 @@ Status WecomLink::RunFullSync(jobs::JobContext& ctx) {
                                                  : Checkpoint{.phase = "employees", .cursor = page.next_cursor};
       ++pages;
       KOI_RETURN_IF_ERROR(commit([&](storage::Session& tx) -> Status {
-        for (const auto& u : users) {
-          json::array depts;
-          for (auto d : u.departments) depts.push_back(d);
-          KOI_RETURN_IF_ERROR(tx.Exec(sql, {team.value(), u.userid, u.name, u.position, int64_t{u.gender}, u.mobile,
-                                            int64_t{u.status}, u.main_department, json::serialize(depts),
-                                            int64_t{contact.count(u.userid) ? 1 : 0}, run}));
-        }
+        for (const auto& u : users)
+          KOI_RETURN_IF_ERROR(mirror::UpsertEmployee(tx, team, u, contact.count(u.userid) > 0, run));
         return Status::Ok();
       }, next, page.next_cursor.empty() ? 1.0 : 1.0 - 1.0 / (pages + 1)));
       cp = next;
@@ -286,29 +283,12 @@ Status WecomLink::RunFullSync(jobs::JobContext& ctx) {
 
   if (cp.phase == "tags") {
     KOI_ASSIGN_OR_RETURN(auto groups, client_.GetCorpTags(corp));
-    static const std::string gsql = UpsertSql("wecom_tag_groups", {"team_id", "group_id", "name", "create_time", "sort",
-                                                                   "sync_run"}, 2);
-    static const std::string tsql = UpsertSql("wecom_tags", {"team_id", "tag_id", "group_id", "name", "create_time",
-                                                             "sort", "sync_run"}, 2);
-    KOI_RETURN_IF_ERROR(commit([&](storage::Session& tx) -> Status {
-      for (const auto& g : groups) {
-        KOI_RETURN_IF_ERROR(tx.Exec(gsql, {team.value(), g.group_id, g.name, g.create_time, g.order, run}));
-        for (const auto& t : g.tags)
-          KOI_RETURN_IF_ERROR(tx.Exec(tsql, {team.value(), t.id, g.group_id, t.name, t.create_time, t.order, run}));
-      }
-      return Status::Ok();
-    }, {.phase = "customers"}, 0));
+    KOI_RETURN_IF_ERROR(commit([&](storage::Session& tx) { return mirror::UpsertTagGroups(tx, team, groups, run); },
+                               {.phase = "customers"}, 0));
     cp = {.phase = "customers"};
   }
 
   if (cp.phase == "customers") {
-    static const std::string csql = UpsertSql("wecom_customers", {"team_id", "external_userid", "name", "type",
-                                                                  "gender", "unionid", "corp_name", "position",
-                                                                  "sync_run"}, 2);
-    static const std::string fsql = UpsertSql("wecom_follows", {"team_id", "userid", "external_userid", "remark",
-                                                                "description", "createtime", "add_way", "state",
-                                                                "oper_userid", "remark_mobiles", "remark_corp_name",
-                                                                "sync_run"}, 3);
     KOI_ASSIGN_OR_RETURN(auto follow_users, client_.GetFollowUsers(corp));
     std::sort(follow_users.begin(), follow_users.end());
     const int64_t chunks = (static_cast<int64_t>(follow_users.size()) + kUsersPerChunk - 1) / kUsersPerChunk;
@@ -324,25 +304,8 @@ Status WecomLink::RunFullSync(jobs::JobContext& ctx) {
                             : Checkpoint{.phase = "customers", .chunk = cp.chunk, .cursor = page.next_cursor};
       double within = chunks == 0 ? 1.0 : static_cast<double>(next.phase == "groups" ? chunks : next.chunk) / chunks;
       KOI_RETURN_IF_ERROR(commit([&](storage::Session& tx) -> Status {
-        for (const auto& rel : page.items) {
-          const auto& c = rel.contact;
-          const auto& f = rel.follow;
-          KOI_RETURN_IF_ERROR(tx.Exec(csql, {team.value(), c.external_userid, c.name, int64_t{c.type},
-                                             int64_t{c.gender}, c.unionid, c.corp_name, c.position, run}));
-          json::array mobiles;
-          for (const auto& m : f.remark_mobiles) mobiles.push_back(json::string(m));
-          KOI_RETURN_IF_ERROR(tx.Exec(fsql, {team.value(), f.userid, c.external_userid, f.remark, f.description,
-                                             f.createtime, int64_t{f.add_way}, f.state, f.oper_userid,
-                                             json::serialize(mobiles), f.remark_corp_name, run}));
-          // A relationship's corp tags are replaced as a whole: WeCom's list is the truth.
-          KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_follow_tags WHERE team_id = ? AND userid = ? AND "
-                                      "external_userid = ?",
-                                      {team.value(), f.userid, c.external_userid}));
-          for (const auto& tag : f.tag_ids)
-            KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO wecom_follow_tags (team_id, userid, external_userid, tag_id) "
-                                        "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                                        {team.value(), f.userid, c.external_userid, tag}));
-        }
+        for (const auto& rel : page.items)
+          KOI_RETURN_IF_ERROR(mirror::UpsertRelation(tx, team, rel.contact, rel.follow, run));
         return Status::Ok();
       }, next, within));
       cp = next;
@@ -351,9 +314,6 @@ Status WecomLink::RunFullSync(jobs::JobContext& ctx) {
   }
 
   if (cp.phase == "groups") {
-    static const std::string gsql = UpsertSql("wecom_group_chats", {"team_id", "chat_id", "name", "owner", "notice",
-                                                                    "create_time", "status", "member_version",
-                                                                    "member_count", "sync_run"}, 2);
     int pages = 0;
     for (;;) {
       if (ctx.ShouldStop()) return interrupted;
@@ -368,19 +328,7 @@ Status WecomLink::RunFullSync(jobs::JobContext& ctx) {
       Checkpoint next = page.next_cursor.empty() ? Checkpoint{.phase = "done"}
                                                  : Checkpoint{.phase = "groups", .cursor = page.next_cursor};
       KOI_RETURN_IF_ERROR(commit([&](storage::Session& tx) -> Status {
-        for (const auto& chat : chats) {
-          KOI_RETURN_IF_ERROR(tx.Exec(gsql, {team.value(), chat.chat_id, chat.name, chat.owner, chat.notice,
-                                             chat.create_time, int64_t{chat.status}, chat.member_version,
-                                             static_cast<int64_t>(chat.members.size()), run}));
-          KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_group_members WHERE team_id = ? AND chat_id = ?",
-                                      {team.value(), chat.chat_id}));
-          for (const auto& m : chat.members)
-            KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO wecom_group_members (team_id, chat_id, member_id, type, "
-                                        "join_time, join_scene, invitor, state, unionid, name) VALUES (?, ?, ?, ?, ?, "
-                                        "?, ?, ?, ?, ?)",
-                                        {team.value(), chat.chat_id, m.userid, int64_t{m.type}, m.join_time,
-                                         int64_t{m.join_scene}, m.invitor, m.state, m.unionid, m.name}));
-        }
+        for (const auto& chat : chats) KOI_RETURN_IF_ERROR(mirror::ReplaceGroupChat(tx, team, chat, run));
         return Status::Ok();
       }, next, page.next_cursor.empty() ? 1.0 : 1.0 - 1.0 / (pages + 1)));
       cp = next;
@@ -389,21 +337,34 @@ Status WecomLink::RunFullSync(jobs::JobContext& ctx) {
   }
 
   // Done: drop what WeCom no longer has (rows this run did not see), in one transaction with the last checkpoint.
+  // Employees who left are kept as resigned (status 5) and their relationships stay until they are transferred;
+  // other relationships the run did not see are marked lost, not deleted, so churn history survives.
   return commit([&](storage::Session& tx) -> Status {
     const std::vector<Value> p{team.value(), run};
+    const int64_t now = clock_.NowMillis();
+    KOI_RETURN_IF_ERROR(tx.Exec("UPDATE wecom_employees SET status = 5 WHERE team_id = ? AND sync_run <> ?", p));
+    KOI_RETURN_IF_ERROR(tx.Exec("UPDATE wecom_follows SET deleted_at = ?, deleted_by = 'sync' WHERE team_id = ? AND "
+                                "sync_run <> ? AND deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM wecom_employees e "
+                                "WHERE e.team_id = wecom_follows.team_id AND e.userid = wecom_follows.userid AND "
+                                "e.status = 5)",
+                                {now, team.value(), run}));
     KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_follow_tags WHERE team_id = ? AND NOT EXISTS (SELECT 1 FROM "
                                 "wecom_follows f WHERE f.team_id = wecom_follow_tags.team_id AND f.userid = "
                                 "wecom_follow_tags.userid AND f.external_userid = wecom_follow_tags.external_userid AND "
-                                "f.sync_run = ?)",
-                                p));
+                                "f.deleted_at IS NULL)",
+                                {team.value()}));
     KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_group_members WHERE team_id = ? AND NOT EXISTS (SELECT 1 FROM "
                                 "wecom_group_chats g WHERE g.team_id = wecom_group_members.team_id AND g.chat_id = "
                                 "wecom_group_members.chat_id AND g.sync_run = ?)",
                                 p));
-    for (const char* table : {"wecom_follows", "wecom_customers", "wecom_employees", "wecom_departments", "wecom_tags",
-                              "wecom_tag_groups", "wecom_group_chats"})
+    // A customer stays while any relationship row (active or lost) refers to them.
+    KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_customers WHERE team_id = ? AND sync_run <> ? AND NOT EXISTS (SELECT "
+                                "1 FROM wecom_follows f WHERE f.team_id = wecom_customers.team_id AND "
+                                "f.external_userid = wecom_customers.external_userid)",
+                                p));
+    for (const char* table : {"wecom_departments", "wecom_tags", "wecom_tag_groups", "wecom_group_chats"})
       KOI_RETURN_IF_ERROR(tx.Exec(std::string("DELETE FROM ") + table + " WHERE team_id = ? AND sync_run <> ?", p));
-    return tx.Exec("UPDATE wecom_corps SET last_synced_at = ? WHERE team_id = ?", {clock_.NowMillis(), team.value()});
+    return tx.Exec("UPDATE wecom_corps SET last_synced_at = ? WHERE team_id = ?", {now, team.value()});
   }, {.phase = "done"}, 1.0);
 }
 

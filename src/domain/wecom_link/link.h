@@ -32,6 +32,11 @@
 namespace koi::wecom_link {
 
 inline constexpr const char* kFullSyncJob = "wecom.full_sync";
+// The nightly reconcile: a full sync of every linked team that has not had one in the last 20 hours, which
+// repairs whatever callbacks were missed (a full sync ends with exactly WeCom's rows).
+inline constexpr const char* kReconcileJob = "wecom.reconcile";
+// The next 03:00 in UTC+8 after `now_ms`.
+int64_t NextReconcileAt(int64_t now_ms);
 
 struct LinkInput {
   std::string corp_id, secret, callback_token, encoding_aes_key, agent_id;
@@ -84,6 +89,9 @@ class WecomLink {
   Result<SyncState> StartFullSync(const accounts::Principal& who);
   // Same without a principal: `koi seed-demo` and the nightly reconcile.
   Result<SyncState> StartFullSync(TeamId team);
+  // The nightly reconcile: starts a full sync for each linked team not synced in the last 20 hours. Returns how
+  // many it started.
+  Result<int> ReconcileAll();
 
   Result<accounts::Paged<Employee>> ListEmployees(TeamId team, std::string_view query, int page, int page_size);
 

@@ -178,6 +178,34 @@ CREATE TABLE wecom_group_members (
   join_time BIGINT NOT NULL, join_scene INTEGER NOT NULL, invitor TEXT NOT NULL, state TEXT NOT NULL,
   unionid TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (team_id, chat_id, member_id));
 )sql"},
+      // Issue 4, live sync: the callback inbox. A verified, decrypted callback is stored here before WeCom gets its
+      // 200, then applied to the mirror by the wecom.apply_events job. msg_signature is unique per team (a replayed
+      // request is refused); digest (SHA-256 of the decrypted message) is unique per team (WeCom's retries of one
+      // event are stored once). Relationships become soft-deleted so churn keeps its history.
+      {4, "wecom_callbacks", R"sql(
+CREATE TABLE wecom_events (
+  id {{pk}},
+  team_id BIGINT NOT NULL,
+  nonce_key TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  event TEXT NOT NULL,
+  change_type TEXT NOT NULL,
+  create_time BIGINT NOT NULL,
+  payload TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  applied_at BIGINT,
+  error TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX wecom_events_nonce ON wecom_events (team_id, nonce_key);
+CREATE UNIQUE INDEX wecom_events_digest ON wecom_events (team_id, digest);
+CREATE INDEX wecom_events_pending ON wecom_events (id) WHERE state = 'pending';
+CREATE INDEX wecom_events_team ON wecom_events (team_id, id);
+ALTER TABLE wecom_follows ADD COLUMN deleted_at BIGINT;
+ALTER TABLE wecom_follows ADD COLUMN deleted_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE wecom_corps ADD COLUMN reconcile_job_id BIGINT;
+)sql"},
   };
   return m;
 }

@@ -74,6 +74,20 @@ ExternalContact ParseContact(const json::object& o) {
           .gender = static_cast<int>(Int(o, "gender"))};
 }
 
+// follow_info (batch) or a follow_user element (single get), without the tags: the two spell them differently.
+FollowInfo ParseFollow(const json::object& f) {
+  return {.userid = Str(f, "userid"),
+          .remark = Str(f, "remark"),
+          .description = Str(f, "description"),
+          .state = Str(f, "state"),
+          .oper_userid = Str(f, "oper_userid"),
+          .remark_corp_name = Str(f, "remark_corp_name"),
+          .createtime = Int(f, "createtime"),
+          .add_way = static_cast<int>(Int(f, "add_way")),
+          .tag_ids = {},
+          .remark_mobiles = Strings(Arr(f, "remark_mobiles"))};
+}
+
 }  // namespace
 
 WecomClient::WecomClient(Transport transport, const Clock& clock, ClientOptions options)
@@ -245,19 +259,33 @@ Result<Page<CustomerRelation>> WecomClient::BatchGetByUser(const CorpCredentials
     const auto& f = Obj(item.as_object(), "follow_info");
     CustomerRelation rel;
     rel.contact = ParseContact(Obj(item.as_object(), "external_contact"));
-    rel.follow = {.userid = Str(f, "userid"),
-                  .remark = Str(f, "remark"),
-                  .description = Str(f, "description"),
-                  .state = Str(f, "state"),
-                  .oper_userid = Str(f, "oper_userid"),
-                  .remark_corp_name = Str(f, "remark_corp_name"),
-                  .createtime = Int(f, "createtime"),
-                  .add_way = static_cast<int>(Int(f, "add_way")),
-                  .tag_ids = Strings(Arr(f, "tag_id")),
-                  .remark_mobiles = Strings(Arr(f, "remark_mobiles"))};
+    rel.follow = ParseFollow(f);
+    rel.follow.tag_ids = Strings(Arr(f, "tag_id"));
     page.items.push_back(std::move(rel));
   }
   return page;
+}
+
+Result<ContactDetail> WecomClient::GetExternalContact(const CorpCredentials& corp, const std::string& external_userid) {
+  ContactDetail out;
+  std::string cursor;
+  do {
+    std::vector<std::pair<std::string, std::string>> query{{"external_userid", external_userid}};
+    if (!cursor.empty()) query.emplace_back("cursor", cursor);
+    KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/externalcontact/get", query));
+    out.contact = ParseContact(Obj(o, "external_contact"));
+    for (const auto& item : Arr(o, "follow_user")) {
+      if (!item.is_object()) continue;
+      FollowInfo follow = ParseFollow(item.as_object());
+      // Only corp tags (type 1) and strategy tags (type 3) have ids; personal tags (type 2) stay in WeCom.
+      for (const auto& t : Arr(item.as_object(), "tags"))
+        if (t.is_object() && Int(t.as_object(), "type") != 2 && !Str(t.as_object(), "tag_id").empty())
+          follow.tag_ids.push_back(Str(t.as_object(), "tag_id"));
+      out.follows.push_back(std::move(follow));
+    }
+    cursor = Str(o, "next_cursor");
+  } while (!cursor.empty());
+  return out;
 }
 
 Result<std::vector<TagGroup>> WecomClient::GetCorpTags(const CorpCredentials& corp) {

@@ -84,6 +84,12 @@ struct CustomerRelation {
   ExternalContact contact;
   FollowInfo follow;
 };
+// externalcontact/get: the customer and every member who follows them.
+struct ContactDetail {
+  ExternalContact contact;
+  std::vector<FollowInfo> follows;
+};
+
 struct Tag {
   std::string id, name;
   int64_t create_time = 0, order = 0;
@@ -128,6 +134,8 @@ class WecomClient {
   // ≤100 userids, limit ≤100.
   Result<Page<CustomerRelation>> BatchGetByUser(const CorpCredentials& corp, const std::vector<std::string>& userids,
                                                 const std::string& cursor, int limit = 100);
+  // All pages of externalcontact/get (a customer followed by more than 500 members has several).
+  Result<ContactDetail> GetExternalContact(const CorpCredentials& corp, const std::string& external_userid);
   Result<std::vector<TagGroup>> GetCorpTags(const CorpCredentials& corp);
   Result<Page<GroupChat>> ListGroupChats(const CorpCredentials& corp, const std::string& cursor, int limit = 1000);
   Result<GroupChat> GetGroupChat(const CorpCredentials& corp, const std::string& chat_id);

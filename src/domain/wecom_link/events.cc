@@ -1,0 +1,223 @@
+#include "domain/wecom_link/events.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <set>
+
+#include "domain/wecom_link/mirror.h"
+
+namespace koi::wecom_link {
+namespace {
+
+using storage::Value;
+
+constexpr int kBatch = 200;
+
+// WeCom no longer has the object the event names: the event is applied as "gone".
+bool Gone(const Status& s) {
+  const std::string& r = s.reason();
+  return r == "wecom_invalid_external_userid" || r == "wecom_no_relationship" || r == "wecom_userid_not_found" ||
+         r == "wecom_invalid_chat_id";
+}
+
+bool Retryable(const Status& s) {
+  return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kAborted ||
+         s.code() == StatusCode::kResourceExhausted;
+}
+
+}  // namespace
+
+Status EventApplier::Finish(storage::Session& tx, int64_t event_id, const std::string& state,
+                            const std::string& error) {
+  return tx.Exec("UPDATE wecom_events SET state = ?, attempts = attempts + 1, applied_at = ?, error = ? WHERE id = ? "
+                 "AND state = 'pending'",
+                 {state, clock_.NowMillis(), error.substr(0, 500), event_id});
+}
+
+Result<ApplyStats> EventApplier::ApplyPending(jobs::JobContext* ctx) {
+  ApplyStats stats;
+  int64_t after = 0;
+  std::set<int64_t> deferred_teams;  // a retryable failure keeps the rest of that team's events in order
+  for (;;) {
+    if (ctx && ctx->ShouldStop()) break;
+    KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT id, team_id, payload FROM wecom_events WHERE state = 'pending' AND "
+                                           "id > ? ORDER BY id LIMIT ?",
+                                           {after, int64_t{kBatch}}));
+    if (r.rows.empty()) break;
+    for (const auto& row : r.rows) {
+      const int64_t id = row.Int(0);
+      const TeamId team(row.Int(1));
+      after = id;
+      if (deferred_teams.count(team.value())) {
+        ++stats.deferred;
+        continue;
+      }
+      Status s;
+      auto message = wecom::ParseXmlMessage(row.Text(2));
+      s = message.ok() ? Apply(team, id, *message) : message.status();
+      if (s.ok()) {
+        ++stats.applied;
+      } else if (Retryable(s)) {
+        spdlog::warn("wecom event {} of team {} deferred: {}", id, team.value(), s.ToString());
+        deferred_teams.insert(team.value());
+        ++stats.deferred;
+      } else {
+        spdlog::warn("wecom event {} of team {} failed: {}", id, team.value(), s.ToString());
+        KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) { return Finish(tx, id, "failed", s.ToString()); }));
+        ++stats.failed;
+      }
+    }
+  }
+  if (stats.applied + stats.failed > 0)
+    spdlog::info("wecom events: {} applied, {} failed, {} deferred", stats.applied, stats.failed, stats.deferred);
+  return stats;
+}
+
+Status EventApplier::Apply(TeamId team, int64_t id, const wecom::XmlMessage& m) {
+  std::string event = m.Get("Event");
+  if (event.empty()) event = m.Get("InfoType");
+  const std::string change = m.Get("ChangeType");
+  KOI_ASSIGN_OR_RETURN(auto linked, db_.Query("SELECT COALESCE(sync_job_id, 0) FROM wecom_corps WHERE team_id = ?",
+                                              {team.value()}));
+  if (linked.rows.empty()) return Status::FailedPrecondition("wecom_not_linked", "the team is no longer linked");
+  const int64_t run = linked.rows[0].Int(0);
+  KOI_ASSIGN_OR_RETURN(wecom::CorpCredentials corp, link_.Credentials(team));
+  const int64_t created = std::atoll(m.Get("CreateTime").c_str());
+  const int64_t at_ms = created > 0 ? created * 1000 : clock_.NowMillis();
+  // Writes `rows` and marks the event done, in one transaction.
+  auto done = [&](const std::function<Status(storage::Session&)>& rows, const std::string& note = "") {
+    return db_.Transact([&](storage::Session& tx) -> Status {
+      KOI_RETURN_IF_ERROR(rows(tx));
+      return Finish(tx, id, "done", note);
+    });
+  };
+  auto nothing = [](storage::Session&) { return Status::Ok(); };
+
+  if (event == "change_external_contact") {
+    const std::string userid = m.Get("UserID"), ext = m.Get("ExternalUserID");
+    if (change == "add_external_contact" || change == "edit_external_contact" || change == "add_half_external_contact") {
+      auto detail = client_.GetExternalContact(corp, ext);
+      if (!detail.ok() && Gone(detail.status())) return done(nothing, "gone: " + detail.status().reason());
+      if (!detail.ok()) return detail.status();
+      return done([&](storage::Session& tx) -> Status {
+        for (const auto& f : detail->follows) KOI_RETURN_IF_ERROR(mirror::UpsertRelation(tx, team, detail->contact, f, run));
+        return Status::Ok();
+      });
+    }
+    if (change == "del_external_contact" || change == "del_follow_user") {
+      // Checked against WeCom too: if the two were connected again since (a retried delete arriving after the new
+      // add), the relationship stays.
+      auto detail = client_.GetExternalContact(corp, ext);
+      if (!detail.ok() && !Gone(detail.status())) return detail.status();
+      const std::string by = change == "del_follow_user"                 ? "customer"
+                             : m.Get("Source") == "DELETE_BY_TRANSFER" ? "transfer"
+                                                                       : "employee";
+      return done([&](storage::Session& tx) -> Status {
+        if (detail.ok())
+          for (const auto& f : detail->follows)
+            if (f.userid == userid) return mirror::UpsertRelation(tx, team, detail->contact, f, run);
+        return mirror::MarkRelationLost(tx, team, userid, ext, by, at_ms);
+      });
+    }
+    return done(nothing, "recorded");  // transfer_fail, msg_audit_approved
+  }
+
+  if (event == "change_external_chat") {
+    const std::string chat_id = m.Get("ChatId");
+    if (change == "dismiss")
+      return done([&](storage::Session& tx) { return mirror::DeleteGroupChat(tx, team, chat_id); });
+    auto chat = client_.GetGroupChat(corp, chat_id);
+    if (!chat.ok() && Gone(chat.status()))
+      return done([&](storage::Session& tx) { return mirror::DeleteGroupChat(tx, team, chat_id); },
+                  "gone: " + chat.status().reason());
+    if (!chat.ok()) return chat.status();
+    return done([&](storage::Session& tx) { return mirror::ReplaceGroupChat(tx, team, *chat, run); });
+  }
+
+  if (event == "change_external_tag") {
+    KOI_ASSIGN_OR_RETURN(auto groups, client_.GetCorpTags(corp));
+    return done([&](storage::Session& tx) -> Status {
+      KOI_RETURN_IF_ERROR(mirror::UpsertTagGroups(tx, team, groups, run));
+      // Whatever WeCom no longer lists was deleted: drop it and its use on customers.
+      std::set<std::string> tag_ids, group_ids;
+      for (const auto& g : groups) {
+        group_ids.insert(g.group_id);
+        for (const auto& t : g.tags) tag_ids.insert(t.id);
+      }
+      KOI_ASSIGN_OR_RETURN(auto tags, tx.Query("SELECT tag_id FROM wecom_tags WHERE team_id = ?", {team.value()}));
+      for (const auto& t : tags.rows) {
+        if (tag_ids.count(t.Text(0))) continue;
+        KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_follow_tags WHERE team_id = ? AND tag_id = ?",
+                                    {team.value(), t.Text(0)}));
+        KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_tags WHERE team_id = ? AND tag_id = ?", {team.value(), t.Text(0)}));
+      }
+      KOI_ASSIGN_OR_RETURN(auto gs, tx.Query("SELECT group_id FROM wecom_tag_groups WHERE team_id = ?", {team.value()}));
+      for (const auto& g : gs.rows)
+        if (!group_ids.count(g.Text(0)))
+          KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_tag_groups WHERE team_id = ? AND group_id = ?",
+                                      {team.value(), g.Text(0)}));
+      return Status::Ok();
+    });
+  }
+
+  if (event == "change_contact") {
+    if (change == "create_user" || change == "update_user") {
+      const std::string userid = m.Get("UserID");
+      auto user = client_.GetUser(corp, userid);
+      if (!user.ok() && Gone(user.status()))
+        return done([&](storage::Session& tx) {
+          return tx.Exec("UPDATE wecom_employees SET status = 5 WHERE team_id = ? AND userid = ?", {team.value(), userid});
+        }, "gone: " + user.status().reason());
+      if (!user.ok()) return user.status();
+      KOI_ASSIGN_OR_RETURN(auto follow_users, client_.GetFollowUsers(corp));
+      bool contact = std::find(follow_users.begin(), follow_users.end(), userid) != follow_users.end();
+      return done([&](storage::Session& tx) { return mirror::UpsertEmployee(tx, team, *user, contact, run); });
+    }
+    if (change == "delete_user")
+      return done([&](storage::Session& tx) {
+        return tx.Exec("UPDATE wecom_employees SET status = 5 WHERE team_id = ? AND userid = ?",
+                       {team.value(), m.Get("UserID")});
+      });
+    if (change == "create_party" || change == "update_party" || change == "delete_party") {
+      KOI_ASSIGN_OR_RETURN(auto departments, client_.ListDepartments(corp));
+      return done([&](storage::Session& tx) -> Status {
+        KOI_RETURN_IF_ERROR(mirror::UpsertDepartments(tx, team, departments, run));
+        std::set<int64_t> ids;
+        for (const auto& d : departments) ids.insert(d.id);
+        KOI_ASSIGN_OR_RETURN(auto have, tx.Query("SELECT dept_id FROM wecom_departments WHERE team_id = ?", {team.value()}));
+        for (const auto& d : have.rows)
+          if (!ids.count(d.Int(0)))
+            KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_departments WHERE team_id = ? AND dept_id = ?",
+                                        {team.value(), d.Int(0)}));
+        return Status::Ok();
+      });
+    }
+    return done(nothing, "ignored");
+  }
+  return done(nothing, "ignored");
+}
+
+Result<int64_t> EventApplier::PurgeApplied() {
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("DELETE FROM wecom_events WHERE state <> 'pending' AND received_at < ?",
+                                         {clock_.NowMillis() - 30 * 86'400'000LL}));
+  return r.affected_rows;
+}
+
+Result<EventCounts> EventApplier::Counts(TeamId team) {
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT state, COUNT(*), MAX(received_at) FROM wecom_events WHERE team_id = ? "
+                                         "GROUP BY state",
+                                         {team.value()}));
+  EventCounts out;
+  for (const auto& row : r.rows) {
+    const std::string state = row.Text(0);
+    if (state == "pending") out.pending = row.Int(1);
+    else if (state == "done") out.done = row.Int(1);
+    else if (state == "failed") out.failed = row.Int(1);
+    auto last = row.OptInt(2);
+    if (last && (!out.last_received_at_ms || *last > *out.last_received_at_ms)) out.last_received_at_ms = last;
+  }
+  return out;
+}
+
+}  // namespace koi::wecom_link
