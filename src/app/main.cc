@@ -1,10 +1,13 @@
 // koi: the Koi server and its admin commands. The composition root: the only place that knows every concrete type.
 #include <CLI/CLI.hpp>
+
+#include <filesystem>
 #include <boost/json.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "core/clock.h"
@@ -94,6 +97,30 @@ void RegisterSystemJobs(jobs::JobRunner& runner, jobs::JobQueue& queue, const Se
   });
 }
 
+// The console folder is served to anyone: it must not hold the SQLite database or the WeCom secret key. (Reading
+// the database file there would also drop SQLite's POSIX locks, letting another process delete the live WAL.)
+Status StaticDirIsSafe(const Settings& s) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path dir = fs::weakly_canonical(s.server.static_dir, ec);
+  if (ec || s.server.static_dir.empty()) return Status::Ok();
+  auto inside = [&dir](const std::string& file) {
+    std::error_code e;
+    fs::path p = fs::weakly_canonical(file, e);
+    if (e) return false;
+    auto rel = p.lexically_relative(dir);
+    return !rel.empty() && *rel.begin() != "..";
+  };
+  std::string db_file;
+  if (s.database.url.rfind("sqlite:", 0) == 0 && s.database.url != "sqlite::memory:") db_file = s.database.url.substr(7);
+  for (const auto& [what, file] : {std::pair{"the SQLite database", db_file}, {"wecom.secret_key_file", s.wecom.secret_key_file}})
+    if (!file.empty() && inside(file))
+      return Status::InvalidArgument("unsafe_static_dir", std::string("server.static_dir (") + s.server.static_dir +
+                                                              ") contains " + what + " (" + file +
+                                                              "): it would be served over HTTP; use separate folders");
+  return Status::Ok();
+}
+
 int Serve(const std::string& config_path) {
   auto settings = LoadOrExplain(config_path);
   if (!settings.ok()) return 2;
@@ -156,10 +183,14 @@ int Serve(const std::string& config_path) {
        {std::tuple{wecom_link::kApplyEventsJob, "always", int64_t{0}, int64_t{1000}},
         std::tuple{wecom_link::kReconcileJob, "nightly", wecom_link::NextReconcileAt(clock.NowMillis()), kDayMs}}) {
     auto job = queue.Enqueue({.team = TeamId(0), .kind = kind, .idempotency_key = key, .run_at_ms = run_at,
-                              .interval_ms = every, .max_attempts = 1000});
+                              .interval_ms = every, .max_attempts = 100});
     if (!job.ok()) spdlog::warn("cannot schedule {}: {}", kind, job.status().ToString());
   }
 
+  if (Status unsafe = StaticDirIsSafe(s); !unsafe.ok()) {
+    spdlog::critical("{}", unsafe.message());
+    return 1;
+  }
   auto static_files = http::StaticFiles::Load(s.server.static_dir);
   if (!static_files.ok()) {
     spdlog::critical("{}", static_files.status().message());

@@ -65,7 +65,8 @@ const std::vector<KeySpec>& Specs() {
               [](const Settings& s) { return s.server.listen_host + ":" + std::to_string(s.server.listen_port); }},
       KOI_INT_KEY_("server.io_threads", server.io_threads, 1, 64, "Threads that run network I/O"),
       KOI_INT_KEY_("server.worker_threads", server.worker_threads, 1, 256,
-                   "Threads that run request handlers (database work never runs on I/O threads)"),
+                   "Threads that run request handlers (database work never runs on I/O threads; WeCom callbacks "
+                   "wait here for their group commit, so more threads make bigger batches)"),
       KOI_INT_KEY_("server.max_body_bytes", server.max_body_bytes, 1024, int64_t{1} << 30,
                    "Largest request body accepted; larger ones get 413 body_too_large"),
       KOI_INT_KEY_("server.max_header_bytes", server.max_header_bytes, 1024, 1 << 20,

@@ -20,7 +20,7 @@ struct ServerSettings {
   std::string listen_host = "127.0.0.1";
   int listen_port = 8080;
   int io_threads = 2;
-  int worker_threads = 4;
+  int worker_threads = 16;
   int64_t max_body_bytes = 1 << 20;
   int max_header_bytes = 16 * 1024;
   int read_timeout_seconds = 30;

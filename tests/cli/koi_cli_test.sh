@@ -27,6 +27,8 @@ grep -q "kind" "$dir/out" || { echo "not ok - jobs list header"; fail=1; }
 refuse "cancel of a missing job is an error" "not found" "$koi" jobs cancel 424242
 refuse "a typo in a KOI_ variable stops the CLI" "KOI_DATABSE_URL" env KOI_DATABSE_URL=x "$koi" migrate
 refuse "a bad config value names the key" "server.listen" env KOI_SERVER_LISTEN=nonsense "$koi" migrate
+refuse "serve refuses a console folder that holds the database" "server.static_dir" \
+  env KOI_SERVER_STATIC_DIR="$dir" KOI_SERVER_LISTEN=127.0.0.1:0 KOI_WECOM_SECRET_KEY_FILE="$dir/../koi-cli-key-$$" "$koi" serve
 check "config-keys prints the table" "$koi" config-keys
 grep -q "KOI_DATABASE_URL" "$dir/out" || { echo "not ok - config-keys content"; fail=1; }
 check "seed-demo creates the demo team" "$koi" seed-demo

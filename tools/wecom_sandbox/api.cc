@@ -6,6 +6,7 @@
 #include <charconv>
 #include <map>
 #include <set>
+#include <thread>
 #include <random>
 
 #include "wecom/protocol/errcode.h"
@@ -139,6 +140,7 @@ std::map<std::pair<std::string, std::string>, int64_t> SandboxApi::CallCounts() 
 }
 
 bool SandboxApi::Admit(const Request& r, const std::string& api, std::string& corp_id, Response& error) {
+  if (options_.latency_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(options_.latency_ms));
   std::string token = r.Query("access_token");
   if (token.empty()) {
     error = Error(41001, "access_token missing", r);

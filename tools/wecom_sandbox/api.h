@@ -21,6 +21,7 @@ namespace koi::sandbox {
 struct ApiOptions {
   int64_t token_ttl_s = 7200;
   int64_t calls_per_minute = 10000;  // per corp per API (wecom-2025 pack: 10,000/min)
+  int64_t latency_ms = 0;            // added to every business API call (real WeCom answers in tens of ms)
 };
 
 class SandboxApi {

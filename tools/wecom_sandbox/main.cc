@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <random>
 #include <iostream>
@@ -25,6 +26,8 @@
 #include "http/https_client.h"
 #include "http/server.h"
 #include "scenario.h"
+#include "wecom/protocol/crypto.h"
+#include "wecom/protocol/xml.h"
 #include "storage/database.h"
 #include "world.h"
 
@@ -43,12 +46,12 @@ int Fail(const Status& s) {
   return 1;
 }
 
-int Serve(const std::string& db_path, const std::string& listen, int64_t calls_per_minute) {
+int Serve(const std::string& db_path, const std::string& listen, int64_t calls_per_minute, int64_t latency_ms) {
   InitLogging({.level = "info", .format = "text"});
   auto db = OpenWorld(db_path);
   if (!db.ok()) return Fail(db.status());
   const Clock& clock = SystemClock::Instance();
-  sandbox::SandboxApi api(**db, clock, {.calls_per_minute = calls_per_minute});
+  sandbox::SandboxApi api(**db, clock, {.calls_per_minute = calls_per_minute, .latency_ms = latency_ms});
   http::Router router;
   api.AddRoutes(router);
   sandbox::AddScenarioRoutes(router, **db, clock);
@@ -128,6 +131,36 @@ int RunScenario(const std::string& db_path, const std::string& corp, uint64_t se
   return 0;
 }
 
+// Writes `count` callbacks as WeCom would send them now, one per line: "<target>\t<body>", each with its own nonce
+// and event, for load generators (bench/wecom/callbacks.sh feeds them to wrk).
+int SignCallbacks(const std::string& corp, const std::string& token, const std::string& aes_key,
+                  const std::string& path, int count, const std::string& out_path) {
+  auto keys = wecom::MakeCallbackKeys(token, aes_key, corp);
+  if (!keys.ok()) return Fail(keys.status());
+  std::ofstream out(out_path);
+  if (!out) return Fail(Status::InvalidArgument("bad_out", "cannot write " + out_path));
+  std::mt19937_64 rng(std::random_device{}());
+  const std::string ts = std::to_string(SystemClock::Instance().NowSeconds());
+  for (int i = 0; i < count; ++i) {
+    // A departed member's profile event: cheap for Koi to apply, so the run measures the callback path.
+    std::string message = wecom::BuildXmlMessage({{"ToUserName", corp},
+                                                  {"FromUserName", "sys"},
+                                                  {"CreateTime", ts, true},
+                                                  {"MsgType", "event"},
+                                                  {"Event", "change_contact"},
+                                                  {"ChangeType", "delete_user"},
+                                                  {"UserID", "bench" + std::to_string(i)}});
+    auto cipher = wecom::EncryptCallback(*keys, message);
+    if (!cipher.ok()) return Fail(cipher.status());
+    const std::string nonce = std::to_string(1'000'000'000 + rng() % 9'000'000'000ULL);
+    std::string body = wecom::BuildEncryptedEnvelope({corp, *cipher, ""});
+    body.erase(std::remove(body.begin(), body.end(), '\n'), body.end());
+    out << path << "?msg_signature=" << wecom::CallbackSignature(token, ts, nonce, *cipher) << "&timestamp=" << ts
+        << "&nonce=" << nonce << "\t" << body << "\n";
+  }
+  return out.good() ? 0 : Fail(Status::Internal("write_failed", "writing " + out_path + " failed"));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -141,6 +174,8 @@ int main(int argc, char** argv) {
   serve->add_option("--listen", listen, "host:port to listen on");
   serve->add_option("--calls-per-minute", calls_per_minute, "Per-corp per-API call budget (errcode 45009 beyond)")
       ->check(CLI::PositiveNumber);
+  int64_t latency_ms = 0;
+  serve->add_option("--latency-ms", latency_ms, "Delay added to every business API call")->check(CLI::Range(0, 60000));
   auto* scenario = app.add_subcommand("scenario", "Change the simulated world");
   scenario->require_subcommand(1);
   auto* seed = scenario->add_subcommand("seed", "Create a corp with departments, employees, customers, tags, groups");
@@ -189,8 +224,18 @@ int main(int argc, char** argv) {
     }
     actions.emplace_back(name, sub);
   }
+  auto* sign = app.add_subcommand("sign-callbacks", "Write signed, encrypted callbacks for load tests");
+  std::string sign_path, sign_out;
+  int sign_count = 1000;
+  sign->add_option("--corp", spec.corp_id, "corp id")->default_val(spec.corp_id);
+  sign->add_option("--token", token, "token")->default_val(token);
+  sign->add_option("--aes-key", aes_key, "EncodingAESKey")->default_val(aes_key);
+  sign->add_option("--path", sign_path, "request path, e.g. /api/v1/wecom/callback/<corp>")->required();
+  sign->add_option("--count", sign_count, "how many")->check(CLI::Range(1, 10000000));
+  sign->add_option("--out", sign_out, "output file")->required();
   CLI11_PARSE(app, argc, argv);
-  if (*serve) return Serve(db_path, listen, calls_per_minute);
+  if (*serve) return Serve(db_path, listen, calls_per_minute, latency_ms);
+  if (*sign) return SignCallbacks(spec.corp_id, token, aes_key, sign_path, sign_count, sign_out);
   if (*seed) return Seed(db_path, spec);
   if (*callback) {
     auto db = OpenWorld(db_path);

@@ -5,6 +5,9 @@
 #include <set>
 
 #include "api.h"
+#include "scenario.h"
+#include "wecom/protocol/crypto.h"
+#include "wecom/protocol/xml.h"
 #include "http/dispatcher.h"
 #include "world.h"
 
@@ -191,6 +194,110 @@ TEST_F(SandboxTest, PerCorpPerApiMinuteBudgetAnswers45009) {
   EXPECT_EQ(Code(Call("GET", target)), 0);
   auto calls = api_->CallCounts();
   EXPECT_EQ((calls[{spec_.corp_id, "/cgi-bin/externalcontact/get_follow_user_list"}]), 52);
+}
+
+TEST_F(SandboxTest, ScenarioChangesTheWorldAndQueuesCallbacksOnlyWhenConfigured) {
+  Scenario quiet(*db_, clock_, spec_.corp_id, 5);
+  auto first = quiet.Run("add-customer");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->outbox_id, 0);  // no callback URL yet: WeCom sends nothing
+  EXPECT_EQ(db_->Query("SELECT COUNT(*) FROM customers")->rows[0].Int(0), 301);
+  EXPECT_EQ(quiet.Run("no-such-action").status().reason(), "unknown_action");
+
+  ASSERT_EQ(ConfigureCallback(*db_, spec_.corp_id, "ftp://x", "tok", "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt")
+                .reason(), "bad_callback_url");
+  EXPECT_EQ(ConfigureCallback(*db_, spec_.corp_id, "http://koi.test/cb", "tok", "short").reason(),
+            "callback_bad_aes_key");
+  ASSERT_TRUE(ConfigureCallback(*db_, spec_.corp_id, "http://koi.test/cb", "tok",
+                                "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt").ok());
+  auto left = quiet.Run("customer-deletes", {{"userid", first->ids["userid"]},
+                                             {"external_userid", first->ids["external_userid"]}});
+  ASSERT_TRUE(left.ok()) << left.status().ToString();
+  EXPECT_GT(left->outbox_id, 0);
+  EXPECT_EQ(left->change_type, "del_follow_user");
+  // The relationship is gone; deleting it again finds nothing to act on.
+  EXPECT_EQ(quiet.Run("customer-deletes", {{"userid", first->ids["userid"]},
+                                           {"external_userid", first->ids["external_userid"]}}).status().reason(),
+            "nothing_to_act_on");
+}
+
+TEST_F(SandboxTest, ScriptsAreDeterministicAndGroupsStopAt500) {
+  auto world = [this](uint64_t seed) {
+    auto db = std::move(storage::Database::Open("sqlite::memory:", {}).value());
+    EXPECT_TRUE(InitSchema(*db).ok());
+    EXPECT_TRUE(SeedCorp(*db, spec_).ok());
+    Scenario s(*db, clock_, spec_.corp_id, seed);
+    std::vector<std::string> out;
+    auto script = s.Script(60);
+    EXPECT_TRUE(script.ok());
+    if (!script.ok()) return out;
+    const std::vector<ScenarioEvent> events = std::move(*script);
+    for (const auto& e : events) {
+      std::string line = e.action;
+      for (const auto& [k, v] : e.ids) line += " " + k + "=" + v;
+      out.push_back(line);
+    }
+    return out;
+  };
+  EXPECT_EQ(world(9), world(9));
+  EXPECT_NE(world(9), world(10));
+
+  Scenario s(*db_, clock_, spec_.corp_id, 3);
+  auto chat = db_->Query("SELECT chat_id FROM group_chats ORDER BY chat_id LIMIT 1")->rows[0].Text(0);
+  std::vector<std::vector<storage::Value>> fill;
+  auto have = db_->Query("SELECT COUNT(*) FROM group_members WHERE chat_id = ?", {chat})->rows[0].Int(0);
+  for (int64_t i = have; i < 500; ++i)
+    fill.push_back({spec_.corp_id, chat, "wmfill" + std::to_string(i), int64_t{2}, int64_t{0}, int64_t{1},
+                    std::string(), std::string(), std::string(), std::string()});
+  ASSERT_TRUE(db_->Transact([&](storage::Session& tx) {
+    return tx.CopyIn("group_members", {"corp_id", "chat_id", "member_id", "type", "join_time", "join_scene", "invitor",
+                                       "state", "unionid", "name"}, fill);
+  }).ok());
+  EXPECT_EQ(s.Run("join-group", {{"chat_id", chat}}).status().reason(), "group_full");
+}
+
+TEST_F(SandboxTest, DeliveryIsSignedAndRetriedThreeTimesFiveSecondsApart) {
+  const std::string key = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
+  ASSERT_TRUE(ConfigureCallback(*db_, spec_.corp_id, "http://koi.test/cb?x=1", "tok", key).ok());
+  Scenario s(*db_, clock_, spec_.corp_id, 4);
+  ASSERT_TRUE(s.Run("rename-group").ok());
+  std::vector<std::string> urls;
+  std::string last_body;
+  int answer = 503;
+  CallbackDeliverer d(*db_, clock_, [&](const std::string& url, const std::string& body) -> Result<int> {
+    urls.push_back(url);
+    last_body = body;
+    return answer;
+  });
+  EXPECT_EQ(d.DeliverDue()->retrying, 1);
+  EXPECT_EQ(d.DeliverDue()->retrying, 0);  // not due again for 5 s
+  clock_.Advance(CallbackDeliverer::kRetryAfterMs);
+  EXPECT_EQ(d.DeliverDue()->retrying, 1);
+  clock_.Advance(CallbackDeliverer::kRetryAfterMs);
+  EXPECT_EQ(d.DeliverDue()->failed, 1);  // three tries, then WeCom gives up
+  clock_.Advance(CallbackDeliverer::kRetryAfterMs);
+  EXPECT_EQ(d.DeliverDue()->failed, 0);
+  ASSERT_EQ(urls.size(), 3u);
+
+  // What was sent decrypts with the corp's key and verifies with its token.
+  const std::string& url = urls.back();
+  ASSERT_EQ(url.rfind("http://koi.test/cb?x=1&msg_signature=", 0), 0u) << url;
+  auto param = [&](const std::string& name) {
+    auto at = url.find(name + "=");
+    auto end = url.find('&', at);
+    return url.substr(at + name.size() + 1, end == std::string::npos ? std::string::npos : end - at - name.size() - 1);
+  };
+  auto keys = wecom::MakeCallbackKeys("tok", key, spec_.corp_id).value();
+  auto envelope = wecom::ParseEncryptedEnvelope(last_body).value();
+  EXPECT_TRUE(wecom::VerifyCallbackSignature(keys, param("msg_signature"), param("timestamp"), param("nonce"),
+                                             envelope.encrypt).ok());
+  auto message = wecom::ParseXmlMessage(wecom::DecryptCallback(keys, envelope.encrypt).value()).value();
+  EXPECT_EQ(message.Get("Event"), "change_external_chat");
+  EXPECT_EQ(message.Get("UpdateDetail"), "change_name");
+
+  answer = 200;
+  ASSERT_TRUE(s.Run("create-tag").ok());
+  EXPECT_EQ(d.DeliverDue()->delivered, 1);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include "domain/wecom_link/mirror.h"
@@ -41,6 +42,7 @@ Result<ApplyStats> EventApplier::ApplyPending(jobs::JobContext* ctx) {
   std::set<int64_t> deferred_teams;  // a retryable failure keeps the rest of that team's events in order
   for (;;) {
     if (ctx && ctx->ShouldStop()) break;
+    std::map<int64_t, Result<TeamContext>> teams;  // read again per batch: a sync may have started meanwhile
     KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT id, team_id, payload FROM wecom_events WHERE state = 'pending' AND "
                                            "id > ? ORDER BY id LIMIT ?",
                                            {after, int64_t{kBatch}}));
@@ -53,9 +55,12 @@ Result<ApplyStats> EventApplier::ApplyPending(jobs::JobContext* ctx) {
         ++stats.deferred;
         continue;
       }
+      auto context = teams.find(team.value());
+      if (context == teams.end()) context = teams.emplace(team.value(), LoadTeam(team)).first;
       Status s;
       auto message = wecom::ParseXmlMessage(row.Text(2));
-      s = message.ok() ? Apply(team, id, *message) : message.status();
+      if (!context->second.ok()) s = context->second.status();
+      else s = message.ok() ? Apply(team, *context->second, id, *message) : message.status();
       if (s.ok()) {
         ++stats.applied;
       } else if (Retryable(s)) {
@@ -74,15 +79,20 @@ Result<ApplyStats> EventApplier::ApplyPending(jobs::JobContext* ctx) {
   return stats;
 }
 
-Status EventApplier::Apply(TeamId team, int64_t id, const wecom::XmlMessage& m) {
-  std::string event = m.Get("Event");
-  if (event.empty()) event = m.Get("InfoType");
-  const std::string change = m.Get("ChangeType");
+Result<EventApplier::TeamContext> EventApplier::LoadTeam(TeamId team) {
   KOI_ASSIGN_OR_RETURN(auto linked, db_.Query("SELECT COALESCE(sync_job_id, 0) FROM wecom_corps WHERE team_id = ?",
                                               {team.value()}));
   if (linked.rows.empty()) return Status::FailedPrecondition("wecom_not_linked", "the team is no longer linked");
-  const int64_t run = linked.rows[0].Int(0);
   KOI_ASSIGN_OR_RETURN(wecom::CorpCredentials corp, link_.Credentials(team));
+  return TeamContext{std::move(corp), linked.rows[0].Int(0)};
+}
+
+Status EventApplier::Apply(TeamId team, const TeamContext& context, int64_t id, const wecom::XmlMessage& m) {
+  std::string event = m.Get("Event");
+  if (event.empty()) event = m.Get("InfoType");
+  const std::string change = m.Get("ChangeType");
+  const int64_t run = context.run;
+  const wecom::CorpCredentials& corp = context.corp;
   const int64_t created = std::atoll(m.Get("CreateTime").c_str());
   const int64_t at_ms = created > 0 ? created * 1000 : clock_.NowMillis();
   // Writes `rows` and marks the event done, in one transaction.

@@ -63,8 +63,14 @@ class EventApplier {
   Result<int64_t> PurgeApplied();
 
  private:
-  // Applies one event in `tx`-sized steps: fetches from WeCom first, then writes and marks it done.
-  Status Apply(TeamId team, int64_t event_id, const wecom::XmlMessage& message);
+  // What applying a team's events needs, read once per team per pass.
+  struct TeamContext {
+    wecom::CorpCredentials corp;
+    int64_t run = 0;  // the corp's latest sync job: rows written count as seen by it
+  };
+  Result<TeamContext> LoadTeam(TeamId team);
+  // Applies one event: fetches from WeCom first, then writes and marks it done in one transaction.
+  Status Apply(TeamId team, const TeamContext& context, int64_t event_id, const wecom::XmlMessage& message);
   Status Finish(storage::Session& tx, int64_t event_id, const std::string& state, const std::string& error);
 
   storage::Database& db_;

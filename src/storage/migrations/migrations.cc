@@ -201,7 +201,6 @@ CREATE TABLE wecom_events (
 CREATE UNIQUE INDEX wecom_events_nonce ON wecom_events (team_id, nonce_key);
 CREATE UNIQUE INDEX wecom_events_digest ON wecom_events (team_id, digest);
 CREATE INDEX wecom_events_pending ON wecom_events (id) WHERE state = 'pending';
-CREATE INDEX wecom_events_team ON wecom_events (team_id, id);
 ALTER TABLE wecom_follows ADD COLUMN deleted_at BIGINT;
 ALTER TABLE wecom_follows ADD COLUMN deleted_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE wecom_corps ADD COLUMN reconcile_job_id BIGINT;

@@ -8,6 +8,7 @@ export namespace WecomApi {
   export type SyncState = components['schemas']['WecomSyncState']
   export type SyncPhase = components['schemas']['WecomSyncPhase']
   export type Counts = components['schemas']['WecomCounts']
+  export type Callbacks = components['schemas']['WecomCallbacks']
   export type LinkRequest = components['schemas']['WecomLinkRequest']
   export type Employee = components['schemas']['WecomEmployee']
   export type EmployeePage = components['schemas']['WecomEmployeePage']

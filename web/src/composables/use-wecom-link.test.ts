@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { effectScope } from 'vue'
 import { ApiError } from '@/api/request'
 import { getWecomStateApi, linkWecomApi, startWecomSyncApi, type WecomApi } from '@/api/wecom'
-import { isSyncActive, linkRequest, syncErrorText, syncPercent, useWecomLink, SYNC_POLL_MS } from './use-wecom-link'
+import {
+  callbackUrl, callbacksReceived, isSyncActive, linkRequest, syncErrorText, syncPercent, useWecomLink, SYNC_POLL_MS,
+} from './use-wecom-link'
 
 vi.mock('@/api/wecom', () => ({ getWecomStateApi: vi.fn(), linkWecomApi: vi.fn(), startWecomSyncApi: vi.fn(), listWecomEmployeesApi: vi.fn() }))
 
@@ -12,17 +14,22 @@ function sync(over: Partial<WecomApi.Sync> = {}): WecomApi.Sync {
     last_error_reason: '', last_error: '', created_at: 1_700_000_000_000, finished_at: null, ...over,
   }
 }
+function callbacks(over: Partial<WecomApi.Callbacks> = {}): WecomApi.Callbacks {
+  return { url_path: '/api/v1/wecom/callback/wwkoidemo0000001', pending: 0, applied: 0, failed: 0, last_received_at: null, ...over }
+}
 function linkState(s: WecomApi.Sync | null = sync(), over: Partial<WecomApi.State> = {}): WecomApi.State {
   return {
     linked: true,
     corp: { corp_id: 'wwkoidemo0000001', corp_name: '锦鲤演示', mode: 'self_built', agent_id: '', linked_at: 1, last_synced_at: null },
     sync: s,
     counts: { departments: 3, employees: 20, customers: 120, follows: 130, tags: 8, groups: 2 },
+    callbacks: callbacks(),
     ...over,
   }
 }
 const unlinked: WecomApi.State = {
   linked: false, corp: null, sync: null, counts: { departments: 0, employees: 0, customers: 0, follows: 0, tags: 0, groups: 0 },
+  callbacks: { url_path: null, pending: 0, applied: 0, failed: 0, last_received_at: null },
 }
 
 function setup(options?: { pollMs?: number }) {
@@ -79,6 +86,23 @@ describe('isSyncActive and syncErrorText', () => {
       .toBe('企业微信拒绝了本服务器的 IP：请在自建应用的「企业可信 IP」中加入本服务器的出口 IP')
     expect(syncErrorText(sync({ last_error_reason: 'job_interrupted' }))).toContain('自动从中断处继续')
     expect(syncErrorText(sync({ last_error_reason: 'wecom_something_new' }))).toBe('出错了，请稍后重试')
+  })
+})
+
+describe('callbackUrl and callbacksReceived', () => {
+  it('joins the console origin and the path the server gives', () => {
+    expect(callbackUrl('https://koi.example.com', '/api/v1/wecom/callback/ww1')).toBe('https://koi.example.com/api/v1/wecom/callback/ww1')
+    expect(callbackUrl('http://10.0.0.5:8080/', '/api/v1/wecom/callback/ww1')).toBe('http://10.0.0.5:8080/api/v1/wecom/callback/ww1')
+    expect(callbackUrl('https://koi.example.com', null)).toBe('')
+    expect(callbackUrl('https://koi.example.com', undefined)).toBe('')
+  })
+
+  it('says whether WeCom sent anything yet', () => {
+    expect(callbacksReceived(callbacks())).toBe(false)
+    expect(callbacksReceived(null)).toBe(false)
+    expect(callbacksReceived(callbacks({ last_received_at: 1_795_392_000_000 }))).toBe(true)
+    expect(callbacksReceived(callbacks({ pending: 1 }))).toBe(true)
+    expect(callbacksReceived(callbacks({ failed: 2 }))).toBe(true)
   })
 })
 

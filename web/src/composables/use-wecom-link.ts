@@ -33,6 +33,21 @@ export function syncErrorText(sync: Pick<WecomApi.Sync, 'last_error_reason' | 'l
   return errorText(new ApiError(0, sync.last_error_reason, sync.last_error))
 }
 
+/**
+ * The callback URL to enter in WeCom (接收消息 → 设置API接收): the console's origin and the path the server gives
+ * (`callbacks.url_path`), or '' when there is no path (not linked). WeCom calls the same server that serves the console.
+ */
+export function callbackUrl(origin: string, urlPath: string | null | undefined): string {
+  if (!urlPath) return ''
+  return `${origin.replace(/\/+$/, '')}/${urlPath.replace(/^\/+/, '')}`
+}
+
+/** Whether WeCom has sent this team any callback yet (the card shows an empty state until then). */
+export function callbacksReceived(callbacks: WecomApi.Callbacks | null | undefined): boolean {
+  if (!callbacks) return false
+  return callbacks.last_received_at !== null || callbacks.pending + callbacks.applied + callbacks.failed > 0
+}
+
 export type LinkForm = WecomApi.LinkRequest & { agent_id: string }
 
 /** The request body from the form: every value trimmed (copied secrets often bring spaces); no empty agent_id. */

@@ -485,7 +485,8 @@ export interface paths {
         /**
          * The team's WeCom link (企业授权), its latest full sync and what the mirror holds.
          * @description `linked` is false (and `corp` null) until an admin links the corp. `sync` is the latest full sync (null before
-         *     the first). Every route under /api/v1/scrm/wecom answers 403 `app_not_activated` until SCRM is activated.
+         *     the first). `callbacks` counts the WeCom callback events stored for the team and gives the callback URL's path.
+         *     Every route under /api/v1/scrm/wecom answers 403 `app_not_activated` until SCRM is activated.
          */
         get: operations["getWecomLink"];
         put?: never;
@@ -554,6 +555,51 @@ export interface paths {
         get: operations["listWecomEmployees"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wecom/callback/{corp_id}": {
+        parameters: {
+            query: {
+                /** @description WeCom's signature of the token, timestamp, nonce and the ciphertext */
+                msg_signature: string;
+                /** @description Unix seconds; refused when more than 300 s from the server's clock */
+                timestamp: string;
+                nonce: string;
+            };
+            header?: never;
+            path: {
+                /** @description the linked corp's CorpID */
+                corp_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * WeCom's URL check, made when the admin saves this URL as the self-built app's API receiving URL (接收消息).
+         * @description Called by WeCom, not by the console: needs no session and no CSRF token; the signature, made with the callback
+         *     Token entered when linking, is the authentication. Koi verifies `msg_signature`, decrypts `echostr` with the
+         *     EncodingAESKey, checks that the receiveid is the corp id and answers the plain text, nothing else.
+         *     Errors: `callback_unknown_corp` (404: no team is linked to this corp), `callback_bad_request` (400: a parameter
+         *     is missing, or the timestamp is not a number), `callback_stale_timestamp` (401: more than 300 s from now),
+         *     `callback_signature_mismatch` (401), `callback_bad_base64`, `callback_decrypt_failed`, `callback_bad_buffer`
+         *     (400), `callback_receiveid_mismatch` (403: the message was encrypted for another corp).
+         */
+        get: operations["verifyWecomCallbackUrl"];
+        put?: never;
+        /**
+         * A WeCom callback event (changes to employees, departments, tags, customers and groups), stored before the 200.
+         * @description Called by WeCom, not by the console: needs no session and no CSRF token; the signature is the authentication.
+         *     Koi verifies `msg_signature` over the `Encrypt` element, decrypts it (checking the receiveid is the corp id),
+         *     stores the event durably and answers an empty 200 within WeCom's 5 s; a background job applies stored events
+         *     to the mirror in order. A repeat of an event already stored (a WeCom retry) also gets 200 and is not stored
+         *     again. Errors: those of the URL check, `callback_bad_envelope` (400: the body, or the decrypted message, is not
+         *     the expected XML), `callback_replayed` (409: a callback with this timestamp and nonce was stored before), and
+         *     the storage errors (`database_busy`, `database_unavailable`: WeCom retries).
+         */
+        post: operations["receiveWecomCallback"];
         delete?: never;
         options?: never;
         head?: never;
@@ -638,8 +684,11 @@ export interface components {
              *     `wecom_busy`, `wecom_rate_limited`, `wecom_concurrency_limited`, `wecom_bad_response`, `wecom_unknown`, `outbound_failed`,
              *     `corp_linked_elsewhere`, `team_already_linked`, `wecom_not_linked`; the last error of a WeCom sync may also be
              *     `job_interrupted`.
+             *     WeCom callbacks: `callback_unknown_corp`, `callback_bad_request`, `callback_stale_timestamp`,
+             *     `callback_signature_mismatch`, `callback_replayed`, `callback_bad_envelope`, `callback_bad_base64`,
+             *     `callback_decrypt_failed`, `callback_bad_buffer`, `callback_receiveid_mismatch`.
              *     Storage: `database_busy` (the database was busy or a transaction lost a race; try again),
-             *     `constraint_violation` (the data changed meanwhile, e.g. a concurrent insert of the same key).
+             *     `constraint_violation` (the data changed meanwhile, e.g. a concurrent insert of the same key), `secret_unreadable`.
              */
             reason: string;
             /** @description English text for logs and API users; the console localises by `reason`. */
@@ -937,11 +986,29 @@ export interface components {
             /** @description customer groups */
             groups: number;
         };
+        /** @description The WeCom callback events Koi stored for this team, and where WeCom sends them. */
+        WecomCallbacks: {
+            /**
+             * @description The path of the callback URL to enter in the self-built app (接收消息 → 设置API接收), joined to the
+             *     console's origin; null when not linked.
+             * @example /api/v1/wecom/callback/wwkoidemo0000001
+             */
+            url_path: string | null;
+            /** @description events stored and waiting to be applied */
+            pending: number;
+            /** @description events applied to the mirror */
+            applied: number;
+            /** @description events that could not be applied */
+            failed: number;
+            /** @description when the last event was stored; null before the first */
+            last_received_at: number | null;
+        };
         WecomLinkState: {
             linked: boolean;
             corp: components["schemas"]["WecomCorp"] | null;
             sync: components["schemas"]["WecomSync"] | null;
             counts: components["schemas"]["WecomCounts"];
+            callbacks: components["schemas"]["WecomCallbacks"];
         };
         WecomLinkStateEnvelope: {
             /** @enum {integer} */
@@ -1837,6 +1904,80 @@ export interface operations {
             400: components["responses"]["Failure"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Failure"];
+        };
+    };
+    verifyWecomCallbackUrl: {
+        parameters: {
+            query: {
+                /** @description WeCom's signature of the token, timestamp, nonce and the ciphertext */
+                msg_signature: string;
+                /** @description Unix seconds; refused when more than 300 s from the server's clock */
+                timestamp: string;
+                nonce: string;
+                /** @description the encrypted random string to answer */
+                echostr: string;
+            };
+            header?: never;
+            path: {
+                /** @description the linked corp's CorpID */
+                corp_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the decrypted echostr */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Failure"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    receiveWecomCallback: {
+        parameters: {
+            query: {
+                /** @description WeCom's signature of the token, timestamp, nonce and the ciphertext */
+                msg_signature: string;
+                /** @description Unix seconds; refused when more than 300 s from the server's clock */
+                timestamp: string;
+                nonce: string;
+            };
+            header?: never;
+            path: {
+                /** @description the linked corp's CorpID */
+                corp_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/xml": string;
+            };
+        };
+        responses: {
+            /** @description stored (or already stored); an empty body */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Failure"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
+            503: components["responses"]["Failure"];
         };
     };
     getStoreOverview: {
