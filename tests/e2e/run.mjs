@@ -687,6 +687,38 @@ const tests = {
       await tallScreenshot(page, join(shots, 'setup-en.png'))
       await switchLanguage(page, '中文')
 
+      // Live sync: a customer scans an employee's contact way in the simulated WeCom; its callback reaches Koi,
+      // which applies it, and the page shows it after a refresh.
+      const sandbox = process.env.E2E_SANDBOX_URL
+      if (sandbox) {
+        await page.locator('[data-test="callbacks-empty"]').waitFor()
+        assert((await page.locator('input[data-test="callback-url"], [data-test="callback-url"] input').first().inputValue()).endsWith(`/api/v1/wecom/callback/${corpId}`),
+          'callback URL not shown')
+        const res = await fetch(`${sandbox}/sandbox/scenario/add-customer`, {
+          method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ corp: corpId, seed: 42 }) })
+        const added = (await res.json()).data.events[0]
+        assert(added.callback_id > 0, `no callback queued: ${JSON.stringify(added)}`)
+        let live = null
+        for (let i = 0; i < 60; i++) {
+          live = await team.api.ok('GET', '/api/v1/scrm/wecom')
+          if (live.callbacks.applied >= 1 && live.counts.customers === 501) break
+          await sleep(250)
+        }
+        assert(live.callbacks.applied >= 1 && live.callbacks.failed === 0 && live.counts.customers === 501,
+          `the callback did not arrive: ${JSON.stringify(live)}`)
+        await page.click('[data-test="callbacks-refresh"]')
+        await page.waitForFunction(() =>
+          document.querySelector('[data-test="callbacks-applied"] [data-test="stat-value"]')?.textContent?.trim() === '1')
+        await page.waitForFunction(() =>
+          document.querySelector('[data-test="count-customers"] [data-test="count-value"]')?.textContent === '501')
+        await page.locator('[data-test="callbacks-card"]').scrollIntoViewIfNeeded()
+        await page.locator('[data-test="callbacks-card"]').screenshot({ path: join(shots, 'callbacks-zh.png'), animations: 'disabled' })
+        await switchLanguage(page, 'English')
+        await page.locator('[data-test="callbacks-card"]').getByText('Callback (live sync)').waitFor()
+        await page.locator('[data-test="callbacks-card"]').screenshot({ path: join(shots, 'callbacks-en.png'), animations: 'disabled' })
+        await switchLanguage(page, '中文')
+      }
+
       // Sync again asks first, then a new sync runs to its end.
       await page.click('[data-test="sync-again"]')
       await page.locator('.el-message-box').getByText('将重新从企业微信拉取').waitFor()
@@ -724,7 +756,9 @@ const tests = {
       // The overview shows the linked corp and its counts.
       await page.click('[data-test="menu-scrm-overview"]')
       await page.locator('[data-test="wecom-linked"]').waitFor()
-      assert((await page.locator('[data-test="wecom-summary"]').innerText()).includes('客户 500'), 'overview counts')
+      // 500 seeded, plus the one who arrived by callback when the sandbox could send callbacks.
+      const customersNow = sandbox ? 501 : 500
+      assert((await page.locator('[data-test="wecom-summary"]').innerText()).includes(`客户 ${customersNow}`), 'overview counts')
       await page.screenshot({ path: join(shots, 'overview-linked-zh.png'), animations: 'disabled' })
       const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
       assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)

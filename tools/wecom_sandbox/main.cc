@@ -25,6 +25,7 @@
 #include "http/dispatcher.h"
 #include "http/https_client.h"
 #include "http/server.h"
+#include "rules/rule_pack.h"
 #include "scenario.h"
 #include "wecom/protocol/crypto.h"
 #include "wecom/protocol/xml.h"
@@ -103,10 +104,13 @@ int Seed(const std::string& db_path, const sandbox::SeedSpec& spec) {
 }
 
 int RunScenario(const std::string& db_path, const std::string& corp, uint64_t seed, const std::string& action,
-                const std::map<std::string, std::string>& args, int count) {
+                const std::map<std::string, std::string>& args, int count, const std::string& rule_pack) {
+  auto pack = rules::FindRulePack(rule_pack);
+  if (!pack.ok()) return Fail(pack.status());
   auto db = OpenWorld(db_path);
   if (!db.ok()) return Fail(db.status());
   sandbox::Scenario scenario(**db, SystemClock::Instance(), corp, seed);
+  scenario.UseRulePack(*pack);
   std::vector<sandbox::ScenarioEvent> events;
   if (action == "script") {
     auto script = scenario.Script(count);
@@ -207,6 +211,7 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> args;
   std::map<std::string, std::string> arg_values;
   uint64_t scenario_seed = std::random_device{}();
+  std::string rule_pack = rules::DefaultRulePack().name;
   int count = 1;
   std::vector<std::pair<std::string, CLI::App*>> actions;
   auto action_names = sandbox::Scenario::Actions();
@@ -216,6 +221,8 @@ int main(int argc, char** argv) {
     sub->add_option("--db", db_path, "SQLite file holding the simulated world");
     sub->add_option("--corp", spec.corp_id, "corp id")->default_val(spec.corp_id);
     sub->add_option("--seed", scenario_seed, "random seed (default: random)");
+    sub->add_option("--rule-pack", rule_pack, "WeCom's limits to enforce (wecom-2020, wecom-2023, wecom-2025)")
+        ->default_val(rule_pack);
     if (name == "script") sub->add_option("--count", count, "number of actions")->check(CLI::Range(1, 1000000));
     for (const char* key : {"userid", "external_userid", "chat_id", "tag_id", "group_id", "state", "name"}) {
       std::string flag = std::string("--") + key;
@@ -250,7 +257,7 @@ int main(int argc, char** argv) {
     if (!*sub) continue;
     for (const auto& [k, v] : arg_values)
       if (!v.empty()) args[k] = v;
-    return RunScenario(db_path, spec.corp_id, scenario_seed, name, args, count);
+    return RunScenario(db_path, spec.corp_id, scenario_seed, name, args, count, rule_pack);
   }
   return 2;
 }

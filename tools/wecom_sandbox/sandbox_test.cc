@@ -256,6 +256,27 @@ TEST_F(SandboxTest, ScriptsAreDeterministicAndGroupsStopAt500) {
   EXPECT_EQ(s.Run("join-group", {{"chat_id", chat}}).status().reason(), "group_full");
 }
 
+TEST_F(SandboxTest, TheRulePackCapsCustomersPerMemberAndPerCorp) {
+  Scenario s(*db_, clock_, spec_.corp_id, 8);
+  rules::RulePack pack = s.rule_pack();
+  auto userid = db_->Query("SELECT userid FROM follows GROUP BY userid ORDER BY COUNT(*) DESC LIMIT 1")->rows[0].Text(0);
+  auto mine = db_->Query("SELECT COUNT(*) FROM follows WHERE userid = ?", {userid})->rows[0].Int(0);
+  pack.capacity.member = mine;
+  s.UseRulePack(pack);
+  EXPECT_EQ(s.Run("add-customer", {{"userid", userid}}).status().reason(), "member_capacity_reached");
+  // An unverified corp stops at its (small) capacity; the refused change leaves the world as it was.
+  ASSERT_TRUE(db_->Exec("UPDATE corps SET verified = 0").ok());
+  pack.capacity.member = 1'000'000;
+  pack.capacity.corp_unverified = 200;  // wecom-2025: 200 customers before verification
+  s.UseRulePack(pack);
+  const int64_t before = db_->Query("SELECT COUNT(*) FROM customers")->rows[0].Int(0);
+  EXPECT_EQ(s.Run("add-customer").status().reason(), "corp_capacity_reached");
+  EXPECT_EQ(db_->Query("SELECT COUNT(*) FROM customers")->rows[0].Int(0), before);
+  // A customer the corp already has may still add another member.
+  EXPECT_TRUE(s.Run("add-existing").ok() ||
+              s.Run("add-existing").status().reason() == "nothing_to_act_on");
+}
+
 TEST_F(SandboxTest, DeliveryIsSignedAndRetriedThreeTimesFiveSecondsApart) {
   const std::string key = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
   ASSERT_TRUE(ConfigureCallback(*db_, spec_.corp_id, "http://koi.test/cb?x=1", "tok", key).ok());

@@ -17,8 +17,6 @@ namespace {
 namespace json = boost::json;
 using storage::Value;
 
-constexpr int64_t kMaxGroupMembers = 500;  // rule packs wecom-2020 … wecom-2025: an external group holds 500
-
 Status NothingToActOn(const std::string& what) {
   return Status::NotFound("nothing_to_act_on", "the world has no " + what + " for this action");
 }
@@ -142,6 +140,25 @@ Result<ScenarioEvent> Scenario::Run(const std::string& action, const std::map<st
                                                "external_userid = ?",
                                                {corp_, userid, ext}));
       if (!have.rows.empty()) return NothingToActOn("customer who does not follow " + userid + " yet");
+      // Capacity (rule pack §3): the member's customers, and the corp's for a customer new to the corp.
+      KOI_ASSIGN_OR_RETURN(auto mine, tx.Query("SELECT COUNT(*) FROM follows WHERE corp_id = ? AND userid = ?",
+                                               {corp_, userid}));
+      if (mine.rows[0].Int(0) >= pack_.capacity.member)
+        return Status::FailedPrecondition("member_capacity_reached",
+                                          userid + " already has " + std::to_string(pack_.capacity.member) +
+                                              " customers, the most the rule pack allows");
+      KOI_ASSIGN_OR_RETURN(auto known, tx.Query("SELECT 1 FROM follows WHERE corp_id = ? AND external_userid = ? LIMIT 1",
+                                                {corp_, ext}));
+      if (known.rows.empty()) {
+        KOI_ASSIGN_OR_RETURN(auto corp, tx.Query("SELECT verified, (SELECT COUNT(DISTINCT external_userid) FROM follows "
+                                                 "WHERE corp_id = ?) FROM corps WHERE corp_id = ?",
+                                                 {corp_, corp_}));
+        const int64_t cap = corp.rows.at(0).Int(0) ? pack_.capacity.corp_verified : pack_.capacity.corp_unverified;
+        if (corp.rows[0].Int(1) >= cap)
+          return Status::FailedPrecondition("corp_capacity_reached",
+                                            "the corp already has " + std::to_string(cap) +
+                                                " customers, the most the rule pack allows");
+      }
       std::string state = Arg(args, "state");
       if (state.empty() && rng_() % 100 < 70) state = RandomState(rng_);
       KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO follows (corp_id, userid, external_userid, remark, description, "
@@ -206,8 +223,14 @@ Result<ScenarioEvent> Scenario::Run(const std::string& action, const std::map<st
       KOI_ASSIGN_OR_RETURN(std::string chat, pick_or("chat_id", "group_chats WHERE corp_id = ?", "chat_id", "group"));
       KOI_ASSIGN_OR_RETURN(auto size, tx.Query("SELECT COUNT(*) FROM group_members WHERE corp_id = ? AND chat_id = ?",
                                                {corp_, chat}));
-      if (size.rows[0].Int(0) >= kMaxGroupMembers)
-        return Status::FailedPrecondition("group_full", "the group already has 500 members");
+      // Joining by QR code (scene 3) stops earlier than the group's size where the rule pack says so.
+      if (size.rows[0].Int(0) >= pack_.capacity.group_size)
+        return Status::FailedPrecondition("group_full", "the group already has " +
+                                                            std::to_string(pack_.capacity.group_size) + " members");
+      if (size.rows[0].Int(0) >= pack_.capacity.group_qr_join_max)
+        return Status::FailedPrecondition("group_qr_join_full",
+                                          "the group has " + std::to_string(pack_.capacity.group_qr_join_max) +
+                                              " members: joining by QR code has stopped");
       std::string ext = Arg(args, "external_userid");
       std::string name;
       if (ext.empty()) {
@@ -400,7 +423,10 @@ Result<std::vector<ScenarioEvent>> Scenario::Script(int count) {
       misses = 0;
       continue;
     }
-    if (ev.status().reason() != "nothing_to_act_on" && ev.status().reason() != "group_full") return ev.status();
+    const std::string& reason = ev.status().reason();
+    if (reason != "nothing_to_act_on" && reason != "group_full" && reason != "group_qr_join_full" &&
+        reason != "member_capacity_reached" && reason != "corp_capacity_reached")
+      return ev.status();
     if (++misses > 1000) return ev.status();  // the world is empty
   }
   return out;
@@ -475,16 +501,20 @@ void AddScenarioRoutes(http::Router& router, storage::Database& db, const Clock&
     if (!body->is_object()) return JsonError(Status::InvalidArgument("invalid_argument", "send a JSON object"));
     std::map<std::string, std::string> args;
     int64_t seed = static_cast<int64_t>(std::random_device{}()), count = 1;
-    std::string corp = "wwkoidemo0000001";
+    std::string corp = "wwkoidemo0000001", pack_name = rules::DefaultRulePack().name;
     for (const auto& [k, v] : body->as_object()) {
       if (k == "seed" && v.is_int64()) seed = v.as_int64();
       else if (k == "count" && v.is_int64()) count = v.as_int64();
       else if (k == "corp" && v.is_string()) corp = std::string(v.as_string());
+      else if (k == "rule_pack" && v.is_string()) pack_name = std::string(v.as_string());
       else if (v.is_string()) args[std::string(k)] = std::string(v.as_string());
     }
     if (count < 1 || count > 100000)
       return JsonError(Status::InvalidArgument("invalid_argument", "count must be 1..100000"));
+    auto pack = rules::FindRulePack(pack_name);
+    if (!pack.ok()) return JsonError(pack.status());
     Scenario scenario(db, clock, corp, static_cast<uint64_t>(seed));
+    scenario.UseRulePack(*pack);
     std::vector<ScenarioEvent> events;
     const std::string action = r.path_params.at("action");
     if (action == "script") {

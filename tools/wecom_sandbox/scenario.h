@@ -7,7 +7,9 @@
 //
 // Changes made through the API generate no callbacks (WeCom's rule), so only the scenario driver queues them.
 // Deterministic: the same seed over the same world makes the same changes (ids included).
-// Limits of the selected rule pack apply here too: a group holds at most 500 members ("group_full").
+// Limits of the selected rule pack (rules/rule_pack.h; wecom-2025 unless UseRulePack) apply as WeCom applies them:
+// customers per member ("member_capacity_reached") and per corp, verified or not ("corp_capacity_reached"), members
+// per external group ("group_full"), and the stop for joining by QR code ("group_qr_join_full").
 // Thread safety: Scenario is single-threaded; CallbackDeliverer and the routes are thread-safe.
 #pragma once
 
@@ -21,6 +23,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "http/router.h"
+#include "rules/rule_pack.h"
 #include "storage/database.h"
 
 namespace koi::sandbox {
@@ -46,6 +49,9 @@ class Scenario {
 
   static const std::vector<std::string>& Actions();
 
+  void UseRulePack(const rules::RulePack& pack) { pack_ = pack; }
+  const rules::RulePack& rule_pack() const { return pack_; }
+
  private:
   struct Pick;
   Result<std::vector<std::string>> PickRow(storage::Session& tx, const std::string& from_where,
@@ -59,6 +65,7 @@ class Scenario {
   const Clock& clock_;
   std::string corp_;
   std::mt19937_64 rng_;
+  rules::RulePack pack_ = rules::DefaultRulePack();
 };
 
 // Sets where the corp's callbacks go and the token and EncodingAESKey to sign and encrypt them with.
