@@ -118,7 +118,11 @@ Status CallbackInbox::Store(PendingRow& row) {
     std::vector<PendingRow*> batch;
     batch.swap(queue_);
     lock.unlock();
-    CommitBatch(batch);
+    try {
+      CommitBatch(batch);
+    } catch (const std::exception& e) {  // never leave the followers waiting on a leader that is gone
+      for (auto* r : batch) r->result = Status::Internal("callback_store_failed", e.what());
+    }
     lock.lock();
     for (auto* r : batch) r->done = true;
     committing_ = false;
