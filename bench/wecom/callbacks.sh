@@ -11,25 +11,11 @@ n=${1:-200000}
 engine=${2:-sqlite}
 if [ "$engine" = postgresql ] && [ -z "${KOI_TEST_PG_URL:-}" ]; then exec scripts/with-postgres "$0" "$n" postgresql; fi
 make --no-print-directory build >/dev/null
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick() { for _ in $(seq 1 50); do p=$((20000 + RANDOM % 12000)); if port_free "$p"; then echo "$p"; return; fi; done; }
-port=$(pick); sport=$(pick)
-data=$(mktemp -d /tmp/koi-bench-callbacks.XXXXXX); mkdir -p "$data/www"
-koi_pid=""; sandbox_pid=""
-trap 'kill $koi_pid $sandbox_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$data"' EXIT
+. bench/wecom/lib.sh
 corp=wwkoidemo0000001
-build/koi-wecom-sandbox scenario seed --db "$data/sandbox.db" --customers 50 --employees 5 --groups 2 >/dev/null
-build/koi-wecom-sandbox serve --db "$data/sandbox.db" --listen "127.0.0.1:$sport" >"$data/sandbox.log" 2>&1 &
-sandbox_pid=$!
-db_url="sqlite:$data/koi.db"
+db_url=""
 [ "$engine" = postgresql ] && db_url=$KOI_TEST_PG_URL
-export KOI_SERVER_LISTEN="127.0.0.1:$port" KOI_DATABASE_URL="$db_url" KOI_LOG_LEVEL=warn \
-  KOI_WECOM_API_BASE_URL="http://127.0.0.1:$sport" KOI_WECOM_SECRET_KEY_FILE="$data/key" KOI_SERVER_STATIC_DIR="$data/www"
-sleep 0.5
-build/koi seed-demo >/dev/null
-build/koi serve >"$data/koi.log" 2>&1 &
-koi_pid=$!
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+start_sandbox_and_koi "$db_url" --customers 50 --employees 5 --groups 2
 sleep 2  # the demo team's first full sync (50 customers) finishes
 build/koi-wecom-sandbox sign-callbacks --corp "$corp" --path "/api/v1/wecom/callback/$corp" --count "$n" \
   --out "$data/callbacks.txt"

@@ -7,26 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-100000}
 make --no-print-directory build >/dev/null
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick() { for _ in $(seq 1 50); do p=$((20000 + RANDOM % 12000)); if port_free "$p"; then echo "$p"; return; fi; done; }
-port=$(pick); sport=$(pick)
-data=$(mktemp -d /tmp/koi-bench-wecom.XXXXXX); mkdir -p "$data/www"
-trap 'kill $koi_pid $sandbox_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$data"' EXIT
-seed_start=$(date +%s)
-build/koi-wecom-sandbox scenario seed --db "$data/sandbox.db" --customers "$n" --employees 500 --groups 200 --seed 7 \
-  >"$data/seed.txt"
-seed_s=$(python3 -c "import time; print(round(time.time() - $seed_start))")
-build/koi-wecom-sandbox serve --db "$data/sandbox.db" --listen "127.0.0.1:$sport" >"$data/sandbox.log" 2>&1 &
-sandbox_pid=$!
-export KOI_SERVER_LISTEN="127.0.0.1:$port" KOI_DATABASE_URL="sqlite:$data/koi.db" KOI_LOG_LEVEL=warn \
-  KOI_WECOM_API_BASE_URL="http://127.0.0.1:$sport" KOI_WECOM_SECRET_KEY_FILE="$data/key" KOI_SERVER_STATIC_DIR="$data/www"
-sleep 0.5
-build/koi seed-demo >/dev/null
-build/koi serve >"$data/koi.log" 2>&1 &
-koi_pid=$!
+. bench/wecom/lib.sh
+start_sandbox_and_koi "" --customers "$n" --employees 500 --groups 200 --seed 7
 # Log in as the demo admin and poll the sync through the API (what the console shows).
 jar="$data/jar"
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fs -c "$jar" "http://127.0.0.1:$port/api/v1/auth/session" >/dev/null || true
 csrf=$(awk '$6=="koi_csrf" {print $7}' "$jar")
 curl -fs -b "$jar" -c "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \

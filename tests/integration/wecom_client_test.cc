@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "http/dispatcher.h"
+#include "in_process_transport.h"
 #include "wecom/client/client.h"
 #include "world.h"
 
@@ -30,23 +31,14 @@ class WecomClientTest : public ::testing::Test {
     router_ = std::make_unique<http::Router>();
     sandbox_->AddRoutes(*router_);
     dispatcher_ = std::make_unique<http::Dispatcher>(*router_, nullptr);
-    ClientOptions options{.base_url = "http://sandbox.test",
+    ClientOptions options{.base_url = testing::kSandboxBaseUrl,
                           .calls_per_minute = client_calls_per_minute,
                           .sleep = [this](int64_t ms) {
                             slept_ms_ += ms;
                             clock_.Advance(ms);
                           }};
-    client_ = std::make_unique<WecomClient>(
-        [this](const HttpCall& call) -> Result<std::string> {
-          if (down_) return Status::Unavailable("unreachable", "connection refused");
-          http::Request r;
-          r.method = call.method;
-          r.target = call.url.substr(std::string("http://sandbox.test").size());
-          r.body = call.body;
-          r.remote_addr = "127.0.0.1";
-          return dispatcher_->Handle(r).body;
-        },
-        clock_, options);
+    client_ = std::make_unique<WecomClient>(testing::InProcessTransport(*dispatcher_, [this] { return down_.load(); }),
+                                            clock_, options);
     corp_ = {spec_.corp_id, spec_.secret};
   }
   int64_t Calls(const std::string& api) { return sandbox_->CallCounts()[{spec_.corp_id, api}]; }

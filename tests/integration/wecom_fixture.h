@@ -13,6 +13,7 @@
 #include "domain/accounts/accounts.h"
 #include "domain/wecom_link/link.h"
 #include "http/dispatcher.h"
+#include "in_process_transport.h"
 #include "testing/test_databases.h"
 #include "wecom/client/client.h"
 #include "world.h"
@@ -40,17 +41,8 @@ class WecomBench : public ::testing::TestWithParam<testing::TestEngine> {
     sandbox_->AddRoutes(router_);
     dispatcher_ = std::make_unique<http::Dispatcher>(router_, nullptr);
     client_ = std::make_unique<wecom::WecomClient>(
-        [this](const wecom::HttpCall& call) -> Result<std::string> {
-          if (down_after_ >= 0 && calls_++ >= down_after_)
-            return Status::Unavailable("unreachable", "connection refused");
-          http::Request r;
-          r.method = call.method;
-          r.target = call.url.substr(std::string("http://sandbox.test").size());
-          r.body = call.body;
-          r.remote_addr = "127.0.0.1";
-          return dispatcher_->Handle(r).body;
-        },
-        clock_, wecom::ClientOptions{.base_url = "http://sandbox.test", .max_attempts = 2,
+        testing::InProcessTransport(*dispatcher_, [this] { return down_after_ >= 0 && calls_++ >= down_after_; }),
+        clock_, wecom::ClientOptions{.base_url = testing::kSandboxBaseUrl, .max_attempts = 2,
                                      .sleep = [this](int64_t ms) { clock_.Advance(ms); }});
   }
 

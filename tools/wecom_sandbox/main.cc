@@ -111,16 +111,9 @@ int RunScenario(const std::string& db_path, const std::string& corp, uint64_t se
   if (!db.ok()) return Fail(db.status());
   sandbox::Scenario scenario(**db, SystemClock::Instance(), corp, seed);
   scenario.UseRulePack(*pack);
-  std::vector<sandbox::ScenarioEvent> events;
-  if (action == "script") {
-    auto script = scenario.Script(count);
-    if (!script.ok()) return Fail(script.status());
-    events = std::move(*script);
-  } else {
-    auto ev = scenario.Run(action, args);
-    if (!ev.ok()) return Fail(ev.status());
-    events.push_back(std::move(*ev));
-  }
+  auto performed = scenario.Perform(action, args, count);
+  if (!performed.ok()) return Fail(performed.status());
+  const std::vector<sandbox::ScenarioEvent>& events = *performed;
   int queued = 0;
   for (const auto& e : events) {
     if (e.outbox_id) ++queued;

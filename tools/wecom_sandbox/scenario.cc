@@ -432,6 +432,13 @@ Result<std::vector<ScenarioEvent>> Scenario::Script(int count) {
   return out;
 }
 
+Result<std::vector<ScenarioEvent>> Scenario::Perform(const std::string& action,
+                                                     const std::map<std::string, std::string>& args, int count) {
+  if (action == "script") return Script(count);
+  KOI_ASSIGN_OR_RETURN(auto ev, Run(action, args));
+  return std::vector<ScenarioEvent>{std::move(ev)};
+}
+
 Status ConfigureCallback(storage::Database& db, const std::string& corp_id, const std::string& url,
                          const std::string& token, const std::string& encoding_aes_key) {
   if (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
@@ -515,19 +522,10 @@ void AddScenarioRoutes(http::Router& router, storage::Database& db, const Clock&
     if (!pack.ok()) return JsonError(pack.status());
     Scenario scenario(db, clock, corp, static_cast<uint64_t>(seed));
     scenario.UseRulePack(*pack);
-    std::vector<ScenarioEvent> events;
-    const std::string action = r.path_params.at("action");
-    if (action == "script") {
-      auto script = scenario.Script(static_cast<int>(count));
-      if (!script.ok()) return JsonError(script.status());
-      events = std::move(*script);
-    } else {
-      auto ev = scenario.Run(action, args);
-      if (!ev.ok()) return JsonError(ev.status());
-      events.push_back(std::move(*ev));
-    }
+    auto events = scenario.Perform(r.path_params.at("action"), args, static_cast<int>(count));
+    if (!events.ok()) return JsonError(events.status());
     json::array items;
-    for (const auto& e : events) {
+    for (const auto& e : *events) {
       json::object ids;
       for (const auto& [k, v] : e.ids) ids[k] = v;
       items.push_back(json::object{{"action", e.action}, {"event", e.event}, {"change_type", e.change_type},

@@ -46,6 +46,9 @@ class Scenario {
   Result<ScenarioEvent> Run(const std::string& action, const std::map<std::string, std::string>& args = {});
   // `count` actions drawn from a fixed mix weighted like a retail corp's day (mostly new customers and edits).
   Result<std::vector<ScenarioEvent>> Script(int count);
+  // "script" runs Script(count); any other action runs once with `args`. What the CLI and the admin API call.
+  Result<std::vector<ScenarioEvent>> Perform(const std::string& action, const std::map<std::string, std::string>& args,
+                                             int count);
 
   static const std::vector<std::string>& Actions();
 
