@@ -16,7 +16,9 @@
 #include "core/metrics.h"
 #include "domain/accounts/accounts.h"
 #include "domain/apps/apps.h"
+#include "domain/customers/customers.h"
 #include "domain/wecom_link/link.h"
+#include "http/customer_routes.h"
 #include "http/wecom_routes.h"
 #include "http/account_routes.h"
 #include "http/auth_guard.h"
@@ -207,6 +209,8 @@ int Serve(const std::string& config_path) {
   http::AuthGuard guard(accounts, app_service, s.auth.cookie_secure);
   http::AddAccountRoutes(router, guard, accounts, app_service);
   http::AddWecomRoutes(router, guard, {wecom_link, callback_inbox, wecom_events, app_service});
+  customers::CustomerService customer_service(database, clock);
+  http::AddCustomerRoutes(router, guard, customer_service);
   http::AddSystemRoutes(
       router,
       {.readiness = [&database]() -> Result<int64_t> {

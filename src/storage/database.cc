@@ -45,6 +45,15 @@ std::string Row::Text(size_t i) const {
   return "";
 }
 
+std::string LikeContains(std::string_view text) {
+  std::string out = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "%";
+}
+
 std::string_view EngineName(Engine engine) { return engine == Engine::kPostgres ? "postgresql" : "sqlite"; }
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& url, const DatabaseOptions& options) {

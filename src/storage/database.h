@@ -57,6 +57,9 @@ struct QueryResult {
 enum class Engine { kSqlite, kPostgres };
 std::string_view EngineName(Engine engine);
 
+// A LIKE pattern matching values that contain `text` literally: %, _ and \ are escaped for "LIKE ? ESCAPE '\'".
+std::string LikeContains(std::string_view text);
+
 class Session {
  public:
   virtual ~Session() = default;

@@ -113,6 +113,13 @@ class WecomBench : public ::testing::TestWithParam<testing::TestEngine> {
                              "m WHERE m.corp_id = g.corp_id AND m.chat_id = g.chat_id) FROM group_chats g ORDER BY 1"));
     EXPECT_EQ(Lines(koi, "SELECT chat_id, member_id, type, join_scene FROM wecom_group_members WHERE team_id = ? ORDER BY 1, 2", t),
               Lines(*world_, "SELECT chat_id, member_id, type, join_scene FROM group_members ORDER BY 1, 2"));
+    // Each customer's relationship summary (the list sorts and filters on it) agrees with its relationships.
+    EXPECT_EQ(Lines(koi, "SELECT c.external_userid, c.last_add_time, c.active_follows FROM wecom_customers c WHERE "
+                         "c.team_id = ? AND (c.last_add_time <> COALESCE((SELECT MAX(f.createtime) FROM wecom_follows f "
+                         "WHERE f.team_id = c.team_id AND f.external_userid = c.external_userid), 0) OR "
+                         "c.active_follows <> (SELECT COUNT(*) FROM wecom_follows f WHERE f.team_id = c.team_id AND "
+                         "f.external_userid = c.external_userid AND f.deleted_at IS NULL)) ORDER BY 1", t),
+              std::vector<std::string>{});
   }
 
   FakeClock clock_{1'795'392'000'000};

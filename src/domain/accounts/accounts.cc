@@ -660,14 +660,9 @@ Result<Paged<Account>> AccountService::ListMembers(const Principal& who, std::st
   std::vector<Value> params{who.team.value()};
   std::string q = Trim(query);
   if (!q.empty()) {
-    std::string escaped;
-    for (char c : q) {
-      if (c == '%' || c == '_' || c == '\\') escaped += '\\';
-      escaped += c;
-    }
     where += " AND (phone LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')";
-    params.push_back("%" + escaped + "%");
-    params.push_back("%" + escaped + "%");
+    params.push_back(storage::LikeContains(q));
+    params.push_back(storage::LikeContains(q));
   }
   KOI_ASSIGN_OR_RETURN(auto count, db_.Query("SELECT COUNT(*) FROM accounts" + where, params));
   params.push_back(int64_t{page_size});
@@ -778,7 +773,7 @@ const std::vector<std::string>& AuditActions() {
       "auth.logout",            "auth.logout_all",     "auth.password_reset",   "account.password_changed",
       "account.phone_changed",  "account.profile_changed", "member.added",    "member.disabled",
       "member.enabled",         "member.removed",      "member.password_reset", "member.unlocked",
-      "app.activated",          "wecom.linked"};
+      "app.activated",          "wecom.linked",        "member.employee_bound", "member.employee_unbound"};
   return actions;
 }
 

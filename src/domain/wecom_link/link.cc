@@ -196,12 +196,7 @@ Result<accounts::Paged<Employee>> WecomLink::ListEmployees(TeamId team, std::str
   std::string where = " WHERE e.team_id = ?";
   std::vector<Value> params{team.value()};
   if (!query.empty()) {
-    std::string like = "%";
-    for (char c : query) {
-      if (c == '%' || c == '_' || c == '\\') like += '\\';
-      like += c;
-    }
-    like += "%";
+    const std::string like = storage::LikeContains(query);
     where += " AND (e.name LIKE ? ESCAPE '\\' OR e.userid LIKE ? ESCAPE '\\')";
     params.push_back(like);
     params.push_back(like);
@@ -348,6 +343,7 @@ Status WecomLink::RunFullSync(jobs::JobContext& ctx) {
                                 "WHERE e.team_id = wecom_follows.team_id AND e.userid = wecom_follows.userid AND "
                                 "e.status = 5)",
                                 {now, team.value(), run}));
+    KOI_RETURN_IF_ERROR(mirror::RefreshSummariesLostAt(tx, team, now));
     KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_follow_tags WHERE team_id = ? AND NOT EXISTS (SELECT 1 FROM "
                                 "wecom_follows f WHERE f.team_id = wecom_follow_tags.team_id AND f.userid = "
                                 "wecom_follow_tags.userid AND f.external_userid = wecom_follow_tags.external_userid AND "

@@ -70,7 +70,7 @@ Status UpsertRelation(storage::Session& tx, TeamId team, const wecom::ExternalCo
     KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO wecom_follow_tags (team_id, userid, external_userid, tag_id) VALUES (?, ?, "
                                 "?, ?) ON CONFLICT DO NOTHING",
                                 {team.value(), f.userid, c.external_userid, tag}));
-  return Status::Ok();
+  return RefreshCustomerSummary(tx, team, c.external_userid);
 }
 
 Status MarkRelationLost(storage::Session& tx, TeamId team, const std::string& userid,
@@ -78,8 +78,26 @@ Status MarkRelationLost(storage::Session& tx, TeamId team, const std::string& us
   KOI_RETURN_IF_ERROR(tx.Exec("UPDATE wecom_follows SET deleted_at = ?, deleted_by = ? WHERE team_id = ? AND userid = ? "
                               "AND external_userid = ? AND deleted_at IS NULL",
                               {at_ms, by, team.value(), userid, external_userid}));
-  return tx.Exec("DELETE FROM wecom_follow_tags WHERE team_id = ? AND userid = ? AND external_userid = ?",
-                 {team.value(), userid, external_userid});
+  KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_follow_tags WHERE team_id = ? AND userid = ? AND external_userid = ?",
+                              {team.value(), userid, external_userid}));
+  return RefreshCustomerSummary(tx, team, external_userid);
+}
+
+const char* const kSummarySet =
+    "UPDATE wecom_customers SET last_add_time = COALESCE((SELECT MAX(f.createtime) FROM wecom_follows f WHERE "
+    "f.team_id = wecom_customers.team_id AND f.external_userid = wecom_customers.external_userid), 0), "
+    "active_follows = (SELECT COUNT(*) FROM wecom_follows f WHERE f.team_id = wecom_customers.team_id AND "
+    "f.external_userid = wecom_customers.external_userid AND f.deleted_at IS NULL) WHERE team_id = ?";
+
+Status RefreshCustomerSummary(storage::Session& tx, TeamId team, const std::string& external_userid) {
+  return tx.Exec(std::string(kSummarySet) + " AND external_userid = ?", {team.value(), external_userid});
+}
+
+Status RefreshSummariesLostAt(storage::Session& tx, TeamId team, int64_t at_ms) {
+  return tx.Exec(std::string(kSummarySet) +
+                     " AND EXISTS (SELECT 1 FROM wecom_follows g WHERE g.team_id = wecom_customers.team_id AND "
+                     "g.external_userid = wecom_customers.external_userid AND g.deleted_at = ?)",
+                 {team.value(), at_ms});
 }
 
 Status UpsertTagGroups(storage::Session& tx, TeamId team, const std::vector<wecom::TagGroup>& groups, int64_t run) {

@@ -28,6 +28,10 @@ Status UpsertRelation(storage::Session& tx, TeamId team, const wecom::ExternalCo
 // or "sync" (a full sync did not see it). The row stays for churn history; its tags are dropped.
 Status MarkRelationLost(storage::Session& tx, TeamId team, const std::string& userid,
                         const std::string& external_userid, const std::string& by, int64_t at_ms);
+// Recomputes a customer's relationship summary (latest add time, active relationships) after its follows changed.
+Status RefreshCustomerSummary(storage::Session& tx, TeamId team, const std::string& external_userid);
+// The same for every customer with a relationship lost at `at_ms` (the full sync's clean-up marks them in bulk).
+Status RefreshSummariesLostAt(storage::Session& tx, TeamId team, int64_t at_ms);
 Status UpsertTagGroups(storage::Session& tx, TeamId team, const std::vector<wecom::TagGroup>& groups, int64_t run);
 // Upserts a group chat and replaces its member list.
 Status ReplaceGroupChat(storage::Session& tx, TeamId team, const wecom::GroupChat& chat, int64_t run);

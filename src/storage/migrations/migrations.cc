@@ -205,6 +205,41 @@ ALTER TABLE wecom_follows ADD COLUMN deleted_at BIGINT;
 ALTER TABLE wecom_follows ADD COLUMN deleted_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE wecom_corps ADD COLUMN reconcile_job_id BIGINT;
 )sql"},
+      // Issue 5, customers: each customer carries a summary of its relationships (latest add time, how many are
+      // active) kept by the mirror writes, so the list sorts and filters on the customer row alone. A member
+      // account is bound to one WeCom employee (data permission); follow-up notes and the timeline of what Koi
+      // itself changed are Koi's own rows.
+      {5, "customers", R"sql(
+ALTER TABLE wecom_customers ADD COLUMN last_add_time BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE wecom_customers ADD COLUMN active_follows INTEGER NOT NULL DEFAULT 0;
+UPDATE wecom_customers SET
+  last_add_time = COALESCE((SELECT MAX(f.createtime) FROM wecom_follows f WHERE f.team_id = wecom_customers.team_id
+                            AND f.external_userid = wecom_customers.external_userid), 0),
+  active_follows = (SELECT COUNT(*) FROM wecom_follows f WHERE f.team_id = wecom_customers.team_id
+                    AND f.external_userid = wecom_customers.external_userid AND f.deleted_at IS NULL);
+CREATE INDEX wecom_customers_recent ON wecom_customers (team_id, last_add_time, external_userid);
+CREATE INDEX wecom_follows_recent ON wecom_follows (team_id, createtime);
+CREATE INDEX wecom_group_members_member ON wecom_group_members (team_id, member_id);
+CREATE TABLE employee_bindings (
+  account_id BIGINT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+  team_id BIGINT NOT NULL,
+  userid TEXT NOT NULL,
+  data_scope TEXT NOT NULL,
+  bound_at BIGINT NOT NULL,
+  bound_by BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX employee_bindings_userid ON employee_bindings (team_id, userid);
+CREATE TABLE customer_notes (
+  id {{pk}},
+  team_id BIGINT NOT NULL,
+  external_userid TEXT NOT NULL,
+  account_id BIGINT NOT NULL,
+  author_name TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX customer_notes_customer ON customer_notes (team_id, external_userid, id);
+)sql"},
   };
   return m;
 }

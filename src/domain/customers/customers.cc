@@ -1,0 +1,479 @@
+#include "domain/customers/customers.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <boost/json.hpp>
+
+namespace koi::customers {
+namespace {
+
+using storage::Value;
+namespace json = boost::json;
+
+constexpr std::string_view kEscape = " ESCAPE '\\'";
+
+// "?, ?, …" for n values, appended to params.
+std::string InList(std::vector<Value>& params, const std::vector<std::string>& values) {
+  std::string marks;
+  for (const auto& v : values) {
+    marks += marks.empty() ? "?" : ", ?";
+    params.emplace_back(Value(v));
+  }
+  return marks;
+}
+
+std::vector<std::string> ParseStrings(const std::string& text) {
+  std::vector<std::string> out;
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_array()) return out;
+  for (const auto& e : v.as_array())
+    if (e.is_string()) out.emplace_back(e.as_string());
+  return out;
+}
+
+std::vector<int64_t> ParseInts(const std::string& text) {
+  std::vector<int64_t> out;
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_array()) return out;
+  for (const auto& e : v.as_array())
+    if (e.is_int64()) out.push_back(e.as_int64());
+  return out;
+}
+
+size_t CodePoints(std::string_view s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+std::string Trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return "";
+  return std::string(s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1));
+}
+
+// WeCom's times are seconds; Koi's API speaks milliseconds. The first whole second at or after `ms`.
+int64_t CeilSeconds(int64_t ms) { return ms >= 0 ? (ms + 999) / 1000 : -((-ms) / 1000); }
+
+const std::set<std::string>& Statuses() {
+  static const std::set<std::string> s{"", "active", "lost", "deleted_by_customer", "deleted_by_employee"};
+  return s;
+}
+
+// The conditions one relationship row (alias `a`) must meet, in the order their params are appended.
+std::string FollowConditions(std::string_view a, const Scope& scope, const std::vector<std::string>& employees,
+                             const CustomerFilter& f, std::vector<Value>& params) {
+  const std::string p(a);
+  std::string sql;
+  if (!scope.all) sql += " AND " + p + ".userid IN (" + InList(params, scope.userids) + ")";
+  if (!employees.empty()) sql += " AND " + p + ".userid IN (" + InList(params, employees) + ")";
+  if (!f.tag_ids.empty())
+    sql += " AND EXISTS (SELECT 1 FROM wecom_follow_tags t WHERE t.team_id = " + p + ".team_id AND t.userid = " + p +
+           ".userid AND t.external_userid = " + p + ".external_userid AND t.tag_id IN (" + InList(params, f.tag_ids) +
+           "))";
+  if (f.added_from_ms) {
+    sql += " AND " + p + ".createtime >= ?";
+    params.emplace_back(Value(CeilSeconds(*f.added_from_ms)));
+  }
+  if (f.added_to_ms) {
+    sql += " AND " + p + ".createtime < ?";
+    params.emplace_back(Value(CeilSeconds(*f.added_to_ms)));
+  }
+  if (f.add_way) {
+    sql += " AND " + p + ".add_way = ?";
+    params.emplace_back(Value(int64_t{*f.add_way}));
+  }
+  if (!f.state.empty()) {
+    sql += " AND " + p + ".state = ?";
+    params.emplace_back(Value(f.state));
+  }
+  if (f.status == "active") sql += " AND " + p + ".deleted_at IS NULL";
+  if (f.status == "lost") sql += " AND " + p + ".deleted_at IS NOT NULL";
+  if (f.status == "deleted_by_customer") sql += " AND " + p + ".deleted_at IS NOT NULL AND " + p + ".deleted_by = 'customer'";
+  if (f.status == "deleted_by_employee") sql += " AND " + p + ".deleted_at IS NOT NULL AND " + p + ".deleted_by = 'employee'";
+  return sql;
+}
+
+bool HasFollowConditions(const Scope& scope, const std::vector<std::string>& employees, const CustomerFilter& f) {
+  return !scope.all || !employees.empty() || !f.tag_ids.empty() || f.added_from_ms || f.added_to_ms || f.add_way ||
+         !f.state.empty() || !f.status.empty();
+}
+
+CustomerRow RowOf(const storage::Row& r) {
+  return {.external_userid = r.Text(0), .name = r.Text(1), .type = static_cast<int>(r.Int(2)),
+          .gender = static_cast<int>(r.Int(3)), .corp_name = r.Text(4), .last_add_time_ms = r.Int(5) * 1000,
+          .active_follows = static_cast<int>(r.Int(6))};
+}
+
+constexpr std::string_view kRowColumns =
+    "c.external_userid, c.name, c.type, c.gender, c.corp_name, c.last_add_time, c.active_follows";
+
+}  // namespace
+
+// ----- scope ---------------------------------------------------------------------------------------------------
+
+Result<std::vector<std::string>> CustomerService::EmployeesUnder(TeamId team, const std::vector<int64_t>& roots) {
+  KOI_ASSIGN_OR_RETURN(auto depts, db_.Query("SELECT dept_id, parent_id FROM wecom_departments WHERE team_id = ?",
+                                             {team.value()}));
+  std::multimap<int64_t, int64_t> children;
+  for (const auto& r : depts.rows) children.emplace(r.Int(1), r.Int(0));
+  std::set<int64_t> under(roots.begin(), roots.end());
+  std::vector<int64_t> todo(roots.begin(), roots.end());
+  while (!todo.empty()) {
+    int64_t d = todo.back();
+    todo.pop_back();
+    auto [lo, hi] = children.equal_range(d);
+    for (auto it = lo; it != hi; ++it)
+      if (under.insert(it->second).second) todo.push_back(it->second);
+  }
+  KOI_ASSIGN_OR_RETURN(auto emps, db_.Query("SELECT userid, departments FROM wecom_employees WHERE team_id = ? ORDER "
+                                            "BY userid", {team.value()}));
+  std::vector<std::string> out;
+  for (const auto& r : emps.rows) {
+    auto ds = ParseInts(r.Text(1));
+    if (std::any_of(ds.begin(), ds.end(), [&under](int64_t d) { return under.count(d) > 0; }))
+      out.push_back(r.Text(0));
+  }
+  return out;
+}
+
+Result<Scope> CustomerService::ScopeOf(const accounts::Principal& who) {
+  Scope scope;
+  if (who.is_admin()) {
+    scope.all = true;
+    return scope;
+  }
+  KOI_ASSIGN_OR_RETURN(auto b, db_.Query("SELECT userid, data_scope FROM employee_bindings WHERE account_id = ? AND "
+                                         "team_id = ?", {who.account.value(), who.team.value()}));
+  if (b.rows.empty()) return scope;
+  scope.bound = true;
+  scope.userid = b.rows[0].Text(0);
+  scope.data_scope = b.rows[0].Text(1);
+  if (scope.data_scope == "department") {
+    KOI_ASSIGN_OR_RETURN(auto e, db_.Query("SELECT departments FROM wecom_employees WHERE team_id = ? AND userid = ?",
+                                           {who.team.value(), scope.userid}));
+    if (!e.rows.empty()) {
+      KOI_ASSIGN_OR_RETURN(scope.userids, EmployeesUnder(who.team, ParseInts(e.rows[0].Text(0))));
+    }
+  }
+  if (std::find(scope.userids.begin(), scope.userids.end(), scope.userid) == scope.userids.end())
+    scope.userids.push_back(scope.userid);
+  return scope;
+}
+
+// ----- the list ------------------------------------------------------------------------------------------------
+
+Status CustomerService::FillFollows(TeamId team, const Scope& scope, std::vector<CustomerRow>& rows,
+                                    const std::vector<std::string>* only_userid) {
+  if (rows.empty() || (!scope.all && scope.userids.empty())) return Status::Ok();  // (PostgreSQL refuses "IN ()")
+  std::vector<std::string> ids;
+  for (const auto& r : rows) ids.push_back(r.external_userid);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+
+  std::vector<Value> params{team.value()};
+  std::string in = InList(params, ids);
+  std::string scoped;
+  if (!scope.all) scoped = " AND f.userid IN (" + InList(params, scope.userids) + ")";
+  KOI_ASSIGN_OR_RETURN(
+      auto fr, db_.Query("SELECT f.external_userid, f.userid, COALESCE(e.name, ''), f.remark, f.description, "
+                         "f.createtime, f.add_way, f.state, f.remark_mobiles, f.remark_corp_name, f.deleted_at, "
+                         "f.deleted_by FROM wecom_follows f LEFT JOIN wecom_employees e ON e.team_id = f.team_id AND "
+                         "e.userid = f.userid WHERE f.team_id = ? AND f.external_userid IN (" + in + ")" + scoped +
+                             " ORDER BY f.createtime DESC, f.userid",
+                         params));
+  // Tags, with the same params (the IN lists are identical).
+  std::string tscoped = scoped;
+  if (!scope.all) tscoped.replace(tscoped.find("f.userid"), 8, "t.userid");
+  KOI_ASSIGN_OR_RETURN(
+      auto tr, db_.Query("SELECT t.external_userid, t.userid, t.tag_id, COALESCE(g.name, ''), COALESCE(gg.name, '') "
+                         "FROM wecom_follow_tags t LEFT JOIN wecom_tags g ON g.team_id = t.team_id AND g.tag_id = "
+                         "t.tag_id LEFT JOIN wecom_tag_groups gg ON gg.team_id = g.team_id AND gg.group_id = "
+                         "g.group_id WHERE t.team_id = ? AND t.external_userid IN (" + in + ")" + tscoped +
+                             " ORDER BY gg.sort DESC, g.sort DESC, t.tag_id",
+                         params));
+  std::map<std::pair<std::string, std::string>, std::vector<TagRef>> tags;
+  for (const auto& r : tr.rows)
+    tags[{r.Text(0), r.Text(1)}].push_back({.tag_id = r.Text(2), .name = r.Text(3), .group_name = r.Text(4)});
+  std::map<std::string, std::vector<Follow>> follows;
+  for (const auto& r : fr.rows) {
+    Follow f{.userid = r.Text(1), .employee_name = r.Text(2), .remark = r.Text(3), .description = r.Text(4),
+             .add_time_ms = r.Int(5) * 1000, .add_way = static_cast<int>(r.Int(6)), .state = r.Text(7),
+             .remark_mobiles = ParseStrings(r.Text(8)), .remark_corp_name = r.Text(9), .active = r.IsNull(10),
+             .deleted_by = r.Text(11), .deleted_at_ms = r.OptInt(10)};
+    auto it = tags.find({r.Text(0), f.userid});
+    if (it != tags.end()) f.tags = it->second;
+    follows[r.Text(0)].push_back(std::move(f));
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    auto& row = rows[i];
+    for (const auto& f : follows[row.external_userid]) {
+      if (only_userid && f.userid != (*only_userid)[i]) continue;
+      row.follows.push_back(f);
+      for (const auto& t : f.tags)
+        if (std::none_of(row.tags.begin(), row.tags.end(), [&t](const TagRef& x) { return x.tag_id == t.tag_id; }))
+          row.tags.push_back(t);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<CustomerPage> CustomerService::List(const accounts::Principal& who, const CustomerFilter& filter, int page,
+                                           int page_size) {
+  static const std::set<std::string> sorts{"add_time", "-add_time", "name", "-name"};
+  if (!sorts.count(filter.sort))
+    return Status::InvalidArgument("invalid_sort", "sort must be one of add_time, -add_time, name, -name");
+  if (!Statuses().count(filter.status))
+    return Status::InvalidArgument("invalid_customer_status",
+                                   "status must be one of active, lost, deleted_by_customer, deleted_by_employee");
+  if (filter.added_from_ms && filter.added_to_ms && *filter.added_from_ms >= *filter.added_to_ms)
+    return Status::InvalidArgument("invalid_time_range", "the start of the add-time range must be before its end");
+  const TeamId team = who.team;
+  CustomerPage out;
+  KOI_ASSIGN_OR_RETURN(out.scope, ScopeOf(who));
+  if (!out.scope.all && out.scope.userids.empty()) return out;  // an unbound member sees nothing
+
+  std::vector<std::string> employees = filter.userids;
+  if (filter.department) {
+    KOI_ASSIGN_OR_RETURN(auto under, EmployeesUnder(team, {*filter.department}));
+    if (!employees.empty()) {
+      std::vector<std::string> both;
+      for (const auto& u : employees)
+        if (std::find(under.begin(), under.end(), u) != under.end()) both.push_back(u);
+      employees = std::move(both);
+    } else {
+      employees = std::move(under);
+    }
+    if (employees.empty()) return out;  // nobody there: no customers
+  }
+
+  const bool by_relationship = filter.mode == ListMode::kRelationship;
+  const bool desc = filter.sort[0] == '-';
+  const std::string dir = desc ? " DESC" : "";
+  const bool by_name = filter.sort.find("name") != std::string::npos;
+  const std::string q = Trim(filter.query);
+  std::vector<Value> params{team.value()};
+  std::string from, where, order;
+  if (by_relationship) {
+    from = " FROM wecom_follows f, wecom_customers c";
+    where = " WHERE f.team_id = ? AND c.team_id = f.team_id AND c.external_userid = f.external_userid" +
+            FollowConditions("f", out.scope, employees, filter, params);
+    if (!q.empty()) {
+      where += " AND (c.name LIKE ?" + std::string(kEscape) + " OR c.corp_name LIKE ?" + std::string(kEscape) +
+               " OR f.remark LIKE ?" + std::string(kEscape) + " OR f.remark_mobiles LIKE ?" + std::string(kEscape) +
+               " OR f.remark_corp_name LIKE ?" + std::string(kEscape) + ")";
+      for (int i = 0; i < 5; ++i) params.emplace_back(Value(storage::LikeContains(q)));
+    }
+    order = by_name ? " ORDER BY c.name" + dir + ", f.external_userid" + dir + ", f.userid" + dir
+                    : " ORDER BY f.createtime" + dir + ", f.external_userid" + dir + ", f.userid" + dir;
+  } else {
+    from = " FROM wecom_customers c";
+    where = " WHERE c.team_id = ?";
+    if (HasFollowConditions(out.scope, employees, filter))
+      where += " AND EXISTS (SELECT 1 FROM wecom_follows f WHERE f.team_id = c.team_id AND f.external_userid = "
+               "c.external_userid" + FollowConditions("f", out.scope, employees, filter, params) + ")";
+    if (!q.empty()) {
+      where += " AND (c.name LIKE ?" + std::string(kEscape) + " OR c.corp_name LIKE ?" + std::string(kEscape) +
+               " OR EXISTS (SELECT 1 FROM wecom_follows s WHERE s.team_id = c.team_id AND s.external_userid = "
+               "c.external_userid";
+      params.emplace_back(Value(storage::LikeContains(q)));
+      params.emplace_back(Value(storage::LikeContains(q)));
+      if (!out.scope.all) where += " AND s.userid IN (" + InList(params, out.scope.userids) + ")";
+      where += " AND (s.remark LIKE ?" + std::string(kEscape) + " OR s.remark_mobiles LIKE ?" + std::string(kEscape) +
+               " OR s.remark_corp_name LIKE ?" + std::string(kEscape) + ")))";
+      for (int i = 0; i < 3; ++i) params.emplace_back(Value(storage::LikeContains(q)));
+    }
+    order = by_name ? " ORDER BY c.name" + dir + ", c.external_userid" + dir
+                    : " ORDER BY c.last_add_time" + dir + ", c.external_userid" + dir;
+  }
+  if (filter.gender) {
+    where += " AND c.gender = ?";
+    params.emplace_back(Value(int64_t{*filter.gender}));
+  }
+
+  KOI_ASSIGN_OR_RETURN(auto count, db_.Query("SELECT COUNT(*)" + from + where, params));
+  out.total = count.rows.at(0).Int(0);
+  params.emplace_back(Value(int64_t{page_size}));
+  params.emplace_back(Value(int64_t{page - 1} * page_size));
+  const std::string columns = std::string(kRowColumns) + (by_relationship ? ", f.userid" : "");
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT " + columns + from + where + order + " LIMIT ? OFFSET ?", params));
+  std::vector<std::string> row_userids;
+  for (const auto& row : r.rows) {
+    out.items.push_back(RowOf(row));
+    if (by_relationship) row_userids.push_back(row.Text(7));
+  }
+  KOI_RETURN_IF_ERROR(FillFollows(team, out.scope, out.items, by_relationship ? &row_userids : nullptr));
+  return out;
+}
+
+// ----- one customer --------------------------------------------------------------------------------------------
+
+Result<Profile> CustomerService::Get(const accounts::Principal& who, std::string_view external_userid) {
+  KOI_ASSIGN_OR_RETURN(Scope scope, ScopeOf(who));
+  const TeamId team = who.team;
+  const Status not_found = Status::NotFound("customer_not_found", "no such customer, or not one of yours");
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT " + std::string(kRowColumns) + ", c.position, c.unionid FROM "
+                                         "wecom_customers c WHERE c.team_id = ? AND c.external_userid = ?",
+                                         {team.value(), std::string(external_userid)}));
+  if (r.rows.empty()) return not_found;
+  Profile p;
+  p.customer = RowOf(r.rows[0]);
+  p.position = r.rows[0].Text(7);
+  p.unionid = r.rows[0].Text(8);
+  std::vector<CustomerRow> one{p.customer};
+  KOI_RETURN_IF_ERROR(FillFollows(team, scope, one, nullptr));
+  p.customer = std::move(one[0]);
+  if (!scope.all && p.customer.follows.empty()) return not_found;
+
+  KOI_ASSIGN_OR_RETURN(auto g, db_.Query("SELECT g.chat_id, g.name, COALESCE(e.name, g.owner), m.join_time, "
+                                         "g.member_count FROM wecom_group_members m, wecom_group_chats g LEFT JOIN "
+                                         "wecom_employees e ON e.team_id = g.team_id AND e.userid = g.owner WHERE "
+                                         "m.team_id = ? AND m.member_id = ? AND g.team_id = m.team_id AND g.chat_id = "
+                                         "m.chat_id ORDER BY m.join_time DESC, g.chat_id",
+                                         {team.value(), std::string(external_userid)}));
+  for (const auto& row : g.rows)
+    p.groups.push_back({.chat_id = row.Text(0), .name = row.Text(1), .owner_name = row.Text(2),
+                        .join_time_ms = row.Int(3) * 1000, .member_count = static_cast<int>(row.Int(4))});
+  KOI_ASSIGN_OR_RETURN(auto n, db_.Query("SELECT id, account_id, author_name, body, created_at FROM customer_notes "
+                                         "WHERE team_id = ? AND external_userid = ? ORDER BY id DESC LIMIT 200",
+                                         {team.value(), std::string(external_userid)}));
+  for (const auto& row : n.rows)
+    p.notes.push_back({.id = row.Int(0), .account_id = row.Int(1), .author_name = row.Text(2), .body = row.Text(3),
+                       .created_at_ms = row.Int(4)});
+
+  // The timeline: what the mirror knows (adds, losses, group joins) and Koi's own notes.
+  for (const auto& f : p.customer.follows) {
+    p.timeline.push_back({.at_ms = f.add_time_ms, .kind = "added", .userid = f.userid,
+                          .employee_name = f.employee_name, .detail = ""});
+    if (f.deleted_at_ms)
+      p.timeline.push_back({.at_ms = *f.deleted_at_ms, .kind = "lost", .userid = f.userid,
+                            .employee_name = f.employee_name, .detail = f.deleted_by});
+  }
+  for (const auto& gr : p.groups)
+    p.timeline.push_back({.at_ms = gr.join_time_ms, .kind = "joined_group", .userid = "", .employee_name = "",
+                          .detail = gr.name});
+  for (const auto& note : p.notes)
+    p.timeline.push_back({.at_ms = note.created_at_ms, .kind = "note", .userid = "",
+                          .employee_name = note.author_name, .detail = note.body});
+  std::stable_sort(p.timeline.begin(), p.timeline.end(),
+                   [](const TimelineItem& a, const TimelineItem& b) { return a.at_ms > b.at_ms; });
+  return p;
+}
+
+Result<Note> CustomerService::AddNote(const accounts::Principal& who, std::string_view external_userid,
+                                      std::string_view body) {
+  const std::string text = Trim(body);
+  if (text.empty()) return Status::InvalidArgument("note_empty", "a follow-up note needs some text");
+  if (CodePoints(text) > kMaxNoteChars)
+    return Status::InvalidArgument("note_too_long", "a follow-up note has at most 2000 characters");
+  KOI_RETURN_IF_ERROR(Get(who, external_userid).status());  // exists and is visible to the caller
+  Note note{.id = 0, .account_id = who.account.value(), .author_name = who.name, .body = text,
+            .created_at_ms = clock_.NowMillis()};
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("INSERT INTO customer_notes (team_id, external_userid, account_id, "
+                                         "author_name, body, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                                         {who.team.value(), std::string(external_userid), note.account_id,
+                                          note.author_name, note.body, note.created_at_ms}));
+  note.id = r.rows.at(0).Int(0);
+  return note;
+}
+
+// ----- filter choices ------------------------------------------------------------------------------------------
+
+Result<std::vector<Department>> CustomerService::Departments(TeamId team) {
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT dept_id, name, parent_id FROM wecom_departments WHERE team_id = ? "
+                                         "ORDER BY parent_id, sort DESC, dept_id", {team.value()}));
+  std::vector<Department> out;
+  for (const auto& row : r.rows) out.push_back({.id = row.Int(0), .name = row.Text(1), .parent_id = row.Int(2)});
+  return out;
+}
+
+Result<std::vector<TagGroup>> CustomerService::TagGroups(TeamId team) {
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT g.group_id, g.name, t.tag_id, t.name FROM wecom_tag_groups g LEFT "
+                                         "JOIN wecom_tags t ON t.team_id = g.team_id AND t.group_id = g.group_id WHERE "
+                                         "g.team_id = ? ORDER BY g.sort DESC, g.group_id, t.sort DESC, t.tag_id",
+                                         {team.value()}));
+  std::vector<TagGroup> out;
+  for (const auto& row : r.rows) {
+    if (out.empty() || out.back().group_id != row.Text(0))
+      out.push_back({.group_id = row.Text(0), .name = row.Text(1), .tags = {}});
+    if (!row.IsNull(2)) out.back().tags.push_back({.tag_id = row.Text(2), .name = row.Text(3), .group_name = row.Text(1)});
+  }
+  return out;
+}
+
+// ----- bindings ------------------------------------------------------------------------------------------------
+
+Result<std::vector<Binding>> CustomerService::Bindings(const accounts::Principal& who,
+                                                       const std::vector<int64_t>& account_ids) {
+  std::vector<Binding> out;
+  if (account_ids.empty()) return out;
+  if (!who.is_admin() && (account_ids.size() != 1 || account_ids[0] != who.account.value()))
+    return Status::PermissionDenied("admin_only", "only the team's admin account may do this");
+  std::vector<Value> params{who.team.value()};
+  std::string marks;
+  for (int64_t id : account_ids) {
+    marks += marks.empty() ? "?" : ", ?";
+    params.emplace_back(Value(id));
+  }
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT b.account_id, b.userid, COALESCE(e.name, ''), b.data_scope, "
+                                         "b.bound_at FROM employee_bindings b LEFT JOIN wecom_employees e ON "
+                                         "e.team_id = b.team_id AND e.userid = b.userid WHERE b.team_id = ? AND "
+                                         "b.account_id IN (" + marks + ") ORDER BY b.account_id",
+                                         params));
+  for (const auto& row : r.rows)
+    out.push_back({.account_id = row.Int(0), .userid = row.Text(1), .employee_name = row.Text(2),
+                   .data_scope = row.Text(3), .bound_at_ms = row.Int(4)});
+  return out;
+}
+
+Result<Binding> CustomerService::Bind(const accounts::Principal& who, int64_t account_id, std::string_view userid,
+                                      std::string_view data_scope, const accounts::Client& client) {
+  if (!who.is_admin()) return Status::PermissionDenied("admin_only", "only the team's admin account may do this");
+  if (data_scope != "own" && data_scope != "department")
+    return Status::InvalidArgument("invalid_data_scope", "data_scope must be own or department");
+  Binding out{.account_id = account_id, .userid = std::string(userid), .employee_name = "",
+              .data_scope = std::string(data_scope), .bound_at_ms = clock_.NowMillis()};
+  KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
+    KOI_ASSIGN_OR_RETURN(auto a, tx.Query("SELECT role FROM accounts WHERE id = ? AND team_id = ?",
+                                          {account_id, who.team.value()}));
+    if (a.rows.empty()) return Status::NotFound("member_not_found", "no such member in this team");
+    KOI_ASSIGN_OR_RETURN(auto e, tx.Query("SELECT name, status FROM wecom_employees WHERE team_id = ? AND userid = ?",
+                                          {who.team.value(), out.userid}));
+    if (e.rows.empty()) return Status::NotFound("employee_not_found", "no such WeCom employee in this corp");
+    if (e.rows[0].Int(1) == 5)
+      return Status::FailedPrecondition("employee_resigned", "this employee has left the company");
+    out.employee_name = e.rows[0].Text(0);
+    KOI_ASSIGN_OR_RETURN(auto taken, tx.Query("SELECT account_id FROM employee_bindings WHERE team_id = ? AND userid "
+                                              "= ? AND account_id <> ?",
+                                              {who.team.value(), out.userid, account_id}));
+    if (!taken.rows.empty())
+      return Status::AlreadyExists("employee_already_bound", "this employee is bound to another member account");
+    KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO employee_bindings (account_id, team_id, userid, data_scope, bound_at, "
+                                "bound_by) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET userid = "
+                                "excluded.userid, data_scope = excluded.data_scope, bound_at = excluded.bound_at, "
+                                "bound_by = excluded.bound_by",
+                                {account_id, who.team.value(), out.userid, out.data_scope, out.bound_at_ms,
+                                 who.account.value()}));
+    return accounts::AccountService::RecordAudit(tx, clock_, who.team, &who, "member.employee_bound",
+                                                 std::to_string(account_id), client.ip,
+                                                 out.userid + " (" + out.data_scope + ")");
+  }));
+  return out;
+}
+
+Status CustomerService::Unbind(const accounts::Principal& who, int64_t account_id, const accounts::Client& client) {
+  if (!who.is_admin()) return Status::PermissionDenied("admin_only", "only the team's admin account may do this");
+  return db_.Transact([&](storage::Session& tx) -> Status {
+    KOI_ASSIGN_OR_RETURN(auto b, tx.Query("SELECT userid FROM employee_bindings WHERE account_id = ? AND team_id = ?",
+                                          {account_id, who.team.value()}));
+    if (b.rows.empty()) return Status::NotFound("binding_not_found", "this member is not bound to an employee");
+    KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM employee_bindings WHERE account_id = ? AND team_id = ?",
+                                {account_id, who.team.value()}));
+    return accounts::AccountService::RecordAudit(tx, clock_, who.team, &who, "member.employee_unbound",
+                                                 std::to_string(account_id), client.ip, b.rows[0].Text(0));
+  });
+}
+
+}  // namespace koi::customers

@@ -1,0 +1,181 @@
+// Customers (issue 5): the customer base that operations staff work in all day, read from the WeCom mirror
+// (wecom_* tables, written by domain/wecom_link) plus Koi's own rows (follow-up notes, employee bindings).
+//
+// Data permission: an admin sees every customer of the team. A member sees only the customers of the WeCom
+// employee their account is bound to (or of that employee's departments, when the admin granted "department"),
+// and of each customer only those relationships. A member without a binding sees nothing and is told why.
+// Everything is scoped to the principal's team.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "domain/accounts/accounts.h"
+#include "storage/database.h"
+
+namespace koi::customers {
+
+enum class ListMode { kCustomer, kRelationship };
+
+// Every field narrows the list; empty ones do not.
+struct CustomerFilter {
+  ListMode mode = ListMode::kCustomer;
+  std::string query;                    // name, company, remark, remark mobile or remark company (substring)
+  std::vector<std::string> userids;     // followed by any of these employees
+  std::optional<int64_t> department;    // followed by an employee of this department or one below it
+  std::vector<std::string> tag_ids;     // the relationship carries any of these corp tags
+  std::optional<int64_t> added_from_ms; // relationship added at or after
+  std::optional<int64_t> added_to_ms;   // relationship added before
+  std::optional<int> add_way;
+  std::string state;                    // the channel's state parameter, exactly
+  std::optional<int> gender;
+  // "" (any), "active", "lost" (any way), "deleted_by_customer", "deleted_by_employee". In customer mode: the
+  // customer has a relationship in that state.
+  std::string status;
+  std::string sort = "-add_time";       // add_time | -add_time | name | -name
+};
+
+struct TagRef {
+  std::string tag_id;
+  std::string name;
+  std::string group_name;
+};
+
+struct Follow {
+  std::string userid;
+  std::string employee_name;
+  std::string remark;
+  std::string description;
+  int64_t add_time_ms = 0;
+  int add_way = 0;
+  std::string state;
+  std::vector<std::string> remark_mobiles;
+  std::string remark_corp_name;
+  bool active = true;
+  std::string deleted_by;               // customer | employee | transfer | sync
+  std::optional<int64_t> deleted_at_ms;
+  std::vector<TagRef> tags;
+};
+
+struct CustomerRow {
+  std::string external_userid;
+  std::string name;
+  int type = 1;                         // 1 WeChat, 2 WeCom
+  int gender = 0;
+  std::string corp_name;
+  int64_t last_add_time_ms = 0;
+  int active_follows = 0;
+  std::vector<Follow> follows;          // relationship mode: the row's one relationship; else the visible ones
+  std::vector<TagRef> tags;             // distinct corp tags over those relationships
+};
+
+// Who the caller may see.
+struct Scope {
+  bool all = false;                     // admin
+  bool bound = false;                   // member with a binding
+  std::string userid;                   // the member's employee
+  std::string data_scope;               // own | department
+  std::vector<std::string> userids;     // visible employees (when !all)
+};
+
+struct CustomerPage {
+  std::vector<CustomerRow> items;
+  int64_t total = 0;
+  Scope scope;
+};
+
+struct GroupRef {
+  std::string chat_id;
+  std::string name;
+  std::string owner_name;
+  int64_t join_time_ms = 0;
+  int member_count = 0;
+};
+
+struct Note {
+  int64_t id = 0;
+  int64_t account_id = 0;
+  std::string author_name;
+  std::string body;
+  int64_t created_at_ms = 0;
+};
+
+// One thing that happened to the customer, newest first. kind: added | lost | joined_group | note.
+struct TimelineItem {
+  int64_t at_ms = 0;
+  std::string kind;
+  std::string userid;
+  std::string employee_name;
+  std::string detail;                   // lost: who deleted; joined_group: the group's name; note: the text
+};
+
+struct Profile {
+  CustomerRow customer;
+  std::string position;
+  std::string unionid;
+  std::vector<GroupRef> groups;
+  std::vector<Note> notes;              // newest first
+  std::vector<TimelineItem> timeline;   // newest first
+};
+
+struct Binding {
+  int64_t account_id = 0;
+  std::string userid;
+  std::string employee_name;
+  std::string data_scope;
+  int64_t bound_at_ms = 0;
+};
+
+struct Department {
+  int64_t id = 0;
+  std::string name;
+  int64_t parent_id = 0;
+};
+
+struct TagGroup {
+  std::string group_id;
+  std::string name;
+  std::vector<TagRef> tags;
+};
+
+inline constexpr size_t kMaxNoteChars = 2000;
+
+class CustomerService {
+ public:
+  CustomerService(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+  Result<Scope> ScopeOf(const accounts::Principal& who);
+  Result<CustomerPage> List(const accounts::Principal& who, const CustomerFilter& filter, int page, int page_size);
+  // not_found when the customer does not exist or is outside the caller's scope.
+  Result<Profile> Get(const accounts::Principal& who, std::string_view external_userid);
+  Result<Note> AddNote(const accounts::Principal& who, std::string_view external_userid, std::string_view body);
+
+  // The filters' choices: the corp's departments (in WeCom's order) and corp tag groups with their tags.
+  Result<std::vector<Department>> Departments(TeamId team);
+  Result<std::vector<TagGroup>> TagGroups(TeamId team);
+
+  // Bindings of the given accounts of the caller's team (the members page asks for the rows it shows).
+  Result<std::vector<Binding>> Bindings(const accounts::Principal& who, const std::vector<int64_t>& account_ids);
+  // Admin only. data_scope: own | department. One employee is bound to at most one account.
+  Result<Binding> Bind(const accounts::Principal& who, int64_t account_id, std::string_view userid,
+                       std::string_view data_scope, const accounts::Client& client);
+  Status Unbind(const accounts::Principal& who, int64_t account_id, const accounts::Client& client);
+
+ private:
+  // Employees in `department` or any department below it.
+  Result<std::vector<std::string>> EmployeesUnder(TeamId team, const std::vector<int64_t>& departments);
+  // Adds each row's visible relationships with their tags; with `only_userid`, row i gets only the relationship
+  // with employee only_userid[i] (the relationship list).
+  Status FillFollows(TeamId team, const Scope& scope, std::vector<CustomerRow>& rows,
+                     const std::vector<std::string>* only_userid);
+
+  storage::Database& db_;
+  const Clock& clock_;
+};
+
+}  // namespace koi::customers

@@ -1,0 +1,310 @@
+#include "domain/customers/customers.h"
+
+#include <gtest/gtest.h>
+
+#include "domain/wecom_link/mirror.h"
+#include "storage/migrations/migrations.h"
+#include "testing/test_databases.h"
+
+namespace koi::customers {
+namespace {
+
+using testing::TestEngine;
+namespace mirror = wecom_link::mirror;
+
+accounts::Principal MakeAccount(storage::Database& db, int64_t team, int64_t id, accounts::Role role) {
+  if (id == team) {
+    EXPECT_TRUE(db.Exec("INSERT INTO teams (id, name, created_at) VALUES (?, 'team', 0)", {team}).ok());
+  }
+  const std::string role_name = role == accounts::Role::kAdmin ? "admin" : "member";
+  EXPECT_TRUE(db.Exec("INSERT INTO accounts (id, team_id, phone, name, role, status, created_at, updated_at) VALUES "
+                      "(?, ?, ?, ?, ?, 'active', 0, 0)",
+                      {id, team, "1390000000" + std::to_string(id), "成员" + std::to_string(id), role_name})
+                  .ok());
+  return {.team = TeamId(team), .account = AccountId(id), .role = role, .phone = "", .name = "成员" + std::to_string(id)};
+}
+
+wecom::FollowInfo Follow(std::string userid, int64_t createtime, std::vector<std::string> tags = {}) {
+  wecom::FollowInfo f;
+  f.userid = std::move(userid);
+  f.createtime = createtime;
+  f.add_way = 1;
+  f.tag_ids = std::move(tags);
+  return f;
+}
+
+wecom::ExternalContact Contact(std::string id, std::string name, int gender = 1, std::string corp = "") {
+  wecom::ExternalContact c;
+  c.external_userid = std::move(id);
+  c.name = std::move(name);
+  c.gender = gender;
+  c.corp_name = std::move(corp);
+  return c;
+}
+
+class CustomersTest : public ::testing::TestWithParam<TestEngine> {
+ protected:
+  // Team 1's corp: departments 1 (root) > 2 (sales) > 3 (east); zhangsan in 2, lisi in 3, wangwu in 1.
+  // 王小明 (c1): zhangsan at 100 s (remark 老客户, mobile 13800001111, tag t1, state spring), lisi at 200 s (tag t2).
+  // 李华 (c2, 锦鲤科技, female): wangwu at 300 s by contact way 3, then deleted wangwu. Alice (c3): lisi at 50 s.
+  // Team 2 has its own customer c9.
+  void Seed(storage::Database& db) {
+    ASSERT_TRUE(db.Transact([](storage::Session& tx) -> Status {
+      const TeamId team(1);
+      KOI_RETURN_IF_ERROR(mirror::UpsertDepartments(tx, team, {{1, "锦鲤", 0, 1}, {2, "销售部", 1, 1}, {3, "华东", 2, 1}}, 1));
+      for (auto [userid, name, dept] : {std::tuple{"zhangsan", "张三", 2}, {"lisi", "李四", 3}, {"wangwu", "王五", 1}}) {
+        wecom::User u;
+        u.userid = userid;
+        u.name = name;
+        u.departments = {dept};
+        u.main_department = dept;
+        u.status = 1;
+        KOI_RETURN_IF_ERROR(mirror::UpsertEmployee(tx, team, u, true, 1));
+      }
+      KOI_RETURN_IF_ERROR(mirror::UpsertTagGroups(tx, team, {{"g1", "等级", 0, 1, {{"t1", "VIP", 0, 1}, {"t2", "潜客", 0, 2}}}}, 1));
+      auto z = Follow("zhangsan", 100, {"t1"});
+      z.remark = "老客户";
+      z.remark_mobiles = {"13800001111"};
+      z.state = "spring";
+      KOI_RETURN_IF_ERROR(mirror::UpsertRelation(tx, team, Contact("c1", "王小明"), z, 1));
+      KOI_RETURN_IF_ERROR(mirror::UpsertRelation(tx, team, Contact("c1", "王小明"), Follow("lisi", 200, {"t2"}), 1));
+      auto w = Follow("wangwu", 300);
+      w.add_way = 3;
+      KOI_RETURN_IF_ERROR(mirror::UpsertRelation(tx, team, Contact("c2", "李华", 2, "锦鲤科技"), w, 1));
+      KOI_RETURN_IF_ERROR(mirror::MarkRelationLost(tx, team, "wangwu", "c2", "customer", 400000));
+      KOI_RETURN_IF_ERROR(mirror::UpsertRelation(tx, team, Contact("c3", "Alice"), Follow("lisi", 50), 1));
+      wecom::GroupChat g;
+      g.chat_id = "chat1";
+      g.name = "VIP 群";
+      g.owner = "zhangsan";
+      g.members = {{.userid = "c1", .invitor = "", .state = "", .unionid = "", .name = "", .type = 2,
+                    .join_time = 150, .join_scene = 3}};
+      KOI_RETURN_IF_ERROR(mirror::ReplaceGroupChat(tx, team, g, 1));
+      KOI_RETURN_IF_ERROR(mirror::UpsertRelation(tx, TeamId(2), Contact("c9", "王小明"), Follow("zhangsan", 999), 1));
+      return Status::Ok();
+    }).ok());
+  }
+
+  static std::vector<std::string> Ids(const CustomerPage& page) {
+    std::vector<std::string> out;
+    for (const auto& r : page.items) out.push_back(r.external_userid);
+    return out;
+  }
+
+  FakeClock clock_;
+};
+
+using Strs = std::vector<std::string>;
+
+TEST_P(CustomersTest, ListsFiltersAndSearchesCustomersAndRelationships) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
+  auto admin = MakeAccount(*t.db, 1, 1, accounts::Role::kAdmin);
+  MakeAccount(*t.db, 2, 2, accounts::Role::kAdmin);
+  Seed(*t.db);
+  CustomerService svc(*t.db, clock_);
+  auto list = [&](CustomerFilter f) {
+    auto r = svc.List(admin, f, 1, 50);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : CustomerPage{};
+  };
+
+  auto all = list({});
+  EXPECT_EQ(Ids(all), (Strs{"c2", "c1", "c3"}));  // newest add first; team 2's c9 never shows
+  EXPECT_EQ(all.total, 3);
+  EXPECT_TRUE(all.scope.all);
+  const auto& c1 = all.items[1];
+  EXPECT_EQ(c1.name, "王小明");
+  EXPECT_EQ(c1.last_add_time_ms, 200000);
+  EXPECT_EQ(c1.active_follows, 2);
+  ASSERT_EQ(c1.follows.size(), 2u);
+  EXPECT_EQ(c1.follows[0].employee_name, "李四");
+  EXPECT_EQ(c1.follows[1].remark_mobiles, Strs{"13800001111"});
+  ASSERT_EQ(c1.tags.size(), 2u);
+  EXPECT_EQ(c1.tags[0].name, "潜客");  // lisi's, the newest relationship, first
+  EXPECT_EQ(c1.tags[0].group_name, "等级");
+  EXPECT_EQ(all.items[0].active_follows, 0);
+  EXPECT_FALSE(all.items[0].follows[0].active);
+  EXPECT_EQ(all.items[0].follows[0].deleted_by, "customer");
+
+  EXPECT_EQ(Ids(list({.sort = "name"})), (Strs{"c3", "c2", "c1"}));  // byte order: Latin before 李 before 王
+  EXPECT_EQ(Ids(list({.sort = "add_time"})), (Strs{"c3", "c1", "c2"}));
+  EXPECT_EQ(Ids(list({.query = "小明"})), Strs{"c1"});
+  EXPECT_EQ(Ids(list({.query = "锦鲤"})), Strs{"c2"});        // company
+  EXPECT_EQ(Ids(list({.query = "老客"})), Strs{"c1"});        // remark
+  EXPECT_EQ(Ids(list({.query = "138000011"})), Strs{"c1"});   // remark mobile
+  EXPECT_EQ(Ids(list({.query = "%"})), Strs{});               // LIKE wildcards are literal
+  EXPECT_EQ(Ids(list({.tag_ids = {"t1"}})), Strs{"c1"});
+  EXPECT_EQ(Ids(list({.tag_ids = {"t2", "t9"}})), Strs{"c1"});
+  EXPECT_EQ(Ids(list({.userids = {"wangwu"}})), Strs{"c2"});
+  EXPECT_EQ(Ids(list({.department = 2})), (Strs{"c1", "c3"}));  // 2 and 3 below it
+  EXPECT_EQ(Ids(list({.department = 3})), (Strs{"c1", "c3"}));
+  EXPECT_EQ(Ids(list({.userids = {"zhangsan"}, .department = 3})), Strs{});
+  EXPECT_EQ(Ids(list({.added_from_ms = 100000, .added_to_ms = 200000})), Strs{"c1"});
+  EXPECT_EQ(Ids(list({.added_from_ms = 99001, .added_to_ms = 100000})), Strs{});  // [100 s, 100 s): empty
+  EXPECT_EQ(Ids(list({.add_way = 3})), Strs{"c2"});
+  EXPECT_EQ(Ids(list({.state = "spring"})), Strs{"c1"});
+  EXPECT_EQ(Ids(list({.gender = 2})), Strs{"c2"});
+  EXPECT_EQ(Ids(list({.status = "active"})), (Strs{"c1", "c3"}));
+  EXPECT_EQ(Ids(list({.status = "deleted_by_customer"})), Strs{"c2"});
+  EXPECT_EQ(Ids(list({.status = "deleted_by_employee"})), Strs{});
+  EXPECT_EQ(Ids(list({.status = "lost"})), Strs{"c2"});
+
+  auto rel = list({.mode = ListMode::kRelationship});
+  EXPECT_EQ(Ids(rel), (Strs{"c2", "c1", "c1", "c3"}));
+  EXPECT_EQ(rel.total, 4);
+  ASSERT_EQ(rel.items[1].follows.size(), 1u);
+  EXPECT_EQ(rel.items[1].follows[0].userid, "lisi");
+  EXPECT_EQ(rel.items[2].follows[0].userid, "zhangsan");
+  EXPECT_EQ(rel.items[2].tags.size(), 1u);
+  auto rel_t2 = list({.mode = ListMode::kRelationship, .tag_ids = {"t2"}});
+  ASSERT_EQ(rel_t2.items.size(), 1u);
+  EXPECT_EQ(rel_t2.items[0].follows[0].userid, "lisi");
+  EXPECT_EQ(list({.mode = ListMode::kRelationship, .query = "老客"}).total, 1);
+
+  // Paging.
+  auto p2 = svc.List(admin, {}, 2, 2);
+  ASSERT_TRUE(p2.ok());
+  EXPECT_EQ(Ids(*p2), Strs{"c3"});
+  EXPECT_EQ(p2->total, 3);
+
+  EXPECT_EQ(svc.List(admin, {.sort = "age"}, 1, 10).status().reason(), "invalid_sort");
+  EXPECT_EQ(svc.List(admin, {.status = "gone"}, 1, 10).status().reason(), "invalid_customer_status");
+  EXPECT_EQ(svc.List(admin, {.added_from_ms = 5, .added_to_ms = 5}, 1, 10).status().reason(), "invalid_time_range");
+}
+
+TEST_P(CustomersTest, MemberSeesOnlyTheBoundEmployeesCustomers) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
+  auto admin = MakeAccount(*t.db, 1, 1, accounts::Role::kAdmin);
+  auto member = MakeAccount(*t.db, 1, 3, accounts::Role::kMember);
+  auto other = MakeAccount(*t.db, 1, 4, accounts::Role::kMember);
+  MakeAccount(*t.db, 2, 2, accounts::Role::kAdmin);
+  Seed(*t.db);
+  CustomerService svc(*t.db, clock_);
+  const accounts::Client client{.ip = "10.0.0.1", .user_agent = ""};
+
+  auto none = svc.List(member, {}, 1, 50);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->items.empty());
+  EXPECT_FALSE(none->scope.bound);
+  EXPECT_EQ(svc.Get(member, "c1").status().reason(), "customer_not_found");
+
+  EXPECT_EQ(svc.Bind(member, 3, "lisi", "own", client).status().reason(), "admin_only");
+  EXPECT_EQ(svc.Bind(admin, 3, "nobody", "own", client).status().reason(), "employee_not_found");
+  EXPECT_EQ(svc.Bind(admin, 2, "lisi", "own", client).status().reason(), "member_not_found");  // other team
+  EXPECT_EQ(svc.Bind(admin, 3, "lisi", "all", client).status().reason(), "invalid_data_scope");
+  auto bound = svc.Bind(admin, 3, "lisi", "own", client);
+  ASSERT_TRUE(bound.ok()) << bound.status().ToString();
+  EXPECT_EQ(bound->employee_name, "李四");
+  EXPECT_EQ(svc.Bind(admin, 4, "lisi", "own", client).status().reason(), "employee_already_bound");
+
+  auto mine = svc.List(member, {}, 1, 50);
+  ASSERT_TRUE(mine.ok());
+  EXPECT_EQ(Ids(*mine), (Strs{"c1", "c3"}));
+  EXPECT_EQ(mine->scope.userid, "lisi");
+  ASSERT_EQ(mine->items[0].follows.size(), 1u);  // only lisi's relationship with 王小明, and only its tags
+  EXPECT_EQ(mine->items[0].follows[0].userid, "lisi");
+  EXPECT_EQ(mine->items[0].tags.size(), 1u);
+  EXPECT_EQ(Ids(*svc.List(member, {.query = "老客"}, 1, 50)), Strs{});  // zhangsan's remark is not lisi's
+  EXPECT_EQ(svc.List(member, {.mode = ListMode::kRelationship}, 1, 50)->total, 2);
+  EXPECT_EQ(svc.Get(member, "c2").status().reason(), "customer_not_found");
+  EXPECT_EQ(svc.AddNote(member, "c2", "hi").status().reason(), "customer_not_found");
+  auto profile = svc.Get(member, "c1");
+  ASSERT_TRUE(profile.ok());
+  EXPECT_EQ(profile->customer.follows.size(), 1u);
+
+  // Department scope: zhangsan's department 2 includes lisi's 3 below it.
+  ASSERT_TRUE(svc.Bind(admin, 3, "zhangsan", "department", client).ok());
+  EXPECT_EQ(Ids(*svc.List(member, {}, 1, 50)), (Strs{"c1", "c3"}));
+  EXPECT_EQ(svc.List(member, {}, 1, 50)->items[0].follows.size(), 2u);
+  auto seen = svc.Bindings(admin, {3, 4});
+  ASSERT_TRUE(seen.ok());
+  ASSERT_EQ(seen->size(), 1u);
+  EXPECT_EQ(seen->at(0).data_scope, "department");
+  EXPECT_EQ(svc.Bindings(other, {3}).status().reason(), "admin_only");
+  EXPECT_TRUE(svc.Bindings(member, {3}).ok());  // one's own
+
+  ASSERT_TRUE(svc.Unbind(admin, 3, client).ok());
+  EXPECT_TRUE(svc.List(member, {}, 1, 50)->items.empty());
+  EXPECT_EQ(svc.Unbind(admin, 3, client).reason(), "binding_not_found");
+  EXPECT_EQ(t.db->Query("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'member.employee_%'")->rows.at(0).Int(0), 3);
+}
+
+TEST_P(CustomersTest, ProfileShowsFollowsGroupsNotesAndTimeline) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
+  auto admin = MakeAccount(*t.db, 1, 1, accounts::Role::kAdmin);
+  auto admin2 = MakeAccount(*t.db, 2, 2, accounts::Role::kAdmin);
+  Seed(*t.db);
+  CustomerService svc(*t.db, clock_);
+  clock_.Set(500000);
+
+  EXPECT_EQ(svc.AddNote(admin, "c1", "  \n").status().reason(), "note_empty");
+  EXPECT_EQ(svc.AddNote(admin, "c1", std::string(2001 * 3, 'x').substr(0, 2001)).status().reason(), "note_too_long");
+  std::string long_chinese;
+  for (int i = 0; i < 2000; ++i) long_chinese += "好";
+  EXPECT_TRUE(svc.AddNote(admin, "c1", long_chinese).ok());  // 2,000 characters, 6,000 bytes
+  EXPECT_EQ(svc.AddNote(admin, "nobody", "x").status().reason(), "customer_not_found");
+  EXPECT_EQ(svc.AddNote(admin2, "c1", "x").status().reason(), "customer_not_found");  // team 2 cannot reach it
+  clock_.Advance(1000);
+  auto note = svc.AddNote(admin, "c1", " 约了下周二到店 ");
+  ASSERT_TRUE(note.ok()) << note.status().ToString();
+  EXPECT_EQ(note->body, "约了下周二到店");
+  EXPECT_EQ(note->author_name, "成员1");
+
+  auto p = svc.Get(admin, "c1");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->customer.name, "王小明");
+  ASSERT_EQ(p->customer.follows.size(), 2u);
+  ASSERT_EQ(p->groups.size(), 1u);
+  EXPECT_EQ(p->groups[0].name, "VIP 群");
+  EXPECT_EQ(p->groups[0].owner_name, "张三");
+  EXPECT_EQ(p->groups[0].join_time_ms, 150000);
+  ASSERT_EQ(p->notes.size(), 2u);
+  EXPECT_EQ(p->notes[0].body, "约了下周二到店");  // newest first
+  std::vector<std::string> kinds;
+  for (const auto& item : p->timeline) kinds.push_back(item.kind);
+  EXPECT_EQ(kinds, (Strs{"note", "note", "added", "joined_group", "added"}));
+  EXPECT_EQ(p->timeline[2].employee_name, "李四");
+
+  auto c2 = svc.Get(admin, "c2");
+  ASSERT_TRUE(c2.ok());
+  EXPECT_EQ(c2->timeline.front().kind, "lost");
+  EXPECT_EQ(c2->timeline.front().detail, "customer");
+  EXPECT_EQ(svc.Get(admin2, "c1").status().reason(), "customer_not_found");
+}
+
+TEST_P(CustomersTest, MirrorWritesKeepTheCustomerSummary) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
+  auto admin = MakeAccount(*t.db, 1, 1, accounts::Role::kAdmin);
+  MakeAccount(*t.db, 2, 2, accounts::Role::kAdmin);
+  Seed(*t.db);
+  CustomerService svc(*t.db, clock_);
+  auto summary = [&](const std::string& id) {
+    auto r = t.db->Query("SELECT last_add_time, active_follows FROM wecom_customers WHERE team_id = 1 AND "
+                         "external_userid = ?", {id});
+    return std::pair{r->rows.at(0).Int(0), r->rows.at(0).Int(1)};
+  };
+  EXPECT_EQ(summary("c1"), (std::pair<int64_t, int64_t>{200, 2}));
+  ASSERT_TRUE(t.db->Transact([](storage::Session& tx) {
+    return mirror::MarkRelationLost(tx, TeamId(1), "lisi", "c1", "employee", 600000);
+  }).ok());
+  EXPECT_EQ(summary("c1"), (std::pair<int64_t, int64_t>{200, 1}));
+  EXPECT_EQ(Ids(*svc.List(admin, {.status = "deleted_by_employee"}, 1, 50)), Strs{"c1"});
+  // Lost in bulk (the full sync's clean-up) is refreshed by RefreshSummariesLostAt.
+  ASSERT_TRUE(t.db->Exec("UPDATE wecom_follows SET deleted_at = 700000, deleted_by = 'sync' WHERE team_id = 1 AND "
+                         "userid = 'zhangsan'").ok());
+  ASSERT_TRUE(t.db->Transact([](storage::Session& tx) {
+    return mirror::RefreshSummariesLostAt(tx, TeamId(1), 700000);
+  }).ok());
+  EXPECT_EQ(summary("c1"), (std::pair<int64_t, int64_t>{200, 0}));
+  EXPECT_EQ(summary("c3"), (std::pair<int64_t, int64_t>{50, 1}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, CustomersTest, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),
+                         testing::EngineParamName());
+
+}  // namespace
+}  // namespace koi::customers

@@ -1,0 +1,253 @@
+#include "http/customer_routes.h"
+
+#include <charconv>
+
+#include <boost/json.hpp>
+
+#include "http/envelope.h"
+#include "http/target.h"
+
+namespace koi::http {
+namespace {
+
+namespace json = boost::json;
+
+// An optional integer query parameter; InvalidArgument `reason` when present but not an integer.
+Result<std::optional<int64_t>> IntParam(const Request& r, const std::string& name) {
+  const std::string text = r.Query(name);
+  if (text.empty()) return std::optional<int64_t>();
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size())
+    return Status::InvalidArgument("invalid_filter", name + " must be an integer");
+  return std::optional<int64_t>(v);
+}
+
+// A comma-separated list parameter ("a,b,c"), empty items dropped; at most 200 items.
+Result<std::vector<std::string>> ListParam(const Request& r, const std::string& name) {
+  std::vector<std::string> out;
+  const std::string text = r.Query(name);
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  if (out.size() > 200) return Status::InvalidArgument("invalid_filter", name + " lists at most 200 values");
+  return out;
+}
+
+Result<customers::CustomerFilter> FilterOf(const Request& r) {
+  customers::CustomerFilter f;
+  const std::string mode = r.Query("mode", "customer");
+  if (mode != "customer" && mode != "relationship")
+    return Status::InvalidArgument("invalid_filter", "mode must be customer or relationship");
+  f.mode = mode == "relationship" ? customers::ListMode::kRelationship : customers::ListMode::kCustomer;
+  f.query = r.Query("q");
+  if (f.query.size() > 100) return Status::InvalidArgument("invalid_filter", "the search text is too long");
+  KOI_ASSIGN_OR_RETURN(f.userids, ListParam(r, "userid"));
+  KOI_ASSIGN_OR_RETURN(f.tag_ids, ListParam(r, "tag"));
+  KOI_ASSIGN_OR_RETURN(f.department, IntParam(r, "department"));
+  KOI_ASSIGN_OR_RETURN(f.added_from_ms, IntParam(r, "added_from"));
+  KOI_ASSIGN_OR_RETURN(f.added_to_ms, IntParam(r, "added_to"));
+  KOI_ASSIGN_OR_RETURN(auto add_way, IntParam(r, "add_way"));
+  if (add_way) f.add_way = static_cast<int>(*add_way);
+  KOI_ASSIGN_OR_RETURN(auto gender, IntParam(r, "gender"));
+  if (gender && (*gender < 0 || *gender > 2)) return Status::InvalidArgument("invalid_filter", "gender must be 0, 1 or 2");
+  if (gender) f.gender = static_cast<int>(*gender);
+  f.state = r.Query("state");
+  f.status = r.Query("status");
+  f.sort = r.Query("sort", "-add_time");
+  return f;
+}
+
+json::value Opt(const std::optional<int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
+
+json::array TagsJson(const std::vector<customers::TagRef>& tags) {
+  json::array out;
+  for (const auto& t : tags) out.push_back(json::object{{"tag_id", t.tag_id}, {"name", t.name}, {"group_name", t.group_name}});
+  return out;
+}
+
+json::object FollowJson(const customers::Follow& f) {
+  json::array mobiles;
+  for (const auto& m : f.remark_mobiles) mobiles.push_back(json::string(m));
+  return json::object{{"userid", f.userid},
+                      {"employee_name", f.employee_name},
+                      {"remark", f.remark},
+                      {"description", f.description},
+                      {"add_time", f.add_time_ms},
+                      {"add_way", f.add_way},
+                      {"state", f.state},
+                      {"remark_mobiles", std::move(mobiles)},
+                      {"remark_corp_name", f.remark_corp_name},
+                      {"active", f.active},
+                      {"deleted_by", f.deleted_by},
+                      {"deleted_at", Opt(f.deleted_at_ms)},
+                      {"tags", TagsJson(f.tags)}};
+}
+
+json::object RowJson(const customers::CustomerRow& c) {
+  json::array follows;
+  for (const auto& f : c.follows) follows.push_back(FollowJson(f));
+  return json::object{{"external_userid", c.external_userid},
+                      {"name", c.name},
+                      {"type", c.type},
+                      {"gender", c.gender},
+                      {"corp_name", c.corp_name},
+                      {"last_add_time", c.last_add_time_ms},
+                      {"active_follows", c.active_follows},
+                      {"follows", std::move(follows)},
+                      {"tags", TagsJson(c.tags)}};
+}
+
+json::object ScopeJson(const customers::Scope& s) {
+  return json::object{{"all", s.all}, {"bound", s.bound}, {"userid", s.userid}, {"data_scope", s.data_scope}};
+}
+
+json::object NoteJson(const customers::Note& n) {
+  return json::object{{"id", n.id}, {"account_id", n.account_id}, {"author_name", n.author_name},
+                      {"body", n.body}, {"created_at", n.created_at_ms}};
+}
+
+json::object BindingJson(const customers::Binding& b) {
+  return json::object{{"account_id", b.account_id}, {"userid", b.userid}, {"employee_name", b.employee_name},
+                      {"data_scope", b.data_scope}, {"bound_at", b.bound_at_ms}};
+}
+
+Result<int64_t> AccountIdOf(const Request& r) {
+  const std::string& text = r.path_params.at("account_id");
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v <= 0)
+    return Status::NotFound("member_not_found", "no such member in this team");
+  return v;
+}
+
+}  // namespace
+
+void AddCustomerRoutes(Router& router, const AuthGuard& guard, customers::CustomerService& customers) {
+  const GuardOptions scrm{.app = "scrm"};
+  const GuardOptions scrm_admin{.admin_only = true, .app = "scrm"};
+
+  router.Add("GET", "/api/v1/scrm/customers", guard.Authed([&customers](Request& r, const accounts::Principal& who) {
+    auto paging = ParsePaging(r, 20, 100);
+    if (!paging.ok()) return JsonError(paging.status());
+    auto filter = FilterOf(r);
+    if (!filter.ok()) return JsonError(filter.status());
+    auto page = customers.List(who, *filter, paging->page, paging->page_size);
+    if (!page.ok()) return JsonError(page.status());
+    json::array items;
+    for (const auto& c : page->items) items.push_back(RowJson(c));
+    return JsonOk(json::object{{"items", std::move(items)}, {"total", page->total}, {"page", paging->page},
+                               {"page_size", paging->page_size}, {"scope", ScopeJson(page->scope)}});
+  }, scrm));
+
+  router.Add("GET", "/api/v1/scrm/customers/:external_userid",
+             guard.Authed([&customers](Request& r, const accounts::Principal& who) {
+    auto p = customers.Get(who, r.path_params.at("external_userid"));
+    if (!p.ok()) return JsonError(p.status());
+    json::array groups, notes, timeline;
+    for (const auto& g : p->groups)
+      groups.push_back(json::object{{"chat_id", g.chat_id}, {"name", g.name}, {"owner_name", g.owner_name},
+                                    {"join_time", g.join_time_ms}, {"member_count", g.member_count}});
+    for (const auto& n : p->notes) notes.push_back(NoteJson(n));
+    for (const auto& t : p->timeline)
+      timeline.push_back(json::object{{"at", t.at_ms}, {"kind", t.kind}, {"userid", t.userid},
+                                      {"employee_name", t.employee_name}, {"detail", t.detail}});
+    json::object out = RowJson(p->customer);
+    out["position"] = p->position;
+    out["unionid"] = p->unionid;
+    out["groups"] = std::move(groups);
+    out["notes"] = std::move(notes);
+    out["timeline"] = std::move(timeline);
+    return JsonOk(out);
+  }, scrm));
+
+  router.Add("POST", "/api/v1/scrm/customers/:external_userid/notes",
+             guard.Authed([&customers](Request& r, const accounts::Principal& who) {
+    auto body = ParseJsonBody(r);
+    if (!body.ok()) return JsonError(body.status());
+    const json::value* text = body->is_object() ? body->as_object().if_contains("body") : nullptr;
+    if (!text || !text->is_string())
+      return JsonError(Status::InvalidArgument("note_empty", "a follow-up note needs some text"));
+    auto note = customers.AddNote(who, r.path_params.at("external_userid"), std::string(text->as_string()));
+    return note.ok() ? JsonOk(NoteJson(*note), 201) : JsonError(note.status());
+  }, scrm));
+
+  router.Add("GET", "/api/v1/scrm/departments", guard.Authed([&customers](Request&, const accounts::Principal& who) {
+    auto d = customers.Departments(who.team);
+    if (!d.ok()) return JsonError(d.status());
+    json::array items;
+    for (const auto& x : *d) items.push_back(json::object{{"id", x.id}, {"name", x.name}, {"parent_id", x.parent_id}});
+    return JsonOk(json::object{{"items", std::move(items)}});
+  }, scrm));
+
+  router.Add("GET", "/api/v1/scrm/tags", guard.Authed([&customers](Request&, const accounts::Principal& who) {
+    auto groups = customers.TagGroups(who.team);
+    if (!groups.ok()) return JsonError(groups.status());
+    json::array items;
+    for (const auto& g : *groups)
+      items.push_back(json::object{{"group_id", g.group_id}, {"name", g.name}, {"tags", TagsJson(g.tags)}});
+    return JsonOk(json::object{{"items", std::move(items)}});
+  }, scrm));
+
+  // The caller's own data scope (the console explains an empty list to an unbound member).
+  router.Add("GET", "/api/v1/scrm/scope", guard.Authed([&customers](Request&, const accounts::Principal& who) {
+    auto s = customers.ScopeOf(who);
+    if (!s.ok()) return JsonError(s.status());
+    json::object out = ScopeJson(*s);
+    if (s->bound) {
+      auto b = customers.Bindings(who, {who.account.value()});
+      if (!b.ok()) return JsonError(b.status());
+      out["employee_name"] = b->empty() ? "" : b->front().employee_name;
+    }
+    return JsonOk(out);
+  }, scrm));
+
+  router.Add("GET", "/api/v1/scrm/bindings", guard.Authed([&customers](Request& r, const accounts::Principal& who) {
+    auto ids = ListParam(r, "account_ids");
+    if (!ids.ok()) return JsonError(ids.status());
+    std::vector<int64_t> accounts;
+    for (const auto& s : *ids) {
+      int64_t v = 0;
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (ec != std::errc() || end != s.data() + s.size())
+        return JsonError(Status::InvalidArgument("invalid_filter", "account_ids must be integers"));
+      accounts.push_back(v);
+    }
+    auto b = customers.Bindings(who, accounts);
+    if (!b.ok()) return JsonError(b.status());
+    json::array items;
+    for (const auto& x : *b) items.push_back(BindingJson(x));
+    return JsonOk(json::object{{"items", std::move(items)}});
+  }, scrm_admin));
+
+  router.Add("PUT", "/api/v1/scrm/bindings/:account_id",
+             guard.Authed([&customers](Request& r, const accounts::Principal& who) {
+    auto id = AccountIdOf(r);
+    if (!id.ok()) return JsonError(id.status());
+    auto body = ParseJsonBody(r);
+    if (!body.ok()) return JsonError(body.status());
+    if (!body->is_object())
+      return JsonError(Status::InvalidArgument("invalid_argument", "the request body must be a JSON object"));
+    const auto& o = body->as_object();
+    auto str = [&o](const char* key, const char* fallback) {
+      auto* v = o.if_contains(key);
+      return v && v->is_string() ? std::string(v->as_string()) : std::string(fallback);
+    };
+    auto b = customers.Bind(who, *id, str("userid", ""), str("data_scope", "own"), AuthGuard::ClientOf(r));
+    return b.ok() ? JsonOk(BindingJson(*b)) : JsonError(b.status());
+  }, scrm_admin));
+
+  router.Add("DELETE", "/api/v1/scrm/bindings/:account_id",
+             guard.Authed([&customers](Request& r, const accounts::Principal& who) {
+    auto id = AccountIdOf(r);
+    if (!id.ok()) return JsonError(id.status());
+    Status s = customers.Unbind(who, *id, AuthGuard::ClientOf(r));
+    return s.ok() ? JsonOk(json::object{{"account_id", *id}}) : JsonError(s);
+  }, scrm_admin));
+}
+
+}  // namespace koi::http
