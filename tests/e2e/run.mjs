@@ -146,6 +146,24 @@ async function sharedTeam() {
   return shared
 }
 
+const DEMO_CORP = { corp_id: 'wwkoidemo0000001', secret: 'koi-sandbox-secret', callback_token: 'koi-callback-token',
+  encoding_aes_key: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt' }
+let demoTeam = null
+/** the team linked to the sandbox's demo corp (by the link test, or here through the API when it ran alone), synced */
+async function linkedDemoTeam() {
+  demoTeam ??= (async () => {
+    const team = await registerTeam({ teamName: '锦鲤演示团队', name: '王小锦', apps: ['scrm'] })
+    await team.api.ok('POST', '/api/v1/scrm/wecom/link', DEMO_CORP)
+    for (let i = 0; i < 240; i++) {
+      const s = await team.api.ok('GET', '/api/v1/scrm/wecom')
+      if (s.sync?.state === 'succeeded') return team
+      await sleep(250)
+    }
+    throw new Error('the demo corp did not sync within 60 s')
+  })()
+  return demoTeam
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Browser helpers
 
@@ -612,9 +630,10 @@ const tests = {
   async 'link the WeCom sandbox and sync: a wrong secret is refused in both languages, then 500 customers arrive'() {
     // The e2e server talks to a koi-wecom-sandbox seeded with the demo corp (KOI_WECOM_API_BASE_URL). A corp can be
     // linked by one team only: this is the one test that links wwkoidemo0000001.
-    const corpId = 'wwkoidemo0000001'
-    const aesKey = '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt'
+    const corpId = DEMO_CORP.corp_id
+    const aesKey = DEMO_CORP.encoding_aes_key
     const team = await registerTeam({ teamName: '锦鲤演示团队', name: '王小锦', apps: ['scrm'] })
+    demoTeam = Promise.resolve(team)
     await withPage(async (page, errors) => {
       let statePolls = 0
       page.on('request', (r) => { if (r.method() === 'GET' && new URL(r.url()).pathname === '/api/v1/scrm/wecom') statePolls++ })
@@ -781,6 +800,121 @@ const tests = {
       assert(await page.locator('[data-test="link-submit"]').count() === 0, 'a member sees the link button')
       const refused = await member.api.call('POST', '/api/v1/scrm/wecom/sync')
       assert(refused.status === 403 && refused.body?.reason === 'admin_only', `member sync: ${refused.status} ${refused.text}`)
+    }, { login: member })
+  },
+
+  async 'customers: list, search in Chinese, tag filter, profile with a follow-up note; a member sees only the bound employee\'s customers'() {
+    const team = await linkedDemoTeam()
+    const all = await team.api.ok('GET', '/api/v1/scrm/customers?page_size=1')
+    const relationships = await team.api.ok('GET', '/api/v1/scrm/customers?mode=relationship&page_size=1')
+    assert(all.total >= 500 && relationships.total >= all.total, `totals: ${all.total} / ${relationships.total}`)
+    const tag = (await team.api.ok('GET', '/api/v1/scrm/tags')).items.flatMap((g) => g.tags)[0]
+    const byTag = await team.api.ok('GET', `/api/v1/scrm/customers?tag=${encodeURIComponent(tag.tag_id)}&page_size=1`)
+    assert(byTag.total > 0 && byTag.total < all.total, `tag ${tag.name}: ${byTag.total}`)
+    const totalShown = async (page, n) => page.waitForFunction((n) =>
+      (document.querySelector('[data-test="customer-total"]')?.textContent ?? '').replace(/[^0-9]/g, '') === String(n), n)
+
+    await withPage(async (page, errors) => {
+      await page.goto(base + '/scrm/overview')
+      await page.click('[data-test="menu-customers"]')
+      await page.locator('[data-test="customer-row"]').first().waitFor()
+      assert(await page.locator('[data-test="customer-row"]').count() === 20, 'not 20 rows on the first page')
+      await totalShown(page, all.total)
+
+      // Search in Chinese: the server searches names, remarks and companies.
+      const name = (await page.locator('[data-test="customer-name"]').nth(3).innerText()).trim()
+      const found = await team.api.ok('GET', `/api/v1/scrm/customers?q=${encodeURIComponent(name)}&page_size=1`)
+      await field(page, 'customer-search').fill(name)
+      await totalShown(page, found.total)
+      assert((await page.locator('[data-test="customer-name"]').allInnerTexts()).some((n) => n.includes(name)), `no row named ${name}`)
+      assert(new URL(page.url()).searchParams.get('q') === name, `the search is not in the address: ${page.url()}`)
+      await field(page, 'customer-search').fill('')
+      await totalShown(page, all.total)
+
+      // Filter by a corp tag, picked in its group.
+      await page.locator('[data-test="customer-tag-filter"]').click()
+      await page.locator('.el-select-dropdown__item:visible', { hasText: tag.name }).first().click()
+      await page.keyboard.press('Escape')
+      await totalShown(page, byTag.total)
+      assert(new URL(page.url()).searchParams.get('tag') === tag.tag_id, `the tag is not in the address: ${page.url()}`)
+      await page.waitForLoadState('networkidle')
+      await noHorizontalScroll(page, 'customers zh')
+      await page.screenshot({ path: join(shots, 'customers-zh.png'), animations: 'disabled' })
+      await switchLanguage(page, 'English')
+      await page.locator('[data-test="customer-table"]').getByText('Customer').first().waitFor()
+      await noHorizontalScroll(page, 'customers en')
+      await page.screenshot({ path: join(shots, 'customers-en.png'), animations: 'disabled' })
+      await switchLanguage(page, '中文')
+      await page.click('[data-test="customer-reset"]')
+      await totalShown(page, all.total)
+
+      // One row per relationship.
+      await page.click('[data-test="mode-relationship"]')
+      await totalShown(page, relationships.total)
+      await page.click('[data-test="mode-customer"]')
+      await totalShown(page, all.total)
+
+      // The profile: relationships, groups, notes and the timeline; a follow-up note is added.
+      const first = (await page.locator('[data-test="customer-name"]').first().innerText()).trim()
+      await page.locator('[data-test="customer-row"]').first().click()
+      await page.locator('[data-test="customer-detail"]').waitFor()
+      assert(new URL(page.url()).pathname.startsWith('/scrm/customers/'), `profile at ${page.url()}`)
+      assert((await page.locator('[data-test="customer-header"] [data-test="customer-name"]').innerText()).includes(first), 'profile name')
+      assert(await page.locator('[data-test="customer-follow-table"] tbody tr').count() >= 1, 'no relationship on the profile')
+      await page.click('[data-test="note-add"]')
+      await page.locator('[data-test="note-error"]').getByText('请填写跟进记录').waitFor()
+      await page.locator('textarea[data-test="note-input"], [data-test="note-input"] textarea').first().fill('约了下周二到店试饮新品')
+      await page.click('[data-test="note-add"]')
+      await page.locator('[data-test="note-item"]').first().getByText('约了下周二到店试饮新品').waitFor()
+      await page.locator('[data-test="timeline-item"]').first().getByText('约了下周二到店试饮新品').waitFor()
+      await page.waitForLoadState('networkidle')
+      await waitToastsGone(page)
+      await noHorizontalScroll(page, 'profile zh')
+      await tallScreenshot(page, join(shots, 'customer-profile-zh.png'))
+      await switchLanguage(page, 'English')
+      await page.locator('[data-test="customer-notes-card"]').getByText('Follow-up').first().waitFor()
+      await tallScreenshot(page, join(shots, 'customer-profile-en.png'))
+      await switchLanguage(page, '中文')
+      await page.click('[data-test="customer-back"]')
+      await page.locator('[data-test="customer-row"]').first().waitFor()
+      const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
+      assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
+    }, { login: team })
+
+    // A member sees nothing until bound to an employee, then only that employee's customers.
+    const member = await addActiveMember(team, '店员小林')
+    await withPage(async (page) => {
+      await page.goto(base + '/scrm/customers')
+      await page.locator('[data-test="customer-unbound"]').waitFor()
+    }, { login: member })
+    const employee = (await team.api.ok('GET', '/api/v1/scrm/wecom/employees?page_size=100')).items
+      .filter((e) => e.status === 1 && e.customers > 0)[0]
+    await withPage(async (page) => {
+      await page.goto(base + '/settings/members')
+      const row = page.locator('[data-test="members-table"] tbody tr', { hasText: member.phone })
+      await row.locator('[data-test="member-bind"]').click()
+      const dialog = page.locator('[data-test="bind-dialog"]')
+      await dialog.waitFor()
+      await dialog.locator('[data-test="bind-employee"]').click()
+      await page.keyboard.type(employee.name)
+      await page.locator('.el-select-dropdown__item:visible', { hasText: employee.name }).first().click()
+      await dialog.locator('[data-test="bind-confirm"]').click()
+      await row.locator('[data-test="binding-employee"]').getByText(employee.name).waitFor()
+    }, { login: team })
+    const mine = await member.api.ok('GET', '/api/v1/scrm/customers?status=active&page_size=100')
+    assert(mine.total === employee.customers, `member sees ${mine.total} active customers, ${employee.name} has ${employee.customers}`)
+    assert(mine.items.every((c) => c.follows.length === 1 && c.follows[0].userid === employee.userid), 'a relationship of another employee leaked')
+    const others = await team.api.ok('GET', `/api/v1/scrm/customers?page_size=100&userid=${encodeURIComponent(
+      (await team.api.ok('GET', '/api/v1/scrm/wecom/employees?page_size=100')).items.find((e) => e.userid !== employee.userid && e.customers > 0).userid)}`)
+    const foreign = others.items.find((c) => !c.follows.some((f) => f.userid === employee.userid))
+    const refused = await member.api.call('GET', `/api/v1/scrm/customers/${encodeURIComponent(foreign.external_userid)}`)
+    assert(refused.status === 404 && refused.body?.reason === 'customer_not_found', `member opened another's customer: ${refused.status}`)
+    await withPage(async (page) => {
+      await page.goto(base + '/scrm/customers')
+      await page.locator('[data-test="customer-row"]').first().waitFor()
+      const follows = await page.locator('[data-test="customer-follows"]').allInnerTexts()
+      assert(follows.length > 0 && follows.every((f) => f.trim() === employee.name), `member's rows show ${follows.join(', ')}`)
+      await page.screenshot({ path: join(shots, 'customers-member-zh.png'), animations: 'disabled' })
     }, { login: member })
   },
 

@@ -11,7 +11,8 @@ export namespace AuditApi {
 export const AUDIT_ACTIONS: AuditApi.Action[] = [
   'team.register', 'auth.login', 'auth.login_failed', 'auth.locked', 'auth.logout', 'auth.logout_all',
   'auth.password_reset', 'account.password_changed', 'account.phone_changed', 'account.profile_changed', 'member.added', 'member.disabled',
-  'member.enabled', 'member.removed', 'member.password_reset', 'member.unlocked', 'app.activated', 'wecom.linked',
+  'member.enabled', 'member.removed', 'member.password_reset', 'member.unlocked', 'member.employee_bound', 'member.employee_unbound',
+  'app.activated', 'wecom.linked',
 ]
 
 export function listAuditLogApi(page: number, pageSize: number, action = '') {

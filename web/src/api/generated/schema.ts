@@ -561,6 +561,174 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scrm/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The customer base (客户列表), paged and sorted by the server, as far as the caller may see it.
+         * @description An admin sees every customer of the corp. A member sees only the customers of the WeCom employee their account
+         *     is bound to (or of that employee's departments, with data scope `department`), and of each customer only those
+         *     relationships; a member without a binding gets an empty page with `scope.all` and `scope.bound` false.
+         *     In `mode=customer` each item is a customer and `follows` lists the relationships the caller may see; in
+         *     `mode=relationship` each item is one customer–employee relationship (`follows` has exactly that one).
+         *     Every filter narrows the list; a relationship filter (employee, department, tag, add time, add way, state,
+         *     status) in customer mode keeps the customers having at least one visible relationship that matches.
+         *     Errors: `invalid_paging`, `invalid_filter` (a malformed parameter), `invalid_sort`, `invalid_customer_status`,
+         *     `invalid_time_range` (`added_from` not before `added_to`) (400).
+         */
+        get: operations["listCustomers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/customers/{external_userid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One customer's profile (客户详情) with the relationships, groups, follow-up notes and timeline the caller may see.
+         * @description Errors `customer_not_found` (404; also for a customer outside a member's scope).
+         */
+        get: operations["getCustomer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/customers/{external_userid}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Adds a follow-up note (跟进记录) to a customer the caller may see.
+         * @description The text is trimmed. Errors `note_empty` (400), `note_too_long` (400; more than 2000 characters, counted as
+         *     Unicode code points), `customer_not_found` (404).
+         */
+        post: operations["addCustomerNote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/departments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The corp's departments as last synced, in WeCom's order (the customer list's department filter). */
+        get: operations["listScrmDepartments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The corp tag groups with their tags, as last synced (the customer list's tag filter). */
+        get: operations["listScrmTags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/scope": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's own data scope (whose customers they see). */
+        get: operations["getScrmScope"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/bindings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The WeCom employees the given accounts are bound to (admin only); unbound accounts are left out.
+         * @description Errors `invalid_filter` (400, an id is not an integer), `admin_only` (403).
+         */
+        get: operations["listEmployeeBindings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/bindings/{account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Binds a member account to a WeCom employee, or changes its binding (admin only). Audited as member.employee_bound.
+         * @description One employee is bound to at most one account. Errors `invalid_data_scope` (400), `member_not_found` (404),
+         *     `employee_not_found` (404), `employee_resigned` (422), `employee_already_bound` (409, bound to another account),
+         *     `admin_only` (403).
+         */
+        put: operations["bindEmployee"];
+        post?: never;
+        /**
+         * Removes a member account's binding (admin only). Audited as member.employee_unbound.
+         * @description Errors `binding_not_found` (404), `member_not_found` (404), `admin_only` (403).
+         */
+        delete: operations["unbindEmployee"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/wecom/callback/{corp_id}": {
         parameters: {
             query: {
@@ -687,6 +855,9 @@ export interface components {
              *     WeCom callbacks: `callback_unknown_corp`, `callback_bad_request`, `callback_stale_timestamp`,
              *     `callback_signature_mismatch`, `callback_replayed`, `callback_bad_envelope`, `callback_bad_base64`,
              *     `callback_decrypt_failed`, `callback_bad_buffer`, `callback_receiveid_mismatch`.
+             *     Customers: `invalid_filter`, `invalid_sort`, `invalid_customer_status`, `invalid_time_range`, `customer_not_found`,
+             *     `note_empty`, `note_too_long`, `employee_not_found`, `employee_resigned`, `employee_already_bound`,
+             *     `invalid_data_scope`, `binding_not_found`.
              *     Storage: `database_busy` (the database was busy or a transaction lost a race; try again),
              *     `constraint_violation` (the data changed meanwhile, e.g. a concurrent insert of the same key), `secret_unreadable`.
              */
@@ -1055,6 +1226,224 @@ export interface components {
             code: 0;
             data: components["schemas"]["WecomEmployeePage"];
         };
+        /**
+         * @description `customer`: one item per customer; `relationship`: one item per customer–employee relationship.
+         * @enum {string}
+         */
+        CustomerListMode: "customer" | "relationship";
+        /**
+         * @description `lost`: deleted in any way. In customer mode: the customer has a visible relationship in that state.
+         * @enum {string}
+         */
+        CustomerStatusFilter: "active" | "lost" | "deleted_by_customer" | "deleted_by_employee";
+        /**
+         * @description add time (of the customer's latest relationship, or of the relationship) or name; `-` descending
+         * @default -add_time
+         * @enum {string}
+         */
+        CustomerSort: "-add_time" | "add_time" | "name" | "-name";
+        TagRef: {
+            tag_id: string;
+            name: string;
+            group_name: string;
+        };
+        /** @description One customer–employee relationship (跟进关系). */
+        CustomerFollow: {
+            userid: string;
+            /** @description "" when the employee is not (any more) in the mirror */
+            employee_name: string;
+            remark: string;
+            description: string;
+            add_time: number;
+            /**
+             * @description WeCom's add_way: 0 unknown, 1 QR code, 2 phone search, 3 card share, 4 group chat, 5 phone contacts,
+             *     6 WeChat contacts, 8 added when installing a third-party app, 9 email search, 10 Channels page,
+             *     201 shared by a colleague, 202 assigned by the admin.
+             */
+            add_way: number;
+            /** @description the channel's state parameter ('' when none) */
+            state: string;
+            remark_mobiles: string[];
+            remark_corp_name: string;
+            /** @description false once the relationship ended */
+            active: boolean;
+            /**
+             * @description '' while active; who ended it: the customer deleted the employee, the employee deleted the customer, the
+             *     customer was transferred to another employee, or a full sync found it gone from WeCom.
+             * @enum {string}
+             */
+            deleted_by: "" | "customer" | "employee" | "transfer" | "sync";
+            deleted_at: number | null;
+            tags: components["schemas"]["TagRef"][];
+        };
+        Customer: {
+            external_userid: string;
+            name: string;
+            /**
+             * @description 1 WeChat user
+             * @enum {integer}
+             */
+            type: 1 | 2;
+            /**
+             * @description 0 unknown
+             * @enum {integer}
+             */
+            gender: 0 | 1 | 2;
+            /** @description the company of a WeCom user */
+            corp_name: string;
+            /** @description when the latest relationship was added */
+            last_add_time: number;
+            /** @description relationships not ended (with any employee) */
+            active_follows: number;
+            /** @description relationship mode the row's one relationship; customer mode the relationships the caller may see */
+            follows: components["schemas"]["CustomerFollow"][];
+            /** @description the distinct corp tags over those relationships */
+            tags: components["schemas"]["TagRef"][];
+        };
+        /** @description Whose customers the caller sees. */
+        CustomerScope: {
+            /** @description true for an admin (every customer) */
+            all: boolean;
+            /** @description a member whose account is bound to a WeCom employee */
+            bound: boolean;
+            /** @description the member's employee ('' when not bound) */
+            userid: string;
+            /**
+             * @description `own`: the employee's customers; `department`: those of the employee's departments
+             * @enum {string}
+             */
+            data_scope: "" | "own" | "department";
+        };
+        CustomerPage: {
+            items: components["schemas"]["Customer"][];
+            total: number;
+            page: number;
+            page_size: number;
+            scope: components["schemas"]["CustomerScope"];
+        };
+        CustomerPageEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["CustomerPage"];
+        };
+        CustomerGroup: {
+            chat_id: string;
+            name: string;
+            owner_name: string;
+            join_time: number;
+            member_count: number;
+        };
+        CustomerNote: {
+            id: number;
+            account_id: number;
+            author_name: string;
+            body: string;
+            created_at: number;
+        };
+        CustomerTimelineItem: {
+            at: number;
+            /** @enum {string} */
+            kind: "added" | "lost" | "joined_group" | "note";
+            /** @description the employee of an added or lost relationship ('' otherwise) */
+            userid: string;
+            /** @description the employee */
+            employee_name: string;
+            /** @description lost: who deleted (customer | employee | transfer | sync); joined_group: the group's name; note: the text */
+            detail: string;
+        };
+        CustomerProfile: components["schemas"]["Customer"] & {
+            position: string;
+            unionid: string;
+            groups: components["schemas"]["CustomerGroup"][];
+            /** @description newest first */
+            notes: components["schemas"]["CustomerNote"][];
+            /** @description newest first */
+            timeline: components["schemas"]["CustomerTimelineItem"][];
+        };
+        CustomerProfileEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["CustomerProfile"];
+        };
+        CustomerNoteRequest: {
+            /** @description 1–2000 characters (code points) once trimmed */
+            body: string;
+        };
+        CustomerNoteEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["CustomerNote"];
+        };
+        ScrmDepartment: {
+            id: number;
+            name: string;
+            /** @description 0 for the root */
+            parent_id: number;
+        };
+        ScrmDepartmentListEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                items: components["schemas"]["ScrmDepartment"][];
+            };
+        };
+        TagGroup: {
+            group_id: string;
+            name: string;
+            tags: components["schemas"]["TagRef"][];
+        };
+        TagGroupListEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                items: components["schemas"]["TagGroup"][];
+            };
+        };
+        ScrmScope: components["schemas"]["CustomerScope"] & {
+            /** @description the bound employee's name; only when bound */
+            employee_name?: string;
+        };
+        ScrmScopeEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["ScrmScope"];
+        };
+        /**
+         * @description `own`: the bound employee's customers; `department`: those of every employee of its departments (and below)
+         * @enum {string}
+         */
+        DataScope: "own" | "department";
+        EmployeeBinding: {
+            account_id: number;
+            userid: string;
+            /** @description "" when the employee is no longer in the mirror */
+            employee_name: string;
+            data_scope: components["schemas"]["DataScope"];
+            bound_at: number;
+        };
+        EmployeeBindingEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["EmployeeBinding"];
+        };
+        EmployeeBindingListEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                items: components["schemas"]["EmployeeBinding"][];
+            };
+        };
+        BindEmployeeRequest: {
+            userid: string;
+            data_scope: components["schemas"]["DataScope"];
+        };
+        UnbindEmployeeEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                account_id: number;
+            };
+        };
         StoreOverview: {
             /** @enum {string} */
             app: "cloud_store";
@@ -1068,7 +1457,7 @@ export interface components {
             data: components["schemas"]["StoreOverview"];
         };
         /** @enum {string} */
-        AuditAction: "team.register" | "auth.login" | "auth.login_failed" | "auth.locked" | "auth.logout" | "auth.logout_all" | "auth.password_reset" | "account.password_changed" | "account.phone_changed" | "account.profile_changed" | "member.added" | "member.disabled" | "member.enabled" | "member.removed" | "member.password_reset" | "member.unlocked" | "app.activated" | "wecom.linked";
+        AuditAction: "team.register" | "auth.login" | "auth.login_failed" | "auth.locked" | "auth.logout" | "auth.logout_all" | "auth.password_reset" | "account.password_changed" | "account.phone_changed" | "account.profile_changed" | "member.added" | "member.disabled" | "member.enabled" | "member.removed" | "member.password_reset" | "member.unlocked" | "app.activated" | "wecom.linked" | "member.employee_bound" | "member.employee_unbound";
         AuditEntry: {
             id: number;
             created_at: number;
@@ -1161,6 +1550,8 @@ export interface components {
         /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
         CsrfToken: string;
         MemberId: number;
+        /** @description the customer's WeCom external_userid */
+        ExternalUserid: string;
     };
     requestBodies: never;
     headers: never;
@@ -1904,6 +2295,273 @@ export interface operations {
             400: components["responses"]["Failure"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Failure"];
+        };
+    };
+    listCustomers: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                /** @description substring of the name, the company, or a remark, remark mobile or remark company (at most 100 bytes) */
+                q?: string;
+                mode?: components["schemas"]["CustomerListMode"];
+                /**
+                 * @description comma-separated employees: followed by any of them
+                 * @example zhangsan,lisi
+                 */
+                userid?: string;
+                /** @description followed by an employee of this department or of one below it */
+                department?: number;
+                /** @description comma-separated corp tag ids: a relationship carries any of them */
+                tag?: string;
+                /** @description relationship added at or after (Unix ms) */
+                added_from?: number;
+                /** @description relationship added before (Unix ms) */
+                added_to?: number;
+                /** @description the WeCom add_way of the relationship (see CustomerFollow.add_way) */
+                add_way?: number;
+                /** @description the channel's state parameter */
+                state?: string;
+                gender?: 0 | 1 | 2;
+                status?: components["schemas"]["CustomerStatusFilter"];
+                sort?: components["schemas"]["CustomerSort"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of customers (or relationships) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerPageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    getCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the customer's WeCom external_userid */
+                external_userid: components["parameters"]["ExternalUserid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the profile */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerProfileEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    addCustomerNote: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                /** @description the customer's WeCom external_userid */
+                external_userid: components["parameters"]["ExternalUserid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerNoteRequest"];
+            };
+        };
+        responses: {
+            /** @description the note */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerNoteEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    listScrmDepartments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description every department; the root has parent_id 0 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScrmDepartmentListEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    listScrmTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description every tag group */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagGroupListEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    getScrmScope: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the scope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScrmScopeEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    listEmployeeBindings: {
+        parameters: {
+            query?: {
+                /**
+                 * @description comma-separated account ids (at most 200)
+                 * @example 1,2,3
+                 */
+                account_ids?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the bindings, by account id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmployeeBindingListEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    bindEmployee: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BindEmployeeRequest"];
+            };
+        };
+        responses: {
+            /** @description the binding */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmployeeBindingEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+        };
+    };
+    unbindEmployee: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description unbound */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnbindEmployeeEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
         };
     };
     verifyWecomCallbackUrl: {

@@ -1,0 +1,116 @@
+import { ref } from 'vue'
+import { addCustomerNoteApi, getCustomerApi, type CustomersApi } from '@/api/customers'
+import { ApiError, errorText } from '@/api/request'
+
+/** The longest follow-up note, in characters (Unicode code points, as the server counts). */
+export const NOTE_MAX = 2000
+
+/** Characters as the server counts them: code points, so that an emoji is one, not two UTF-16 units. */
+export function codePoints(text: string): number {
+  let n = 0
+  for (const _ of text) n++
+  return n
+}
+
+/** The note as the server stores it: without the spaces, tabs and line breaks around it. */
+export function trimNote(text: string): string {
+  return text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '')
+}
+
+/** The reason the server would refuse the note with, or '' when it is fine. */
+export function noteProblem(text: string): '' | 'note_empty' | 'note_too_long' {
+  const body = trimNote(text)
+  if (!body) return 'note_empty'
+  if (codePoints(body) > NOTE_MAX) return 'note_too_long'
+  return ''
+}
+
+/** The locale key (under customers.timeline) and values of a timeline entry's text. */
+export function timelineText(item: CustomersApi.TimelineItem): { key: string; values: Record<string, string> } {
+  const who = item.employee_name || item.userid
+  switch (item.kind) {
+    case 'added':
+      return { key: 'customers.timeline.added', values: { employee: who } }
+    case 'lost': {
+      const by = ['customer', 'employee', 'transfer', 'sync'].includes(item.detail) ? item.detail : 'other'
+      return { key: `customers.timeline.lost.${by}`, values: { employee: who } }
+    }
+    case 'joined_group':
+      return { key: 'customers.timeline.joinedGroup', values: { group: item.detail } }
+    case 'note':
+      return { key: 'customers.timeline.note', values: { author: who } }
+  }
+  return { key: 'customers.timeline.other', values: {} }
+}
+
+/**
+ * One customer's profile (GET /scrm/customers/{id}) and its follow-up notes. `notFound` is set when the customer
+ * does not exist or is not one the account may see. Only the answer for the latest customer asked for is kept.
+ */
+export function useCustomerProfile() {
+  const profile = ref<CustomersApi.Profile | null>(null)
+  const loading = ref(false)
+  const error = ref('')
+  const notFound = ref(false)
+  const note = ref('')
+  const noteError = ref('')
+  const adding = ref(false)
+  let latest = 0
+
+  async function load(externalUserid: string): Promise<void> {
+    const ticket = ++latest
+    loading.value = true
+    try {
+      const p = await getCustomerApi(externalUserid)
+      if (ticket !== latest) return
+      profile.value = p
+      error.value = ''
+      notFound.value = false
+    } catch (e) {
+      if (ticket !== latest) return
+      const missing = e instanceof ApiError && (e.reason === 'customer_not_found' || e.status === 404)
+      notFound.value = missing
+      if (missing) profile.value = null
+      error.value = missing ? '' : errorText(e)
+    } finally {
+      if (ticket === latest) loading.value = false
+    }
+  }
+
+  /**
+   * Adds the note typed in `note` (checked here first as the server would); on success it is shown at the top of
+   * the notes and of the timeline and the box is emptied. Returns whether it was added.
+   */
+  async function addNote(): Promise<boolean> {
+    const customer = profile.value
+    if (!customer || adding.value) return false
+    const problem = noteProblem(note.value)
+    if (problem) {
+      noteError.value = errorText(new ApiError(0, problem, ''))
+      return false
+    }
+    adding.value = true
+    noteError.value = ''
+    try {
+      const added = await addCustomerNoteApi(customer.external_userid, trimNote(note.value))
+      if (profile.value?.external_userid === customer.external_userid) {
+        const entry: CustomersApi.TimelineItem = { at: added.created_at, kind: 'note', userid: '', employee_name: added.author_name, detail: added.body }
+        profile.value = {
+          ...profile.value,
+          notes: [added, ...profile.value.notes],
+          timeline: [entry, ...profile.value.timeline].sort((a, b) => b.at - a.at),
+        }
+      }
+      note.value = ''
+      return true
+    } catch (e) {
+      noteError.value = errorText(e)
+      if (e instanceof ApiError && e.reason === 'customer_not_found') notFound.value = true
+      return false
+    } finally {
+      adding.value = false
+    }
+  }
+
+  return { profile, loading, error, notFound, note, noteError, adding, load, addNote }
+}
