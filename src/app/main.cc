@@ -17,6 +17,7 @@
 #include "domain/accounts/accounts.h"
 #include "domain/apps/apps.h"
 #include "domain/customers/customers.h"
+#include "domain/customers/tags.h"
 #include "domain/wecom_link/link.h"
 #include "http/customer_routes.h"
 #include "http/wecom_routes.h"
@@ -170,6 +171,9 @@ int Serve(const std::string& config_path) {
   wecom_link::CallbackInbox callback_inbox(database, clock, *secret_box, [&runner] { runner.Wake(); });
   wecom_link::EventApplier wecom_events(database, clock, *wecom_client, wecom_link);
   runner.Register(wecom_link::kApplyEventsJob, [&wecom_events](jobs::JobContext& ctx) { return wecom_events.RunJob(ctx); });
+  customers::CustomerService customer_service(database, clock);
+  customers::TagService tag_service(database, clock, queue, *wecom_client, wecom_link, customer_service);
+  runner.Register(customers::kBulkTagJob, [&tag_service](jobs::JobContext& ctx) { return tag_service.RunBulkTag(ctx); });
   runner.Register(wecom_link::kReconcileJob, [&wecom_link, &wecom_events](jobs::JobContext&) -> Status {
     KOI_RETURN_IF_ERROR(wecom_link.ReconcileAll().status());
     return wecom_events.PurgeApplied().status();
@@ -209,8 +213,7 @@ int Serve(const std::string& config_path) {
   http::AuthGuard guard(accounts, app_service, s.auth.cookie_secure);
   http::AddAccountRoutes(router, guard, accounts, app_service);
   http::AddWecomRoutes(router, guard, {wecom_link, callback_inbox, wecom_events, app_service});
-  customers::CustomerService customer_service(database, clock);
-  http::AddCustomerRoutes(router, guard, customer_service);
+  http::AddCustomerRoutes(router, guard, customer_service, tag_service);
   http::AddSystemRoutes(
       router,
       {.readiness = [&database]() -> Result<int64_t> {

@@ -51,4 +51,17 @@ bool IsValidUtf8(std::string_view in) {
   return true;
 }
 
+size_t CodePointCount(std::string_view in) {
+  size_t n = 0;
+  for (unsigned char c : in)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+std::string TrimSpace(std::string_view in) {
+  const auto first = in.find_first_not_of(" \t\r\n\f\v");
+  if (first == std::string_view::npos) return "";
+  return std::string(in.substr(first, in.find_last_not_of(" \t\r\n\f\v") - first + 1));
+}
+
 }  // namespace koi

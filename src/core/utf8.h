@@ -14,4 +14,10 @@ std::string ToValidUtf8(std::string_view in);
 // True if `in` is well-formed UTF-8 (control characters allowed).
 bool IsValidUtf8(std::string_view in);
 
+// Characters as people count them: the code points of well-formed UTF-8 (锦 is one, not three).
+size_t CodePointCount(std::string_view in);
+
+// `in` without leading and trailing ASCII whitespace (spaces, tabs, line breaks).
+std::string TrimSpace(std::string_view in);
+
 }  // namespace koi

@@ -116,6 +116,69 @@ json::object BindingJson(const customers::Binding& b) {
                       {"data_scope", b.data_scope}, {"bound_at", b.bound_at_ms}};
 }
 
+json::array PersonalTagsJson(const std::vector<customers::PersonalTag>& tags) {
+  json::array out;
+  for (const auto& t : tags)
+    out.push_back(json::object{{"id", t.id}, {"name", t.name}, {"account_id", t.account_id},
+                               {"owner_name", t.owner_name}, {"customers", t.customers},
+                               {"created_at", t.created_at_ms}});
+  return out;
+}
+
+// A JSON object body, or the error to answer.
+Result<json::object> ObjectBody(const Request& r) {
+  KOI_ASSIGN_OR_RETURN(auto body, ParseJsonBody(r));
+  if (!body.is_object()) return Status::InvalidArgument("invalid_argument", "the request body must be a JSON object");
+  return std::move(body.as_object());
+}
+
+std::string StrField(const json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+// A list of strings (`key` absent: empty); InvalidArgument when it is not one.
+Result<std::vector<std::string>> StrList(const json::object& o, const char* key) {
+  std::vector<std::string> out;
+  auto* v = o.if_contains(key);
+  if (!v) return out;
+  if (!v->is_array()) return Status::InvalidArgument("invalid_argument", std::string(key) + " must be a list of strings");
+  for (const auto& x : v->as_array()) {
+    if (!x.is_string()) return Status::InvalidArgument("invalid_argument", std::string(key) + " must be a list of strings");
+    out.emplace_back(x.as_string());
+  }
+  return out;
+}
+
+Result<std::vector<int64_t>> IdList(const json::object& o, const char* key) {
+  std::vector<int64_t> out;
+  auto* v = o.if_contains(key);
+  if (!v) return out;
+  if (!v->is_array()) return Status::InvalidArgument("invalid_argument", std::string(key) + " must be a list of ids");
+  for (const auto& x : v->as_array()) {
+    if (!x.is_int64()) return Status::InvalidArgument("invalid_argument", std::string(key) + " must be a list of ids");
+    out.push_back(x.as_int64());
+  }
+  return out;
+}
+
+json::object BulkJson(const customers::BulkTagState& b) {
+  json::array failures;
+  for (const auto& f : b.failures)
+    failures.push_back(json::object{{"external_userid", f.external_userid}, {"customer_name", f.customer_name},
+                                    {"userid", f.userid}, {"employee_name", f.employee_name}, {"reason", f.reason}});
+  return json::object{{"job_id", b.job_id},
+                      {"state", b.state},
+                      {"total", b.total},
+                      {"succeeded", b.succeeded},
+                      {"failed", b.failed},
+                      {"last_error_reason", b.last_error_reason},
+                      {"created_at", b.created_at_ms},
+                      {"finished_at", Opt(b.finished_at_ms)},
+                      {"failures", std::move(failures)},
+                      {"failures_total", b.failures_total}};
+}
+
 Result<int64_t> AccountIdOf(const Request& r) {
   const std::string& text = r.path_params.at("account_id");
   int64_t v = 0;
@@ -127,7 +190,8 @@ Result<int64_t> AccountIdOf(const Request& r) {
 
 }  // namespace
 
-void AddCustomerRoutes(Router& router, const AuthGuard& guard, customers::CustomerService& customers) {
+void AddCustomerRoutes(Router& router, const AuthGuard& guard, customers::CustomerService& customers,
+                       customers::TagService& tags) {
   const GuardOptions scrm{.app = "scrm"};
   const GuardOptions scrm_admin{.admin_only = true, .app = "scrm"};
 
@@ -161,6 +225,7 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, customers::Custom
     out["unionid"] = p->unionid;
     out["groups"] = std::move(groups);
     out["notes"] = std::move(notes);
+    out["personal_tags"] = PersonalTagsJson(p->personal_tags);
     out["timeline"] = std::move(timeline);
     return JsonOk(out);
   }, scrm));
@@ -174,6 +239,112 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, customers::Custom
       return JsonError(Status::InvalidArgument("note_empty", "a follow-up note needs some text"));
     auto note = customers.AddNote(who, r.path_params.at("external_userid"), std::string(text->as_string()));
     return note.ok() ? JsonOk(NoteJson(*note), 201) : JsonError(note.status());
+  }, scrm));
+
+  // ----- tags -----
+  router.Add("POST", "/api/v1/scrm/tags", guard.Authed([&tags](Request& r, const accounts::Principal& who) {
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    auto names = StrList(*o, "names");
+    if (!names.ok()) return JsonError(names.status());
+    auto g = tags.CreateCorpTags(who, StrField(*o, "group_id"), StrField(*o, "group_name"), *names,
+                                 AuthGuard::ClientOf(r));
+    if (!g.ok()) return JsonError(g.status());
+    return JsonOk(json::object{{"group_id", g->group_id}, {"name", g->name}, {"tags", TagsJson(g->tags)}}, 201);
+  }, scrm_admin));
+
+  for (const char* path : {"/api/v1/scrm/tags/:id", "/api/v1/scrm/tag-groups/:id"}) {
+    router.Add("PUT", path, guard.Authed([&tags](Request& r, const accounts::Principal& who) {
+      auto o = ObjectBody(r);
+      if (!o.ok()) return JsonError(o.status());
+      const std::string& id = r.path_params.at("id");
+      Status s = tags.RenameCorpTag(who, id, StrField(*o, "name"), AuthGuard::ClientOf(r));
+      return s.ok() ? JsonOk(json::object{{"id", id}}) : JsonError(s);
+    }, scrm_admin));
+  }
+  router.Add("DELETE", "/api/v1/scrm/tags/:id", guard.Authed([&tags](Request& r, const accounts::Principal& who) {
+    Status s = tags.DeleteCorpTags(who, {r.path_params.at("id")}, {}, AuthGuard::ClientOf(r));
+    return s.ok() ? JsonOk(json::object{{"id", r.path_params.at("id")}}) : JsonError(s);
+  }, scrm_admin));
+  router.Add("DELETE", "/api/v1/scrm/tag-groups/:id", guard.Authed([&tags](Request& r, const accounts::Principal& who) {
+    Status s = tags.DeleteCorpTags(who, {}, {r.path_params.at("id")}, AuthGuard::ClientOf(r));
+    return s.ok() ? JsonOk(json::object{{"id", r.path_params.at("id")}}) : JsonError(s);
+  }, scrm_admin));
+
+  router.Add("POST", "/api/v1/scrm/customers/:external_userid/tags",
+             guard.Authed([&tags](Request& r, const accounts::Principal& who) {
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    auto add = StrList(*o, "add");
+    if (!add.ok()) return JsonError(add.status());
+    auto remove = StrList(*o, "remove");
+    if (!remove.ok()) return JsonError(remove.status());
+    auto after = tags.MarkCorpTags(who, r.path_params.at("external_userid"), StrField(*o, "userid"), *add, *remove);
+    return after.ok() ? JsonOk(json::object{{"tags", TagsJson(*after)}}) : JsonError(after.status());
+  }, scrm));
+
+  // Bulk tagging: the list's own query string chooses the targets unless the body names customers.
+  router.Add("POST", "/api/v1/scrm/customers/bulk-tags",
+             guard.Authed([&tags](Request& r, const accounts::Principal& who) {
+    auto filter = FilterOf(r);
+    if (!filter.ok()) return JsonError(filter.status());
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    auto picked = StrList(*o, "external_userids");
+    if (!picked.ok()) return JsonError(picked.status());
+    auto add = StrList(*o, "add");
+    if (!add.ok()) return JsonError(add.status());
+    auto remove = StrList(*o, "remove");
+    if (!remove.ok()) return JsonError(remove.status());
+    auto b = tags.StartBulkTag(who, {.filter = *filter, .external_userids = *picked, .add = *add, .remove = *remove});
+    return b.ok() ? JsonOk(BulkJson(*b), 202) : JsonError(b.status());
+  }, scrm));
+  router.Add("GET", "/api/v1/scrm/bulk-tags/:job_id", guard.Authed([&tags](Request& r, const accounts::Principal& who) {
+    auto paging = ParsePaging(r, 20, 100);
+    if (!paging.ok()) return JsonError(paging.status());
+    const std::string& text = r.path_params.at("job_id");
+    int64_t id = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc() || end != text.data() + text.size())
+      return JsonError(Status::NotFound("bulk_job_not_found", "no such bulk tagging of yours"));
+    auto b = tags.BulkTagStatus(who, id, paging->page, paging->page_size);
+    return b.ok() ? JsonOk(BulkJson(*b)) : JsonError(b.status());
+  }, scrm));
+
+  router.Add("GET", "/api/v1/scrm/personal-tags", guard.Authed([&tags](Request&, const accounts::Principal& who) {
+    auto list = tags.PersonalTags(who);
+    return list.ok() ? JsonOk(json::object{{"items", PersonalTagsJson(*list)}}) : JsonError(list.status());
+  }, scrm));
+  router.Add("POST", "/api/v1/scrm/personal-tags", guard.Authed([&tags](Request& r, const accounts::Principal& who) {
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    auto t = tags.CreatePersonalTag(who, StrField(*o, "name"));
+    if (!t.ok()) return JsonError(t.status());
+    return JsonOk(PersonalTagsJson({*t}).at(0), 201);
+  }, scrm));
+  router.Add("DELETE", "/api/v1/scrm/personal-tags/:id",
+             guard.Authed([&tags](Request& r, const accounts::Principal& who) {
+    const std::string& text = r.path_params.at("id");
+    int64_t id = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc() || end != text.data() + text.size())
+      return JsonError(Status::NotFound("personal_tag_not_found", "no such personal tag of yours"));
+    Status s = tags.DeletePersonalTag(who, id);
+    return s.ok() ? JsonOk(json::object{{"id", id}}) : JsonError(s);
+  }, scrm));
+  router.Add("POST", "/api/v1/scrm/customers/:external_userid/personal-tags",
+             guard.Authed([&tags, &customers](Request& r, const accounts::Principal& who) {
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    auto add = IdList(*o, "add");
+    if (!add.ok()) return JsonError(add.status());
+    auto remove = IdList(*o, "remove");
+    if (!remove.ok()) return JsonError(remove.status());
+    const std::string& ext = r.path_params.at("external_userid");
+    Status s = tags.MarkPersonalTags(who, ext, *add, *remove);
+    if (!s.ok()) return JsonError(s);
+    auto p = customers.Get(who, ext);
+    return p.ok() ? JsonOk(json::object{{"personal_tags", PersonalTagsJson(p->personal_tags)}}) : JsonError(p.status());
   }, scrm));
 
   router.Add("GET", "/api/v1/scrm/departments", guard.Authed([&customers](Request&, const accounts::Principal& who) {

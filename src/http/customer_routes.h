@@ -1,15 +1,17 @@
 // The customer base's API (SCRM app; issue 5): the customer list with its filters' choices, one customer's profile,
-// follow-up notes, and the binding of member accounts to WeCom employees (data permission). The contract is
+// follow-up notes, enterprise and personal tags, and the binding of member accounts to WeCom employees (data permission). The contract is
 // api/openapi.yaml.
 #pragma once
 
 #include "domain/customers/customers.h"
+#include "domain/customers/tags.h"
 #include "http/auth_guard.h"
 #include "http/router.h"
 
 namespace koi::http {
 
-// REQUIRES: guard and customers outlive the router.
-void AddCustomerRoutes(Router& router, const AuthGuard& guard, customers::CustomerService& customers);
+// REQUIRES: guard and the services outlive the router.
+void AddCustomerRoutes(Router& router, const AuthGuard& guard, customers::CustomerService& customers,
+                       customers::TagService& tags);
 
 }  // namespace koi::http

@@ -9,6 +9,7 @@
 #include <thread>
 #include <random>
 
+#include "core/utf8.h"
 #include "wecom/protocol/errcode.h"
 
 namespace koi::sandbox {
@@ -71,6 +72,15 @@ std::vector<std::string> Strings(const json::object& o, std::string_view key) {
   if (it == o.end() || !it->value().is_array()) return out;
   for (const auto& v : it->value().as_array())
     if (v.is_string()) out.emplace_back(v.as_string());
+  return out;
+}
+
+// A fresh WeCom-looking id for objects created through the API ("et" + 20 random characters).
+std::string NewId(std::string_view prefix) {
+  static const char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string out(prefix);
+  for (int i = 0; i < 20; ++i) out += kChars[rng() % (sizeof(kChars) - 1)];
   return out;
 }
 
@@ -463,6 +473,177 @@ void SandboxApi::AddRoutes(http::Router& router) {
                                     {"tag", std::move(tags)}});
     }
     return Ok({{"tag_group", std::move(groups)}});
+  });
+
+  // ----- corp tag writes (add / edit / delete / mark). Changes made through the API send no callback. -----
+  router.Add("POST", "/cgi-bin/externalcontact/add_corp_tag", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/add_corp_tag", corp, err)) return err;
+    json::object body;
+    if (!ParseBody(r, body)) return Error(47001, "data format error", r);
+    std::string group_id = Str(body, "group_id"), group_name = Str(body, "group_name");
+    int64_t group_order = 0;
+    if (!Int(body, "order", 0, group_order)) return Error(40058, "invalid order", r);
+    auto it = body.find("tag");
+    if (it == body.end() || !it->value().is_array() || it->value().as_array().empty())
+      return Error(40058, "tag list is empty", r);
+    std::vector<std::pair<std::string, int64_t>> wanted;
+    for (const auto& v : it->value().as_array()) {
+      if (!v.is_object()) return Error(40058, "invalid tag", r);
+      std::string name = Str(v.as_object(), "name");
+      int64_t order = 0;
+      if (!Int(v.as_object(), "order", 0, order)) return Error(40058, "invalid tag order", r);
+      if (name.empty() || static_cast<int64_t>(CodePointCount(name)) > options_.tag_name_max_chars)
+        return Error(40058, "invalid tag name length", r);
+      wanted.emplace_back(std::move(name), order);
+    }
+    if (group_id.empty() && (group_name.empty() || static_cast<int64_t>(CodePointCount(group_name)) > options_.tag_name_max_chars))
+      return Error(40058, "invalid group_name", r);
+    const int64_t now = clock_.NowMillis() / 1000;
+    json::object group;
+    Status s = db_.Transact([&](storage::Session& tx) -> Status {
+      group = {};
+      if (group_id.empty()) {  // a group of that name is reused
+        KOI_ASSIGN_OR_RETURN(auto g, tx.Query("SELECT group_id FROM tag_groups WHERE corp_id = ? AND name = ?",
+                                              {corp, group_name}));
+        if (!g.rows.empty()) {
+          group_id = g.rows[0].Text(0);
+        } else {
+          group_id = NewId("et");
+          KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO tag_groups (corp_id, group_id, name, create_time, sort) VALUES "
+                                      "(?, ?, ?, ?, ?)",
+                                      {corp, group_id, group_name, now, group_order}));
+        }
+      }
+      KOI_ASSIGN_OR_RETURN(auto g, tx.Query("SELECT name, create_time, sort FROM tag_groups WHERE corp_id = ? AND "
+                                            "group_id = ?", {corp, group_id}));
+      if (g.rows.empty()) return Status::NotFound("40068", "invalid group_id");
+      KOI_ASSIGN_OR_RETURN(auto count, tx.Query("SELECT COUNT(*) FROM tags WHERE corp_id = ?", {corp}));
+      int64_t total = count.rows[0].Int(0);
+      json::array tags;
+      for (const auto& [name, order] : wanted) {
+        // Duplicate names within a group collapse to the existing tag.
+        KOI_ASSIGN_OR_RETURN(auto same, tx.Query("SELECT tag_id, create_time, sort FROM tags WHERE corp_id = ? AND "
+                                                 "group_id = ? AND name = ?", {corp, group_id, name}));
+        if (!same.rows.empty()) {
+          tags.push_back(json::object{{"id", same.rows[0].Text(0)}, {"name", name},
+                                      {"create_time", same.rows[0].Int(1)}, {"order", same.rows[0].Int(2)}});
+          continue;
+        }
+        if (++total > options_.corp_tags_max) return Status::FailedPrecondition("40058", "too many tags");
+        std::string id = NewId("et");
+        KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO tags (corp_id, tag_id, group_id, name, create_time, sort) VALUES (?, "
+                                    "?, ?, ?, ?, ?)", {corp, id, group_id, name, now, order}));
+        tags.push_back(json::object{{"id", id}, {"name", name}, {"create_time", now}, {"order", order}});
+      }
+      group = json::object{{"group_id", group_id}, {"group_name", g.rows[0].Text(0)},
+                           {"create_time", g.rows[0].Int(1)}, {"order", g.rows[0].Int(2)}, {"tag", std::move(tags)}};
+      return Status::Ok();
+    });
+    if (!s.ok()) return s.reason() == "40068" ? Error(40068, "invalid group_id", r)
+                        : s.reason() == "40058" ? Error(40058, "tag count exceeds the limit", r)
+                                                : Error(-1, "system busy", r);
+    return Ok({{"tag_group", std::move(group)}});
+  });
+
+  router.Add("POST", "/cgi-bin/externalcontact/edit_corp_tag", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/edit_corp_tag", corp, err)) return err;
+    json::object body;
+    if (!ParseBody(r, body)) return Error(47001, "data format error", r);
+    const std::string id = Str(body, "id"), name = Str(body, "name");
+    int64_t order = 0;
+    const bool has_order = body.contains("order");
+    if (!Int(body, "order", 0, order)) return Error(40058, "invalid order", r);
+    if (id.empty()) return Error(40068, "invalid tagid", r);
+    if (body.contains("name") && (name.empty() || static_cast<int64_t>(CodePointCount(name)) > options_.tag_name_max_chars))
+      return Error(40058, "invalid name length", r);
+    int64_t changed = 0;
+    for (const char* table : {"tags", "tag_groups"}) {
+      const std::string key = std::string(table) == "tags" ? "tag_id" : "group_id";
+      if (!name.empty()) {
+        auto u = db_.Query(std::string("UPDATE ") + table + " SET name = ? WHERE corp_id = ? AND " + key + " = ?",
+                           {name, corp, id});
+        if (!u.ok()) return Error(-1, "system busy", r);
+        changed += u->affected_rows;
+      }
+      if (has_order) {
+        auto u = db_.Query(std::string("UPDATE ") + table + " SET sort = ? WHERE corp_id = ? AND " + key + " = ?",
+                           {order, corp, id});
+        if (!u.ok()) return Error(-1, "system busy", r);
+        changed += u->affected_rows;
+      }
+      if (name.empty() && !has_order) {
+        auto q = db_.Query(std::string("SELECT 1 FROM ") + table + " WHERE corp_id = ? AND " + key + " = ?", {corp, id});
+        if (!q.ok()) return Error(-1, "system busy", r);
+        changed += static_cast<int64_t>(q->rows.size());
+      }
+    }
+    if (changed == 0) return Error(40068, "invalid tagid", r);
+    return Ok();
+  });
+
+  router.Add("POST", "/cgi-bin/externalcontact/del_corp_tag", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/del_corp_tag", corp, err)) return err;
+    json::object body;
+    if (!ParseBody(r, body)) return Error(47001, "data format error", r);
+    const std::vector<std::string> tag_ids = Strings(body, "tag_id"), group_ids = Strings(body, "group_id");
+    if (tag_ids.empty() && group_ids.empty()) return Error(40058, "tag_id and group_id are both empty", r);
+    Status s = db_.Transact([&](storage::Session& tx) -> Status {
+      for (const auto& g : group_ids) {
+        KOI_ASSIGN_OR_RETURN(auto d, tx.Query("DELETE FROM tag_groups WHERE corp_id = ? AND group_id = ?", {corp, g}));
+        if (d.affected_rows == 0) return Status::NotFound("40068", "invalid group_id");
+        KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM follow_tags WHERE corp_id = ? AND tag_id IN (SELECT tag_id FROM tags "
+                                    "WHERE corp_id = ? AND group_id = ?)", {corp, corp, g}));
+        KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM tags WHERE corp_id = ? AND group_id = ?", {corp, g}));
+      }
+      for (const auto& t : tag_ids) {
+        KOI_ASSIGN_OR_RETURN(auto g, tx.Query("SELECT group_id FROM tags WHERE corp_id = ? AND tag_id = ?", {corp, t}));
+        if (g.rows.empty()) return Status::NotFound("40068", "invalid tagid");
+        KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM tags WHERE corp_id = ? AND tag_id = ?", {corp, t}));
+        KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM follow_tags WHERE corp_id = ? AND tag_id = ?", {corp, t}));
+        // No empty groups: deleting a group's last tag deletes the group.
+        KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM tag_groups WHERE corp_id = ? AND group_id = ? AND NOT EXISTS (SELECT "
+                                    "1 FROM tags WHERE corp_id = ? AND group_id = ?)",
+                                    {corp, g.rows[0].Text(0), corp, g.rows[0].Text(0)}));
+      }
+      return Status::Ok();
+    });
+    if (!s.ok()) return s.reason() == "40068" ? Error(40068, "invalid tagid", r) : Error(-1, "system busy", r);
+    return Ok();
+  });
+
+  router.Add("POST", "/cgi-bin/externalcontact/mark_tag", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/mark_tag", corp, err)) return err;
+    json::object body;
+    if (!ParseBody(r, body)) return Error(47001, "data format error", r);
+    const std::string userid = Str(body, "userid"), ext = Str(body, "external_userid");
+    const std::vector<std::string> add = Strings(body, "add_tag"), remove = Strings(body, "remove_tag");
+    if (add.empty() && remove.empty()) return Error(40058, "add_tag and remove_tag are both empty", r);
+    auto rel = db_.Query("SELECT 1 FROM follows WHERE corp_id = ? AND userid = ? AND external_userid = ?",
+                         {corp, userid, ext});
+    if (!rel.ok()) return Error(-1, "system busy", r);
+    if (rel->rows.empty()) return Error(84061, "not external contact", r);
+    Status s = db_.Transact([&](storage::Session& tx) -> Status {
+      for (const auto& t : add) {
+        KOI_ASSIGN_OR_RETURN(auto known, tx.Query("SELECT 1 FROM tags WHERE corp_id = ? AND tag_id = ?", {corp, t}));
+        if (known.rows.empty()) return Status::NotFound("40068", "invalid tagid");
+        KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO follow_tags (corp_id, userid, external_userid, tag_id) VALUES (?, ?, "
+                                    "?, ?) ON CONFLICT DO NOTHING", {corp, userid, ext, t}));
+      }
+      for (const auto& t : remove)
+        KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM follow_tags WHERE corp_id = ? AND userid = ? AND external_userid = ? "
+                                    "AND tag_id = ?", {corp, userid, ext, t}));
+      return Status::Ok();
+    });
+    if (!s.ok()) return s.reason() == "40068" ? Error(40068, "invalid tagid", r) : Error(-1, "system busy", r);
+    return Ok();
   });
 
   // ----- customer groups -----

@@ -22,6 +22,8 @@ struct ApiOptions {
   int64_t token_ttl_s = 7200;
   int64_t calls_per_minute = 10000;  // per corp per API (wecom-2025 pack: 10,000/min)
   int64_t latency_ms = 0;            // added to every business API call (real WeCom answers in tens of ms)
+  int64_t corp_tags_max = 3000;      // wecom-2025: corp tags per corp
+  int64_t tag_name_max_chars = 30;   // tag and tag group names
 };
 
 class SandboxApi {

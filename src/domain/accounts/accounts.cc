@@ -773,7 +773,8 @@ const std::vector<std::string>& AuditActions() {
       "auth.logout",            "auth.logout_all",     "auth.password_reset",   "account.password_changed",
       "account.phone_changed",  "account.profile_changed", "member.added",    "member.disabled",
       "member.enabled",         "member.removed",      "member.password_reset", "member.unlocked",
-      "app.activated",          "wecom.linked",        "member.employee_bound", "member.employee_unbound"};
+      "app.activated",          "wecom.linked",        "member.employee_bound", "member.employee_unbound",
+      "tag.created",            "tag.renamed",         "tag.deleted"};
   return actions;
 }
 

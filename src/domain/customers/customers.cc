@@ -6,6 +6,8 @@
 
 #include <boost/json.hpp>
 
+#include "core/utf8.h"
+
 namespace koi::customers {
 namespace {
 
@@ -42,16 +44,6 @@ std::vector<int64_t> ParseInts(const std::string& text) {
   for (const auto& e : v.as_array())
     if (e.is_int64()) out.push_back(e.as_int64());
   return out;
-}
-
-size_t CodePoints(std::string_view s) {
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
-
-std::string Trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return "";
-  return std::string(s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1));
 }
 
 // WeCom's times are seconds; Koi's API speaks milliseconds. The first whole second at or after `ms`.
@@ -96,8 +88,23 @@ std::string FollowConditions(std::string_view a, const Scope& scope, const std::
   return sql;
 }
 
-bool HasFollowConditions(const Scope& scope, const std::vector<std::string>& employees, const CustomerFilter& f) {
-  return !scope.all || !employees.empty() || !f.tag_ids.empty() || f.added_from_ms || f.added_to_ms || f.add_way ||
+// With a tag filter: "AND <a>.external_userid IN (the customers carrying one of the tags)". Redundant with the
+// relationship condition, but it lets the database start from the tag index instead of walking every customer.
+std::string TaggedCustomers(std::string_view a, TeamId team, const Scope& scope, const CustomerFilter& f,
+                            std::vector<Value>& params) {
+  if (f.tag_ids.empty()) return "";
+  params.emplace_back(Value(team.value()));
+  std::string sql = " AND " + std::string(a) + ".external_userid IN (SELECT t.external_userid FROM wecom_follow_tags t "
+                    "WHERE t.team_id = ? AND t.tag_id IN (" + InList(params, f.tag_ids) + ")";
+  if (!scope.all) sql += " AND t.userid IN (" + InList(params, scope.userids) + ")";
+  return sql + ")";
+}
+
+// Whether customer mode needs "EXISTS (a matching relationship)". A tag filter alone does not: TaggedCustomers
+// already says it exactly (relationship tags exist only on active relationships, and it applies the scope).
+bool NeedsRelationshipCheck(const Scope& scope, const std::vector<std::string>& employees, const CustomerFilter& f) {
+  const bool only_tags = !f.tag_ids.empty();
+  return (!scope.all && !only_tags) || !employees.empty() || f.added_from_ms || f.added_to_ms || f.add_way ||
          !f.state.empty() || !f.status.empty();
 }
 
@@ -220,8 +227,8 @@ Status CustomerService::FillFollows(TeamId team, const Scope& scope, std::vector
   return Status::Ok();
 }
 
-Result<CustomerPage> CustomerService::List(const accounts::Principal& who, const CustomerFilter& filter, int page,
-                                           int page_size) {
+Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const Scope& scope,
+                                                             const CustomerFilter& filter) {
   static const std::set<std::string> sorts{"add_time", "-add_time", "name", "-name"};
   if (!sorts.count(filter.sort))
     return Status::InvalidArgument("invalid_sort", "sort must be one of add_time, -add_time, name, -name");
@@ -230,10 +237,7 @@ Result<CustomerPage> CustomerService::List(const accounts::Principal& who, const
                                    "status must be one of active, lost, deleted_by_customer, deleted_by_employee");
   if (filter.added_from_ms && filter.added_to_ms && *filter.added_from_ms >= *filter.added_to_ms)
     return Status::InvalidArgument("invalid_time_range", "the start of the add-time range must be before its end");
-  const TeamId team = who.team;
-  CustomerPage out;
-  KOI_ASSIGN_OR_RETURN(out.scope, ScopeOf(who));
-  if (!out.scope.all && out.scope.userids.empty()) return out;  // an unbound member sees nothing
+  if (!scope.all && scope.userids.empty()) return std::optional<ListQuery>();  // an unbound member sees nothing
 
   std::vector<std::string> employees = filter.userids;
   if (filter.department) {
@@ -246,59 +250,82 @@ Result<CustomerPage> CustomerService::List(const accounts::Principal& who, const
     } else {
       employees = std::move(under);
     }
-    if (employees.empty()) return out;  // nobody there: no customers
+    if (employees.empty()) return std::optional<ListQuery>();  // nobody there: no customers
   }
 
   const bool by_relationship = filter.mode == ListMode::kRelationship;
-  const bool desc = filter.sort[0] == '-';
-  const std::string dir = desc ? " DESC" : "";
+  const std::string dir = filter.sort[0] == '-' ? " DESC" : "";
   const bool by_name = filter.sort.find("name") != std::string::npos;
-  const std::string q = Trim(filter.query);
-  std::vector<Value> params{team.value()};
-  std::string from, where, order;
+  const std::string q = TrimSpace(filter.query);
+  const std::string esc(kEscape);
+  ListQuery out;
+  out.params = {team.value()};
+  auto& params = out.params;
   if (by_relationship) {
-    from = " FROM wecom_follows f, wecom_customers c";
-    where = " WHERE f.team_id = ? AND c.team_id = f.team_id AND c.external_userid = f.external_userid" +
-            FollowConditions("f", out.scope, employees, filter, params);
+    // SQLite: CROSS JOIN keeps wecom_follows first, so the newest relationships come straight off its index.
+    out.from = db_.engine() == storage::Engine::kSqlite ? " FROM wecom_follows f CROSS JOIN wecom_customers c"
+                                                        : " FROM wecom_follows f, wecom_customers c";
+    // (Separate statements: each call appends params, and the operands of + have no set order.)
+    out.where = " WHERE f.team_id = ?" + FollowConditions("f", scope, employees, filter, params);
+    out.where += TaggedCustomers("f", team, scope, filter, params);
+    // Counting needs the customer only for conditions on it.
+    if (q.empty() && !filter.gender) {
+      out.count_from = " FROM wecom_follows f";
+      out.count_where = out.where;
+    }
+    out.where += " AND c.team_id = f.team_id AND c.external_userid = f.external_userid";
     if (!q.empty()) {
-      where += " AND (c.name LIKE ?" + std::string(kEscape) + " OR c.corp_name LIKE ?" + std::string(kEscape) +
-               " OR f.remark LIKE ?" + std::string(kEscape) + " OR f.remark_mobiles LIKE ?" + std::string(kEscape) +
-               " OR f.remark_corp_name LIKE ?" + std::string(kEscape) + ")";
+      out.where += " AND (c.name LIKE ?" + esc + " OR c.corp_name LIKE ?" + esc + " OR f.remark LIKE ?" + esc +
+                   " OR f.remark_mobiles LIKE ?" + esc + " OR f.remark_corp_name LIKE ?" + esc + ")";
       for (int i = 0; i < 5; ++i) params.emplace_back(Value(storage::LikeContains(q)));
     }
-    order = by_name ? " ORDER BY c.name" + dir + ", f.external_userid" + dir + ", f.userid" + dir
-                    : " ORDER BY f.createtime" + dir + ", f.external_userid" + dir + ", f.userid" + dir;
+    out.order = by_name ? " ORDER BY c.name" + dir + ", f.external_userid" + dir + ", f.userid" + dir
+                        : " ORDER BY f.createtime" + dir + ", f.external_userid" + dir + ", f.userid" + dir;
   } else {
-    from = " FROM wecom_customers c";
-    where = " WHERE c.team_id = ?";
-    if (HasFollowConditions(out.scope, employees, filter))
-      where += " AND EXISTS (SELECT 1 FROM wecom_follows f WHERE f.team_id = c.team_id AND f.external_userid = "
-               "c.external_userid" + FollowConditions("f", out.scope, employees, filter, params) + ")";
+    out.from = " FROM wecom_customers c";
+    out.where = " WHERE c.team_id = ?" + TaggedCustomers("c", team, scope, filter, params);
+    if (NeedsRelationshipCheck(scope, employees, filter))
+      out.where += " AND EXISTS (SELECT 1 FROM wecom_follows f WHERE f.team_id = c.team_id AND f.external_userid = "
+                   "c.external_userid" + FollowConditions("f", scope, employees, filter, params) + ")";
     if (!q.empty()) {
-      where += " AND (c.name LIKE ?" + std::string(kEscape) + " OR c.corp_name LIKE ?" + std::string(kEscape) +
-               " OR EXISTS (SELECT 1 FROM wecom_follows s WHERE s.team_id = c.team_id AND s.external_userid = "
-               "c.external_userid";
+      out.where += " AND (c.name LIKE ?" + esc + " OR c.corp_name LIKE ?" + esc +
+                   " OR EXISTS (SELECT 1 FROM wecom_follows s WHERE s.team_id = c.team_id AND s.external_userid = "
+                   "c.external_userid";
       params.emplace_back(Value(storage::LikeContains(q)));
       params.emplace_back(Value(storage::LikeContains(q)));
-      if (!out.scope.all) where += " AND s.userid IN (" + InList(params, out.scope.userids) + ")";
-      where += " AND (s.remark LIKE ?" + std::string(kEscape) + " OR s.remark_mobiles LIKE ?" + std::string(kEscape) +
-               " OR s.remark_corp_name LIKE ?" + std::string(kEscape) + ")))";
+      if (!scope.all) out.where += " AND s.userid IN (" + InList(params, scope.userids) + ")";
+      out.where += " AND (s.remark LIKE ?" + esc + " OR s.remark_mobiles LIKE ?" + esc + " OR s.remark_corp_name LIKE ?" +
+                   esc + ")))";
       for (int i = 0; i < 3; ++i) params.emplace_back(Value(storage::LikeContains(q)));
     }
-    order = by_name ? " ORDER BY c.name" + dir + ", c.external_userid" + dir
-                    : " ORDER BY c.last_add_time" + dir + ", c.external_userid" + dir;
+    out.order = by_name ? " ORDER BY c.name" + dir + ", c.external_userid" + dir
+                        : " ORDER BY c.last_add_time" + dir + ", c.external_userid" + dir;
   }
   if (filter.gender) {
-    where += " AND c.gender = ?";
+    out.where += " AND c.gender = ?";
     params.emplace_back(Value(int64_t{*filter.gender}));
   }
+  return std::optional<ListQuery>(std::move(out));
+}
 
-  KOI_ASSIGN_OR_RETURN(auto count, db_.Query("SELECT COUNT(*)" + from + where, params));
+Result<CustomerPage> CustomerService::List(const accounts::Principal& who, const CustomerFilter& filter, int page,
+                                           int page_size) {
+  const TeamId team = who.team;
+  CustomerPage out;
+  KOI_ASSIGN_OR_RETURN(out.scope, ScopeOf(who));
+  KOI_ASSIGN_OR_RETURN(auto query, BuildQuery(team, out.scope, filter));
+  if (!query) return out;
+  auto& q = *query;
+  KOI_ASSIGN_OR_RETURN(auto count, q.count_from.empty()
+                                        ? db_.Query("SELECT COUNT(*)" + q.from + q.where, q.params)
+                                        : db_.Query("SELECT COUNT(*)" + q.count_from + q.count_where, q.params));
   out.total = count.rows.at(0).Int(0);
-  params.emplace_back(Value(int64_t{page_size}));
-  params.emplace_back(Value(int64_t{page - 1} * page_size));
+  q.params.emplace_back(Value(int64_t{page_size}));
+  q.params.emplace_back(Value(int64_t{page - 1} * page_size));
+  const bool by_relationship = filter.mode == ListMode::kRelationship;
   const std::string columns = std::string(kRowColumns) + (by_relationship ? ", f.userid" : "");
-  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT " + columns + from + where + order + " LIMIT ? OFFSET ?", params));
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT " + columns + q.from + q.where + q.order + " LIMIT ? OFFSET ?",
+                                         q.params));
   std::vector<std::string> row_userids;
   for (const auto& row : r.rows) {
     out.items.push_back(RowOf(row));
@@ -343,7 +370,25 @@ Result<Profile> CustomerService::Get(const accounts::Principal& who, std::string
     p.notes.push_back({.id = row.Int(0), .account_id = row.Int(1), .author_name = row.Text(2), .body = row.Text(3),
                        .created_at_ms = row.Int(4)});
 
-  // The timeline: what the mirror knows (adds, losses, group joins) and Koi's own notes.
+  KOI_ASSIGN_OR_RETURN(auto pt, db_.Query("SELECT t.id, t.name, t.account_id, COALESCE(a.name, ''), t.created_at "
+                                          "FROM personal_tag_customers c, personal_tags t LEFT JOIN accounts a ON a.id = "
+                                          "t.account_id WHERE c.team_id = ? AND c.external_userid = ? AND t.id = "
+                                          "c.tag_id" + std::string(who.is_admin() ? "" : " AND t.account_id = ?") +
+                                              " ORDER BY t.name, t.id",
+                                          who.is_admin() ? std::vector<Value>{team.value(), std::string(external_userid)}
+                                                         : std::vector<Value>{team.value(), std::string(external_userid),
+                                                                              who.account.value()}));
+  for (const auto& row : pt.rows)
+    p.personal_tags.push_back({.id = row.Int(0), .name = row.Text(1), .account_id = row.Int(2),
+                               .owner_name = row.Text(3), .customers = 0, .created_at_ms = row.Int(4)});
+  KOI_ASSIGN_OR_RETURN(auto ev, db_.Query("SELECT at, kind, userid, actor_name, detail FROM customer_events WHERE "
+                                          "team_id = ? AND external_userid = ? ORDER BY at DESC, id DESC LIMIT 200",
+                                          {team.value(), std::string(external_userid)}));
+
+  // The timeline: what the mirror knows (adds, losses, group joins), Koi's notes and what Koi did.
+  for (const auto& row : ev.rows)
+    p.timeline.push_back({.at_ms = row.Int(0), .kind = row.Text(1), .userid = row.Text(2),
+                          .employee_name = row.Text(3), .detail = row.Text(4)});
   for (const auto& f : p.customer.follows) {
     p.timeline.push_back({.at_ms = f.add_time_ms, .kind = "added", .userid = f.userid,
                           .employee_name = f.employee_name, .detail = ""});
@@ -364,9 +409,9 @@ Result<Profile> CustomerService::Get(const accounts::Principal& who, std::string
 
 Result<Note> CustomerService::AddNote(const accounts::Principal& who, std::string_view external_userid,
                                       std::string_view body) {
-  const std::string text = Trim(body);
+  const std::string text = TrimSpace(body);
   if (text.empty()) return Status::InvalidArgument("note_empty", "a follow-up note needs some text");
-  if (CodePoints(text) > kMaxNoteChars)
+  if (CodePointCount(text) > kMaxNoteChars)
     return Status::InvalidArgument("note_too_long", "a follow-up note has at most 2000 characters");
   KOI_RETURN_IF_ERROR(Get(who, external_userid).status());  // exists and is visible to the caller
   Note note{.id = 0, .account_id = who.account.value(), .author_name = who.name, .body = text,

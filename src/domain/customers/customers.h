@@ -105,7 +105,8 @@ struct Note {
   int64_t created_at_ms = 0;
 };
 
-// One thing that happened to the customer, newest first. kind: added | lost | joined_group | note.
+// One thing that happened to the customer, newest first. kind: added | lost | joined_group | note, and what Koi
+// did: tagged | untagged (detail: the tags' names).
 struct TimelineItem {
   int64_t at_ms = 0;
   std::string kind;
@@ -114,12 +115,23 @@ struct TimelineItem {
   std::string detail;                   // lost: who deleted; joined_group: the group's name; note: the text
 };
 
+// A personal tag (个人标签): Koi's own, created by one member account, visible to its owner and to admins.
+struct PersonalTag {
+  int64_t id = 0;
+  std::string name;
+  int64_t account_id = 0;
+  std::string owner_name;
+  int64_t customers = 0;
+  int64_t created_at_ms = 0;
+};
+
 struct Profile {
   CustomerRow customer;
   std::string position;
   std::string unionid;
   std::vector<GroupRef> groups;
   std::vector<Note> notes;              // newest first
+  std::vector<PersonalTag> personal_tags;  // the caller's own on this customer (an admin's view: everyone's)
   std::vector<TimelineItem> timeline;   // newest first
 };
 
@@ -143,6 +155,18 @@ struct TagGroup {
   std::vector<TagRef> tags;
 };
 
+// The SQL of a filtered list: "SELECT …" + from + where + order, with params for the ?s in from and where.
+// Relationship mode selects from wecom_follows f joined to wecom_customers c; customer mode from wecom_customers c.
+struct ListQuery {
+  std::string from;
+  std::string where;
+  std::string order;
+  std::vector<storage::Value> params;
+  // When set, the count reads only these (same params): relationships need no customer join to be counted.
+  std::string count_from;
+  std::string count_where;
+};
+
 inline constexpr size_t kMaxNoteChars = 2000;
 
 class CustomerService {
@@ -151,6 +175,9 @@ class CustomerService {
 
   Result<Scope> ScopeOf(const accounts::Principal& who);
   Result<CustomerPage> List(const accounts::Principal& who, const CustomerFilter& filter, int page, int page_size);
+  // The list's query for `filter` seen through `scope` (validated); nullopt when nothing can match (an unbound
+  // member, a department without employees). Bulk actions select their targets with it.
+  Result<std::optional<ListQuery>> BuildQuery(TeamId team, const Scope& scope, const CustomerFilter& filter);
   // not_found when the customer does not exist or is outside the caller's scope.
   Result<Profile> Get(const accounts::Principal& who, std::string_view external_userid);
   Result<Note> AddNote(const accounts::Principal& who, std::string_view external_userid, std::string_view body);

@@ -147,28 +147,7 @@ Status EventApplier::Apply(TeamId team, const TeamContext& context, int64_t id, 
 
   if (event == "change_external_tag") {
     KOI_ASSIGN_OR_RETURN(auto groups, client_.GetCorpTags(corp));
-    return done([&](storage::Session& tx) -> Status {
-      KOI_RETURN_IF_ERROR(mirror::UpsertTagGroups(tx, team, groups, run));
-      // Whatever WeCom no longer lists was deleted: drop it and its use on customers.
-      std::set<std::string> tag_ids, group_ids;
-      for (const auto& g : groups) {
-        group_ids.insert(g.group_id);
-        for (const auto& t : g.tags) tag_ids.insert(t.id);
-      }
-      KOI_ASSIGN_OR_RETURN(auto tags, tx.Query("SELECT tag_id FROM wecom_tags WHERE team_id = ?", {team.value()}));
-      for (const auto& t : tags.rows) {
-        if (tag_ids.count(t.Text(0))) continue;
-        KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_follow_tags WHERE team_id = ? AND tag_id = ?",
-                                    {team.value(), t.Text(0)}));
-        KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_tags WHERE team_id = ? AND tag_id = ?", {team.value(), t.Text(0)}));
-      }
-      KOI_ASSIGN_OR_RETURN(auto gs, tx.Query("SELECT group_id FROM wecom_tag_groups WHERE team_id = ?", {team.value()}));
-      for (const auto& g : gs.rows)
-        if (!group_ids.count(g.Text(0)))
-          KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_tag_groups WHERE team_id = ? AND group_id = ?",
-                                      {team.value(), g.Text(0)}));
-      return Status::Ok();
-    });
+    return done([&](storage::Session& tx) { return mirror::ReplaceTagLibrary(tx, team, groups, run); });
   }
 
   if (event == "change_contact") {

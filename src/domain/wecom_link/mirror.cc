@@ -1,5 +1,7 @@
 #include "domain/wecom_link/mirror.h"
 
+#include <set>
+
 #include <boost/json.hpp>
 
 namespace koi::wecom_link::mirror {
@@ -110,6 +112,29 @@ Status UpsertTagGroups(storage::Session& tx, TeamId team, const std::vector<weco
     for (const auto& t : g.tags)
       KOI_RETURN_IF_ERROR(tx.Exec(tsql, {team.value(), t.id, g.group_id, t.name, t.create_time, t.order, run}));
   }
+  return Status::Ok();
+}
+
+Status ReplaceTagLibrary(storage::Session& tx, TeamId team, const std::vector<wecom::TagGroup>& groups, int64_t run) {
+  KOI_RETURN_IF_ERROR(UpsertTagGroups(tx, team, groups, run));
+  // Whatever WeCom no longer lists was deleted: drop it and its use on customers.
+  std::set<std::string> tag_ids, group_ids;
+  for (const auto& g : groups) {
+    group_ids.insert(g.group_id);
+    for (const auto& t : g.tags) tag_ids.insert(t.id);
+  }
+  KOI_ASSIGN_OR_RETURN(auto tags, tx.Query("SELECT tag_id FROM wecom_tags WHERE team_id = ?", {team.value()}));
+  for (const auto& t : tags.rows) {
+    if (tag_ids.count(t.Text(0))) continue;
+    KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_follow_tags WHERE team_id = ? AND tag_id = ?",
+                                {team.value(), t.Text(0)}));
+    KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_tags WHERE team_id = ? AND tag_id = ?", {team.value(), t.Text(0)}));
+  }
+  KOI_ASSIGN_OR_RETURN(auto gs, tx.Query("SELECT group_id FROM wecom_tag_groups WHERE team_id = ?", {team.value()}));
+  for (const auto& g : gs.rows)
+    if (!group_ids.count(g.Text(0)))
+      KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_tag_groups WHERE team_id = ? AND group_id = ?",
+                                  {team.value(), g.Text(0)}));
   return Status::Ok();
 }
 

@@ -33,6 +33,9 @@ Status RefreshCustomerSummary(storage::Session& tx, TeamId team, const std::stri
 // The same for every customer with a relationship lost at `at_ms` (the full sync's clean-up marks them in bulk).
 Status RefreshSummariesLostAt(storage::Session& tx, TeamId team, int64_t at_ms);
 Status UpsertTagGroups(storage::Session& tx, TeamId team, const std::vector<wecom::TagGroup>& groups, int64_t run);
+// The whole tag library as WeCom lists it now: upserts it and drops tags and groups it no longer lists (with their
+// use on customers).
+Status ReplaceTagLibrary(storage::Session& tx, TeamId team, const std::vector<wecom::TagGroup>& groups, int64_t run);
 // Upserts a group chat and replaces its member list.
 Status ReplaceGroupChat(storage::Session& tx, TeamId team, const wecom::GroupChat& chat, int64_t run);
 Status DeleteGroupChat(storage::Session& tx, TeamId team, const std::string& chat_id);

@@ -218,7 +218,7 @@ UPDATE wecom_customers SET
   active_follows = (SELECT COUNT(*) FROM wecom_follows f WHERE f.team_id = wecom_customers.team_id
                     AND f.external_userid = wecom_customers.external_userid AND f.deleted_at IS NULL);
 CREATE INDEX wecom_customers_recent ON wecom_customers (team_id, last_add_time, external_userid);
-CREATE INDEX wecom_follows_recent ON wecom_follows (team_id, createtime);
+CREATE INDEX wecom_follows_recent ON wecom_follows (team_id, createtime, external_userid, userid);
 CREATE INDEX wecom_group_members_member ON wecom_group_members (team_id, member_id);
 CREATE TABLE employee_bindings (
   account_id BIGINT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
@@ -239,6 +239,52 @@ CREATE TABLE customer_notes (
   created_at BIGINT NOT NULL
 );
 CREATE INDEX customer_notes_customer ON customer_notes (team_id, external_userid, id);
+)sql"},
+      // Issue 5, tags: personal tags are Koi's own (never pushed to WeCom), visible to their owner and admins.
+      // customer_events is the timeline of what Koi itself did to a customer (tagged, untagged, …).
+      // bulk_tag_items is a bulk tagging job's target list, fixed when the job starts, with each item's outcome.
+      // The customer list reads relationship tags by customer (a page's tags) and by tag (a tag filter).
+      {6, "tags", R"sql(
+CREATE TABLE personal_tags (
+  id {{pk}},
+  team_id BIGINT NOT NULL,
+  account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX personal_tags_name ON personal_tags (team_id, account_id, name);
+CREATE TABLE personal_tag_customers (
+  tag_id BIGINT NOT NULL REFERENCES personal_tags (id) ON DELETE CASCADE,
+  team_id BIGINT NOT NULL,
+  external_userid TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (tag_id, external_userid)
+);
+CREATE INDEX personal_tag_customers_customer ON personal_tag_customers (team_id, external_userid);
+CREATE TABLE customer_events (
+  id {{pk}},
+  team_id BIGINT NOT NULL,
+  external_userid TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  userid TEXT NOT NULL,
+  actor_name TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX customer_events_customer ON customer_events (team_id, external_userid, at);
+CREATE TABLE bulk_tag_items (
+  job_id BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  team_id BIGINT NOT NULL,
+  external_userid TEXT NOT NULL,
+  userid TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  error TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (job_id, seq)
+);
+CREATE INDEX bulk_tag_items_pending ON bulk_tag_items (job_id, seq) WHERE state = 'pending';
+CREATE INDEX wecom_follow_tags_customer ON wecom_follow_tags (team_id, external_userid);
+CREATE INDEX wecom_follow_tags_tag ON wecom_follow_tags (team_id, tag_id, external_userid);
 )sql"},
   };
   return m;

@@ -304,6 +304,55 @@ Result<std::vector<TagGroup>> WecomClient::GetCorpTags(const CorpCredentials& co
   return out;
 }
 
+namespace {
+json::array JsonArray(const std::vector<std::string>& v) {
+  json::array out;
+  for (const auto& x : v) out.push_back(json::string(x));
+  return out;
+}
+}  // namespace
+
+Result<TagGroup> WecomClient::AddCorpTags(const CorpCredentials& corp, const std::string& group_id,
+                                          const std::string& group_name, const std::vector<std::string>& names) {
+  json::object body;
+  if (!group_id.empty()) body["group_id"] = group_id;
+  else body["group_name"] = group_name;
+  json::array tags;
+  for (const auto& n : names) tags.push_back(json::object{{"name", n}});
+  body["tag"] = std::move(tags);
+  KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/externalcontact/add_corp_tag", {}, body));
+  auto it = o.find("tag_group");
+  if (it == o.end() || !it->value().is_object())
+    return Status::Unavailable("wecom_bad_response", "add_corp_tag answered without tag_group");
+  const auto& x = it->value().as_object();
+  TagGroup group{Str(x, "group_id"), Str(x, "group_name"), Int(x, "create_time"), Int(x, "order"), {}};
+  for (const auto& t : Arr(x, "tag"))
+    if (t.is_object())
+      group.tags.push_back({Str(t.as_object(), "id"), Str(t.as_object(), "name"), Int(t.as_object(), "create_time"),
+                            Int(t.as_object(), "order")});
+  return group;
+}
+
+Status WecomClient::EditCorpTag(const CorpCredentials& corp, const std::string& id, const std::string& name) {
+  return Call(corp, "/cgi-bin/externalcontact/edit_corp_tag", {}, json::object{{"id", id}, {"name", name}}).status();
+}
+
+Status WecomClient::DeleteCorpTags(const CorpCredentials& corp, const std::vector<std::string>& tag_ids,
+                                   const std::vector<std::string>& group_ids) {
+  return Call(corp, "/cgi-bin/externalcontact/del_corp_tag", {},
+              json::object{{"tag_id", JsonArray(tag_ids)}, {"group_id", JsonArray(group_ids)}})
+      .status();
+}
+
+Status WecomClient::MarkTags(const CorpCredentials& corp, const std::string& userid,
+                             const std::string& external_userid, const std::vector<std::string>& add,
+                             const std::vector<std::string>& remove) {
+  return Call(corp, "/cgi-bin/externalcontact/mark_tag", {},
+              json::object{{"userid", userid}, {"external_userid", external_userid}, {"add_tag", JsonArray(add)},
+                           {"remove_tag", JsonArray(remove)}})
+      .status();
+}
+
 Result<Page<GroupChat>> WecomClient::ListGroupChats(const CorpCredentials& corp, const std::string& cursor, int limit) {
   KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/externalcontact/groupchat/list", {},
                                     json::object{{"status_filter", 0}, {"cursor", cursor}, {"limit", limit}}));

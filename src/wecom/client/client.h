@@ -137,6 +137,17 @@ class WecomClient {
   // All pages of externalcontact/get (a customer followed by more than 500 members has several).
   Result<ContactDetail> GetExternalContact(const CorpCredentials& corp, const std::string& external_userid);
   Result<std::vector<TagGroup>> GetCorpTags(const CorpCredentials& corp);
+  // Corp tag writes. AddCorpTags creates `names` in the group `group_id`, or in the group named `group_name`
+  // (created when absent); WeCom answers with the group and the tags (an existing name is reused, not doubled).
+  Result<TagGroup> AddCorpTags(const CorpCredentials& corp, const std::string& group_id, const std::string& group_name,
+                               const std::vector<std::string>& names);
+  // Renames a tag or a tag group (`id` is either).
+  Status EditCorpTag(const CorpCredentials& corp, const std::string& id, const std::string& name);
+  Status DeleteCorpTags(const CorpCredentials& corp, const std::vector<std::string>& tag_ids,
+                        const std::vector<std::string>& group_ids);
+  // Adds and removes corp tags on one relationship (employee `userid` – customer).
+  Status MarkTags(const CorpCredentials& corp, const std::string& userid, const std::string& external_userid,
+                  const std::vector<std::string>& add, const std::vector<std::string>& remove);
   Result<Page<GroupChat>> ListGroupChats(const CorpCredentials& corp, const std::string& cursor, int limit = 1000);
   Result<GroupChat> GetGroupChat(const CorpCredentials& corp, const std::string& chat_id);
 

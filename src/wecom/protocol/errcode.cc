@@ -21,6 +21,7 @@ const std::vector<ErrcodeInfo>& AllErrcodes() {
       {41051, "customer_started_chatting", "the customer has started chatting; welcome message not sent", false, false},
       {42001, "access_token_expired", "access_token expired", false, true},
       {40050, "invalid_chat_id", "invalid chat_id", false, false},
+      {40068, "invalid_tag_id", "invalid tag id (the tag was deleted in WeCom?)", false, false},
       {40058, "invalid_parameter", "a parameter is invalid or out of range", false, false},
       {42009, "suite_token_expired", "suite_access_token expired", false, false},
       {45009, "rate_limited", "API frequency limit exceeded", true, false},
