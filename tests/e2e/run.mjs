@@ -918,6 +918,117 @@ const tests = {
     }, { login: member })
   },
 
+  async 'tags: a tag group made in the console reaches WeCom, a customer is tagged from the profile, a personal tag stays private'() {
+    const team = await linkedDemoTeam()
+    const sandbox = process.env.E2E_SANDBOX_URL
+    // What WeCom (the sandbox) holds, read through its own API as any WeCom client would.
+    const wecom = async (path, body) => {
+      const tok = await (await fetch(`${sandbox}/cgi-bin/gettoken?corpid=${DEMO_CORP.corp_id}&corpsecret=${DEMO_CORP.secret}`)).json()
+      const url = `${sandbox}${path}${path.includes('?') ? '&' : '?'}access_token=${tok.access_token}`
+      const res = body ? await fetch(url, { method: 'POST', body: JSON.stringify(body) }) : await fetch(url)
+      return res.json()
+    }
+    const group = `会员等级${Date.now() % 10000}`
+    await withPage(async (page, errors) => {
+      await page.goto(base + '/scrm/overview')
+      await page.click('[data-test="menu-tags"]')
+      await page.locator('[data-test="tag-group"]').first().waitFor()
+      await page.click('[data-test="group-create"]')
+      const dialog = page.locator('[data-test="tag-dialog"]')
+      await dialog.waitFor()
+      await field(page, 'group-name-input').fill(group)
+      await page.locator('textarea[data-test="tag-names-input"], [data-test="tag-names-input"] textarea').first().fill('金卡\n银卡')
+      await page.click('[data-test="tag-dialog-submit"]')
+      const made = page.locator('[data-test="tag-group"]', { hasText: group })
+      await made.locator('[data-test="corp-tag"]', { hasText: '金卡' }).waitFor()
+      if (sandbox) {
+        const lib = await wecom('/cgi-bin/externalcontact/get_corp_tag_list', {})
+        const g = lib.tag_group.find((x) => x.group_name === group)
+        assert(g && g.tag.map((x) => x.name).sort().join() === '金卡,银卡', `WeCom's tag library: ${JSON.stringify(g)}`)
+      }
+      await page.waitForLoadState('networkidle')
+      await noHorizontalScroll(page, 'tags zh')
+      await tallScreenshot(page, join(shots, 'tags-zh.png'))
+      await switchLanguage(page, 'English')
+      await page.locator('[data-test="tab-enterprise"]').getByText('Enterprise tags').waitFor()
+      await tallScreenshot(page, join(shots, 'tags-en.png'))
+      await switchLanguage(page, '中文')
+
+      // Tag a customer's relationship from the profile.
+      const list = await team.api.ok('GET', '/api/v1/scrm/customers?status=active&page_size=1')
+      const customer = list.items[0]
+      await page.goto(base + `/scrm/customers/${encodeURIComponent(customer.external_userid)}`)
+      await page.locator('[data-test="follow-edit-tags"]').first().click()
+      const picker = page.locator('[data-test="corp-tags-dialog"]')
+      await picker.waitFor()
+      await picker.locator('[data-test="tag-option-group"]', { hasText: group })
+        .locator('[data-test="tag-option"]', { hasText: '金卡' }).click()
+      await page.click('[data-test="corp-tags-save"]')
+      await page.locator('[data-test="follow-tag"]', { hasText: '金卡' }).first().waitFor()
+      await page.locator('[data-test="timeline-item"]').first().getByText('金卡').waitFor()
+      if (sandbox) {
+        const detail = await wecom(`/cgi-bin/externalcontact/get?external_userid=${encodeURIComponent(customer.external_userid)}`)
+        const tagged = detail.follow_user.some((f) => (f.tags ?? []).some((t) => t.tag_name === '金卡' && t.group_name === group))
+        assert(tagged, `WeCom does not show the tag: ${JSON.stringify(detail.follow_user)}`)
+      }
+      const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
+      assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
+    }, { login: team })
+
+    // Bulk tagging everyone an employee follows, as a job with progress; WeCom ends up with the tag on each.
+    const employee = (await team.api.ok('GET', '/api/v1/scrm/wecom/employees?page_size=100')).items
+      .filter((e) => e.status === 1 && e.customers > 0).sort((x, y) => x.customers - y.customers)[0]
+    const library = await team.api.ok('GET', '/api/v1/scrm/tags')
+    const silver = library.items.find((g) => g.name === group).tags.find((t) => t.name === '银卡')
+    await withPage(async (page) => {
+      await page.goto(base + `/scrm/customers?userid=${encodeURIComponent(employee.userid)}`)
+      await page.locator('[data-test="customer-row"]').first().waitFor()
+      await page.click('[data-test="bulk-tag-open"]')
+      const dialog = page.locator('[data-test="bulk-tag-dialog"]')
+      await dialog.waitFor()
+      await dialog.locator('[data-test="bulk-target-filter"]').click()
+      await dialog.locator('[data-test="bulk-add-tags"]').click()
+      await page.locator('.el-select-dropdown__item:visible', { hasText: '银卡' }).first().click()
+      await page.keyboard.press('Escape')
+      await dialog.locator('[data-test="bulk-tag-submit"]').click()
+      await confirmBox(page)
+      await dialog.locator('[data-test="bulk-tag-progress"]').waitFor()
+      await dialog.locator('[data-test="bulk-tag-done"]').waitFor({ timeout: 60_000 })
+      await dialog.screenshot({ path: join(shots, 'bulk-tag-done-zh.png'), animations: 'disabled' })
+    }, { login: team })
+    const tagged = await team.api.ok('GET', `/api/v1/scrm/customers?page_size=1&userid=${encodeURIComponent(employee.userid)}&tag=${silver.tag_id}`)
+    assert(tagged.total === employee.customers, `bulk tagging reached ${tagged.total} of ${employee.customers} customers`)
+
+    // A personal tag: made by the member who follows the customer, seen by the admin, not by the next member.
+    const list = await team.api.ok('GET', '/api/v1/scrm/customers?status=active&page_size=1')
+    const customer = list.items[0]
+    const userid = customer.follows.find((f) => f.active).userid
+    const a = await addActiveMember(team, '店员阿青')
+    const b = await addActiveMember(team, '店员阿紫')
+    await team.api.ok('PUT', `/api/v1/scrm/bindings/${a.member.id}`, { userid, data_scope: 'own' })
+    await withPage(async (page) => {
+      await page.goto(base + `/scrm/customers/${encodeURIComponent(customer.external_userid)}`)
+      await page.click('[data-test="personal-tags-edit"]')
+      await page.locator('[data-test="personal-tags-dialog"]').waitFor()
+      await field(page, 'personal-tag-quick-input').fill('爱喝奶茶')
+      await page.click('[data-test="personal-tag-quick-create"]')
+      await page.locator('[data-test="personal-tag-option"]', { hasText: '爱喝奶茶' }).waitFor()
+      await page.click('[data-test="personal-tags-save"]')
+      await page.locator('[data-test="personal-tag"]', { hasText: '爱喝奶茶' }).waitFor()
+    }, { login: a })
+    const seenByAdmin = await team.api.ok('GET', `/api/v1/scrm/customers/${encodeURIComponent(customer.external_userid)}`)
+    assert(seenByAdmin.personal_tags.some((t) => t.name === '爱喝奶茶' && t.owner_name === '店员阿青'), 'the admin does not see the personal tag')
+    await team.api.ok('DELETE', `/api/v1/scrm/bindings/${a.member.id}`)
+    await team.api.ok('PUT', `/api/v1/scrm/bindings/${b.member.id}`, { userid, data_scope: 'own' })
+    await withPage(async (page) => {
+      await page.goto(base + `/scrm/customers/${encodeURIComponent(customer.external_userid)}`)
+      await page.locator('[data-test="personal-tags"]').waitFor()
+      assert(await page.locator('[data-test="personal-tag"]', { hasText: '爱喝奶茶' }).count() === 0, 'another member sees the personal tag')
+    }, { login: b })
+    const wecomTags = sandbox ? await wecom('/cgi-bin/externalcontact/get_corp_tag_list', {}) : { tag_group: [] }
+    assert(!JSON.stringify(wecomTags).includes('爱喝奶茶'), 'a personal tag reached WeCom')
+  },
+
   async 'admin manages a member: disable (confirmed) blocks login, enable, reset password, remove; the audit log records it'() {
     const team = await registerTeam({ teamName: '管理测试', name: '管理员' })
     const mate = await addActiveMember(team, '同事丙')

@@ -19,8 +19,15 @@ export namespace CustomersApi {
   export type MyScope = components['schemas']['ScrmScope']
   export type DataScope = components['schemas']['DataScope']
   export type Binding = components['schemas']['EmployeeBinding']
+  export type PersonalTag = components['schemas']['PersonalTag']
+  export type CreateTagsRequest = components['schemas']['CreateTagsRequest']
   /** GET /api/v1/scrm/customers's query (lists are comma-separated) */
   export type ListQuery = NonNullable<operations['listCustomers']['parameters']['query']>
+  export type BulkTagRequest = components['schemas']['BulkTagRequest']
+  export type BulkTagState = components['schemas']['BulkTagState']
+  export type BulkTagFailure = components['schemas']['BulkTagFailure']
+  /** POST /api/v1/scrm/customers/bulk-tags's query: the list's filters (without paging) */
+  export type BulkTagQuery = NonNullable<operations['startBulkTag']['parameters']['query']>
 }
 
 /** One page of customers (or of relationships, with mode=relationship), as far as the caller may see them. */
@@ -42,6 +49,70 @@ export function listScrmDepartmentsApi() {
 
 export function listScrmTagsApi() {
   return requestClient.get<{ items: CustomersApi.TagGroup[] }>('/api/v1/scrm/tags')
+}
+
+/** Creates enterprise tags in the group `group_id`, or in the group named `group_name` (admin only). */
+export function createScrmTagsApi(body: CustomersApi.CreateTagsRequest) {
+  return requestClient.post<CustomersApi.TagGroup>('/api/v1/scrm/tags', body)
+}
+
+export function renameScrmTagApi(tagId: string, name: string) {
+  return requestClient.put<{ id: string }>(`/api/v1/scrm/tags/${encodeURIComponent(tagId)}`, { name })
+}
+
+export function renameScrmTagGroupApi(groupId: string, name: string) {
+  return requestClient.put<{ id: string }>(`/api/v1/scrm/tag-groups/${encodeURIComponent(groupId)}`, { name })
+}
+
+export function deleteScrmTagApi(tagId: string) {
+  return requestClient.delete<{ id: string }>(`/api/v1/scrm/tags/${encodeURIComponent(tagId)}`)
+}
+
+/** Deletes the group and all its tags (they are taken off every customer). */
+export function deleteScrmTagGroupApi(groupId: string) {
+  return requestClient.delete<{ id: string }>(`/api/v1/scrm/tag-groups/${encodeURIComponent(groupId)}`)
+}
+
+/** Adds and removes enterprise tags on the relationship of employee `userid` with the customer; its tags afterwards. */
+export function markCustomerTagsApi(externalUserid: string, userid: string, add: string[], remove: string[]) {
+  return requestClient.post<{ tags: CustomersApi.TagRef[] }>(
+    `/api/v1/scrm/customers/${encodeURIComponent(externalUserid)}/tags`,
+    { userid, add, remove },
+  )
+}
+
+/**
+ * Starts a bulk tagging (a background job): the picked customers (`external_userids`), or, without them, every active
+ * relationship matching the list's `filter`. The job as queued, with its total of target relationships.
+ */
+export function startBulkTagApi(filter: CustomersApi.BulkTagQuery, body: CustomersApi.BulkTagRequest) {
+  return requestClient.post<CustomersApi.BulkTagState>(`/api/v1/scrm/customers/bulk-tags${query(filter)}`, body)
+}
+
+/** A bulk tagging's progress and one page of its failures. */
+export function getBulkTagApi(jobId: number, page = 1, pageSize = 20) {
+  return requestClient.get<CustomersApi.BulkTagState>(`/api/v1/scrm/bulk-tags/${jobId}${query({ page, page_size: pageSize })}`)
+}
+
+/** The caller's own personal tags, with how many customers carry each. */
+export function listPersonalTagsApi() {
+  return requestClient.get<{ items: CustomersApi.PersonalTag[] }>('/api/v1/scrm/personal-tags')
+}
+
+export function createPersonalTagApi(name: string) {
+  return requestClient.post<CustomersApi.PersonalTag>('/api/v1/scrm/personal-tags', { name })
+}
+
+export function deletePersonalTagApi(id: number) {
+  return requestClient.delete<{ id: number }>(`/api/v1/scrm/personal-tags/${id}`)
+}
+
+/** Adds and removes the caller's personal tags on a customer; the customer's personal tags as the profile shows them. */
+export function markCustomerPersonalTagsApi(externalUserid: string, add: number[], remove: number[]) {
+  return requestClient.post<{ personal_tags: CustomersApi.PersonalTag[] }>(
+    `/api/v1/scrm/customers/${encodeURIComponent(externalUserid)}/personal-tags`,
+    { add, remove },
+  )
 }
 
 export function getScrmScopeApi() {

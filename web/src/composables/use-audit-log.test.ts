@@ -73,5 +73,8 @@ describe('audit actions', () => {
     expect(auditDetailText('sessions_ended=all odd', t, has)).toBe('sessions ended: all · odd')
     expect(auditDetailText({ app: 'scrm' })).toBe('{"app":"scrm"}')
     expect(auditDetailText(null)).toBe('')
+    // free text without a known key, e.g. a tag renamed or the tags created in a group, as recorded
+    expect(auditDetailText('金卡 → 金卡会员', t, has)).toBe('金卡 → 金卡会员')
+    expect(auditDetailText('会员等级: 金卡、银卡', t, has)).toBe('会员等级: 金卡、银卡')
   })
 })

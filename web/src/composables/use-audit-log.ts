@@ -35,7 +35,8 @@ export function auditTargetText(
 /**
  * The detail column. The server writes space-separated `key=value` pairs ("failures=3", "sessions_ended=all"); each
  * known key is shown with its localised label (audit.details.<key>), unknown tokens as they are, anything that is
- * not a string as compact JSON, and '' for nothing.
+ * not a string as compact JSON, and '' for nothing. A detail without any known key (free text, such as the names
+ * of the tags deleted) is shown exactly as recorded.
  */
 export function auditDetailText(
   detail: unknown,
@@ -44,9 +45,11 @@ export function auditDetailText(
 ): string {
   if (detail === null || detail === undefined) return ''
   if (typeof detail !== 'string') return JSON.stringify(detail)
-  return detail
-    .split(' ')
-    .filter((token) => token !== '')
+  const tokens = detail.split(' ').filter((token) => token !== '')
+  // Free text (e.g. a tag's "旧名 → 新名") has no known key=value pair: shown as written.
+  const known = (token: string) => token.indexOf('=') > 0 && has(`audit.details.${token.slice(0, token.indexOf('='))}`)
+  if (!tokens.some(known)) return detail
+  return tokens
     .map((token) => {
       const eq = token.indexOf('=')
       if (eq <= 0) return token

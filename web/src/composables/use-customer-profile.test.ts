@@ -11,7 +11,7 @@ vi.mock('@/api/customers', () => ({ getCustomerApi: vi.fn(), addCustomerNoteApi:
 function profile(over: Partial<CustomersApi.Profile> = {}): CustomersApi.Profile {
   return {
     external_userid: 'wm1', name: '王小锦', type: 1, gender: 2, corp_name: '', last_add_time: 1000, active_follows: 1, follows: [], tags: [],
-    position: '', unionid: '', groups: [],
+    position: '', unionid: '', groups: [], personal_tags: [],
     notes: [{ id: 1, account_id: 7, author_name: '张三', body: '旧的记录', created_at: 3000 }],
     timeline: [
       { at: 3000, kind: 'note', userid: '', employee_name: '张三', detail: '旧的记录' },
@@ -55,6 +55,8 @@ describe('timelineText', () => {
       ...(['customer', 'employee', 'transfer', 'sync', ''] as const).map((d) => ({ at: 1, kind: 'lost' as const, userid: 'u', employee_name: '张三', detail: d })),
       { at: 1, kind: 'joined_group', userid: '', employee_name: '', detail: 'VIP 群' },
       { at: 1, kind: 'note', userid: '', employee_name: '李四', detail: '聊了聊' },
+      { at: 1, kind: 'tagged', userid: 'zhangsan', employee_name: '王小锦', detail: 'VIP、高意向' },
+      { at: 1, kind: 'untagged', userid: 'lisi', employee_name: '王小锦', detail: '新客' },
     ]
     for (const lang of ['zh-CN', 'en-US'] as const) {
       i18n.global.locale.value = lang
@@ -73,6 +75,22 @@ describe('timelineText', () => {
     const group = timelineText(items[6])
     expect(i18n.global.t(group.key, group.values)).toBe('加入客户群「VIP 群」')
     expect(Object.keys(zhCN.customers.timeline)).toEqual(Object.keys(enUS.customers.timeline))
+  })
+
+  it('says who tagged, through whose relationship, and which tags', () => {
+    const tagged: CustomersApi.TimelineItem = { at: 1, kind: 'tagged', userid: 'zhangsan', employee_name: '王小锦', detail: 'VIP、高意向' }
+    const untagged: CustomersApi.TimelineItem = { at: 1, kind: 'untagged', userid: 'lisi', employee_name: '王小锦', detail: '新客' }
+    const names = { zhangsan: '张三' }
+    const line = (item: CustomersApi.TimelineItem) => {
+      const { key, values } = timelineText(item, names)
+      return i18n.global.t(key, values)
+    }
+    expect(line(tagged)).toBe('王小锦 为 张三 的客户打上标签：VIP、高意向')
+    // an employee the profile does not name is shown by userid
+    expect(line(untagged)).toBe('王小锦 移除了 lisi 的客户的标签：新客')
+    i18n.global.locale.value = 'en-US'
+    expect(line(tagged)).toBe('王小锦 tagged (via 张三): VIP、高意向')
+    expect(line(untagged)).toBe('王小锦 untagged (via lisi): 新客')
   })
 })
 
@@ -105,6 +123,33 @@ describe('useCustomerProfile', () => {
     await slow
     expect(c.profile.value?.name).toBe('新')
     expect(c.loading.value).toBe(false)
+  })
+
+  it('refreshes quietly: a failure keeps what is shown', async () => {
+    const c = useCustomerProfile()
+    await c.load('wm1')
+    vi.mocked(getCustomerApi).mockResolvedValueOnce(profile({ name: '王小锦（新）' }))
+    await c.refresh()
+    expect(c.profile.value?.name).toBe('王小锦（新）')
+    vi.mocked(getCustomerApi).mockRejectedValueOnce(new ApiError(0, 'network', 'x'))
+    await c.refresh()
+    expect(c.profile.value?.name).toBe('王小锦（新）')
+    expect(c.error.value).toBe('')
+    expect(c.loading.value).toBe(false)
+  })
+
+  it('a refresh does not override a customer loaded meanwhile', async () => {
+    const c = useCustomerProfile()
+    await c.load('wm1')
+    let releaseRefresh!: (p: CustomersApi.Profile) => void
+    vi.mocked(getCustomerApi)
+      .mockImplementationOnce(() => new Promise((r) => (releaseRefresh = r)))
+      .mockResolvedValueOnce(profile({ external_userid: 'wm2', name: '新' }))
+    const refreshing = c.refresh()
+    await c.load('wm2')
+    releaseRefresh(profile({ name: '旧' }))
+    await refreshing
+    expect(c.profile.value?.name).toBe('新')
   })
 
   it('checks a note before sending it', async () => {

@@ -25,10 +25,23 @@ export function noteProblem(text: string): '' | 'note_empty' | 'note_too_long' {
   return ''
 }
 
-/** The locale key (under customers.timeline) and values of a timeline entry's text. */
-export function timelineText(item: CustomersApi.TimelineItem): { key: string; values: Record<string, string> } {
+/**
+ * The locale key (under customers.timeline) and values of a timeline entry's text. `employees` names the
+ * relationships' employees (userid → name, e.g. from the profile's follows) for the entries that give only the userid.
+ */
+export function timelineText(
+  item: CustomersApi.TimelineItem,
+  employees: Record<string, string> = {},
+): { key: string; values: Record<string, string> } {
   const who = item.employee_name || item.userid
   switch (item.kind) {
+    case 'tagged':
+    case 'untagged':
+      // employee_name is who did it in Koi; userid the employee whose relationship was (un)tagged.
+      return {
+        key: `customers.timeline.${item.kind}`,
+        values: { actor: item.employee_name || '—', employee: employees[item.userid] || item.userid, tags: item.detail },
+      }
     case 'added':
       return { key: 'customers.timeline.added', values: { employee: who } }
     case 'lost': {
@@ -78,6 +91,22 @@ export function useCustomerProfile() {
   }
 
   /**
+   * Asks for the profile shown again, quietly (e.g. for the timeline after tagging): a failure keeps what is shown,
+   * and any load started meanwhile wins.
+   */
+  async function refresh(): Promise<void> {
+    const current = profile.value
+    if (!current || loading.value) return
+    const ticket = latest
+    try {
+      const p = await getCustomerApi(current.external_userid)
+      if (ticket === latest && profile.value?.external_userid === p.external_userid) profile.value = p
+    } catch {
+      // what is shown stays
+    }
+  }
+
+  /**
    * Adds the note typed in `note` (checked here first as the server would); on success it is shown at the top of
    * the notes and of the timeline and the box is emptied. Returns whether it was added.
    */
@@ -112,5 +141,5 @@ export function useCustomerProfile() {
     }
   }
 
-  return { profile, loading, error, notFound, note, noteError, adding, load, addNote }
+  return { profile, loading, error, notFound, note, noteError, adding, load, refresh, addNote }
 }

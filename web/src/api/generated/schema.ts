@@ -589,6 +589,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scrm/customers/bulk-tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Starts a bulk tagging (批量打标签) as a background job; its progress is GET /api/v1/scrm/bulk-tags/{job_id}.
+         * @description Adds and removes enterprise tags on many customer–employee relationships (WeCom's mark_tag, one call each).
+         *     The targets are fixed when the job starts: with a non-empty `external_userids` (at most 1,000 picked customers)
+         *     the query is ignored and the targets are those customers' active relationships the caller may see; otherwise
+         *     they are every ACTIVE relationship the caller may see that matches the query, the same parameters as GET
+         *     /api/v1/scrm/customers (always treated as `mode=relationship`; a `status` other than `active` matches nothing).
+         *     The job keeps within WeCom's call budget and waits out rate limits and outages by itself (`last_error_reason`
+         *     says why it waits); a relationship WeCom refuses (e.g. `wecom_no_relationship`, `wecom_invalid_tag_id`) is
+         *     recorded as a failure and the rest go on. Each tagged relationship is added to the customer's timeline.
+         *     Errors: `invalid_argument` (400; nothing to add or remove), `too_many_tags` (400; more than 100 ids in all),
+         *     `bulk_target_empty` (400; no active relationship matches), `bulk_too_many_targets` (400; more than 1,000
+         *     picked customers, or more than 1,000,000 relationships), the list's filter errors (`invalid_filter`, 400),
+         *     `tag_not_found` (404), `wecom_not_linked` (422).
+         */
+        post: operations["startBulkTag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/bulk-tags/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A bulk tagging's progress and one page of its failures (the caller's own job; an admin sees the team's).
+         * @description `failures` lists the relationships WeCom refused, in target order, `page_size` at a time. Errors:
+         *     `bulk_job_not_found` (404; no such job of the caller's, or not a bulk tagging), `invalid_paging` (400).
+         */
+        get: operations["getBulkTag"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/scrm/customers/{external_userid}": {
         parameters: {
             query?: never;
@@ -597,8 +649,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One customer's profile (客户详情) with the relationships, groups, follow-up notes and timeline the caller may see.
-         * @description Errors `customer_not_found` (404; also for a customer outside a member's scope).
+         * One customer's profile (客户详情) with the relationships, groups, follow-up notes, personal tags and timeline the caller may see.
+         * @description `personal_tags` are the caller's own personal tags on the customer; an admin sees every member's (`owner_name`
+         *     says whose). Errors `customer_not_found` (404; also for a customer outside a member's scope).
          */
         get: operations["getCustomer"];
         put?: never;
@@ -630,6 +683,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scrm/customers/{external_userid}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Adds and removes enterprise tags on one customer–employee relationship (WeCom's mark_tag).
+         * @description Tags belong to a relationship: `userid` names the employee whose relationship with the customer is tagged; it
+         *     must still follow the customer. A member may tag only the relationships it may see (its data scope: those of
+         *     the employee its account is bound to, or of that employee's departments). Written to WeCom first; each change is
+         *     added to the customer's timeline (`tagged` / `untagged`). Errors: `invalid_argument` (400; nothing to add or
+         *     remove), `too_many_tags` (400; more than 100 ids), `tag_not_found` (404), `relationship_not_found` (404; the
+         *     employee does not, or no longer, follow the customer), `customer_not_found` (404; also outside a member's
+         *     scope), `wecom_invalid_tag_id` (400; the tag no longer exists in WeCom), `wecom_no_relationship` (400; WeCom
+         *     says the employee no longer has the customer), `wecom_not_linked` (422), WeCom's other errors (`wecom_*`).
+         */
+        post: operations["markCustomerTags"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/customers/{external_userid}/personal-tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Adds and removes the caller's own personal tags on a customer the caller may see.
+         * @description Only the caller's own tags can be added or removed (an admin's too). Errors: `invalid_argument` (400; nothing
+         *     to add or remove, or ids that are not integers), `too_many_tags` (400; more than 100 ids),
+         *     `personal_tag_not_found` (404; a tag to add is not the caller's), `customer_not_found` (404).
+         */
+        post: operations["markCustomerPersonalTags"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/scrm/departments": {
         parameters: {
             query?: never;
@@ -654,11 +756,133 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The corp tag groups with their tags, as last synced (the customer list's tag filter). */
+        /**
+         * The enterprise tag (企业标签) library, as Koi mirrors it from WeCom, group by group.
+         * @description Enterprise tags are WeCom's corp tags: WeCom changes arrive by callback (and the nightly full sync), changes
+         *     made in Koi are written to WeCom first and then mirrored from WeCom's answer, so both sides stay the same.
+         */
         get: operations["listScrmTags"];
         put?: never;
-        post?: never;
+        /**
+         * Creates enterprise tags in a tag group (admin only). Audited as tag.created.
+         * @description Give `group_id` to add to an existing group, or `group_name` to add to the group of that name (created when
+         *     there is none; WeCom reuses an existing group of the same name, and a name already in the group is kept, not
+         *     doubled). Names are trimmed and have 1–30 characters (Unicode code points). Koi writes WeCom first, then mirrors
+         *     WeCom's whole tag library. Errors: `tag_name_empty` (400; also for no names), `tag_name_too_long` (400),
+         *     `tag_name_duplicate` (400; the same name twice in `names`), `too_many_tags` (400; more than 100 names),
+         *     `tag_group_not_found` (404), `corp_tag_limit` (422; the corp would have more than 3,000 enterprise tags, WeCom's
+         *     limit), `wecom_not_linked` (422), WeCom's errors (`wecom_*`, see Error.reason), `admin_only` (403).
+         */
+        post: operations["createScrmTags"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/tags/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the tag's WeCom id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Renames an enterprise tag (admin only). Audited as tag.renamed.
+         * @description Written to WeCom first, then Koi mirrors WeCom's tag library. Errors: `tag_name_empty` (400),
+         *     `tag_name_too_long` (400; over 30 characters), `tag_not_found` (404), `wecom_not_linked` (422), WeCom's errors
+         *     (`wecom_*`), `admin_only` (403).
+         */
+        put: operations["renameScrmTag"];
+        post?: never;
+        /**
+         * Deletes an enterprise tag (admin only); it is removed from every customer. Audited as tag.deleted.
+         * @description Deleting a group's last tag deletes the group too (WeCom does). A tag already deleted in WeCom meanwhile counts
+         *     as deleted. Errors: `tag_not_found` (404), `wecom_not_linked` (422), WeCom's errors (`wecom_*`), `admin_only` (403).
+         */
+        delete: operations["deleteScrmTag"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/tag-groups/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the tag group's WeCom id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Renames an enterprise tag group (admin only). Audited as tag.renamed.
+         * @description Written to WeCom first, then Koi mirrors WeCom's tag library. Errors: `tag_name_empty` (400),
+         *     `tag_name_too_long` (400; over 30 characters), `tag_not_found` (404; also for an unknown group),
+         *     `wecom_not_linked` (422), WeCom's errors (`wecom_*`), `admin_only` (403).
+         */
+        put: operations["renameScrmTagGroup"];
+        post?: never;
+        /**
+         * Deletes an enterprise tag group with all its tags (admin only). Audited as tag.deleted.
+         * @description Its tags are removed from every customer. Errors: `tag_group_not_found` (404), `wecom_not_linked` (422),
+         *     WeCom's errors (`wecom_*`), `admin_only` (403).
+         */
+        delete: operations["deleteScrmTagGroup"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/personal-tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's own personal tags (个人标签), by name, with how many customers carry each.
+         * @description Personal tags are Koi's own; only their owner and the team's admins see them, and they are never sent to WeCom.
+         */
+        get: operations["listPersonalTags"];
+        put?: never;
+        /**
+         * Creates a personal tag of the caller's.
+         * @description The name is trimmed and has 1–30 characters. Errors: `tag_name_empty` (400), `tag_name_too_long` (400),
+         *     `personal_tag_exists` (409; the caller already has a tag of that name), `personal_tag_limit` (422; an account
+         *     has at most 500 personal tags).
+         */
+        post: operations["createPersonalTag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/personal-tags/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Deletes a personal tag (its owner, or an admin); it is removed from every customer.
+         * @description Errors `personal_tag_not_found` (404; also for another member's tag).
+         */
+        delete: operations["deletePersonalTag"];
         options?: never;
         head?: never;
         patch?: never;
@@ -850,14 +1074,18 @@ export interface components {
              *     WeCom link: `callback_bad_aes_key`, `wecom_invalid_corpid`, `wecom_invalid_credential`, `wecom_invalid_secret`,
              *     `wecom_ip_not_trusted`, `wecom_api_forbidden`, `wecom_no_privilege`, `wecom_no_external_contact_permission`,
              *     `wecom_busy`, `wecom_rate_limited`, `wecom_concurrency_limited`, `wecom_bad_response`, `wecom_unknown`, `outbound_failed`,
-             *     `corp_linked_elsewhere`, `team_already_linked`, `wecom_not_linked`; the last error of a WeCom sync may also be
+             *     `corp_linked_elsewhere`, `team_already_linked`, `wecom_not_linked`, `wecom_invalid_tag_id` (40068: the tag no
+             *     longer exists in WeCom), `wecom_no_relationship` (84061: the employee no longer has the customer); the last error of a WeCom sync may also be
              *     `job_interrupted`.
              *     WeCom callbacks: `callback_unknown_corp`, `callback_bad_request`, `callback_stale_timestamp`,
              *     `callback_signature_mismatch`, `callback_replayed`, `callback_bad_envelope`, `callback_bad_base64`,
              *     `callback_decrypt_failed`, `callback_bad_buffer`, `callback_receiveid_mismatch`.
              *     Customers: `invalid_filter`, `invalid_sort`, `invalid_customer_status`, `invalid_time_range`, `customer_not_found`,
              *     `note_empty`, `note_too_long`, `employee_not_found`, `employee_resigned`, `employee_already_bound`,
-             *     `invalid_data_scope`, `binding_not_found`.
+             *     `invalid_data_scope`, `binding_not_found`, `bulk_target_empty`, `bulk_too_many_targets`, `bulk_job_not_found`.
+             *     Tags: `tag_name_empty`, `tag_name_too_long`, `tag_name_duplicate`, `too_many_tags`, `tag_group_not_found`,
+             *     `tag_not_found`, `corp_tag_limit`, `relationship_not_found`, `personal_tag_exists`, `personal_tag_limit`,
+             *     `personal_tag_not_found`.
              *     Storage: `database_busy` (the database was busy or a transaction lost a race; try again),
              *     `constraint_violation` (the data changed meanwhile, e.g. a concurrent insert of the same key), `secret_unreadable`.
              */
@@ -1343,12 +1571,15 @@ export interface components {
         CustomerTimelineItem: {
             at: number;
             /** @enum {string} */
-            kind: "added" | "lost" | "joined_group" | "note";
-            /** @description the employee of an added or lost relationship ('' otherwise) */
+            kind: "added" | "lost" | "joined_group" | "note" | "tagged" | "untagged";
+            /** @description the employee of an added */
             userid: string;
-            /** @description the employee */
+            /** @description the employee; the note's author; tagged/untagged: who did it in Koi */
             employee_name: string;
-            /** @description lost: who deleted (customer | employee | transfer | sync); joined_group: the group's name; note: the text */
+            /**
+             * @description lost: who deleted (customer | employee | transfer | sync); joined_group: the group's name; note: the text;
+             *     tagged/untagged: the tags' names joined by "、"
+             */
             detail: string;
         };
         CustomerProfile: components["schemas"]["Customer"] & {
@@ -1357,6 +1588,8 @@ export interface components {
             groups: components["schemas"]["CustomerGroup"][];
             /** @description newest first */
             notes: components["schemas"]["CustomerNote"][];
+            /** @description the caller's own personal tags on the customer (an admin's view, everyone's), by name */
+            personal_tags: components["schemas"]["PersonalTag"][];
             /** @description newest first */
             timeline: components["schemas"]["CustomerTimelineItem"][];
         };
@@ -1397,6 +1630,136 @@ export interface components {
             code: 0;
             data: {
                 items: components["schemas"]["TagGroup"][];
+            };
+        };
+        CreateTagsRequest: {
+            /** @description an existing group's id; or give group_name */
+            group_id?: string;
+            /** @description the group's name (1–30 characters): created when the corp has no group of that name */
+            group_name?: string;
+            /** @description 1–100 tag names, 1–30 characters each once trimmed, no name twice */
+            names: string[];
+        };
+        TagGroupEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["TagGroup"];
+        };
+        RenameTagRequest: {
+            /** @description 1–30 characters once trimmed */
+            name: string;
+        };
+        TagIdEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                id: string;
+            };
+        };
+        MarkTagsRequest: {
+            /** @description the employee of the relationship */
+            userid: string;
+            /** @description tag ids to put on the relationship */
+            add?: string[];
+            /** @description tag ids to take off it */
+            remove?: string[];
+        };
+        MarkTagsEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                /** @description the relationship's enterprise tags afterwards */
+                tags: components["schemas"]["TagRef"][];
+            };
+        };
+        BulkTagRequest: {
+            /** @description the picked customers; empty or absent to tag everyone matching the query */
+            external_userids?: string[];
+            /** @description corp tag ids to put on every target relationship */
+            add?: string[];
+            /** @description corp tag ids to take off them */
+            remove?: string[];
+        };
+        BulkTagFailure: {
+            external_userid: string;
+            /** @description "" when the customer is no longer mirrored */
+            customer_name: string;
+            userid: string;
+            /** @description "" when the employee is no longer mirrored */
+            employee_name: string;
+            /** @description why WeCom refused, e.g. `wecom_no_relationship`, `wecom_invalid_tag_id` (see Error.reason) */
+            reason: string;
+        };
+        BulkTagState: {
+            job_id: number;
+            /** @enum {string} */
+            state: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            /** @description the target relationships */
+            total: number;
+            succeeded: number;
+            /** @description relationships WeCom refused */
+            failed: number;
+            /**
+             * @description '' or why the job waits to retry: e.g. `wecom_rate_limited`, `wecom_busy`, `outbound_failed`,
+             *     `job_interrupted` (the node stopped; the job resumes where it was)
+             */
+            last_error_reason: string;
+            created_at: number;
+            finished_at: number | null;
+            /** @description one page of the failures */
+            failures: components["schemas"]["BulkTagFailure"][];
+            failures_total: number;
+        };
+        BulkTagStateEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["BulkTagState"];
+        };
+        /** @description A personal tag (个人标签), Koi's own; seen by its owner and the admins, never sent to WeCom. */
+        PersonalTag: {
+            id: number;
+            name: string;
+            /** @description the owner's account */
+            account_id: number;
+            owner_name: string;
+            /** @description how many customers carry it (0 in a profile's personal_tags) */
+            customers: number;
+            created_at: number;
+        };
+        PersonalTagEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["PersonalTag"];
+        };
+        PersonalTagListEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                items: components["schemas"]["PersonalTag"][];
+            };
+        };
+        PersonalTagRequest: {
+            /** @description 1–30 characters once trimmed */
+            name: string;
+        };
+        PersonalTagIdEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                id: number;
+            };
+        };
+        MarkPersonalTagsRequest: {
+            /** @description the caller's personal tag ids to put on the customer */
+            add?: number[];
+            /** @description the caller's personal tag ids to take off */
+            remove?: number[];
+        };
+        MarkPersonalTagsEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                personal_tags: components["schemas"]["PersonalTag"][];
             };
         };
         ScrmScope: components["schemas"]["CustomerScope"] & {
@@ -1457,7 +1820,7 @@ export interface components {
             data: components["schemas"]["StoreOverview"];
         };
         /** @enum {string} */
-        AuditAction: "team.register" | "auth.login" | "auth.login_failed" | "auth.locked" | "auth.logout" | "auth.logout_all" | "auth.password_reset" | "account.password_changed" | "account.phone_changed" | "account.profile_changed" | "member.added" | "member.disabled" | "member.enabled" | "member.removed" | "member.password_reset" | "member.unlocked" | "app.activated" | "wecom.linked" | "member.employee_bound" | "member.employee_unbound";
+        AuditAction: "team.register" | "auth.login" | "auth.login_failed" | "auth.locked" | "auth.logout" | "auth.logout_all" | "auth.password_reset" | "account.password_changed" | "account.phone_changed" | "account.profile_changed" | "member.added" | "member.disabled" | "member.enabled" | "member.removed" | "member.password_reset" | "member.unlocked" | "app.activated" | "wecom.linked" | "member.employee_bound" | "member.employee_unbound" | "tag.created" | "tag.renamed" | "tag.deleted";
         AuditEntry: {
             id: number;
             created_at: number;
@@ -1552,6 +1915,29 @@ export interface components {
         MemberId: number;
         /** @description the customer's WeCom external_userid */
         ExternalUserid: string;
+        /** @description substring of the name, the company, or a remark, remark mobile or remark company (at most 100 bytes) */
+        CustomerQ: string;
+        CustomerMode: components["schemas"]["CustomerListMode"];
+        /**
+         * @description comma-separated employees: followed by any of them
+         * @example zhangsan,lisi
+         */
+        CustomerUserid: string;
+        /** @description followed by an employee of this department or of one below it */
+        CustomerDepartment: number;
+        /** @description comma-separated corp tag ids: a relationship carries any of them */
+        CustomerTag: string;
+        /** @description relationship added at or after (Unix ms) */
+        CustomerAddedFrom: number;
+        /** @description relationship added before (Unix ms) */
+        CustomerAddedTo: number;
+        /** @description the WeCom add_way of the relationship (see CustomerFollow.add_way) */
+        CustomerAddWay: number;
+        /** @description the channel's state parameter */
+        CustomerState: string;
+        CustomerGender: 0 | 1 | 2;
+        CustomerStatus: components["schemas"]["CustomerStatusFilter"];
+        CustomerSortParam: components["schemas"]["CustomerSort"];
     };
     requestBodies: never;
     headers: never;
@@ -2303,28 +2689,28 @@ export interface operations {
                 page?: number;
                 page_size?: number;
                 /** @description substring of the name, the company, or a remark, remark mobile or remark company (at most 100 bytes) */
-                q?: string;
-                mode?: components["schemas"]["CustomerListMode"];
+                q?: components["parameters"]["CustomerQ"];
+                mode?: components["parameters"]["CustomerMode"];
                 /**
                  * @description comma-separated employees: followed by any of them
                  * @example zhangsan,lisi
                  */
-                userid?: string;
+                userid?: components["parameters"]["CustomerUserid"];
                 /** @description followed by an employee of this department or of one below it */
-                department?: number;
+                department?: components["parameters"]["CustomerDepartment"];
                 /** @description comma-separated corp tag ids: a relationship carries any of them */
-                tag?: string;
+                tag?: components["parameters"]["CustomerTag"];
                 /** @description relationship added at or after (Unix ms) */
-                added_from?: number;
+                added_from?: components["parameters"]["CustomerAddedFrom"];
                 /** @description relationship added before (Unix ms) */
-                added_to?: number;
+                added_to?: components["parameters"]["CustomerAddedTo"];
                 /** @description the WeCom add_way of the relationship (see CustomerFollow.add_way) */
-                add_way?: number;
+                add_way?: components["parameters"]["CustomerAddWay"];
                 /** @description the channel's state parameter */
-                state?: string;
-                gender?: 0 | 1 | 2;
-                status?: components["schemas"]["CustomerStatusFilter"];
-                sort?: components["schemas"]["CustomerSort"];
+                state?: components["parameters"]["CustomerState"];
+                gender?: components["parameters"]["CustomerGender"];
+                status?: components["parameters"]["CustomerStatus"];
+                sort?: components["parameters"]["CustomerSortParam"];
             };
             header?: never;
             path?: never;
@@ -2344,6 +2730,92 @@ export interface operations {
             400: components["responses"]["Failure"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Failure"];
+        };
+    };
+    startBulkTag: {
+        parameters: {
+            query?: {
+                /** @description substring of the name, the company, or a remark, remark mobile or remark company (at most 100 bytes) */
+                q?: components["parameters"]["CustomerQ"];
+                mode?: components["parameters"]["CustomerMode"];
+                /**
+                 * @description comma-separated employees: followed by any of them
+                 * @example zhangsan,lisi
+                 */
+                userid?: components["parameters"]["CustomerUserid"];
+                /** @description followed by an employee of this department or of one below it */
+                department?: components["parameters"]["CustomerDepartment"];
+                /** @description comma-separated corp tag ids: a relationship carries any of them */
+                tag?: components["parameters"]["CustomerTag"];
+                /** @description relationship added at or after (Unix ms) */
+                added_from?: components["parameters"]["CustomerAddedFrom"];
+                /** @description relationship added before (Unix ms) */
+                added_to?: components["parameters"]["CustomerAddedTo"];
+                /** @description the WeCom add_way of the relationship (see CustomerFollow.add_way) */
+                add_way?: components["parameters"]["CustomerAddWay"];
+                /** @description the channel's state parameter */
+                state?: components["parameters"]["CustomerState"];
+                gender?: components["parameters"]["CustomerGender"];
+                status?: components["parameters"]["CustomerStatus"];
+                sort?: components["parameters"]["CustomerSortParam"];
+            };
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkTagRequest"];
+            };
+        };
+        responses: {
+            /** @description the job, queued, with its `total` of target relationships */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkTagStateEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+        };
+    };
+    getBulkTag: {
+        parameters: {
+            query?: {
+                /** @description the page of failures */
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkTagStateEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
         };
     };
     getCustomer: {
@@ -2406,6 +2878,76 @@ export interface operations {
             404: components["responses"]["Failure"];
         };
     };
+    markCustomerTags: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                /** @description the customer's WeCom external_userid */
+                external_userid: components["parameters"]["ExternalUserid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkTagsRequest"];
+            };
+        };
+        responses: {
+            /** @description the relationship's enterprise tags afterwards */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkTagsEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+            503: components["responses"]["Failure"];
+        };
+    };
+    markCustomerPersonalTags: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                /** @description the customer's WeCom external_userid */
+                external_userid: components["parameters"]["ExternalUserid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkPersonalTagsRequest"];
+            };
+        };
+        responses: {
+            /** @description the customer's personal tags afterwards, as the profile shows them (an admin's view has everyone's) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkPersonalTagsEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
     listScrmDepartments: {
         parameters: {
             query?: never;
@@ -2448,6 +2990,255 @@ export interface operations {
             };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Failure"];
+        };
+    };
+    createScrmTags: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTagsRequest"];
+            };
+        };
+        responses: {
+            /** @description the group with the tags just created (as WeCom returned them) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagGroupEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+            503: components["responses"]["Failure"];
+        };
+    };
+    renameScrmTag: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                /** @description the tag's WeCom id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenameTagRequest"];
+            };
+        };
+        responses: {
+            /** @description renamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagIdEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+            503: components["responses"]["Failure"];
+        };
+    };
+    deleteScrmTag: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                /** @description the tag's WeCom id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagIdEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+            503: components["responses"]["Failure"];
+        };
+    };
+    renameScrmTagGroup: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                /** @description the tag group's WeCom id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenameTagRequest"];
+            };
+        };
+        responses: {
+            /** @description renamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagIdEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+            503: components["responses"]["Failure"];
+        };
+    };
+    deleteScrmTagGroup: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                /** @description the tag group's WeCom id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagIdEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+            503: components["responses"]["Failure"];
+        };
+    };
+    listPersonalTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the caller's personal tags */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonalTagListEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    createPersonalTag: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonalTagRequest"];
+            };
+        };
+        responses: {
+            /** @description the tag */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonalTagEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+        };
+    };
+    deletePersonalTag: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonalTagIdEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
         };
     };
     getScrmScope: {

@@ -1,15 +1,23 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp, h, nextTick, type App } from 'vue'
-import { createPinia } from 'pinia'
+import { createPinia, setActivePinia } from 'pinia'
 import { createMemoryHistory, createRouter, RouterView, type Router } from 'vue-router'
 import ElementPlus from 'element-plus'
 import { i18n } from '@/locales'
 import { ApiError } from '@/api/request'
-import { addCustomerNoteApi, getCustomerApi, type CustomersApi } from '@/api/customers'
+import {
+  addCustomerNoteApi, createPersonalTagApi, getCustomerApi, listPersonalTagsApi, listScrmTagsApi, markCustomerPersonalTagsApi,
+  markCustomerTagsApi, type CustomersApi,
+} from '@/api/customers'
+import type { AuthApi } from '@/api/auth'
 import { formatDateTime } from '@/composables/format'
+import { useSessionStore } from '@/stores/use-session-store'
 import DetailPage from './customer-detail.vue'
 
-vi.mock('@/api/customers', () => ({ getCustomerApi: vi.fn(), addCustomerNoteApi: vi.fn() }))
+vi.mock('@/api/customers', () => ({
+  getCustomerApi: vi.fn(), addCustomerNoteApi: vi.fn(), listScrmTagsApi: vi.fn(), markCustomerTagsApi: vi.fn(),
+  listPersonalTagsApi: vi.fn(), createPersonalTagApi: vi.fn(), deletePersonalTagApi: vi.fn(), markCustomerPersonalTagsApi: vi.fn(),
+}))
 vi.mock('element-plus', async (importOriginal) => ({
   ...(await importOriginal<typeof import('element-plus')>()),
   ElMessage: { success: vi.fn(), error: vi.fn() },
@@ -34,10 +42,22 @@ function profile(): CustomersApi.Profile {
     tags: [{ tag_id: 'et1', name: '高意向', group_name: '意向' }],
     groups: [],
     notes: [],
+    personal_tags: [],
     timeline: [
       { at: LOST_AT, kind: 'lost', userid: 'lisi', employee_name: '李四', detail: 'customer' },
       { at: 1_700_000_000_000, kind: 'added', userid: 'zhangsan', employee_name: '张三', detail: '' },
     ],
+  }
+}
+
+const GOLD = { tag_id: 'et2', name: '金卡', group_name: '等级' }
+const personalTag = (id: number, name: string, account_id = 7, owner_name = '王小锦'): CustomersApi.PersonalTag =>
+  ({ id, name, account_id, owner_name, customers: 0, created_at: 1 })
+function session(): AuthApi.Session {
+  return {
+    account: { id: 7, phone: '13800000000', name: '王小锦', role: 'admin', status: 'active' },
+    team: { id: 3, name: '锦鲤茶饮' },
+    apps: [{ key: 'scrm', activated: true, activated_at: 1 }, { key: 'cloud_store', activated: false, activated_at: null }],
   }
 }
 
@@ -57,27 +77,41 @@ async function mountPage(path: string) {
   await router.isReady()
   root = document.createElement('div')
   document.body.appendChild(root)
+  const pinia = createPinia()
+  setActivePinia(pinia)
+  useSessionStore().set(session())
   app = createApp({ render: () => h(RouterView) })
-  app.use(createPinia()).use(i18n).use(router).use(ElementPlus).mount(root)
+  app.use(pinia).use(i18n).use(router).use(ElementPlus).mount(root)
   await settle()
 }
 async function settle() {
   for (let i = 0; i < 3; i++) await Promise.resolve()
   await nextTick()
 }
-const q = (test: string) => root.querySelector<HTMLElement>(`[data-test="${test}"]`)
-const all = (test: string) => [...root.querySelectorAll<HTMLElement>(`[data-test="${test}"]`)]
+const q = (test: string, within: ParentNode = root) => within.querySelector<HTMLElement>(`[data-test="${test}"]`)
+const all = (test: string, within: ParentNode = root) => [...within.querySelectorAll<HTMLElement>(`[data-test="${test}"]`)]
 const text = (el: Element | null | undefined) => el?.textContent?.replace(/\s+/g, ' ').trim() ?? ''
 
 beforeEach(() => {
   i18n.global.locale.value = 'zh-CN'
   vi.mocked(getCustomerApi).mockReset().mockResolvedValue(profile())
   vi.mocked(addCustomerNoteApi).mockReset()
+  vi.mocked(listScrmTagsApi).mockReset().mockResolvedValue({
+    items: [
+      { group_id: 'g1', name: '意向', tags: [{ tag_id: 'et1', name: '高意向', group_name: '意向' }] },
+      { group_id: 'g2', name: '等级', tags: [GOLD] },
+    ],
+  })
+  vi.mocked(markCustomerTagsApi).mockReset()
+  vi.mocked(listPersonalTagsApi).mockReset().mockResolvedValue({ items: [personalTag(1, '爱喝奶茶'), personalTag(2, '周末到店')] })
+  vi.mocked(createPersonalTagApi).mockReset()
+  vi.mocked(markCustomerPersonalTagsApi).mockReset()
 })
 afterEach(() => {
   app?.unmount()
   app = null
   root?.remove()
+  document.body.innerHTML = ''
 })
 
 describe('a customer profile', () => {
@@ -146,5 +180,87 @@ describe('a customer profile', () => {
     await mountPage('/scrm/customers/nobody')
     expect(text(q('customer-not-found'))).toContain('客户不存在，或不在你的可见范围内')
     expect(q('customer-header')).toBeNull()
+  })
+
+  it('edits the enterprise tags of an active relationship and shows them as the server answers', async () => {
+    await mountPage('/scrm/customers/wmA')
+    // only the active relationship can be tagged
+    const rows = all('follow-employee').map((el) => el.closest('tr')!)
+    expect(q('follow-edit-tags', rows[0])).not.toBeNull()
+    expect(q('follow-edit-tags', rows[1])).toBeNull()
+
+    q('follow-edit-tags', rows[0])!.click()
+    await settle()
+    const dialog = q('corp-tags-dialog', document.body)!
+    expect(dialog).not.toBeNull()
+    const options = all('tag-option', document.body)
+    expect(options.map(text)).toEqual(['高意向', '金卡'])
+    expect(options.map((o) => o.classList.contains('is-checked'))).toEqual([true, false])
+
+    options[0].click()
+    options[1].click()
+    await settle()
+    expect(text(q('corp-tags-changes', document.body))).toBe('添加 1 个，移除 1 个')
+    vi.mocked(markCustomerTagsApi).mockResolvedValueOnce({ tags: [GOLD] })
+    const after = profile()
+    after.follows[0].tags = [GOLD]
+    after.timeline.unshift({ at: 1_800_000_000_000, kind: 'tagged', userid: 'zhangsan', employee_name: '王小锦', detail: '金卡' })
+    vi.mocked(getCustomerApi).mockResolvedValueOnce(after)
+    q('corp-tags-save', document.body)!.click()
+    await settle()
+    await settle()
+    expect(markCustomerTagsApi).toHaveBeenCalledWith('wmA', 'zhangsan', ['et2'], ['et1'])
+    expect(all('follow-tag').map(text)).toEqual(['金卡'])
+    // the timeline is asked for again and tells who tagged
+    expect(getCustomerApi).toHaveBeenCalledTimes(2)
+    expect(text(all('timeline-item')[0].querySelector('.el-timeline-item__content'))).toBe('王小锦 为 张三 的客户打上标签：金卡')
+  })
+
+  it('shows a refused tagging in the dialog', async () => {
+    await mountPage('/scrm/customers/wmA')
+    q('follow-edit-tags')!.click()
+    await settle()
+    all('tag-option', document.body)[1].click()
+    await settle()
+    vi.mocked(markCustomerTagsApi).mockRejectedValueOnce(new ApiError(404, 'relationship_not_found', 'x'))
+    q('corp-tags-save', document.body)!.click()
+    await settle()
+    expect(text(q('corp-tags-error', document.body))).toBe('该员工已不再跟进这位客户，不能为这段跟进关系打标签')
+    expect(all('follow-tag').map(text)).toEqual(['高意向'])
+  })
+
+  it('shows the personal tags (an admin sees whose the others are) and edits the caller’s own', async () => {
+    const p = profile()
+    p.personal_tags = [personalTag(1, '爱喝奶茶'), personalTag(5, '老客户', 9, '赵六')]
+    vi.mocked(getCustomerApi).mockResolvedValue(p)
+    await mountPage('/scrm/customers/wmA')
+    expect(all('personal-tag').map(text)).toEqual(['爱喝奶茶', '老客户 · 赵六'])
+
+    q('personal-tags-edit')!.click()
+    await settle()
+    expect(q('personal-tags-dialog', document.body)).not.toBeNull()
+    const options = all('personal-tag-option', document.body)
+    expect(options.map(text)).toEqual(['爱喝奶茶', '周末到店'])
+    expect(options.map((o) => o.classList.contains('is-checked'))).toEqual([true, false])
+
+    // a new tag from the quick box is created and checked
+    vi.mocked(createPersonalTagApi).mockResolvedValueOnce(personalTag(3, '价格敏感'))
+    const input = q('personal-tag-quick-input', document.body) as HTMLInputElement
+    input.value = '价格敏感'
+    input.dispatchEvent(new Event('input'))
+    await nextTick()
+    q('personal-tag-quick-create', document.body)!.click()
+    await settle()
+    expect(createPersonalTagApi).toHaveBeenCalledWith('价格敏感')
+    const checked = () => all('personal-tag-option', document.body).filter((o) => o.classList.contains('is-checked')).map(text)
+    expect(checked().sort()).toEqual(['价格敏感', '爱喝奶茶'].sort())
+
+    vi.mocked(markCustomerPersonalTagsApi).mockResolvedValueOnce({
+      personal_tags: [personalTag(1, '爱喝奶茶'), personalTag(3, '价格敏感'), personalTag(5, '老客户', 9, '赵六')],
+    })
+    q('personal-tags-save', document.body)!.click()
+    await settle()
+    expect(markCustomerPersonalTagsApi).toHaveBeenCalledWith('wmA', [3], [])
+    expect(all('personal-tag').map(text)).toEqual(['爱喝奶茶', '价格敏感', '老客户 · 赵六'])
   })
 })

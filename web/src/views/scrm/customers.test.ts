@@ -2,14 +2,23 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp, h, nextTick, type App } from 'vue'
 import { createPinia } from 'pinia'
 import { createMemoryHistory, createRouter, RouterView, type Router } from 'vue-router'
-import ElementPlus from 'element-plus'
+import ElementPlus, { ElMessageBox } from 'element-plus'
 import { i18n } from '@/locales'
-import { listCustomersApi, listScrmDepartmentsApi, listScrmTagsApi, type CustomersApi } from '@/api/customers'
+import {
+  getBulkTagApi, listCustomersApi, listScrmDepartmentsApi, listScrmTagsApi, startBulkTagApi, type CustomersApi,
+} from '@/api/customers'
+import { ApiError } from '@/api/request'
 import { listWecomEmployeesApi } from '@/api/wecom'
 import CustomersPage from './customers.vue'
 
-vi.mock('@/api/customers', () => ({ listCustomersApi: vi.fn(), listScrmDepartmentsApi: vi.fn(), listScrmTagsApi: vi.fn() }))
+vi.mock('@/api/customers', () => ({
+  listCustomersApi: vi.fn(), listScrmDepartmentsApi: vi.fn(), listScrmTagsApi: vi.fn(), startBulkTagApi: vi.fn(), getBulkTagApi: vi.fn(),
+}))
 vi.mock('@/api/wecom', () => ({ listWecomEmployeesApi: vi.fn() }))
+vi.mock('element-plus', async (importOriginal) => {
+  const ep = await importOriginal<typeof import('element-plus')>()
+  return { ...ep, ElMessageBox: { confirm: vi.fn() } }
+})
 
 const ADMIN: CustomersApi.Scope = { all: true, bound: false, userid: '', data_scope: '' }
 const UNBOUND: CustomersApi.Scope = { all: false, bound: false, userid: '', data_scope: '' }
@@ -71,11 +80,15 @@ beforeEach(() => {
   vi.mocked(listScrmDepartmentsApi).mockReset().mockResolvedValue({ items: [{ id: 1, name: '锦鲤', parent_id: 0 }, { id: 2, name: '上海店', parent_id: 1 }] })
   vi.mocked(listScrmTagsApi).mockReset().mockResolvedValue({ items: [{ group_id: 'g1', name: '客户等级', tags: [tag(1), tag(2)] }] })
   vi.mocked(listWecomEmployeesApi).mockReset().mockResolvedValue({ items: [], total: 0, page: 1, page_size: 20 })
+  vi.mocked(startBulkTagApi).mockReset()
+  vi.mocked(getBulkTagApi).mockReset()
+  vi.mocked(ElMessageBox.confirm).mockReset().mockResolvedValue('confirm' as never)
 })
 afterEach(() => {
   app?.unmount()
   app = null
   root?.remove()
+  document.body.innerHTML = ''
   vi.useRealTimers()
 })
 
@@ -160,5 +173,162 @@ describe('the customer list', () => {
     // the debounce of the typing does not search again
     await vi.advanceTimersByTimeAsync(1000)
     expect(listCustomersApi).toHaveBeenCalledTimes(3)
+  })
+})
+
+function bulkJob(over: Partial<CustomersApi.BulkTagState> = {}): CustomersApi.BulkTagState {
+  return {
+    job_id: 41, state: 'queued', total: 3, succeeded: 0, failed: 0, last_error_reason: '', created_at: 1_700_000_000_000,
+    finished_at: null, failures: [], failures_total: 0, ...over,
+  }
+}
+/** in the page or in what it teleports to the body (the dialog, the select's options) */
+const inBody = (test: string) => document.body.querySelector<HTMLElement>(`[data-test="${test}"]`)
+async function clickIn(test: string) {
+  inBody(test)!.click()
+  await settle()
+}
+/** ticks the checkbox of the nth row */
+async function tick(n: number) {
+  all('customer-row')[n].closest('tr')!.querySelector<HTMLInputElement>('.el-checkbox input')!.click()
+  await settle()
+}
+const radioDisabled = (test: string) => inBody(test)!.classList.contains('is-disabled')
+const radioChecked = (test: string) => inBody(test)!.classList.contains('is-checked')
+
+describe('bulk tagging from the customer list', () => {
+  it('tags the ticked customers in the background and shows its progress, then its failures', async () => {
+    await mountPage()
+    expect(all('customer-row')[0].closest('tr')!.querySelector('.el-checkbox')).not.toBeNull()
+    await tick(0)
+    await tick(1)
+    expect(text(q('customer-selected'))).toBe('已选 2 位客户')
+    // ticking is not opening the profile
+    expect(router.currentRoute.value.path).toBe('/scrm/customers')
+    await clickIn('bulk-tag-open')
+    expect(inBody('bulk-tag-dialog')).not.toBeNull()
+    expect(text(inBody('bulk-target-selected'))).toBe('已选 2 位客户')
+    expect(radioChecked('bulk-target-selected')).toBe(true)
+    expect(radioDisabled('bulk-target-selected')).toBe(false)
+    expect(text(inBody('bulk-target-filter'))).toBe('全部符合当前筛选的客户（共 2 位客户）')
+    expect(inBody('bulk-add-tags')).not.toBeNull()
+    expect(inBody('bulk-remove-tags')).not.toBeNull()
+
+    // nothing chosen yet: said in the dialog, not asked
+    await clickIn('bulk-tag-submit')
+    expect(text(inBody('bulk-tag-error'))).toBe('请选择要添加或移除的标签')
+    expect(ElMessageBox.confirm).not.toHaveBeenCalled()
+
+    await clickIn('bulk-add-option-et1')
+    await clickIn('bulk-remove-option-et2')
+    // a tag chosen on one side cannot be chosen on the other
+    expect(inBody('bulk-remove-option-et1')!.classList.contains('is-disabled')).toBe(true)
+    vi.mocked(startBulkTagApi).mockResolvedValueOnce(bulkJob())
+    await clickIn('bulk-tag-submit')
+    expect(vi.mocked(ElMessageBox.confirm).mock.calls[0][0]).toBe(
+      '确定为已选的 2 位客户添加标签「标签1」，移除标签「标签2」吗？任务会在后台进行，逐条同步到企业微信。',
+    )
+    expect(startBulkTagApi).toHaveBeenCalledWith({}, { external_userids: ['wmA', 'wmB'], add: ['et1'], remove: ['et2'] })
+    // the ticks are done with
+    expect(q('customer-selected')).toBeNull()
+
+    const progress = inBody('bulk-tag-progress')!
+    expect(progress).not.toBeNull()
+    expect(text(inBody('bulk-state'))).toBe('排队中')
+    expect(text(inBody('bulk-total'))).toBe('共 3 条跟进关系')
+    expect(text(inBody('bulk-close-note'))).toContain('关闭窗口不会停止任务')
+    expect(inBody('bulk-tag-submit')).toBeNull()
+
+    vi.mocked(getBulkTagApi).mockResolvedValueOnce(bulkJob({ state: 'running', succeeded: 1, last_error_reason: 'wecom_rate_limited' }))
+    await vi.advanceTimersByTimeAsync(1000)
+    await settle()
+    expect(getBulkTagApi).toHaveBeenLastCalledWith(41, 1, 10)
+    expect(inBody('bulk-progress-bar')!.getAttribute('aria-valuenow')).toBe('33')
+    expect(text(inBody('bulk-progress-bar'))).toBe('33%')
+    expect(text(inBody('bulk-succeeded'))).toBe('成功 1')
+    expect(text(inBody('bulk-failed'))).toBe('失败 0')
+    expect(text(inBody('bulk-waiting'))).toBe('企业微信限流，稍后自动继续')
+
+    const listed = vi.mocked(listCustomersApi).mock.calls.length
+    vi.mocked(getBulkTagApi).mockResolvedValueOnce(bulkJob({
+      state: 'succeeded', succeeded: 2, failed: 1, failures_total: 1, finished_at: 1_700_000_100_000,
+      failures: [{ external_userid: 'wmB', customer_name: '陈总', userid: 'zhangsan', employee_name: '张三', reason: 'wecom_no_relationship' }],
+    }))
+    await vi.advanceTimersByTimeAsync(1000)
+    await settle()
+    expect(text(inBody('bulk-state'))).toBe('已完成')
+    expect(inBody('bulk-progress-bar')!.getAttribute('aria-valuenow')).toBe('100')
+    expect(inBody('bulk-waiting')).toBeNull()
+    expect(text(inBody('bulk-tag-done'))).toBe('批量打标签已完成：成功 2 条，失败 1 条')
+    const failures = inBody('bulk-failures')!
+    expect(text(failures)).toContain('失败明细（1）')
+    expect(text(inBody('bulk-failure-customer'))).toBe('陈总')
+    expect(text(failures)).toContain('张三')
+    expect(text(inBody('bulk-failure-reason'))).toBe('企业微信中该员工已不是这位客户的联系人')
+    // the list shows the new tags
+    expect(listCustomersApi).toHaveBeenCalledTimes(listed + 1)
+    await vi.advanceTimersByTimeAsync(5000)
+    expect(getBulkTagApi).toHaveBeenCalledTimes(2)
+  })
+
+  it('tags everyone matching the filter, with the list query', async () => {
+    vi.mocked(listCustomersApi).mockResolvedValue(page(customers, ADMIN, 57))
+    await mountPage('/scrm/customers?gender=1&status=active')
+    await clickIn('bulk-tag-open')
+    expect(radioDisabled('bulk-target-selected')).toBe(true)
+    expect(radioChecked('bulk-target-filter')).toBe(true)
+    expect(text(inBody('bulk-target-filter'))).toBe('全部符合当前筛选的客户（共 57 位客户）')
+    await clickIn('bulk-remove-option-et1')
+    vi.mocked(ElMessageBox.confirm).mockRejectedValueOnce('cancel')
+    await clickIn('bulk-tag-submit')
+    expect(vi.mocked(ElMessageBox.confirm).mock.calls[0][0]).toContain('全部符合当前筛选的客户（共 57 位客户）移除标签「标签1」')
+    expect(startBulkTagApi).not.toHaveBeenCalled()
+    expect(inBody('bulk-tag-progress')).toBeNull()
+
+    vi.mocked(startBulkTagApi).mockResolvedValueOnce(bulkJob({ total: 80 }))
+    await clickIn('bulk-tag-submit')
+    expect(startBulkTagApi).toHaveBeenCalledWith({ gender: 1, status: 'active' }, { add: [], remove: ['et1'] })
+    expect(text(inBody('bulk-total'))).toBe('共 80 条跟进关系')
+  })
+
+  it('shows the server refusal in the dialog', async () => {
+    await mountPage()
+    await clickIn('bulk-tag-open')
+    await clickIn('bulk-add-option-et2')
+    vi.mocked(startBulkTagApi).mockRejectedValueOnce(new ApiError(400, 'bulk_target_empty', 'x'))
+    await clickIn('bulk-tag-submit')
+    expect(text(inBody('bulk-tag-error'))).toBe('没有可打标签的客户：符合条件的客户都没有进行中的跟进关系')
+    expect(inBody('bulk-tag-progress')).toBeNull()
+  })
+
+  it('stops asking once the dialog is closed; the job goes on on the server', async () => {
+    await mountPage()
+    await clickIn('bulk-tag-open')
+    await clickIn('bulk-add-option-et1')
+    vi.mocked(startBulkTagApi).mockResolvedValueOnce(bulkJob())
+    vi.mocked(getBulkTagApi).mockResolvedValue(bulkJob({ state: 'running', succeeded: 1 }))
+    await clickIn('bulk-tag-submit')
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(getBulkTagApi).toHaveBeenCalledTimes(1)
+    await clickIn('bulk-tag-close')
+    await vi.advanceTimersByTimeAsync(5000)
+    expect(getBulkTagApi).toHaveBeenCalledTimes(1)
+    // opened again: the unfinished job, asked for at once
+    await clickIn('bulk-tag-open')
+    expect(getBulkTagApi).toHaveBeenCalledTimes(2)
+    expect(text(inBody('bulk-succeeded'))).toBe('成功 1')
+  })
+
+  it('ticks customers only in the customer view, and forgets the ticks when the list changes', async () => {
+    await mountPage()
+    await tick(0)
+    expect(text(q('customer-selected'))).toBe('已选 1 位客户')
+    q('mode-relationship')!.querySelector('input')!.click()
+    await settle()
+    expect(q('customer-selected')).toBeNull()
+    expect(root.querySelector('.el-table .el-checkbox')).toBeNull()
+    await clickIn('bulk-tag-open')
+    expect(radioDisabled('bulk-target-selected')).toBe(true)
+    expect(text(inBody('bulk-target-filter'))).toBe('全部符合当前筛选的客户（共 2 条跟进关系）')
   })
 })
