@@ -17,6 +17,7 @@
 #include "domain/accounts/accounts.h"
 #include "domain/apps/apps.h"
 #include "domain/customers/customers.h"
+#include "domain/customers/stages.h"
 #include "domain/customers/tags.h"
 #include "domain/wecom_link/link.h"
 #include "http/customer_routes.h"
@@ -213,7 +214,8 @@ int Serve(const std::string& config_path) {
   http::AuthGuard guard(accounts, app_service, s.auth.cookie_secure);
   http::AddAccountRoutes(router, guard, accounts, app_service);
   http::AddWecomRoutes(router, guard, {wecom_link, callback_inbox, wecom_events, app_service});
-  http::AddCustomerRoutes(router, guard, customer_service, tag_service);
+  customers::StageService stage_service(database, clock, customer_service);
+  http::AddCustomerRoutes(router, guard, {customer_service, tag_service, stage_service});
   http::AddSystemRoutes(
       router,
       {.readiness = [&database]() -> Result<int64_t> {

@@ -49,6 +49,7 @@ Result<customers::CustomerFilter> FilterOf(const Request& r) {
   KOI_ASSIGN_OR_RETURN(f.userids, ListParam(r, "userid"));
   KOI_ASSIGN_OR_RETURN(f.tag_ids, ListParam(r, "tag"));
   KOI_ASSIGN_OR_RETURN(f.department, IntParam(r, "department"));
+  KOI_ASSIGN_OR_RETURN(f.stage_id, IntParam(r, "stage"));
   KOI_ASSIGN_OR_RETURN(f.added_from_ms, IntParam(r, "added_from"));
   KOI_ASSIGN_OR_RETURN(f.added_to_ms, IntParam(r, "added_to"));
   KOI_ASSIGN_OR_RETURN(auto add_way, IntParam(r, "add_way"));
@@ -99,7 +100,9 @@ json::object RowJson(const customers::CustomerRow& c) {
                       {"last_add_time", c.last_add_time_ms},
                       {"active_follows", c.active_follows},
                       {"follows", std::move(follows)},
-                      {"tags", TagsJson(c.tags)}};
+                      {"tags", TagsJson(c.tags)},
+                      {"stage_id", Opt(c.stage_id)},
+                      {"stage_name", c.stage_name}};
 }
 
 json::object ScopeJson(const customers::Scope& s) {
@@ -179,6 +182,28 @@ json::object BulkJson(const customers::BulkTagState& b) {
                       {"failures_total", b.failures_total}};
 }
 
+json::object StageJson(const customers::Stage& s) {
+  return json::object{{"id", s.id}, {"name", s.name}, {"sort", s.sort}, {"customers", s.customers}};
+}
+
+json::object CapacityJson(const customers::Capacity& c) {
+  json::array busy;
+  for (const auto& e : c.busy_employees)
+    busy.push_back(json::object{{"userid", e.userid}, {"name", e.name}, {"customers", e.customers}});
+  return json::object{{"customers", c.customers}, {"corp_verified", c.corp_verified}, {"limit", c.limit},
+                      {"level", c.level}, {"member_limit", c.member_limit}, {"busy_employees", std::move(busy)},
+                      {"rule_pack", c.rule_pack}};
+}
+
+// An integer path parameter, or NotFound `reason`.
+Result<int64_t> IdParam(const Request& r, const char* name, const char* reason) {
+  const std::string& text = r.path_params.at(name);
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v <= 0) return Status::NotFound(reason, "no such item");
+  return v;
+}
+
 Result<int64_t> AccountIdOf(const Request& r) {
   const std::string& text = r.path_params.at("account_id");
   int64_t v = 0;
@@ -190,8 +215,10 @@ Result<int64_t> AccountIdOf(const Request& r) {
 
 }  // namespace
 
-void AddCustomerRoutes(Router& router, const AuthGuard& guard, customers::CustomerService& customers,
-                       customers::TagService& tags) {
+void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerServices& services) {
+  customers::CustomerService& customers = services.customers;
+  customers::TagService& tags = services.tags;
+  customers::StageService& stages = services.stages;
   const GuardOptions scrm{.app = "scrm"};
   const GuardOptions scrm_admin{.admin_only = true, .app = "scrm"};
 
@@ -346,6 +373,73 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, customers::Custom
     auto p = customers.Get(who, ext);
     return p.ok() ? JsonOk(json::object{{"personal_tags", PersonalTagsJson(p->personal_tags)}}) : JsonError(p.status());
   }, scrm));
+
+  // ----- stages and capacity -----
+  router.Add("GET", "/api/v1/scrm/stages", guard.Authed([&stages](Request&, const accounts::Principal& who) {
+    auto b = stages.Board(who);
+    if (!b.ok()) return JsonError(b.status());
+    json::array items;
+    for (const auto& s : b->stages) items.push_back(StageJson(s));
+    return JsonOk(json::object{{"items", std::move(items)}, {"unstaged", b->unstaged}});
+  }, scrm));
+  router.Add("POST", "/api/v1/scrm/stages", guard.Authed([&stages](Request& r, const accounts::Principal& who) {
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    auto s = stages.Create(who, StrField(*o, "name"));
+    return s.ok() ? JsonOk(StageJson(*s), 201) : JsonError(s.status());
+  }, scrm_admin));
+  router.Add("PUT", "/api/v1/scrm/stages/:id", guard.Authed([&stages](Request& r, const accounts::Principal& who) {
+    auto id = IdParam(r, "id", "stage_not_found");
+    if (!id.ok()) return JsonError(id.status());
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    Status s = stages.Rename(who, *id, StrField(*o, "name"));
+    return s.ok() ? JsonOk(json::object{{"id", *id}}) : JsonError(s);
+  }, scrm_admin));
+  router.Add("DELETE", "/api/v1/scrm/stages/:id", guard.Authed([&stages](Request& r, const accounts::Principal& who) {
+    auto id = IdParam(r, "id", "stage_not_found");
+    if (!id.ok()) return JsonError(id.status());
+    Status s = stages.Delete(who, *id);
+    return s.ok() ? JsonOk(json::object{{"id", *id}}) : JsonError(s);
+  }, scrm_admin));
+  router.Add("PUT", "/api/v1/scrm/stage-order", guard.Authed([&stages](Request& r, const accounts::Principal& who) {
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    auto ids = IdList(*o, "ids");
+    if (!ids.ok()) return JsonError(ids.status());
+    Status s = stages.Reorder(who, *ids);
+    if (!s.ok()) return JsonError(s);
+    json::array out;
+    for (int64_t id : *ids) out.push_back(id);
+    return JsonOk(json::object{{"ids", std::move(out)}});
+  }, scrm_admin));
+  router.Add("PUT", "/api/v1/scrm/customers/:external_userid/stage",
+             guard.Authed([&stages](Request& r, const accounts::Principal& who) {
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    auto* v = o->if_contains("stage_id");
+    if (!v || !v->is_int64() || v->as_int64() < 0)
+      return JsonError(Status::InvalidArgument("invalid_argument", "stage_id must be a stage's id, or 0 for none"));
+    auto s = stages.SetCustomerStage(who, r.path_params.at("external_userid"), v->as_int64());
+    if (!s.ok()) return JsonError(s.status());
+    return JsonOk(json::object{{"stage", *s ? json::value(StageJson(**s)) : json::value(nullptr)}});
+  }, scrm));
+  router.Add("GET", "/api/v1/scrm/capacity", guard.Authed([&stages](Request&, const accounts::Principal& who) {
+    auto c = stages.CapacityOf(who.team);
+    if (!c.ok()) return JsonError(c.status());
+    if (!who.is_admin()) c->busy_employees.clear();  // other employees' loads are the admin's business
+    return JsonOk(CapacityJson(*c));
+  }, scrm));
+  router.Add("PUT", "/api/v1/scrm/capacity", guard.Authed([&stages](Request& r, const accounts::Principal& who) {
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    auto* v = o->if_contains("corp_verified");
+    if (!v || !v->is_bool()) return JsonError(Status::InvalidArgument("invalid_argument", "corp_verified must be true or false"));
+    Status s = stages.SetCorpVerified(who, v->as_bool());
+    if (!s.ok()) return JsonError(s);
+    auto c = stages.CapacityOf(who.team);
+    return c.ok() ? JsonOk(CapacityJson(*c)) : JsonError(c.status());
+  }, scrm_admin));
 
   router.Add("GET", "/api/v1/scrm/departments", guard.Authed([&customers](Request&, const accounts::Principal& who) {
     auto d = customers.Departments(who.team);

@@ -1,9 +1,10 @@
 // The customer base's API (SCRM app; issue 5): the customer list with its filters' choices, one customer's profile,
-// follow-up notes, enterprise and personal tags, and the binding of member accounts to WeCom employees (data permission). The contract is
+// follow-up notes, enterprise and personal tags, bulk tagging, stages, capacity, and the binding of member accounts to WeCom employees (data permission). The contract is
 // api/openapi.yaml.
 #pragma once
 
 #include "domain/customers/customers.h"
+#include "domain/customers/stages.h"
 #include "domain/customers/tags.h"
 #include "http/auth_guard.h"
 #include "http/router.h"
@@ -11,7 +12,12 @@
 namespace koi::http {
 
 // REQUIRES: guard and the services outlive the router.
-void AddCustomerRoutes(Router& router, const AuthGuard& guard, customers::CustomerService& customers,
-                       customers::TagService& tags);
+struct CustomerServices {
+  customers::CustomerService& customers;
+  customers::TagService& tags;
+  customers::StageService& stages;
+};
+
+void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerServices& services);
 
 }  // namespace koi::http

@@ -85,12 +85,12 @@ const std::string& DummyHash() {
   return hash;
 }
 
-Status AdminOnly(const Principal& who) {
+}  // namespace
+
+Status RequireAdmin(const Principal& who) {
   if (!who.is_admin()) return Status::PermissionDenied("admin_only", "only the team's admin account may do this");
   return Status::Ok();
 }
-
-}  // namespace
 
 std::string_view RoleName(Role role) { return role == Role::kAdmin ? "admin" : "member"; }
 
@@ -152,7 +152,7 @@ Result<std::optional<Account>> AccountService::FindByPhone(storage::Session& s, 
 }
 
 Result<Account> AccountService::LoadMember(storage::Session& s, const Principal& who, AccountId id, bool for_change) {
-  KOI_RETURN_IF_ERROR(AdminOnly(who));
+  KOI_RETURN_IF_ERROR(RequireAdmin(who));
   KOI_ASSIGN_OR_RETURN(auto r, s.Query(std::string("SELECT ") + kAccountColumns +
                                            " FROM accounts WHERE id = ? AND team_id = ?",
                                        {id.value(), who.team.value()}));
@@ -655,7 +655,7 @@ Result<Team> AccountService::GetTeam(TeamId team) {
 
 Result<Paged<Account>> AccountService::ListMembers(const Principal& who, std::string_view query, int page,
                                                    int page_size) {
-  KOI_RETURN_IF_ERROR(AdminOnly(who));
+  KOI_RETURN_IF_ERROR(RequireAdmin(who));
   std::string where = " WHERE team_id = ?";
   std::vector<Value> params{who.team.value()};
   std::string q = Trim(query);
@@ -681,7 +681,7 @@ Result<Paged<Account>> AccountService::ListMembers(const Principal& who, std::st
 
 Result<Account> AccountService::AddMember(const Principal& who, std::string_view raw_phone, std::string_view raw_name,
                                           const Client& client) {
-  KOI_RETURN_IF_ERROR(AdminOnly(who));
+  KOI_RETURN_IF_ERROR(RequireAdmin(who));
   KOI_ASSIGN_OR_RETURN(std::string phone, NormalizePhone(raw_phone));
   KOI_ASSIGN_OR_RETURN(std::string name, CheckName(raw_name, 30, "invalid_name", "the member's name"));
   Account added;
@@ -780,7 +780,7 @@ const std::vector<std::string>& AuditActions() {
 
 Result<Paged<AuditEntry>> AccountService::ListAudit(const Principal& who, std::string_view action, int page,
                                                     int page_size) {
-  KOI_RETURN_IF_ERROR(AdminOnly(who));
+  KOI_RETURN_IF_ERROR(RequireAdmin(who));
   const auto& known = AuditActions();
   if (!action.empty() && std::find(known.begin(), known.end(), action) == known.end())
     return Status::InvalidArgument("invalid_audit_action", "unknown audit action: " + std::string(action));

@@ -73,6 +73,9 @@ struct Principal {
   bool is_admin() const { return role == Role::kAdmin; }
 };
 
+// PermissionDenied "admin_only" unless `who` is the team's admin.
+Status RequireAdmin(const Principal& who);
+
 struct Client {
   std::string ip;
   std::string user_agent;

@@ -100,6 +100,18 @@ std::string TaggedCustomers(std::string_view a, TeamId team, const Scope& scope,
   return sql + ")";
 }
 
+// With a stage filter: "AND <a>.external_userid IN / NOT IN (the customers in that stage / in any)".
+std::string InStage(std::string_view a, TeamId team, const CustomerFilter& f, std::vector<Value>& params) {
+  if (!f.stage_id) return "";
+  params.emplace_back(Value(team.value()));
+  if (*f.stage_id == 0)
+    return " AND " + std::string(a) + ".external_userid NOT IN (SELECT p.external_userid FROM customer_profiles p "
+           "WHERE p.team_id = ? AND p.stage_id IS NOT NULL)";
+  params.emplace_back(Value(*f.stage_id));
+  return " AND " + std::string(a) + ".external_userid IN (SELECT p.external_userid FROM customer_profiles p WHERE "
+         "p.team_id = ? AND p.stage_id = ?)";
+}
+
 // Whether customer mode needs "EXISTS (a matching relationship)". A tag filter alone does not: TaggedCustomers
 // already says it exactly (relationship tags exist only on active relationships, and it applies the scope).
 bool NeedsRelationshipCheck(const Scope& scope, const std::vector<std::string>& employees, const CustomerFilter& f) {
@@ -201,6 +213,21 @@ Status CustomerService::FillFollows(TeamId team, const Scope& scope, std::vector
                          "g.group_id WHERE t.team_id = ? AND t.external_userid IN (" + in + ")" + tscoped +
                              " ORDER BY gg.sort DESC, g.sort DESC, t.tag_id",
                          params));
+  std::vector<Value> sparams{team.value()};
+  std::string sin = InList(sparams, ids);
+  KOI_ASSIGN_OR_RETURN(auto st, db_.Query("SELECT p.external_userid, s.id, s.name FROM customer_profiles p, "
+                                          "customer_stages s WHERE p.team_id = ? AND p.external_userid IN (" + sin +
+                                              ") AND s.id = p.stage_id AND s.team_id = p.team_id",
+                                          sparams));
+  std::map<std::string, std::pair<int64_t, std::string>> stages;
+  for (const auto& r : st.rows) stages[r.Text(0)] = {r.Int(1), r.Text(2)};
+  for (auto& row : rows) {
+    auto it = stages.find(row.external_userid);
+    if (it != stages.end()) {
+      row.stage_id = it->second.first;
+      row.stage_name = it->second.second;
+    }
+  }
   std::map<std::pair<std::string, std::string>, std::vector<TagRef>> tags;
   for (const auto& r : tr.rows)
     tags[{r.Text(0), r.Text(1)}].push_back({.tag_id = r.Text(2), .name = r.Text(3), .group_name = r.Text(4)});
@@ -268,6 +295,7 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
     // (Separate statements: each call appends params, and the operands of + have no set order.)
     out.where = " WHERE f.team_id = ?" + FollowConditions("f", scope, employees, filter, params);
     out.where += TaggedCustomers("f", team, scope, filter, params);
+    out.where += InStage("f", team, filter, params);
     // Counting needs the customer only for conditions on it.
     if (q.empty() && !filter.gender) {
       out.count_from = " FROM wecom_follows f";
@@ -284,6 +312,7 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
   } else {
     out.from = " FROM wecom_customers c";
     out.where = " WHERE c.team_id = ?" + TaggedCustomers("c", team, scope, filter, params);
+    out.where += InStage("c", team, filter, params);
     if (NeedsRelationshipCheck(scope, employees, filter))
       out.where += " AND EXISTS (SELECT 1 FROM wecom_follows f WHERE f.team_id = c.team_id AND f.external_userid = "
                    "c.external_userid" + FollowConditions("f", scope, employees, filter, params) + ")";
@@ -353,6 +382,8 @@ Result<Profile> CustomerService::Get(const accounts::Principal& who, std::string
   KOI_RETURN_IF_ERROR(FillFollows(team, scope, one, nullptr));
   p.customer = std::move(one[0]);
   if (!scope.all && p.customer.follows.empty()) return not_found;
+  p.stage_id = p.customer.stage_id;
+  p.stage_name = p.customer.stage_name;
 
   KOI_ASSIGN_OR_RETURN(auto g, db_.Query("SELECT g.chat_id, g.name, COALESCE(e.name, g.owner), m.join_time, "
                                          "g.member_count FROM wecom_group_members m, wecom_group_chats g LEFT JOIN "
@@ -372,7 +403,7 @@ Result<Profile> CustomerService::Get(const accounts::Principal& who, std::string
 
   KOI_ASSIGN_OR_RETURN(auto pt, db_.Query("SELECT t.id, t.name, t.account_id, COALESCE(a.name, ''), t.created_at "
                                           "FROM personal_tag_customers c, personal_tags t LEFT JOIN accounts a ON a.id = "
-                                          "t.account_id WHERE c.team_id = ? AND c.external_userid = ? AND t.id = "
+                                          "t.account_id WHERE c.team_id = ? AND c.external_userid = ? AND t.team_id = c.team_id AND t.id = "
                                           "c.tag_id" + std::string(who.is_admin() ? "" : " AND t.account_id = ?") +
                                               " ORDER BY t.name, t.id",
                                           who.is_admin() ? std::vector<Value>{team.value(), std::string(external_userid)}
@@ -381,9 +412,14 @@ Result<Profile> CustomerService::Get(const accounts::Principal& who, std::string
   for (const auto& row : pt.rows)
     p.personal_tags.push_back({.id = row.Int(0), .name = row.Text(1), .account_id = row.Int(2),
                                .owner_name = row.Text(3), .customers = 0, .created_at_ms = row.Int(4)});
+  // A member sees what Koi did to the relationships in scope (and to the customer as a whole: userid '').
+  std::vector<Value> evp{team.value(), std::string(external_userid)};
+  std::string ev_scope;
+  if (!scope.all) ev_scope = " AND (userid = '' OR userid IN (" + InList(evp, scope.userids) + "))";
   KOI_ASSIGN_OR_RETURN(auto ev, db_.Query("SELECT at, kind, userid, actor_name, detail FROM customer_events WHERE "
-                                          "team_id = ? AND external_userid = ? ORDER BY at DESC, id DESC LIMIT 200",
-                                          {team.value(), std::string(external_userid)}));
+                                          "team_id = ? AND external_userid = ?" + ev_scope +
+                                              " ORDER BY at DESC, id DESC LIMIT 200",
+                                          evp));
 
   // The timeline: what the mirror knows (adds, losses, group joins), Koi's notes and what Koi did.
   for (const auto& row : ev.rows)
@@ -475,7 +511,7 @@ Result<std::vector<Binding>> CustomerService::Bindings(const accounts::Principal
 
 Result<Binding> CustomerService::Bind(const accounts::Principal& who, int64_t account_id, std::string_view userid,
                                       std::string_view data_scope, const accounts::Client& client) {
-  if (!who.is_admin()) return Status::PermissionDenied("admin_only", "only the team's admin account may do this");
+  KOI_RETURN_IF_ERROR(accounts::RequireAdmin(who));
   if (data_scope != "own" && data_scope != "department")
     return Status::InvalidArgument("invalid_data_scope", "data_scope must be own or department");
   Binding out{.account_id = account_id, .userid = std::string(userid), .employee_name = "",
@@ -509,7 +545,7 @@ Result<Binding> CustomerService::Bind(const accounts::Principal& who, int64_t ac
 }
 
 Status CustomerService::Unbind(const accounts::Principal& who, int64_t account_id, const accounts::Client& client) {
-  if (!who.is_admin()) return Status::PermissionDenied("admin_only", "only the team's admin account may do this");
+  KOI_RETURN_IF_ERROR(accounts::RequireAdmin(who));
   return db_.Transact([&](storage::Session& tx) -> Status {
     KOI_ASSIGN_OR_RETURN(auto b, tx.Query("SELECT userid FROM employee_bindings WHERE account_id = ? AND team_id = ?",
                                           {account_id, who.team.value()}));

@@ -38,6 +38,7 @@ struct CustomerFilter {
   // customer has a relationship in that state.
   std::string status;
   std::string sort = "-add_time";       // add_time | -add_time | name | -name
+  std::optional<int64_t> stage_id;      // in this customer stage; 0: in none
 };
 
 struct TagRef {
@@ -72,6 +73,8 @@ struct CustomerRow {
   int active_follows = 0;
   std::vector<Follow> follows;          // relationship mode: the row's one relationship; else the visible ones
   std::vector<TagRef> tags;             // distinct corp tags over those relationships
+  std::optional<int64_t> stage_id;      // the customer's stage (customer_stages), if any
+  std::string stage_name;
 };
 
 // Who the caller may see.
@@ -106,7 +109,7 @@ struct Note {
 };
 
 // One thing that happened to the customer, newest first. kind: added | lost | joined_group | note, and what Koi
-// did: tagged | untagged (detail: the tags' names).
+// did: tagged | untagged (detail: the tags' names), stage_changed (detail: "old → new").
 struct TimelineItem {
   int64_t at_ms = 0;
   std::string kind;
@@ -127,6 +130,8 @@ struct PersonalTag {
 
 struct Profile {
   CustomerRow customer;
+  std::optional<int64_t> stage_id;
+  std::string stage_name;
   std::string position;
   std::string unionid;
   std::vector<GroupRef> groups;

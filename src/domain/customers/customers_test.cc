@@ -1,8 +1,11 @@
 #include "domain/customers/customers.h"
 
+#include "domain/customers/stages.h"
+
 #include <gtest/gtest.h>
 
 #include "domain/wecom_link/mirror.h"
+#include "rules/rule_pack.h"
 #include "storage/migrations/migrations.h"
 #include "testing/test_databases.h"
 
@@ -210,9 +213,22 @@ TEST_P(CustomersTest, MemberSeesOnlyTheBoundEmployeesCustomers) {
   EXPECT_EQ(svc.List(member, {.mode = ListMode::kRelationship}, 1, 50)->total, 2);
   EXPECT_EQ(svc.Get(member, "c2").status().reason(), "customer_not_found");
   EXPECT_EQ(svc.AddNote(member, "c2", "hi").status().reason(), "customer_not_found");
+  // What Koi did to zhangsan's relationship with 王小明 is not lisi's member's business; what it did to the
+  // customer as a whole (userid '') is.
+  ASSERT_TRUE(t.db->Exec("INSERT INTO customer_events (team_id, external_userid, at, kind, userid, actor_name, detail) "
+                         "VALUES (1, 'c1', 5, 'tagged', 'zhangsan', '管理员', 'VIP'), (1, 'c1', 6, 'stage_changed', '', "
+                         "'管理员', ' → 成交')").ok());
   auto profile = svc.Get(member, "c1");
   ASSERT_TRUE(profile.ok());
   EXPECT_EQ(profile->customer.follows.size(), 1u);
+  auto kinds = [](const Profile& p) {
+    std::string out;
+    for (const auto& item : p.timeline) out += item.kind + ",";
+    return out;
+  };
+  EXPECT_EQ(kinds(*profile).find("tagged"), std::string::npos);
+  EXPECT_NE(kinds(*profile).find("stage_changed"), std::string::npos);
+  EXPECT_NE(kinds(*svc.Get(admin, "c1")).find("tagged"), std::string::npos);
 
   // Department scope: zhangsan's department 2 includes lisi's 3 below it.
   ASSERT_TRUE(svc.Bind(admin, 3, "zhangsan", "department", client).ok());
@@ -301,6 +317,89 @@ TEST_P(CustomersTest, MirrorWritesKeepTheCustomerSummary) {
   }).ok());
   EXPECT_EQ(summary("c1"), (std::pair<int64_t, int64_t>{200, 0}));
   EXPECT_EQ(summary("c3"), (std::pair<int64_t, int64_t>{50, 1}));
+}
+
+TEST_P(CustomersTest, StagesFormAPipelineAndCapacityWarns) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
+  auto admin = MakeAccount(*t.db, 1, 1, accounts::Role::kAdmin);
+  auto member = MakeAccount(*t.db, 1, 3, accounts::Role::kMember);
+  MakeAccount(*t.db, 2, 2, accounts::Role::kAdmin);
+  Seed(*t.db);
+  CustomerService svc(*t.db, clock_);
+  StageService stages(*t.db, clock_, svc);
+
+  EXPECT_EQ(stages.Create(member, "新客").status().reason(), "admin_only");
+  EXPECT_EQ(stages.Create(admin, " ").status().reason(), "stage_name_empty");
+  std::vector<int64_t> ids;
+  for (const char* name : {"新客", "意向", "成交", "复购"}) {
+    auto s = stages.Create(admin, name);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    ids.push_back(s->id);
+  }
+  EXPECT_EQ(stages.Create(admin, "意向").status().reason(), "stage_exists");
+  EXPECT_EQ(stages.Rename(admin, ids[1], "成交").reason(), "stage_exists");
+  ASSERT_TRUE(stages.Rename(admin, ids[1], "有意向").ok());
+
+  auto set = stages.SetCustomerStage(admin, "c1", ids[2]);
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ((*set)->name, "成交");
+  ASSERT_TRUE(stages.SetCustomerStage(admin, "c3", ids[2]).ok());
+  ASSERT_TRUE(stages.SetCustomerStage(admin, "c3", ids[2]).ok());  // unchanged: recorded once
+  ASSERT_TRUE(stages.SetCustomerStage(admin, "c2", ids[0]).ok());
+  EXPECT_EQ(stages.SetCustomerStage(admin, "c1", 999).status().reason(), "stage_not_found");
+  EXPECT_EQ(stages.SetCustomerStage(member, "c1", ids[0]).status().reason(), "customer_not_found");
+
+  auto profile = svc.Get(admin, "c1");
+  ASSERT_TRUE(profile.ok());
+  EXPECT_EQ(profile->stage_name, "成交");
+  EXPECT_EQ(profile->timeline.front().kind, "stage_changed");
+  EXPECT_EQ(profile->timeline.front().detail, " → 成交");
+  EXPECT_EQ(t.db->Query("SELECT COUNT(*) FROM customer_events WHERE external_userid = 'c3'")->rows[0].Int(0), 1);
+  EXPECT_EQ(Ids(*svc.List(admin, {.stage_id = ids[2]}, 1, 50)), (Strs{"c1", "c3"}));
+  EXPECT_EQ(Ids(*svc.List(admin, {.stage_id = 0}, 1, 50)), Strs{});
+  EXPECT_EQ(svc.List(admin, {.mode = ListMode::kRelationship, .stage_id = ids[2]}, 1, 50)->total, 3);
+  EXPECT_EQ(svc.List(admin, {}, 1, 50)->items[1].stage_name, "成交");
+
+  auto board = stages.Board(admin);
+  ASSERT_TRUE(board.ok());
+  ASSERT_EQ(board->stages.size(), 4u);
+  EXPECT_EQ(board->stages[2].customers, 2);
+  EXPECT_EQ(board->stages[0].customers, 1);
+  EXPECT_EQ(board->unstaged, 0);
+  ASSERT_TRUE(stages.Reorder(admin, {ids[3], ids[2], ids[1], ids[0]}).ok());
+  EXPECT_EQ(stages.Reorder(admin, {ids[3], ids[2]}).reason(), "invalid_stage_order");
+  EXPECT_EQ(stages.Board(admin)->stages[0].name, "复购");
+  ASSERT_TRUE(stages.Delete(admin, ids[2]).ok());  // c1 and c3 are left in none
+  EXPECT_EQ(stages.Board(admin)->unstaged, 2);
+  EXPECT_EQ(Ids(*svc.List(admin, {.stage_id = 0}, 1, 50)), (Strs{"c1", "c3"}));
+
+  // The member bound to lisi sees lisi's customers only, in the board too.
+  ASSERT_TRUE(svc.Bind(admin, 3, "lisi", "own", {}).ok());
+  EXPECT_EQ(stages.Board(member)->unstaged, 2);
+
+  // Capacity: 2 active customers against the rule pack's limits; an unverified corp (200) is not near either.
+  ASSERT_TRUE(t.db->Exec("INSERT INTO wecom_corps (team_id, corp_id, mode, secret_enc, callback_token_enc, "
+                         "callback_aes_key_enc, linked_at, linked_by) VALUES (1, 'ww1', 'self_built', '', '', '', 0, 1)")
+                  .ok());
+  auto cap = stages.CapacityOf(TeamId(1));
+  ASSERT_TRUE(cap.ok());
+  EXPECT_EQ(cap->customers, 2);
+  EXPECT_TRUE(cap->corp_verified);
+  EXPECT_EQ(cap->limit, rules::DefaultRulePack().capacity.corp_verified);
+  EXPECT_EQ(cap->level, "ok");
+  ASSERT_TRUE(stages.SetCorpVerified(admin, false).ok());
+  EXPECT_EQ(stages.CapacityOf(TeamId(1))->limit, rules::DefaultRulePack().capacity.corp_unverified);
+  EXPECT_EQ(stages.SetCorpVerified(member, true).reason(), "admin_only");
+  // 188 more active customers of wangwu: 190 of an unverified corp's 200 is 95 %.
+  ASSERT_TRUE(t.db->Transact([](storage::Session& tx) -> Status {
+    for (int i = 0; i < 188; ++i)
+      KOI_RETURN_IF_ERROR(mirror::UpsertRelation(tx, TeamId(1), Contact("x" + std::to_string(i), "客户"),
+                                                 Follow("wangwu", 1000 + i), 1));
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(stages.CapacityOf(TeamId(1))->level, "critical");
+  EXPECT_EQ(stages.CapacityOf(TeamId(2))->limit, rules::DefaultRulePack().capacity.corp_verified);  // not linked
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, CustomersTest, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),

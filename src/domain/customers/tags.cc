@@ -15,11 +15,6 @@ namespace {
 using storage::Value;
 namespace json = boost::json;
 
-Status AdminOnly(const accounts::Principal& who) {
-  if (!who.is_admin()) return Status::PermissionDenied("admin_only", "only the team's admin account may do this");
-  return Status::Ok();
-}
-
 // A tag or group name: trimmed, 1 to the rule pack's maximum characters.
 Result<std::string> TagName(std::string_view raw) {
   const int64_t max = rules::DefaultRulePack().api.tag_name_max_chars;
@@ -55,6 +50,20 @@ Result<std::vector<std::string>> CorpTagNames(storage::Database& db, TeamId team
   return names;
 }
 
+// Tags to add and to remove: each at most once, none in both.
+Status CheckTagChange(const std::vector<std::string>& add, const std::vector<std::string>& remove) {
+  if (add.empty() && remove.empty()) return Status::InvalidArgument("invalid_argument", "add or remove some tags");
+  if (add.size() + remove.size() > kMaxTagsPerCall)
+    return Status::InvalidArgument("too_many_tags", "at most 100 tags at a time");
+  std::set<std::string> seen;
+  for (const auto& t : add)
+    if (!seen.insert(t).second) return Status::InvalidArgument("invalid_argument", "tag " + t + " is given twice");
+  for (const auto& t : remove)
+    if (!seen.insert(t).second)
+      return Status::InvalidArgument("invalid_argument", "tag " + t + " is both added and removed, or given twice");
+  return Status::Ok();
+}
+
 std::string JoinNames(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : "、") + n;
@@ -81,9 +90,12 @@ Status RecordMarked(storage::Session& tx, TeamId team, const std::string& userid
                     const std::vector<std::string>& add, const std::vector<std::string>& remove,
                     const std::string& added_names, const std::string& removed_names, const std::string& actor,
                     int64_t now) {
+  // Only onto a relationship still active (one lost meanwhile keeps no tags: the list's tag filter relies on it).
   for (const auto& t : add)
-    KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO wecom_follow_tags (team_id, userid, external_userid, tag_id) VALUES (?, ?, "
-                                "?, ?) ON CONFLICT DO NOTHING", {team.value(), userid, ext, t}));
+    KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO wecom_follow_tags (team_id, userid, external_userid, tag_id) SELECT ?, ?, "
+                                "?, ? WHERE EXISTS (SELECT 1 FROM wecom_follows f WHERE f.team_id = ? AND f.userid = ? "
+                                "AND f.external_userid = ? AND f.deleted_at IS NULL) ON CONFLICT DO NOTHING",
+                                {team.value(), userid, ext, t, team.value(), userid, ext}));
   for (const auto& t : remove)
     KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_follow_tags WHERE team_id = ? AND userid = ? AND external_userid = ? "
                                 "AND tag_id = ?", {team.value(), userid, ext, t}));
@@ -113,7 +125,7 @@ Status TagService::RefreshLibrary(TeamId team, const wecom::CorpCredentials& cor
 Result<TagGroup> TagService::CreateCorpTags(const accounts::Principal& who, std::string_view group_id,
                                             std::string_view group_name, const std::vector<std::string>& raw_names,
                                             const accounts::Client& client) {
-  KOI_RETURN_IF_ERROR(AdminOnly(who));
+  KOI_RETURN_IF_ERROR(accounts::RequireAdmin(who));
   const TeamId team = who.team;
   if (raw_names.empty()) return Status::InvalidArgument("tag_name_empty", "give at least one tag name");
   if (raw_names.size() > kMaxTagsPerCall)
@@ -163,7 +175,7 @@ Result<TagGroup> TagService::CreateCorpTags(const accounts::Principal& who, std:
 
 Status TagService::RenameCorpTag(const accounts::Principal& who, std::string_view id, std::string_view raw_name,
                                  const accounts::Client& client) {
-  KOI_RETURN_IF_ERROR(AdminOnly(who));
+  KOI_RETURN_IF_ERROR(accounts::RequireAdmin(who));
   KOI_ASSIGN_OR_RETURN(std::string name, TagName(raw_name));
   const TeamId team = who.team;
   KOI_ASSIGN_OR_RETURN(auto known, db_.Query("SELECT name FROM wecom_tags WHERE team_id = ? AND tag_id = ? UNION ALL "
@@ -181,7 +193,7 @@ Status TagService::RenameCorpTag(const accounts::Principal& who, std::string_vie
 
 Status TagService::DeleteCorpTags(const accounts::Principal& who, const std::vector<std::string>& tag_ids,
                                   const std::vector<std::string>& group_ids, const accounts::Client& client) {
-  KOI_RETURN_IF_ERROR(AdminOnly(who));
+  KOI_RETURN_IF_ERROR(accounts::RequireAdmin(who));
   if (tag_ids.empty() && group_ids.empty())
     return Status::InvalidArgument("invalid_argument", "name the tags or groups to delete");
   if (tag_ids.size() + group_ids.size() > kMaxTagsPerCall)
@@ -208,9 +220,7 @@ Status TagService::DeleteCorpTags(const accounts::Principal& who, const std::vec
 Result<std::vector<TagRef>> TagService::MarkCorpTags(const accounts::Principal& who, std::string_view external_userid,
                                                      std::string_view userid, const std::vector<std::string>& add,
                                                      const std::vector<std::string>& remove) {
-  if (add.empty() && remove.empty()) return Status::InvalidArgument("invalid_argument", "add or remove some tags");
-  if (add.size() + remove.size() > kMaxTagsPerCall)
-    return Status::InvalidArgument("too_many_tags", "at most 100 tags at a time");
+  KOI_RETURN_IF_ERROR(CheckTagChange(add, remove));
   const TeamId team = who.team;
   KOI_ASSIGN_OR_RETURN(Profile profile, customers_.Get(who, external_userid));  // visible to the caller?
   const auto& follows = profile.customer.follows;
@@ -237,9 +247,7 @@ Result<std::vector<TagRef>> TagService::MarkCorpTags(const accounts::Principal& 
 
 
 Result<BulkTagState> TagService::StartBulkTag(const accounts::Principal& who, const BulkTagRequest& req) {
-  if (req.add.empty() && req.remove.empty()) return Status::InvalidArgument("invalid_argument", "add or remove some tags");
-  if (req.add.size() + req.remove.size() > kMaxTagsPerCall)
-    return Status::InvalidArgument("too_many_tags", "at most 100 tags at a time");
+  KOI_RETURN_IF_ERROR(CheckTagChange(req.add, req.remove));
   if (req.external_userids.size() > kMaxBulkSelection)
     return Status::InvalidArgument("bulk_too_many_targets",
                                    "select at most 1,000 customers by hand, or tag everyone matching the filter");
@@ -341,8 +349,10 @@ Status TagService::RunBulkTag(jobs::JobContext& ctx) {
   };
   const std::string actor = text("actor_name"), added_names = text("add_names"), removed_names = text("remove_names");
   KOI_ASSIGN_OR_RETURN(auto corp, link_.Credentials(team));
-  KOI_ASSIGN_OR_RETURN(auto total_r, db_.Query("SELECT COUNT(*) FROM bulk_tag_items WHERE job_id = ?", {job}));
-  const int64_t total = total_r.rows.at(0).Int(0);
+  KOI_ASSIGN_OR_RETURN(auto counts, db_.Query("SELECT COUNT(*), SUM(CASE WHEN state <> 'pending' THEN 1 ELSE 0 END) "
+                                              "FROM bulk_tag_items WHERE job_id = ?", {job}));
+  const int64_t total = counts.rows.at(0).Int(0);
+  int64_t done = counts.rows.at(0).IsNull(1) ? 0 : counts.rows.at(0).Int(1);
 
   for (;;) {
     if (ctx.ShouldStop()) return Status::Aborted("job_interrupted", "the bulk tagging stops here and resumes later");
@@ -358,12 +368,17 @@ Status TagService::RunBulkTag(jobs::JobContext& ctx) {
     for (const auto& row : batch.rows) {
       Outcome o{row.Int(0), row.Text(1), row.Text(2), ""};
       Status s = client_.MarkTags(corp, o.userid, o.ext, add, remove);
-      // Outages, rate limits, a revoked secret or a missing permission stop the job (it retries later); what WeCom
-      // refuses for this one relationship is its own failure.
+      // What WeCom refuses for this one relationship (84061 no relationship, 40096 unknown customer, a bad
+      // parameter) is its own failure. Anything about the whole job stops it with the items left pending: outages and rate limits, and a
+      // revoked secret, a missing permission or an untrusted IP, which an admin can fix, are retried later (as
+      // unavailable, so the runner backs off instead of giving up); a tag deleted in WeCom meanwhile ends the job.
       const auto code = s.code();
-      if (!s.ok() && (code == StatusCode::kUnavailable || code == StatusCode::kUnauthenticated ||
-                      code == StatusCode::kPermissionDenied || code == StatusCode::kAborted)) {
-        stop = s;
+      const bool item_failure =
+          code == StatusCode::kNotFound || (code == StatusCode::kInvalidArgument && s.reason() != "wecom_invalid_tag_id");
+      if (!s.ok() && !item_failure) {
+        if (s.reason() == "wecom_invalid_tag_id") stop = s;
+        else if (code == StatusCode::kUnavailable || code == StatusCode::kAborted) stop = s;
+        else stop = Status::Unavailable(s.reason(), s.message());
         break;
       }
       o.error = s.ok() ? "" : s.reason();
@@ -380,11 +395,11 @@ Status TagService::RunBulkTag(jobs::JobContext& ctx) {
             KOI_RETURN_IF_ERROR(RecordMarked(tx, team, o.userid, o.ext, add, remove, added_names, removed_names,
                                              actor, now));
         }
-        KOI_ASSIGN_OR_RETURN(auto done, tx.Query("SELECT COUNT(*) FROM bulk_tag_items WHERE job_id = ? AND state <> "
-                                                 "'pending'", {job}));
-        return ctx.CheckpointIn(tx, done.rows.at(0).Int(0), total, std::to_string(outcomes.back().seq));
+        return ctx.CheckpointIn(tx, done + static_cast<int64_t>(outcomes.size()), total,
+                                std::to_string(outcomes.back().seq));
       }));
     }
+    done += static_cast<int64_t>(outcomes.size());
     if (!stop.ok()) return stop;
   }
 }
@@ -430,8 +445,9 @@ Status TagService::DeletePersonalTag(const accounts::Principal& who, int64_t id)
                                           {id, who.team.value()}));
     if (t.rows.empty() || (!who.is_admin() && t.rows[0].Int(0) != who.account.value()))
       return Status::NotFound("personal_tag_not_found", "no such personal tag of yours");
-    KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM personal_tag_customers WHERE tag_id = ?", {id}));
-    return tx.Exec("DELETE FROM personal_tags WHERE id = ?", {id});
+    KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM personal_tag_customers WHERE tag_id = ? AND team_id = ?",
+                                {id, who.team.value()}));
+    return tx.Exec("DELETE FROM personal_tags WHERE id = ? AND team_id = ?", {id, who.team.value()});
   });
 }
 

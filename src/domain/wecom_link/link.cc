@@ -45,11 +45,6 @@ struct Checkpoint {
   std::string Text() const { return json::serialize(json::object{{"phase", phase}, {"chunk", chunk}, {"cursor", cursor}}); }
 };
 
-Status AdminOnly(const accounts::Principal& who) {
-  if (!who.is_admin()) return Status::PermissionDenied("admin_only", "only the team's admin account may do this");
-  return Status::Ok();
-}
-
 }  // namespace
 
 int64_t NextReconcileAt(int64_t now_ms) {
@@ -130,7 +125,7 @@ Result<LinkState> WecomLink::State(TeamId team) {
 
 Result<LinkState> WecomLink::LinkSelfBuilt(const accounts::Principal& who, const LinkInput& in,
                                            const accounts::Client& client) {
-  KOI_RETURN_IF_ERROR(AdminOnly(who));
+  KOI_RETURN_IF_ERROR(accounts::RequireAdmin(who));
   for (const auto& [name, value] : {std::pair{"corp_id", &in.corp_id}, {"secret", &in.secret},
                                     {"callback_token", &in.callback_token}})
     if (value->empty() || value->size() > 256)
@@ -167,7 +162,7 @@ Result<LinkState> WecomLink::LinkSelfBuilt(const accounts::Principal& who, const
 }
 
 Result<SyncState> WecomLink::StartFullSync(const accounts::Principal& who) {
-  KOI_RETURN_IF_ERROR(AdminOnly(who));
+  KOI_RETURN_IF_ERROR(accounts::RequireAdmin(who));
   return StartFullSync(who.team);
 }
 

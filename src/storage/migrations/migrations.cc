@@ -286,6 +286,27 @@ CREATE INDEX bulk_tag_items_pending ON bulk_tag_items (job_id, seq) WHERE state 
 CREATE INDEX wecom_follow_tags_customer ON wecom_follow_tags (team_id, external_userid);
 CREATE INDEX wecom_follow_tags_tag ON wecom_follow_tags (team_id, tag_id, external_userid);
 )sql"},
+      // Issue 5, stages and capacity: a team's customer pipeline (客户阶段) and each customer's place in it; whether the
+      // linked corp is verified (its customer capacity depends on it; WeCom's API does not say).
+      {7, "stages", R"sql(
+CREATE TABLE customer_stages (
+  id {{pk}},
+  team_id BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  sort BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX customer_stages_name ON customer_stages (team_id, name);
+CREATE TABLE customer_profiles (
+  team_id BIGINT NOT NULL,
+  external_userid TEXT NOT NULL,
+  stage_id BIGINT,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (team_id, external_userid)
+);
+CREATE INDEX customer_profiles_stage ON customer_profiles (team_id, stage_id);
+ALTER TABLE wecom_corps ADD COLUMN corp_verified INTEGER NOT NULL DEFAULT 1;
+)sql"},
   };
   return m;
 }
