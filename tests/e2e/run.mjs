@@ -1029,6 +1029,52 @@ const tests = {
     assert(!JSON.stringify(wecomTags).includes('爱喝奶茶'), 'a personal tag reached WeCom')
   },
 
+  async 'stages and capacity: the suggested pipeline, a customer moved along it, the board counts it; capacity on the overview'() {
+    const team = await linkedDemoTeam()
+    const customer = (await team.api.ok('GET', '/api/v1/scrm/customers?status=active&page_size=1')).items[0]
+    await withPage(async (page, errors) => {
+      await page.goto(base + '/scrm/overview')
+      await page.click('[data-test="menu-stages"]')
+      const existing = await team.api.ok('GET', '/api/v1/scrm/stages')
+      if (existing.items.length === 0) {
+        await page.click('[data-test="stage-suggested"]')
+      }
+      await page.locator('[data-test="stage-column"]', { hasText: '成交' }).waitFor()
+      const stages = await team.api.ok('GET', '/api/v1/scrm/stages')
+      const paid = stages.items.find((s) => s.name === '成交')
+      assert(stages.items.map((s) => s.name).join() === '新客,意向,成交,复购', `pipeline: ${stages.items.map((s) => s.name)}`)
+
+      await page.goto(base + `/scrm/customers/${encodeURIComponent(customer.external_userid)}`)
+      await page.locator('[data-test="customer-stage-select"]').click()
+      await page.locator('.el-select-dropdown__item:visible', { hasText: '成交' }).first().click()
+      await page.locator('[data-test="timeline-item"]').first().getByText('成交').waitFor()
+
+      await page.click('[data-test="menu-stages"]')
+      const column = page.locator('[data-test="stage-column"]', { hasText: '成交' })
+      await column.locator('[data-test="stage-count"]').getByText(String(paid.customers + 1)).waitFor()
+      await page.waitForLoadState('networkidle')
+      await page.screenshot({ path: join(shots, 'stages-zh.png'), animations: 'disabled' })
+      await column.click()
+      await page.locator('[data-test="customer-row"]').first().waitFor()
+      assert(new URL(page.url()).searchParams.get('stage') === String(paid.id), `board led to ${page.url()}`)
+      const inStage = await team.api.ok('GET', `/api/v1/scrm/customers?stage=${paid.id}&page_size=1`)
+      assert(inStage.total === paid.customers + 1, `stage ${paid.id} holds ${inStage.total}`)
+
+      // Capacity: the demo corp's customers against the verified limit; unverified (200) warns.
+      await page.click('[data-test="menu-scrm-overview"]')
+      await page.locator('[data-test="capacity-card"]').waitFor()
+      await page.click('[data-test="capacity-verified"]')
+      await page.locator('[data-test="capacity-warning"]').waitFor()
+      const capacity = await team.api.ok('GET', '/api/v1/scrm/capacity')
+      assert(!capacity.corp_verified && capacity.level === 'critical', `capacity: ${JSON.stringify(capacity)}`)
+      await page.screenshot({ path: join(shots, 'capacity-zh.png'), animations: 'disabled' })
+      await page.click('[data-test="capacity-verified"]')
+      await page.waitForFunction(() => !document.querySelector('[data-test="capacity-warning"]'))
+      const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
+      assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
+    }, { login: team })
+  },
+
   async 'admin manages a member: disable (confirmed) blocks login, enable, reset password, remove; the audit log records it'() {
     const team = await registerTeam({ teamName: '管理测试', name: '管理员' })
     const mate = await addActiveMember(team, '同事丙')

@@ -28,6 +28,11 @@ export namespace CustomersApi {
   export type BulkTagFailure = components['schemas']['BulkTagFailure']
   /** POST /api/v1/scrm/customers/bulk-tags's query: the list's filters (without paging) */
   export type BulkTagQuery = NonNullable<operations['startBulkTag']['parameters']['query']>
+  export type Stage = components['schemas']['Stage']
+  export type StageBoard = components['schemas']['StageBoard']
+  export type Capacity = components['schemas']['Capacity']
+  export type CapacityLevel = components['schemas']['CapacityLevel']
+  export type BusyEmployee = components['schemas']['BusyEmployee']
 }
 
 /** One page of customers (or of relationships, with mode=relationship), as far as the caller may see them. */
@@ -130,4 +135,46 @@ export function bindEmployeeApi(accountId: number, userid: string, dataScope: Cu
 
 export function unbindEmployeeApi(accountId: number) {
   return requestClient.delete<{ account_id: number }>(`/api/v1/scrm/bindings/${accountId}`)
+}
+
+/** The team's customer stages in pipeline order, with the visible customers in each and in none. */
+export function listStagesApi() {
+  return requestClient.get<CustomersApi.StageBoard>('/api/v1/scrm/stages')
+}
+
+/** Adds a stage at the end of the pipeline (admin only). */
+export function createStageApi(name: string) {
+  return requestClient.post<CustomersApi.Stage>('/api/v1/scrm/stages', { name })
+}
+
+export function renameStageApi(id: number, name: string) {
+  return requestClient.put<{ id: number }>(`/api/v1/scrm/stages/${id}`, { name })
+}
+
+/** Deletes a stage; its customers are left in no stage. */
+export function deleteStageApi(id: number) {
+  return requestClient.delete<{ id: number }>(`/api/v1/scrm/stages/${id}`)
+}
+
+/** The new pipeline order: every stage's id exactly once. */
+export function reorderStagesApi(ids: number[]) {
+  return requestClient.put<{ ids: number[] }>('/api/v1/scrm/stage-order', { ids })
+}
+
+/** Puts the customer in stage `stageId` (0: in none); the stage afterwards (null for none). */
+export function setCustomerStageApi(externalUserid: string, stageId: number) {
+  return requestClient.put<{ stage: CustomersApi.Stage | null }>(
+    `/api/v1/scrm/customers/${encodeURIComponent(externalUserid)}/stage`,
+    { stage_id: stageId },
+  )
+}
+
+/** The corp's customers against its limit, and the employees close to theirs. */
+export function getCapacityApi() {
+  return requestClient.get<CustomersApi.Capacity>('/api/v1/scrm/capacity')
+}
+
+/** States whether the corp is verified (admin only; WeCom's API does not say); the capacity afterwards. */
+export function setCorpVerifiedApi(corpVerified: boolean) {
+  return requestClient.put<CustomersApi.Capacity>('/api/v1/scrm/capacity', { corp_verified: corpVerified })
 }

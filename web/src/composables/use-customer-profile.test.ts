@@ -11,7 +11,7 @@ vi.mock('@/api/customers', () => ({ getCustomerApi: vi.fn(), addCustomerNoteApi:
 function profile(over: Partial<CustomersApi.Profile> = {}): CustomersApi.Profile {
   return {
     external_userid: 'wm1', name: '王小锦', type: 1, gender: 2, corp_name: '', last_add_time: 1000, active_follows: 1, follows: [], tags: [],
-    position: '', unionid: '', groups: [], personal_tags: [],
+    position: '', unionid: '', groups: [], personal_tags: [], stage_id: null, stage_name: '',
     notes: [{ id: 1, account_id: 7, author_name: '张三', body: '旧的记录', created_at: 3000 }],
     timeline: [
       { at: 3000, kind: 'note', userid: '', employee_name: '张三', detail: '旧的记录' },
@@ -57,6 +57,7 @@ describe('timelineText', () => {
       { at: 1, kind: 'note', userid: '', employee_name: '李四', detail: '聊了聊' },
       { at: 1, kind: 'tagged', userid: 'zhangsan', employee_name: '王小锦', detail: 'VIP、高意向' },
       { at: 1, kind: 'untagged', userid: 'lisi', employee_name: '王小锦', detail: '新客' },
+      { at: 1, kind: 'stage_changed', userid: '', employee_name: '王小锦', detail: '意向 → 成交' },
     ]
     for (const lang of ['zh-CN', 'en-US'] as const) {
       i18n.global.locale.value = lang
@@ -91,6 +92,22 @@ describe('timelineText', () => {
     i18n.global.locale.value = 'en-US'
     expect(line(tagged)).toBe('王小锦 tagged (via 张三): VIP、高意向')
     expect(line(untagged)).toBe('王小锦 untagged (via lisi): 新客')
+  })
+
+  it('says who changed the stage, from which to which; an empty side is no stage', () => {
+    const change = (detail: string, employee_name = '王小锦'): string => {
+      const { key, values } = timelineText({ at: 1, kind: 'stage_changed', userid: '', employee_name, detail })
+      return i18n.global.t(key, values)
+    }
+    expect(change('意向 → 成交')).toBe('王小锦 将客户阶段从「意向」改为「成交」')
+    expect(change(' → 意向')).toBe('王小锦 将客户阶段设为「意向」')
+    expect(change('意向 → ')).toBe('王小锦 清除了客户阶段（原为「意向」）')
+    expect(change('意向 → 成交', '')).toBe('— 将客户阶段从「意向」改为「成交」')
+    expect(change(' → ')).toBe('其他动态')
+    i18n.global.locale.value = 'en-US'
+    expect(change('Interested → Paid')).toBe('王小锦 moved the customer from the stage "Interested" to "Paid"')
+    expect(change(' → New')).toBe('王小锦 put the customer in the stage "New"')
+    expect(change('Paid → ')).toBe('王小锦 took the customer out of the stage "Paid"')
   })
 })
 

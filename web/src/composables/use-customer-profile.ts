@@ -1,6 +1,7 @@
 import { ref } from 'vue'
 import { addCustomerNoteApi, getCustomerApi, type CustomersApi } from '@/api/customers'
 import { ApiError, errorText } from '@/api/request'
+import { stageChange } from './use-stages'
 
 /** The longest follow-up note, in characters (Unicode code points, as the server counts). */
 export const NOTE_MAX = 2000
@@ -52,6 +53,14 @@ export function timelineText(
       return { key: 'customers.timeline.joinedGroup', values: { group: item.detail } }
     case 'note':
       return { key: 'customers.timeline.note', values: { author: who } }
+    case 'stage_changed': {
+      // employee_name is who changed it in Koi; a side without a name is no stage.
+      const { from, to } = stageChange(item.detail)
+      const actor = item.employee_name || '—'
+      if (!from && !to) return { key: 'customers.timeline.other', values: {} }
+      const key = !from ? 'set' : !to ? 'cleared' : 'changed'
+      return { key: `customers.timeline.stage.${key}`, values: { actor, from, to } }
+    }
   }
   return { key: 'customers.timeline.other', values: {} }
 }

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { effectScope, nextTick } from 'vue'
 import { ApiError } from '@/api/request'
-import { listCustomersApi, listScrmDepartmentsApi, listScrmTagsApi, type CustomersApi } from '@/api/customers'
+import { listCustomersApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, type CustomersApi } from '@/api/customers'
 import {
   customerQuery, dayRange, defaultFilters, departmentTree, emptyReason, fromRouteQuery, hasFilters, routeQuery, rowAddTime,
   rowState, sameQuery, sortOf, tableSort, useCustomers, type CustomerFilters,
 } from './use-customers'
 
-vi.mock('@/api/customers', () => ({ listCustomersApi: vi.fn(), listScrmDepartmentsApi: vi.fn(), listScrmTagsApi: vi.fn() }))
+vi.mock('@/api/customers', () => ({ listCustomersApi: vi.fn(), listScrmDepartmentsApi: vi.fn(), listScrmTagsApi: vi.fn(), listStagesApi: vi.fn() }))
 
 const ADMIN: CustomersApi.Scope = { all: true, bound: false, userid: '', data_scope: '' }
 const UNBOUND: CustomersApi.Scope = { all: false, bound: false, userid: '', data_scope: '' }
@@ -22,7 +22,7 @@ function follow(over: Partial<CustomersApi.Follow> = {}): CustomersApi.Follow {
 function customer(i: number, over: Partial<CustomersApi.Customer> = {}): CustomersApi.Customer {
   return {
     external_userid: `wm${i}`, name: `客户${i}`, type: 1, gender: 1, corp_name: '', last_add_time: 1_700_000_000_000 + i,
-    active_follows: 1, follows: [follow()], tags: [], ...over,
+    active_follows: 1, follows: [follow()], tags: [], stage_id: null, stage_name: '', ...over,
   }
 }
 function page(items: CustomersApi.Customer[], total = items.length, p = 1, scope = ADMIN): CustomersApi.Page {
@@ -42,6 +42,7 @@ beforeEach(() => {
   vi.mocked(listCustomersApi).mockReset().mockResolvedValue(page([customer(1)]))
   vi.mocked(listScrmDepartmentsApi).mockReset().mockResolvedValue({ items: [{ id: 1, name: '锦鲤', parent_id: 0 }] })
   vi.mocked(listScrmTagsApi).mockReset().mockResolvedValue({ items: [] })
+  vi.mocked(listStagesApi).mockReset().mockResolvedValue({ items: [{ id: 2, name: '意向', sort: 1, customers: 3 }], unstaged: 5 })
 })
 afterEach(() => vi.useRealTimers())
 
@@ -74,7 +75,7 @@ describe('the list query', () => {
 
   it('round-trips through the address, page included; malformed values are dropped', () => {
     const f = filters({ mode: 'relationship', userids: ['a'], tags: ['t'], department: 4, gender: 0, status: 'lost', sort: 'add_time',
-      days: [new Date(2026, 2, 1), new Date(2026, 2, 3)], addWay: 202 })
+      days: [new Date(2026, 2, 1), new Date(2026, 2, 3)], addWay: 202, stage: 4 })
     const query = routeQuery(f, '张', 3)
     expect(query.page).toBe('3')
     expect(Object.values(query).every((v) => typeof v === 'string')).toBe(true)
@@ -85,7 +86,7 @@ describe('the list query', () => {
     expect(back.filters.days?.map((d) => d.getDate())).toEqual([1, 3])
     expect(routeQuery(f, '', 1).page).toBeUndefined()
 
-    const bad = fromRouteQuery({ mode: 'x', gender: '7', status: 'gone', sort: 'size', page: '-2', department: 'abc', added_from: '5', added_to: '5' })
+    const bad = fromRouteQuery({ mode: 'x', gender: '7', status: 'gone', sort: 'size', page: '-2', department: 'abc', added_from: '5', added_to: '5', stage: '-1' })
     expect(bad.filters).toEqual(defaultFilters())
     expect(bad.page).toBe(1)
   })
@@ -101,6 +102,7 @@ describe('the list query', () => {
     expect(hasFilters(filters(), 'x')).toBe(true)
     expect(hasFilters(filters({ gender: 0 }), '')).toBe(true)
     expect(hasFilters(filters({ addWay: 0 }), '')).toBe(true)
+    expect(hasFilters(filters({ stage: 0 }), '')).toBe(true)
     expect(hasFilters(filters({ days: undefined as unknown as null }), '')).toBe(false)
   })
 
@@ -157,6 +159,22 @@ describe('row helpers', () => {
 })
 
 describe('useCustomers', () => {
+  it('filters by stage, 0 being the customers in no stage, and loads the stages to pick from', async () => {
+    expect(customerQuery(filters({ stage: 0 }), '')).toEqual({ stage: 0 })
+    expect(routeQuery(filters({ stage: 0 }), '', 1)).toEqual({ stage: '0' })
+    expect(fromRouteQuery({ stage: '0' }).filters.stage).toBe(0)
+    expect(fromRouteQuery({ stage: '3' }).filters.stage).toBe(3)
+    expect(fromRouteQuery({ stage: 'x' }).filters.stage).toBeNull()
+    const c = setup({ stage: '2' })
+    await c.init()
+    expect(lastQuery()).toEqual({ stage: 2, page: 1, page_size: 20 })
+    expect(c.stages.value.map((s) => s.name)).toEqual(['意向'])
+    expect(c.filtered.value).toBe(true)
+    c.reset()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(lastQuery()).toEqual({ page: 1, page_size: 20 })
+  })
+
   it('loads the page from the address and the filter choices together', async () => {
     vi.mocked(listCustomersApi).mockResolvedValueOnce(page([customer(41)], 41, 3))
     const c = setup({ q: '王', page: '3', status: 'active' })

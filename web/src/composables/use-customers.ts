@@ -1,6 +1,6 @@
 import { computed, onScopeDispose, reactive, ref, watch } from 'vue'
 import type { LocationQuery, LocationQueryValue } from 'vue-router'
-import { listCustomersApi, listScrmDepartmentsApi, listScrmTagsApi, type CustomersApi } from '@/api/customers'
+import { listCustomersApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, type CustomersApi } from '@/api/customers'
 import { usePagedList } from './use-paged-list'
 
 /** WeCom's add_way values, in the order the filter lists them (7 is not used by WeCom). */
@@ -20,11 +20,13 @@ export interface CustomerFilters {
   addWay: number | null
   gender: 0 | 1 | 2 | null
   status: CustomersApi.StatusFilter | ''
+  /** a customer stage's id; 0: customers in no stage */
+  stage: number | null
   sort: CustomersApi.Sort
 }
 
 export function defaultFilters(): CustomerFilters {
-  return { mode: 'customer', userids: [], department: null, tags: [], days: null, addWay: null, gender: null, status: '', sort: DEFAULT_SORT }
+  return { mode: 'customer', userids: [], department: null, tags: [], days: null, addWay: null, gender: null, status: '', stage: null, sort: DEFAULT_SORT }
 }
 
 const isSet = <T>(v: T | null | undefined | ''): v is T => v !== null && v !== undefined && v !== ''
@@ -55,6 +57,7 @@ export function customerQuery(f: CustomerFilters, q: string): CustomersApi.ListQ
   if (isSet(f.addWay)) out.add_way = f.addWay
   if (isSet(f.gender)) out.gender = f.gender
   if (isSet(f.status)) out.status = f.status
+  if (isSet(f.stage)) out.stage = f.stage
   if (f.sort !== DEFAULT_SORT) out.sort = f.sort
   return out
 }
@@ -63,7 +66,7 @@ export function customerQuery(f: CustomerFilters, q: string): CustomersApi.ListQ
 export function hasFilters(f: CustomerFilters, q: string): boolean {
   return (
     q.trim() !== '' || f.userids.length > 0 || isSet(f.department) || f.tags.length > 0 || !!f.days ||
-    isSet(f.addWay) || isSet(f.gender) || isSet(f.status)
+    isSet(f.addWay) || isSet(f.gender) || isSet(f.status) || isSet(f.stage)
   )
 }
 
@@ -111,6 +114,8 @@ export function fromRouteQuery(query: LocationQuery): { filters: CustomerFilters
   if (gender === 0 || gender === 1 || gender === 2) f.gender = gender
   const status = first(query.status)
   if ((CUSTOMER_STATUSES as string[]).includes(status)) f.status = status as CustomersApi.StatusFilter
+  const stage = int(query.stage)
+  if (stage !== null && stage >= 0) f.stage = stage
   const sort = first(query.sort)
   if ((CUSTOMER_SORTS as string[]).includes(sort)) f.sort = sort as CustomersApi.Sort
   const page = int(query.page)
@@ -202,7 +207,7 @@ export function emptyReason(scope: CustomersApi.Scope | null, filtered: boolean)
 /**
  * The customer list: filters and search (typing is searched once it pauses, Enter at once), server paging and
  * sorting; only the answer to the latest request is kept. `initial` is the page's address query (see routeQuery),
- * so that the list comes back as it was. Also loads the filters' choices (departments, tag groups).
+ * so that the list comes back as it was. Also loads the filters' choices (departments, tag groups, stages).
  */
 export function useCustomers(options: { pageSize?: number; debounceMs?: number; initial?: LocationQuery } = {}) {
   const start = fromRouteQuery(options.initial ?? {})
@@ -213,6 +218,7 @@ export function useCustomers(options: { pageSize?: number; debounceMs?: number; 
   const scope = ref<CustomersApi.Scope | null>(null)
   const departments = ref<CustomersApi.Department[]>([])
   const tagGroups = ref<CustomersApi.TagGroup[]>([])
+  const stages = ref<CustomersApi.Stage[]>([])
 
   let seq = 0
   const list = usePagedList<CustomersApi.Customer>(async (page, size) => {
@@ -275,10 +281,11 @@ export function useCustomers(options: { pageSize?: number; debounceMs?: number; 
   }
 
   async function loadChoices() {
-    const [d, t] = await Promise.allSettled([listScrmDepartmentsApi(), listScrmTagsApi()])
+    const [d, t, s] = await Promise.allSettled([listScrmDepartmentsApi(), listScrmTagsApi(), listStagesApi()])
     // Without them the filters just offer nothing; the list shows its own error when the server is away.
     if (d.status === 'fulfilled') departments.value = d.value.items
     if (t.status === 'fulfilled') tagGroups.value = t.value.items
+    if (s.status === 'fulfilled') stages.value = s.value.items
   }
 
   /** The page from the address (or 1) and the filters' choices, together. */
@@ -295,6 +302,7 @@ export function useCustomers(options: { pageSize?: number; debounceMs?: number; 
     scope,
     departments,
     tagGroups,
+    stages,
     departmentTree: computed(() => departmentTree(departments.value)),
     filtered,
     emptyReason: computed(() => emptyReason(scope.value, filtered.value)),

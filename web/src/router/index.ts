@@ -28,6 +28,7 @@ export const routes: RouteRecordRaw[] = [
       { path: 'scrm/customers', component: () => import('@/views/scrm/customers.vue'), meta: { titleKey: 'menu.customers' } },
       { path: 'scrm/customers/:id', component: () => import('@/views/scrm/customer-detail.vue'), meta: { titleKey: 'customers.profile' } },
       { path: 'scrm/tags', component: () => import('@/views/scrm/tags.vue'), meta: { titleKey: 'menu.tags' } },
+      { path: 'scrm/stages', component: () => import('@/views/scrm/stages.vue'), meta: { titleKey: 'menu.stages' } },
       { path: 'scrm/employees', component: () => import('@/views/scrm/employees.vue'), meta: { titleKey: 'menu.employees' } },
       { path: 'store/overview', component: () => import('@/views/store/overview.vue'), meta: { titleKey: 'menu.storeOverview' } },
       { path: 'apps/market', component: () => import('@/views/apps/market.vue'), meta: { titleKey: 'menu.market' } },

@@ -732,6 +732,131 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scrm/stages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's customer stages (客户阶段) in pipeline order, with how many visible customers are in each.
+         * @description A pipeline the team defines (e.g. 新客 → 意向 → 成交 → 复购); each customer is in at most one stage. The counts
+         *     are of the customers the caller may see (a member: those of its data scope; an unbound member: none);
+         *     `unstaged` counts the visible customers in no stage. The order of `items` is the pipeline's.
+         */
+        get: operations["listStages"];
+        put?: never;
+        /**
+         * Adds a customer stage at the end of the pipeline (admin only).
+         * @description The name is trimmed and has 1–30 characters, unique in the team. Errors: `stage_name_empty` (400),
+         *     `stage_name_too_long` (400), `stage_exists` (409), `stage_limit` (422; a team has at most 20 stages),
+         *     `admin_only` (403).
+         */
+        post: operations["createStage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/stages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Renames a customer stage (admin only).
+         * @description Errors: `stage_name_empty` (400), `stage_name_too_long` (400), `stage_exists` (409; another stage has the
+         *     name), `stage_not_found` (404), `admin_only` (403).
+         */
+        put: operations["renameStage"];
+        post?: never;
+        /**
+         * Deletes a customer stage (admin only); its customers are left in no stage.
+         * @description Errors `stage_not_found` (404), `admin_only` (403).
+         */
+        delete: operations["deleteStage"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/stage-order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Puts the customer stages in a new order (admin only).
+         * @description `ids` lists every stage of the team exactly once, in the new pipeline order. Errors `invalid_stage_order` (400;
+         *     a stage missing, repeated or unknown), `invalid_argument` (400; `ids` not a list of integers), `admin_only` (403).
+         */
+        put: operations["reorderStages"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/customers/{external_userid}/stage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Puts a customer the caller may see in a stage, or in none (`stage_id` 0).
+         * @description A change is added to the customer's timeline (`stage_changed`); setting the stage the customer is already in
+         *     records nothing. Errors: `invalid_argument` (400; `stage_id` missing or not a non-negative integer),
+         *     `stage_not_found` (404), `customer_not_found` (404; also outside a member's scope).
+         */
+        put: operations["setCustomerStage"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/capacity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many customers the corp holds against its limit, and the employees close to theirs (容量预警).
+         * @description `customers` counts the customers with at least one active relationship; `limit` is the corp's customer limit
+         *     from the rule pack by whether the corp is verified (wecom-2025: 50,000 verified, 200 unverified). `level` is
+         *     `warning` from 80 % of the limit, `critical` from 95 %. At the limit WeCom lets no employee add customers. An
+         *     unlinked team counts as verified with no customers.
+         */
+        get: operations["getCapacity"];
+        /**
+         * States whether the corp is verified (admin only); WeCom's API does not say.
+         * @description Errors `invalid_argument` (400; `corp_verified` not a boolean), `wecom_not_linked` (422), `admin_only` (403).
+         */
+        put: operations["setCorpVerified"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/scrm/departments": {
         parameters: {
             query?: never;
@@ -1086,6 +1211,8 @@ export interface components {
              *     Tags: `tag_name_empty`, `tag_name_too_long`, `tag_name_duplicate`, `too_many_tags`, `tag_group_not_found`,
              *     `tag_not_found`, `corp_tag_limit`, `relationship_not_found`, `personal_tag_exists`, `personal_tag_limit`,
              *     `personal_tag_not_found`.
+             *     Stages: `stage_name_empty`, `stage_name_too_long`, `stage_exists`, `stage_limit`, `stage_not_found`,
+             *     `invalid_stage_order`.
              *     Storage: `database_busy` (the database was busy or a transaction lost a race; try again),
              *     `constraint_violation` (the data changed meanwhile, e.g. a concurrent insert of the same key), `secret_unreadable`.
              */
@@ -1527,6 +1654,10 @@ export interface components {
             follows: components["schemas"]["CustomerFollow"][];
             /** @description the distinct corp tags over those relationships */
             tags: components["schemas"]["TagRef"][];
+            /** @description the customer's stage (客户阶段); null when in none */
+            stage_id: number | null;
+            /** @description the stage's name ('' when in none) */
+            stage_name: string;
         };
         /** @description Whose customers the caller sees. */
         CustomerScope: {
@@ -1571,14 +1702,15 @@ export interface components {
         CustomerTimelineItem: {
             at: number;
             /** @enum {string} */
-            kind: "added" | "lost" | "joined_group" | "note" | "tagged" | "untagged";
+            kind: "added" | "lost" | "joined_group" | "note" | "tagged" | "untagged" | "stage_changed";
             /** @description the employee of an added */
             userid: string;
-            /** @description the employee; the note's author; tagged/untagged: who did it in Koi */
+            /** @description the employee; the note's author; tagged/untagged/stage_changed: who did it in Koi */
             employee_name: string;
             /**
              * @description lost: who deleted (customer | employee | transfer | sync); joined_group: the group's name; note: the text;
-             *     tagged/untagged: the tags' names joined by "、"
+             *     tagged/untagged: the tags' names joined by "、"; stage_changed: "old → new" (the stages' names; a side is
+             *     empty for no stage, e.g. " → 意向")
              */
             detail: string;
         };
@@ -1762,6 +1894,97 @@ export interface components {
                 personal_tags: components["schemas"]["PersonalTag"][];
             };
         };
+        /** @description A customer stage (客户阶段) of the team's pipeline. */
+        Stage: {
+            id: number;
+            name: string;
+            /** @description its place in the pipeline (ascending) */
+            sort: number;
+            /** @description customers in the stage that the caller may see */
+            customers: number;
+        };
+        StageBoard: {
+            /** @description pipeline order */
+            items: components["schemas"]["Stage"][];
+            /** @description visible customers in no stage */
+            unstaged: number;
+        };
+        StageBoardEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["StageBoard"];
+        };
+        StageEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["Stage"];
+        };
+        StageNameRequest: {
+            /** @description 1–30 characters once trimmed */
+            name: string;
+        };
+        StageIdEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                id: number;
+            };
+        };
+        StageOrder: {
+            /** @description every stage of the team exactly once, in the new order */
+            ids: number[];
+        };
+        StageOrderEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["StageOrder"];
+        };
+        SetCustomerStageRequest: {
+            /** @description a stage's id; 0: no stage */
+            stage_id: number;
+        };
+        SetCustomerStageEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                stage: components["schemas"]["Stage"] | null;
+            };
+        };
+        /**
+         * @description `warning` from 80 % of the limit, `critical` from 95 %
+         * @enum {string}
+         */
+        CapacityLevel: "ok" | "warning" | "critical";
+        BusyEmployee: {
+            userid: string;
+            /** @description "" when the employee is not in the mirror */
+            name: string;
+            /** @description the employee's active relationships */
+            customers: number;
+        };
+        Capacity: {
+            /** @description customers with at least one active relationship */
+            customers: number;
+            /** @description as the admin stated it (WeCom's API does not say); true until stated */
+            corp_verified: boolean;
+            /** @description the corp's customer limit from the rule pack (wecom-2025: 50,000 verified, 200 unverified) */
+            limit: number;
+            level: components["schemas"]["CapacityLevel"];
+            /** @description the customers one employee may have */
+            member_limit: number;
+            /** @description employees at or above 80 % of member_limit, fullest first (at most 20) */
+            busy_employees: components["schemas"]["BusyEmployee"][];
+            /** @description the rule pack the limits come from */
+            rule_pack: string;
+        };
+        CapacityEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["Capacity"];
+        };
+        CorpVerifiedRequest: {
+            corp_verified: boolean;
+        };
         ScrmScope: components["schemas"]["CustomerScope"] & {
             /** @description the bound employee's name; only when bound */
             employee_name?: string;
@@ -1938,6 +2161,8 @@ export interface components {
         CustomerGender: 0 | 1 | 2;
         CustomerStatus: components["schemas"]["CustomerStatusFilter"];
         CustomerSortParam: components["schemas"]["CustomerSort"];
+        /** @description the customer's stage (客户阶段) id; 0: customers in no stage */
+        CustomerStage: number;
     };
     requestBodies: never;
     headers: never;
@@ -2710,6 +2935,8 @@ export interface operations {
                 state?: components["parameters"]["CustomerState"];
                 gender?: components["parameters"]["CustomerGender"];
                 status?: components["parameters"]["CustomerStatus"];
+                /** @description the customer's stage (客户阶段) id; 0: customers in no stage */
+                stage?: components["parameters"]["CustomerStage"];
                 sort?: components["parameters"]["CustomerSortParam"];
             };
             header?: never;
@@ -2757,6 +2984,8 @@ export interface operations {
                 state?: components["parameters"]["CustomerState"];
                 gender?: components["parameters"]["CustomerGender"];
                 status?: components["parameters"]["CustomerStatus"];
+                /** @description the customer's stage (客户阶段) id; 0: customers in no stage */
+                stage?: components["parameters"]["CustomerStage"];
                 sort?: components["parameters"]["CustomerSortParam"];
             };
             header: {
@@ -2946,6 +3175,239 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Failure"];
             404: components["responses"]["Failure"];
+        };
+    };
+    listStages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the stages and the customers in none */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StageBoardEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    createStage: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StageNameRequest"];
+            };
+        };
+        responses: {
+            /** @description the stage (no customers yet) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+        };
+    };
+    renameStage: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StageNameRequest"];
+            };
+        };
+        responses: {
+            /** @description renamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StageIdEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
+        };
+    };
+    deleteStage: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StageIdEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    reorderStages: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StageOrder"];
+            };
+        };
+        responses: {
+            /** @description the order as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StageOrderEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    setCustomerStage: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                /** @description the customer's WeCom external_userid */
+                external_userid: components["parameters"]["ExternalUserid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetCustomerStageRequest"];
+            };
+        };
+        responses: {
+            /** @description the customer's stage afterwards (null for none; its `customers` is 0) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetCustomerStageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    getCapacity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the capacity */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CapacityEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    setCorpVerified: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CorpVerifiedRequest"];
+            };
+        };
+        responses: {
+            /** @description the capacity afterwards */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CapacityEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
         };
     };
     listScrmDepartments: {

@@ -7,7 +7,7 @@ import { i18n } from '@/locales'
 import { ApiError } from '@/api/request'
 import {
   addCustomerNoteApi, createPersonalTagApi, getCustomerApi, listPersonalTagsApi, listScrmTagsApi, markCustomerPersonalTagsApi,
-  markCustomerTagsApi, type CustomersApi,
+  markCustomerTagsApi, listStagesApi, setCustomerStageApi, type CustomersApi,
 } from '@/api/customers'
 import type { AuthApi } from '@/api/auth'
 import { formatDateTime } from '@/composables/format'
@@ -17,6 +17,7 @@ import DetailPage from './customer-detail.vue'
 vi.mock('@/api/customers', () => ({
   getCustomerApi: vi.fn(), addCustomerNoteApi: vi.fn(), listScrmTagsApi: vi.fn(), markCustomerTagsApi: vi.fn(),
   listPersonalTagsApi: vi.fn(), createPersonalTagApi: vi.fn(), deletePersonalTagApi: vi.fn(), markCustomerPersonalTagsApi: vi.fn(),
+  listStagesApi: vi.fn(), setCustomerStageApi: vi.fn(),
 }))
 vi.mock('element-plus', async (importOriginal) => ({
   ...(await importOriginal<typeof import('element-plus')>()),
@@ -27,7 +28,7 @@ const LOST_AT = 1_700_100_000_000
 function profile(): CustomersApi.Profile {
   return {
     external_userid: 'wmA', name: '陈总', type: 2, gender: 1, corp_name: '锦鲤茶饮', last_add_time: 1_700_000_000_000, active_follows: 1,
-    position: '采购经理', unionid: '',
+    position: '采购经理', unionid: '', stage_id: 2, stage_name: '意向',
     follows: [
       {
         userid: 'zhangsan', employee_name: '张三', remark: '陈总-茶饮', description: '大客户', add_time: 1_700_000_000_000, add_way: 202,
@@ -96,6 +97,8 @@ beforeEach(() => {
   i18n.global.locale.value = 'zh-CN'
   vi.mocked(getCustomerApi).mockReset().mockResolvedValue(profile())
   vi.mocked(addCustomerNoteApi).mockReset()
+  vi.mocked(listStagesApi).mockReset().mockResolvedValue({ items: [{ id: 1, name: '新客', sort: 1, customers: 4 }, { id: 2, name: '意向', sort: 2, customers: 1 }, { id: 3, name: '成交', sort: 3, customers: 0 }], unstaged: 0 })
+  vi.mocked(setCustomerStageApi).mockReset()
   vi.mocked(listScrmTagsApi).mockReset().mockResolvedValue({
     items: [
       { group_id: 'g1', name: '意向', tags: [{ tag_id: 'et1', name: '高意向', group_name: '意向' }] },
@@ -115,6 +118,35 @@ afterEach(() => {
 })
 
 describe('a customer profile', () => {
+  it('changes the customer\'s stage, then shows the change on the timeline', async () => {
+    await mountPage('/scrm/customers/wmA')
+    expect(text(q('customer-stage-select'))).toContain('意向')
+    const options = [...document.body.querySelectorAll<HTMLElement>('[data-test^="customer-stage-"][data-test$="none"], [data-test^="customer-stage-option-"]')]
+    expect(options.map(text)).toEqual(['未设置', '新客', '意向', '成交'])
+    vi.mocked(setCustomerStageApi).mockResolvedValueOnce({ stage: { id: 3, name: '成交', sort: 3, customers: 0 } })
+    const changed: CustomersApi.Profile = {
+      ...profile(), stage_id: 3, stage_name: '成交',
+      timeline: [{ at: 1_800_000_000_000, kind: 'stage_changed', userid: '', employee_name: '王小锦', detail: '意向 → 成交' }, ...profile().timeline],
+    }
+    vi.mocked(getCustomerApi).mockResolvedValueOnce(changed)
+    q('customer-stage-option-3', document.body)!.click()
+    await settle()
+    await settle()
+    expect(setCustomerStageApi).toHaveBeenCalledWith('wmA', 3)
+    expect(getCustomerApi).toHaveBeenCalledTimes(2)
+    expect(text(all('timeline-item')[0].querySelector('.el-timeline-item__content'))).toBe('王小锦 将客户阶段从「意向」改为「成交」')
+    expect(text(q('customer-stage-select'))).toContain('成交')
+  })
+
+  it('shows a refused stage change', async () => {
+    await mountPage('/scrm/customers/wmA')
+    vi.mocked(setCustomerStageApi).mockRejectedValueOnce(new ApiError(404, 'stage_not_found', 'gone'))
+    q('customer-stage-none', document.body)!.click()
+    await settle()
+    expect(setCustomerStageApi).toHaveBeenCalledWith('wmA', 0)
+    expect(text(q('customer-stage-error'))).toBe('客户阶段不存在，可能已被删除')
+  })
+
   it('shows the customer, the follow employees with how each was added and stands, and the timeline', async () => {
     await mountPage('/scrm/customers/wmA')
     expect(getCustomerApi).toHaveBeenCalledWith('wmA')

@@ -5,7 +5,7 @@ import { createMemoryHistory, createRouter, RouterView, type Router } from 'vue-
 import ElementPlus, { ElMessageBox } from 'element-plus'
 import { i18n } from '@/locales'
 import {
-  getBulkTagApi, listCustomersApi, listScrmDepartmentsApi, listScrmTagsApi, startBulkTagApi, type CustomersApi,
+  getBulkTagApi, listCustomersApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, startBulkTagApi, type CustomersApi,
 } from '@/api/customers'
 import { ApiError } from '@/api/request'
 import { listWecomEmployeesApi } from '@/api/wecom'
@@ -13,6 +13,7 @@ import CustomersPage from './customers.vue'
 
 vi.mock('@/api/customers', () => ({
   listCustomersApi: vi.fn(), listScrmDepartmentsApi: vi.fn(), listScrmTagsApi: vi.fn(), startBulkTagApi: vi.fn(), getBulkTagApi: vi.fn(),
+  listStagesApi: vi.fn(),
 }))
 vi.mock('@/api/wecom', () => ({ listWecomEmployeesApi: vi.fn() }))
 vi.mock('element-plus', async (importOriginal) => {
@@ -34,11 +35,11 @@ const customers: CustomersApi.Customer[] = [
   {
     external_userid: 'wmA', name: '王小锦', type: 1, gender: 2, corp_name: '', last_add_time: 1_700_000_000_000, active_follows: 1,
     follows: [follow(), follow({ userid: 'lisi', employee_name: '李四', active: false, deleted_by: 'customer', deleted_at: 1_700_100_000_000 })],
-    tags: [tag(1), tag(2), tag(3), tag(4), tag(5)],
+    tags: [tag(1), tag(2), tag(3), tag(4), tag(5)], stage_id: 2, stage_name: '意向',
   },
   {
     external_userid: 'wmB', name: '陈总', type: 2, gender: 1, corp_name: '锦鲤茶饮', last_add_time: 1_690_000_000_000, active_follows: 0,
-    follows: [follow({ active: false, deleted_by: 'employee', deleted_at: 1_700_200_000_000 })], tags: [],
+    follows: [follow({ active: false, deleted_by: 'employee', deleted_at: 1_700_200_000_000 })], tags: [], stage_id: null, stage_name: '',
   },
 ]
 const page = (items: CustomersApi.Customer[], scope = ADMIN, total = items.length): CustomersApi.Page =>
@@ -79,6 +80,7 @@ beforeEach(() => {
   vi.mocked(listCustomersApi).mockReset().mockResolvedValue(page(customers))
   vi.mocked(listScrmDepartmentsApi).mockReset().mockResolvedValue({ items: [{ id: 1, name: '锦鲤', parent_id: 0 }, { id: 2, name: '上海店', parent_id: 1 }] })
   vi.mocked(listScrmTagsApi).mockReset().mockResolvedValue({ items: [{ group_id: 'g1', name: '客户等级', tags: [tag(1), tag(2)] }] })
+  vi.mocked(listStagesApi).mockReset().mockResolvedValue({ items: [{ id: 1, name: '新客', sort: 1, customers: 4 }, { id: 2, name: '意向', sort: 2, customers: 1 }], unstaged: 7 })
   vi.mocked(listWecomEmployeesApi).mockReset().mockResolvedValue({ items: [], total: 0, page: 1, page_size: 20 })
   vi.mocked(startBulkTagApi).mockReset()
   vi.mocked(getBulkTagApi).mockReset()
@@ -144,6 +146,19 @@ describe('the customer list', () => {
     expect(lastQuery()).toEqual({ mode: 'relationship', page: 1, page_size: 20 })
     expect(router.currentRoute.value.query).toEqual({ mode: 'relationship' })
     expect(all('customer-row')).toHaveLength(2)
+  })
+
+  it('filters by stage, kept in the address, and shows each customer\'s stage', async () => {
+    await mountPage('/scrm/customers?stage=0')
+    expect(lastQuery()).toEqual({ stage: 0, page: 1, page_size: 20 })
+    expect(all('customer-stage').map(text)).toEqual(['意向', '—'])
+    expect(text(q('customer-stage-filter'))).toContain('未设置阶段')
+    const options = [...document.body.querySelectorAll<HTMLElement>('[data-test^="stage-option-"]')]
+    expect(options.map(text)).toEqual(['新客', '意向', '未设置阶段'])
+    document.body.querySelector<HTMLElement>('[data-test="stage-option-2"]')!.click()
+    await settle()
+    expect(lastQuery()).toEqual({ stage: 2, page: 1, page_size: 20 })
+    expect(router.currentRoute.value.query).toEqual({ stage: '2' })
   })
 
   it('follows an address changed from outside, e.g. the menu item', async () => {
