@@ -204,14 +204,7 @@ Result<int64_t> IdParam(const Request& r, const char* name, const char* reason) 
   return v;
 }
 
-Result<int64_t> AccountIdOf(const Request& r) {
-  const std::string& text = r.path_params.at("account_id");
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v <= 0)
-    return Status::NotFound("member_not_found", "no such member in this team");
-  return v;
-}
+Result<int64_t> AccountIdOf(const Request& r) { return IdParam(r, "account_id", "member_not_found"); }
 
 }  // namespace
 
@@ -329,12 +322,16 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
   router.Add("GET", "/api/v1/scrm/bulk-tags/:job_id", guard.Authed([&tags](Request& r, const accounts::Principal& who) {
     auto paging = ParsePaging(r, 20, 100);
     if (!paging.ok()) return JsonError(paging.status());
-    const std::string& text = r.path_params.at("job_id");
-    int64_t id = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc() || end != text.data() + text.size())
-      return JsonError(Status::NotFound("bulk_job_not_found", "no such bulk tagging of yours"));
-    auto b = tags.BulkTagStatus(who, id, paging->page, paging->page_size);
+    auto id = IdParam(r, "job_id", "bulk_job_not_found");
+    if (!id.ok()) return JsonError(id.status());
+    auto b = tags.BulkTagStatus(who, *id, paging->page, paging->page_size);
+    return b.ok() ? JsonOk(BulkJson(*b)) : JsonError(b.status());
+  }, scrm));
+  router.Add("POST", "/api/v1/scrm/bulk-tags/:job_id/cancel",
+             guard.Authed([&tags](Request& r, const accounts::Principal& who) {
+    auto id = IdParam(r, "job_id", "bulk_job_not_found");
+    if (!id.ok()) return JsonError(id.status());
+    auto b = tags.CancelBulkTag(who, *id);
     return b.ok() ? JsonOk(BulkJson(*b)) : JsonError(b.status());
   }, scrm));
 
@@ -351,13 +348,10 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
   }, scrm));
   router.Add("DELETE", "/api/v1/scrm/personal-tags/:id",
              guard.Authed([&tags](Request& r, const accounts::Principal& who) {
-    const std::string& text = r.path_params.at("id");
-    int64_t id = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc() || end != text.data() + text.size())
-      return JsonError(Status::NotFound("personal_tag_not_found", "no such personal tag of yours"));
-    Status s = tags.DeletePersonalTag(who, id);
-    return s.ok() ? JsonOk(json::object{{"id", id}}) : JsonError(s);
+    auto id = IdParam(r, "id", "personal_tag_not_found");
+    if (!id.ok()) return JsonError(id.status());
+    Status s = tags.DeletePersonalTag(who, *id);
+    return s.ok() ? JsonOk(json::object{{"id", *id}}) : JsonError(s);
   }, scrm));
   router.Add("POST", "/api/v1/scrm/customers/:external_userid/personal-tags",
              guard.Authed([&tags, &customers](Request& r, const accounts::Principal& who) {

@@ -17,18 +17,8 @@ using testing::TestEngine;
 class CustomerTagsTest : public wecom_link::WecomBench {
  protected:
   void LinkAndSync(storage::Database& db, int customers) {
-    ASSERT_TRUE(storage::Migrate(db, clock_).ok());
-    StartSandbox(customers);
-    accounts_ = std::make_unique<accounts::AccountService>(db, clock_, sms_, accounts::AccountsOptions{});
-    auto admin = accounts_->CreateTeam({.phone = "13800138000", .password = "secret123", .team_name = "甲", .name = "王"});
-    ASSERT_TRUE(admin.ok());
-    admin_ = *admin;
-    queue_ = std::make_unique<jobs::JobQueue>(db, clock_);
-    link_ = std::make_unique<wecom_link::WecomLink>(db, clock_, *queue_, *client_, box_);
-    ASSERT_TRUE(link_->LinkSelfBuilt(admin_, {.corp_id = spec_.corp_id, .secret = spec_.secret,
-                                              .callback_token = "t", .encoding_aes_key = wecom_link::kAesKey}, {})
-                    .ok());
-    ASSERT_TRUE(RunSyncOnce(*queue_, *link_).ok());
+    LinkTeamAndSync(db, customers, "t");
+    if (HasFatalFailure()) return;
     customers_ = std::make_unique<CustomerService>(db, clock_);
     tags_ = std::make_unique<TagService>(db, clock_, *queue_, *client_, *link_, *customers_);
   }
@@ -43,10 +33,6 @@ class CustomerTagsTest : public wecom_link::WecomBench {
     return world_->Query(sql, p)->rows.at(0).Int(0);
   }
 
-  std::unique_ptr<accounts::AccountService> accounts_;
-  accounts::Principal admin_;
-  std::unique_ptr<jobs::JobQueue> queue_;
-  std::unique_ptr<wecom_link::WecomLink> link_;
   std::unique_ptr<CustomerService> customers_;
   std::unique_ptr<TagService> tags_;
 };
@@ -254,6 +240,17 @@ TEST_P(CustomerTagsTest, BulkTaggingReachesEveryTargetOnceAcrossAnOutage) {
   EXPECT_EQ(tags_->BulkTagStatus(member, started->job_id, 1, 20).status().reason(), "bulk_job_not_found");
   EXPECT_EQ(tags_->BulkTagStatus(member, untag->job_id, 1, 20)->succeeded, 2);
   ExpectMirrorEqualsWorld(*t.db, admin_.team);
+
+  // A bulk tagging cancelled before it ran tags no one; another member cannot cancel it.
+  auto other = Member("13900000004", "小郑");
+  auto mistaken = tags_->StartBulkTag(admin_, {.filter = {}, .external_userids = {}, .add = {tag}, .remove = {}});
+  ASSERT_TRUE(mistaken.ok()) << mistaken.status().ToString();
+  EXPECT_EQ(tags_->CancelBulkTag(other, mistaken->job_id).status().reason(), "bulk_job_not_found");
+  auto cancelled = tags_->CancelBulkTag(admin_, mistaken->job_id);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  EXPECT_EQ(cancelled->state, "cancelled");
+  EXPECT_EQ(run_once().reason(), "no_job");
+  EXPECT_EQ(WorldCount("SELECT COUNT(*) FROM follow_tags WHERE tag_id = ?", {tag}), expected - 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, CustomerTagsTest, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),

@@ -46,18 +46,8 @@ class WecomCallbacksTest : public WecomBench {
  protected:
   // Links the sandbox corp to a new team and runs the full sync to the end.
   void LinkAndSync(storage::Database& db, int customers) {
-    ASSERT_TRUE(storage::Migrate(db, clock_).ok());
-    StartSandbox(customers);
-    accounts_ = std::make_unique<accounts::AccountService>(db, clock_, sms_, accounts::AccountsOptions{});
-    auto admin = accounts_->CreateTeam({.phone = "13800138000", .password = "secret123", .team_name = "甲", .name = "王"});
-    ASSERT_TRUE(admin.ok());
-    admin_ = *admin;
-    queue_ = std::make_unique<jobs::JobQueue>(db, clock_);
-    link_ = std::make_unique<WecomLink>(db, clock_, *queue_, *client_, box_);
-    auto linked = link_->LinkSelfBuilt(admin_, {.corp_id = spec_.corp_id, .secret = spec_.secret,
-                                                .callback_token = kToken, .encoding_aes_key = kAesKey}, {});
-    ASSERT_TRUE(linked.ok()) << linked.status().ToString();
-    ASSERT_TRUE(RunSyncOnce(*queue_, *link_).ok());
+    LinkTeamAndSync(db, customers, kToken);
+    if (HasFatalFailure()) return;
     inbox_ = std::make_unique<CallbackInbox>(db, clock_, box_);
     events_ = std::make_unique<EventApplier>(db, clock_, *client_, *link_);
     keys_ = wecom::MakeCallbackKeys(kToken, kAesKey, spec_.corp_id).value();
@@ -86,10 +76,6 @@ class WecomCallbacksTest : public WecomBench {
 
   int64_t StoredEvents(storage::Database& db) { return db.Query("SELECT COUNT(*) FROM wecom_events")->rows[0].Int(0); }
 
-  std::unique_ptr<accounts::AccountService> accounts_;
-  accounts::Principal admin_;
-  std::unique_ptr<jobs::JobQueue> queue_;
-  std::unique_ptr<WecomLink> link_;
   std::unique_ptr<CallbackInbox> inbox_;
   std::unique_ptr<EventApplier> events_;
   wecom::CallbackKeys keys_;

@@ -14,6 +14,7 @@
 #include "domain/wecom_link/link.h"
 #include "http/dispatcher.h"
 #include "in_process_transport.h"
+#include "storage/migrations/migrations.h"
 #include "testing/test_databases.h"
 #include "wecom/client/client.h"
 #include "world.h"
@@ -44,6 +45,23 @@ class WecomBench : public ::testing::TestWithParam<testing::TestEngine> {
         testing::InProcessTransport(*dispatcher_, [this] { return down_after_ >= 0 && calls_++ >= down_after_; }),
         clock_, wecom::ClientOptions{.base_url = testing::kSandboxBaseUrl, .max_attempts = 2,
                                      .sleep = [this](int64_t ms) { clock_.Advance(ms); }});
+  }
+
+  // Migrates `db`, starts a sandbox with `customers`, registers a team (admin_) and links it to the sandbox's corp
+  // with the callback `token`, then runs the full sync to the end.
+  void LinkTeamAndSync(storage::Database& db, int customers, const std::string& token) {
+    ASSERT_TRUE(storage::Migrate(db, clock_).ok());
+    StartSandbox(customers);
+    accounts_ = std::make_unique<accounts::AccountService>(db, clock_, sms_, accounts::AccountsOptions{});
+    auto admin = accounts_->CreateTeam({.phone = "13800138000", .password = "secret123", .team_name = "甲", .name = "王"});
+    ASSERT_TRUE(admin.ok());
+    admin_ = *admin;
+    queue_ = std::make_unique<jobs::JobQueue>(db, clock_);
+    link_ = std::make_unique<WecomLink>(db, clock_, *queue_, *client_, box_);
+    auto linked = link_->LinkSelfBuilt(admin_, {.corp_id = spec_.corp_id, .secret = spec_.secret,
+                                                .callback_token = token, .encoding_aes_key = kAesKey}, {});
+    ASSERT_TRUE(linked.ok()) << linked.status().ToString();
+    ASSERT_TRUE(RunSyncOnce(*queue_, *link_).ok());
   }
 
   // Runs the queued full sync once, like a JobRunner worker would. Returns the handler's status.
@@ -133,6 +151,10 @@ class WecomBench : public ::testing::TestWithParam<testing::TestEngine> {
   int64_t calls_ = 0;
   NoSms sms_;
   SecretBox box_{std::string(32, 'k')};
+  std::unique_ptr<accounts::AccountService> accounts_;
+  accounts::Principal admin_;
+  std::unique_ptr<jobs::JobQueue> queue_;
+  std::unique_ptr<WecomLink> link_;
 };
 
 }  // namespace koi::wecom_link

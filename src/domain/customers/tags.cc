@@ -335,6 +335,13 @@ Result<BulkTagState> TagService::BulkTagStatus(const accounts::Principal& who, i
   return out;
 }
 
+Result<BulkTagState> TagService::CancelBulkTag(const accounts::Principal& who, int64_t job_id) {
+  KOI_ASSIGN_OR_RETURN(auto state, BulkTagStatus(who, job_id, 1, 1));  // the caller's own, or an admin
+  if (state.state == "queued" || state.state == "running")
+    KOI_RETURN_IF_ERROR(queue_.Cancel(who.team, JobId(job_id)));
+  return BulkTagStatus(who, job_id, 1, 20);
+}
+
 Status TagService::RunBulkTag(jobs::JobContext& ctx) {
   const TeamId team = ctx.job().team;
   const int64_t job = ctx.job().id.value();

@@ -86,6 +86,8 @@ class TagService {
   Result<BulkTagState> StartBulkTag(const accounts::Principal& who, const BulkTagRequest& request);
   // The job's progress and one page of its failures; not_found for another team's job or another kind.
   Result<BulkTagState> BulkTagStatus(const accounts::Principal& who, int64_t job_id, int page, int page_size);
+  // Stops the job (the owner or an admin): what is done stays done, the rest is not tagged.
+  Result<BulkTagState> CancelBulkTag(const accounts::Principal& who, int64_t job_id);
   Status RunBulkTag(jobs::JobContext& ctx);
 
   // The caller's personal tags with how many customers carry each.
