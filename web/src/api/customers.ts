@@ -99,6 +99,14 @@ export function getBulkTagApi(jobId: number, page = 1, pageSize = 20) {
   return requestClient.get<CustomersApi.BulkTagState>(`/api/v1/scrm/bulk-tags/${jobId}${query({ page, page_size: pageSize })}`)
 }
 
+/**
+ * Cancels a bulk tagging that is queued or running (the owner or an admin): what is tagged stays tagged, the rest is
+ * not processed. The job afterwards (a running one stays `running` until it stops) with the first page of failures.
+ */
+export function cancelBulkTagApi(jobId: number) {
+  return requestClient.post<CustomersApi.BulkTagState>(`/api/v1/scrm/bulk-tags/${jobId}/cancel`)
+}
+
 /** The caller's own personal tags, with how many customers carry each. */
 export function listPersonalTagsApi() {
   return requestClient.get<{ items: CustomersApi.PersonalTag[] }>('/api/v1/scrm/personal-tags')

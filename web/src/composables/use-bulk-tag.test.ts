@@ -1,14 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { effectScope, nextTick } from 'vue'
 import { ApiError } from '@/api/request'
-import { getBulkTagApi, startBulkTagApi, type CustomersApi } from '@/api/customers'
+import { cancelBulkTagApi, getBulkTagApi, startBulkTagApi, type CustomersApi } from '@/api/customers'
 import { i18n } from '@/locales'
 import {
   BULK_POLL_MS, bulkPercent, bulkProblem, bulkProblemText, bulkReasonText, bulkWaitingText, isBulkActive, useBulkTag,
   type BulkTagOptions,
 } from './use-bulk-tag'
 
-vi.mock('@/api/customers', () => ({ startBulkTagApi: vi.fn(), getBulkTagApi: vi.fn() }))
+vi.mock('@/api/customers', () => ({ startBulkTagApi: vi.fn(), getBulkTagApi: vi.fn(), cancelBulkTagApi: vi.fn() }))
 
 function job(over: Partial<CustomersApi.BulkTagState> = {}): CustomersApi.BulkTagState {
   return {
@@ -47,6 +47,7 @@ beforeEach(() => {
   filterTotal = 30
   vi.mocked(startBulkTagApi).mockReset()
   vi.mocked(getBulkTagApi).mockReset()
+  vi.mocked(cancelBulkTagApi).mockReset()
 })
 afterEach(() => vi.useRealTimers())
 
@@ -323,5 +324,88 @@ describe('useBulkTag', () => {
     slow.resolve(job())
     expect((await first)?.job_id).toBe(41)
     expect(startBulkTagApi).toHaveBeenCalledTimes(1)
+  })
+
+  it('cancels a queued job, then shows it cancelled with the page of failures and stops polling', async () => {
+    vi.mocked(startBulkTagApi).mockResolvedValueOnce(job())
+    vi.mocked(cancelBulkTagApi).mockResolvedValueOnce(job({ state: 'cancelled', finished_at: 2 }))
+    vi.mocked(getBulkTagApi).mockResolvedValueOnce(job({ state: 'cancelled', finished_at: 2 }))
+    const { b, onFinished } = setup()
+    b.open()
+    b.form.add = ['t1']
+    await b.start()
+    expect(b.polling.value).toBe(true)
+    const cancelled = await b.cancel()
+    expect(cancelled?.state).toBe('cancelled')
+    expect(cancelBulkTagApi).toHaveBeenCalledWith(41)
+    // asked for again, for the page of failures shown
+    expect(getBulkTagApi).toHaveBeenLastCalledWith(41, 1, 10)
+    expect(b.job.value?.state).toBe('cancelled')
+    expect(b.active.value).toBe(false)
+    expect(b.stopping.value).toBe(false)
+    expect(b.cancelling.value).toBe(false)
+    expect(b.cancelError.value).toBe('')
+    expect(onFinished).toHaveBeenCalledTimes(1)
+    expect(b.polling.value).toBe(false)
+    await vi.advanceTimersByTimeAsync(10 * BULK_POLL_MS)
+    expect(polls()).toBe(1)
+    // an ended job is not cancelled again
+    expect(await b.cancel()).toBeNull()
+    expect(cancelBulkTagApi).toHaveBeenCalledTimes(1)
+  })
+
+  it('keeps polling a running job until it has stopped', async () => {
+    vi.mocked(startBulkTagApi).mockResolvedValueOnce(job({ state: 'running', succeeded: 10 }))
+    vi.mocked(cancelBulkTagApi).mockResolvedValueOnce(job({ state: 'running', succeeded: 11 }))
+    vi.mocked(getBulkTagApi)
+      .mockResolvedValueOnce(job({ state: 'running', succeeded: 11 }))
+      .mockResolvedValueOnce(job({ state: 'cancelled', succeeded: 12, finished_at: 2 }))
+    const { b, onFinished } = setup()
+    b.open()
+    b.form.add = ['t1']
+    await b.start()
+    await b.cancel()
+    expect(b.active.value).toBe(true)
+    expect(b.stopping.value).toBe(true)
+    expect(b.polling.value).toBe(true)
+    expect(onFinished).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(BULK_POLL_MS)
+    expect(b.job.value?.state).toBe('cancelled')
+    expect(b.job.value?.succeeded).toBe(12)
+    expect(b.stopping.value).toBe(false)
+    expect(b.polling.value).toBe(false)
+    expect(onFinished).toHaveBeenCalledTimes(1)
+  })
+
+  it('says why a cancellation failed, and shows the job as it is now', async () => {
+    vi.mocked(startBulkTagApi).mockResolvedValueOnce(job({ state: 'running' }))
+    vi.mocked(cancelBulkTagApi).mockRejectedValueOnce(new ApiError(422, 'job_finished', 'x'))
+    vi.mocked(getBulkTagApi).mockResolvedValueOnce(job({ state: 'succeeded', succeeded: 120, finished_at: 2 }))
+    const { b } = setup()
+    b.open()
+    b.form.add = ['t1']
+    await b.start()
+    expect(await b.cancel()).toBeNull()
+    expect(b.cancelError.value).toBe('任务已经结束')
+    expect(b.job.value?.state).toBe('succeeded')
+    expect(b.stopping.value).toBe(false)
+    expect(b.polling.value).toBe(false)
+  })
+
+  it('ignores a progress answer that was under way when the cancellation was asked for', async () => {
+    const slow = deferred<CustomersApi.BulkTagState>()
+    vi.mocked(startBulkTagApi).mockResolvedValueOnce(job())
+    vi.mocked(getBulkTagApi).mockReturnValueOnce(slow.promise).mockResolvedValueOnce(job({ state: 'cancelled', finished_at: 2 }))
+    vi.mocked(cancelBulkTagApi).mockResolvedValueOnce(job({ state: 'cancelled', finished_at: 2 }))
+    const { b } = setup()
+    b.open()
+    b.form.add = ['t1']
+    await b.start()
+    await vi.advanceTimersByTimeAsync(BULK_POLL_MS)
+    expect(polls()).toBe(1)
+    await b.cancel()
+    slow.resolve(job({ state: 'running', succeeded: 5 }))
+    await nextTick()
+    expect(b.job.value?.state).toBe('cancelled')
   })
 })

@@ -1,5 +1,5 @@
 import { computed, onScopeDispose, reactive, ref, watch } from 'vue'
-import { getBulkTagApi, startBulkTagApi, type CustomersApi } from '@/api/customers'
+import { cancelBulkTagApi, getBulkTagApi, startBulkTagApi, type CustomersApi } from '@/api/customers'
 import { ApiError, errorText } from '@/api/request'
 import { i18n } from '@/locales'
 import { TAGS_PER_CALL_MAX } from './tag-rules'
@@ -142,11 +142,19 @@ export function useBulkTag(options: BulkTagOptions) {
   const loading = ref(false)
   /** a progress request is scheduled */
   const polling = ref(false)
+  /** a cancellation is being asked for */
+  const cancelling = ref(false)
+  /** the last failed cancellation, in the user's language ('' once one is asked for again) */
+  const cancelError = ref('')
+  /** the job the server agreed to cancel (a running one goes on with the relationship under way, then stops) */
+  const cancelledId = ref<number | null>(null)
 
   const selectedCount = computed(() => options.selected().length)
   const active = computed(() => isBulkActive(job.value))
   const percent = computed(() => bulkPercent(job.value))
   const waiting = computed(() => bulkWaitingText(job.value))
+  /** the job is cancelled but still finishing the relationship under way */
+  const stopping = computed(() => active.value && cancelledId.value !== null && cancelledId.value === job.value?.job_id)
 
   let latest = 0
   let disposed = false
@@ -224,6 +232,7 @@ export function useBulkTag(options: BulkTagOptions) {
     stop()
     job.value = null
     error.value = ''
+    cancelError.value = ''
     page.value = 1
     Object.assign(form, { open: true, target: options.selected().length > 0 ? 'selected' : 'filter', add: [], remove: [] })
   }
@@ -285,6 +294,34 @@ export function useBulkTag(options: BulkTagOptions) {
     }
   }
 
+  /**
+   * Cancels the job shown while it is queued or running: the tags added so far stay, the remaining customers are not
+   * processed. The job as the server answered (then asked for again: the current page of failures, and polled while
+   * it is still stopping), or null with `cancelError` set.
+   */
+  async function cancel(): Promise<Job | null> {
+    const current = job.value
+    if (disposed || cancelling.value || !current || !isBulkActive(current)) return null
+    cancelling.value = true
+    cancelError.value = ''
+    // An answer under way would show the job as it was before.
+    stop()
+    try {
+      const next = await cancelBulkTagApi(current.job_id)
+      if (disposed) return next
+      cancelledId.value = next.job_id
+      if (job.value?.job_id === next.job_id) apply(next)
+      return next
+    } catch (e) {
+      if (!disposed) cancelError.value = errorText(e)
+      return null
+    } finally {
+      cancelling.value = false
+      // However it went (the job may have ended meanwhile), show the job as it is now.
+      if (!disposed && job.value?.job_id === current.job_id) await refresh()
+    }
+  }
+
   /** Shows another page of the failures. */
   async function setPage(p: number): Promise<void> {
     page.value = p
@@ -297,7 +334,7 @@ export function useBulkTag(options: BulkTagOptions) {
   })
 
   return {
-    form, formError, starting, job, error, page, pageSize, loading, polling, selectedCount, active, percent, waiting, problem,
-    open, close, validate, start, refresh, setPage, stop,
+    form, formError, starting, job, error, page, pageSize, loading, polling, cancelling, cancelError, selectedCount, active, percent, waiting,
+    stopping, problem, open, close, validate, start, refresh, setPage, stop, cancel,
   }
 }

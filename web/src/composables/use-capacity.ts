@@ -1,6 +1,6 @@
 import { computed, ref } from 'vue'
 import { getCapacityApi, setCorpVerifiedApi, type CustomersApi } from '@/api/customers'
-import { errorText } from '@/api/request'
+import { useAction, useLatestLoad } from './use-async-action'
 
 /** How full the corp is, in whole percent for el-progress (0–100; a limit of 0 or less counts as none). */
 export function capacityPercent(c: Pick<CustomersApi.Capacity, 'customers' | 'limit'>): number {
@@ -22,45 +22,24 @@ export const capacityWarns = (level: CustomersApi.CapacityLevel) => level === 'w
  */
 export function useCapacity() {
   const data = ref<CustomersApi.Capacity | null>(null)
-  const loading = ref(false)
-  const error = ref('')
-  const saving = ref(false)
-  /** the last failed change of corp_verified, in the user's language */
-  const saveError = ref('')
-  let latest = 0
-
-  async function load(): Promise<void> {
-    const ticket = ++latest
-    loading.value = true
-    try {
-      const c = await getCapacityApi()
-      if (ticket !== latest) return
+  const { loading, error, load, supersede } = useLatestLoad(
+    () => getCapacityApi(),
+    (c) => {
       data.value = c
-      error.value = ''
-    } catch (e) {
-      if (ticket === latest) error.value = errorText(e)
-    } finally {
-      if (ticket === latest) loading.value = false
-    }
-  }
+    },
+  )
+  /** `saveError`: the last failed change of corp_verified, in the user's language */
+  const { pending: saving, error: saveError, run } = useAction()
 
   /** States whether the corp is verified; true once saved (the capacity shown is the server's answer). */
   async function setVerified(verified: boolean): Promise<boolean> {
-    if (saving.value) return false
-    saving.value = true
-    saveError.value = ''
-    try {
+    const done = await run(async () => {
       const c = await setCorpVerifiedApi(verified)
-      latest++ // an older answer must not undo the change shown
-      loading.value = false
+      supersede() // an older answer must not undo the change shown
       data.value = c
       return true
-    } catch (e) {
-      saveError.value = errorText(e)
-      return false
-    } finally {
-      saving.value = false
-    }
+    })
+    return done ?? false
   }
 
   return {

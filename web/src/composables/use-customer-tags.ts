@@ -3,6 +3,7 @@ import { listScrmTagsApi, markCustomerPersonalTagsApi, markCustomerTagsApi, type
 import { ApiError, errorText } from '@/api/request'
 import { noChange, tagDiff, TAGS_PER_CALL_MAX } from './tag-rules'
 import { usePersonalTags } from './use-personal-tags'
+import { useAction } from './use-async-action'
 
 /**
  * The profile with the relationship of employee `userid` carrying `tags`, and the customer's tags (the distinct
@@ -27,23 +28,65 @@ export function personalTagLabel(tag: CustomersApi.PersonalTag, myAccountId: num
 }
 
 /**
+ * What both tag editors' dialogs share: the ids the customer had (`original`) and those ticked (`selected`), and
+ * saving what changed with `send` (nothing changed just closes the dialog; more than one call may carry is refused);
+ * `onError` sees a failure to send.
+ */
+function useTagChoice<K>(
+  profile: Ref<CustomersApi.Profile | null>,
+  send: (customer: CustomersApi.Profile, add: K[], remove: K[]) => Promise<void>,
+  onError?: (e: unknown) => void,
+) {
+  const open = ref(false)
+  const original = ref<K[]>([]) as Ref<K[]>
+  const selected = ref<K[]>([]) as Ref<K[]>
+  const { pending: saving, error, run } = useAction()
+  const diff = computed(() => tagDiff(original.value, selected.value))
+  const changed = computed(() => !noChange(diff.value))
+
+  /** Sends the changes; true once saved (nothing changed just closes the dialog). */
+  async function save(): Promise<boolean> {
+    const customer = profile.value
+    if (!customer || saving.value) return false
+    const { add, remove } = diff.value
+    if (!add.length && !remove.length) {
+      open.value = false
+      return true
+    }
+    if (add.length + remove.length > TAGS_PER_CALL_MAX) {
+      error.value = errorText(new ApiError(0, 'too_many_tags', ''))
+      return false
+    }
+    const done = await run(async () => {
+      await send(customer, add, remove)
+      open.value = false
+      return true
+    }, onError)
+    return done ?? false
+  }
+
+  return { open, original, selected, saving, error, diff, changed, save }
+}
+
+/**
  * Editing the enterprise tags of one relationship on a customer's profile: the dialog shows the tag library grouped,
  * checked as the relationship is tagged; saving sends what changed (WeCom's mark_tag) and shows the relationship's
  * tags as the server answers.
  */
 export function useCorpTagEditor(profile: Ref<CustomersApi.Profile | null>) {
-  const open = ref(false)
   /** the relationship's employee */
   const userid = ref('')
   const employeeName = ref('')
   const library = ref<CustomersApi.TagGroup[]>([])
   const libraryLoading = ref(false)
-  const original = ref<string[]>([])
-  const selected = ref<string[]>([])
-  const saving = ref(false)
-  const error = ref('')
-  const diff = computed(() => tagDiff(original.value, selected.value))
-  const changed = computed(() => !noChange(diff.value))
+  const { open, original, selected, saving, error, diff, changed, save } = useTagChoice<string>(
+    profile,
+    async (customer, add, remove) => {
+      const res = await markCustomerTagsApi(customer.external_userid, userid.value, add, remove)
+      if (profile.value?.external_userid === customer.external_userid)
+        profile.value = withFollowTags(profile.value, userid.value, res.tags)
+    },
+  )
   /** the relationship's tags the library does not list (deleted meanwhile): shown apart, so they can be taken off */
   const others = ref<CustomersApi.TagRef[]>([])
 
@@ -77,35 +120,6 @@ export function useCorpTagEditor(profile: Ref<CustomersApi.Profile | null>) {
     selected.value = isSelected(tagId) ? selected.value.filter((id) => id !== tagId) : [...selected.value, tagId]
   }
 
-  /** Sends the changes; true once saved (nothing changed just closes the dialog). */
-  async function save(): Promise<boolean> {
-    const customer = profile.value
-    if (!customer || saving.value) return false
-    const { add, remove } = diff.value
-    if (!add.length && !remove.length) {
-      open.value = false
-      return true
-    }
-    if (add.length + remove.length > TAGS_PER_CALL_MAX) {
-      error.value = errorText(new ApiError(0, 'too_many_tags', ''))
-      return false
-    }
-    saving.value = true
-    error.value = ''
-    try {
-      const res = await markCustomerTagsApi(customer.external_userid, userid.value, add, remove)
-      if (profile.value?.external_userid === customer.external_userid)
-        profile.value = withFollowTags(profile.value, userid.value, res.tags)
-      open.value = false
-      return true
-    } catch (e) {
-      error.value = errorText(e)
-      return false
-    } finally {
-      saving.value = false
-    }
-  }
-
   return {
     open, userid, employeeName, library, libraryLoading, selected, others, saving, error, diff, changed,
     start, isSelected, toggle, save,
@@ -119,13 +133,18 @@ export function useCorpTagEditor(profile: Ref<CustomersApi.Profile | null>) {
  */
 export function usePersonalTagEditor(profile: Ref<CustomersApi.Profile | null>) {
   const own = usePersonalTags()
-  const open = ref(false)
-  const original = ref<number[]>([])
-  const selected = ref<number[]>([])
-  const saving = ref(false)
-  const error = ref('')
-  const diff = computed(() => tagDiff(original.value, selected.value))
-  const changed = computed(() => !noChange(diff.value))
+  const { open, original, selected, saving, error, diff, changed, save } = useTagChoice<number>(
+    profile,
+    async (customer, add, remove) => {
+      const res = await markCustomerPersonalTagsApi(customer.external_userid, add, remove)
+      if (profile.value?.external_userid === customer.external_userid)
+        profile.value = { ...profile.value, personal_tags: res.personal_tags }
+    },
+    (e) => {
+      // A tag deleted meanwhile: list the caller's tags as they are now.
+      if (e instanceof ApiError && e.reason === 'personal_tag_not_found') void own.load()
+    },
+  )
 
   async function start(): Promise<void> {
     error.value = ''
@@ -146,37 +165,6 @@ export function usePersonalTagEditor(profile: Ref<CustomersApi.Profile | null>) 
     if (!tag) return false
     selected.value = [...selected.value, tag.id]
     return true
-  }
-
-  /** Sends the changes; true once saved (nothing changed just closes the dialog). */
-  async function save(): Promise<boolean> {
-    const customer = profile.value
-    if (!customer || saving.value) return false
-    const { add, remove } = diff.value
-    if (!add.length && !remove.length) {
-      open.value = false
-      return true
-    }
-    if (add.length + remove.length > TAGS_PER_CALL_MAX) {
-      error.value = errorText(new ApiError(0, 'too_many_tags', ''))
-      return false
-    }
-    saving.value = true
-    error.value = ''
-    try {
-      const res = await markCustomerPersonalTagsApi(customer.external_userid, add, remove)
-      if (profile.value?.external_userid === customer.external_userid)
-        profile.value = { ...profile.value, personal_tags: res.personal_tags }
-      open.value = false
-      return true
-    } catch (e) {
-      error.value = errorText(e)
-      // A tag deleted meanwhile: list the caller's tags as they are now.
-      if (e instanceof ApiError && e.reason === 'personal_tag_not_found') void own.load()
-      return false
-    } finally {
-      saving.value = false
-    }
   }
 
   return { own, open, selected, saving, error, diff, changed, start, quickCreate, save }

@@ -1,8 +1,8 @@
 import { ref } from 'vue'
 import { createPersonalTagApi, deletePersonalTagApi, listPersonalTagsApi, type CustomersApi } from '@/api/customers'
-import { errorText } from '@/api/request'
 import { PERSONAL_TAGS_MAX, tagNameProblem, trimTagName, type TagProblem } from './tag-rules'
 import { tagProblemText } from './use-tag-library'
+import { useAction, useItemActions, useLatestLoad } from './use-async-action'
 
 /** Personal tags in the list's order (the server's): by name. */
 function byName(a: CustomersApi.PersonalTag, b: CustomersApi.PersonalTag): number {
@@ -25,33 +25,17 @@ export function personalTagProblem(raw: string, own: readonly CustomersApi.Perso
  */
 export function usePersonalTags() {
   const items = ref<CustomersApi.PersonalTag[]>([])
-  const loading = ref(false)
-  const loaded = ref(false)
-  const error = ref('')
+  const { loading, loaded, error, load, supersede } = useLatestLoad(
+    () => listPersonalTagsApi(),
+    (res) => {
+      items.value = res.items
+    },
+  )
   /** the new tag's name */
   const name = ref('')
-  const createError = ref('')
-  const creating = ref(false)
-  /** the last failed delete, in the user's language */
-  const actionError = ref('')
-  const busyIds = ref(new Set<number>())
-  let latest = 0
-
-  async function load(): Promise<void> {
-    const ticket = ++latest
-    loading.value = true
-    try {
-      const res = await listPersonalTagsApi()
-      if (ticket !== latest) return
-      items.value = res.items
-      error.value = ''
-      loaded.value = true
-    } catch (e) {
-      if (ticket === latest) error.value = errorText(e)
-    } finally {
-      if (ticket === latest) loading.value = false
-    }
-  }
+  const { pending: creating, error: createError, run: runCreate } = useAction()
+  /** `actionError`: the last failed delete, in the user's language */
+  const { actionError, run: runOn, isBusy } = useItemActions<number>()
 
   /** Creates the tag named in `name` (checked first as the server would); the tag, or null with `createError` set. */
   async function create(): Promise<CustomersApi.PersonalTag | null> {
@@ -61,41 +45,26 @@ export function usePersonalTags() {
       createError.value = tagProblemText(problem)
       return null
     }
-    creating.value = true
-    createError.value = ''
-    try {
+    return runCreate(async () => {
       const tag = await createPersonalTagApi(trimTagName(name.value))
-      latest++ // an older list answer must not drop the new tag
-      loading.value = false
+      supersede() // an older list answer must not drop the new tag
       items.value = [...items.value.filter((t) => t.id !== tag.id), tag].sort(byName)
       name.value = ''
       return tag
-    } catch (e) {
-      createError.value = errorText(e)
-      return null
-    } finally {
-      creating.value = false
-    }
+    })
   }
 
   /** Deletes one of the caller's tags (it is taken off every customer). */
-  async function remove(tag: CustomersApi.PersonalTag): Promise<boolean> {
-    busyIds.value.add(tag.id)
-    actionError.value = ''
-    try {
-      await deletePersonalTagApi(tag.id)
-      items.value = items.value.filter((t) => t.id !== tag.id)
-      return true
-    } catch (e) {
-      actionError.value = errorText(e)
-      void load()
-      return false
-    } finally {
-      busyIds.value.delete(tag.id)
-    }
+  function remove(tag: CustomersApi.PersonalTag): Promise<boolean> {
+    return runOn(
+      tag.id,
+      async () => {
+        await deletePersonalTagApi(tag.id)
+        items.value = items.value.filter((t) => t.id !== tag.id)
+      },
+      () => void load(),
+    )
   }
-
-  const isBusy = (id: number) => busyIds.value.has(id)
 
   return { items, loading, loaded, error, name, createError, creating, actionError, load, create, remove, isBusy }
 }

@@ -4,6 +4,7 @@ import {
 } from '@/api/customers'
 import { ApiError, errorText } from '@/api/request'
 import { trimTagName } from './tag-rules'
+import { useAction, useItemActions, useLatestLoad } from './use-async-action'
 
 // The rules of customer stages as the server checks them (src/domain/customers/stages.cc).
 
@@ -71,38 +72,21 @@ export function stageChange(detail: string): { from: string; to: string } {
 export function useStages() {
   const items = ref<CustomersApi.Stage[]>([])
   const unstaged = ref(0)
-  const loading = ref(false)
-  const loaded = ref(false)
-  const error = ref('')
-  /** the last failed delete or move, in the user's language */
-  const actionError = ref('')
-  /** ids of the stages being deleted or moved */
-  const busyIds = ref(new Set<number>())
-  const full = computed(() => items.value.length >= STAGES_MAX)
-  let latest = 0
-
-  async function load(): Promise<void> {
-    const ticket = ++latest
-    loading.value = true
-    try {
-      const res = await listStagesApi()
-      if (ticket !== latest) return
+  const { loading, loaded, error, load, supersede } = useLatestLoad(
+    () => listStagesApi(),
+    (res) => {
       items.value = res.items
       unstaged.value = res.unstaged
-      error.value = ''
-      loaded.value = true
-    } catch (e) {
-      if (ticket === latest) error.value = errorText(e)
-    } finally {
-      if (ticket === latest) loading.value = false
-    }
-  }
+    },
+  )
+  /** `busyIds`: the stages being deleted or moved; `actionError`: the last failed delete or move */
+  const { busyIds, actionError, run: runOn, isBusy } = useItemActions<number>()
+  const full = computed(() => items.value.length >= STAGES_MAX)
 
   // ----- the name dialog: a new stage, or a stage's new name -------------------------------------------------
 
   const form = reactive({ open: false, id: 0, name: '', original: '' })
-  const formError = ref('')
-  const submitting = ref(false)
+  const { pending: submitting, error: formError, run: runSubmit } = useAction()
 
   function openCreate() {
     Object.assign(form, { open: true, id: 0, name: '', original: '' })
@@ -127,36 +111,26 @@ export function useStages() {
       form.open = false
       return null
     }
-    submitting.value = true
-    formError.value = ''
-    try {
-      if (form.id) await renameStageApi(form.id, name)
-      else await createStageApi(name)
-      form.open = false
-      await load()
-      return name
-    } catch (e) {
-      formError.value = errorText(e)
-      if (e instanceof ApiError && e.reason === 'stage_not_found') void load()
-      return null
-    } finally {
-      submitting.value = false
-    }
+    return runSubmit(
+      async () => {
+        if (form.id) await renameStageApi(form.id, name)
+        else await createStageApi(name)
+        form.open = false
+        await load()
+        return name
+      },
+      (e) => {
+        if (e instanceof ApiError && e.reason === 'stage_not_found') void load()
+      },
+    )
   }
 
   // ----- deleting and moving ---------------------------------------------------------------------------------
 
-  async function withBusy(id: number, run: () => Promise<unknown>): Promise<boolean> {
-    busyIds.value.add(id)
-    actionError.value = ''
+  async function withBusy(id: number, action: () => Promise<unknown>): Promise<boolean> {
     try {
-      await run()
-      return true
-    } catch (e) {
-      actionError.value = errorText(e)
-      return false
+      return await runOn(id, action)
     } finally {
-      busyIds.value.delete(id)
       // Shows the board as the server holds it, whether the change was made or not.
       await load()
     }
@@ -170,8 +144,7 @@ export function useStages() {
     const index = items.value.findIndex((s) => s.id === stage.id)
     const order = movedOrder(items.value.map((s) => s.id), index, delta)
     if (!order || busyIds.value.size) return false
-    latest++ // an older answer must not undo the move shown
-    loading.value = false
+    supersede() // an older answer must not undo the move shown
     const byId = new Map(items.value.map((s) => [s.id, s]))
     items.value = order.map((id) => byId.get(id)!)
     return withBusy(stage.id, () => reorderStagesApi(order))
@@ -181,28 +154,23 @@ export function useStages() {
    * Creates the suggested pipeline (names in the user's language, in order) on an empty board; stops at the first
    * failure. Returns whether all were created.
    */
-  const creatingSuggested = ref(false)
+  const { pending: creatingSuggested, run: runSuggested } = useAction(actionError)
   async function createSuggested(names: readonly string[]): Promise<boolean> {
     if (creatingSuggested.value) return false
-    creatingSuggested.value = true
-    actionError.value = ''
     try {
-      for (const name of names) {
-        if (items.value.some((s) => s.name === name)) continue
-        const stage = await createStageApi(name)
-        items.value = [...items.value, stage]
-      }
-      return true
-    } catch (e) {
-      actionError.value = errorText(e)
-      return false
+      const done = await runSuggested(async () => {
+        for (const name of names) {
+          if (items.value.some((s) => s.name === name)) continue
+          const stage = await createStageApi(name)
+          items.value = [...items.value, stage]
+        }
+        return true
+      })
+      return done ?? false
     } finally {
-      creatingSuggested.value = false
       await load()
     }
   }
-
-  const isBusy = (id: number) => busyIds.value.has(id)
 
   return {
     items, unstaged, loading, loaded, error, actionError, full, load,
@@ -217,8 +185,7 @@ export function useStages() {
  */
 export function useCustomerStage(profile: Ref<CustomersApi.Profile | null>) {
   const stages = ref<CustomersApi.Stage[]>([])
-  const saving = ref(false)
-  const error = ref('')
+  const { pending: saving, error, run } = useAction()
 
   async function loadStages(): Promise<void> {
     try {
@@ -244,22 +211,20 @@ export function useCustomerStage(profile: Ref<CustomersApi.Profile | null>) {
     const p = profile.value
     if (!p || saving.value) return false
     if (id === (p.stage_id ?? 0)) return true
-    saving.value = true
-    error.value = ''
-    try {
-      const res = await setCustomerStageApi(p.external_userid, id)
-      if (profile.value?.external_userid === p.external_userid) {
-        profile.value = { ...profile.value, stage_id: res.stage?.id ?? null, stage_name: res.stage?.name ?? '' }
-      }
-      return true
-    } catch (e) {
-      error.value = errorText(e)
-      // The stage went away meanwhile: offer the stages there are now.
-      if (e instanceof ApiError && e.reason === 'stage_not_found') void loadStages()
-      return false
-    } finally {
-      saving.value = false
-    }
+    const done = await run(
+      async () => {
+        const res = await setCustomerStageApi(p.external_userid, id)
+        if (profile.value?.external_userid === p.external_userid) {
+          profile.value = { ...profile.value, stage_id: res.stage?.id ?? null, stage_name: res.stage?.name ?? '' }
+        }
+        return true
+      },
+      (e) => {
+        // The stage went away meanwhile: offer the stages there are now.
+        if (e instanceof ApiError && e.reason === 'stage_not_found') void loadStages()
+      },
+    )
+    return done ?? false
   }
 
   return { stages, options, current, saving, error, loadStages, set }

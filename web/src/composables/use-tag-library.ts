@@ -9,6 +9,7 @@ import { i18n } from '@/locales'
 import {
   CORP_TAGS_MAX, corpTagCount, freshTagCount, splitTagNames, tagNameProblem, tagNamesProblem, trimTagName, type TagProblem,
 } from './tag-rules'
+import { useAction, useItemActions, useLatestLoad } from './use-async-action'
 
 /**
  * A problem in the user's language: tags.problems.<reason> naming the name at fault when there is one, else the
@@ -29,35 +30,19 @@ export type RenameKind = 'tag' | 'group'
  */
 export function useTagLibrary() {
   const groups = ref<CustomersApi.TagGroup[]>([])
-  const loading = ref(false)
-  /** the library was loaded at least once (the empty state waits for it) */
-  const loaded = ref(false)
-  const error = ref('')
+  /** `loaded`: the library was loaded at least once (the empty state waits for it) */
+  const { loading, loaded, error, load } = useLatestLoad(
+    () => listScrmTagsApi(),
+    (res) => {
+      groups.value = res.items
+    },
+  )
   /** whether the team has linked WeCom (null until known); explains an empty library */
   const linked = ref<boolean | null>(null)
-  /** the last failed rename or delete, in the user's language ('' after one succeeded) */
-  const actionError = ref('')
-  /** ids of the tags and groups being deleted */
-  const busyIds = ref(new Set<string>())
+  /** `isBusy`: whether a tag or group is being deleted; `actionError`: the last failed delete ('' after one succeeded) */
+  const { actionError, run: runOn, isBusy } = useItemActions<string>()
   const count = computed(() => corpTagCount(groups.value))
   const full = computed(() => count.value >= CORP_TAGS_MAX)
-  let latest = 0
-
-  async function load(): Promise<void> {
-    const ticket = ++latest
-    loading.value = true
-    try {
-      const res = await listScrmTagsApi()
-      if (ticket !== latest) return
-      groups.value = res.items
-      error.value = ''
-      loaded.value = true
-    } catch (e) {
-      if (ticket === latest) error.value = errorText(e)
-    } finally {
-      if (ticket === latest) loading.value = false
-    }
-  }
 
   async function loadLink(): Promise<void> {
     try {
@@ -74,8 +59,7 @@ export function useTagLibrary() {
   // ----- creating tags: a new group (group name + names) or more tags in a group ------------------------------
 
   const form = reactive({ open: false, groupId: '', groupName: '', names: '' })
-  const formError = ref('')
-  const submitting = ref(false)
+  const { pending: submitting, error: formError, run: runSubmit } = useAction()
   /** the group tags are added to ('' for a new group) */
   const formGroup = computed(() => groups.value.find((g) => g.group_id === form.groupId))
 
@@ -113,32 +97,28 @@ export function useTagLibrary() {
       formError.value = tagProblemText(problem)
       return null
     }
-    submitting.value = true
-    formError.value = ''
-    try {
-      const names = splitTagNames(form.names)
-      const body: CustomersApi.CreateTagsRequest = form.groupId
-        ? { group_id: form.groupId, names }
-        : { group_name: trimTagName(form.groupName), names }
-      const group = await createScrmTagsApi(body)
-      form.open = false
-      await load()
-      return group
-    } catch (e) {
-      formError.value = errorText(e)
-      // The group went away meanwhile (deleted in WeCom): show the library as it is now.
-      if (e instanceof ApiError && e.reason === 'tag_group_not_found') void load()
-      return null
-    } finally {
-      submitting.value = false
-    }
+    return runSubmit(
+      async () => {
+        const names = splitTagNames(form.names)
+        const body: CustomersApi.CreateTagsRequest = form.groupId
+          ? { group_id: form.groupId, names }
+          : { group_name: trimTagName(form.groupName), names }
+        const group = await createScrmTagsApi(body)
+        form.open = false
+        await load()
+        return group
+      },
+      (e) => {
+        // The group went away meanwhile (deleted in WeCom): show the library as it is now.
+        if (e instanceof ApiError && e.reason === 'tag_group_not_found') void load()
+      },
+    )
   }
 
   // ----- renaming a tag or a group --------------------------------------------------------------------------
 
   const rename = reactive({ open: false, kind: 'tag' as RenameKind, id: '', name: '', original: '' })
-  const renameError = ref('')
-  const renaming = ref(false)
+  const { pending: renaming, error: renameError, run: runRename } = useAction()
 
   function openRename(kind: RenameKind, id: string, name: string) {
     Object.assign(rename, { open: true, kind, id, name, original: name })
@@ -158,46 +138,40 @@ export function useTagLibrary() {
       rename.open = false
       return true
     }
-    renaming.value = true
-    renameError.value = ''
-    try {
-      await (rename.kind === 'tag' ? renameScrmTagApi(rename.id, name) : renameScrmTagGroupApi(rename.id, name))
-      rename.open = false
-      await load()
-      return true
-    } catch (e) {
-      renameError.value = errorText(e)
-      if (e instanceof ApiError && e.reason === 'tag_not_found') void load()
-      return false
-    } finally {
-      renaming.value = false
-    }
+    const done = await runRename(
+      async () => {
+        await (rename.kind === 'tag' ? renameScrmTagApi(rename.id, name) : renameScrmTagGroupApi(rename.id, name))
+        rename.open = false
+        await load()
+        return true
+      },
+      (e) => {
+        if (e instanceof ApiError && e.reason === 'tag_not_found') void load()
+      },
+    )
+    return done ?? false
   }
 
   // ----- deleting -------------------------------------------------------------------------------------------
 
-  async function withBusy(id: string, run: () => Promise<unknown>): Promise<boolean> {
-    busyIds.value.add(id)
-    actionError.value = ''
-    try {
-      await run()
-      await load()
-      return true
-    } catch (e) {
-      actionError.value = errorText(e)
-      // Gone already (deleted elsewhere): the list shows it is.
-      if (e instanceof ApiError && e.status === 404) void load()
-      return false
-    } finally {
-      busyIds.value.delete(id)
-    }
+  function withBusy(id: string, action: () => Promise<unknown>): Promise<boolean> {
+    return runOn(
+      id,
+      async () => {
+        await action()
+        await load()
+      },
+      (e) => {
+        // Gone already (deleted elsewhere): the list shows it is.
+        if (e instanceof ApiError && e.status === 404) void load()
+      },
+    )
   }
 
   /** Deletes a tag (taken off every customer; a group losing its last tag goes too). */
   const deleteTag = (tag: CustomersApi.TagRef) => withBusy(tag.tag_id, () => deleteScrmTagApi(tag.tag_id))
   /** Deletes a group with all its tags. */
   const deleteGroup = (group: CustomersApi.TagGroup) => withBusy(group.group_id, () => deleteScrmTagGroupApi(group.group_id))
-  const isBusy = (id: string) => busyIds.value.has(id)
 
   return {
     groups, loading, loaded, error, linked, count, full, actionError, load, loadLink, init,

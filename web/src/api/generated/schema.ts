@@ -641,6 +641,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scrm/bulk-tags/{job_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancels a bulk tagging that is queued or running (the caller's own job; an admin may cancel the team's).
+         * @description The relationships tagged already stay tagged; the rest are not processed. A queued job is cancelled at once; a
+         *     running one stops after the relationship under way (until then it is answered as `running`). A job that had
+         *     ended is left as it is and answered as it stands. The answer is the job afterwards, with the first page of its
+         *     failures (20).
+         *     Errors: `bulk_job_not_found` (404; no such job of the caller's, or not a bulk tagging), `job_finished` (422;
+         *     the job ended while it was being cancelled).
+         */
+        post: operations["cancelBulkTag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/scrm/customers/{external_userid}": {
         parameters: {
             query?: never;
@@ -1207,7 +1232,8 @@ export interface components {
              *     `callback_decrypt_failed`, `callback_bad_buffer`, `callback_receiveid_mismatch`.
              *     Customers: `invalid_filter`, `invalid_sort`, `invalid_customer_status`, `invalid_time_range`, `customer_not_found`,
              *     `note_empty`, `note_too_long`, `employee_not_found`, `employee_resigned`, `employee_already_bound`,
-             *     `invalid_data_scope`, `binding_not_found`, `bulk_target_empty`, `bulk_too_many_targets`, `bulk_job_not_found`.
+             *     `invalid_data_scope`, `binding_not_found`, `bulk_target_empty`, `bulk_too_many_targets`, `bulk_job_not_found`,
+             *     `job_finished` (a job asked to stop had ended already).
              *     Tags: `tag_name_empty`, `tag_name_too_long`, `tag_name_duplicate`, `too_many_tags`, `tag_group_not_found`,
              *     `tag_not_found`, `corp_tag_limit`, `relationship_not_found`, `personal_tag_exists`, `personal_tag_limit`,
              *     `personal_tag_not_found`.
@@ -3045,6 +3071,35 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Failure"];
             404: components["responses"]["Failure"];
+        };
+    };
+    cancelBulkTag: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the job after the cancellation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkTagStateEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
         };
     };
     getCustomer: {

@@ -5,7 +5,7 @@ import { createMemoryHistory, createRouter, RouterView, type Router } from 'vue-
 import ElementPlus, { ElMessageBox } from 'element-plus'
 import { i18n } from '@/locales'
 import {
-  getBulkTagApi, listCustomersApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, startBulkTagApi, type CustomersApi,
+  cancelBulkTagApi, getBulkTagApi, listCustomersApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, startBulkTagApi, type CustomersApi,
 } from '@/api/customers'
 import { ApiError } from '@/api/request'
 import { listWecomEmployeesApi } from '@/api/wecom'
@@ -13,7 +13,7 @@ import CustomersPage from './customers.vue'
 
 vi.mock('@/api/customers', () => ({
   listCustomersApi: vi.fn(), listScrmDepartmentsApi: vi.fn(), listScrmTagsApi: vi.fn(), startBulkTagApi: vi.fn(), getBulkTagApi: vi.fn(),
-  listStagesApi: vi.fn(),
+  listStagesApi: vi.fn(), cancelBulkTagApi: vi.fn(),
 }))
 vi.mock('@/api/wecom', () => ({ listWecomEmployeesApi: vi.fn() }))
 vi.mock('element-plus', async (importOriginal) => {
@@ -84,6 +84,7 @@ beforeEach(() => {
   vi.mocked(listWecomEmployeesApi).mockReset().mockResolvedValue({ items: [], total: 0, page: 1, page_size: 20 })
   vi.mocked(startBulkTagApi).mockReset()
   vi.mocked(getBulkTagApi).mockReset()
+  vi.mocked(cancelBulkTagApi).mockReset()
   vi.mocked(ElMessageBox.confirm).mockReset().mockResolvedValue('confirm' as never)
 })
 afterEach(() => {
@@ -332,6 +333,40 @@ describe('bulk tagging from the customer list', () => {
     await clickIn('bulk-tag-open')
     expect(getBulkTagApi).toHaveBeenCalledTimes(2)
     expect(text(inBody('bulk-succeeded'))).toBe('成功 1')
+  })
+
+  it('cancels the job after a confirmation, then shows what was done', async () => {
+    await mountPage()
+    await clickIn('bulk-tag-open')
+    await clickIn('bulk-add-option-et1')
+    vi.mocked(startBulkTagApi).mockResolvedValueOnce(bulkJob({ state: 'running', succeeded: 1 }))
+    await clickIn('bulk-tag-submit')
+    expect(text(inBody('bulk-tag-cancel'))).toBe('取消')
+    expect(inBody('bulk-tag-close')).not.toBeNull()
+
+    // asked, and kept going
+    vi.mocked(ElMessageBox.confirm).mockClear().mockRejectedValueOnce('cancel')
+    await clickIn('bulk-tag-cancel')
+    expect(vi.mocked(ElMessageBox.confirm).mock.calls[0][0]).toBe('确定取消这次批量打标签吗？已打上的标签会保留，其余客户不再处理。')
+    expect(cancelBulkTagApi).not.toHaveBeenCalled()
+
+    // a running job stops after the relationship under way
+    vi.mocked(cancelBulkTagApi).mockResolvedValueOnce(bulkJob({ state: 'running', succeeded: 2 }))
+    vi.mocked(getBulkTagApi).mockResolvedValueOnce(bulkJob({ state: 'running', succeeded: 2 }))
+    await clickIn('bulk-tag-cancel')
+    await settle()
+    expect(cancelBulkTagApi).toHaveBeenCalledWith(41)
+    expect(text(inBody('bulk-stopping'))).toContain('正在取消')
+    expect(inBody('bulk-tag-cancel')!.hasAttribute('disabled')).toBe(true)
+
+    vi.mocked(getBulkTagApi).mockResolvedValueOnce(bulkJob({ state: 'cancelled', succeeded: 2, finished_at: 2 }))
+    await vi.advanceTimersByTimeAsync(1000)
+    await settle()
+    expect(text(inBody('bulk-state'))).toBe('已取消')
+    expect(text(inBody('bulk-tag-done'))).toBe('批量打标签已取消：成功 2 条，失败 0 条')
+    expect(inBody('bulk-tag-cancel')).toBeNull()
+    expect(inBody('bulk-stopping')).toBeNull()
+    expect(inBody('bulk-tag-close')).not.toBeNull()
   })
 
   it('ticks customers only in the customer view, and forgets the ticks when the list changes', async () => {

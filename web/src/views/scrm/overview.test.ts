@@ -1,14 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createApp, h, nextTick, type App } from 'vue'
-import { createPinia, setActivePinia } from 'pinia'
-import { createMemoryHistory, createRouter, RouterView } from 'vue-router'
-import ElementPlus from 'element-plus'
+import type { App } from 'vue'
 import { i18n } from '@/locales'
-import type { AuthApi } from '@/api/auth'
 import { getScrmOverviewApi } from '@/api/apps'
 import { getWecomStateApi, type WecomApi } from '@/api/wecom'
 import { getCapacityApi, setCorpVerifiedApi, type CustomersApi } from '@/api/customers'
-import { useSessionStore } from '@/stores/use-session-store'
+import { all, mountApp, q, settle, testSession, text } from '@/test-utils/mount'
 import OverviewPage from './overview.vue'
 
 vi.mock('@/api/apps', () => ({ getScrmOverviewApi: vi.fn() }))
@@ -19,13 +15,6 @@ vi.mock('element-plus', async (importOriginal) => {
   return { ...ep, ElMessage: { success: vi.fn(), error: vi.fn() } }
 })
 
-function session(role: 'admin' | 'member'): AuthApi.Session {
-  return {
-    account: { id: 7, phone: '13800000000', name: '王小锦', role, status: 'active' },
-    team: { id: 3, name: '锦鲤茶饮' },
-    apps: [{ key: 'scrm', activated: true, activated_at: 1 }, { key: 'cloud_store', activated: false, activated_at: null }],
-  }
-}
 const linked = (yes: boolean) => ({
   linked: yes,
   corp: yes ? { corp_id: 'ww1', corp_name: '锦鲤茶饮', mode: 'self_built', agent_id: '', linked_at: 1, last_synced_at: null } : null,
@@ -42,26 +31,12 @@ const capacity = (over: Partial<CustomersApi.Capacity> = {}): CustomersApi.Capac
 let app: App | null = null
 
 async function mountPage(role: 'admin' | 'member' = 'admin') {
-  const pinia = createPinia()
-  setActivePinia(pinia)
-  useSessionStore().set(session(role))
-  const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/:any(.*)*', component: OverviewPage }] })
-  await router.push('/scrm/overview')
-  await router.isReady()
-  const root = document.createElement('div')
-  document.body.appendChild(root)
-  app = createApp({ render: () => h(RouterView) })
-  app.use(pinia).use(i18n).use(router).use(ElementPlus).mount(root)
-  await settle()
+  ;({ app } = await mountApp({
+    session: testSession({ role }),
+    routes: [{ path: '/:any(.*)*', component: OverviewPage }],
+    path: '/scrm/overview',
+  }))
 }
-async function settle() {
-  for (let i = 0; i < 6; i++) await Promise.resolve()
-  await nextTick()
-  await nextTick()
-}
-const q = (test: string, within: ParentNode = document.body) => within.querySelector<HTMLElement>(`[data-test="${test}"]`)
-const all = (test: string) => [...document.body.querySelectorAll<HTMLElement>(`[data-test="${test}"]`)]
-const text = (el: Element | null | undefined) => el?.textContent?.replace(/\s+/g, ' ').trim() ?? ''
 
 beforeEach(() => {
   i18n.global.locale.value = 'zh-CN'

@@ -1,14 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createApp, h, nextTick, type App } from 'vue'
-import { createPinia, setActivePinia } from 'pinia'
-import { createMemoryHistory, createRouter, RouterView, type Router } from 'vue-router'
-import ElementPlus, { ElMessageBox } from 'element-plus'
+import type { App } from 'vue'
+import type { Router } from 'vue-router'
+import { ElMessageBox } from 'element-plus'
 import { i18n } from '@/locales'
-import type { AuthApi } from '@/api/auth'
 import {
   createStageApi, deleteStageApi, listStagesApi, renameStageApi, reorderStagesApi, type CustomersApi,
 } from '@/api/customers'
-import { useSessionStore } from '@/stores/use-session-store'
+import { all, click, mountApp, q, settle, testSession, text, type } from '@/test-utils/mount'
 import StagesPage from './stages.vue'
 
 vi.mock('@/api/customers', () => ({
@@ -20,13 +18,6 @@ vi.mock('element-plus', async (importOriginal) => {
   return { ...ep, ElMessage: { success: vi.fn(), error: vi.fn() }, ElMessageBox: { confirm: vi.fn() } }
 })
 
-function session(role: 'admin' | 'member'): AuthApi.Session {
-  return {
-    account: { id: 7, phone: '13800000000', name: '王小锦', role, status: 'active' },
-    team: { id: 3, name: '锦鲤茶饮' },
-    apps: [{ key: 'scrm', activated: true, activated_at: 1 }, { key: 'cloud_store', activated: false, activated_at: null }],
-  }
-}
 const stage = (id: number, name: string, customers = 0): CustomersApi.Stage => ({ id, name, sort: id, customers })
 const pipeline = () => [stage(1, '新客', 4), stage(2, '意向', 2), stage(3, '成交', 1)]
 
@@ -34,38 +25,11 @@ let app: App | null = null
 let router: Router
 
 async function mountPage(role: 'admin' | 'member' = 'admin') {
-  const pinia = createPinia()
-  setActivePinia(pinia)
-  useSessionStore().set(session(role))
-  router = createRouter({
-    history: createMemoryHistory(),
+  ;({ app, router } = await mountApp({
+    session: testSession({ role }),
     routes: [{ path: '/scrm/stages', component: StagesPage }, { path: '/:any(.*)*', component: { render: () => null } }],
-  })
-  await router.push('/scrm/stages')
-  await router.isReady()
-  const root = document.createElement('div')
-  document.body.appendChild(root)
-  app = createApp({ render: () => h(RouterView) })
-  app.use(pinia).use(i18n).use(router).use(ElementPlus).mount(root)
-  await settle()
-}
-async function settle() {
-  for (let i = 0; i < 6; i++) await Promise.resolve()
-  await nextTick()
-  await nextTick()
-}
-const q = (test: string, within: ParentNode = document.body) => within.querySelector<HTMLElement>(`[data-test="${test}"]`)
-const all = (test: string, within: ParentNode = document.body) => [...within.querySelectorAll<HTMLElement>(`[data-test="${test}"]`)]
-const text = (el: Element | null | undefined) => el?.textContent?.replace(/\s+/g, ' ').trim() ?? ''
-async function type(test: string, value: string) {
-  const input = q(test) as HTMLInputElement
-  input.value = value
-  input.dispatchEvent(new Event('input'))
-  await nextTick()
-}
-async function click(test: string, within: ParentNode = document.body) {
-  q(test, within)!.click()
-  await settle()
+    path: '/scrm/stages',
+  }))
 }
 
 beforeEach(() => {

@@ -1,17 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createApp, h, nextTick, type App } from 'vue'
-import { createPinia, setActivePinia } from 'pinia'
-import { createMemoryHistory, createRouter, RouterView, type Router } from 'vue-router'
-import ElementPlus, { ElMessageBox } from 'element-plus'
+import type { App } from 'vue'
+import type { Router } from 'vue-router'
+import { ElMessageBox } from 'element-plus'
 import { i18n } from '@/locales'
 import { ApiError } from '@/api/request'
-import type { AuthApi } from '@/api/auth'
 import {
   createPersonalTagApi, createScrmTagsApi, deletePersonalTagApi, deleteScrmTagApi, deleteScrmTagGroupApi, listPersonalTagsApi,
   listScrmTagsApi, renameScrmTagApi, type CustomersApi,
 } from '@/api/customers'
 import { getWecomStateApi, type WecomApi } from '@/api/wecom'
-import { useSessionStore } from '@/stores/use-session-store'
+import { all, click, mountApp, q, settle, testSession, text, type } from '@/test-utils/mount'
 import TagsPage from './tags.vue'
 
 vi.mock('@/api/customers', () => ({
@@ -25,13 +23,6 @@ vi.mock('element-plus', async (importOriginal) => {
   return { ...ep, ElMessage: { success: vi.fn(), error: vi.fn() }, ElMessageBox: { confirm: vi.fn() } }
 })
 
-function session(role: 'admin' | 'member'): AuthApi.Session {
-  return {
-    account: { id: 7, phone: '13800000000', name: '王小锦', role, status: 'active' },
-    team: { id: 3, name: '锦鲤茶饮' },
-    apps: [{ key: 'scrm', activated: true, activated_at: 1 }, { key: 'cloud_store', activated: false, activated_at: null }],
-  }
-}
 const group = (id: string, name: string, tags: string[]): CustomersApi.TagGroup => ({
   group_id: id, name, tags: tags.map((t, i) => ({ tag_id: `${id}-${i}`, name: t, group_name: name })),
 })
@@ -40,40 +31,14 @@ const personal = (id: number, name: string, customers: number): CustomersApi.Per
   ({ id, name, account_id: 7, owner_name: '王小锦', customers, created_at: 1_700_000_000_000 })
 
 let app: App | null = null
-let root: HTMLElement
 let router: Router
 
 async function mountPage(role: 'admin' | 'member' = 'admin', path = '/scrm/tags') {
-  const pinia = createPinia()
-  setActivePinia(pinia)
-  useSessionStore().set(session(role))
-  router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/scrm/tags', component: TagsPage }, { path: '/:any(.*)*', component: { render: () => null } }] })
-  await router.push(path)
-  await router.isReady()
-  root = document.createElement('div')
-  document.body.appendChild(root)
-  app = createApp({ render: () => h(RouterView) })
-  app.use(pinia).use(i18n).use(router).use(ElementPlus).mount(root)
-  await settle()
-}
-async function settle() {
-  for (let i = 0; i < 5; i++) await Promise.resolve()
-  await nextTick()
-  await nextTick()
-}
-/** in the page or in what it teleports to the body (dialogs) */
-const q = (test: string, within: ParentNode = document.body) => within.querySelector<HTMLElement>(`[data-test="${test}"]`)
-const all = (test: string, within: ParentNode = document.body) => [...within.querySelectorAll<HTMLElement>(`[data-test="${test}"]`)]
-const text = (el: Element | null | undefined) => el?.textContent?.replace(/\s+/g, ' ').trim() ?? ''
-async function type(test: string, value: string) {
-  const input = q(test) as HTMLInputElement | HTMLTextAreaElement
-  input.value = value
-  input.dispatchEvent(new Event('input'))
-  await nextTick()
-}
-async function click(test: string, within: ParentNode = document.body) {
-  q(test, within)!.click()
-  await settle()
+  ;({ app, router } = await mountApp({
+    session: testSession({ role }),
+    routes: [{ path: '/scrm/tags', component: TagsPage }, { path: '/:any(.*)*', component: { render: () => null } }],
+    path,
+  }))
 }
 
 beforeEach(() => {

@@ -1,16 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createApp, nextTick, type App } from 'vue'
-import { createPinia, setActivePinia } from 'pinia'
-import { createMemoryHistory, createRouter } from 'vue-router'
-import ElementPlus, { ElMessageBox } from 'element-plus'
+import { nextTick, type App } from 'vue'
+import { ElMessageBox } from 'element-plus'
 import { i18n } from '@/locales'
 import { ApiError } from '@/api/request'
-import type { AuthApi } from '@/api/auth'
 import { listMembersApi, type MembersApi } from '@/api/members'
 import { getScrmOverviewApi } from '@/api/apps'
 import { bindEmployeeApi, listBindingsApi, unbindEmployeeApi, type CustomersApi } from '@/api/customers'
 import { listWecomEmployeesApi, type WecomApi } from '@/api/wecom'
-import { useSessionStore } from '@/stores/use-session-store'
+import { mountApp, q, settle, testSession, text } from '@/test-utils/mount'
 import MembersPage from './members.vue'
 
 vi.mock('@/api/members', () => ({ listMembersApi: vi.fn(), addMemberApi: vi.fn(), memberActionApi: vi.fn(), removeMemberApi: vi.fn() }))
@@ -22,13 +19,6 @@ vi.mock('element-plus', async (importOriginal) => {
   return { ...ep, ElMessage: { success: vi.fn(), error: vi.fn() }, ElMessageBox: { confirm: vi.fn() } }
 })
 
-function session(scrm: boolean): AuthApi.Session {
-  return {
-    account: { id: 1, phone: '13800000000', name: '王小锦', role: 'admin', status: 'active' },
-    team: { id: 3, name: '锦鲤茶饮' },
-    apps: [{ key: 'scrm', activated: scrm, activated_at: scrm ? 1 : null }, { key: 'cloud_store', activated: false, activated_at: null }],
-  }
-}
 function member(id: number, name: string, role: 'admin' | 'member' = 'member'): MembersApi.Member {
   return {
     id, phone: `1390000000${id}`, name, role, status: 'active', failed_logins: 0, locked_until: null, last_login_at: null,
@@ -46,24 +36,12 @@ let app: App | null = null
 let root: HTMLElement
 
 async function mountPage(scrm = true) {
-  const pinia = createPinia()
-  setActivePinia(pinia)
-  useSessionStore().set(session(scrm))
-  const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/:any(.*)*', component: { render: () => null } }] })
-  root = document.createElement('div')
-  document.body.appendChild(root)
-  app = createApp(MembersPage)
-  app.use(pinia).use(i18n).use(router).use(ElementPlus).mount(root)
-  await settle()
+  ;({ app, root } = await mountApp({
+    session: testSession({ accountId: 1, scrm }),
+    routes: [{ path: '/:any(.*)*', component: { render: () => null } }],
+    component: MembersPage,
+  }))
 }
-async function settle() {
-  for (let i = 0; i < 5; i++) await Promise.resolve()
-  await nextTick()
-  await nextTick()
-}
-/** in the page or in what it teleports to the body (dialogs, dropdowns) */
-const q = (test: string, within: ParentNode = document.body) => within.querySelector<HTMLElement>(`[data-test="${test}"]`)
-const text = (el: Element | null | undefined) => el?.textContent?.replace(/\s+/g, ' ').trim() ?? ''
 const cell = (phone: string) => q(`member-binding-${phone}`)!
 
 beforeEach(() => {
