@@ -335,6 +335,28 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
     return b.ok() ? JsonOk(BulkJson(*b)) : JsonError(b.status());
   }, scrm));
 
+  router.Add("PUT", "/api/v1/scrm/customers/:external_userid/relationships/:userid",
+             guard.Authed([&tags](Request& r, const accounts::Principal& who) {
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    wecom::WecomClient::RemarkEdit edit;
+    auto opt = [&o](const char* key) -> std::optional<std::string> {
+      auto* v = o->if_contains(key);
+      if (!v || !v->is_string()) return std::nullopt;
+      return std::string(v->as_string());
+    };
+    edit.remark = opt("remark");
+    edit.description = opt("description");
+    edit.remark_company = opt("remark_corp_name");
+    if (o->contains("remark_mobiles")) {
+      auto mobiles = StrList(*o, "remark_mobiles");
+      if (!mobiles.ok()) return JsonError(mobiles.status());
+      edit.remark_mobiles = *mobiles;
+    }
+    auto f = tags.EditRelationship(who, r.path_params.at("external_userid"), r.path_params.at("userid"), edit);
+    return f.ok() ? JsonOk(FollowJson(*f)) : JsonError(f.status());
+  }, scrm));
+
   router.Add("GET", "/api/v1/scrm/personal-tags", guard.Authed([&tags](Request&, const accounts::Principal& who) {
     auto list = tags.PersonalTags(who);
     return list.ok() ? JsonOk(json::object{{"items", PersonalTagsJson(*list)}}) : JsonError(list.status());

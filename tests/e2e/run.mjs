@@ -971,6 +971,17 @@ const tests = {
         const tagged = detail.follow_user.some((f) => (f.tags ?? []).some((t) => t.tag_name === '金卡' && t.group_name === group))
         assert(tagged, `WeCom does not show the tag: ${JSON.stringify(detail.follow_user)}`)
       }
+      // Edit the relationship's remark: WeCom gets it, the row and the timeline show it.
+      await page.locator('[data-test="follow-edit-remark"]').first().click()
+      await page.locator('[data-test="remark-dialog"]').waitFor()
+      await field(page, 'remark-input').fill('王姐老客')
+      await page.click('[data-test="remark-save"]')
+      await page.locator('[data-test="customer-follow-table"]').getByText('王姐老客').first().waitFor()
+      await page.locator('[data-test="timeline-item"]').first().getByText('王姐老客').waitFor()
+      if (sandbox) {
+        const detail = await wecom(`/cgi-bin/externalcontact/get?external_userid=${encodeURIComponent(customer.external_userid)}`)
+        assert(detail.follow_user.some((f) => f.remark === '王姐老客'), `WeCom's remark: ${JSON.stringify(detail.follow_user)}`)
+      }
       const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
       assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
     }, { login: team })

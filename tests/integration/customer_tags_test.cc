@@ -117,6 +117,39 @@ TEST_P(CustomerTagsTest, EnterpriseTagsReachWecomAndTheMirrorFollows) {
   EXPECT_EQ(tags_->CreateCorpTags(admin_, "", "新组", {"甲", "乙"}, client).status().reason(), "corp_tag_limit");
 }
 
+TEST_P(CustomerTagsTest, RemarksAreEditedInWecomAndMirrored) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  LinkAndSync(*t.db, 60);
+  auto rel = t.db->Query("SELECT f.userid, f.external_userid FROM wecom_follows f, wecom_customers c WHERE f.team_id = ? "
+                         "AND f.deleted_at IS NULL AND c.team_id = f.team_id AND c.external_userid = f.external_userid "
+                         "AND c.type = 1 ORDER BY 1, 2 LIMIT 1", {admin_.team.value()});
+  const std::string userid = rel->rows.at(0).Text(0), ext = rel->rows.at(0).Text(1);
+  using Edit = wecom::WecomClient::RemarkEdit;
+  EXPECT_EQ(tags_->EditRelationship(admin_, ext, userid, Edit{}).status().reason(), "invalid_argument");
+  EXPECT_EQ(tags_->EditRelationship(admin_, ext, userid, {.remark = std::string(21, 'x')}).status().reason(),
+            "remark_too_long");
+  EXPECT_EQ(tags_->EditRelationship(admin_, ext, userid, {.remark_mobiles = std::vector<std::string>{"abc"}})
+                .status().reason(), "invalid_remark_mobile");
+  EXPECT_EQ(tags_->EditRelationship(admin_, ext, "nobody", {.remark = std::string("x")}).status().reason(),
+            "relationship_not_found");
+  auto edited = tags_->EditRelationship(admin_, ext, userid, {.remark = std::string(" 王姐（老客） "),
+                                                               .description = std::string("喜欢低糖"),
+                                                               .remark_company = std::string("锦鲤茶饮"),
+                                                               .remark_mobiles = std::vector<std::string>{"13800001234"}});
+  ASSERT_TRUE(edited.ok()) << edited.status().ToString();
+  EXPECT_EQ(edited->remark, "王姐（老客）");
+  EXPECT_EQ(edited->remark_mobiles, std::vector<std::string>{"13800001234"});
+  EXPECT_EQ(WorldCount("SELECT COUNT(*) FROM follows WHERE userid = ? AND external_userid = ? AND remark = '王姐（老客）' "
+                       "AND description = '喜欢低糖' AND remark_corp_name = '锦鲤茶饮' AND remark_mobiles = "
+                       "'[\"13800001234\"]'", {userid, ext}), 1);
+  ExpectMirrorEqualsWorld(*t.db, admin_.team);
+  EXPECT_EQ(customers_->Get(admin_, ext)->timeline.front().kind, "remark_changed");
+  // Clearing the mobiles sends WeCom's [""].
+  ASSERT_TRUE(tags_->EditRelationship(admin_, ext, userid, {.remark_mobiles = std::vector<std::string>{}}).ok());
+  EXPECT_EQ(WorldCount("SELECT COUNT(*) FROM follows WHERE userid = ? AND external_userid = ? AND remark_mobiles = '[]'",
+                       {userid, ext}), 1);
+}
+
 TEST_P(CustomerTagsTest, PersonalTagsStayInKoiAndAreSeenByTheirOwnerAndAdmins) {
   KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
   LinkAndSync(*t.db, 60);

@@ -617,6 +617,46 @@ void SandboxApi::AddRoutes(http::Router& router) {
     return Ok();
   });
 
+  router.Add("POST", "/cgi-bin/externalcontact/remark", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/remark", corp, err)) return err;
+    json::object body;
+    if (!ParseBody(r, body)) return Error(47001, "data format error", r);
+    const std::string userid = Str(body, "userid"), ext = Str(body, "external_userid");
+    const bool has_remark = body.contains("remark"), has_description = body.contains("description"),
+               has_company = body.contains("remark_company"), has_mobiles = body.contains("remark_mobiles");
+    if (!has_remark && !has_description && !has_company && !has_mobiles && !body.contains("remark_pic_mediaid"))
+      return Error(40058, "nothing to change", r);
+    const std::string remark = Str(body, "remark"), description = Str(body, "description"),
+                      company = Str(body, "remark_company");
+    std::vector<std::string> mobiles = Strings(body, "remark_mobiles");
+    if (CodePointCount(remark) > 20 || CodePointCount(description) > 150 || CodePointCount(company) > 20 ||
+        mobiles.size() > 5)
+      return Error(40058, "invalid remark length", r);
+    if (mobiles.size() == 1 && mobiles[0].empty()) mobiles.clear();  // [""] clears
+    auto rel = db_.Query("SELECT 1 FROM follows WHERE corp_id = ? AND userid = ? AND external_userid = ?",
+                         {corp, userid, ext});
+    if (!rel.ok()) return Error(-1, "system busy", r);
+    if (rel->rows.empty()) return Error(84061, "not external contact", r);
+    json::array m;
+    for (const auto& x : mobiles) m.push_back(json::string(x));
+    std::string sets;
+    std::vector<Value> params;
+    if (has_remark) sets += ", remark = ?", params.emplace_back(Value(remark));
+    if (has_description) sets += ", description = ?", params.emplace_back(Value(description));
+    if (has_company) sets += ", remark_corp_name = ?", params.emplace_back(Value(company));
+    if (has_mobiles) sets += ", remark_mobiles = ?", params.emplace_back(Value(json::serialize(m)));
+    if (sets.empty()) return Ok();
+    params.emplace_back(Value(corp));
+    params.emplace_back(Value(userid));
+    params.emplace_back(Value(ext));
+    if (!db_.Exec("UPDATE follows SET " + sets.substr(2) + " WHERE corp_id = ? AND userid = ? AND external_userid = ?",
+                  params).ok())
+      return Error(-1, "system busy", r);
+    return Ok();
+  });
+
   router.Add("POST", "/cgi-bin/externalcontact/mark_tag", [this](Request& r) {
     std::string corp;
     Response err;

@@ -109,7 +109,7 @@ struct Note {
 };
 
 // One thing that happened to the customer, newest first. kind: added | lost | joined_group | note, and what Koi
-// did: tagged | untagged (detail: the tags' names), stage_changed (detail: "old → new").
+// did: tagged | untagged (detail: the tags' names), stage_changed and remark_changed (detail: "old → new").
 struct TimelineItem {
   int64_t at_ms = 0;
   std::string kind;

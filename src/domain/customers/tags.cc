@@ -411,6 +411,74 @@ Status TagService::RunBulkTag(jobs::JobContext& ctx) {
   }
 }
 
+// ----- relationship remarks ----------------------------------------------------------------------------------
+
+Result<Follow> TagService::EditRelationship(const accounts::Principal& who, std::string_view external_userid,
+                                            std::string_view userid, const wecom::WecomClient::RemarkEdit& raw) {
+  wecom::WecomClient::RemarkEdit edit;
+  auto text = [](const std::optional<std::string>& v, size_t max, const char* reason,
+                 const char* what) -> Result<std::optional<std::string>> {
+    if (!v) return std::optional<std::string>();
+    std::string t = TrimSpace(*v);
+    if (!IsValidUtf8(t) || CodePointCount(t) > max)
+      return Status::InvalidArgument(reason, std::string(what) + " has at most " + std::to_string(max) + " characters");
+    return std::optional<std::string>(std::move(t));
+  };
+  KOI_ASSIGN_OR_RETURN(edit.remark, text(raw.remark, 20, "remark_too_long", "a remark"));
+  KOI_ASSIGN_OR_RETURN(edit.description, text(raw.description, 150, "description_too_long", "a description"));
+  KOI_ASSIGN_OR_RETURN(edit.remark_company, text(raw.remark_company, 20, "remark_company_too_long", "a company"));
+  if (raw.remark_mobiles) {
+    if (raw.remark_mobiles->size() > 5)
+      return Status::InvalidArgument("invalid_remark_mobile", "at most 5 remark mobile numbers");
+    std::vector<std::string> mobiles;
+    for (const auto& m : *raw.remark_mobiles) {
+      std::string t = TrimSpace(m);
+      if (t.empty()) continue;
+      if (t.size() > 20 || t.find_first_not_of("0123456789+- ") != std::string::npos)
+        return Status::InvalidArgument("invalid_remark_mobile", "a remark mobile has digits, +, - and spaces only");
+      mobiles.push_back(std::move(t));
+    }
+    edit.remark_mobiles = std::move(mobiles);
+  }
+  if (!edit.remark && !edit.description && !edit.remark_company && !edit.remark_mobiles)
+    return Status::InvalidArgument("invalid_argument", "nothing to change");
+
+  const TeamId team = who.team;
+  KOI_ASSIGN_OR_RETURN(Profile profile, customers_.Get(who, external_userid));  // visible to the caller?
+  const auto& follows = profile.customer.follows;
+  auto rel = std::find_if(follows.begin(), follows.end(), [&](const Follow& f) { return f.userid == userid; });
+  if (rel == follows.end() || !rel->active)
+    return Status::NotFound("relationship_not_found", "this employee does not (or no longer) follow the customer");
+  if (edit.remark_company && !edit.remark_company->empty() && profile.customer.type != 1)
+    return Status::InvalidArgument("remark_company_wechat_only", "a remark company is for WeChat customers only");
+
+  KOI_ASSIGN_OR_RETURN(auto corp, link_.Credentials(team));
+  KOI_RETURN_IF_ERROR(client_.EditRemark(corp, std::string(userid), std::string(external_userid), edit));
+  const int64_t now = clock_.NowMillis();
+  KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
+    std::string sets;
+    std::vector<Value> params;
+    if (edit.remark) sets += ", remark = ?", params.emplace_back(Value(*edit.remark));
+    if (edit.description) sets += ", description = ?", params.emplace_back(Value(*edit.description));
+    if (edit.remark_company) sets += ", remark_corp_name = ?", params.emplace_back(Value(*edit.remark_company));
+    if (edit.remark_mobiles) sets += ", remark_mobiles = ?", params.emplace_back(Value(json::serialize(JsonStrings(*edit.remark_mobiles))));
+    params.emplace_back(Value(team.value()));
+    params.emplace_back(Value(std::string(userid)));
+    params.emplace_back(Value(std::string(external_userid)));
+    KOI_RETURN_IF_ERROR(tx.Exec("UPDATE wecom_follows SET " + sets.substr(2) + " WHERE team_id = ? AND userid = ? AND "
+                                "external_userid = ?", params));
+    if (!edit.remark || *edit.remark == rel->remark) return Status::Ok();
+    return tx.Exec("INSERT INTO customer_events (team_id, external_userid, at, kind, userid, actor_name, detail) "
+                   "VALUES (?, ?, ?, 'remark_changed', ?, ?, ?)",
+                   {team.value(), std::string(external_userid), now, std::string(userid), who.name,
+                    rel->remark + " → " + *edit.remark});
+  }));
+  KOI_ASSIGN_OR_RETURN(Profile after, customers_.Get(who, external_userid));
+  for (const auto& f : after.customer.follows)
+    if (f.userid == userid) return f;
+  return Status::NotFound("relationship_not_found", "this employee no longer follows the customer");
+}
+
 // ----- personal tags -------------------------------------------------------------------------------------------
 
 Result<std::vector<PersonalTag>> TagService::PersonalTags(const accounts::Principal& who) {

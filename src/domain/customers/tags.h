@@ -90,6 +90,11 @@ class TagService {
   Result<BulkTagState> CancelBulkTag(const accounts::Principal& who, int64_t job_id);
   Status RunBulkTag(jobs::JobContext& ctx);
 
+  // Edits a relationship's remark (≤20 characters), description (≤150), remark company (≤20, WeChat customers
+  // only) and remark mobiles (≤5), in WeCom first, then in the mirror and on the timeline. Fields left unset stay.
+  Result<Follow> EditRelationship(const accounts::Principal& who, std::string_view external_userid,
+                                  std::string_view userid, const wecom::WecomClient::RemarkEdit& edit);
+
   // The caller's personal tags with how many customers carry each.
   Result<std::vector<PersonalTag>> PersonalTags(const accounts::Principal& who);
   Result<PersonalTag> CreatePersonalTag(const accounts::Principal& who, std::string_view name);

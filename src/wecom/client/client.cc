@@ -344,6 +344,18 @@ Status WecomClient::DeleteCorpTags(const CorpCredentials& corp, const std::vecto
       .status();
 }
 
+Status WecomClient::EditRemark(const CorpCredentials& corp, const std::string& userid,
+                               const std::string& external_userid, const RemarkEdit& edit) {
+  json::object body{{"userid", userid}, {"external_userid", external_userid}};
+  if (edit.remark) body["remark"] = *edit.remark;
+  if (edit.description) body["description"] = *edit.description;
+  if (edit.remark_company) body["remark_company"] = *edit.remark_company;
+  // WeCom clears the mobiles with [""], not [].
+  if (edit.remark_mobiles) body["remark_mobiles"] = JsonArray(edit.remark_mobiles->empty() ? std::vector<std::string>{""}
+                                                                                           : *edit.remark_mobiles);
+  return Call(corp, "/cgi-bin/externalcontact/remark", {}, body).status();
+}
+
 Status WecomClient::MarkTags(const CorpCredentials& corp, const std::string& userid,
                              const std::string& external_userid, const std::vector<std::string>& add,
                              const std::vector<std::string>& remove) {

@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -145,6 +146,13 @@ class WecomClient {
   Status EditCorpTag(const CorpCredentials& corp, const std::string& id, const std::string& name);
   Status DeleteCorpTags(const CorpCredentials& corp, const std::vector<std::string>& tag_ids,
                         const std::vector<std::string>& group_ids);
+  // externalcontact/remark: sets the fields given (std::nullopt: unchanged) on one relationship.
+  struct RemarkEdit {
+    std::optional<std::string> remark, description, remark_company;
+    std::optional<std::vector<std::string>> remark_mobiles;
+  };
+  Status EditRemark(const CorpCredentials& corp, const std::string& userid, const std::string& external_userid,
+                    const RemarkEdit& edit);
   // Adds and removes corp tags on one relationship (employee `userid` – customer).
   Status MarkTags(const CorpCredentials& corp, const std::string& userid, const std::string& external_userid,
                   const std::vector<std::string>& add, const std::vector<std::string>& remove);

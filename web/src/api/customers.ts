@@ -33,6 +33,7 @@ export namespace CustomersApi {
   export type Capacity = components['schemas']['Capacity']
   export type CapacityLevel = components['schemas']['CapacityLevel']
   export type BusyEmployee = components['schemas']['BusyEmployee']
+  export type EditRelationshipRequest = components['schemas']['EditRelationshipRequest']
 }
 
 /** One page of customers (or of relationships, with mode=relationship), as far as the caller may see them. */
@@ -83,6 +84,17 @@ export function markCustomerTagsApi(externalUserid: string, userid: string, add:
   return requestClient.post<{ tags: CustomersApi.TagRef[] }>(
     `/api/v1/scrm/customers/${encodeURIComponent(externalUserid)}/tags`,
     { userid, add, remove },
+  )
+}
+
+/**
+ * Edits the remark, description, remark company (WeChat customers only) and remark mobiles of the relationship of
+ * employee `userid` with the customer (fields left out stay unchanged); the relationship afterwards.
+ */
+export function editRelationshipApi(externalUserid: string, userid: string, body: CustomersApi.EditRelationshipRequest) {
+  return requestClient.put<CustomersApi.Follow>(
+    `/api/v1/scrm/customers/${encodeURIComponent(externalUserid)}/relationships/${encodeURIComponent(userid)}`,
+    body,
   )
 }
 

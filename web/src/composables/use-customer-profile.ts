@@ -61,6 +61,14 @@ export function timelineText(
       const key = !from ? 'set' : !to ? 'cleared' : 'changed'
       return { key: `customers.timeline.stage.${key}`, values: { actor, from, to } }
     }
+    case 'remark_changed': {
+      // employee_name is who changed it in Koi; userid the employee whose relationship it is; a side may be empty.
+      const { from, to } = stageChange(item.detail)
+      const values = { actor: item.employee_name || '—', employee: employees[item.userid] || item.userid, from, to }
+      if (!from && !to) return { key: 'customers.timeline.other', values: {} }
+      const key = !from ? 'set' : !to ? 'cleared' : 'changed'
+      return { key: `customers.timeline.remark.${key}`, values }
+    }
   }
   return { key: 'customers.timeline.other', values: {} }
 }

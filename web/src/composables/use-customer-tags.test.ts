@@ -113,7 +113,7 @@ describe('useCorpTagEditor', () => {
     await e.start(p.value!.follows[0])
     e.toggle('et2')
     expect(await e.save()).toBe(false)
-    expect(e.error.value).toBe('该员工已不再跟进这位客户，不能为这段跟进关系打标签')
+    expect(e.error.value).toBe('该员工已不再跟进这位客户，这段跟进关系不能再修改')
     expect(e.open.value).toBe(true)
     expect(e.saving.value).toBe(false)
     expect(p.value!.follows[0].tags).toEqual([GOLD, GONE])

@@ -855,6 +855,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scrm/customers/{external_userid}/relationships/{userid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Edits the remark, description, remark company and remark mobiles of one customer–employee relationship.
+         * @description Fields left out stay unchanged. Written to WeCom (externalcontact/remark) first, then to Koi's mirror; a changed
+         *     remark is added to the customer's timeline (`remark_changed`). A member may edit only the relationships it may
+         *     see. Errors: `invalid_argument` (400; nothing to change), `remark_too_long` (400; more than 20 characters),
+         *     `description_too_long` (400; more than 150), `remark_company_too_long` (400; more than 20),
+         *     `remark_company_wechat_only` (400; the customer is not a WeChat user), `invalid_remark_mobile` (400; more than
+         *     5, or a number with other characters than digits, `+`, `-` and spaces), `relationship_not_found` (404; the
+         *     employee does not, or no longer, follow the customer), `customer_not_found` (404; also outside a member's
+         *     scope), `wecom_not_linked` (422), WeCom's errors (`wecom_*`).
+         */
+        put: operations["editRelationship"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/scrm/capacity": {
         parameters: {
             query?: never;
@@ -1233,7 +1260,8 @@ export interface components {
              *     Customers: `invalid_filter`, `invalid_sort`, `invalid_customer_status`, `invalid_time_range`, `customer_not_found`,
              *     `note_empty`, `note_too_long`, `employee_not_found`, `employee_resigned`, `employee_already_bound`,
              *     `invalid_data_scope`, `binding_not_found`, `bulk_target_empty`, `bulk_too_many_targets`, `bulk_job_not_found`,
-             *     `job_finished` (a job asked to stop had ended already).
+             *     `job_finished` (a job asked to stop had ended already), `remark_too_long`, `description_too_long`,
+             *     `remark_company_too_long`, `remark_company_wechat_only`, `invalid_remark_mobile`.
              *     Tags: `tag_name_empty`, `tag_name_too_long`, `tag_name_duplicate`, `too_many_tags`, `tag_group_not_found`,
              *     `tag_not_found`, `corp_tag_limit`, `relationship_not_found`, `personal_tag_exists`, `personal_tag_limit`,
              *     `personal_tag_not_found`.
@@ -1728,15 +1756,15 @@ export interface components {
         CustomerTimelineItem: {
             at: number;
             /** @enum {string} */
-            kind: "added" | "lost" | "joined_group" | "note" | "tagged" | "untagged" | "stage_changed";
+            kind: "added" | "lost" | "joined_group" | "note" | "tagged" | "untagged" | "stage_changed" | "remark_changed";
             /** @description the employee of an added */
             userid: string;
-            /** @description the employee; the note's author; tagged/untagged/stage_changed: who did it in Koi */
+            /** @description the employee; the note's author; tagged/untagged/stage_changed/remark_changed: who did it in Koi */
             employee_name: string;
             /**
              * @description lost: who deleted (customer | employee | transfer | sync); joined_group: the group's name; note: the text;
              *     tagged/untagged: the tags' names joined by "、"; stage_changed: "old → new" (the stages' names; a side is
-             *     empty for no stage, e.g. " → 意向")
+             *     empty for no stage, e.g. " → 意向"); remark_changed: "old → new" (the remarks; a side is empty for none)
              */
             detail: string;
         };
@@ -1964,6 +1992,20 @@ export interface components {
             /** @enum {integer} */
             code: 0;
             data: components["schemas"]["StageOrder"];
+        };
+        /** @description the fields to change (at least one); those left out stay unchanged */
+        EditRelationshipRequest: {
+            remark?: string;
+            description?: string;
+            /** @description WeChat customers (type 1) only */
+            remark_corp_name?: string;
+            /** @description the numbers afterwards ([] clears them) */
+            remark_mobiles?: string[];
+        };
+        CustomerFollowEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["CustomerFollow"];
         };
         SetCustomerStageRequest: {
             /** @description a stage's id; 0: no stage */
@@ -3410,6 +3452,43 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Failure"];
             404: components["responses"]["Failure"];
+        };
+    };
+    editRelationship: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                /** @description the customer's WeCom external_userid */
+                external_userid: components["parameters"]["ExternalUserid"];
+                /** @description the relationship's employee */
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditRelationshipRequest"];
+            };
+        };
+        responses: {
+            /** @description the relationship afterwards */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerFollowEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
         };
     };
     getCapacity: {

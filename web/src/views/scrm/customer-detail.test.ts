@@ -7,7 +7,7 @@ import { i18n } from '@/locales'
 import { ApiError } from '@/api/request'
 import {
   addCustomerNoteApi, createPersonalTagApi, getCustomerApi, listPersonalTagsApi, listScrmTagsApi, markCustomerPersonalTagsApi,
-  markCustomerTagsApi, listStagesApi, setCustomerStageApi, type CustomersApi,
+  markCustomerTagsApi, listStagesApi, setCustomerStageApi, editRelationshipApi, type CustomersApi,
 } from '@/api/customers'
 import type { AuthApi } from '@/api/auth'
 import { formatDateTime } from '@/composables/format'
@@ -17,7 +17,7 @@ import DetailPage from './customer-detail.vue'
 vi.mock('@/api/customers', () => ({
   getCustomerApi: vi.fn(), addCustomerNoteApi: vi.fn(), listScrmTagsApi: vi.fn(), markCustomerTagsApi: vi.fn(),
   listPersonalTagsApi: vi.fn(), createPersonalTagApi: vi.fn(), deletePersonalTagApi: vi.fn(), markCustomerPersonalTagsApi: vi.fn(),
-  listStagesApi: vi.fn(), setCustomerStageApi: vi.fn(),
+  listStagesApi: vi.fn(), setCustomerStageApi: vi.fn(), editRelationshipApi: vi.fn(),
 }))
 vi.mock('element-plus', async (importOriginal) => ({
   ...(await importOriginal<typeof import('element-plus')>()),
@@ -109,6 +109,7 @@ beforeEach(() => {
   vi.mocked(listPersonalTagsApi).mockReset().mockResolvedValue({ items: [personalTag(1, '爱喝奶茶'), personalTag(2, '周末到店')] })
   vi.mocked(createPersonalTagApi).mockReset()
   vi.mocked(markCustomerPersonalTagsApi).mockReset()
+  vi.mocked(editRelationshipApi).mockReset()
 })
 afterEach(() => {
   app?.unmount()
@@ -248,6 +249,73 @@ describe('a customer profile', () => {
     expect(text(all('timeline-item')[0].querySelector('.el-timeline-item__content'))).toBe('王小锦 为 张三 的客户打上标签：金卡')
   })
 
+  it('edits the remark of an active relationship: prefilled, only what changed is sent, the timeline tells', async () => {
+    await mountPage('/scrm/customers/wmA')
+    const rows = all('follow-employee').map((el) => el.closest('tr')!)
+    expect(q('follow-edit-remark', rows[0])).not.toBeNull()
+    expect(q('follow-edit-remark', rows[1])).toBeNull()
+
+    q('follow-edit-remark', rows[0])!.click()
+    await settle()
+    const dialog = q('remark-dialog', document.body)!
+    expect(dialog).not.toBeNull()
+    // el-input puts the data-test on its native input
+    const field = (test: string) => q(test, dialog) as HTMLInputElement | HTMLTextAreaElement | null
+    expect(field('remark-input')!.value).toBe('陈总-茶饮')
+    expect(field('description-input')!.value).toBe('大客户')
+    expect(field('remark-mobiles-input')!.value).toBe('13800000000')
+    // a WeCom customer has no remark company
+    expect(q('remark-company-input', dialog)).toBeNull()
+
+    const remark = field('remark-input')!
+    remark.value = '陈总'
+    remark.dispatchEvent(new Event('input'))
+    await settle()
+    vi.mocked(editRelationshipApi).mockResolvedValueOnce({ ...profile().follows[0], remark: '陈总' })
+    const after = profile()
+    after.follows[0].remark = '陈总'
+    after.timeline.unshift({ at: 1_800_000_000_000, kind: 'remark_changed', userid: 'zhangsan', employee_name: '王小锦', detail: '陈总-茶饮 → 陈总' })
+    vi.mocked(getCustomerApi).mockResolvedValueOnce(after)
+    q('remark-save', dialog)!.click()
+    await settle()
+    await settle()
+    expect(editRelationshipApi).toHaveBeenCalledWith('wmA', 'zhangsan', { remark: '陈总' })
+    expect(text(rows[0].querySelectorAll('td')[1])).toBe('陈总')
+    expect(getCustomerApi).toHaveBeenCalledTimes(2)
+    expect(text(all('timeline-item')[0].querySelector('.el-timeline-item__content'))).toBe('王小锦 将 张三 的备注从「陈总-茶饮」改为「陈总」')
+  })
+
+  it('shows the remark company for a WeChat customer, and a refused or invalid edit in the dialog', async () => {
+    const p = profile()
+    p.type = 1
+    p.follows[0].remark_corp_name = '锦鲤'
+    vi.mocked(getCustomerApi).mockResolvedValue(p)
+    await mountPage('/scrm/customers/wmA')
+    q('follow-edit-remark')!.click()
+    await settle()
+    const dialog = q('remark-dialog', document.body)!
+    const field = (test: string) => q(test, dialog) as HTMLInputElement | HTMLTextAreaElement
+    expect(field('remark-company-input').value).toBe('锦鲤')
+
+    const mobiles = field('remark-mobiles-input')
+    mobiles.value = '1\n2\n3\n4\n5\n6'
+    mobiles.dispatchEvent(new Event('input'))
+    await settle()
+    q('remark-save', dialog)!.click()
+    await settle()
+    expect(text(q('remark-error', dialog))).toBe('备注手机号最多 5 个，且只能包含数字、+、- 和空格')
+    expect(editRelationshipApi).not.toHaveBeenCalled()
+
+    mobiles.value = '13900000000'
+    mobiles.dispatchEvent(new Event('input'))
+    await settle()
+    vi.mocked(editRelationshipApi).mockRejectedValueOnce(new ApiError(400, 'remark_company_wechat_only', 'x'))
+    q('remark-save', dialog)!.click()
+    await settle()
+    expect(editRelationshipApi).toHaveBeenCalledWith('wmA', 'zhangsan', { remark_mobiles: ['13900000000'] })
+    expect(text(q('remark-error', dialog))).toBe('只有微信客户可以设置备注企业名称')
+  })
+
   it('shows a refused tagging in the dialog', async () => {
     await mountPage('/scrm/customers/wmA')
     q('follow-edit-tags')!.click()
@@ -257,7 +325,7 @@ describe('a customer profile', () => {
     vi.mocked(markCustomerTagsApi).mockRejectedValueOnce(new ApiError(404, 'relationship_not_found', 'x'))
     q('corp-tags-save', document.body)!.click()
     await settle()
-    expect(text(q('corp-tags-error', document.body))).toBe('该员工已不再跟进这位客户，不能为这段跟进关系打标签')
+    expect(text(q('corp-tags-error', document.body))).toBe('该员工已不再跟进这位客户，这段跟进关系不能再修改')
     expect(all('follow-tag').map(text)).toEqual(['高意向'])
   })
 
