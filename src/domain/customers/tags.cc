@@ -64,6 +64,13 @@ Status CheckTagChange(const std::vector<std::string>& add, const std::vector<std
   return Status::Ok();
 }
 
+// The profile's active relationship with employee `userid`, or NotFound relationship_not_found.
+Result<const Follow*> ActiveRelationship(const Profile& profile, std::string_view userid) {
+  for (const auto& f : profile.customer.follows)
+    if (f.userid == userid && f.active) return &f;
+  return Status::NotFound("relationship_not_found", "this employee does not (or no longer) follow the customer");
+}
+
 std::string JoinNames(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : "、") + n;
@@ -223,10 +230,7 @@ Result<std::vector<TagRef>> TagService::MarkCorpTags(const accounts::Principal& 
   KOI_RETURN_IF_ERROR(CheckTagChange(add, remove));
   const TeamId team = who.team;
   KOI_ASSIGN_OR_RETURN(Profile profile, customers_.Get(who, external_userid));  // visible to the caller?
-  const auto& follows = profile.customer.follows;
-  auto rel = std::find_if(follows.begin(), follows.end(), [&](const Follow& f) { return f.userid == userid; });
-  if (rel == follows.end() || !rel->active)
-    return Status::NotFound("relationship_not_found", "this employee does not (or no longer) follow the customer");
+  KOI_RETURN_IF_ERROR(ActiveRelationship(profile, userid).status());
   KOI_ASSIGN_OR_RETURN(auto added, CorpTagNames(db_, team, add));
   KOI_ASSIGN_OR_RETURN(auto removed, CorpTagNames(db_, team, remove));
 
@@ -445,10 +449,7 @@ Result<Follow> TagService::EditRelationship(const accounts::Principal& who, std:
 
   const TeamId team = who.team;
   KOI_ASSIGN_OR_RETURN(Profile profile, customers_.Get(who, external_userid));  // visible to the caller?
-  const auto& follows = profile.customer.follows;
-  auto rel = std::find_if(follows.begin(), follows.end(), [&](const Follow& f) { return f.userid == userid; });
-  if (rel == follows.end() || !rel->active)
-    return Status::NotFound("relationship_not_found", "this employee does not (or no longer) follow the customer");
+  KOI_ASSIGN_OR_RETURN(const Follow* rel, ActiveRelationship(profile, userid));
   if (edit.remark_company && !edit.remark_company->empty() && profile.customer.type != 1)
     return Status::InvalidArgument("remark_company_wechat_only", "a remark company is for WeChat customers only");
 
