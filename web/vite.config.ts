@@ -11,5 +11,6 @@ export default defineConfig({
     chunkSizeWarningLimit: 1200,
     rollupOptions: { output: { manualChunks: { 'element-plus': ['element-plus'], vue: ['vue', 'vue-router', 'pinia', 'vue-i18n'] } } },
   },
-  test: { environment: 'happy-dom', include: ['src/**/*.test.ts'] },
+  // Mounting the Element Plus pages in happy-dom takes seconds on a loaded 2-core CI machine; 5 s timed out there.
+  test: { environment: 'happy-dom', include: ['src/**/*.test.ts'], testTimeout: 20_000 },
 })
