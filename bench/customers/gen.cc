@@ -2,11 +2,14 @@
 // corp, for the customer-list benchmark (bench/customers/run.sh). Syncing a million customers from the sandbox takes
 // half an hour; this takes a minute or two and gives the same tables.
 //
-//   koi-bench-customers-gen --db URL --customers N [--employees 500] [--tags 2000] [--seed 1]
+//   koi-bench-customers-gen --db URL --customers N [--employees 500] [--tags 2000] [--stages 20] [--groups 5000]
+//                           [--seed 1]
 //
 // The team's admin logs in with 13800000000 / koi2026bench; SCRM is activated. Shape: 500 employees in 20
 // departments; 2,000 corp tags in 50 groups; each customer followed by one employee (one in ten by two), added over
-// three years, one relationship in twenty lost; 0–15 tags per relationship, Zipf-distributed over the tags.
+// three years, one relationship in twenty lost; 0–15 tags per relationship, Zipf-distributed over the tags; 20
+// customer stages (a customer in one with probability 0.6); 5,000 group chats, a customer in 0–2 of them (Zipf).
+// The segment index's change log is emptied at the end (nothing has read it; an index builds from the tables).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -58,7 +61,8 @@ int Fail(const std::string& what, const Status& s) {
   return 1;
 }
 
-int Run(const std::string& url, int64_t customers, int employees, int tags, uint64_t seed) {
+int Run(const std::string& url, int64_t customers, int employees, int tags, int stages, int groups_n,
+        uint64_t seed) {
   auto opened = storage::Database::Open(url, {.pool_size = 2});
   if (!opened.ok()) return Fail("open", opened.status());
   storage::Database& db = **opened;
@@ -120,6 +124,21 @@ int Run(const std::string& url, int64_t customers, int employees, int tags, uint
       !s.ok())
     return Fail("tags", s);
 
+  for (int st = 0; st < stages; ++st)
+    rows.push_back({int64_t{st + 1}, team, "阶段" + std::to_string(st + 1), int64_t{st}, now_s * 1000});
+  if (s = copy("customer_stages", {"id", "team_id", "name", "sort", "created_at"}, rows); !s.ok())
+    return Fail("stages", s);
+  for (int g = 0; g < groups_n; ++g)
+    rows.push_back({team, "wrbench" + std::to_string(g), "客户群" + std::to_string(g), userids[g % employees],
+                    std::string(""), now_s, int64_t{0}, std::string(""), int64_t{0}, int64_t{0}});
+  if (s = copy("wecom_group_chats", {"team_id", "chat_id", "name", "owner", "notice", "create_time", "status",
+                                     "member_version", "member_count", "sync_run"}, rows);
+      !s.ok())
+    return Fail("group chats", s);
+  Zipf group_rank(std::max(groups_n, 1), 0.8);
+  std::vector<std::vector<storage::Value>> profiles, members;
+  int64_t n_members = 0;
+
   Zipf tag_rank(tags, 1.0);
   const int64_t three_years = 3LL * 365 * 86400;
   std::vector<std::vector<storage::Value>> follows, follow_tags;
@@ -129,6 +148,9 @@ int Run(const std::string& url, int64_t customers, int employees, int tags, uint
                                        "add_way", "state", "oper_userid", "remark_mobiles", "remark_corp_name",
                                        "sync_run", "deleted_at", "deleted_by"};
   const std::vector<std::string> tcols{"team_id", "userid", "external_userid", "tag_id"};
+  const std::vector<std::string> pcols{"team_id", "external_userid", "stage_id", "updated_at"};
+  const std::vector<std::string> mcols{"team_id", "chat_id", "member_id", "type", "join_time", "join_scene", "invitor",
+                                       "state", "unionid", "name"};
   int64_t n_follows = 0, n_tags = 0;
   for (int64_t c = 0; c < customers; ++c) {
     char ext[32];
@@ -163,6 +185,19 @@ int Run(const std::string& url, int64_t customers, int employees, int tags, uint
         ++n_tags;
       }
     }
+    if (stages > 0 && rng() % 10 < 6)
+      profiles.push_back({team, std::string(ext), int64_t{1 + static_cast<int64_t>(rng() % stages)}, now_s * 1000});
+    const int ng = groups_n > 0 ? static_cast<int>(rng() % 5 < 3 ? 0 : 1 + rng() % 2) : 0;
+    int first_group = -1;
+    for (int g = 0; g < ng; ++g) {
+      const int chat = group_rank(rng);
+      if (chat == first_group) continue;
+      first_group = chat;
+      members.push_back({team, "wrbench" + std::to_string(chat), std::string(ext), int64_t{2},
+                         now_s - static_cast<int64_t>(rng() % three_years), int64_t{3}, std::string(""),
+                         std::string(""), std::string(""), std::string("")});
+      ++n_members;
+    }
     rows.push_back({team, std::string(ext), name, int64_t{1}, int64_t{static_cast<int64_t>(rng() % 3)},
                     std::string(""), rng() % 8 == 0 ? std::string("某某贸易有限公司") : std::string(""),
                     std::string(""), int64_t{0}, last, active});
@@ -170,16 +205,27 @@ int Run(const std::string& url, int64_t customers, int employees, int tags, uint
       if (s = copy("wecom_customers", ccols, rows); !s.ok()) return Fail("customers", s);
       if (s = copy("wecom_follows", fcols, follows); !s.ok()) return Fail("follows", s);
       if (s = copy("wecom_follow_tags", tcols, follow_tags); !s.ok()) return Fail("follow tags", s);
+      if (s = copy("customer_profiles", pcols, profiles); !s.ok()) return Fail("profiles", s);
+      if (s = copy("wecom_group_members", mcols, members); !s.ok()) return Fail("group members", s);
       std::fprintf(stderr, "\r%lld customers", static_cast<long long>(c + 1));
     }
   }
   if (s = copy("wecom_customers", ccols, rows); !s.ok()) return Fail("customers", s);
   if (s = copy("wecom_follows", fcols, follows); !s.ok()) return Fail("follows", s);
   if (s = copy("wecom_follow_tags", tcols, follow_tags); !s.ok()) return Fail("follow tags", s);
+  if (s = copy("customer_profiles", pcols, profiles); !s.ok()) return Fail("profiles", s);
+  if (s = copy("wecom_group_members", mcols, members); !s.ok()) return Fail("group members", s);
+  if (s = db.Exec("DELETE FROM segment_changes"); !s.ok()) return Fail("change log", s);
+  if (db.engine() == storage::Engine::kPostgres) {
+    // Later stage inserts must not collide with the ids given here.
+    if (s = db.Exec("SELECT setval(pg_get_serial_sequence('customer_stages', 'id'), (SELECT MAX(id) FROM customer_stages))"); !s.ok())
+      return Fail("stage ids", s);
+  }
   if (s = db.Exec("ANALYZE"); !s.ok()) return Fail("analyze", s);
-  std::printf("\nteam %lld: %lld customers, %lld relationships, %lld relationship tags, %d employees, %d tags\n",
+  std::printf("\nteam %lld: %lld customers, %lld relationships, %lld relationship tags, %d employees, %d tags, "
+              "%d stages, %d groups with %lld customer memberships\n",
               static_cast<long long>(team), static_cast<long long>(customers), static_cast<long long>(n_follows),
-              static_cast<long long>(n_tags), employees, tags);
+              static_cast<long long>(n_tags), employees, tags, stages, groups_n, static_cast<long long>(n_members));
   return 0;
 }
 
@@ -188,19 +234,22 @@ int Run(const std::string& url, int64_t customers, int employees, int tags, uint
 
 int main(int argc, char** argv) {
   std::string db;
-  long long customers = 100000, employees = 500, tags = 2000, seed = 1;
+  long long customers = 100000, employees = 500, tags = 2000, stages = 20, groups = 5000, seed = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--db") db = argv[i + 1];
     else if (k == "--customers") customers = std::atoll(argv[i + 1]);
     else if (k == "--employees") employees = std::atoll(argv[i + 1]);
     else if (k == "--tags") tags = std::atoll(argv[i + 1]);
+    else if (k == "--stages") stages = std::atoll(argv[i + 1]);
+    else if (k == "--groups") groups = std::atoll(argv[i + 1]);
     else if (k == "--seed") seed = std::atoll(argv[i + 1]);
   }
   if (db.empty() || customers <= 0 || employees <= 0 || tags < 50) {
     std::fprintf(stderr, "usage: koi-bench-customers-gen --db URL --customers N [--employees 500] [--tags 2000] "
-                         "[--seed 1]\n");
+                         "[--stages 20] [--groups 5000] [--seed 1]\n");
     return 2;
   }
-  return koi::Run(db, customers, static_cast<int>(employees), static_cast<int>(tags), static_cast<uint64_t>(seed));
+  return koi::Run(db, customers, static_cast<int>(employees), static_cast<int>(tags), static_cast<int>(stages),
+                  static_cast<int>(groups), static_cast<uint64_t>(seed));
 }

@@ -19,6 +19,7 @@
 #include "domain/customers/customers.h"
 #include "domain/customers/stages.h"
 #include "domain/customers/tags.h"
+#include "domain/segments/segments.h"
 #include "domain/wecom_link/link.h"
 #include "http/customer_routes.h"
 #include "http/wecom_routes.h"
@@ -175,11 +176,23 @@ int Serve(const std::string& config_path) {
   customers::CustomerService customer_service(database, clock);
   customers::TagService tag_service(database, clock, queue, *wecom_client, wecom_link, customer_service);
   runner.Register(customers::kBulkTagJob, [&tag_service](jobs::JobContext& ctx) { return tag_service.RunBulkTag(ctx); });
+  segments::SegmentIndex segment_index(database, clock);
+  segments::SegmentService segment_service(database, clock, segment_index, customer_service);
+  // Hourly: today's size of every saved segment (their history), and the applied change log trimmed.
+  runner.Register("segments.snapshot", [&segment_service, &segment_index](jobs::JobContext&) -> Status {
+    KOI_RETURN_IF_ERROR(segment_service.SnapshotAll());
+    return segment_index.PurgeChanges(200000);
+  });
   runner.Register(wecom_link::kReconcileJob, [&wecom_link, &wecom_events](jobs::JobContext&) -> Status {
     KOI_RETURN_IF_ERROR(wecom_link.ReconcileAll().status());
     return wecom_events.PurgeApplied().status();
   });
   spdlog::info("WeCom API: {}", s.wecom.api_base_url);
+  {
+    auto hourly = queue.Enqueue({.team = TeamId(0), .kind = "segments.snapshot", .idempotency_key = "hourly",
+                                 .interval_ms = 3600 * 1000, .max_attempts = 100});
+    if (!hourly.ok()) spdlog::warn("cannot schedule segments.snapshot: {}", hourly.status().ToString());
+  }
   for (const char* kind : {"system.purge_jobs", "accounts.housekeeping"}) {
     auto daily = queue.Enqueue({.team = TeamId(0), .kind = kind, .idempotency_key = "daily", .interval_ms = kDayMs,
                                 .max_attempts = 3});
@@ -209,13 +222,17 @@ int Serve(const std::string& config_path) {
   for (auto state : {"queued", "running", "succeeded", "failed", "cancelled"})
     job_gauges.emplace_back(state, &registry.GetGauge("koi_jobs", "Durable jobs by state", {{"state", state}}));
   registry.GetGauge("koi_build_info", "Build information", {{"version", KOI_VERSION}}).Set(1);
+  registry.AddCallbackGauge("koi_segment_index_bytes", "Memory of the segment index's bitmaps (serialized size)",
+                            [&segment_index] { return static_cast<double>(segment_index.TotalStats().bytes); });
+  registry.AddCallbackGauge("koi_segment_index_customers", "Customers in the segment index",
+                            [&segment_index] { return static_cast<double>(segment_index.TotalStats().customers); });
 
   http::Router router;
   http::AuthGuard guard(accounts, app_service, s.auth.cookie_secure);
   http::AddAccountRoutes(router, guard, accounts, app_service);
   http::AddWecomRoutes(router, guard, {wecom_link, callback_inbox, wecom_events, app_service});
   customers::StageService stage_service(database, clock, customer_service);
-  http::AddCustomerRoutes(router, guard, {customer_service, tag_service, stage_service});
+  http::AddCustomerRoutes(router, guard, {customer_service, tag_service, stage_service, segment_service});
   http::AddSystemRoutes(
       router,
       {.readiness = [&database]() -> Result<int64_t> {

@@ -206,12 +206,41 @@ Result<int64_t> IdParam(const Request& r, const char* name, const char* reason) 
 
 Result<int64_t> AccountIdOf(const Request& r) { return IdParam(r, "account_id", "member_not_found"); }
 
+json::object SegmentJson(const segments::Segment& s) {
+  boost::system::error_code ec;
+  json::value rule = json::parse(s.rule, ec);
+  json::array history;
+  for (const auto& h : s.history) history.push_back(json::object{{"day", h.day}, {"customers", h.customers}});
+  return json::object{{"id", s.id},
+                      {"name", s.name},
+                      {"rule", ec ? json::value(nullptr) : std::move(rule)},
+                      {"customers", s.customers},
+                      {"problem", s.problem},
+                      {"created_by", s.created_by},
+                      {"created_by_name", s.created_by_name},
+                      {"created_at", s.created_at_ms},
+                      {"updated_at", s.updated_at_ms},
+                      {"history", std::move(history)}};
+}
+
+// The rule a request names: "rule" (a rule object) or "segment_id" (a saved segment's rule).
+Result<std::string> RuleOfBody(const json::object& o, segments::SegmentService& segs, const accounts::Principal& who) {
+  if (const auto* id = o.if_contains("segment_id")) {
+    if (!id->is_int64()) return Status::InvalidArgument("invalid_argument", "segment_id must be an id");
+    return segs.RuleOf(who, id->as_int64());
+  }
+  const auto* rule = o.if_contains("rule");
+  if (!rule) return Status::InvalidArgument("invalid_segment_rule", "rule: is missing");
+  return json::serialize(*rule);
+}
+
 }  // namespace
 
 void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerServices& services) {
   customers::CustomerService& customers = services.customers;
   customers::TagService& tags = services.tags;
   customers::StageService& stages = services.stages;
+  segments::SegmentService& segs = services.segments;
   const GuardOptions scrm{.app = "scrm"};
   const GuardOptions scrm_admin{.admin_only = true, .app = "scrm"};
 
@@ -529,6 +558,105 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
     Status s = customers.Unbind(who, *id, AuthGuard::ClientOf(r));
     return s.ok() ? JsonOk(json::object{{"account_id", *id}}) : JsonError(s);
   }, scrm_admin));
+
+  router.Add("GET", "/api/v1/scrm/groups", guard.Authed([&customers](Request& r, const accounts::Principal& who) {
+    auto paging = ParsePaging(r, 20, 100);
+    if (!paging.ok()) return JsonError(paging.status());
+    const std::string q = r.Query("q");
+    if (q.size() > 100) return JsonError(Status::InvalidArgument("invalid_filter", "the search text is too long"));
+    auto page = customers.GroupChats(who.team, q, paging->page, paging->page_size);
+    if (!page.ok()) return JsonError(page.status());
+    json::array items;
+    for (const auto& g : page->first)
+      items.push_back(json::object{{"chat_id", g.chat_id}, {"name", g.name}, {"owner_name", g.owner_name},
+                                   {"member_count", g.member_count}});
+    return JsonOk(json::object{{"items", std::move(items)}, {"total", page->second}, {"page", paging->page},
+                               {"page_size", paging->page_size}});
+  }, scrm));
+
+  // ----- segments (issue 6) -----
+  router.Add("POST", "/api/v1/scrm/segments/count", guard.Authed([&segs](Request& r, const accounts::Principal& who) {
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    auto rule = RuleOfBody(*o, segs, who);
+    if (!rule.ok()) return JsonError(rule.status());
+    auto p = segs.Count(who, *rule);
+    if (!p.ok()) return JsonError(p.status());
+    json::array sample;
+    for (const auto& c : p->sample)
+      sample.push_back(json::object{{"external_userid", c.external_userid}, {"name", c.name},
+                                    {"corp_name", c.corp_name}, {"type", c.type}, {"gender", c.gender}});
+    return JsonOk(json::object{{"customers", p->customers}, {"sample", std::move(sample)}, {"took_us", p->took_us}});
+  }, scrm));
+  router.Add("POST", "/api/v1/scrm/segments/senders", guard.Authed([&segs](Request& r, const accounts::Principal& who) {
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    auto rule = RuleOfBody(*o, segs, who);
+    if (!rule.ok()) return JsonError(rule.status());
+    auto plan = segs.Senders(who, *rule);
+    if (!plan.ok()) return JsonError(plan.status());
+    json::array senders;
+    for (const auto& g : plan->senders)
+      senders.push_back(json::object{{"userid", g.userid}, {"employee_name", g.employee_name}, {"customers", g.customers}});
+    return JsonOk(json::object{{"customers", plan->customers}, {"senders", std::move(senders)}, {"rule", plan->rule}});
+  }, scrm));
+  router.Add("POST", "/api/v1/scrm/segments/bulk-tags",
+             guard.Authed([&segs, &tags](Request& r, const accounts::Principal& who) {
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    auto rule = RuleOfBody(*o, segs, who);
+    if (!rule.ok()) return JsonError(rule.status());
+    auto add = StrList(*o, "add");
+    if (!add.ok()) return JsonError(add.status());
+    auto remove = StrList(*o, "remove");
+    if (!remove.ok()) return JsonError(remove.status());
+    auto target = segs.RelationshipsOf(who, *rule);
+    if (!target.ok()) return JsonError(target.status());
+    auto b = tags.StartBulkTag(who, {.filter = {}, .external_userids = {}, .target = *target, .add = *add,
+                                     .remove = *remove});
+    return b.ok() ? JsonOk(BulkJson(*b), 202) : JsonError(b.status());
+  }, scrm));
+  router.Add("GET", "/api/v1/scrm/segments", guard.Authed([&segs](Request& r, const accounts::Principal& who) {
+    auto paging = ParsePaging(r, 20, 100);
+    if (!paging.ok()) return JsonError(paging.status());
+    auto page = segs.List(who, paging->page, paging->page_size);
+    if (!page.ok()) return JsonError(page.status());
+    json::array items;
+    for (const auto& s : page->items) items.push_back(SegmentJson(s));
+    return JsonOk(json::object{{"items", std::move(items)}, {"total", page->total}, {"page", paging->page},
+                               {"page_size", paging->page_size}});
+  }, scrm));
+  router.Add("POST", "/api/v1/scrm/segments", guard.Authed([&segs](Request& r, const accounts::Principal& who) {
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    auto rule = RuleOfBody(*o, segs, who);
+    if (!rule.ok()) return JsonError(rule.status());
+    auto s = segs.Create(who, StrField(*o, "name"), *rule);
+    return s.ok() ? JsonOk(SegmentJson(*s), 201) : JsonError(s.status());
+  }, scrm));
+  router.Add("GET", "/api/v1/scrm/segments/:id", guard.Authed([&segs](Request& r, const accounts::Principal& who) {
+    auto id = IdParam(r, "id", "segment_not_found");
+    if (!id.ok()) return JsonError(id.status());
+    auto s = segs.Get(who, *id);
+    return s.ok() ? JsonOk(SegmentJson(*s)) : JsonError(s.status());
+  }, scrm));
+  router.Add("PUT", "/api/v1/scrm/segments/:id", guard.Authed([&segs](Request& r, const accounts::Principal& who) {
+    auto id = IdParam(r, "id", "segment_not_found");
+    if (!id.ok()) return JsonError(id.status());
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    std::optional<std::string> name, rule;
+    if (o->contains("name")) name = StrField(*o, "name");
+    if (const auto* v = o->if_contains("rule")) rule = json::serialize(*v);
+    auto s = segs.Update(who, *id, name, rule);
+    return s.ok() ? JsonOk(SegmentJson(*s)) : JsonError(s.status());
+  }, scrm));
+  router.Add("DELETE", "/api/v1/scrm/segments/:id", guard.Authed([&segs](Request& r, const accounts::Principal& who) {
+    auto id = IdParam(r, "id", "segment_not_found");
+    if (!id.ok()) return JsonError(id.status());
+    Status s = segs.Delete(who, *id);
+    return s.ok() ? JsonOk(json::object{{"deleted", true}}) : JsonError(s);
+  }, scrm));
 }
 
 }  // namespace koi::http

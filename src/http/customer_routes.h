@@ -1,11 +1,12 @@
 // The customer base's API (SCRM app; issue 5): the customer list with its filters' choices, one customer's profile,
-// follow-up notes, enterprise and personal tags, bulk tagging, stages, capacity, and the binding of member accounts to WeCom employees (data permission). The contract is
-// api/openapi.yaml.
+// follow-up notes, enterprise and personal tags, bulk tagging, stages, capacity, the binding of member accounts to
+// WeCom employees (data permission), and segments (issue 6). The contract is api/openapi.yaml.
 #pragma once
 
 #include "domain/customers/customers.h"
 #include "domain/customers/stages.h"
 #include "domain/customers/tags.h"
+#include "domain/segments/segments.h"
 #include "http/auth_guard.h"
 #include "http/router.h"
 
@@ -16,6 +17,7 @@ struct CustomerServices {
   customers::CustomerService& customers;
   customers::TagService& tags;
   customers::StageService& stages;
+  segments::SegmentService& segments;
 };
 
 void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerServices& services);

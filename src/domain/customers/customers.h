@@ -190,6 +190,9 @@ class CustomerService {
   // The filters' choices: the corp's departments (in WeCom's order) and corp tag groups with their tags.
   Result<std::vector<Department>> Departments(TeamId team);
   Result<std::vector<TagGroup>> TagGroups(TeamId team);
+  // The corp's customer group chats whose name contains `query`, by name, one page (segment and filter choices).
+  Result<std::pair<std::vector<GroupRef>, int64_t>> GroupChats(TeamId team, std::string_view query, int page,
+                                                               int page_size);
 
   // Bindings of the given accounts of the caller's team (the members page asks for the rows it shows).
   Result<std::vector<Binding>> Bindings(const accounts::Principal& who, const std::vector<int64_t>& account_ids);
@@ -198,9 +201,10 @@ class CustomerService {
                        std::string_view data_scope, const accounts::Client& client);
   Status Unbind(const accounts::Principal& who, int64_t account_id, const accounts::Client& client);
 
- private:
-  // Employees in `department` or any department below it.
+  // Employees in any of `departments` or a department below one of them.
   Result<std::vector<std::string>> EmployeesUnder(TeamId team, const std::vector<int64_t>& departments);
+
+ private:
   // Adds each row's visible relationships with their tags; with `only_userid`, row i gets only the relationship
   // with employee only_userid[i] (the relationship list).
   Status FillFollows(TeamId team, const Scope& scope, std::vector<CustomerRow>& rows,

@@ -264,7 +264,11 @@ Result<BulkTagState> TagService::StartBulkTag(const accounts::Principal& who, co
 
   std::string from, where;
   std::vector<Value> params;
-  if (!req.external_userids.empty()) {
+  if (req.target) {
+    from = req.target->from;
+    where = req.target->where;
+    params = req.target->params;
+  } else if (!req.external_userids.empty()) {
     if (!scope.all && scope.userids.empty()) return empty;
     params.emplace_back(Value(team.value()));
     from = " FROM wecom_follows f";

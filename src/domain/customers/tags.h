@@ -30,6 +30,9 @@ inline constexpr size_t kMaxBulkSelection = 1000;
 struct BulkTagRequest {
   CustomerFilter filter;
   std::vector<std::string> external_userids;
+  // When set (a segment's relationships, already limited to the caller's scope): the active relationships it
+  // selects, as "SELECT … " + from + where over wecom_follows f. Wins over the filter and the picked customers.
+  std::optional<ListQuery> target;
   std::vector<std::string> add;
   std::vector<std::string> remove;
 };

@@ -307,8 +307,103 @@ CREATE TABLE customer_profiles (
 CREATE INDEX customer_profiles_stage ON customer_profiles (team_id, stage_id);
 ALTER TABLE wecom_corps ADD COLUMN corp_verified INTEGER NOT NULL DEFAULT 1;
 )sql"},
+      // Issue 6, segments: customer_keys gives every customer a stable integer id (the segment index's bitmaps
+      // hold these); segment_changes is appended to, by triggers in the writing transaction, whenever a fact a
+      // segment can test changes, so every process's index can catch up exactly. Purging moves the horizon.
+      {8, "segments", R"sql(
+CREATE TABLE customer_keys (
+  id {{pk}},
+  team_id BIGINT NOT NULL,
+  external_userid TEXT NOT NULL
+);
+CREATE UNIQUE INDEX customer_keys_customer ON customer_keys (team_id, external_userid);
+INSERT INTO customer_keys (team_id, external_userid) SELECT team_id, external_userid FROM wecom_customers
+  ORDER BY team_id, external_userid;
+CREATE TABLE segment_changes (
+  seq {{pk}},
+  team_id BIGINT NOT NULL,
+  external_userid TEXT NOT NULL
+);
+CREATE INDEX segment_changes_team ON segment_changes (team_id, seq);
+CREATE TABLE segment_change_horizon (upto BIGINT NOT NULL);
+INSERT INTO segment_change_horizon (upto) VALUES (0);
+CREATE TABLE segments (
+  id {{pk}},
+  team_id BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  created_by BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX segments_name ON segments (team_id, name);
+CREATE TABLE segment_sizes (
+  segment_id BIGINT NOT NULL REFERENCES segments (id) ON DELETE CASCADE,
+  day BIGINT NOT NULL,
+  customers BIGINT NOT NULL,
+  PRIMARY KEY (segment_id, day)
+);
+{{segment_triggers}}
+)sql"},
   };
   return m;
+}
+
+// The tables the segment index reads, the column naming the customer, and the columns whose updates matter.
+struct Watched {
+  const char* table;
+  const char* customer;
+  const char* update_of;
+};
+constexpr Watched kWatched[] = {
+    {"wecom_customers", "external_userid", "gender"},
+    {"wecom_follows", "external_userid", "createtime, add_way, state, deleted_at"},
+    {"wecom_follow_tags", "external_userid", nullptr},
+    {"customer_profiles", "external_userid", "stage_id"},
+    {"personal_tag_customers", "external_userid", nullptr},
+    {"wecom_group_members", "member_id", nullptr},
+};
+
+std::string SegmentTriggers(Engine engine) {
+  std::string out;
+  if (engine == Engine::kSqlite) {
+    out += "CREATE TRIGGER customer_keys_assign AFTER INSERT ON wecom_customers BEGIN INSERT OR IGNORE INTO "
+           "customer_keys (team_id, external_userid) VALUES (NEW.team_id, NEW.external_userid); END;\n";
+    for (const auto& w : kWatched) {
+      const std::string t = w.table, col = w.customer;
+      auto trig = [&](const std::string& when, const char* row) {
+        return "CREATE TRIGGER seg_" + t + "_" + when.substr(0, 3) + " AFTER " + when + " ON " + t +
+               " BEGIN INSERT INTO segment_changes (team_id, external_userid) VALUES (" + row + ".team_id, " + row +
+               "." + col + "); END;\n";
+      };
+      out += trig("INSERT", "NEW") + trig("DELETE", "OLD");
+      if (w.update_of) {
+        out += "CREATE TRIGGER seg_" + t + "_upd AFTER UPDATE OF " + w.update_of + " ON " + t +
+               " BEGIN INSERT INTO segment_changes (team_id, external_userid) VALUES (NEW.team_id, NEW." + col +
+               "); END;\n";
+      }
+    }
+    return out;
+  }
+  out += "CREATE FUNCTION koi_customer_keys_assign() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO "
+         "customer_keys (team_id, external_userid) VALUES (NEW.team_id, NEW.external_userid) ON CONFLICT DO NOTHING; "
+         "RETURN NULL; END $$;\n"
+         "CREATE TRIGGER customer_keys_assign AFTER INSERT ON wecom_customers FOR EACH ROW EXECUTE FUNCTION "
+         "koi_customer_keys_assign();\n";
+  for (const char* col : {"external_userid", "member_id"}) {
+    out += std::string("CREATE FUNCTION koi_segment_change_") + col +
+           "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF TG_OP = 'DELETE' THEN INSERT INTO segment_changes "
+           "(team_id, external_userid) VALUES (OLD.team_id, OLD." + col + "); ELSE INSERT INTO segment_changes "
+           "(team_id, external_userid) VALUES (NEW.team_id, NEW." + col + "); END IF; RETURN NULL; END $$;\n";
+  }
+  for (const auto& w : kWatched) {
+    const std::string t = w.table;
+    std::string events = "INSERT OR DELETE";
+    if (w.update_of) events += std::string(" OR UPDATE OF ") + w.update_of;
+    out += "CREATE TRIGGER seg_" + t + " AFTER " + events + " ON " + t +
+           " FOR EACH ROW EXECUTE FUNCTION koi_segment_change_" + w.customer + "();\n";
+  }
+  return out;
 }
 
 std::string Render(const std::string& sql, Engine engine) {
@@ -317,6 +412,8 @@ std::string Render(const std::string& sql, Engine engine) {
   std::string out = sql;
   for (size_t pos = out.find("{{pk}}"); pos != std::string::npos; pos = out.find("{{pk}}", pos))
     out.replace(pos, 6, pk);
+  constexpr std::string_view kTriggers = "{{segment_triggers}}";
+  if (auto pos = out.find(kTriggers); pos != std::string::npos) out.replace(pos, kTriggers.size(), SegmentTriggers(engine));
   return out;
 }
 

@@ -6,7 +6,8 @@
 // than this binary knows is refused (kFailedPrecondition, reason "database_newer_than_binary"): an old binary must
 // not write to a schema it does not understand.
 //
-// Migration SQL is shared by both engines; `{{pk}}` stands for an auto-increment int64 primary key column type.
+// Migration SQL is shared by both engines; `{{pk}}` stands for an auto-increment int64 primary key column type and
+// `{{segment_triggers}}` for the triggers that feed segment_changes (their syntax differs per engine).
 #pragma once
 
 #include <cstdint>

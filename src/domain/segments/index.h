@@ -1,0 +1,94 @@
+// The segment index (issue 6): per team, in memory, one roaring bitmap of customer ids per value of every field a
+// rule can test — corp tag, personal tag, employee, add way, channel state, gender, stage, group chat, status, and
+// the days (and months) on which active relationships were added. A rule is evaluated with bitmap AND/OR/ANDNOT,
+// so its exact count costs microseconds to milliseconds however many customers the team has.
+//
+// Customer ids are customer_keys.id: a stable integer per (team, external_userid), assigned by a trigger when the
+// mirror first stores the customer. The index is built from the database on first use (in pages, in bounded
+// memory) and kept current from segment_changes, which triggers on every table the index reads append to in the
+// same transaction as the write. Before each evaluation the index applies the changes since it last looked: only
+// the changed customers are reloaded (a tag change touches one customer's bits, not a rebuild), so results are
+// exact as of the moment of the query, whichever process wrote the change. Many changes at once (a full sync)
+// rebuild instead.
+//
+// Thread safety: SegmentIndex is thread-safe; one team's index is used under that team's lock.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "domain/accounts/accounts.h"
+#include "domain/segments/rule.h"
+#include "storage/database.h"
+
+class Roaring;  // <roaring/roaring.hh> (CRoaring's C++ class lives in the global namespace)
+
+namespace koi::segments {
+
+// What an evaluation needs besides the rule: "today" and each department's employees (below it included).
+struct EvalContext {
+  int32_t today = 0;
+  std::map<int64_t, std::vector<std::string>> department_employees;
+  // Limit to customers with a relationship (any status) with these employees; nullopt: the whole team.
+  std::optional<std::vector<std::string>> scope_userids;
+};
+
+struct IndexStats {
+  int64_t customers = 0;
+  int64_t bitmaps = 0;
+  int64_t bytes = 0;            // the bitmaps' serialized size, a close estimate of their memory
+  int64_t build_ms = 0;         // the last full build
+  int64_t builds = 0;
+  int64_t incremental_customers = 0;  // customers reloaded from changes since start
+};
+
+class TeamIndex;
+
+class SegmentIndex {
+ public:
+  struct Options {
+    size_t page_size = 20000;          // customers per page when building
+    size_t rebuild_threshold = 20000;  // more changed customers than this since the last look: rebuild
+  };
+  SegmentIndex(storage::Database& db, const Clock& clock, Options options);
+  SegmentIndex(storage::Database& db, const Clock& clock) : SegmentIndex(db, clock, Options{}) {}
+  ~SegmentIndex();
+
+  // The matching customer ids, exact as of now. The callback runs under the team's lock with the result.
+  Status Evaluate(TeamId team, const Node& rule, const EvalContext& ctx,
+                  const std::function<void(const Roaring&)>& use);
+
+  // Builds (or rebuilds) the team's index now.
+  Status Build(TeamId team);
+  IndexStats Stats(TeamId team);
+  IndexStats TotalStats();
+
+  // Deletes applied change rows older than the newest `keep` (every index checks the horizon and rebuilds if it
+  // had not yet read what was deleted).
+  Status PurgeChanges(int64_t keep);
+
+ private:
+  struct Slot {
+    std::mutex mu;
+    std::unique_ptr<TeamIndex> index;
+  };
+  Slot& SlotOf(TeamId team);
+  Status Refresh(TeamId team, Slot& slot);
+
+  storage::Database& db_;
+  const Clock& clock_;
+  Options options_;
+  std::mutex mu_;
+  std::map<int64_t, std::unique_ptr<Slot>> slots_;
+};
+
+}  // namespace koi::segments

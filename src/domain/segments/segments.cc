@@ -1,0 +1,410 @@
+#include "domain/segments/segments.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include <roaring/roaring.hh>
+
+#include "core/utf8.h"
+#include "domain/segments/rule_sql.h"
+
+namespace koi::segments {
+using storage::Value;
+namespace {
+
+std::string Marks(std::vector<Value>& params, const std::vector<std::string>& values) {
+  std::string out;
+  for (const auto& v : values) {
+    out += out.empty() ? "?" : ", ?";
+    params.emplace_back(Value(v));
+  }
+  return out;
+}
+std::string Marks(std::vector<Value>& params, const std::vector<int64_t>& values) {
+  std::string out;
+  for (auto v : values) {
+    out += out.empty() ? "?" : ", ?";
+    params.emplace_back(Value(v));
+  }
+  return out;
+}
+
+Status Bad(const std::string& path, const std::string& what) {
+  return Status::InvalidArgument("invalid_segment_rule", path + ": " + what);
+}
+
+void Conditions(const Node& n, std::vector<const Node*>& out) {
+  if (!n.is_group) {
+    out.push_back(&n);
+    return;
+  }
+  for (const auto& c : n.children) Conditions(c, out);
+}
+
+// The first value of `values` not in `found`, as its index.
+template <typename T>
+std::optional<size_t> FirstMissing(const std::vector<T>& values, const std::set<T>& found) {
+  for (size_t i = 0; i < values.size(); ++i)
+    if (!found.count(values[i])) return i;
+  return std::nullopt;
+}
+
+Status CheckName(std::string_view raw, std::string& out) {
+  out = TrimSpace(raw);
+  const size_t n = CodePointCount(out);
+  if (n == 0 || n > kMaxSegmentNameChars)
+    return Status::InvalidArgument("invalid_segment_name", "a segment name has 1 to 30 characters");
+  return Status::Ok();
+}
+
+}  // namespace
+
+int32_t SegmentService::Today() const { return DayOf(clock_.NowSeconds()); }
+
+Status SegmentService::CheckReferences(TeamId team, const Node& rule, bool admin, int64_t account, EvalContext& ctx) {
+  std::vector<const Node*> conds;
+  Conditions(rule, conds);
+  for (const Node* c : conds) {
+    const std::string at = c->path + ".values";
+    std::vector<Value> p{team.value()};
+    switch (c->field) {
+      case Field::kCorpTag: {
+        KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT tag_id FROM wecom_tags WHERE team_id = ? AND tag_id IN (" +
+                                               Marks(p, c->texts) + ")", p));
+        std::set<std::string> found;
+        for (const auto& row : r.rows) found.insert(row.Text(0));
+        if (auto i = FirstMissing(c->texts, found)) return Bad(at + "[" + std::to_string(*i) + "]", "no such corp tag");
+        break;
+      }
+      case Field::kPersonalTag: {
+        KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT id, account_id FROM personal_tags WHERE team_id = ? AND id IN (" +
+                                               Marks(p, c->numbers) + ")", p));
+        std::set<int64_t> found;
+        for (const auto& row : r.rows)
+          if (admin || row.Int(1) == account) found.insert(row.Int(0));
+        if (auto i = FirstMissing(c->numbers, found))
+          return Bad(at + "[" + std::to_string(*i) + "]", "no such personal tag of yours");
+        break;
+      }
+      case Field::kStage: {
+        std::vector<int64_t> ids;
+        for (auto s : c->numbers)
+          if (s != 0) ids.push_back(s);
+        if (ids.empty()) break;
+        KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT id FROM customer_stages WHERE team_id = ? AND id IN (" +
+                                               Marks(p, ids) + ")", p));
+        std::set<int64_t> found{0};
+        for (const auto& row : r.rows) found.insert(row.Int(0));
+        if (auto i = FirstMissing(c->numbers, found)) return Bad(at + "[" + std::to_string(*i) + "]", "no such stage");
+        break;
+      }
+      case Field::kDepartment: {
+        KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT dept_id FROM wecom_departments WHERE team_id = ? AND dept_id IN (" +
+                                               Marks(p, c->numbers) + ")", p));
+        std::set<int64_t> found;
+        for (const auto& row : r.rows) found.insert(row.Int(0));
+        if (auto i = FirstMissing(c->numbers, found))
+          return Bad(at + "[" + std::to_string(*i) + "]", "no such department");
+        for (auto d : c->numbers)
+          if (!ctx.department_employees.count(d)) {
+            KOI_ASSIGN_OR_RETURN(ctx.department_employees[d], customers_.EmployeesUnder(team, {d}));
+          }
+        break;
+      }
+      case Field::kEmployee: {
+        KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT userid FROM wecom_employees WHERE team_id = ? AND userid IN (" +
+                                               Marks(p, c->texts) + ")", p));
+        std::set<std::string> found;
+        for (const auto& row : r.rows) found.insert(row.Text(0));
+        if (auto i = FirstMissing(c->texts, found)) return Bad(at + "[" + std::to_string(*i) + "]", "no such employee");
+        break;
+      }
+      case Field::kGroup: {
+        KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT chat_id FROM wecom_group_chats WHERE team_id = ? AND chat_id IN (" +
+                                               Marks(p, c->texts) + ")", p));
+        std::set<std::string> found;
+        for (const auto& row : r.rows) found.insert(row.Text(0));
+        if (auto i = FirstMissing(c->texts, found)) return Bad(at + "[" + std::to_string(*i) + "]", "no such group chat");
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return Status::Ok();
+}
+
+Result<SegmentService::Prepared> SegmentService::PrepareFor(TeamId team, const customers::Scope& scope,
+                                                            int64_t account, std::string_view rule_json) {
+  Prepared p;
+  KOI_ASSIGN_OR_RETURN(p.rule, ParseRule(rule_json));
+  p.ctx.today = Today();
+  if (!scope.all) p.ctx.scope_userids = scope.userids;
+  p.nothing = !scope.all && !scope.bound;
+  KOI_RETURN_IF_ERROR(CheckReferences(team, p.rule, scope.all, account, p.ctx));
+  return p;
+}
+
+Result<SegmentService::Prepared> SegmentService::Prepare(const accounts::Principal& who, std::string_view rule_json) {
+  KOI_ASSIGN_OR_RETURN(auto scope, customers_.ScopeOf(who));
+  return PrepareFor(who.team, scope, who.account.value(), rule_json);
+}
+
+Result<int64_t> SegmentService::CountPrepared(TeamId team, const Prepared& p) {
+  if (p.nothing) return int64_t{0};
+  int64_t n = 0;
+  KOI_RETURN_IF_ERROR(index_.Evaluate(team, p.rule, p.ctx, [&n](const Roaring& r) {
+    n = static_cast<int64_t>(r.cardinality());
+  }));
+  return n;
+}
+
+Result<Preview> SegmentService::Count(const accounts::Principal& who, std::string_view rule_json) {
+  KOI_ASSIGN_OR_RETURN(auto p, Prepare(who, rule_json));
+  Preview out;
+  if (p.nothing) return out;
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<int64_t> first;
+  KOI_RETURN_IF_ERROR(index_.Evaluate(who.team, p.rule, p.ctx, [&](const Roaring& r) {
+    out.customers = static_cast<int64_t>(r.cardinality());
+    for (auto it = r.begin(); it != r.end() && first.size() < kSampleSize; ++it) first.push_back(*it);
+  }));
+  out.took_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+  if (first.empty()) return out;
+  std::vector<Value> params{who.team.value()};
+  const std::string in = Marks(params, first);
+  KOI_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT k.id, c.external_userid, c.name, c.corp_name, c.type, c.gender FROM "
+                                            "customer_keys k JOIN wecom_customers c ON c.team_id = k.team_id AND "
+                                            "c.external_userid = k.external_userid WHERE k.team_id = ? AND k.id IN (" +
+                                            in + ") ORDER BY k.id", params));
+  for (const auto& r : rows.rows)
+    out.sample.push_back({.external_userid = r.Text(1), .name = r.Text(2), .corp_name = r.Text(3),
+                          .type = static_cast<int>(r.Int(4)), .gender = static_cast<int>(r.Int(5))});
+  return out;
+}
+
+// ----- saved segments ------------------------------------------------------------------------------------------
+
+namespace {
+constexpr const char* kSegmentColumns =
+    "SELECT s.id, s.name, s.rule, s.created_by, COALESCE(a.name, ''), s.created_at, s.updated_at FROM segments s "
+    "LEFT JOIN accounts a ON a.id = s.created_by";
+
+Segment SegmentOf(const storage::Row& r) {
+  return Segment{.id = r.Int(0), .name = r.Text(1), .rule = r.Text(2), .customers = 0, .created_by = r.Int(3),
+                 .created_by_name = r.Text(4), .created_at_ms = r.Int(5), .updated_at_ms = r.Int(6), .history = {}};
+}
+}  // namespace
+
+Result<SegmentPage> SegmentService::List(const accounts::Principal& who, int page, int page_size) {
+  KOI_ASSIGN_OR_RETURN(auto scope, customers_.ScopeOf(who));
+  SegmentPage out;
+  KOI_ASSIGN_OR_RETURN(auto total, db_.Query("SELECT COUNT(*) FROM segments WHERE team_id = ?", {who.team.value()}));
+  out.total = total.rows.at(0).Int(0);
+  KOI_ASSIGN_OR_RETURN(auto rows, db_.Query(std::string(kSegmentColumns) +
+                                                " WHERE s.team_id = ? ORDER BY s.updated_at DESC, s.id DESC LIMIT ? "
+                                                "OFFSET ?",
+                                            {who.team.value(), int64_t{page_size},
+                                             int64_t{(page - 1) * page_size}}));
+  for (const auto& r : rows.rows) {
+    Segment s = SegmentOf(r);
+    auto p = PrepareFor(who.team, scope, who.account.value(), s.rule);
+    if (p.ok()) {
+      KOI_ASSIGN_OR_RETURN(s.customers, CountPrepared(who.team, *p));
+    } else {
+      s.problem = p.status().message();
+    }
+    out.items.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<Segment> SegmentService::Load(const accounts::Principal& who, int64_t id) {
+  KOI_ASSIGN_OR_RETURN(auto rows, db_.Query(std::string(kSegmentColumns) + " WHERE s.id = ? AND s.team_id = ?",
+                                            {id, who.team.value()}));
+  if (rows.rows.empty()) return Status::NotFound("segment_not_found", "no such segment");
+  return SegmentOf(rows.rows[0]);
+}
+
+Result<Segment> SegmentService::Get(const accounts::Principal& who, int64_t id) {
+  KOI_ASSIGN_OR_RETURN(Segment s, Load(who, id));
+  auto p = Prepare(who, s.rule);
+  if (p.ok()) {
+    KOI_ASSIGN_OR_RETURN(s.customers, CountPrepared(who.team, *p));
+  } else {
+    s.problem = p.status().message();
+  }
+  KOI_ASSIGN_OR_RETURN(auto h, db_.Query("SELECT day, customers FROM segment_sizes WHERE segment_id = ? AND day >= ? "
+                                         "ORDER BY day", {id, int64_t{Today() - 89}}));
+  for (const auto& r : h.rows)
+    s.history.push_back({.day = FormatDay(static_cast<int32_t>(r.Int(0))), .customers = r.Int(1)});
+  return s;
+}
+
+namespace {
+// Today's team-wide size of one segment (the history is the team's, whoever looks).
+Status RecordSize(storage::Database& db, int64_t segment_id, int32_t day, int64_t customers) {
+  return db.Exec("INSERT INTO segment_sizes (segment_id, day, customers) VALUES (?, ?, ?) ON CONFLICT (segment_id, "
+                 "day) DO UPDATE SET customers = excluded.customers",
+                 {segment_id, int64_t{day}, customers});
+}
+}  // namespace
+
+Result<Segment> SegmentService::Create(const accounts::Principal& who, std::string_view raw_name,
+                                       std::string_view rule_json) {
+  std::string name;
+  KOI_RETURN_IF_ERROR(CheckName(raw_name, name));
+  KOI_ASSIGN_OR_RETURN(auto p, Prepare(who, rule_json));
+  const std::string rule = SerializeRule(p.rule);
+  const int64_t now = clock_.NowMillis();
+  int64_t id = 0;
+  KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
+    KOI_ASSIGN_OR_RETURN(auto n, tx.Query("SELECT COUNT(*) FROM segments WHERE team_id = ?", {who.team.value()}));
+    if (n.rows.at(0).Int(0) >= static_cast<int64_t>(kMaxSegmentsPerTeam))
+      return Status::FailedPrecondition("too_many_segments", "a team keeps at most 500 segments; delete some first");
+    auto r = tx.Query("INSERT INTO segments (team_id, name, rule, created_by, created_at, updated_at) VALUES (?, ?, ?, "
+                      "?, ?, ?) RETURNING id", {who.team.value(), name, rule, who.account.value(), now, now});
+    if (!r.ok() && r.status().code() == StatusCode::kAlreadyExists)
+      return Status::AlreadyExists("segment_name_taken", "a segment with this name exists");
+    KOI_RETURN_IF_ERROR(r.status());
+    id = r->rows.at(0).Int(0);
+    return Status::Ok();
+  }));
+  auto team_wide = PrepareFor(who.team, customers::Scope{.all = true}, who.account.value(), rule);
+  if (team_wide.ok()) {
+    KOI_ASSIGN_OR_RETURN(int64_t size, CountPrepared(who.team, *team_wide));
+    KOI_RETURN_IF_ERROR(RecordSize(db_, id, Today(), size));
+  }
+  return Get(who, id);
+}
+
+Result<Segment> SegmentService::Update(const accounts::Principal& who, int64_t id, std::optional<std::string> raw_name,
+                                       std::optional<std::string> rule_json) {
+  KOI_ASSIGN_OR_RETURN(Segment s, Load(who, id));
+  if (!who.is_admin() && s.created_by != who.account.value())
+    return Status::PermissionDenied("segment_not_yours", "only its creator or an admin can change a segment");
+  std::string name = s.name, rule = s.rule;
+  if (raw_name) KOI_RETURN_IF_ERROR(CheckName(*raw_name, name));
+  if (rule_json) {
+    KOI_ASSIGN_OR_RETURN(auto p, Prepare(who, *rule_json));
+    rule = SerializeRule(p.rule);
+  }
+  auto r = db_.Exec("UPDATE segments SET name = ?, rule = ?, updated_at = ? WHERE id = ? AND team_id = ?",
+                    {name, rule, clock_.NowMillis(), id, who.team.value()});
+  if (r.code() == StatusCode::kAlreadyExists)
+    return Status::AlreadyExists("segment_name_taken", "a segment with this name exists");
+  KOI_RETURN_IF_ERROR(r);
+  if (rule_json) {
+    auto team_wide = PrepareFor(who.team, customers::Scope{.all = true}, who.account.value(), rule);
+    if (team_wide.ok()) {
+      KOI_ASSIGN_OR_RETURN(int64_t size, CountPrepared(who.team, *team_wide));
+      KOI_RETURN_IF_ERROR(RecordSize(db_, id, Today(), size));
+    }
+  }
+  return Get(who, id);
+}
+
+Status SegmentService::Delete(const accounts::Principal& who, int64_t id) {
+  KOI_ASSIGN_OR_RETURN(Segment s, Load(who, id));
+  if (!who.is_admin() && s.created_by != who.account.value())
+    return Status::PermissionDenied("segment_not_yours", "only its creator or an admin can delete a segment");
+  return db_.Transact([&](storage::Session& tx) -> Status {
+    KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM segment_sizes WHERE segment_id = ?", {id}));
+    return tx.Exec("DELETE FROM segments WHERE id = ? AND team_id = ?", {id, who.team.value()});
+  });
+}
+
+Status SegmentService::SnapshotAll() {
+  KOI_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT id, team_id, rule, created_by FROM segments ORDER BY team_id, id"));
+  const int32_t today = Today();
+  for (const auto& r : rows.rows) {
+    auto p = PrepareFor(TeamId(r.Int(1)), customers::Scope{.all = true}, r.Int(3), r.Text(2));
+    if (!p.ok()) continue;  // refers to something deleted since; its history stops until it is fixed
+    KOI_ASSIGN_OR_RETURN(int64_t size, CountPrepared(TeamId(r.Int(1)), *p));
+    KOI_RETURN_IF_ERROR(RecordSize(db_, r.Int(0), today, size));
+  }
+  return Status::Ok();
+}
+
+Result<std::string> SegmentService::RuleOf(const accounts::Principal& who, int64_t id) {
+  KOI_ASSIGN_OR_RETURN(Segment s, Load(who, id));
+  return s.rule;
+}
+
+// ----- segments as targets -------------------------------------------------------------------------------------
+
+Result<customers::ListQuery> SegmentService::RelationshipsOf(const accounts::Principal& who,
+                                                              std::string_view rule_json) {
+  KOI_ASSIGN_OR_RETURN(auto p, Prepare(who, rule_json));
+  if (p.nothing) return Status::InvalidArgument("bulk_target_empty", "no active relationship matches: nothing to tag");
+  customers::ListQuery q;
+  q.from = " FROM wecom_follows f JOIN wecom_customers c ON c.team_id = f.team_id AND c.external_userid = "
+           "f.external_userid";
+  q.params.emplace_back(Value(who.team.value()));
+  q.where = " WHERE f.team_id = ? AND f.deleted_at IS NULL";
+  if (p.ctx.scope_userids) {
+    const std::string in = Marks(q.params, *p.ctx.scope_userids);
+    q.where += " AND f.userid IN (" + in + ")";
+  }
+  const std::string rule_sql = RuleToSql(p.rule, p.ctx, q.params);
+  q.where += " AND " + rule_sql;
+  return q;
+}
+
+Result<SenderPlan> SegmentService::Senders(const accounts::Principal& who, std::string_view rule_json) {
+  KOI_ASSIGN_OR_RETURN(auto p, Prepare(who, rule_json));
+  SenderPlan out;
+  out.rule = "most_recent_relationship";
+  if (p.nothing) return out;
+  std::vector<int64_t> ids;
+  KOI_RETURN_IF_ERROR(index_.Evaluate(who.team, p.rule, p.ctx, [&](const Roaring& r) {
+    ids.reserve(r.cardinality());
+    for (uint32_t id : r) ids.push_back(id);
+  }));
+  out.customers = static_cast<int64_t>(ids.size());
+  std::map<std::string, int64_t> per_sender;
+  constexpr size_t kChunk = 500;
+  for (size_t i = 0; i < ids.size(); i += kChunk) {
+    std::vector<int64_t> part(ids.begin() + i, ids.begin() + std::min(ids.size(), i + kChunk));
+    std::vector<Value> params{who.team.value()};
+    std::string sql = "SELECT k.id, f.userid, f.createtime FROM customer_keys k JOIN wecom_follows f ON f.team_id = "
+                      "k.team_id AND f.external_userid = k.external_userid WHERE k.team_id = ? AND f.deleted_at IS NULL "
+                      "AND k.id IN (" + Marks(params, part) + ")";
+    if (p.ctx.scope_userids) {
+      const std::string in = Marks(params, *p.ctx.scope_userids);
+      sql += " AND f.userid IN (" + in + ")";
+    }
+    KOI_ASSIGN_OR_RETURN(auto rows, db_.Query(sql, params));
+    // Per customer: the latest add time wins; equal times go to the smaller userid (stable across runs).
+    std::map<int64_t, std::pair<int64_t, std::string>> best;
+    for (const auto& r : rows.rows) {
+      auto [it, fresh] = best.try_emplace(r.Int(0), r.Int(2), r.Text(1));
+      if (fresh) continue;
+      if (r.Int(2) > it->second.first || (r.Int(2) == it->second.first && r.Text(1) < it->second.second))
+        it->second = {r.Int(2), r.Text(1)};
+    }
+    for (const auto& [id, choice] : best) ++per_sender[choice.second];
+  }
+  std::vector<std::string> userids;
+  for (const auto& [u, n] : per_sender) {
+    out.senders.push_back({.userid = u, .employee_name = "", .customers = n});
+    userids.push_back(u);
+  }
+  if (!userids.empty()) {
+    std::vector<Value> params{who.team.value()};
+    const std::string in = Marks(params, userids);
+    KOI_ASSIGN_OR_RETURN(auto names, db_.Query("SELECT userid, name FROM wecom_employees WHERE team_id = ? AND userid IN (" +
+                                               in + ")", params));
+    std::map<std::string, std::string> by_id;
+    for (const auto& r : names.rows) by_id[r.Text(0)] = r.Text(1);
+    for (auto& s : out.senders) s.employee_name = by_id[s.userid];
+  }
+  std::sort(out.senders.begin(), out.senders.end(), [](const SenderGroup& a, const SenderGroup& b) {
+    return a.customers != b.customers ? a.customers > b.customers : a.userid < b.userid;
+  });
+  return out;
+}
+
+}  // namespace koi::segments

@@ -1,0 +1,229 @@
+#include "domain/segments/segments.h"
+
+#include <gtest/gtest.h>
+
+#include "domain/wecom_link/mirror.h"
+#include "storage/migrations/migrations.h"
+#include "testing/test_databases.h"
+
+namespace koi::segments {
+namespace {
+
+using testing::TestEngine;
+namespace mirror = wecom_link::mirror;
+
+accounts::Principal MakeAccount(storage::Database& db, int64_t team, int64_t id, accounts::Role role) {
+  if (id == team) {
+    EXPECT_TRUE(db.Exec("INSERT INTO teams (id, name, created_at) VALUES (?, 'team', 0)", {team}).ok());
+  }
+  EXPECT_TRUE(db.Exec("INSERT INTO accounts (id, team_id, phone, name, role, status, created_at, updated_at) VALUES "
+                      "(?, ?, ?, ?, ?, 'active', 0, 0)",
+                      {id, team, "1390000000" + std::to_string(id), "成员" + std::to_string(id),
+                       std::string(role == accounts::Role::kAdmin ? "admin" : "member")})
+                  .ok());
+  return {.team = TeamId(team), .account = AccountId(id), .role = role, .phone = "", .name = "成员" + std::to_string(id)};
+}
+
+wecom::FollowInfo Follow(std::string userid, int64_t createtime, std::vector<std::string> tags = {}) {
+  wecom::FollowInfo f;
+  f.userid = std::move(userid);
+  f.createtime = createtime;
+  f.add_way = 1;
+  f.tag_ids = std::move(tags);
+  return f;
+}
+
+wecom::ExternalContact Contact(std::string id, std::string name, int gender = 1) {
+  wecom::ExternalContact c;
+  c.external_userid = std::move(id);
+  c.name = std::move(name);
+  c.gender = gender;
+  return c;
+}
+
+constexpr int64_t kNow = 1767196800 + 10 * 86400;  // 2026-01-11 00:00 UTC+8
+
+class SegmentServiceTest : public ::testing::TestWithParam<TestEngine> {
+ protected:
+  SegmentServiceTest() { clock_.Set(kNow * 1000); }
+
+  // Departments 1 > 2; zhangsan in 2, lisi in 1. c1: zhangsan (VIP, 2026-01-10) and lisi (潜客, 2026-01-02);
+  // c2 (female): lisi (VIP, 2025-12-01); c3: zhangsan, lost. Team 2 has a VIP customer of its own.
+  void Seed(storage::Database& db) {
+    ASSERT_TRUE(db.Transact([](storage::Session& tx) -> Status {
+      const TeamId team(1);
+      KOI_RETURN_IF_ERROR(mirror::UpsertDepartments(tx, team, {{1, "锦鲤", 0, 1}, {2, "销售部", 1, 1}}, 1));
+      for (auto [userid, name, dept] : {std::tuple{"zhangsan", "张三", 2}, {"lisi", "李四", 1}}) {
+        wecom::User u;
+        u.userid = userid;
+        u.name = name;
+        u.departments = {dept};
+        u.main_department = dept;
+        u.status = 1;
+        KOI_RETURN_IF_ERROR(mirror::UpsertEmployee(tx, team, u, true, 1));
+      }
+      KOI_RETURN_IF_ERROR(
+          mirror::UpsertTagGroups(tx, team, {{"g1", "等级", 0, 1, {{"t1", "VIP", 0, 1}, {"t2", "潜客", 0, 2}}}}, 1));
+      KOI_RETURN_IF_ERROR(mirror::UpsertRelation(tx, team, Contact("c1", "王小明"), Follow("zhangsan", kNow - 86400, {"t1"}), 1));
+      KOI_RETURN_IF_ERROR(mirror::UpsertRelation(tx, team, Contact("c1", "王小明"), Follow("lisi", kNow - 9 * 86400, {"t2"}), 1));
+      KOI_RETURN_IF_ERROR(mirror::UpsertRelation(tx, team, Contact("c2", "李华", 2), Follow("lisi", kNow - 41 * 86400, {"t1"}), 1));
+      KOI_RETURN_IF_ERROR(mirror::UpsertRelation(tx, team, Contact("c3", "Alice"), Follow("zhangsan", kNow - 5 * 86400), 1));
+      KOI_RETURN_IF_ERROR(mirror::MarkRelationLost(tx, team, "zhangsan", "c3", "customer", kNow * 1000));
+      KOI_RETURN_IF_ERROR(mirror::UpsertTagGroups(tx, TeamId(2), {{"g1", "等级", 0, 1, {{"t1", "VIP", 0, 1}}}}, 1));
+      return mirror::UpsertRelation(tx, TeamId(2), Contact("c9", "王小明"), Follow("zhangsan", kNow, {"t1"}), 1);
+    }).ok());
+  }
+
+  int64_t CountOf(SegmentService& svc, const accounts::Principal& who, const std::string& rule) {
+    auto r = svc.Count(who, rule);
+    EXPECT_TRUE(r.ok()) << rule << ": " << r.status().ToString();
+    return r.ok() ? r->customers : -1;
+  }
+
+  FakeClock clock_;
+};
+
+TEST_P(SegmentServiceTest, CountsExactlyWithASampleInTheCallersScope) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
+  auto admin = MakeAccount(*t.db, 1, 1, accounts::Role::kAdmin);
+  auto member = MakeAccount(*t.db, 1, 2, accounts::Role::kMember);
+  auto unbound = MakeAccount(*t.db, 1, 3, accounts::Role::kMember);
+  ASSERT_TRUE(t.db->Exec("INSERT INTO teams (id, name, created_at) VALUES (2, 'other', 0)").ok());
+  MakeAccount(*t.db, 2, 2000, accounts::Role::kAdmin);
+  Seed(*t.db);
+  customers::CustomerService customers(*t.db, clock_);
+  SegmentIndex index(*t.db, clock_);
+  SegmentService svc(*t.db, clock_, index, customers);
+
+  EXPECT_EQ(CountOf(svc, admin, R"({"op":"and","children":[]})"), 3);
+  EXPECT_EQ(CountOf(svc, admin, R"({"field":"corp_tag","values":["t1"]})"), 2);
+  EXPECT_EQ(CountOf(svc, admin, R"({"field":"corp_tag","match":"all","values":["t1","t2"]})"), 1);
+  EXPECT_EQ(CountOf(svc, admin, R"({"field":"corp_tag","match":"none","values":["t1"]})"), 1);  // c3 (lost)
+  EXPECT_EQ(CountOf(svc, admin, R"({"field":"added","within_days":10})"), 1);  // c1; c3's relationship is lost
+  EXPECT_EQ(CountOf(svc, admin, R"({"field":"added","from":"2025-12-01","to":"2025-12-01"})"), 1);
+  EXPECT_EQ(CountOf(svc, admin, R"({"field":"department","values":[2]})"), 1);  // zhangsan's active: c1
+  EXPECT_EQ(CountOf(svc, admin, R"({"field":"status","value":"lost"})"), 1);
+  EXPECT_EQ(CountOf(svc, admin, R"({"op":"or","children":[{"field":"gender","values":[2]},
+      {"field":"employee","values":["zhangsan"]}]})"), 2);
+
+  auto preview = svc.Count(admin, R"({"field":"corp_tag","values":["t1"]})");
+  ASSERT_TRUE(preview.ok());
+  ASSERT_EQ(preview->sample.size(), 2u);
+  EXPECT_EQ(preview->sample[0].name, "王小明");
+  EXPECT_EQ(preview->sample[1].gender, 2);
+
+  // A member bound to lisi sees lisi's customers only (c1, c2); an unbound member sees none.
+  ASSERT_TRUE(customers.Bind(admin, 2, "lisi", "own", {}).ok());
+  EXPECT_EQ(CountOf(svc, member, R"({"op":"and","children":[]})"), 2);
+  EXPECT_EQ(CountOf(svc, member, R"({"field":"status","value":"lost"})"), 0);
+  EXPECT_EQ(CountOf(svc, unbound, R"({"op":"and","children":[]})"), 0);
+
+  // A new VIP customer is counted at once (the index catches up from segment_changes).
+  ASSERT_TRUE(t.db->Transact([](storage::Session& tx) {
+    return mirror::UpsertRelation(tx, TeamId(1), Contact("c4", "新客"), Follow("lisi", kNow, {"t1"}), 1);
+  }).ok());
+  EXPECT_EQ(CountOf(svc, admin, R"({"field":"corp_tag","values":["t1"]})"), 3);
+  EXPECT_EQ(CountOf(svc, member, R"({"field":"corp_tag","values":["t1"]})"), 3);
+}
+
+TEST_P(SegmentServiceTest, RejectsReferencesOutsideTheTeamWithThePath) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
+  auto admin = MakeAccount(*t.db, 1, 1, accounts::Role::kAdmin);
+  auto member = MakeAccount(*t.db, 1, 2, accounts::Role::kMember);
+  Seed(*t.db);
+  ASSERT_TRUE(t.db->Exec("INSERT INTO personal_tags (id, team_id, account_id, name, created_at) VALUES (7, 1, 1, '老板', 0)").ok());
+  customers::CustomerService customers(*t.db, clock_);
+  SegmentIndex index(*t.db, clock_);
+  SegmentService svc(*t.db, clock_, index, customers);
+  auto error = [&](const accounts::Principal& who, const std::string& rule) {
+    auto r = svc.Count(who, rule);
+    return r.ok() ? std::string("ok") : r.status().message();
+  };
+  EXPECT_EQ(error(admin, R"({"op":"and","children":[{"field":"corp_tag","values":["t1","t9"]}]})"),
+            "rule.children[0].values[1]: no such corp tag");
+  EXPECT_EQ(error(admin, R"({"field":"stage","values":[0,42]})"), "rule.values[1]: no such stage");
+  EXPECT_EQ(error(admin, R"({"field":"department","values":[9]})"), "rule.values[0]: no such department");
+  EXPECT_EQ(error(admin, R"({"field":"employee","values":["nobody"]})"), "rule.values[0]: no such employee");
+  EXPECT_EQ(error(admin, R"({"field":"group","values":["wr1"]})"), "rule.values[0]: no such group chat");
+  EXPECT_EQ(error(admin, R"({"field":"personal_tag","values":[7]})"), "ok");
+  EXPECT_EQ(error(member, R"({"field":"personal_tag","values":[7]})"), "rule.values[0]: no such personal tag of yours");
+}
+
+TEST_P(SegmentServiceTest, SavesSegmentsWithHistoryAndUsesThemAsTargets) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
+  auto admin = MakeAccount(*t.db, 1, 1, accounts::Role::kAdmin);
+  auto member = MakeAccount(*t.db, 1, 2, accounts::Role::kMember);
+  Seed(*t.db);
+  customers::CustomerService customers(*t.db, clock_);
+  SegmentIndex index(*t.db, clock_);
+  SegmentService svc(*t.db, clock_, index, customers);
+
+  auto vip = svc.Create(admin, "  VIP 客户 ", R"({"field":"corp_tag","values":["t1"]})");
+  ASSERT_TRUE(vip.ok()) << vip.status().ToString();
+  EXPECT_EQ(vip->name, "VIP 客户");
+  EXPECT_EQ(vip->customers, 2);
+  ASSERT_EQ(vip->history.size(), 1u);
+  EXPECT_EQ(vip->history[0].day, "2026-01-11");
+  EXPECT_EQ(svc.Create(admin, "VIP 客户", R"({"field":"gender","values":[1]})").status().reason(), "segment_name_taken");
+  EXPECT_EQ(svc.Create(admin, "", R"({"field":"gender","values":[1]})").status().reason(), "invalid_segment_name");
+  EXPECT_EQ(svc.Create(admin, "坏", R"({"field":"gender"})").status().reason(), "invalid_segment_rule");
+
+  // The next day it has grown; the daily snapshot records it.
+  ASSERT_TRUE(t.db->Transact([](storage::Session& tx) {
+    return mirror::UpsertRelation(tx, TeamId(1), Contact("c4", "新客"), Follow("lisi", kNow, {"t1"}), 1);
+  }).ok());
+  clock_.Set((kNow + 86400) * 1000);
+  ASSERT_TRUE(svc.SnapshotAll().ok());
+  auto got = svc.Get(admin, vip->id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->customers, 3);
+  ASSERT_EQ(got->history.size(), 2u);
+  EXPECT_EQ(got->history[1].day, "2026-01-12");
+  EXPECT_EQ(got->history[1].customers, 3);
+
+  // Only its creator or an admin changes it; the list pages and counts.
+  EXPECT_EQ(svc.Update(member, vip->id, std::string("mine"), std::nullopt).status().reason(), "segment_not_yours");
+  auto renamed = svc.Update(admin, vip->id, std::string("VIP"), std::string(R"({"field":"corp_tag","values":["t2"]})"));
+  ASSERT_TRUE(renamed.ok());
+  EXPECT_EQ(renamed->customers, 1);
+  auto page = svc.List(admin, 1, 20);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->total, 1);
+  EXPECT_EQ(page->items[0].name, "VIP");
+
+  // A deleted tag leaves the segment with a problem, not an error.
+  ASSERT_TRUE(t.db->Exec("DELETE FROM wecom_tags WHERE team_id = 1 AND tag_id = 't2'").ok());
+  page = svc.List(admin, 1, 20);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->items[0].problem, "rule.values[0]: no such corp tag");
+
+  // Senders: c1 goes to zhangsan (added most recently), c2 and c4 to lisi.
+  auto plan = svc.Senders(admin, R"({"field":"status","value":"active"})");
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->customers, 3);
+  ASSERT_EQ(plan->senders.size(), 2u);
+  EXPECT_EQ(plan->senders[0].userid, "lisi");
+  EXPECT_EQ(plan->senders[0].customers, 2);
+  EXPECT_EQ(plan->senders[1].employee_name, "张三");
+
+  // As a bulk target: the matching customers' active relationships (c1 has two).
+  auto q = svc.RelationshipsOf(admin, R"({"field":"employee","values":["zhangsan"]})");
+  ASSERT_TRUE(q.ok());
+  auto rows = t.db->Query("SELECT f.external_userid, f.userid" + q->from + q->where + " ORDER BY 1, 2", q->params);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->rows.size(), 2u);
+  EXPECT_EQ(rows->rows[0].Text(1), "lisi");
+
+  EXPECT_EQ(svc.Delete(member, vip->id).reason(), "segment_not_yours");
+  EXPECT_TRUE(svc.Delete(admin, vip->id).ok());
+  EXPECT_EQ(svc.Get(admin, vip->id).status().reason(), "segment_not_found");
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, SegmentServiceTest, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),
+                         testing::EngineParamName());
+
+}  // namespace
+}  // namespace koi::segments
