@@ -45,7 +45,7 @@ std::string Marks(std::vector<Value>& params, const std::vector<std::string>& va
   std::string out;
   for (const auto& v : values) {
     out += out.empty() ? "?" : ", ?";
-    params.emplace_back(Value(v));
+    params.emplace_back(std::in_place_type<std::string>, v);
   }
   return out;
 }

@@ -17,7 +17,7 @@ std::string Marks(std::vector<Value>& params, const std::vector<std::string>& va
   std::string out;
   for (const auto& v : values) {
     out += out.empty() ? "?" : ", ?";
-    params.emplace_back(Value(v));
+    params.emplace_back(std::in_place_type<std::string>, v);
   }
   return out;
 }
@@ -25,7 +25,7 @@ std::string Marks(std::vector<Value>& params, const std::vector<int64_t>& values
   std::string out;
   for (auto v : values) {
     out += out.empty() ? "?" : ", ?";
-    params.emplace_back(Value(v));
+    params.emplace_back(std::in_place_type<int64_t>, v);
   }
   return out;
 }
