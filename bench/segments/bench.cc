@@ -4,7 +4,7 @@
 // change-log probe included) and as SQL (RuleToSql, what a database does with the same rule), checking that both
 // give the same count. Prints a Markdown table (bench/segments/run.sh writes it to bench/results/segments.md).
 //
-//   koi-bench-segments --db URL [--iterations 300] [--sql-iterations 3]
+//   koi-bench-segments --db URL [--iterations 300] [--sql-iterations 3] [--rule JSON (time only this rule)]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -73,7 +73,7 @@ int Fail(const std::string& what, const Status& s) {
   return 1;
 }
 
-int Run(const std::string& url, int iterations, int sql_iterations) {
+int Run(const std::string& url, int iterations, int sql_iterations, const std::string& only) {
   auto opened = storage::Database::Open(url, {.pool_size = 2});
   if (!opened.ok()) return Fail("open", opened.status());
   storage::Database& db = **opened;
@@ -107,7 +107,9 @@ int Run(const std::string& url, int iterations, int sql_iterations) {
   std::printf("| rule | customers | index p50 ms | index p99 ms | SQL p50 ms | SQL p99 ms | index vs SQL |\n");
   std::printf("|---|---|---|---|---|---|---|\n");
   int mismatches = 0;
-  for (const auto& named : kRules) {
+  std::vector<NamedRule> rules(std::begin(kRules), std::end(kRules));
+  if (!only.empty()) rules = {{"--rule", only.c_str()}};
+  for (const auto& named : rules) {
     auto rule = ParseRule(named.json);
     if (!rule.ok()) return Fail(named.name, rule.status());
     int64_t count = 0;
@@ -152,15 +154,17 @@ int Run(const std::string& url, int iterations, int sql_iterations) {
 int main(int argc, char** argv) {
   std::string db;
   int iterations = 300, sql_iterations = 3;
+  std::string only;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--db") db = argv[i + 1];
     else if (k == "--iterations") iterations = std::atoi(argv[i + 1]);
     else if (k == "--sql-iterations") sql_iterations = std::atoi(argv[i + 1]);
+    else if (k == "--rule") only = argv[i + 1];
   }
   if (db.empty() || iterations <= 0 || sql_iterations < 0) {
     std::fprintf(stderr, "usage: koi-bench-segments --db URL [--iterations 300] [--sql-iterations 3]\n");
     return 2;
   }
-  return koi::segments::Run(db, iterations, sql_iterations);
+  return koi::segments::Run(db, iterations, sql_iterations, only);
 }

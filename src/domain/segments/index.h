@@ -58,6 +58,7 @@ class SegmentIndex {
   struct Options {
     size_t page_size = 20000;          // customers per page when building
     size_t rebuild_threshold = 20000;  // more changed customers than this since the last look: rebuild
+    int build_threads = 2;             // each needs a database connection while it loads
   };
   SegmentIndex(storage::Database& db, const Clock& clock, Options options);
   SegmentIndex(storage::Database& db, const Clock& clock) : SegmentIndex(db, clock, Options{}) {}
