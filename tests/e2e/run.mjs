@@ -1086,6 +1086,90 @@ const tests = {
     }, { login: team })
   },
 
+  async 'segments: a nested rule with NOT counted live as the API counts it, saved with history, senders explained, deleted'() {
+    const team = await linkedDemoTeam()
+    const count = async (rule) => (await team.api.ok('POST', '/api/v1/scrm/segments/count', { rule })).customers
+    const tagGroups = await team.api.ok('GET', '/api/v1/scrm/tags')
+    const tag = tagGroups.items.flatMap((g) => g.tags)[0]
+    assert(tag, 'the demo corp has no corp tags')
+    const everyone = await count({ op: 'and', children: [] })
+    const nested = { op: 'and', children: [
+      { field: 'corp_tag', match: 'any', values: [tag.tag_id] },
+      { op: 'or', not: true, children: [{ field: 'gender', values: [2] }] },
+    ] }
+    const expected = await count(nested)
+    assert(everyone > expected, `the rule should narrow: ${everyone} vs ${expected}`)
+    const name = `排除女性的${tag.name}`.slice(0, 30)
+    await withPage(async (page, errors) => {
+      /** waits until the live count shows n (it reads "1,234 位客户") */
+      const countShows = (n) => page.waitForFunction((n) => {
+        const text = document.querySelector('[data-test="segment-count"]')?.textContent ?? ''
+        return /^\s*([\d,]+)/.exec(text)?.[1]?.replace(/,/g, '') === String(n)
+      }, n)
+      await page.goto(base + '/scrm/overview')
+      await page.click('[data-test="menu-segments"]')
+      await page.locator('[data-test="segment-create"], [data-test="segment-create-empty"]').first().click()
+      await page.locator('[data-test="rule-everyone"]').waitFor()
+      await countShows(everyone)
+
+      // AND [ the tag, NOT (OR [ female ]) ], built by clicking.
+      await page.locator('[data-test="add-condition"]').first().click()
+      const first = page.locator('[data-test="segment-condition"]').nth(0)
+      await first.locator('[data-test="value-corp-tags"]').click()
+      await page.locator('.el-select-dropdown__item:visible', { hasText: tag.name }).first().click()
+      await page.keyboard.press('Escape')
+      await page.locator('[data-test="add-group"]').first().click()
+      const second = page.locator('[data-test="segment-condition"]').nth(1)
+      await second.locator('[data-test="condition-field"]').click()
+      await page.locator('[data-test="field-option-gender"]:visible').click()
+      await second.locator('[data-test="value-genders"]').click()
+      await page.locator('[data-test="gender-option-2"]:visible').click()
+      await page.keyboard.press('Escape')
+      const innerGroupNot = page.locator('[data-test="group-not"]').last()
+      await innerGroupNot.click()
+      await countShows(expected)
+
+      await field(page, 'segment-name-input').fill(name)
+      await page.click('[data-test="segment-save"]')
+      await page.waitForURL(/\/scrm\/segments\/\d+$/)
+      const id = Number(page.url().split('/').pop())
+      const saved = await team.api.ok('GET', `/api/v1/scrm/segments/${id}`)
+      const canon = (v) => JSON.stringify(v, (k, x) => (x && typeof x === 'object' && !Array.isArray(x)
+        ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x))
+      assert(canon(saved.rule) === canon(nested), `saved rule ${JSON.stringify(saved.rule)}`)
+      assert(saved.customers === expected && saved.history.length === 1, `saved: ${JSON.stringify(saved)}`)
+      await page.locator('[data-test="segment-history-chart"]').waitFor()
+
+      await page.click('[data-test="segment-senders-load"]')
+      await page.locator('[data-test="segment-senders-table"]').waitFor()
+      await page.locator('[data-test="segment-senders-explain"]').waitFor()
+      const senders = await team.api.ok('POST', '/api/v1/scrm/segments/senders', { segment_id: id })
+      assert(senders.customers === expected, `senders cover ${senders.customers} of ${expected}`)
+      const shown = await page.locator('[data-test="segment-senders-table"] [data-test="sender-name"]').count()
+      assert(shown === senders.senders.length, `senders shown ${shown} of ${senders.senders.length}`)
+      await page.waitForLoadState('networkidle')
+      await tallScreenshot(page, join(shots, 'segment-zh.png'))
+      await switchLanguage(page, 'English')
+      await page.locator('[data-test="segment-editor"]').getByText('Who would send').first().waitFor()
+      await noHorizontalScroll(page, 'segment editor (en)')
+      await tallScreenshot(page, join(shots, 'segment-en.png'))
+      await switchLanguage(page, '中文')
+
+      // The list shows it with its count; deleting asks first.
+      await page.click('[data-test="menu-segments"]')
+      const row = page.locator('[data-test="segment-table"] tbody tr', { hasText: name })
+      await row.locator('[data-test="segment-customers"]').getByText(`${expected.toLocaleString()} 位客户`).waitFor()
+      await page.screenshot({ path: join(shots, 'segments-zh.png'), animations: 'disabled' })
+      await row.locator('[data-test="segment-delete"]').click()
+      await confirmBox(page)
+      await row.waitFor({ state: 'detached' })
+      const gone = await team.api.call('GET', `/api/v1/scrm/segments/${id}`)
+      assert(gone.status === 404, `deleted segment answers ${gone.status}`)
+      const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
+      assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
+    }, { login: team })
+  },
+
   async 'admin manages a member: disable (confirmed) blocks login, enable, reset password, remove; the audit log records it'() {
     const team = await registerTeam({ teamName: '管理测试', name: '管理员' })
     const mate = await addActiveMember(team, '同事丙')

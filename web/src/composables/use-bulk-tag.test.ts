@@ -185,6 +185,32 @@ describe('useBulkTag', () => {
     expect(startBulkTagApi).toHaveBeenCalledWith(filter, { add: [], remove: ['t3'] })
   })
 
+  it('starts the job another way when told to (a segment), and follows it the same way', async () => {
+    const startJob = vi.fn().mockResolvedValueOnce(job({ total: 9 }))
+    vi.mocked(getBulkTagApi).mockResolvedValueOnce(job({ state: 'succeeded', total: 9, succeeded: 9 }))
+    filterTotal = 9
+    const { b, onFinished } = setup({ selected: () => [], filter: () => ({}), startJob })
+    b.open()
+    expect(b.form.target).toBe('filter')
+    b.form.add = ['t1', 't1']
+    b.form.remove = ['t2']
+    expect((await b.start())?.total).toBe(9)
+    expect(startJob).toHaveBeenCalledWith({ add: ['t1'], remove: ['t2'] })
+    expect(startBulkTagApi).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(BULK_POLL_MS)
+    expect(getBulkTagApi).toHaveBeenLastCalledWith(41, 1, 10)
+    expect(onFinished).toHaveBeenCalledTimes(1)
+
+    // an empty segment has nothing to tag: refused before asking
+    filterTotal = 0
+    const empty = setup({ selected: () => [], filter: () => ({}), startJob })
+    empty.b.open()
+    empty.b.form.add = ['t1']
+    expect(await empty.b.start()).toBeNull()
+    expect(empty.b.formError.value).toBe('没有可打标签的客户：符合条件的客户都没有进行中的跟进关系')
+    expect(startJob).toHaveBeenCalledTimes(1)
+  })
+
   it('refuses a choice the server would refuse, without asking', async () => {
     const { b } = setup()
     b.open()

@@ -115,14 +115,20 @@ export interface BulkTagOptions {
   filterTotal?: () => number | null
   /** called once per job when it is seen ended (e.g. to load the customer list again) */
   onFinished?: (job: Job) => void
+  /**
+   * Starts the job some other way than the customer list does (e.g. a segment's customers: POST
+   * /scrm/segments/bulk-tags), with the dialog's tags; the target then is whatever this call names.
+   */
+  startJob?: (change: { add: string[]; remove: string[] }) => Promise<Job>
   pollMs?: number
   pageSize?: number
 }
 
 /**
- * Bulk tagging (批量打标签) from the customer list: the dialog's choice (whom, which tags to add and to remove), the
- * start of the server's background job, then its progress, asked for every `pollMs` while the job is queued or
- * running (one request at a time, only the latest answer kept), and once it ended the pages of its failures.
+ * Bulk tagging (批量打标签) from the customer list, or of a segment's customers (`startJob`): the dialog's choice
+ * (whom, which tags to add and to remove), the start of the server's background job, then its progress, asked for
+ * every `pollMs` while the job is queued or running (one request at a time, only the latest answer kept), and once
+ * it ended the pages of its failures.
  * Polling stops when the job ends, when the dialog closes (the job goes on on the server: opening the dialog again
  * shows it again while it is unfinished) and for good when the scope that created it ends.
  */
@@ -277,8 +283,9 @@ export function useBulkTag(options: BulkTagOptions) {
     const remove = [...new Set(form.remove)]
     stop()
     try {
-      const next =
-        form.target === 'selected'
+      const next = options.startJob
+        ? await options.startJob({ add, remove })
+        : form.target === 'selected'
           ? await startBulkTagApi({}, { external_userids: [...new Set(options.selected())], add, remove })
           : await startBulkTagApi(options.filter(), { add, remove })
       if (disposed) return next

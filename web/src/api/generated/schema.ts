@@ -1130,6 +1130,161 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scrm/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The corp's customer group chats whose name contains `q`, by name, one page (the segment editor's group choice).
+         * @description Errors `invalid_paging` (400), `invalid_filter` (400; `q` longer than 100 bytes).
+         */
+        get: operations["listScrmGroupChats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/segments/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * How many customers a segment rule (客户分群) matches now, with the first few of them; the editor's live preview.
+         * @description Counts exactly, from the segment index, the customers the caller may see (an admin: the corp's; a member: those
+         *     of its data scope; an unbound member: none). Give `rule` (see SegmentRule), or `segment_id` to count a saved
+         *     segment's rule. `sample` is up to 10 matching customers.
+         *     Errors: `invalid_segment_rule` (400; `message` starts with the path of the first bad node, e.g.
+         *     `rule.children[1].values[0]: no such corp tag`), `invalid_argument` (400; `segment_id` not an id),
+         *     `segment_not_found` (404; `segment_id` of no segment of the team).
+         */
+        post: operations["countSegment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/segments/senders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Who would send to a segment's customers in a mass message (群发), and to how many each.
+         * @description One sender per matching customer: of the customer's ACTIVE relationships with employees the caller may see, the
+         *     employee whose relationship was added most recently (equal times: the smaller userid). `rule` names that choice
+         *     (`most_recent_relationship`). `senders` are ordered by customers, most first. Give `rule` or `segment_id`.
+         *     Errors: those of POST /api/v1/scrm/segments/count.
+         */
+        post: operations["segmentSenders"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/segments/bulk-tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Starts a bulk tagging (批量打标签) of a segment's customers; the same job as POST /api/v1/scrm/customers/bulk-tags.
+         * @description The targets are every ACTIVE relationship, that the caller may see, of the customers the rule (or the saved
+         *     segment `segment_id`) matches, fixed when the job starts. Progress and cancellation are those of every bulk
+         *     tagging: GET /api/v1/scrm/bulk-tags/{job_id} and POST /api/v1/scrm/bulk-tags/{job_id}/cancel.
+         *     Errors: `invalid_segment_rule` (400), `segment_not_found` (404), `invalid_argument` (400; nothing to add or
+         *     remove, or `segment_id` not an id), `too_many_tags` (400), `bulk_target_empty` (400; no active relationship
+         *     matches), `bulk_too_many_targets` (400; more than 1,000,000 relationships), `tag_not_found` (404),
+         *     `wecom_not_linked` (422).
+         */
+        post: operations["startSegmentBulkTag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/segments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's saved segments (客户分群), most recently changed first, each with its size now.
+         * @description Every member sees the team's segments; `customers` counts the customers the caller may see. A segment whose rule
+         *     refers to something deleted since (a tag, a stage, …) has `customers` 0 and says why in `problem`.
+         *     `history` is empty here (see GET /api/v1/scrm/segments/{id}). Errors `invalid_paging` (400).
+         */
+        get: operations["listSegments"];
+        put?: never;
+        /**
+         * Saves a segment under a name.
+         * @description The name is trimmed and has 1–30 characters, unique in the team; the rule is checked as by POST
+         *     /api/v1/scrm/segments/count and stored in its canonical form. Today's (team-wide) size starts its history.
+         *     Errors: `invalid_segment_name` (400), `invalid_segment_rule` (400), `segment_name_taken` (409),
+         *     `too_many_segments` (422; a team keeps at most 500 segments).
+         */
+        post: operations["createSegment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/segments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * One segment, with its daily size over the last 90 days.
+         * @description `history` has one point per day the size was recorded (hourly, team-wide whoever looks; none while the rule has a
+         *     `problem`), oldest first. Errors `segment_not_found` (404).
+         */
+        get: operations["getSegment"];
+        /**
+         * Renames a segment and/or changes its rule (its creator or an admin).
+         * @description Fields left out stay. Errors: `invalid_segment_name` (400), `invalid_segment_rule` (400), `segment_name_taken`
+         *     (409), `segment_not_found` (404), `segment_not_yours` (403; neither its creator nor an admin).
+         */
+        put: operations["updateSegment"];
+        post?: never;
+        /**
+         * Deletes a segment and its history (its creator or an admin).
+         * @description Errors `segment_not_found` (404), `segment_not_yours` (403).
+         */
+        delete: operations["deleteSegment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/wecom/callback/{corp_id}": {
         parameters: {
             query: {
@@ -1267,6 +1422,8 @@ export interface components {
              *     `personal_tag_not_found`.
              *     Stages: `stage_name_empty`, `stage_name_too_long`, `stage_exists`, `stage_limit`, `stage_not_found`,
              *     `invalid_stage_order`.
+             *     Segments: `invalid_segment_rule` (the message starts with the path of the bad node), `invalid_segment_name`,
+             *     `segment_name_taken`, `too_many_segments`, `segment_not_found`, `segment_not_yours`.
              *     Storage: `database_busy` (the database was busy or a transaction lost a race; try again),
              *     `constraint_violation` (the data changed meanwhile, e.g. a concurrent insert of the same key), `secret_unreadable`.
              */
@@ -2096,6 +2253,256 @@ export interface components {
             code: 0;
             data: {
                 account_id: number;
+            };
+        };
+        /** @description A customer group chat (客户群) of the corp, as last synced. */
+        GroupChat: {
+            chat_id: string;
+            name: string;
+            /** @description the owner employee's name (its userid when not mirrored) */
+            owner_name: string;
+            member_count: number;
+        };
+        GroupChatPage: {
+            items: components["schemas"]["GroupChat"][];
+            total: number;
+            page: number;
+            page_size: number;
+        };
+        GroupChatPageEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["GroupChatPage"];
+        };
+        /**
+         * @description Which customers (客户分群规则): the one JSON form used by the console, the API and saved segments. A rule is a
+         *     tree whose root is usually a group; a group joins its children with AND (`op: and`) or OR (`op: or`), any node
+         *     may be negated (`not: true`), and the leaves are conditions on one field of the customer:
+         *
+         *     ```json
+         *     {"op": "and", "children": [
+         *       {"field": "corp_tag", "match": "all", "values": ["et_vip", "et_2025"]},
+         *       {"op": "or", "not": true, "children": [{"field": "stage", "values": [3]}, {"field": "gender", "values": [2]}]},
+         *       {"field": "added", "within_days": 30}]}
+         *     ```
+         *
+         *     Limits: a group has at most 50 children, groups nest at most 6 deep (the root is the first), a rule has at most
+         *     300 nodes and a condition at most 500 values. A nested group needs at least one child; the root may be an empty
+         *     `and` group, which matches every customer. Unknown keys are refused. Duplicate values are dropped.
+         *     Relationship facts (corp tags, employee, department, added, add way, channel state) are read from the
+         *     customer's ACTIVE relationships: "has tag X" means an employee who still has the customer tagged them X.
+         *     References (tag, personal tag, employee, department, stage and group ids) must exist in the team; a member may
+         *     use only their own personal tags. A rule that breaks any of this is refused with `invalid_segment_rule`, whose
+         *     message starts with the path of the first bad node (e.g. `rule.children[1].values[0]: no such corp tag`).
+         */
+        SegmentRule: components["schemas"]["SegmentGroup"] | components["schemas"]["SegmentTagCondition"] | components["schemas"]["SegmentPersonalTagCondition"] | components["schemas"]["SegmentTextCondition"] | components["schemas"]["SegmentNumberCondition"] | components["schemas"]["SegmentAddedCondition"] | components["schemas"]["SegmentStatusCondition"];
+        /** @description Its children joined with AND or OR (negated with `not`). */
+        SegmentGroup: {
+            /** @enum {string} */
+            op: "and" | "or";
+            /** @description negates the node (false when left out) */
+            not?: boolean;
+            /** @description conditions and groups; at least one in a nested group */
+            children: components["schemas"]["SegmentRule"][];
+        };
+        /**
+         * @description any (when left out): carries at least one of the tags; all: carries every one; none: carries none of them
+         * @enum {string}
+         */
+        SegmentTagMatch: "any" | "all" | "none";
+        /** @description corp_tag: enterprise tags (tag ids), on an active relationship. */
+        SegmentTagCondition: {
+            /** @enum {string} */
+            field: "corp_tag";
+            /** @description negates the node (false when left out) */
+            not?: boolean;
+            match?: components["schemas"]["SegmentTagMatch"];
+            values: string[];
+        };
+        /** @description personal_tag: personal tags (ids; a member's own only). */
+        SegmentPersonalTagCondition: {
+            /** @enum {string} */
+            field: "personal_tag";
+            /** @description negates the node (false when left out) */
+            not?: boolean;
+            match?: components["schemas"]["SegmentTagMatch"];
+            values: number[];
+        };
+        /**
+         * @description Any of the values: `employee` (userids: an active relationship with any of these employees), `channel_state`
+         *     (the channel live code's `state` of an active relationship, exactly; '' for none), `group` (group chat ids the
+         *     customer is a member of).
+         */
+        SegmentTextCondition: {
+            /** @enum {string} */
+            field: "employee" | "channel_state" | "group";
+            /** @description negates the node (false when left out) */
+            not?: boolean;
+            values: string[];
+        };
+        /**
+         * @description Any of the values: `department` (department ids: an active relationship with an employee of the department or
+         *     of one below it), `add_way` (WeCom add_way codes of an active relationship, see CustomerFollow.add_way),
+         *     `gender` (0 unknown, 1 male, 2 female), `stage` (customer stage ids; 0: in no stage).
+         */
+        SegmentNumberCondition: {
+            /** @enum {string} */
+            field: "department" | "add_way" | "gender" | "stage";
+            /** @description negates the node (false when left out) */
+            not?: boolean;
+            values: number[];
+        };
+        /**
+         * @description `added`: an active relationship added on these days, calendar days in China Standard Time (UTC+8). Either
+         *     `from` and/or `to` (inclusive; at least one), or `within_days` N (today and the N-1 days before), not both.
+         */
+        SegmentAddedCondition: {
+            /** @enum {string} */
+            field: "added";
+            /** @description negates the node (false when left out) */
+            not?: boolean;
+            /**
+             * Format: date
+             * @example 2026-01-01
+             */
+            from?: string;
+            /**
+             * Format: date
+             * @example 2026-01-31
+             */
+            to?: string;
+            within_days?: number;
+        };
+        /** @description `status`: `active` has at least one active relationship; `lost` has none left. */
+        SegmentStatusCondition: {
+            /** @enum {string} */
+            field: "status";
+            /** @description negates the node (false when left out) */
+            not?: boolean;
+            /** @enum {string} */
+            value: "active" | "lost";
+        };
+        SegmentSizePoint: {
+            /**
+             * Format: date
+             * @description YYYY-MM-DD (UTC+8)
+             */
+            day: string;
+            /** @description the segment's team-wide size that day */
+            customers: number;
+        };
+        /** @description A saved segment (客户分群). */
+        Segment: {
+            id: number;
+            name: string;
+            rule: components["schemas"]["SegmentRule"];
+            /** @description the matching customers the caller may see, now (0 with a problem) */
+            customers: number;
+            /**
+             * @description '' or why the rule cannot be counted now: it refers to something deleted since (the invalid_segment_rule
+             *     message, e.g. `rule.children[0].values[1]: no such stage`)
+             */
+            problem: string;
+            /** @description the creator's account */
+            created_by: number;
+            created_by_name: string;
+            created_at: number;
+            updated_at: number;
+            /** @description daily sizes, oldest first, the last 90 days (GET /api/v1/scrm/segments/{id}, create and update only) */
+            history: components["schemas"]["SegmentSizePoint"][];
+        };
+        SegmentEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["Segment"];
+        };
+        SegmentPage: {
+            items: components["schemas"]["Segment"][];
+            total: number;
+            page: number;
+            page_size: number;
+        };
+        SegmentPageEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["SegmentPage"];
+        };
+        CreateSegmentRequest: {
+            /** @description 1–30 characters once trimmed */
+            name: string;
+            rule: components["schemas"]["SegmentRule"];
+        };
+        /** @description the fields to change; those left out stay */
+        UpdateSegmentRequest: {
+            /** @description 1–30 characters once trimmed */
+            name?: string;
+            rule?: components["schemas"]["SegmentRule"];
+        };
+        /** @description a rule, or a saved segment (its rule): `segment_id` wins when both are given */
+        SegmentTarget: {
+            rule?: components["schemas"]["SegmentRule"];
+            segment_id?: number;
+        };
+        /** @description the customers (`rule` or `segment_id`, see SegmentTarget) and the corp tags to add and to remove */
+        SegmentBulkTagRequest: {
+            rule?: components["schemas"]["SegmentRule"];
+            segment_id?: number;
+            /** @description corp tag ids to put on every target relationship */
+            add?: string[];
+            /** @description corp tag ids to take off them */
+            remove?: string[];
+        };
+        SegmentSampleCustomer: {
+            external_userid: string;
+            name: string;
+            corp_name: string;
+            /** @description 1 WeChat */
+            type: number;
+            /** @description 0 unknown */
+            gender: number;
+        };
+        SegmentCount: {
+            /** @description the matching customers the caller may see */
+            customers: number;
+            /** @description the first matching customers */
+            sample: components["schemas"]["SegmentSampleCustomer"][];
+            /** @description how long the count took on the server (microseconds) */
+            took_us: number;
+        };
+        SegmentCountEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["SegmentCount"];
+        };
+        SegmentSender: {
+            userid: string;
+            /** @description "" when the employee is no longer mirrored */
+            employee_name: string;
+            /** @description the customers this employee would send to */
+            customers: number;
+        };
+        SegmentSenders: {
+            /** @description the matching customers the caller may see */
+            customers: number;
+            /** @description most customers first */
+            senders: components["schemas"]["SegmentSender"][];
+            /**
+             * @description how the sender of a customer is chosen: the employee whose active relationship was added last
+             * @enum {string}
+             */
+            rule: "most_recent_relationship";
+        };
+        SegmentSendersEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["SegmentSenders"];
+        };
+        SegmentDeletedEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                /** @enum {boolean} */
+                deleted: true;
             };
         };
         StoreOverview: {
@@ -3944,6 +4351,273 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnbindEmployeeEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    listScrmGroupChats: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                /** @description a substring of the group's name (at most 100 bytes) */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of group chats */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupChatPageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    countSegment: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentTarget"];
+            };
+        };
+        responses: {
+            /** @description the count and a sample */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentCountEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    segmentSenders: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentTarget"];
+            };
+        };
+        responses: {
+            /** @description the senders */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentSendersEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    startSegmentBulkTag: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentBulkTagRequest"];
+            };
+        };
+        responses: {
+            /** @description the job, queued, with its `total` of target relationships */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkTagStateEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+        };
+    };
+    listSegments: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of segments */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentPageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    createSegment: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSegmentRequest"];
+            };
+        };
+        responses: {
+            /** @description the segment, with its history */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+        };
+    };
+    getSegment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the segment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    updateSegment: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateSegmentRequest"];
+            };
+        };
+        responses: {
+            /** @description the segment afterwards, with its history */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
+        };
+    };
+    deleteSegment: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentDeletedEnvelope"];
                 };
             };
             401: components["responses"]["Unauthenticated"];

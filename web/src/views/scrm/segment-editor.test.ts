@@ -1,0 +1,308 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { nextTick, type App } from 'vue'
+import type { Router } from 'vue-router'
+import { ElMessageBox } from 'element-plus'
+import { i18n } from '@/locales'
+import { ApiError } from '@/api/request'
+import {
+  countSegmentApi, createSegmentApi, getSegmentApi, listGroupChatsApi, segmentSendersApi, startSegmentBulkTagApi, updateSegmentApi,
+  type SegmentsApi,
+} from '@/api/segments'
+import {
+  getBulkTagApi, listPersonalTagsApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, type CustomersApi,
+} from '@/api/customers'
+import { listWecomEmployeesApi } from '@/api/wecom'
+import { all, mountApp, q, testSession, text } from '@/test-utils/mount'
+import SegmentEditor from './segment-editor.vue'
+
+vi.mock('@/api/segments', () => ({
+  countSegmentApi: vi.fn(), getSegmentApi: vi.fn(), createSegmentApi: vi.fn(), updateSegmentApi: vi.fn(), segmentSendersApi: vi.fn(),
+  startSegmentBulkTagApi: vi.fn(), listGroupChatsApi: vi.fn(),
+}))
+vi.mock('@/api/customers', () => ({
+  listScrmTagsApi: vi.fn(), listPersonalTagsApi: vi.fn(), listScrmDepartmentsApi: vi.fn(), listStagesApi: vi.fn(), getBulkTagApi: vi.fn(),
+  cancelBulkTagApi: vi.fn(), startBulkTagApi: vi.fn(),
+}))
+vi.mock('@/api/wecom', () => ({ listWecomEmployeesApi: vi.fn() }))
+vi.mock('element-plus', async (importOriginal) => {
+  const ep = await importOriginal<typeof import('element-plus')>()
+  return { ...ep, ElMessage: { success: vi.fn(), error: vi.fn() }, ElMessageBox: { confirm: vi.fn() } }
+})
+
+const VIP: SegmentsApi.Rule = { op: 'and', children: [{ field: 'corp_tag', match: 'any', values: ['et1'] }] }
+function segment(id: number, over: Partial<SegmentsApi.Segment> = {}): SegmentsApi.Segment {
+  return {
+    id, name: '高意向客户', rule: VIP, customers: 120, problem: '', created_by: 7, created_by_name: '王小锦', created_at: 1_700_000_000_000,
+    updated_at: 1_700_000_000_000, history: [], ...over,
+  }
+}
+const person = (i: number, over: Partial<SegmentsApi.SampleCustomer> = {}): SegmentsApi.SampleCustomer =>
+  ({ external_userid: `wm${i}`, name: `客户${i}`, corp_name: '', type: 1, gender: 1, ...over })
+const counted = (customers: number, sample: SegmentsApi.SampleCustomer[] = []): SegmentsApi.Count => ({ customers, sample, took_us: 2300 })
+function bulkJob(over: Partial<CustomersApi.BulkTagState> = {}): CustomersApi.BulkTagState {
+  return {
+    job_id: 41, state: 'queued', total: 150, succeeded: 0, failed: 0, last_error_reason: '', created_at: 1_700_000_000_000,
+    finished_at: null, failures: [], failures_total: 0, ...over,
+  }
+}
+
+let app: App | null = null
+let router: Router
+
+async function mountPage(path: string, role: 'admin' | 'member' = 'admin', accountId = 7) {
+  ;({ app, router } = await mountApp({
+    session: testSession({ role, accountId }),
+    routes: [
+      { path: '/scrm/segments/new', component: SegmentEditor },
+      { path: '/scrm/segments/:id(\\d+)', component: SegmentEditor },
+      { path: '/:any(.*)*', component: { render: () => null } },
+    ],
+    path,
+  }))
+}
+/** Lets the count's pause pass and its answer come through. */
+async function counted300() {
+  await vi.advanceTimersByTimeAsync(300)
+  await nextTick()
+}
+async function clickOn(el: HTMLElement | null | undefined) {
+  el!.click()
+  await vi.advanceTimersByTimeAsync(0)
+  await nextTick()
+}
+const clickTest = (test: string) => clickOn(q(test))
+function typeInto(test: string, value: string) {
+  const input = (q(test)?.matches('input') ? q(test) : q(test)?.querySelector('input')) as HTMLInputElement
+  input.value = value
+  input.dispatchEvent(new Event('input'))
+  return nextTick()
+}
+/** picks `field` in the condition's field select */
+async function pickField(condition: HTMLElement, field: string) {
+  await clickOn(q('condition-field', condition)?.querySelector<HTMLElement>('.el-select__wrapper'))
+  await clickOn(all(`field-option-${field}`).at(-1))
+}
+const lastRule = () => vi.mocked(countSegmentApi).mock.lastCall?.[0]
+
+beforeEach(() => {
+  vi.useFakeTimers()
+  i18n.global.locale.value = 'zh-CN'
+  vi.mocked(countSegmentApi).mockReset().mockResolvedValue(counted(2048, [person(1), person(2, { type: 2, corp_name: '锦鲤茶饮' })]))
+  for (const f of [getSegmentApi, createSegmentApi, updateSegmentApi, segmentSendersApi, startSegmentBulkTagApi, getBulkTagApi]) vi.mocked(f).mockReset()
+  vi.mocked(listGroupChatsApi).mockReset().mockResolvedValue({ items: [], total: 0, page: 1, page_size: 20 })
+  vi.mocked(listScrmTagsApi).mockReset().mockResolvedValue({
+    items: [{ group_id: 'g1', name: '客户等级', tags: [{ tag_id: 'et1', name: 'VIP', group_name: '客户等级' }, { tag_id: 'et2', name: '普通', group_name: '客户等级' }] }],
+  })
+  vi.mocked(listPersonalTagsApi).mockReset().mockResolvedValue({ items: [] })
+  vi.mocked(listScrmDepartmentsApi).mockReset().mockResolvedValue({ items: [{ id: 1, name: '锦鲤', parent_id: 0 }] })
+  vi.mocked(listStagesApi).mockReset().mockResolvedValue({ items: [{ id: 3, name: '意向', sort: 1, customers: 0 }], unstaged: 0 })
+  vi.mocked(listWecomEmployeesApi).mockReset().mockResolvedValue({ items: [], total: 0, page: 1, page_size: 20 })
+  vi.mocked(ElMessageBox.confirm).mockReset().mockResolvedValue('confirm' as never)
+})
+afterEach(() => {
+  app?.unmount()
+  app = null
+  document.body.innerHTML = ''
+  vi.useRealTimers()
+})
+
+describe('a new segment', () => {
+  it('starts with everyone and counts them after a pause, with a sample linking to the customers', async () => {
+    await mountPage('/scrm/segments/new')
+    expect(text(q('rule-everyone'))).toContain('当前匹配全部客户')
+    expect(countSegmentApi).not.toHaveBeenCalled()
+    await counted300()
+    expect(lastRule()).toEqual({ rule: { op: 'and', children: [] } })
+    expect(text(q('segment-count'))).toBe('2,048 位客户')
+    expect(text(q('segment-took'))).toBe('用时 2.3 毫秒')
+    expect(all('segment-sample-customer').map(text)).toEqual(['客户1@微信', '客户2@锦鲤茶饮'])
+    expect(all('segment-sample-customer')[1].getAttribute('href')).toBe('/scrm/customers/wm2')
+    expect(q('segment-save-first')).not.toBeNull()
+    expect(q('bulk-tag-open')).toBeNull()
+  })
+
+  it('shows "incomplete" instead of a count until a condition has its values, and sends nothing meanwhile', async () => {
+    await mountPage('/scrm/segments/new')
+    await counted300()
+    await clickTest('add-condition')
+    await counted300()
+    expect(text(q('segment-count-incomplete'))).toBe('条件未填完整')
+    expect(text(q('condition-issue'))).toBe('请选择条件的值')
+    expect(countSegmentApi).toHaveBeenCalledTimes(1)
+
+    await clickOn(q('tag-option-et1'))
+    await counted300()
+    expect(countSegmentApi).toHaveBeenCalledTimes(2)
+    expect(lastRule()).toEqual({ rule: { op: 'and', children: [{ field: 'corp_tag', match: 'any', values: ['et1'] }] } })
+    expect(q('segment-count-incomplete')).toBeNull()
+    expect(q('condition-issue')).toBeNull()
+  })
+
+  it('builds nested groups with AND / OR and NOT, each field with its own values', async () => {
+    await mountPage('/scrm/segments/new')
+    await clickTest('add-condition')
+    await pickField(q('segment-condition')!, 'status')
+    await clickTest('status-lost')
+    await clickTest('add-group')
+    const group = q('rule-group')!
+    // a nested group joins with the other operator, starting with one condition
+    expect(q('group-op-or', group)!.classList.contains('is-active')).toBe(true)
+    await pickField(q('segment-condition', group)!, 'gender')
+    await clickOn(q('gender-option-2'))
+    await clickOn(q('group-not', group)?.querySelector<HTMLElement>('input'))
+    // the root's own button comes after its children
+    await clickOn(all('add-condition').at(-1))
+    const added = all('segment-condition').at(-1)!
+    await pickField(added, 'added')
+    await clickOn(q('condition-not', added)?.querySelector<HTMLElement>('input'))
+    await counted300()
+    expect(lastRule()).toEqual({
+      rule: {
+        op: 'and',
+        children: [
+          { field: 'status', value: 'lost' },
+          { op: 'or', not: true, children: [{ field: 'gender', values: [2] }] },
+          { field: 'added', within_days: 30, not: true },
+        ],
+      },
+    })
+    // removing the group counts again without it
+    await clickOn(q('group-remove'))
+    await counted300()
+    expect(lastRule()?.rule).toEqual({ op: 'and', children: [{ field: 'status', value: 'lost' }, { field: 'added', within_days: 30, not: true }] })
+  })
+
+  it('shows the server message for a refused rule and marks its condition, keeping the edits', async () => {
+    await mountPage('/scrm/segments/new')
+    await clickTest('add-condition')
+    await clickOn(q('tag-option-et2'))
+    vi.mocked(countSegmentApi).mockRejectedValueOnce(new ApiError(400, 'invalid_segment_rule', 'rule.children[0].values[0]: no such corp tag'))
+    await counted300()
+    expect(text(q('segment-count-error'))).toBe('规则有误：rule.children[0].values[0]: no such corp tag')
+    expect(q('segment-condition')!.classList.contains('bad')).toBe(true)
+    expect(q('segment-count')).toBeNull()
+    expect(q('value-corp-tags')!.textContent).toContain('普通')
+  })
+
+  it('saves with a name, then shows the saved segment at its address', async () => {
+    vi.mocked(createSegmentApi).mockResolvedValueOnce(segment(5, { name: '高意向', rule: { op: 'and', children: [{ field: 'status', value: 'active' }] } }))
+    await mountPage('/scrm/segments/new')
+    await clickTest('add-condition')
+    await pickField(q('segment-condition')!, 'status')
+    await clickTest('segment-save')
+    expect(text(q('segment-save-error'))).toBe('分群名称需为 1–30 个字符')
+    await typeInto('segment-name-input', ' 高意向 ')
+    expect(q('segment-unsaved')).not.toBeNull()
+    await clickTest('segment-save')
+    expect(createSegmentApi).toHaveBeenCalledWith({ name: '高意向', rule: { op: 'and', children: [{ field: 'status', value: 'active' }] } })
+    await vi.waitFor(() => expect(router.currentRoute.value.path).toBe('/scrm/segments/5'))
+    // nothing unsaved: leaving asks nothing
+    expect(ElMessageBox.confirm).not.toHaveBeenCalled()
+    expect(q('segment-unsaved')).toBeNull()
+    expect(q('segment-history')).not.toBeNull()
+    expect(getSegmentApi).not.toHaveBeenCalled()
+  })
+
+  it('asks before leaving unsaved edits', async () => {
+    await mountPage('/scrm/segments/new')
+    await clickTest('add-condition')
+    vi.mocked(ElMessageBox.confirm).mockRejectedValueOnce('cancel')
+    await router.push('/scrm/customers').catch(() => undefined)
+    expect(ElMessageBox.confirm).toHaveBeenCalledTimes(1)
+    expect(router.currentRoute.value.path).toBe('/scrm/segments/new')
+    await router.push('/scrm/customers')
+    expect(router.currentRoute.value.path).toBe('/scrm/customers')
+  })
+})
+
+describe('a saved segment', () => {
+  it('loads its rule and shows its size history', async () => {
+    vi.mocked(getSegmentApi).mockResolvedValueOnce(segment(3, {
+      history: [{ day: '2026-01-01', customers: 100 }, { day: '2026-01-02', customers: 120 }],
+    }))
+    await mountPage('/scrm/segments/3')
+    expect(getSegmentApi).toHaveBeenCalledWith(3)
+    expect((q('segment-name-input') as HTMLInputElement).value).toBe('高意向客户')
+    expect(text(q('value-corp-tags'))).toContain('VIP')
+    expect(text(q('segment-meta'))).toContain('王小锦 创建于')
+    expect(q('segment-save')!.hasAttribute('disabled')).toBe(true)
+    await counted300()
+    expect(lastRule()).toEqual({ rule: VIP })
+    expect(all('chart-point')).toHaveLength(2)
+    expect(text(q('chart-from'))).toBe('2026-01-01')
+    expect(text(q('chart-to'))).toBe('2026-01-02')
+    expect(text(all('chart-point')[1])).toBe('2026-01-02：120 位客户')
+  })
+
+  it('says who would send, and how that sender is chosen', async () => {
+    vi.mocked(getSegmentApi).mockResolvedValueOnce(segment(3))
+    vi.mocked(segmentSendersApi).mockResolvedValueOnce({
+      customers: 120, rule: 'most_recent_relationship',
+      senders: [{ userid: 'zhangsan', employee_name: '张三', customers: 90 }, { userid: 'lisi', employee_name: '', customers: 30 }],
+    })
+    await mountPage('/scrm/segments/3')
+    expect(text(q('segment-senders-explain'))).toContain('选添加该客户时间最晚的那一位')
+    expect(segmentSendersApi).not.toHaveBeenCalled()
+    await clickTest('segment-senders-load')
+    expect(segmentSendersApi).toHaveBeenCalledWith({ segment_id: 3 })
+    expect(text(q('segment-senders-total'))).toBe('共 120 位客户，由 2 位员工发送')
+    expect(all('sender-name').map(text)).toEqual(['张三', 'lisi'])
+    expect(all('sender-customers').map(text)).toEqual(['90', '30'])
+    expect(all('sender-share').map((el) => el.getAttribute('aria-valuenow'))).toEqual(['75', '25'])
+  })
+
+  it('bulk tags its customers through the bulk tagging job, and follows it', async () => {
+    vi.mocked(getSegmentApi).mockResolvedValue(segment(3))
+    vi.mocked(startSegmentBulkTagApi).mockResolvedValueOnce(bulkJob())
+    await mountPage('/scrm/segments/3')
+    await clickTest('bulk-tag-open')
+    expect(text(q('bulk-segment-target'))).toBe('分群「高意向客户」的全部 120 位客户')
+    await clickOn(q('bulk-add-option-et2'))
+    await clickTest('bulk-tag-submit')
+    expect(vi.mocked(ElMessageBox.confirm).mock.lastCall?.[0]).toBe('确定为分群「高意向客户」的 120 位客户添加标签「普通」吗？任务会在后台进行，逐条同步到企业微信。')
+    expect(startSegmentBulkTagApi).toHaveBeenCalledWith({ segment_id: 3, add: ['et2'], remove: [] })
+    expect(text(q('bulk-total'))).toBe('共 150 条跟进关系')
+    vi.mocked(getBulkTagApi).mockResolvedValueOnce(bulkJob({ state: 'succeeded', succeeded: 150, finished_at: 2 }))
+    await vi.advanceTimersByTimeAsync(1000)
+    await nextTick()
+    expect(text(q('bulk-tag-done'))).toBe('批量打标签已完成：150 条跟进关系全部成功')
+    // the tags changed: the segment and its count are asked for again
+    expect(getSegmentApi).toHaveBeenCalledTimes(2)
+  })
+
+  it('refuses to bulk tag an empty segment before asking', async () => {
+    vi.mocked(getSegmentApi).mockResolvedValueOnce(segment(3, { customers: 0 }))
+    await mountPage('/scrm/segments/3')
+    await clickTest('bulk-tag-open')
+    await clickOn(q('bulk-add-option-et1'))
+    await clickTest('bulk-tag-submit')
+    expect(text(q('bulk-tag-error'))).toBe('没有可打标签的客户：符合条件的客户都没有进行中的跟进关系')
+    expect(startSegmentBulkTagApi).not.toHaveBeenCalled()
+  })
+
+  it('changes only what was edited', async () => {
+    vi.mocked(getSegmentApi).mockResolvedValueOnce(segment(3))
+    vi.mocked(updateSegmentApi).mockResolvedValueOnce(segment(3, { name: 'VIP 客户' }))
+    await mountPage('/scrm/segments/3')
+    await typeInto('segment-name-input', 'VIP 客户')
+    await clickTest('segment-save')
+    expect(updateSegmentApi).toHaveBeenCalledWith(3, { name: 'VIP 客户' })
+  })
+
+  it("is read-only to a member who did not create it", async () => {
+    vi.mocked(getSegmentApi).mockResolvedValueOnce(segment(3, { created_by: 9, created_by_name: '李四' }))
+    await mountPage('/scrm/segments/3', 'member', 7)
+    expect(text(q('segment-read-only'))).toBe('只有创建者（李四）或管理员可以修改这个分群')
+    expect(q('segment-save')).toBeNull()
+    expect(q('add-condition')).toBeNull()
+    expect(q('condition-remove')).toBeNull()
+    await counted300()
+    expect(text(q('segment-scope-note'))).toBe('人数只统计你有权限查看的客户')
+  })
+
+  it('says a segment that is gone', async () => {
+    vi.mocked(getSegmentApi).mockRejectedValueOnce(new ApiError(404, 'segment_not_found', 'x'))
+    await mountPage('/scrm/segments/8')
+    expect(text(q('segment-not-found'))).toContain('客户分群不存在或已被删除')
+  })
+})
