@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "core/clock.h"
 #include "core/config.h"
@@ -307,12 +308,19 @@ int Serve(const std::string& config_path) {
   }
   if (s.jobs.enabled) runner.Start();
   (*server)->Start();
+  // Every node keeps its own segment index: build the linked teams' now rather than on their first count.
+  std::thread warm_segments([&segment_index] {
+    if (Status w = segment_index.WarmAll(); !w.ok() && w.reason() != "shutting_down")
+      spdlog::warn("segment index warm-up: {}", w.ToString());
+  });
   spdlog::info("Koi is serving http://{}:{}/", s.server.listen_host, (*server)->port());
 
   int sig = http::HttpServer::WaitForTerminationSignal();
   spdlog::info("received signal {}; shutting down (grace {} s)", sig, s.server.shutdown_grace_seconds);
+  segment_index.Stop();  // a build in progress gives up at its next page
   (*server)->Stop(std::chrono::seconds(s.server.shutdown_grace_seconds));
   runner.Stop();  // running handlers see ShouldStop() and their jobs are released to the queue
+  warm_segments.join();
   spdlog::info("stopped");
   spdlog::shutdown();
   return 0;

@@ -427,7 +427,8 @@ void MergeInto(TeamIndex& into, TeamIndex& part) {
 // Pages of customers (by external_userid) are handed out to `workers` threads, each loading into its own part;
 // the parts are merged at the end. Reading and decoding rows is most of the cost, so two cores build nearly twice
 // as fast.
-Status BuildInto(storage::Database& db, TeamId team, size_t page_size, int workers, TeamIndex& ix) {
+Status BuildInto(storage::Database& db, TeamId team, size_t page_size, int workers, const std::atomic<bool>& stop,
+                 TeamIndex& ix) {
   const auto started = std::chrono::steady_clock::now();
   KOI_ASSIGN_OR_RETURN(ix.applied_upto, MaxChangeSeq(db));  // changes after this are applied on the next look
   std::mutex mu;
@@ -437,6 +438,7 @@ Status BuildInto(storage::Database& db, TeamId team, size_t page_size, int worke
   // The next page's bounds, or nullopt when there are no more (or a worker failed).
   auto next_page = [&]() -> Result<std::optional<std::pair<std::string, std::string>>> {
     std::lock_guard lock(mu);
+    if (stop.load()) return Status::Aborted("shutting_down", "the segment index build was stopped");
     if (done || !failed.ok()) return std::optional<std::pair<std::string, std::string>>();
     KOI_ASSIGN_OR_RETURN(auto page, db.Query("SELECT external_userid FROM wecom_customers WHERE team_id = ? AND "
                                              "external_userid > ? ORDER BY external_userid LIMIT ?",
@@ -499,7 +501,7 @@ Status SegmentIndex::Build(TeamId team) {
     fresh->builds = slot.index->builds;
     fresh->incremental = slot.index->incremental;
   }
-  KOI_RETURN_IF_ERROR(BuildInto(db_, team, options_.page_size, options_.build_threads, *fresh));
+  KOI_RETURN_IF_ERROR(BuildInto(db_, team, options_.page_size, options_.build_threads, stopping_, *fresh));
   spdlog::info("segment index for team {} built: {} customers in {} ms", team.value(), fresh->universe.cardinality(),
                fresh->build_ms);
   slot.index = std::move(fresh);
@@ -513,7 +515,7 @@ Status SegmentIndex::Refresh(TeamId team, Slot& slot) {
       fresh->builds = slot.index->builds;
       fresh->incremental = slot.index->incremental;
     }
-    KOI_RETURN_IF_ERROR(BuildInto(db_, team, options_.page_size, options_.build_threads, *fresh));
+    KOI_RETURN_IF_ERROR(BuildInto(db_, team, options_.page_size, options_.build_threads, stopping_, *fresh));
     slot.index = std::move(fresh);
     return Status::Ok();
   };
@@ -633,6 +635,19 @@ IndexStats SegmentIndex::TotalStats() {
     total.build_ms = std::max(total.build_ms, s.build_ms);
   }
   return total;
+}
+
+void SegmentIndex::Stop() { stopping_.store(true); }
+
+Status SegmentIndex::WarmAll() {
+  KOI_ASSIGN_OR_RETURN(auto teams, db_.Query("SELECT team_id FROM wecom_corps ORDER BY team_id"));
+  for (const auto& row : teams.rows) {
+    if (stopping_.load()) break;
+    Slot& slot = SlotOf(TeamId(row.Int(0)));
+    std::lock_guard lock(slot.mu);
+    if (!slot.index) KOI_RETURN_IF_ERROR(Refresh(TeamId(row.Int(0)), slot));
+  }
+  return Status::Ok();
 }
 
 Status SegmentIndex::PurgeChanges(int64_t keep) {

@@ -14,6 +14,7 @@
 // Thread safety: SegmentIndex is thread-safe; one team's index is used under that team's lock.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -70,6 +71,10 @@ class SegmentIndex {
 
   // Builds (or rebuilds) the team's index now.
   Status Build(TeamId team);
+  // Builds the index of every linked team that has none yet (at start, so the first count is instant).
+  Status WarmAll();
+  // Makes builds in progress give up (kAborted) at their next page; for shutdown.
+  void Stop();
   IndexStats Stats(TeamId team);
   IndexStats TotalStats();
 
@@ -88,6 +93,7 @@ class SegmentIndex {
   storage::Database& db_;
   const Clock& clock_;
   Options options_;
+  std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::map<int64_t, std::unique_ptr<Slot>> slots_;
 };
