@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "domain/customers/customers_test_util.h"
 #include "domain/wecom_link/mirror.h"
 #include "rules/rule_pack.h"
 #include "storage/migrations/migrations.h"
@@ -15,35 +16,9 @@ namespace {
 using testing::TestEngine;
 namespace mirror = wecom_link::mirror;
 
-accounts::Principal MakeAccount(storage::Database& db, int64_t team, int64_t id, accounts::Role role) {
-  if (id == team) {
-    EXPECT_TRUE(db.Exec("INSERT INTO teams (id, name, created_at) VALUES (?, 'team', 0)", {team}).ok());
-  }
-  const std::string role_name = role == accounts::Role::kAdmin ? "admin" : "member";
-  EXPECT_TRUE(db.Exec("INSERT INTO accounts (id, team_id, phone, name, role, status, created_at, updated_at) VALUES "
-                      "(?, ?, ?, ?, ?, 'active', 0, 0)",
-                      {id, team, "1390000000" + std::to_string(id), "成员" + std::to_string(id), role_name})
-                  .ok());
-  return {.team = TeamId(team), .account = AccountId(id), .role = role, .phone = "", .name = "成员" + std::to_string(id)};
-}
-
-wecom::FollowInfo Follow(std::string userid, int64_t createtime, std::vector<std::string> tags = {}) {
-  wecom::FollowInfo f;
-  f.userid = std::move(userid);
-  f.createtime = createtime;
-  f.add_way = 1;
-  f.tag_ids = std::move(tags);
-  return f;
-}
-
-wecom::ExternalContact Contact(std::string id, std::string name, int gender = 1, std::string corp = "") {
-  wecom::ExternalContact c;
-  c.external_userid = std::move(id);
-  c.name = std::move(name);
-  c.gender = gender;
-  c.corp_name = std::move(corp);
-  return c;
-}
+using customers::testutil::Contact;
+using customers::testutil::Follow;
+using customers::testutil::MakeAccount;
 
 class CustomersTest : public ::testing::TestWithParam<TestEngine> {
  protected:
