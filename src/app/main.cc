@@ -310,7 +310,7 @@ int Serve(const std::string& config_path) {
   (*server)->Start();
   // Every node keeps its own segment index: build the linked teams' now rather than on their first count.
   std::thread warm_segments([&segment_index] {
-    if (Status w = segment_index.WarmAll(); !w.ok() && w.reason() != "shutting_down")
+    if (Status w = segment_index.WarmAll(); !w.ok() && !segment_index.stopping())
       spdlog::warn("segment index warm-up: {}", w.ToString());
   });
   spdlog::info("Koi is serving http://{}:{}/", s.server.listen_host, (*server)->port());

@@ -438,7 +438,7 @@ Status BuildInto(storage::Database& db, TeamId team, size_t page_size, int worke
   // The next page's bounds, or nullopt when there are no more (or a worker failed).
   auto next_page = [&]() -> Result<std::optional<std::pair<std::string, std::string>>> {
     std::lock_guard lock(mu);
-    if (stop.load()) return Status::Aborted("shutting_down", "the segment index build was stopped");
+    if (stop.load()) return Status::Unavailable("unavailable", "the segment index build was stopped: the server is shutting down");
     if (done || !failed.ok()) return std::optional<std::pair<std::string, std::string>>();
     KOI_ASSIGN_OR_RETURN(auto page, db.Query("SELECT external_userid FROM wecom_customers WHERE team_id = ? AND "
                                              "external_userid > ? ORDER BY external_userid LIMIT ?",

@@ -73,8 +73,9 @@ class SegmentIndex {
   Status Build(TeamId team);
   // Builds the index of every linked team that has none yet (at start, so the first count is instant).
   Status WarmAll();
-  // Makes builds in progress give up (kAborted) at their next page; for shutdown.
+  // Makes builds in progress give up (kUnavailable) at their next page; for shutdown.
   void Stop();
+  bool stopping() const { return stopping_.load(); }
   IndexStats Stats(TeamId team);
   IndexStats TotalStats();
 
