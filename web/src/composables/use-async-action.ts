@@ -4,9 +4,10 @@ import { errorText } from '@/api/request'
 /**
  * A load of which only the latest answer counts: `apply` gets it, `loading` is set while the latest is under way,
  * `error` holds its failure in the user's language ('' after one succeeded) and `loaded` is set once one succeeded.
- * `supersede()` drops the answers under way (when a change shown must not be undone by an older answer).
+ * `supersede()` drops the answers under way (when a change shown must not be undone by an older answer). `fail` is
+ * called when the latest load fails (after `error` was set).
  */
-export function useLatestLoad<T>(fetch: () => Promise<T>, apply: (value: T) => void) {
+export function useLatestLoad<T>(fetch: () => Promise<T>, apply: (value: T) => void, fail?: () => void) {
   const loading = ref(false)
   const loaded = ref(false)
   const error = ref('')
@@ -22,7 +23,9 @@ export function useLatestLoad<T>(fetch: () => Promise<T>, apply: (value: T) => v
       error.value = ''
       loaded.value = true
     } catch (e) {
-      if (ticket === latest) error.value = errorText(e)
+      if (ticket !== latest) return
+      error.value = errorText(e)
+      fail?.()
     } finally {
       if (ticket === latest) loading.value = false
     }

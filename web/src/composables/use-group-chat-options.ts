@@ -1,6 +1,5 @@
-import { ref } from 'vue'
-import { errorText } from '@/api/request'
 import { listGroupChatsApi, type SegmentsApi } from '@/api/segments'
+import { useRemoteOptions } from './use-remote-options'
 
 export interface GroupChatOption {
   chat_id: string
@@ -19,38 +18,10 @@ export const groupChatOption = (g: SegmentsApi.GroupChat): GroupChatOption =>
  * a later search no longer lists it (a group known only by its id, e.g. in a saved rule, shows its id).
  */
 export function useGroupChatOptions(pageSize = 20) {
-  const options = ref<GroupChatOption[]>([])
-  const loading = ref(false)
-  const error = ref('')
-  const names = ref<Record<string, string>>({})
-  let latest = 0
-
-  async function search(q = ''): Promise<void> {
-    const ticket = ++latest
-    loading.value = true
-    try {
-      const page = await listGroupChatsApi(1, pageSize, q.trim())
-      if (ticket !== latest) return
-      options.value = page.items.map(groupChatOption)
-      for (const o of options.value) names.value[o.chat_id] = o.name
-      error.value = ''
-    } catch (e) {
-      if (ticket !== latest) return
-      options.value = []
-      error.value = errorText(e)
-    } finally {
-      if (ticket === latest) loading.value = false
-    }
-  }
-
-  /** The choices followed by the picked groups the latest search did not return. */
-  function withSelected(selected: readonly string[]): GroupChatOption[] {
-    const listed = new Set(options.value.map((o) => o.chat_id))
-    const missing = selected
-      .filter((id) => id && !listed.has(id))
-      .map((id) => ({ chat_id: id, name: names.value[id] ?? id, owner: '', members: 0 }))
-    return [...options.value, ...missing]
-  }
-
-  return { options, loading, error, search, withSelected }
+  return useRemoteOptions({
+    fetch: (q) => listGroupChatsApi(1, pageSize, q),
+    toOption: groupChatOption,
+    idOf: (o) => o.chat_id,
+    missing: (chat_id, name): GroupChatOption => ({ chat_id, name, owner: '', members: 0 }),
+  })
 }

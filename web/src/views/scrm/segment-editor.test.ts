@@ -203,6 +203,46 @@ describe('a new segment', () => {
     expect(getSegmentApi).not.toHaveBeenCalled()
   })
 
+  it('picks the values of personal tags, ways of adding, stages (or none) and channels from their lists', async () => {
+    vi.mocked(listPersonalTagsApi).mockResolvedValue({
+      items: [{ id: 11, name: '爱喝奶茶', account_id: 7, owner_name: '王小锦', customers: 3, created_at: 1_700_000_000_000 }],
+    })
+    await mountPage('/scrm/segments/new')
+    const fields = ['personal_tag', 'add_way', 'stage', 'channel_state']
+    for (let i = 0; i < fields.length; i++) {
+      await clickOn(all('add-condition').at(-1))
+      await pickField(all('segment-condition')[i], fields[i])
+    }
+    const [personal, addWay, stage, channel] = all('segment-condition')
+    expect(q('value-personal-tags', personal)).not.toBeNull()
+    expect(q('condition-match', personal)).not.toBeNull()
+    expect(q('value-add-ways', addWay)).not.toBeNull()
+    expect(q('value-stages', stage)).not.toBeNull()
+    expect(q('value-states', channel)).not.toBeNull()
+    expect(all('stage-option-0')).toHaveLength(1)
+    expect(text(q('stage-option-3'))).toBe('意向')
+    expect(all('add-way-option-1')).toHaveLength(1)
+    await clickOn(q('personal-option-11'))
+    await clickOn(q('add-way-option-1'))
+    await clickOn(q('stage-option-3'))
+    await clickOn(q('stage-option-0'))
+    expect(text(q('value-personal-tags', personal))).toContain('爱喝奶茶')
+    expect(text(q('value-stages', stage))).toContain('意向')
+    // a channel is typed in
+    await typeInto('value-states', 'qr_shop')
+    await clickOn([...document.querySelectorAll<HTMLElement>('.el-select-dropdown__item')].find((o) => text(o) === 'qr_shop'))
+    await counted300()
+    expect(lastRule()?.rule).toEqual({
+      op: 'and',
+      children: [
+        { field: 'personal_tag', match: 'any', values: [11] },
+        { field: 'add_way', values: [1] },
+        { field: 'stage', values: [3, 0] },
+        { field: 'channel_state', values: ['qr_shop'] },
+      ],
+    })
+  })
+
   it('asks before leaving unsaved edits', async () => {
     await mountPage('/scrm/segments/new')
     await clickTest('add-condition')
