@@ -177,6 +177,11 @@ int Serve(const std::string& config_path) {
   customers::CustomerService customer_service(database, clock);
   customers::TagService tag_service(database, clock, queue, *wecom_client, wecom_link, customer_service);
   runner.Register(customers::kBulkTagJob, [&tag_service](jobs::JobContext& ctx) { return tag_service.RunBulkTag(ctx); });
+  runner.Register("customers.housekeeping", [&tag_service](jobs::JobContext&) -> Status {
+    KOI_ASSIGN_OR_RETURN(int64_t n, tag_service.PurgeBulkItems());
+    if (n > 0) spdlog::info("removed {} bulk tagging targets of purged jobs", n);
+    return Status::Ok();
+  });
   segments::SegmentIndex segment_index(database, clock);
   segments::SegmentService segment_service(database, clock, segment_index, customer_service);
   // Hourly: today's size of every saved segment (their history), and the applied change log trimmed.
@@ -194,7 +199,7 @@ int Serve(const std::string& config_path) {
                                  .interval_ms = 3600 * 1000, .max_attempts = 100});
     if (!hourly.ok()) spdlog::warn("cannot schedule segments.snapshot: {}", hourly.status().ToString());
   }
-  for (const char* kind : {"system.purge_jobs", "accounts.housekeeping"}) {
+  for (const char* kind : {"system.purge_jobs", "accounts.housekeeping", "customers.housekeeping"}) {
     auto daily = queue.Enqueue({.team = TeamId(0), .kind = kind, .idempotency_key = "daily", .interval_ms = kDayMs,
                                 .max_attempts = 3});
     if (!daily.ok()) spdlog::warn("cannot schedule {}: {}", kind, daily.status().ToString());

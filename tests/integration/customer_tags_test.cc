@@ -257,6 +257,11 @@ TEST_P(CustomerTagsTest, BulkTaggingReachesEveryTargetOnceAcrossAnOutage) {
     return wecom_link::mirror::MarkRelationLost(tx, admin_.team, userid, gone, "customer", clock_.NowMillis());
   }).ok());
   ExpectMirrorEqualsWorld(*t.db, admin_.team);
+  // The target list goes when its job is purged, not before.
+  EXPECT_EQ(tags_->PurgeBulkItems().value_or(-1), 0);
+  ASSERT_TRUE(queue_->PurgeFinished(clock_.NowMillis() + 1).ok());
+  EXPECT_EQ(tags_->PurgeBulkItems().value_or(-1), expected);
+  EXPECT_EQ(tags_->BulkTagStatus(admin_, started->job_id, 1, 20).status().reason(), "bulk_job_not_found");
 
   // Picked customers, untagged by a member: only the bound employee's relationships are touched.
   auto member = Member("13900000003", "小吴");

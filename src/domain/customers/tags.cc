@@ -308,6 +308,12 @@ Result<BulkTagState> TagService::StartBulkTag(const accounts::Principal& who, co
   return BulkTagStatus(who, job_id, 1, 20);
 }
 
+Result<int64_t> TagService::PurgeBulkItems() {
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("DELETE FROM bulk_tag_items WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = "
+                                         "bulk_tag_items.job_id)"));
+  return r.affected_rows;
+}
+
 Result<BulkTagState> TagService::BulkTagStatus(const accounts::Principal& who, int64_t job_id, int page,
                                                int page_size) {
   const Status not_found = Status::NotFound("bulk_job_not_found", "no such bulk tagging of yours");

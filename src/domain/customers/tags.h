@@ -92,6 +92,8 @@ class TagService {
   // Stops the job (the owner or an admin): what is done stays done, the rest is not tagged.
   Result<BulkTagState> CancelBulkTag(const accounts::Principal& who, int64_t job_id);
   Status RunBulkTag(jobs::JobContext& ctx);
+  // Deletes the target lists of bulk jobs that no longer exist (purged); returns the rows deleted. Daily.
+  Result<int64_t> PurgeBulkItems();
 
   // Edits a relationship's remark (≤20 characters), description (≤150), remark company (≤20, WeChat customers
   // only) and remark mobiles (≤5), in WeCom first, then in the mirror and on the timeline. Fields left unset stay.
