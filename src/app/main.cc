@@ -228,7 +228,8 @@ int Serve(const std::string& config_path) {
   for (auto state : {"queued", "running", "succeeded", "failed", "cancelled"})
     job_gauges.emplace_back(state, &registry.GetGauge("koi_jobs", "Durable jobs by state", {{"state", state}}));
   registry.GetGauge("koi_build_info", "Build information", {{"version", KOI_VERSION}}).Set(1);
-  registry.AddCallbackGauge("koi_segment_index_bytes", "Memory of the segment index's bitmaps (serialized size)",
+  registry.AddCallbackGauge("koi_segment_index_bytes",
+                            "Memory of the segment index's bitmaps (serialized size, as of each team's last build)",
                             [&segment_index] { return static_cast<double>(segment_index.TotalStats().bytes); });
   registry.AddCallbackGauge("koi_segment_index_customers", "Customers in the segment index",
                             [&segment_index] { return static_cast<double>(segment_index.TotalStats().customers); });

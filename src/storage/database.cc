@@ -54,6 +54,24 @@ std::string LikeContains(std::string_view text) {
   return out + "%";
 }
 
+std::string InList(std::vector<Value>& params, const std::vector<std::string>& values) {
+  std::string marks;
+  for (const auto& v : values) {
+    marks += marks.empty() ? "?" : ", ?";
+    params.emplace_back(std::in_place_type<std::string>, v);
+  }
+  return marks;
+}
+
+std::string InList(std::vector<Value>& params, const std::vector<int64_t>& values) {
+  std::string marks;
+  for (int64_t v : values) {
+    marks += marks.empty() ? "?" : ", ?";
+    params.emplace_back(std::in_place_type<int64_t>, v);
+  }
+  return marks;
+}
+
 std::string_view EngineName(Engine engine) { return engine == Engine::kPostgres ? "postgresql" : "sqlite"; }
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& url, const DatabaseOptions& options) {

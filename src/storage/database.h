@@ -60,6 +60,11 @@ std::string_view EngineName(Engine engine);
 // A LIKE pattern matching values that contain `text` literally: %, _ and \ are escaped for "LIKE ? ESCAPE '\'".
 std::string LikeContains(std::string_view text);
 
+// "?, ?, ?" for an IN list of `values`, which are appended to `params`. Callers must not pass an empty list
+// (PostgreSQL refuses "IN ()").
+std::string InList(std::vector<Value>& params, const std::vector<std::string>& values);
+std::string InList(std::vector<Value>& params, const std::vector<int64_t>& values);
+
 class Session {
  public:
   virtual ~Session() = default;

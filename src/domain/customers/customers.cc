@@ -11,21 +11,13 @@
 namespace koi::customers {
 namespace {
 
+using storage::InList;
 using storage::Value;
 namespace json = boost::json;
 
 constexpr std::string_view kEscape = " ESCAPE '\\'";
 
 // "?, ?, …" for n values, appended to params.
-std::string InList(std::vector<Value>& params, const std::vector<std::string>& values) {
-  std::string marks;
-  for (const auto& v : values) {
-    marks += marks.empty() ? "?" : ", ?";
-    params.emplace_back(Value(v));
-  }
-  return marks;
-}
-
 std::vector<std::string> ParseStrings(const std::string& text) {
   std::vector<std::string> out;
   boost::system::error_code ec;
@@ -516,11 +508,7 @@ Result<std::vector<Binding>> CustomerService::Bindings(const accounts::Principal
   if (!who.is_admin() && (account_ids.size() != 1 || account_ids[0] != who.account.value()))
     return Status::PermissionDenied("admin_only", "only the team's admin account may do this");
   std::vector<Value> params{who.team.value()};
-  std::string marks;
-  for (int64_t id : account_ids) {
-    marks += marks.empty() ? "?" : ", ?";
-    params.emplace_back(Value(id));
-  }
+  const std::string marks = InList(params, account_ids);
   KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT b.account_id, b.userid, COALESCE(e.name, ''), b.data_scope, "
                                          "b.bound_at FROM employee_bindings b LEFT JOIN wecom_employees e ON "
                                          "e.team_id = b.team_id AND e.userid = b.userid WHERE b.team_id = ? AND "

@@ -38,11 +38,7 @@ Result<StageBoard> StageService::Board(const accounts::Principal& who) {
   std::string visible = " FROM wecom_customers c LEFT JOIN customer_profiles p ON p.team_id = c.team_id AND "
                         "p.external_userid = c.external_userid WHERE c.team_id = ?";
   if (!scope.all) {
-    std::string marks;
-    for (const auto& u : scope.userids) {
-      marks += marks.empty() ? "?" : ", ?";
-      params.emplace_back(Value(u));
-    }
+    const std::string marks = storage::InList(params, scope.userids);
     visible += " AND EXISTS (SELECT 1 FROM wecom_follows f WHERE f.team_id = c.team_id AND f.external_userid = "
                "c.external_userid AND f.userid IN (" + marks + "))";
   }

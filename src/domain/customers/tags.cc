@@ -25,21 +25,12 @@ Result<std::string> TagName(std::string_view raw) {
   return name;
 }
 
-std::string Marks(std::vector<Value>& params, const std::vector<std::string>& values) {
-  std::string marks;
-  for (const auto& v : values) {
-    marks += marks.empty() ? "?" : ", ?";
-    params.emplace_back(Value(v));
-  }
-  return marks;
-}
-
 // The names of `ids` among the team's corp tags, in the order given; NotFound tag_not_found for an unknown id.
 Result<std::vector<std::string>> CorpTagNames(storage::Database& db, TeamId team, const std::vector<std::string>& ids) {
   std::vector<std::string> names;
   if (ids.empty()) return names;
   std::vector<Value> params{team.value()};
-  std::string in = Marks(params, ids);
+  std::string in = storage::InList(params, ids);
   KOI_ASSIGN_OR_RETURN(auto r, db.Query("SELECT tag_id, name FROM wecom_tags WHERE team_id = ? AND tag_id IN (" + in +
                                         ")", params));
   for (const auto& id : ids) {
@@ -155,7 +146,7 @@ Result<TagGroup> TagService::CreateCorpTags(const accounts::Principal& who, std:
   }
   // New names only count against the corp's limit (WeCom reuses an existing name in the group).
   std::vector<Value> params{team.value(), std::string(group_id), group_label};
-  std::string in = Marks(params, names);
+  std::string in = storage::InList(params, names);
   KOI_ASSIGN_OR_RETURN(auto existing, db_.Query("SELECT COUNT(*) FROM wecom_tags t, wecom_tag_groups g WHERE t.team_id "
                                                 "= ? AND g.team_id = t.team_id AND g.group_id = t.group_id AND "
                                                 "(g.group_id = ? OR g.name = ?) AND t.name IN (" + in + ")",
@@ -273,8 +264,8 @@ Result<BulkTagState> TagService::StartBulkTag(const accounts::Principal& who, co
     params.emplace_back(Value(team.value()));
     from = " FROM wecom_follows f";
     where = " WHERE f.team_id = ? AND f.deleted_at IS NULL AND f.external_userid IN (" +
-            Marks(params, req.external_userids) + ")";
-    if (!scope.all) where += " AND f.userid IN (" + Marks(params, scope.userids) + ")";
+            storage::InList(params, req.external_userids) + ")";
+    if (!scope.all) where += " AND f.userid IN (" + storage::InList(params, scope.userids) + ")";
   } else {
     CustomerFilter f = req.filter;
     f.mode = ListMode::kRelationship;

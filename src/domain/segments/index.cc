@@ -45,15 +45,6 @@ class TeamIndex {
 
 namespace {
 
-std::string Marks(std::vector<Value>& params, const std::vector<std::string>& values) {
-  std::string out;
-  for (const auto& v : values) {
-    out += out.empty() ? "?" : ", ?";
-    params.emplace_back(std::in_place_type<std::string>, v);
-  }
-  return out;
-}
-
 const std::string& TextAt(const storage::Row& row, size_t i) {
   static const std::string kEmpty;
   const auto* s = std::get_if<std::string>(&row.at(i));
@@ -505,6 +496,7 @@ Status SegmentIndex::Build(TeamId team) {
   spdlog::info("segment index for team {} built: {} customers in {} ms", team.value(), fresh->universe.cardinality(),
                fresh->build_ms);
   slot.index = std::move(fresh);
+  Publish(slot);
   return Status::Ok();
 }
 
@@ -517,6 +509,7 @@ Status SegmentIndex::Refresh(TeamId team, Slot& slot) {
     }
     KOI_RETURN_IF_ERROR(BuildInto(db_, team, options_.page_size, options_.build_threads, stopping_, *fresh));
     slot.index = std::move(fresh);
+    Publish(slot);
     return Status::Ok();
   };
   if (!slot.index) return rebuild();
@@ -555,7 +548,7 @@ Status SegmentIndex::Refresh(TeamId team, Slot& slot) {
   for (size_t i = 0; i < names.size(); i += kChunk) {
     std::vector<std::string> part(names.begin() + i, names.begin() + std::min(names.size(), i + kChunk));
     std::vector<Value> p{team.value()};
-    const std::string in = Marks(p, part);
+    const std::string in = storage::InList(p, part);
     KOI_ASSIGN_OR_RETURN(auto keys, db_.Query("SELECT id FROM customer_keys WHERE team_id = ? AND external_userid IN (" +
                                               in + ")", p));
     for (const auto& row : keys.rows) gone.add(static_cast<uint32_t>(row.Int(0)));
@@ -567,7 +560,7 @@ Status SegmentIndex::Refresh(TeamId team, Slot& slot) {
   for (size_t i = 0; i < names.size(); i += kChunk) {
     std::vector<std::string> part(names.begin() + i, names.begin() + std::min(names.size(), i + kChunk));
     KOI_RETURN_IF_ERROR(loader.Load([&](const std::string& col, std::vector<Value>& p) {
-      return col + " IN (" + Marks(p, part) + ")";
+      return col + " IN (" + storage::InList(p, part) + ")";
     }));
   }
   ix.incremental += static_cast<int64_t>(names.size());
@@ -577,6 +570,12 @@ Status SegmentIndex::Refresh(TeamId team, Slot& slot) {
   }
   ix.recent.erase(ix.recent.begin(), ix.recent.upper_bound(ix.applied_upto - lag));
   if (lag == 0) ix.recent.clear();
+  {
+    // Cheap figures only; the bitmaps' bytes are recounted at the next build.
+    std::lock_guard lock(slot.stats_mu);
+    slot.stats.customers = static_cast<int64_t>(ix.universe.cardinality());
+    slot.stats.incremental_customers = ix.incremental;
+  }
   return Status::Ok();
 }
 
@@ -601,21 +600,27 @@ Status SegmentIndex::Evaluate(TeamId team, const Node& rule, const EvalContext& 
   return Status::Ok();
 }
 
+void SegmentIndex::Publish(Slot& slot) {
+  IndexStats s;
+  if (slot.index) {
+    TeamIndex& ix = *slot.index;
+    s.customers = static_cast<int64_t>(ix.universe.cardinality());
+    ix.ForEachBitmap([&s](Roaring& b) {
+      ++s.bitmaps;
+      s.bytes += static_cast<int64_t>(b.getSizeInBytes(false));
+    });
+    s.build_ms = ix.build_ms;
+    s.builds = ix.builds;
+    s.incremental_customers = ix.incremental;
+  }
+  std::lock_guard lock(slot.stats_mu);
+  slot.stats = s;
+}
+
 IndexStats SegmentIndex::Stats(TeamId team) {
   Slot& slot = SlotOf(team);
-  std::lock_guard lock(slot.mu);
-  IndexStats s;
-  if (!slot.index) return s;
-  TeamIndex& ix = *slot.index;
-  s.customers = static_cast<int64_t>(ix.universe.cardinality());
-  ix.ForEachBitmap([&s](Roaring& b) {
-    ++s.bitmaps;
-    s.bytes += static_cast<int64_t>(b.getSizeInBytes(false));
-  });
-  s.build_ms = ix.build_ms;
-  s.builds = ix.builds;
-  s.incremental_customers = ix.incremental;
-  return s;
+  std::lock_guard lock(slot.stats_mu);
+  return slot.stats;
 }
 
 IndexStats SegmentIndex::TotalStats() {

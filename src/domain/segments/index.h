@@ -46,7 +46,7 @@ struct EvalContext {
 struct IndexStats {
   int64_t customers = 0;
   int64_t bitmaps = 0;
-  int64_t bytes = 0;            // the bitmaps' serialized size, a close estimate of their memory
+  int64_t bytes = 0;            // the bitmaps' serialized size at the last build, a close estimate of their memory
   int64_t build_ms = 0;         // the last full build
   int64_t builds = 0;
   int64_t incremental_customers = 0;  // customers reloaded from changes since start
@@ -76,6 +76,7 @@ class SegmentIndex {
   // Makes builds in progress give up (kUnavailable) at their next page; for shutdown.
   void Stop();
   bool stopping() const { return stopping_.load(); }
+  // The figures as of the team's last build or change (never waits for a build in progress).
   IndexStats Stats(TeamId team);
   IndexStats TotalStats();
 
@@ -85,10 +86,14 @@ class SegmentIndex {
 
  private:
   struct Slot {
-    std::mutex mu;
+    std::mutex mu;  // held while the index is refreshed or read (a build holds it for its whole duration)
     std::unique_ptr<TeamIndex> index;
+    std::mutex stats_mu;  // guards `stats` only, so /metrics never waits for a build
+    IndexStats stats;
   };
   Slot& SlotOf(TeamId team);
+  // Copies the index's figures into slot.stats; under slot.mu.
+  static void Publish(Slot& slot);
   Status Refresh(TeamId team, Slot& slot);
 
   storage::Database& db_;

@@ -26,22 +26,8 @@ class SqlWriter {
     return out;
   }
 
-  std::string Texts(const std::vector<std::string>& values) {
-    std::string out;
-    for (const auto& v : values) {
-      out += out.empty() ? "?" : ", ?";
-      params_.emplace_back(std::in_place_type<std::string>, v);
-    }
-    return out;
-  }
-  std::string Numbers(const std::vector<int64_t>& values) {
-    std::string out;
-    for (auto v : values) {
-      out += out.empty() ? "?" : ", ?";
-      params_.emplace_back(std::in_place_type<int64_t>, v);
-    }
-    return out;
-  }
+  std::string Texts(const std::vector<std::string>& values) { return storage::InList(params_, values); }
+  std::string Numbers(const std::vector<int64_t>& values) { return storage::InList(params_, values); }
 
   // An active relationship of the customer satisfying `pred` (on f).
   static std::string ActiveFollow(const std::string& pred) {
@@ -138,11 +124,7 @@ std::string RuleToSql(const Node& rule, const EvalContext& ctx, std::vector<Valu
   std::string e = "(" + w.Node(rule) + ")";
   if (ctx.scope_userids) {
     if (ctx.scope_userids->empty()) return "1 = 0";
-    std::string marks;
-    for (const auto& u : *ctx.scope_userids) {
-      marks += marks.empty() ? "?" : ", ?";
-      params.emplace_back(std::in_place_type<std::string>, u);
-    }
+    const std::string marks = storage::InList(params, *ctx.scope_userids);
     e += " AND EXISTS (SELECT 1 FROM wecom_follows g WHERE g.team_id = c.team_id AND g.external_userid = "
          "c.external_userid AND g.userid IN (" + marks + "))";
   }

@@ -13,23 +13,6 @@ namespace koi::segments {
 using storage::Value;
 namespace {
 
-std::string Marks(std::vector<Value>& params, const std::vector<std::string>& values) {
-  std::string out;
-  for (const auto& v : values) {
-    out += out.empty() ? "?" : ", ?";
-    params.emplace_back(std::in_place_type<std::string>, v);
-  }
-  return out;
-}
-std::string Marks(std::vector<Value>& params, const std::vector<int64_t>& values) {
-  std::string out;
-  for (auto v : values) {
-    out += out.empty() ? "?" : ", ?";
-    params.emplace_back(std::in_place_type<int64_t>, v);
-  }
-  return out;
-}
-
 Status Bad(const std::string& path, const std::string& what) {
   return Status::InvalidArgument("invalid_segment_rule", path + ": " + what);
 }
@@ -71,7 +54,7 @@ Status SegmentService::CheckReferences(TeamId team, const Node& rule, bool admin
     switch (c->field) {
       case Field::kCorpTag: {
         KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT tag_id FROM wecom_tags WHERE team_id = ? AND tag_id IN (" +
-                                               Marks(p, c->texts) + ")", p));
+                                               storage::InList(p, c->texts) + ")", p));
         std::set<std::string> found;
         for (const auto& row : r.rows) found.insert(row.Text(0));
         if (auto i = FirstMissing(c->texts, found)) return Bad(at + "[" + std::to_string(*i) + "]", "no such corp tag");
@@ -79,7 +62,7 @@ Status SegmentService::CheckReferences(TeamId team, const Node& rule, bool admin
       }
       case Field::kPersonalTag: {
         KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT id, account_id FROM personal_tags WHERE team_id = ? AND id IN (" +
-                                               Marks(p, c->numbers) + ")", p));
+                                               storage::InList(p, c->numbers) + ")", p));
         std::set<int64_t> found;
         for (const auto& row : r.rows)
           if (admin || row.Int(1) == account) found.insert(row.Int(0));
@@ -93,7 +76,7 @@ Status SegmentService::CheckReferences(TeamId team, const Node& rule, bool admin
           if (s != 0) ids.push_back(s);
         if (ids.empty()) break;
         KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT id FROM customer_stages WHERE team_id = ? AND id IN (" +
-                                               Marks(p, ids) + ")", p));
+                                               storage::InList(p, ids) + ")", p));
         std::set<int64_t> found{0};
         for (const auto& row : r.rows) found.insert(row.Int(0));
         if (auto i = FirstMissing(c->numbers, found)) return Bad(at + "[" + std::to_string(*i) + "]", "no such stage");
@@ -101,7 +84,7 @@ Status SegmentService::CheckReferences(TeamId team, const Node& rule, bool admin
       }
       case Field::kDepartment: {
         KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT dept_id FROM wecom_departments WHERE team_id = ? AND dept_id IN (" +
-                                               Marks(p, c->numbers) + ")", p));
+                                               storage::InList(p, c->numbers) + ")", p));
         std::set<int64_t> found;
         for (const auto& row : r.rows) found.insert(row.Int(0));
         if (auto i = FirstMissing(c->numbers, found))
@@ -114,7 +97,7 @@ Status SegmentService::CheckReferences(TeamId team, const Node& rule, bool admin
       }
       case Field::kEmployee: {
         KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT userid FROM wecom_employees WHERE team_id = ? AND userid IN (" +
-                                               Marks(p, c->texts) + ")", p));
+                                               storage::InList(p, c->texts) + ")", p));
         std::set<std::string> found;
         for (const auto& row : r.rows) found.insert(row.Text(0));
         if (auto i = FirstMissing(c->texts, found)) return Bad(at + "[" + std::to_string(*i) + "]", "no such employee");
@@ -122,7 +105,7 @@ Status SegmentService::CheckReferences(TeamId team, const Node& rule, bool admin
       }
       case Field::kGroup: {
         KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT chat_id FROM wecom_group_chats WHERE team_id = ? AND chat_id IN (" +
-                                               Marks(p, c->texts) + ")", p));
+                                               storage::InList(p, c->texts) + ")", p));
         std::set<std::string> found;
         for (const auto& row : r.rows) found.insert(row.Text(0));
         if (auto i = FirstMissing(c->texts, found)) return Bad(at + "[" + std::to_string(*i) + "]", "no such group chat");
@@ -174,7 +157,7 @@ Result<Preview> SegmentService::Count(const accounts::Principal& who, std::strin
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
   if (first.empty()) return out;
   std::vector<Value> params{who.team.value()};
-  const std::string in = Marks(params, first);
+  const std::string in = storage::InList(params, first);
   KOI_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT k.id, c.external_userid, c.name, c.corp_name, c.type, c.gender FROM "
                                             "customer_keys k JOIN wecom_customers c ON c.team_id = k.team_id AND "
                                             "c.external_userid = k.external_userid WHERE k.team_id = ? AND k.id IN (" +
@@ -345,7 +328,7 @@ Result<customers::ListQuery> SegmentService::RelationshipsOf(const accounts::Pri
   q.params.emplace_back(Value(who.team.value()));
   q.where = " WHERE f.team_id = ? AND f.deleted_at IS NULL";
   if (p.ctx.scope_userids) {
-    const std::string in = Marks(q.params, *p.ctx.scope_userids);
+    const std::string in = storage::InList(q.params, *p.ctx.scope_userids);
     q.where += " AND f.userid IN (" + in + ")";
   }
   const std::string rule_sql = RuleToSql(p.rule, p.ctx, q.params);
@@ -371,9 +354,9 @@ Result<SenderPlan> SegmentService::Senders(const accounts::Principal& who, std::
     std::vector<Value> params{who.team.value()};
     std::string sql = "SELECT k.id, f.userid, f.createtime FROM customer_keys k JOIN wecom_follows f ON f.team_id = "
                       "k.team_id AND f.external_userid = k.external_userid WHERE k.team_id = ? AND f.deleted_at IS NULL "
-                      "AND k.id IN (" + Marks(params, part) + ")";
+                      "AND k.id IN (" + storage::InList(params, part) + ")";
     if (p.ctx.scope_userids) {
-      const std::string in = Marks(params, *p.ctx.scope_userids);
+      const std::string in = storage::InList(params, *p.ctx.scope_userids);
       sql += " AND f.userid IN (" + in + ")";
     }
     KOI_ASSIGN_OR_RETURN(auto rows, db_.Query(sql, params));
@@ -394,7 +377,7 @@ Result<SenderPlan> SegmentService::Senders(const accounts::Principal& who, std::
   }
   if (!userids.empty()) {
     std::vector<Value> params{who.team.value()};
-    const std::string in = Marks(params, userids);
+    const std::string in = storage::InList(params, userids);
     KOI_ASSIGN_OR_RETURN(auto names, db_.Query("SELECT userid, name FROM wecom_employees WHERE team_id = ? AND userid IN (" +
                                                in + ")", params));
     std::map<std::string, std::string> by_id;
