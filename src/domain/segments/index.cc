@@ -484,31 +484,33 @@ Status BuildInto(storage::Database& db, TeamId team, size_t page_size, int worke
 
 }  // namespace
 
+namespace {
+// A freshly built index of the team, carrying over the previous one's counters; logged, since a build is slow.
+Result<std::unique_ptr<TeamIndex>> FreshIndex(storage::Database& db, TeamId team, const SegmentIndex::Options& options,
+                                              const std::atomic<bool>& stop, const TeamIndex* previous) {
+  auto fresh = std::make_unique<TeamIndex>();
+  if (previous) {
+    fresh->builds = previous->builds;
+    fresh->incremental = previous->incremental;
+  }
+  KOI_RETURN_IF_ERROR(BuildInto(db, team, options.page_size, options.build_threads, stop, *fresh));
+  spdlog::info("segment index for team {} built: {} customers in {} ms", team.value(), fresh->universe.cardinality(),
+               fresh->build_ms);
+  return fresh;
+}
+}  // namespace
+
 Status SegmentIndex::Build(TeamId team) {
   Slot& slot = SlotOf(team);
   std::lock_guard lock(slot.mu);
-  auto fresh = std::make_unique<TeamIndex>();
-  if (slot.index) {
-    fresh->builds = slot.index->builds;
-    fresh->incremental = slot.index->incremental;
-  }
-  KOI_RETURN_IF_ERROR(BuildInto(db_, team, options_.page_size, options_.build_threads, stopping_, *fresh));
-  spdlog::info("segment index for team {} built: {} customers in {} ms", team.value(), fresh->universe.cardinality(),
-               fresh->build_ms);
-  slot.index = std::move(fresh);
+  KOI_ASSIGN_OR_RETURN(slot.index, FreshIndex(db_, team, options_, stopping_, slot.index.get()));
   Publish(slot);
   return Status::Ok();
 }
 
 Status SegmentIndex::Refresh(TeamId team, Slot& slot) {
   auto rebuild = [&]() -> Status {
-    auto fresh = std::make_unique<TeamIndex>();
-    if (slot.index) {
-      fresh->builds = slot.index->builds;
-      fresh->incremental = slot.index->incremental;
-    }
-    KOI_RETURN_IF_ERROR(BuildInto(db_, team, options_.page_size, options_.build_threads, stopping_, *fresh));
-    slot.index = std::move(fresh);
+    KOI_ASSIGN_OR_RETURN(slot.index, FreshIndex(db_, team, options_, stopping_, slot.index.get()));
     Publish(slot);
     return Status::Ok();
   };
