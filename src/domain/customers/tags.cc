@@ -464,9 +464,9 @@ Result<Follow> TagService::EditRelationship(const accounts::Principal& who, std:
     if (edit.description) sets += ", description = ?", params.emplace_back(Value(*edit.description));
     if (edit.remark_company) sets += ", remark_corp_name = ?", params.emplace_back(Value(*edit.remark_company));
     if (edit.remark_mobiles) sets += ", remark_mobiles = ?", params.emplace_back(Value(json::serialize(JsonStrings(*edit.remark_mobiles))));
-    params.emplace_back(Value(team.value()));
-    params.emplace_back(Value(std::string(userid)));
-    params.emplace_back(Value(std::string(external_userid)));
+    params.emplace_back(std::in_place_type<int64_t>, team.value());
+    params.emplace_back(std::in_place_type<std::string>, userid);
+    params.emplace_back(std::in_place_type<std::string>, external_userid);
     KOI_RETURN_IF_ERROR(tx.Exec("UPDATE wecom_follows SET " + sets.substr(2) + " WHERE team_id = ? AND userid = ? AND "
                                 "external_userid = ?", params));
     if (!edit.remark || *edit.remark == rel->remark) return Status::Ok();
