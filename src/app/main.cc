@@ -21,8 +21,10 @@
 #include "domain/customers/stages.h"
 #include "domain/customers/tags.h"
 #include "domain/segments/segments.h"
+#include "domain/messaging/messaging.h"
 #include "domain/wecom_link/link.h"
 #include "http/customer_routes.h"
+#include "http/message_routes.h"
 #include "http/wecom_routes.h"
 #include "http/account_routes.h"
 #include "http/auth_guard.h"
@@ -189,6 +191,11 @@ int Serve(const std::string& config_path) {
     KOI_RETURN_IF_ERROR(segment_service.SnapshotAll());
     return segment_index.PurgeChanges(200000);
   });
+  messaging::MessagingService messaging_service(database, clock, queue, wecom_link, *wecom_client, segment_service,
+                                                customer_service);
+  runner.Register(messaging::kDispatchJob,
+                  [&messaging_service](jobs::JobContext& ctx) { return messaging_service.RunDispatch(ctx); });
+  runner.Register(messaging::kSyncJob, [&messaging_service](jobs::JobContext&) { return messaging_service.SyncDue(); });
   runner.Register(wecom_link::kReconcileJob, [&wecom_link, &wecom_events](jobs::JobContext&) -> Status {
     KOI_RETURN_IF_ERROR(wecom_link.ReconcileAll().status());
     return wecom_events.PurgeApplied().status();
@@ -207,6 +214,7 @@ int Serve(const std::string& config_path) {
   // Callbacks are applied every second (and at once when one arrives); the reconcile runs nightly at 03:00 UTC+8.
   for (auto [kind, key, run_at, every] :
        {std::tuple{wecom_link::kApplyEventsJob, "always", int64_t{0}, int64_t{1000}},
+        std::tuple{messaging::kSyncJob, "minutely", int64_t{0}, int64_t{60'000}},
         std::tuple{wecom_link::kReconcileJob, "nightly", wecom_link::NextReconcileAt(clock.NowMillis()), kDayMs}}) {
     auto job = queue.Enqueue({.team = TeamId(0), .kind = kind, .idempotency_key = key, .run_at_ms = run_at,
                               .interval_ms = every, .max_attempts = 100});
@@ -240,6 +248,7 @@ int Serve(const std::string& config_path) {
   http::AddWecomRoutes(router, guard, {wecom_link, callback_inbox, wecom_events, app_service});
   customers::StageService stage_service(database, clock, customer_service);
   http::AddCustomerRoutes(router, guard, {customer_service, tag_service, stage_service, segment_service});
+  http::AddMessageRoutes(router, guard, messaging_service);
   http::AddSystemRoutes(
       router,
       {.readiness = [&database]() -> Result<int64_t> {

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "core/utf8.h"
+#include "rules/rule_pack.h"
 #include "wecom/protocol/errcode.h"
 
 namespace koi::sandbox {
@@ -140,6 +141,97 @@ json::object FollowFields(const Row& f, size_t at) {
                  {"add_way", f.Int(at + 4)}};
   if (!f.Text(at + 5).empty()) o["state"] = f.Text(at + 5);
   return o;
+}
+
+// Refusals decided inside a transaction travel as a Status whose reason is the errcode ("40058") and whose message
+// is the errmsg text; anything else is a storage failure.
+Response FromStatus(const Status& s, const Request& r) {
+  int code = 0;
+  const std::string& reason = s.reason();
+  auto [p, ec] = std::from_chars(reason.data(), reason.data() + reason.size(), code);
+  if (ec == std::errc() && p == reason.data() + reason.size() && code > 0) return Error(code, s.message(), r);
+  return Error(-1, "system busy", r);
+}
+
+Status Refuse(int code, std::string text) { return Status::FailedPrecondition(std::to_string(code), std::move(text)); }
+
+// WeCom's attachment msgtypes and the rule pack's kinds.
+bool AttachmentKindOf(std::string_view msgtype, rules::AttachmentKind& kind) {
+  static const std::pair<std::string_view, rules::AttachmentKind> kKinds[] = {
+      {"image", rules::AttachmentKind::kImage}, {"link", rules::AttachmentKind::kLink},
+      {"miniprogram", rules::AttachmentKind::kMiniProgram}, {"video", rules::AttachmentKind::kVideo},
+      {"file", rules::AttachmentKind::kFile}};
+  for (const auto& [name, k] : kKinds)
+    if (name == msgtype) {
+      kind = k;
+      return true;
+    }
+  return false;
+}
+
+bool IsWebUrl(const std::string& url) {
+  for (std::string_view scheme : {"http://", "https://"})
+    if (url.size() > scheme.size() && url.compare(0, scheme.size(), scheme) == 0) return true;
+  return false;
+}
+
+// Why attachment `at` of a mass message is refused ("" when it is fine): a msgtype the pack does not allow, or a
+// sub-object without the fields WeCom requires for it (the welcome message's rules, §7.1).
+std::string AttachmentProblem(const json::value& v, size_t at, const rules::MassMessageRules& rules) {
+  const std::string where = "attachments[" + std::to_string(at) + "]";
+  if (!v.is_object()) return "invalid attachments: " + where + " is not an object";
+  const std::string type = Str(v.as_object(), "msgtype");
+  rules::AttachmentKind kind;
+  if (!AttachmentKindOf(type, kind)) return "invalid attachments msgtype: " + where + " has msgtype \"" + type + "\"";
+  if (std::find(rules.attachment_kinds.begin(), rules.attachment_kinds.end(), kind) == rules.attachment_kinds.end())
+    return "invalid attachments msgtype: " + type + " is not allowed by the rule pack";
+  const json::value* sub = v.as_object().if_contains(type);
+  if (sub == nullptr || !sub->is_object()) return "invalid attachments: " + where + " has no " + type + " object";
+  const json::object& o = sub->as_object();
+  auto has = [&](std::string_view key) { return !Str(o, key).empty(); };
+  switch (kind) {
+    case rules::AttachmentKind::kImage:
+      if (!has("media_id") && !has("pic_url"))
+        return "invalid attachments: " + where + " image needs media_id or pic_url";
+      break;
+    case rules::AttachmentKind::kLink:
+      if (!has("title") || !has("url")) return "invalid attachments: " + where + " link needs title and url";
+      if (!IsWebUrl(Str(o, "url"))) return "invalid attachments: " + where + " link url must be http or https";
+      break;
+    case rules::AttachmentKind::kMiniProgram:
+      if (!has("title") || !has("pic_media_id") || !has("appid") || !has("page"))
+        return "invalid attachments: " + where + " miniprogram needs title, pic_media_id, appid and page";
+      break;
+    case rules::AttachmentKind::kVideo:
+    case rules::AttachmentKind::kFile:
+      if (!has("media_id")) return "invalid attachments: " + where + " " + type + " needs media_id";
+      break;
+  }
+  return "";
+}
+
+// A list of ids spliced into SQL as "(?,?,…)" with their values appended to `params`.
+std::string InList(const std::vector<std::string>& ids, size_t from, size_t to, std::vector<Value>& params) {
+  std::string out = "(";
+  for (size_t i = from; i < to; ++i) {
+    out += i > from ? ",?" : "?";
+    params.emplace_back(Value(ids[i]));
+  }
+  return out + ")";
+}
+
+// Paging arguments shared by the mass-message queries: limit within 1..max (default `fallback`) and the cursor's key.
+bool PageArgs(const json::object& body, int64_t fallback, int64_t max, int64_t& limit, std::string& after,
+              std::string& problem) {
+  if (!Int(body, "limit", fallback, limit) || limit < 1 || limit > max) {
+    problem = "invalid limit: must be 1-" + std::to_string(max);
+    return false;
+  }
+  if (!DecodeCursor(Str(body, "cursor"), after)) {
+    problem = "invalid cursor";
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -773,6 +865,270 @@ void SandboxApi::AddRoutes(http::Router& router) {
                                            {"member_list", std::move(members)},
                                            {"admin_list", std::move(admins)},
                                            {"member_version", gr.Text(5)}}}});
+  });
+
+  // ----- mass messages (企业群发, §7). Creating one only queues the members' tasks: the scenario action
+  // "send-mass-message" stands for a member confirming in the client, which is when the receive limits apply. -----
+  router.Add("POST", "/cgi-bin/externalcontact/add_msg_template", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/add_msg_template", corp, err)) return err;
+    json::object body;
+    if (!ParseBody(r, body)) return Error(47001, "data format error", r);
+    const rules::MassMessageRules& rules = options_.pack.mass;
+    const std::string chat_type = body.contains("chat_type") ? Str(body, "chat_type") : "single";
+    if (chat_type == "group") return Error(40058, "chat_type group is not supported by the sandbox yet", r);
+    if (chat_type != "single") return Error(40058, "invalid chat_type", r);
+    // Serving a tag filter by ignoring it would send to more customers than the caller chose.
+    if (const json::value* tf = body.if_contains("tag_filter"); tf != nullptr && !tf->is_null() &&
+                                                                !(tf->is_object() && tf->as_object().empty()))
+      return Error(40058, "tag_filter is not supported by the sandbox yet", r);
+    const std::string sender = Str(body, "sender");
+    const std::vector<std::string> listed = Strings(body, "external_userid");
+    if (static_cast<int64_t>(listed.size()) > rules.max_recipients_per_call)
+      return Error(40058, "too many external_userid: at most " + std::to_string(rules.max_recipients_per_call) +
+                              " per call", r);
+    if (listed.empty() && sender.empty()) return Error(40058, "external_userid and sender are both empty", r);
+    std::string content;
+    if (const json::value* text = body.if_contains("text"); text != nullptr) {
+      if (!text->is_object()) return Error(40058, "invalid text", r);
+      content = Str(text->as_object(), "content");
+    }
+    if (content.size() > 4000) return Error(40058, "invalid text size: text.content is over 4000 bytes", r);
+    json::array attachments;
+    if (const json::value* a = body.if_contains("attachments"); a != nullptr && !a->is_null()) {
+      if (!a->is_array()) return Error(40058, "invalid attachments", r);
+      attachments = a->as_array();
+    }
+    if (static_cast<int64_t>(attachments.size()) > rules.max_attachments)
+      return Error(40058, "invalid attachments size: at most " + std::to_string(rules.max_attachments), r);
+    for (size_t i = 0; i < attachments.size(); ++i)
+      if (std::string problem = AttachmentProblem(attachments[i], i, rules); !problem.empty())
+        return Error(40058, problem, r);
+    if (content.empty() && attachments.empty()) return Error(40058, "content is empty", r);
+
+    const int64_t now = clock_.NowSeconds();
+    const std::string msgid = NewId("msg");
+    json::array fail_list;
+    Status s = db_.Transact([&](storage::Session& tx) -> Status {
+      fail_list.clear();
+      if (!sender.empty()) {
+        KOI_ASSIGN_OR_RETURN(auto m, tx.Query("SELECT 1 FROM employees WHERE corp_id = ? AND userid = ? AND status = 1",
+                                              {corp, sender}));
+        if (m.rows.empty()) return Refuse(40003, "invalid userid: sender " + sender + " is not an active member");
+      }
+      // Who sends to whom: the sender, to those of its customers the call names (or all of them); without a
+      // sender, the member who added the customer last (the doc: "who most recently chatted with the customer",
+      // which the sandbox does not track).
+      std::map<std::string, std::string> member_of;  // external_userid -> sending member
+      if (listed.empty()) {
+        KOI_ASSIGN_OR_RETURN(auto all, tx.Query("SELECT external_userid FROM follows WHERE corp_id = ? AND userid = ?",
+                                                {corp, sender}));
+        for (const auto& row : all.rows) member_of[row.Text(0)] = sender;
+      } else {
+        std::vector<std::string> wanted = listed;
+        std::sort(wanted.begin(), wanted.end());
+        wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+        constexpr size_t kChunk = 500;  // bound the bound parameters per statement
+        for (size_t from = 0; from < wanted.size(); from += kChunk) {
+          const size_t to = std::min(wanted.size(), from + kChunk);
+          std::vector<Value> params{corp};
+          if (!sender.empty()) {
+            params.emplace_back(Value(sender));
+            const std::string in = InList(wanted, from, to, params);
+            KOI_ASSIGN_OR_RETURN(auto q, tx.Query("SELECT external_userid FROM follows WHERE corp_id = ? AND "
+                                                  "userid = ? AND external_userid IN " + in,
+                                                  params));
+            for (const auto& row : q.rows) member_of[row.Text(0)] = sender;
+          } else {
+            const std::string in = InList(wanted, from, to, params);
+            KOI_ASSIGN_OR_RETURN(auto q, tx.Query("SELECT f.external_userid, f.userid FROM follows f JOIN employees e "
+                                                  "ON e.corp_id = f.corp_id AND e.userid = f.userid WHERE "
+                                                  "f.corp_id = ? AND e.status = 1 AND f.external_userid IN " + in +
+                                                      " ORDER BY f.external_userid, f.createtime DESC, f.userid",
+                                                  params));
+            for (const auto& row : q.rows) member_of.emplace(row.Text(0), row.Text(1));  // the first is the latest
+          }
+        }
+        std::set<std::string> reported;
+        for (const auto& ext : listed)
+          if (!member_of.count(ext) && reported.insert(ext).second) fail_list.push_back(json::string(ext));
+      }
+      if (member_of.empty()) return Refuse(40058, "no valid external_userid");
+      KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO msg_templates (corp_id, msgid, chat_type, sender, create_type, text, "
+                                  "attachments, create_time, cancelled) VALUES (?, ?, 'single', ?, 0, ?, ?, ?, 0)",
+                                  {corp, msgid, sender, content, json::serialize(attachments), now}));
+      std::set<std::string> members;
+      std::vector<std::vector<Value>> results;
+      for (const auto& [ext, member] : member_of) {
+        members.insert(member);
+        results.push_back({corp, msgid, member, ext, int64_t{0}, int64_t{0}});
+      }
+      std::vector<std::vector<Value>> tasks;
+      for (const auto& member : members) tasks.push_back({corp, msgid, member, int64_t{0}, int64_t{0}});
+      KOI_RETURN_IF_ERROR(tx.CopyIn("msg_tasks", {"corp_id", "msgid", "userid", "status", "send_time"}, tasks));
+      return tx.CopyIn("msg_results", {"corp_id", "msgid", "userid", "external_userid", "status", "send_time"},
+                       results);
+    });
+    if (!s.ok()) return FromStatus(s, r);
+    return Ok({{"fail_list", std::move(fail_list)}, {"msgid", msgid}});
+  });
+
+  router.Add("POST", "/cgi-bin/externalcontact/get_groupmsg_list_v2", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/get_groupmsg_list_v2", corp, err)) return err;
+    json::object body;
+    if (!ParseBody(r, body)) return Error(47001, "data format error", r);
+    const std::string chat_type = Str(body, "chat_type");
+    if (chat_type != "single" && chat_type != "group") return Error(40058, "invalid chat_type", r);
+    int64_t start = 0, end = 0, filter_type = 2, limit = 0;
+    if (!body.contains("start_time") || !body.contains("end_time"))
+      return Error(40058, "start_time and end_time are required", r);
+    if (!Int(body, "start_time", 0, start) || !Int(body, "end_time", 0, end) || end < start)
+      return Error(40058, "invalid start_time or end_time", r);
+    if (end - start > 31 * 86400) return Error(40058, "the time range exceeds one month", r);
+    if (!Int(body, "filter_type", 2, filter_type) || filter_type < 0 || filter_type > 2)
+      return Error(40058, "invalid filter_type", r);
+    std::string after, problem;
+    if (!PageArgs(body, 50, 100, limit, after, problem)) return Error(40058, problem, r);
+    std::string sql = "SELECT msgid, sender, create_time, create_type, text, attachments FROM msg_templates WHERE "
+                      "corp_id = ? AND chat_type = ? AND create_time >= ? AND create_time <= ?";
+    std::vector<Value> params{corp, chat_type, start, end};
+    if (filter_type != 2) {
+      sql += " AND create_type = ?";
+      params.emplace_back(Value(filter_type));
+    }
+    // Only personal messages have a creator: messages created through the API never match one.
+    if (const std::string creator = Str(body, "creator"); !creator.empty()) {
+      sql += " AND create_type = 1 AND sender = ?";
+      params.emplace_back(Value(creator));
+    }
+    if (!after.empty()) {  // keyset over (create_time, msgid)
+      const auto sep = after.find('\x1f');
+      int64_t t = 0;
+      auto [p, ec] = std::from_chars(after.data(), after.data() + std::min(sep, after.size()), t);
+      if (sep == std::string::npos || ec != std::errc() || p != after.data() + sep)
+        return Error(40058, "invalid cursor", r);
+      sql += " AND (create_time > ? OR (create_time = ? AND msgid > ?))";
+      params.emplace_back(Value(t));
+      params.emplace_back(Value(t));
+      params.emplace_back(Value(after.substr(sep + 1)));
+    }
+    sql += " ORDER BY create_time, msgid LIMIT ?";
+    params.emplace_back(Value(limit + 1));
+    auto q = db_.Query(sql, params);
+    if (!q.ok()) return Error(-1, "system busy", r);
+    json::array list;
+    const size_t n = std::min(q->rows.size(), static_cast<size_t>(limit));
+    for (size_t i = 0; i < n; ++i) {
+      const Row& row = q->rows[i];
+      json::object o{{"msgid", row.Text(0)}, {"create_time", row.Int(2)}, {"create_type", row.Int(3)},
+                     {"text", json::object{{"content", row.Text(4)}}}, {"attachments", JsonStrings(row.Text(5))}};
+      if (row.Int(3) == 1) o["creator"] = row.Text(1);
+      list.push_back(std::move(o));
+    }
+    const std::string next =
+        q->rows.size() > n ? EncodeCursor(std::to_string(q->rows[n - 1].Int(2)) + '\x1f' + q->rows[n - 1].Text(0)) : "";
+    return Ok({{"group_msg_list", std::move(list)}, {"next_cursor", next}});
+  });
+
+  router.Add("POST", "/cgi-bin/externalcontact/get_groupmsg_task", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/get_groupmsg_task", corp, err)) return err;
+    json::object body;
+    if (!ParseBody(r, body)) return Error(47001, "data format error", r);
+    int64_t limit = 0;
+    std::string after, problem;
+    if (!PageArgs(body, 500, 1000, limit, after, problem)) return Error(40058, problem, r);
+    const std::string msgid = Str(body, "msgid");
+    auto known = db_.Query("SELECT 1 FROM msg_templates WHERE corp_id = ? AND msgid = ?", {corp, msgid});
+    if (!known.ok()) return Error(-1, "system busy", r);
+    if (known->rows.empty()) return Error(40058, "invalid msgid", r);
+    auto q = db_.Query("SELECT userid, status, send_time FROM msg_tasks WHERE corp_id = ? AND msgid = ? AND userid > ? "
+                       "ORDER BY userid LIMIT ?",
+                       {corp, msgid, after, limit + 1});
+    if (!q.ok()) return Error(-1, "system busy", r);
+    json::array list;
+    const size_t n = std::min(q->rows.size(), static_cast<size_t>(limit));
+    for (size_t i = 0; i < n; ++i) {
+      json::object o{{"userid", q->rows[i].Text(0)}, {"status", q->rows[i].Int(1)}};
+      if (q->rows[i].Int(1) == 2) o["send_time"] = q->rows[i].Int(2);
+      list.push_back(std::move(o));
+    }
+    const std::string next = q->rows.size() > n ? EncodeCursor(q->rows[n - 1].Text(0)) : "";
+    return Ok({{"task_list", std::move(list)}, {"next_cursor", next}});
+  });
+
+  router.Add("POST", "/cgi-bin/externalcontact/get_groupmsg_send_result", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/get_groupmsg_send_result", corp, err)) return err;
+    json::object body;
+    if (!ParseBody(r, body)) return Error(47001, "data format error", r);
+    int64_t limit = 0;
+    std::string after, problem;
+    if (!PageArgs(body, 500, 1000, limit, after, problem)) return Error(40058, problem, r);
+    const std::string msgid = Str(body, "msgid"), userid = Str(body, "userid");
+    if (userid.empty()) return Error(40058, "userid is required", r);
+    auto known = db_.Query("SELECT 1 FROM msg_templates WHERE corp_id = ? AND msgid = ?", {corp, msgid});
+    if (!known.ok()) return Error(-1, "system busy", r);
+    if (known->rows.empty()) return Error(40058, "invalid msgid", r);
+    auto q = db_.Query("SELECT external_userid, status, send_time FROM msg_results WHERE corp_id = ? AND msgid = ? AND "
+                       "userid = ? AND external_userid > ? ORDER BY external_userid LIMIT ?",
+                       {corp, msgid, userid, after, limit + 1});
+    if (!q.ok()) return Error(-1, "system busy", r);
+    json::array list;
+    const size_t n = std::min(q->rows.size(), static_cast<size_t>(limit));
+    for (size_t i = 0; i < n; ++i) {
+      json::object o{{"external_userid", q->rows[i].Text(0)}, {"userid", userid}, {"status", q->rows[i].Int(1)}};
+      if (q->rows[i].Int(1) == 1) o["send_time"] = q->rows[i].Int(2);
+      list.push_back(std::move(o));
+    }
+    const std::string next = q->rows.size() > n ? EncodeCursor(q->rows[n - 1].Text(0)) : "";
+    return Ok({{"send_list", std::move(list)}, {"next_cursor", next}});
+  });
+
+  router.Add("POST", "/cgi-bin/externalcontact/remind_groupmsg_send", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/remind_groupmsg_send", corp, err)) return err;
+    json::object body;
+    if (!ParseBody(r, body)) return Error(47001, "data format error", r);
+    const std::string msgid = Str(body, "msgid");
+    const rules::MassMessageRules& rules = options_.pack.mass;
+    const int64_t now = clock_.NowSeconds();
+    Status s = db_.Transact([&](storage::Session& tx) -> Status {
+      KOI_ASSIGN_OR_RETURN(auto t, tx.Query("SELECT cancelled FROM msg_templates WHERE corp_id = ? AND msgid = ?",
+                                            {corp, msgid}));
+      if (t.rows.empty()) return Refuse(40058, "invalid msgid");
+      if (t.rows[0].Int(0) != 0) return Refuse(40058, "the message was cancelled");
+      // A rolling window (not a natural day): the docs say "per 24 hours".
+      KOI_ASSIGN_OR_RETURN(auto n, tx.Query("SELECT COUNT(*) FROM msg_reminders WHERE msgid = ? AND at > ?",
+                                            {msgid, now - rules.reminder_window_seconds}));
+      if (n.rows[0].Int(0) >= rules.max_reminders)
+        return Refuse(40058, "remind limit reached: at most " + std::to_string(rules.max_reminders) +
+                                 " reminders per message in " + std::to_string(rules.reminder_window_seconds) + " s");
+      return tx.Exec("INSERT INTO msg_reminders (corp_id, msgid, at) VALUES (?, ?, ?)", {corp, msgid, now});
+    });
+    if (!s.ok()) return FromStatus(s, r);
+    return Ok();
+  });
+
+  router.Add("POST", "/cgi-bin/externalcontact/cancel_groupmsg_send", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/externalcontact/cancel_groupmsg_send", corp, err)) return err;
+    json::object body;
+    if (!ParseBody(r, body)) return Error(47001, "data format error", r);
+    // Members who have not sent yet can no longer send: their tasks stay "not sent" (0) for good. Cancelling twice
+    // is fine.
+    auto u = db_.Query("UPDATE msg_templates SET cancelled = 1 WHERE corp_id = ? AND msgid = ?",
+                       {corp, Str(body, "msgid")});
+    if (!u.ok()) return Error(-1, "system busy", r);
+    if (u->affected_rows == 0) return Error(40058, "invalid msgid", r);
+    return Ok();
   });
 
   // ----- sandbox administration (not WeCom) -----

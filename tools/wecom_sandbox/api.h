@@ -3,6 +3,17 @@
 // missing, unknown or expired access_token, 45009 past the per-corp per-API minute budget, and the endpoint's own
 // codes (40096, 60111, 81017, …) for bad input. Access tokens live 7200 s and the same token is returned until it
 // expires. Every call is counted per corp and API (GET /sandbox/calls), so tests can prove what a client did.
+//
+// Mass messages (§7): add_msg_template, get_groupmsg_list_v2, get_groupmsg_task, get_groupmsg_send_result,
+// remind_groupmsg_send and cancel_groupmsg_send, checked against ApiOptions::pack (recipients per call,
+// attachments and their kinds, reminders per rolling window). Creating a message only creates the members' tasks,
+// as in WeCom: nothing is sent until a member confirms it in the client, which the scenario action
+// "send-mass-message" simulates (scenario.h) and where the pack's receive limits apply (status 3). Only
+// chat_type "single" is served, without tag_filter. Refusals the docs leave open are all errcode 40058 with a text
+// naming the cause: a group message or a tag_filter (not served yet), too many recipients, text over 4000 bytes,
+// too many or invalid attachments, empty content, no valid recipient (nothing is created), a list window over 31
+// days, an unknown msgid, a cancelled message (remind), the reminder limit. A sender who is not an active member
+// is 40003.
 // Thread safety: handlers are thread-safe (state in the database; counters under a mutex).
 #pragma once
 
@@ -11,9 +22,11 @@
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <utility>
 
 #include "core/clock.h"
 #include "http/router.h"
+#include "rules/rule_pack.h"
 #include "storage/database.h"
 
 namespace koi::sandbox {
@@ -24,12 +37,15 @@ struct ApiOptions {
   int64_t latency_ms = 0;            // added to every business API call (real WeCom answers in tens of ms)
   int64_t corp_tags_max = 3000;      // wecom-2025: corp tags per corp
   int64_t tag_name_max_chars = 30;   // tag and tag group names
+  // WeCom's limits as of an era; the mass-message endpoints enforce its `mass` rules (koi-wecom-sandbox serve
+  // --rule-pack).
+  rules::RulePack pack = rules::DefaultRulePack();
 };
 
 class SandboxApi {
  public:
   SandboxApi(storage::Database& db, const Clock& clock, ApiOptions options)
-      : db_(db), clock_(clock), options_(options) {}
+      : db_(db), clock_(clock), options_(std::move(options)) {}
 
   void AddRoutes(http::Router& router);
 

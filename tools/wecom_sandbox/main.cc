@@ -2,11 +2,13 @@
 // stands in for AWS. Demos, tests and benchmarks run against it; it never links Koi's client or domain code (a bug
 // shared by both sides would hide itself), only core, the wire protocol and the generic HTTP and storage layers.
 //
-//   koi-wecom-sandbox serve --db sandbox.db --listen 127.0.0.1:9080
+//   koi-wecom-sandbox serve --db sandbox.db --listen 127.0.0.1:9080 [--rule-pack wecom-2023]
 //   koi-wecom-sandbox scenario seed --db sandbox.db --customers 10000 --seed 7 --callback-url http://…/callback
 //   koi-wecom-sandbox scenario add-customer --db sandbox.db [--userid U] [--state S]
 //   koi-wecom-sandbox scenario script --db sandbox.db --count 500 --seed 7
-// Scenario actions change the world and queue the callback WeCom would send; `serve` delivers the queue.
+//   koi-wecom-sandbox scenario send-mass-message --db sandbox.db --userid U [--msgid M]
+// Scenario actions change the world and queue the callback WeCom would send; `serve` delivers the queue. The rule
+// pack `serve` enforces (mass-message limits) and the one a scenario command uses should be the same.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -47,15 +49,18 @@ int Fail(const Status& s) {
   return 1;
 }
 
-int Serve(const std::string& db_path, const std::string& listen, int64_t calls_per_minute, int64_t latency_ms) {
+int Serve(const std::string& db_path, const std::string& listen, int64_t calls_per_minute, int64_t latency_ms,
+          const std::string& rule_pack) {
   InitLogging({.level = "info", .format = "text"});
+  auto pack = rules::FindRulePack(rule_pack);
+  if (!pack.ok()) return Fail(pack.status());
   auto db = OpenWorld(db_path);
   if (!db.ok()) return Fail(db.status());
   const Clock& clock = SystemClock::Instance();
-  sandbox::SandboxApi api(**db, clock, {.calls_per_minute = calls_per_minute, .latency_ms = latency_ms});
+  sandbox::SandboxApi api(**db, clock, {.calls_per_minute = calls_per_minute, .latency_ms = latency_ms, .pack = *pack});
   http::Router router;
   api.AddRoutes(router);
-  sandbox::AddScenarioRoutes(router, **db, clock);
+  sandbox::AddScenarioRoutes(router, **db, clock, *pack);
   http::Dispatcher dispatcher(router, nullptr);
   ServerSettings settings;
   auto colon = listen.rfind(':');
@@ -65,8 +70,8 @@ int Serve(const std::string& db_path, const std::string& listen, int64_t calls_p
   auto server = http::HttpServer::Create(settings, dispatcher);
   if (!server.ok()) return Fail(server.status());
   (*server)->Start();
-  spdlog::info("koi-wecom-sandbox serving WeCom's API at http://{}:{}/cgi-bin/ (world: {})", settings.listen_host,
-               (*server)->port(), db_path);
+  spdlog::info("koi-wecom-sandbox serving WeCom's API at http://{}:{}/cgi-bin/ (world: {}, rule pack: {})",
+               settings.listen_host, (*server)->port(), db_path, pack->name);
   // Callbacks queued by scenario actions (from this process or the CLI) go out like WeCom sends them.
   std::atomic<bool> stopping{false};
   std::thread deliverer([&] {
@@ -114,17 +119,19 @@ int RunScenario(const std::string& db_path, const std::string& corp, uint64_t se
   auto performed = scenario.Perform(action, args, count);
   if (!performed.ok()) return Fail(performed.status());
   const std::vector<sandbox::ScenarioEvent>& events = *performed;
-  int queued = 0;
+  int queued = 0, silent = 0;  // silent: changes WeCom sends no callback for (mass messages)
   for (const auto& e : events) {
     if (e.outbox_id) ++queued;
+    if (e.event.empty()) ++silent;
     if (events.size() <= 20) {
-      std::cout << e.action << ": " << e.event << "/" << e.change_type;
+      std::cout << e.action << ":";
+      if (!e.event.empty()) std::cout << " " << e.event << "/" << e.change_type;
       for (const auto& [k, v] : e.ids) std::cout << " " << k << "=" << v;
       std::cout << "\n";
     }
   }
   std::cout << events.size() << " change(s); " << queued << " callback(s) queued"
-            << (queued < static_cast<int>(events.size()) ? " (the corp has no callback URL)" : "") << "\n";
+            << (queued + silent < static_cast<int>(events.size()) ? " (the corp has no callback URL)" : "") << "\n";
   return 0;
 }
 
@@ -173,6 +180,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   int64_t latency_ms = 0;
   serve->add_option("--latency-ms", latency_ms, "Delay added to every business API call")->check(CLI::Range(0, 60000));
+  std::string rule_pack = rules::DefaultRulePack().name;
+  serve->add_option("--rule-pack", rule_pack, "WeCom's limits to enforce (wecom-2020, wecom-2023, wecom-2025)")
+      ->default_val(rule_pack);
   auto* scenario = app.add_subcommand("scenario", "Change the simulated world");
   scenario->require_subcommand(1);
   auto* seed = scenario->add_subcommand("seed", "Create a corp with departments, employees, customers, tags, groups");
@@ -204,7 +214,6 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> args;
   std::map<std::string, std::string> arg_values;
   uint64_t scenario_seed = std::random_device{}();
-  std::string rule_pack = rules::DefaultRulePack().name;
   int count = 1;
   std::vector<std::pair<std::string, CLI::App*>> actions;
   auto action_names = sandbox::Scenario::Actions();
@@ -217,10 +226,14 @@ int main(int argc, char** argv) {
     sub->add_option("--rule-pack", rule_pack, "WeCom's limits to enforce (wecom-2020, wecom-2023, wecom-2025)")
         ->default_val(rule_pack);
     if (name == "script") sub->add_option("--count", count, "number of actions")->check(CLI::Range(1, 1000000));
-    for (const char* key : {"userid", "external_userid", "chat_id", "tag_id", "group_id", "state", "name"}) {
+    for (const char* key : {"userid", "external_userid", "chat_id", "tag_id", "group_id", "state", "name", "msgid"}) {
       std::string flag = std::string("--") + key;
       std::replace(flag.begin() + 2, flag.end(), '_', '-');
       sub->add_option(flag, arg_values[key], std::string("the ") + key + " to act on (default: picked at random)");
+    }
+    if (name == "personal-mass-message") {
+      sub->add_option("--count", arg_values["count"], "customers to send to (default 20)");
+      sub->add_option("--text", arg_values["text"], "the message text");
     }
     actions.emplace_back(name, sub);
   }
@@ -234,7 +247,7 @@ int main(int argc, char** argv) {
   sign->add_option("--count", sign_count, "how many")->check(CLI::Range(1, 10000000));
   sign->add_option("--out", sign_out, "output file")->required();
   CLI11_PARSE(app, argc, argv);
-  if (*serve) return Serve(db_path, listen, calls_per_minute, latency_ms);
+  if (*serve) return Serve(db_path, listen, calls_per_minute, latency_ms, rule_pack);
   if (*sign) return SignCallbacks(spec.corp_id, token, aes_key, sign_path, sign_count, sign_out);
   if (*seed) return Seed(db_path, spec);
   if (*callback) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <map>
 #include <set>
 
 #include "api.h"
@@ -9,6 +10,7 @@
 #include "wecom/protocol/crypto.h"
 #include "wecom/protocol/xml.h"
 #include "http/dispatcher.h"
+#include "rules/rule_pack.h"
 #include "world.h"
 
 namespace koi::sandbox {
@@ -320,6 +322,412 @@ TEST_F(SandboxTest, DeliveryIsSignedAndRetriedThreeTimesFiveSecondsApart) {
   ASSERT_TRUE(s.Run("create-tag").ok());
   EXPECT_EQ(d.DeliverDue()->delivered, 1);
 }
+
+// ----- mass messages (企业群发) -----
+
+class MassMessageTest : public SandboxTest {
+ protected:
+  void SetUp() override {
+    SandboxTest::SetUp();
+    if (HasFatalFailure()) return;
+    Serve(rules::DefaultRulePack());
+  }
+
+  // Serves the API and the scenario routes under `pack`, as `koi-wecom-sandbox serve --rule-pack` does, with a
+  // minute budget these tests do not reach.
+  void Serve(const rules::RulePack& pack) {
+    pack_ = pack;
+    api_ = std::make_unique<SandboxApi>(*db_, clock_, ApiOptions{.calls_per_minute = 100000, .pack = pack});
+    router_ = http::Router{};
+    api_->AddRoutes(router_);
+    AddScenarioRoutes(router_, *db_, clock_, pack);
+    dispatcher_ = std::make_unique<http::Dispatcher>(router_, nullptr);
+  }
+
+  // A business API call with a live token (these tests move the clock by days).
+  json::object Api(const std::string& name, const json::value& body) {
+    return Call("POST", "/cgi-bin/externalcontact/" + name + "?access_token=" + Token(), body);
+  }
+
+  // The active member with the most customers, and those customers in external_userid order.
+  std::pair<std::string, std::vector<std::string>> BusiestMember() {
+    auto userid = db_->Query("SELECT f.userid FROM follows f JOIN employees e ON e.corp_id = f.corp_id AND e.userid = "
+                             "f.userid WHERE e.status = 1 GROUP BY f.userid ORDER BY COUNT(*) DESC, f.userid LIMIT 1")
+                      ->rows.at(0).Text(0);
+    std::vector<std::string> exts;
+    auto rows = db_->Query("SELECT external_userid FROM follows WHERE userid = ? ORDER BY external_userid", {userid});
+    for (const auto& row : rows->rows) exts.push_back(row.Text(0));
+    return {userid, exts};
+  }
+
+  static json::array Ids(const std::vector<std::string>& ids) {
+    json::array out;
+    for (const auto& id : ids) out.push_back(json::string(id));
+    return out;
+  }
+
+  // add_msg_template from `sender` to `exts`; the msgid ("" on failure, which the test sees).
+  std::string Create(const std::string& sender, const std::vector<std::string>& exts,
+                     const std::string& text = "新品上架") {
+    json::object body{{"external_userid", Ids(exts)}, {"text", {{"content", text}}}};
+    if (!sender.empty()) body["sender"] = sender;
+    auto r = Api("add_msg_template", body);
+    EXPECT_EQ(Code(r), 0) << json::serialize(r);
+    return r.contains("msgid") ? std::string(r["msgid"].as_string()) : std::string();
+  }
+
+  // The member confirms in the client.
+  Result<ScenarioEvent> Confirm(const std::map<std::string, std::string>& args) {
+    Scenario s(*db_, clock_, spec_.corp_id, 1);
+    s.UseRulePack(pack_);
+    return s.Run("send-mass-message", args);
+  }
+
+  // external_userid -> status, from every page of get_groupmsg_send_result.
+  std::map<std::string, int64_t> Results(const std::string& msgid, const std::string& userid) {
+    std::map<std::string, int64_t> out;
+    std::string cursor;
+    do {
+      auto page = Api("get_groupmsg_send_result", {{"msgid", msgid}, {"userid", userid}, {"cursor", cursor}});
+      EXPECT_EQ(Code(page), 0) << json::serialize(page);
+      if (Code(page) != 0) break;
+      for (const auto& item : page["send_list"].as_array()) {
+        const auto& o = item.as_object();
+        out[std::string(o.at("external_userid").as_string())] = o.at("status").as_int64();
+        EXPECT_EQ(o.contains("send_time"), o.at("status").as_int64() == 1);
+      }
+      cursor = std::string(page["next_cursor"].as_string());
+    } while (!cursor.empty());
+    return out;
+  }
+
+  // The start of the next natural day in UTC+8.
+  int64_t NextDayMs() const {
+    constexpr int64_t kDay = 86'400'000, kUtc8 = 8 * 3'600'000;
+    return ((clock_.NowMillis() + kUtc8) / kDay + 1) * kDay - kUtc8;
+  }
+
+  rules::RulePack pack_;
+};
+
+TEST_F(MassMessageTest, TasksWaitForTheMemberAndResultsFollowTheRelationship) {
+  auto [userid, exts] = BusiestMember();
+  ASSERT_GE(exts.size(), 4u);
+  // A customer of another member only, and an id WeCom never issued: both in fail_list.
+  auto stranger = db_->Query("SELECT external_userid FROM customers WHERE external_userid NOT IN (SELECT "
+                             "external_userid FROM follows WHERE userid = ?) ORDER BY external_userid LIMIT 1",
+                             {userid})->rows.at(0).Text(0);
+  const json::object link{{"msgtype", "link"}, {"link", {{"title", "返场活动"}, {"url", "https://koi.test/sale"}}}};
+  auto created = Api("add_msg_template", {{"sender", userid},
+                                          {"external_userid", Ids({exts[0], exts[1], exts[2], stranger, "wmnobody"})},
+                                          {"text", {{"content", "双十一返场，会员专享价"}}},
+                                          {"attachments", json::array{link}}});
+  ASSERT_EQ(Code(created), 0) << json::serialize(created);
+  const std::string msgid(created["msgid"].as_string());
+  EXPECT_EQ(msgid.rfind("msg", 0), 0u);
+  EXPECT_EQ(json::serialize(created["fail_list"]), json::serialize(Ids({stranger, "wmnobody"})));
+
+  auto tasks = Api("get_groupmsg_task", {{"msgid", msgid}});
+  ASSERT_EQ(Code(tasks), 0);
+  ASSERT_EQ(tasks["task_list"].as_array().size(), 1u);
+  EXPECT_EQ(tasks["task_list"].as_array()[0].at("userid").as_string(), userid);
+  EXPECT_EQ(tasks["task_list"].as_array()[0].at("status").as_int64(), 0);
+  EXPECT_FALSE(tasks["task_list"].as_array()[0].as_object().contains("send_time"));
+  EXPECT_EQ(Results(msgid, userid), (std::map<std::string, int64_t>{{exts[0], 0}, {exts[1], 0}, {exts[2], 0}}));
+
+  // The third customer deletes the member before the member confirms: "not a friend" (2).
+  Scenario world(*db_, clock_, spec_.corp_id, 2);
+  ASSERT_TRUE(world.Run("customer-deletes", {{"userid", userid}, {"external_userid", exts[2]}}).ok());
+  clock_.Advance(60'000);
+  // The confirmation through the admin route, as a demo or an end-to-end test drives it.
+  auto sent = Call("POST", "/sandbox/scenario/send-mass-message",
+                   {{"corp", spec_.corp_id}, {"userid", userid}, {"msgid", msgid}});
+  ASSERT_EQ(sent.at("code").as_int64(), 0) << json::serialize(sent);
+  const auto& ids = sent["data"].at("events").as_array().at(0).at("ids").as_object();
+  EXPECT_EQ(ids.at("sent").as_string(), "2");
+  EXPECT_EQ(ids.at("not_friend").as_string(), "1");
+  EXPECT_EQ(ids.at("over_limit").as_string(), "0");
+  EXPECT_EQ(sent["data"].at("events").as_array().at(0).at("callback_id").as_int64(), 0);
+
+  tasks = Api("get_groupmsg_task", {{"msgid", msgid}});
+  EXPECT_EQ(tasks["task_list"].as_array()[0].at("status").as_int64(), 2);
+  EXPECT_EQ(tasks["task_list"].as_array()[0].at("send_time").as_int64(), clock_.NowSeconds());
+  EXPECT_EQ(Results(msgid, userid), (std::map<std::string, int64_t>{{exts[0], 1}, {exts[1], 1}, {exts[2], 2}}));
+  // Sent once: nothing is left to confirm.
+  auto again = Confirm({{"msgid", msgid}});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->ids["tasks"], "0");
+  EXPECT_EQ(again->ids["sent"], "0");
+  EXPECT_EQ(Confirm({}).status().reason(), "missing_argument");
+
+  // Without a sender each customer goes to the member who added them last.
+  auto shared = db_->Query("SELECT f.external_userid FROM follows f JOIN employees e ON e.corp_id = f.corp_id AND "
+                           "e.userid = f.userid WHERE e.status = 1 GROUP BY f.external_userid HAVING COUNT(*) > 1 "
+                           "ORDER BY f.external_userid LIMIT 1")->rows.at(0).Text(0);
+  auto latest = db_->Query("SELECT f.userid FROM follows f JOIN employees e ON e.corp_id = f.corp_id AND e.userid = "
+                           "f.userid WHERE e.status = 1 AND f.external_userid = ? ORDER BY f.createtime DESC, f.userid "
+                           "LIMIT 1", {shared})->rows.at(0).Text(0);
+  const std::string unassigned = Create("", {shared});
+  tasks = Api("get_groupmsg_task", {{"msgid", unassigned}});
+  ASSERT_EQ(tasks["task_list"].as_array().size(), 1u);
+  EXPECT_EQ(tasks["task_list"].as_array()[0].at("userid").as_string(), latest);
+
+  // Every call was counted, refused or not.
+  EXPECT_EQ(Code(Api("get_groupmsg_task", {{"msgid", "msgnone"}})), 40058);
+  auto calls = Call("GET", "/sandbox/calls");
+  std::map<std::string, int64_t> by_api;
+  for (const auto& c : calls["calls"].as_array())
+    by_api[std::string(c.at("api").as_string())] = c.at("calls").as_int64();
+  EXPECT_EQ(by_api["/cgi-bin/externalcontact/add_msg_template"], 2);
+  EXPECT_EQ(by_api["/cgi-bin/externalcontact/get_groupmsg_task"], 4);
+  EXPECT_EQ(by_api["/cgi-bin/externalcontact/get_groupmsg_send_result"], 2);
+}
+
+TEST_F(MassMessageTest, Wecom2023AllowsOneMassMessagePerCustomerPerNaturalDay) {
+  Serve(rules::FindRulePack("wecom-2023").value());
+  auto [userid, exts] = BusiestMember();
+  ASSERT_GE(exts.size(), 3u);
+  const std::string x = exts[0], y = exts[1];
+  const std::string first = Create(userid, {x, y});
+  ASSERT_TRUE(Confirm({{"userid", userid}}).ok());
+  EXPECT_EQ(Results(first, userid), (std::map<std::string, int64_t>{{x, 1}, {y, 1}}));
+  // The same natural day: x already received one.
+  clock_.Advance(3'600'000);
+  const std::string second = Create(userid, {x});
+  auto ev = Confirm({{"msgid", second}});
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  EXPECT_EQ(ev->ids["over_limit"], "1");
+  EXPECT_EQ(Results(second, userid), (std::map<std::string, int64_t>{{x, 3}}));
+
+  // Just after 00:00 UTC+8 a new day starts (not 24 hours after the first message).
+  clock_.Set(NextDayMs() + 60'000);
+  const std::string third = Create(userid, {x});
+  ASSERT_TRUE(Confirm({{"msgid", third}}).ok());
+  EXPECT_EQ(Results(third, userid), (std::map<std::string, int64_t>{{x, 1}}));
+
+  // Two messages to y confirmed in one batch: the first counts against the second.
+  const std::string a = Create(userid, {y}), b = Create(userid, {y});
+  ev = Confirm({{"userid", userid}});
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  EXPECT_EQ(ev->ids["tasks"], "2");
+  EXPECT_EQ(ev->ids["sent"], "1");
+  EXPECT_EQ(ev->ids["over_limit"], "1");
+  // Created in the same second, so confirmed in msgid order.
+  EXPECT_EQ(Results(std::min(a, b), userid)[y], 1);
+  EXPECT_EQ(Results(std::max(a, b), userid)[y], 3);
+
+  // An employee's own mass message shares the quota (wecom-2023): x and y already got one today.
+  Scenario s(*db_, clock_, spec_.corp_id, 6);
+  s.UseRulePack(pack_);
+  auto personal = s.Run("personal-mass-message", {{"userid", userid}, {"count", "100000"}});
+  ASSERT_TRUE(personal.ok()) << personal.status().ToString();
+  auto got = Results(personal->ids["msgid"], userid);
+  EXPECT_EQ(got.size(), exts.size());
+  EXPECT_EQ(got[x], 3);
+  EXPECT_EQ(got[y], 3);
+  EXPECT_EQ(got[exts[2]], 1);
+  EXPECT_EQ(personal->ids["sent"], std::to_string(exts.size() - 2));
+  // It is listed as a personal message with its creator; API-created ones have none.
+  const int64_t now = clock_.NowSeconds();
+  auto list = Api("get_groupmsg_list_v2", {{"chat_type", "single"}, {"start_time", now - 86400 * 3},
+                                           {"end_time", now}, {"filter_type", 1}});
+  ASSERT_EQ(Code(list), 0) << json::serialize(list);
+  ASSERT_EQ(list["group_msg_list"].as_array().size(), 1u);
+  EXPECT_EQ(list["group_msg_list"].as_array()[0].at("creator").as_string(), userid);
+  EXPECT_EQ(list["group_msg_list"].as_array()[0].at("create_type").as_int64(), 1);
+  list = Api("get_groupmsg_list_v2", {{"chat_type", "single"}, {"start_time", now - 86400 * 3}, {"end_time", now},
+                                      {"filter_type", 0}});
+  ASSERT_EQ(list["group_msg_list"].as_array().size(), 5u);
+  EXPECT_FALSE(list["group_msg_list"].as_array()[0].as_object().contains("creator"));
+}
+
+TEST_F(MassMessageTest, Wecom2025CapsEachCustomerAtTheDaysOfTheMonth) {
+  auto [userid, exts] = BusiestMember();
+  const std::string x = exts.at(0);
+  // 2026-11-23: November has 30 days, so 30 messages reach x this month and the 31st does not.
+  for (int i = 0; i < 30; ++i) {
+    const std::string msgid = Create(userid, {x}, "第" + std::to_string(i + 1) + "期");
+    auto ev = Confirm({{"msgid", msgid}});
+    ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+    ASSERT_EQ(ev->ids["sent"], "1") << i;
+    clock_.Advance(1000);
+  }
+  const std::string over = Create(userid, {x});
+  ASSERT_TRUE(Confirm({{"msgid", over}}).ok());
+  EXPECT_EQ(Results(over, userid)[x], 3);
+  // A personal message counts against the same quota.
+  Scenario s(*db_, clock_, spec_.corp_id, 6);
+  auto personal = s.Run("personal-mass-message", {{"userid", userid}, {"count", "100000"}});
+  ASSERT_TRUE(personal.ok()) << personal.status().ToString();
+  EXPECT_EQ(Results(personal->ids["msgid"], userid)[x], 3);
+  // December starts a new month.
+  clock_.Set(1'796'054'400'000 + 60'000);  // 2026-12-01 00:01 UTC+8
+  const std::string december = Create(userid, {x});
+  ASSERT_TRUE(Confirm({{"msgid", december}}).ok());
+  EXPECT_EQ(Results(december, userid)[x], 1);
+}
+
+TEST_F(MassMessageTest, CancelledMessagesStayUnsentAndRemindersAreLimited) {
+  auto [userid, exts] = BusiestMember();
+  const std::string msgid = Create(userid, {exts.at(0), exts.at(1)});
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(Code(Api("remind_groupmsg_send", {{"msgid", msgid}})), 0) << i;
+  auto refused = Api("remind_groupmsg_send", {{"msgid", msgid}});
+  EXPECT_EQ(Code(refused), 40058);
+  EXPECT_NE(std::string(refused["errmsg"].as_string()).find("remind limit reached"), std::string::npos);
+  clock_.Advance(23 * 3'600'000);
+  EXPECT_EQ(Code(Api("remind_groupmsg_send", {{"msgid", msgid}})), 40058);  // a rolling 24 hours
+  clock_.Advance(3'600'000 + 1000);
+  EXPECT_EQ(Code(Api("remind_groupmsg_send", {{"msgid", msgid}})), 0);
+  EXPECT_EQ(Code(Api("remind_groupmsg_send", {{"msgid", "msgnone"}})), 40058);
+
+  EXPECT_EQ(Code(Api("cancel_groupmsg_send", {{"msgid", msgid}})), 0);
+  EXPECT_EQ(Code(Api("cancel_groupmsg_send", {{"msgid", msgid}})), 0);  // again: still ok
+  EXPECT_EQ(Code(Api("cancel_groupmsg_send", {{"msgid", "msgnone"}})), 40058);
+  EXPECT_EQ(Code(Api("remind_groupmsg_send", {{"msgid", msgid}})), 40058);
+  for (const auto& args : std::vector<std::map<std::string, std::string>>{{{"msgid", msgid}}, {{"userid", userid}}}) {
+    auto ev = Confirm(args);
+    ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+    EXPECT_EQ(ev->ids["tasks"], "0");  // too late: nothing to confirm
+  }
+  auto tasks = Api("get_groupmsg_task", {{"msgid", msgid}});
+  EXPECT_EQ(tasks["task_list"].as_array().at(0).at("status").as_int64(), 0);
+  EXPECT_EQ(Results(msgid, userid), (std::map<std::string, int64_t>{{exts[0], 0}, {exts[1], 0}}));
+}
+
+TEST_F(MassMessageTest, TasksResultsAndListsPageEveryRowExactlyOnce) {
+  // Every customer, without a sender: one task per member who is someone's latest follower.
+  std::vector<std::string> all;
+  auto rows = db_->Query("SELECT DISTINCT f.external_userid FROM follows f JOIN employees e ON e.corp_id = f.corp_id "
+                         "AND e.userid = f.userid WHERE e.status = 1");
+  for (const auto& row : rows->rows) all.push_back(row.Text(0));
+  const std::string msgid = Create("", all);
+  std::set<std::string> members;
+  std::string cursor;
+  do {
+    auto page = Api("get_groupmsg_task", {{"msgid", msgid}, {"limit", 3}, {"cursor", cursor}});
+    ASSERT_EQ(Code(page), 0) << json::serialize(page);
+    EXPECT_LE(page["task_list"].as_array().size(), 3u);
+    for (const auto& t : page["task_list"].as_array())
+      EXPECT_TRUE(members.insert(std::string(t.at("userid").as_string())).second);
+    cursor = std::string(page["next_cursor"].as_string());
+  } while (!cursor.empty());
+  auto want_members = db_->Query("SELECT COUNT(*) FROM msg_tasks WHERE msgid = ?", {msgid})->rows.at(0).Int(0);
+  EXPECT_EQ(static_cast<int64_t>(members.size()), want_members);
+  EXPECT_GT(members.size(), 3u);
+
+  std::set<std::string> reached;
+  for (const auto& member : members) {
+    cursor.clear();
+    do {
+      auto page = Api("get_groupmsg_send_result", {{"msgid", msgid}, {"userid", member}, {"limit", 7},
+                                                   {"cursor", cursor}});
+      ASSERT_EQ(Code(page), 0) << json::serialize(page);
+      for (const auto& s : page["send_list"].as_array()) {
+        EXPECT_EQ(s.at("userid").as_string(), member);
+        EXPECT_TRUE(reached.insert(std::string(s.at("external_userid").as_string())).second);
+      }
+      cursor = std::string(page["next_cursor"].as_string());
+    } while (!cursor.empty());
+  }
+  EXPECT_EQ(reached, std::set<std::string>(all.begin(), all.end()));
+
+  // Messages created within the same second are ordered by msgid; the window is inclusive at both ends.
+  std::set<std::string> created{msgid};
+  auto [userid, exts] = BusiestMember();
+  for (int i = 0; i < 11; ++i) {
+    created.insert(Create(userid, {exts.at(0)}));
+    if (i % 4 == 3) clock_.Advance(1000);
+  }
+  const int64_t start = 1'795'392'000, end = clock_.NowSeconds();
+  std::set<std::string> listed;
+  cursor.clear();
+  do {
+    auto page = Api("get_groupmsg_list_v2", {{"chat_type", "single"}, {"start_time", start}, {"end_time", end},
+                                             {"limit", 5}, {"cursor", cursor}});
+    ASSERT_EQ(Code(page), 0) << json::serialize(page);
+    for (const auto& m : page["group_msg_list"].as_array()) {
+      EXPECT_TRUE(listed.insert(std::string(m.at("msgid").as_string())).second);
+      EXPECT_EQ(m.at("create_type").as_int64(), 0);
+      EXPECT_TRUE(m.at("attachments").is_array());
+    }
+    cursor = std::string(page["next_cursor"].as_string());
+  } while (!cursor.empty());
+  EXPECT_EQ(listed, created);
+  EXPECT_TRUE(Api("get_groupmsg_list_v2", {{"chat_type", "single"}, {"start_time", end + 1}, {"end_time", end + 10}})
+                  ["group_msg_list"].as_array().empty());
+  EXPECT_EQ(Code(Api("get_groupmsg_list_v2", {{"chat_type", "single"}, {"start_time", start},
+                                              {"end_time", start + 32 * 86400}})), 40058);
+  EXPECT_EQ(Code(Api("get_groupmsg_list_v2", {{"chat_type", "single"}, {"start_time", start}})), 40058);
+  EXPECT_EQ(Code(Api("get_groupmsg_list_v2", {{"chat_type", "single"}, {"start_time", start}, {"end_time", end},
+                                              {"limit", 101}})), 40058);
+  EXPECT_EQ(Code(Api("get_groupmsg_list_v2", {{"chat_type", "single"}, {"start_time", start}, {"end_time", end},
+                                              {"cursor", "zz"}})), 40058);
+  EXPECT_EQ(Code(Api("get_groupmsg_task", {{"msgid", msgid}, {"limit", 1001}})), 40058);
+  EXPECT_EQ(Code(Api("get_groupmsg_send_result", {{"msgid", msgid}})), 40058);  // userid is required
+}
+
+TEST_F(MassMessageTest, AddMsgTemplateRefusesWhatWeComRefuses) {
+  auto [userid, exts] = BusiestMember();
+  const int64_t before = db_->Query("SELECT COUNT(*) FROM msg_templates")->rows.at(0).Int(0);
+  auto refused = [&](const json::object& body, const std::string& text) {
+    auto r = Api("add_msg_template", body);
+    EXPECT_EQ(Code(r), 40058) << json::serialize(r);
+    EXPECT_NE(std::string(r["errmsg"].as_string()).find(text), std::string::npos) << json::serialize(r);
+  };
+  const json::object hello{{"content", "你好"}};
+  // Recipients per call come from the pack.
+  rules::RulePack small = rules::DefaultRulePack();
+  small.mass.max_recipients_per_call = 3;
+  Serve(small);
+  refused({{"sender", userid}, {"external_userid", Ids({exts[0], exts[1], exts[2], exts[3]})}, {"text", hello}},
+          "too many external_userid");
+  Serve(rules::DefaultRulePack());
+
+  refused({{"sender", userid}, {"external_userid", Ids({exts[0]})}}, "content is empty");
+  refused({{"sender", userid}, {"external_userid", Ids({exts[0]})}, {"text", {{"content", std::string(4001, 'a')}}}},
+          "invalid text size");
+  EXPECT_EQ(Code(Api("add_msg_template", {{"sender", userid}, {"external_userid", Ids({exts[0]})},
+                                          {"text", {{"content", std::string(4000, 'a')}}}})), 0);
+  auto link = [](const std::string& url) {
+    return json::object{{"msgtype", "link"}, {"link", {{"title", "活动"}, {"url", url}}}};
+  };
+  refused({{"sender", userid}, {"external_userid", Ids({exts[0]})}, {"attachments", json::array{link("ftp://x/y")}}},
+          "link url must be http or https");
+  refused({{"sender", userid}, {"external_userid", Ids({exts[0]})},
+           {"attachments", json::array{{{"msgtype", "miniprogram"}, {"miniprogram", {{"title", "小程序"}}}}}}},
+          "miniprogram needs");
+  refused({{"sender", userid}, {"external_userid", Ids({exts[0]})},
+           {"attachments", json::array{{{"msgtype", "image"}, {"image", json::object{}}}}}},
+          "image needs media_id or pic_url");
+  refused({{"sender", userid}, {"external_userid", Ids({exts[0]})},
+           {"attachments", json::array{{{"msgtype", "voice"}, {"voice", {{"media_id", "M"}}}}}}},
+          "invalid attachments msgtype");
+  refused({{"chat_type", "group"}, {"sender", userid}, {"text", hello}}, "not supported");
+  refused({{"sender", userid}, {"external_userid", Ids({"wmnobody"})}, {"text", hello}}, "no valid external_userid");
+  refused({{"text", hello}}, "both empty");
+  EXPECT_EQ(Code(Api("add_msg_template", {{"sender", "nobody"}, {"external_userid", Ids({exts[0]})},
+                                          {"text", hello}})), 40003);
+
+  // wecom-2020: text plus one picture, web page or mini program.
+  Serve(rules::FindRulePack("wecom-2020").value());
+  refused({{"sender", userid}, {"external_userid", Ids({exts[0]})},
+           {"attachments", json::array{link("https://a.test"), link("https://b.test")}}},
+          "invalid attachments size");
+  refused({{"sender", userid}, {"external_userid", Ids({exts[0]})},
+           {"attachments", json::array{{{"msgtype", "video"}, {"video", {{"media_id", "M"}}}}}}},
+          "not allowed by the rule pack");
+  EXPECT_EQ(Code(Api("add_msg_template", {{"sender", userid}, {"external_userid", Ids({exts[0]})},
+                                          {"attachments", json::array{link("https://a.test")}}})), 0);
+  // Only the two accepted calls created anything.
+  EXPECT_EQ(db_->Query("SELECT COUNT(*) FROM msg_templates")->rows.at(0).Int(0), before + 2);
+
+  // Without external_userid a sender's message goes to all of the sender's customers.
+  Serve(rules::DefaultRulePack());
+  auto everyone = Api("add_msg_template", {{"sender", userid}, {"text", hello}});
+  ASSERT_EQ(Code(everyone), 0);
+  EXPECT_EQ(Results(std::string(everyone["msgid"].as_string()), userid).size(), exts.size());
+}
+
 
 }  // namespace
 }  // namespace koi::sandbox

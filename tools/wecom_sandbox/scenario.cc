@@ -3,10 +3,12 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 #include "http/envelope.h"
 #include "http/target.h"
+#include "rules/mass_quota.h"
 #include "wecom/protocol/crypto.h"
 #include "wecom/protocol/xml.h"
 #include "world.h"
@@ -27,6 +29,16 @@ std::string Digits(std::mt19937_64& rng, int n) {
   return out;
 }
 
+// A member as the number MassQuota compares: FNV-1a of the userid, the same in every run and build.
+uint32_t MemberNumber(const std::string& userid) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : userid) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
 const std::set<std::string>& NumericFields() {
   static const std::set<std::string> s{"JoinScene", "QuitScene", "MemChangeCnt"};
   return s;
@@ -38,7 +50,9 @@ const std::vector<std::string>& Scenario::Actions() {
   static const std::vector<std::string> a{
       "add-customer",  "add-existing",   "edit-customer", "employee-deletes", "customer-deletes", "join-group",
       "leave-group",   "rename-group",   "create-group",  "dismiss-group",    "create-tag",       "rename-tag",
-      "delete-tag",    "shuffle-tags",   "hire",          "update-employee",  "resign"};
+      "delete-tag",    "shuffle-tags",   "hire",          "update-employee",  "resign",
+      // Mass messages: kept out of Script()'s mix, so the scripts of existing seeds stay what they were.
+      "send-mass-message", "personal-mass-message"};
   return a;
 }
 
@@ -353,6 +367,94 @@ Result<ScenarioEvent> Scenario::Run(const std::string& action, const std::map<st
       return queue("change_external_tag", "delete", {{"Id", tag}, {"TagType", "tag"}});
     }
 
+    if (action == "send-mass-message") {
+      // The member confirms in the WeCom client: one task (userid and msgid), every pending task of a message
+      // (msgid) or every pending task of a member (userid). Tasks of cancelled messages can no longer be sent.
+      const std::string msgid = Arg(args, "msgid"), userid = Arg(args, "userid");
+      if (msgid.empty() && userid.empty())
+        return Status::InvalidArgument("missing_argument", "send-mass-message needs a userid or a msgid");
+      std::string sql = "SELECT k.msgid, k.userid FROM msg_tasks k JOIN msg_templates t ON t.msgid = k.msgid JOIN "
+                        "employees e ON e.corp_id = k.corp_id AND e.userid = k.userid WHERE k.corp_id = ? AND "
+                        "k.status = 0 AND t.cancelled = 0 AND e.status = 1";
+      std::vector<Value> params{corp_};
+      if (!msgid.empty()) {
+        sql += " AND k.msgid = ?";
+        params.emplace_back(Value(msgid));
+      }
+      if (!userid.empty()) {
+        sql += " AND k.userid = ?";
+        params.emplace_back(Value(userid));
+      }
+      KOI_ASSIGN_OR_RETURN(auto pending, tx.Query(sql + " ORDER BY t.create_time, k.msgid, k.userid", params));
+      // Nothing pending (all sent, or the message was cancelled) is a member with nothing to confirm, not an error:
+      // the event says so with zero tasks.
+      std::vector<std::pair<std::string, std::string>> tasks;
+      std::vector<std::string> msgids, userids;
+      if (pending.rows.empty()) {
+        if (!msgid.empty()) msgids.push_back(msgid);
+        if (!userid.empty()) userids.push_back(userid);
+      }
+      for (const auto& row : pending.rows) {
+        tasks.emplace_back(row.Text(0), row.Text(1));
+        if (std::find(msgids.begin(), msgids.end(), row.Text(0)) == msgids.end()) msgids.push_back(row.Text(0));
+        if (std::find(userids.begin(), userids.end(), row.Text(1)) == userids.end()) userids.push_back(row.Text(1));
+      }
+      auto joined = [](const std::vector<std::string>& v) {
+        std::string out;
+        for (const auto& x : v) out += (out.empty() ? "" : ",") + x;
+        return out;
+      };
+      ev.ids = {{"msgid", joined(msgids)}, {"userid", joined(userids)}, {"tasks", std::to_string(tasks.size())}};
+      return SendMassTasks(tx, tasks, ev);
+    }
+
+    if (action == "personal-mass-message") {
+      // An employee's own mass message (create_type 1) sent from the WeCom client at once; it counts against the
+      // same receive limits as the enterprise's.
+      KOI_ASSIGN_OR_RETURN(std::string userid, pick_or("userid", "(SELECT DISTINCT f.userid FROM " + active_follow +
+                                                                     ") m",
+                                                       "userid", "active employee with customers"));
+      int64_t count = 20;
+      if (std::string c = Arg(args, "count"); !c.empty()) {
+        auto [p, ec] = std::from_chars(c.data(), c.data() + c.size(), count);
+        if (ec != std::errc() || p != c.data() + c.size() || count < 1)
+          return Status::InvalidArgument("bad_argument", "count must be a positive number");
+      }
+      KOI_ASSIGN_OR_RETURN(auto active, tx.Query("SELECT 1 FROM " + active_employee + " AND userid = ?",
+                                                 {corp_, userid}));
+      if (active.rows.empty()) return NothingToActOn("active employee " + userid);
+      KOI_ASSIGN_OR_RETURN(auto mine, tx.Query("SELECT external_userid FROM follows WHERE corp_id = ? AND userid = ? "
+                                               "ORDER BY external_userid",
+                                               {corp_, userid}));
+      if (mine.rows.empty()) return NothingToActOn("customer of " + userid);
+      std::vector<std::string> to;
+      for (const auto& row : mine.rows) to.push_back(row.Text(0));
+      std::shuffle(to.begin(), to.end(), rng_);
+      to.resize(std::min(to.size(), static_cast<size_t>(count)));
+      std::sort(to.begin(), to.end());
+      std::string text = Arg(args, "text");
+      if (text.empty()) text = "本周会员日，到店享新品试用，回复1预约。";
+      // Deterministic, yet unique when the same seed runs twice over one world.
+      std::string msgid;
+      for (;;) {
+        msgid = RandomId(rng_, "msg", 27);
+        KOI_ASSIGN_OR_RETURN(auto taken, tx.Query("SELECT 1 FROM msg_templates WHERE msgid = ?", {msgid}));
+        if (taken.rows.empty()) break;
+      }
+      KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO msg_templates (corp_id, msgid, chat_type, sender, create_type, text, "
+                                  "attachments, create_time, cancelled) VALUES (?, ?, 'single', ?, 1, ?, '[]', ?, 0)",
+                                  {corp_, msgid, userid, text, now}));
+      KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO msg_tasks (corp_id, msgid, userid, status, send_time) VALUES (?, ?, ?, "
+                                  "0, 0)",
+                                  {corp_, msgid, userid}));
+      std::vector<std::vector<Value>> results;
+      for (const auto& ext : to) results.push_back({corp_, msgid, userid, ext, int64_t{0}, int64_t{0}});
+      KOI_RETURN_IF_ERROR(
+          tx.CopyIn("msg_results", {"corp_id", "msgid", "userid", "external_userid", "status", "send_time"}, results));
+      ev.ids = {{"msgid", msgid}, {"userid", userid}, {"tasks", "1"}};
+      return SendMassTasks(tx, {{msgid, userid}}, ev);
+    }
+
     if (action == "hire") {
       Person p = RandomPerson(rng_);
       std::string userid = p.pinyin;
@@ -393,6 +495,56 @@ Result<ScenarioEvent> Scenario::Run(const std::string& action, const std::map<st
   });
   KOI_RETURN_IF_ERROR(s);
   return ev;
+}
+
+Status Scenario::SendMassTasks(storage::Session& tx, const std::vector<std::pair<std::string, std::string>>& tasks,
+                               ScenarioEvent& ev) {
+  const int64_t now_ms = clock_.NowMillis(), now = now_ms / 1000;
+  const rules::MassQuota quota(pack_.mass, now_ms);
+  int64_t sent = 0, not_friend = 0, over_limit = 0;
+  std::vector<rules::Receipt> prior;
+  for (const auto& [msgid, userid] : tasks) {
+    KOI_ASSIGN_OR_RETURN(auto t, tx.Query("SELECT create_type FROM msg_templates WHERE corp_id = ? AND msgid = ?",
+                                          {corp_, msgid}));
+    if (t.rows.empty()) return NothingToActOn("mass message " + msgid);
+    const rules::MassKind kind = t.rows[0].Int(0) == 0 ? rules::MassKind::kEnterprise : rules::MassKind::kPersonal;
+    const uint32_t sender = MemberNumber(userid);
+    KOI_RETURN_IF_ERROR(tx.Exec("UPDATE msg_tasks SET status = 2, send_time = ? WHERE msgid = ? AND userid = ?",
+                                {now, msgid, userid}));
+    // In external_userid order, one at a time, so the outcome is deterministic and a customer reached twice in one
+    // batch already counts the first message against the second.
+    KOI_ASSIGN_OR_RETURN(auto recipients, tx.Query("SELECT r.external_userid, f.userid FROM msg_results r LEFT JOIN "
+                                                   "follows f ON f.corp_id = r.corp_id AND f.userid = r.userid AND "
+                                                   "f.external_userid = r.external_userid WHERE r.msgid = ? AND "
+                                                   "r.userid = ? AND r.status = 0 ORDER BY r.external_userid",
+                                                   {msgid, userid}));
+    for (const auto& row : recipients.rows) {
+      const std::string ext = row.Text(0);
+      int64_t status = 1;
+      if (row.IsNull(1)) {
+        status = 2;  // the customer deleted the member (or the member them) since the message was created
+      } else {
+        KOI_ASSIGN_OR_RETURN(auto got, tx.Query("SELECT r.send_time, t.create_type, r.userid FROM msg_results r JOIN "
+                                                "msg_templates t ON t.msgid = r.msgid WHERE r.corp_id = ? AND "
+                                                "r.external_userid = ? AND r.status = 1 AND r.send_time >= ?",
+                                                {corp_, ext, quota.horizon_ms() / 1000}));
+        prior.clear();
+        for (const auto& g : got.rows)
+          prior.push_back({.at_ms = g.Int(0) * 1000,
+                           .kind = g.Int(1) == 0 ? rules::MassKind::kEnterprise : rules::MassKind::kPersonal,
+                           .sender = MemberNumber(g.Text(2))});
+        if (quota.Check(kind, sender, prior) != rules::QuotaVerdict::kAllowed) status = 3;
+      }
+      (status == 1 ? sent : status == 2 ? not_friend : over_limit) += 1;
+      KOI_RETURN_IF_ERROR(tx.Exec("UPDATE msg_results SET status = ?, send_time = ? WHERE msgid = ? AND userid = ? AND "
+                                  "external_userid = ?",
+                                  {status, status == 1 ? now : int64_t{0}, msgid, userid, ext}));
+    }
+  }
+  ev.ids["sent"] = std::to_string(sent);
+  ev.ids["not_friend"] = std::to_string(not_friend);
+  ev.ids["over_limit"] = std::to_string(over_limit);
+  return Status::Ok();  // no callback: WeCom sends none for mass messages
 }
 
 Result<std::vector<ScenarioEvent>> Scenario::Script(int count) {
@@ -499,16 +651,16 @@ Result<DeliveryStats> CallbackDeliverer::DeliverDue(int limit) {
   return stats;
 }
 
-void AddScenarioRoutes(http::Router& router, storage::Database& db, const Clock& clock) {
+void AddScenarioRoutes(http::Router& router, storage::Database& db, const Clock& clock, const rules::RulePack& pack) {
   using http::JsonError;
   using http::JsonOk;
-  router.Add("POST", "/sandbox/scenario/:action", [&db, &clock](http::Request& r) {
+  router.Add("POST", "/sandbox/scenario/:action", [&db, &clock, pack](http::Request& r) {
     auto body = http::ParseJsonBody(r);
     if (!body.ok()) return JsonError(body.status());
     if (!body->is_object()) return JsonError(Status::InvalidArgument("invalid_argument", "send a JSON object"));
     std::map<std::string, std::string> args;
     int64_t seed = static_cast<int64_t>(std::random_device{}()), count = 1;
-    std::string corp = "wwkoidemo0000001", pack_name = rules::DefaultRulePack().name;
+    std::string corp = "wwkoidemo0000001", pack_name;
     for (const auto& [k, v] : body->as_object()) {
       if (k == "seed" && v.is_int64()) seed = v.as_int64();
       else if (k == "count" && v.is_int64()) count = v.as_int64();
@@ -518,10 +670,18 @@ void AddScenarioRoutes(http::Router& router, storage::Database& db, const Clock&
     }
     if (count < 1 || count > 100000)
       return JsonError(Status::InvalidArgument("invalid_argument", "count must be 1..100000"));
-    auto pack = rules::FindRulePack(pack_name);
-    if (!pack.ok()) return JsonError(pack.status());
+    // personal-mass-message reads its number of recipients from the args.
+    if (const auto* c = body->as_object().if_contains("count"); c != nullptr && c->is_int64())
+      args["count"] = std::to_string(count);
+    // The pack the sandbox serves, unless the request names another.
+    rules::RulePack use = pack;
+    if (!pack_name.empty()) {
+      auto found = rules::FindRulePack(pack_name);
+      if (!found.ok()) return JsonError(found.status());
+      use = std::move(*found);
+    }
     Scenario scenario(db, clock, corp, static_cast<uint64_t>(seed));
-    scenario.UseRulePack(*pack);
+    scenario.UseRulePack(use);
     auto events = scenario.Perform(r.path_params.at("action"), args, static_cast<int>(count));
     if (!events.ok()) return JsonError(events.status());
     json::array items;

@@ -10,6 +10,13 @@
 // Limits of the selected rule pack (rules/rule_pack.h; wecom-2025 unless UseRulePack) apply as WeCom applies them:
 // customers per member ("member_capacity_reached") and per corp, verified or not ("corp_capacity_reached"), members
 // per external group ("group_full"), and the stop for joining by QR code ("group_qr_join_full").
+//
+// Mass messages (wecom-api.md §7): "send-mass-message" is a member confirming the mass-message tasks that
+// add_msg_template queued (api.h). Each task becomes sent (2) and each of its recipients, in external_userid order,
+// 2 when the follow relationship no longer exists, 3 when the pack's receive limits (rules::MassQuota over what the
+// customer already received, enterprise and personal) refuse one more, else 1. "personal-mass-message" is an
+// employee's own mass message (create_type 1) sent at once to some of their customers under the same limits.
+// Neither queues a callback (WeCom sends none) nor is part of Script()'s mix.
 // Thread safety: Scenario is single-threaded; CallbackDeliverer and the routes are thread-safe.
 #pragma once
 
@@ -43,6 +50,12 @@ class Scenario {
   // The actions, in the order of Actions(). `args` may name what to act on (userid, external_userid, chat_id,
   // tag_id, group_id, state, name); otherwise the driver picks at random. NotFound "nothing_to_act_on" when the
   // world has nothing the action applies to (no group to leave, …).
+  // send-mass-message: `msgid` and/or `userid` (one is required, InvalidArgument "missing_argument"): that task, or
+  // every pending task of the message, or every pending task of the member; when none is pending (all sent, or the
+  // message was cancelled) it succeeds and changes nothing ("tasks" 0). personal-mass-message: `userid` (default: a
+  // random member with customers), `count` recipients (default 20), `text`. Both report in ScenarioEvent::ids the
+  // msgid(s) and userid(s) (comma-separated when several), "tasks", and the recipients "sent", "not_friend" and
+  // "over_limit".
   Result<ScenarioEvent> Run(const std::string& action, const std::map<std::string, std::string>& args = {});
   // `count` actions drawn from a fixed mix weighted like a retail corp's day (mostly new customers and edits).
   Result<std::vector<ScenarioEvent>> Script(int count);
@@ -63,6 +76,9 @@ class Scenario {
                         std::vector<std::pair<std::string, std::string>> fields,
                         const std::vector<std::pair<std::string, std::vector<std::string>>>& lists = {});
   std::string Arg(const std::map<std::string, std::string>& args, const std::string& key) const;
+  // Sends the mass-message tasks (msgid, userid) now, in order, and adds the recipients' outcome counts to `ev`.
+  Status SendMassTasks(storage::Session& tx, const std::vector<std::pair<std::string, std::string>>& tasks,
+                       ScenarioEvent& ev);
 
   storage::Database& db_;
   const Clock& clock_;
@@ -100,8 +116,11 @@ class CallbackDeliverer {
   std::mt19937_64 rng_{std::random_device{}()};
 };
 
-// The admin API: POST /sandbox/scenario/:action (JSON body: corp, seed, count for "script", and the args above),
+// The admin API: POST /sandbox/scenario/:action (JSON body: corp, seed, count for "script" and
+// personal-mass-message, rule_pack to use another pack than `pack`, and the args above as strings),
 // POST /sandbox/callback-config (corp, url, token, aes_key), GET /sandbox/callbacks?corp= (the queue by state).
-void AddScenarioRoutes(http::Router& router, storage::Database& db, const Clock& clock);
+// `pack` should be the one the API serves (ApiOptions::pack), so both sides enforce the same limits.
+void AddScenarioRoutes(http::Router& router, storage::Database& db, const Clock& clock,
+                       const rules::RulePack& pack = rules::DefaultRulePack());
 
 }  // namespace koi::sandbox

@@ -336,6 +336,17 @@ Result<customers::ListQuery> SegmentService::RelationshipsOf(const accounts::Pri
   return q;
 }
 
+Result<std::vector<uint32_t>> SegmentService::Members(const accounts::Principal& who, std::string_view rule_json) {
+  KOI_ASSIGN_OR_RETURN(auto p, Prepare(who, rule_json));
+  std::vector<uint32_t> ids;
+  if (p.nothing) return ids;
+  KOI_RETURN_IF_ERROR(index_.Evaluate(who.team, p.rule, p.ctx, [&](const Roaring& r) {
+    ids.resize(r.cardinality());
+    r.toUint32Array(ids.data());
+  }));
+  return ids;
+}
+
 Result<SenderPlan> SegmentService::Senders(const accounts::Principal& who, std::string_view rule_json) {
   KOI_ASSIGN_OR_RETURN(auto p, Prepare(who, rule_json));
   SenderPlan out;

@@ -99,6 +99,8 @@ class SegmentService {
   // The stored rule of a segment the caller may see.
   Result<std::string> RuleOf(const accounts::Principal& who, int64_t id);
 
+  // The customers (customer_keys ids, ascending) a rule matches in the caller's scope: the target of a message.
+  Result<std::vector<uint32_t>> Members(const accounts::Principal& who, std::string_view rule_json);
   // One sender per matching customer: of the customer's active relationships with employees the caller may see,
   // the one added most recently.
   Result<SenderPlan> Senders(const accounts::Principal& who, std::string_view rule_json);

@@ -345,6 +345,79 @@ CREATE TABLE segment_sizes (
 );
 {{segment_triggers}}
 )sql"},
+      // Issue 7, mass messaging: the team's rule pack, messages with their planned recipients (one row per target
+      // customer: its sender or the reason it is skipped, later WeCom's result), and the send ledger of chunks (one
+      // add_msg_template each) that makes sending exactly once. `counts` marks the rows that use a quota; the
+      // planner reads them by (team, counted_at).
+      {9, "messaging", R"sql(
+CREATE TABLE team_rule_packs (
+  team_id BIGINT PRIMARY KEY,
+  pack TEXT NOT NULL,
+  overrides TEXT NOT NULL,
+  updated_by BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE mass_messages (
+  id {{pk}},
+  team_id BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  title TEXT NOT NULL,
+  content TEXT NOT NULL,
+  target TEXT NOT NULL,
+  sender_userid TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL,
+  rule_pack TEXT NOT NULL,
+  send_at BIGINT NOT NULL,
+  targeted BIGINT NOT NULL DEFAULT 0,
+  created_by BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  submitted_at BIGINT,
+  settled_at BIGINT,
+  cancelled_at BIGINT,
+  next_sync_at BIGINT,
+  job_id BIGINT,
+  reminders TEXT NOT NULL DEFAULT '[]',
+  plan TEXT NOT NULL DEFAULT '{}',
+  error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX mass_messages_team ON mass_messages (team_id, id);
+CREATE INDEX mass_messages_sync ON mass_messages (state, next_sync_at);
+CREATE TABLE mass_message_recipients (
+  message_id BIGINT NOT NULL REFERENCES mass_messages (id) ON DELETE CASCADE,
+  team_id BIGINT NOT NULL,
+  external_userid TEXT NOT NULL,
+  userid TEXT NOT NULL,
+  skip TEXT NOT NULL,
+  chunk BIGINT NOT NULL DEFAULT -1,
+  status INTEGER NOT NULL DEFAULT -1,
+  send_time BIGINT,
+  counts INTEGER NOT NULL DEFAULT 0,
+  counted_at BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (message_id, external_userid)
+);
+CREATE INDEX mass_message_recipients_quota ON mass_message_recipients (team_id, counted_at) WHERE counts = 1;
+CREATE INDEX mass_message_recipients_customer ON mass_message_recipients (team_id, external_userid);
+CREATE INDEX mass_message_recipients_chunk ON mass_message_recipients (message_id, chunk, external_userid);
+CREATE TABLE mass_message_chunks (
+  message_id BIGINT NOT NULL REFERENCES mass_messages (id) ON DELETE CASCADE,
+  chunk BIGINT NOT NULL,
+  team_id BIGINT NOT NULL,
+  userid TEXT NOT NULL,
+  name TEXT NOT NULL,
+  recipients BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  msgid TEXT,
+  attempted_at BIGINT,
+  submitted_at BIGINT,
+  task_status INTEGER NOT NULL DEFAULT 0,
+  task_send_time BIGINT,
+  results_synced INTEGER NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (message_id, chunk)
+);
+CREATE UNIQUE INDEX mass_message_chunks_msgid ON mass_message_chunks (team_id, msgid);
+)sql"},
   };
   return m;
 }

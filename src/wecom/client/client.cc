@@ -171,7 +171,7 @@ void WecomClient::WaitForBudget(const std::string& corp_id, const std::string& p
 
 Result<json::object> WecomClient::Call(const CorpCredentials& corp, const std::string& path,
                                        const std::vector<std::pair<std::string, std::string>>& query,
-                                       const json::value& body) {
+                                       const json::value& body, bool idempotent) {
   std::string stale;
   bool token_retried = false;
   Status last;
@@ -184,6 +184,7 @@ Result<json::object> WecomClient::Call(const CorpCredentials& corp, const std::s
     auto answer = Exchange(call);
     if (!answer.ok()) {
       last = answer.status();
+      if (!idempotent) return last;
       Sleep(1000LL << (attempt - 1));
       continue;
     }
@@ -395,6 +396,82 @@ Result<GroupChat> WecomClient::GetGroupChat(const CorpCredentials& corp, const s
   for (const auto& a : Arr(g, "admin_list"))
     if (a.is_object()) chat.admins.push_back(Str(a.as_object(), "userid"));
   return chat;
+}
+
+Result<WecomClient::MsgTemplate> WecomClient::AddMsgTemplate(const CorpCredentials& corp, const std::string& sender,
+                                                            const std::vector<std::string>& external_userids,
+                                                            const json::object& content) {
+  json::object body = content;
+  body["chat_type"] = "single";
+  body["sender"] = sender;
+  body["external_userid"] = JsonArray(external_userids);
+  KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/externalcontact/add_msg_template", {}, body, false));
+  MsgTemplate out{.msgid = Str(o, "msgid"), .fail_list = {}};
+  for (const auto& v : Arr(o, "fail_list"))
+    if (v.is_string()) out.fail_list.emplace_back(v.as_string());
+  if (out.msgid.empty()) return Status::Internal("wecom_bad_response", "add_msg_template answered without a msgid");
+  return out;
+}
+
+Result<Page<WecomClient::GroupMsg>> WecomClient::ListGroupMsgs(const CorpCredentials& corp, int64_t start_s,
+                                                              int64_t end_s, int filter_type,
+                                                              const std::string& cursor, int limit) {
+  json::object body{{"chat_type", "single"}, {"start_time", start_s}, {"end_time", end_s},
+                    {"filter_type", filter_type}, {"limit", limit}};
+  if (!cursor.empty()) body["cursor"] = cursor;
+  KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/externalcontact/get_groupmsg_list_v2", {}, body));
+  Page<GroupMsg> page;
+  page.next_cursor = Str(o, "next_cursor");
+  for (const auto& v : Arr(o, "group_msg_list")) {
+    if (!v.is_object()) continue;
+    const auto& m = v.as_object();
+    page.items.push_back({.msgid = Str(m, "msgid"), .creator = Str(m, "creator"), .text = Str(Obj(m, "text"), "content"),
+                          .create_time = Int(m, "create_time"), .create_type = static_cast<int>(Int(m, "create_type"))});
+  }
+  return page;
+}
+
+Result<Page<WecomClient::GroupMsgTask>> WecomClient::GetGroupMsgTasks(const CorpCredentials& corp,
+                                                                     const std::string& msgid,
+                                                                     const std::string& cursor, int limit) {
+  json::object body{{"msgid", msgid}, {"limit", limit}};
+  if (!cursor.empty()) body["cursor"] = cursor;
+  KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/externalcontact/get_groupmsg_task", {}, body));
+  Page<GroupMsgTask> page;
+  page.next_cursor = Str(o, "next_cursor");
+  for (const auto& v : Arr(o, "task_list")) {
+    if (!v.is_object()) continue;
+    const auto& t = v.as_object();
+    page.items.push_back({.userid = Str(t, "userid"), .status = static_cast<int>(Int(t, "status")),
+                          .send_time = Int(t, "send_time")});
+  }
+  return page;
+}
+
+Result<Page<WecomClient::GroupMsgSend>> WecomClient::GetGroupMsgSendResults(const CorpCredentials& corp,
+                                                                           const std::string& msgid,
+                                                                           const std::string& userid,
+                                                                           const std::string& cursor, int limit) {
+  json::object body{{"msgid", msgid}, {"userid", userid}, {"limit", limit}};
+  if (!cursor.empty()) body["cursor"] = cursor;
+  KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/externalcontact/get_groupmsg_send_result", {}, body));
+  Page<GroupMsgSend> page;
+  page.next_cursor = Str(o, "next_cursor");
+  for (const auto& v : Arr(o, "send_list")) {
+    if (!v.is_object()) continue;
+    const auto& r = v.as_object();
+    page.items.push_back({.external_userid = Str(r, "external_userid"), .userid = Str(r, "userid"),
+                          .status = static_cast<int>(Int(r, "status")), .send_time = Int(r, "send_time")});
+  }
+  return page;
+}
+
+Status WecomClient::RemindGroupMsg(const CorpCredentials& corp, const std::string& msgid) {
+  return Call(corp, "/cgi-bin/externalcontact/remind_groupmsg_send", {}, json::object{{"msgid", msgid}}).status();
+}
+
+Status WecomClient::CancelGroupMsg(const CorpCredentials& corp, const std::string& msgid) {
+  return Call(corp, "/cgi-bin/externalcontact/cancel_groupmsg_send", {}, json::object{{"msgid", msgid}}).status();
 }
 
 }  // namespace koi::wecom

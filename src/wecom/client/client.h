@@ -124,9 +124,12 @@ class WecomClient {
   WecomClient(Transport transport, const Clock& clock, ClientOptions options);
 
   // One API call with tokens, budget and retries. `query` excludes access_token; `body` null means GET.
+  // `idempotent` false (a call that creates something, like add_msg_template): a transport failure, after which
+  // WeCom may or may not have acted, is returned at once instead of retried; the caller reconciles. Errcodes are
+  // WeCom's answer (it did not act), so they are retried either way.
   Result<boost::json::object> Call(const CorpCredentials& corp, const std::string& path,
                                    const std::vector<std::pair<std::string, std::string>>& query,
-                                   const boost::json::value& body = nullptr);
+                                   const boost::json::value& body = nullptr, bool idempotent = true);
 
   Result<std::vector<Department>> ListDepartments(const CorpCredentials& corp);
   Result<Page<DeptUser>> ListUserIds(const CorpCredentials& corp, const std::string& cursor, int limit = 10000);
@@ -158,6 +161,42 @@ class WecomClient {
                   const std::vector<std::string>& add, const std::vector<std::string>& remove);
   Result<Page<GroupChat>> ListGroupChats(const CorpCredentials& corp, const std::string& cursor, int limit = 1000);
   Result<GroupChat> GetGroupChat(const CorpCredentials& corp, const std::string& chat_id);
+
+  // --- Mass messages (§7). The content is WeCom's wire form: {"text": {"content"}, "attachments": [...]}. ---
+  struct MsgTemplate {
+    std::string msgid;
+    std::vector<std::string> fail_list;  // external ids WeCom would not take (unknown, or not the sender's)
+  };
+  // One add_msg_template for chat_type "single" from `sender` (≤ the pack's max recipients per call).
+  Result<MsgTemplate> AddMsgTemplate(const CorpCredentials& corp, const std::string& sender,
+                                     const std::vector<std::string>& external_userids,
+                                     const boost::json::object& content);
+  struct GroupMsg {
+    std::string msgid, creator, text;
+    int64_t create_time = 0;
+    int create_type = 0;  // 0 the corp (API or admin), 1 a member's own
+  };
+  // get_groupmsg_list_v2 for single chats created in [start_s, end_s] (≤ a month apart); filter_type 0 corp,
+  // 1 personal, 2 all.
+  Result<Page<GroupMsg>> ListGroupMsgs(const CorpCredentials& corp, int64_t start_s, int64_t end_s, int filter_type,
+                                       const std::string& cursor, int limit = 100);
+  struct GroupMsgTask {
+    std::string userid;
+    int status = 0;  // 0 not sent yet, 2 sent (the member confirmed)
+    int64_t send_time = 0;
+  };
+  Result<Page<GroupMsgTask>> GetGroupMsgTasks(const CorpCredentials& corp, const std::string& msgid,
+                                              const std::string& cursor, int limit = 1000);
+  struct GroupMsgSend {
+    std::string external_userid, userid;
+    int status = 0;  // 0 not sent, 1 sent, 2 not a friend, 3 over the receive limit
+    int64_t send_time = 0;
+  };
+  Result<Page<GroupMsgSend>> GetGroupMsgSendResults(const CorpCredentials& corp, const std::string& msgid,
+                                                    const std::string& userid, const std::string& cursor,
+                                                    int limit = 1000);
+  Status RemindGroupMsg(const CorpCredentials& corp, const std::string& msgid);
+  Status CancelGroupMsg(const CorpCredentials& corp, const std::string& msgid);
 
   // Forgets a corp's cached token (e.g. after its secret changed).
   void ForgetToken(const CorpCredentials& corp);

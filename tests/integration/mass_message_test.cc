@@ -1,0 +1,330 @@
+// Mass messages end to end against the sandbox: plan within the rule pack, send exactly once (also when the answer
+// to add_msg_template is lost, or the call never arrived), confirm as the employees in the sandbox, track the
+// results; cancel and remind within WeCom's rules; and the sandbox enforcing the same pack on a send that bypasses
+// Koi's planner.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "domain/customers/customers.h"
+#include "domain/messaging/messaging.h"
+#include "domain/segments/index.h"
+#include "domain/segments/segments.h"
+#include "scenario.h"
+#include "wecom_fixture.h"
+
+namespace koi::messaging {
+namespace {
+
+using testing::TestEngine;
+namespace json = boost::json;
+
+constexpr char kAddTemplate[] = "/cgi-bin/externalcontact/add_msg_template";
+
+class MassMessageTest : public wecom_link::WecomBench {
+ protected:
+  void SetUpKoi(storage::Database& db, int customers) {
+    LinkTeamAndSync(db, customers, "t");
+    if (HasFatalFailure()) return;
+    db_ = &db;
+    customers_ = std::make_unique<customers::CustomerService>(db, clock_);
+    index_ = std::make_unique<segments::SegmentIndex>(db, clock_);
+    segments_ = std::make_unique<segments::SegmentService>(db, clock_, *index_, *customers_);
+    // Koi's client for messages goes through a transport that can lose answers (the call reached WeCom, the
+    // reply did not reach Koi) or refuse calls (they never reached WeCom).
+    lossy_ = std::make_unique<wecom::WecomClient>(
+        [this](const wecom::HttpCall& call) -> Result<std::string> {
+          const bool create = call.url.find(kAddTemplate) != std::string::npos;
+          if (create && refuse_creates_ > 0) {
+            --refuse_creates_;
+            return Status::Unavailable("unreachable", "connection refused");
+          }
+          http::Request r;
+          r.method = call.method;
+          r.target = call.url.substr(std::string(testing::kSandboxBaseUrl).size());
+          r.body = call.body;
+          r.remote_addr = "127.0.0.1";
+          std::string body = dispatcher_->Handle(r).body;
+          if (create && lose_answers_ > 0) {
+            --lose_answers_;
+            return Status::Unavailable("timeout", "no answer within 5 s");
+          }
+          return body;
+        },
+        clock_, wecom::ClientOptions{.base_url = testing::kSandboxBaseUrl, .max_attempts = 3,
+                                     .sleep = [this](int64_t ms) { clock_.Advance(ms); }});
+    messages_ = std::make_unique<MessagingService>(db, clock_, *queue_, *link_, *lossy_, *segments_, *customers_);
+  }
+
+  // Runs the due dispatch job once, like a worker. Returns the handler's status.
+  Status RunDispatch() {
+    auto job = queue_->Lease("test-node", {kDispatchJob}, 600'000);
+    if (!job.ok()) return job.status();
+    if (!job->has_value()) return Status::NotFound("no_job", "no dispatch job was due");
+    std::atomic<bool> stopping{false};
+    jobs::JobContext ctx(*queue_, **job, "test-node", stopping);
+    Status s = messages_->RunDispatch(ctx);
+    if (s.ok()) EXPECT_TRUE(queue_->Complete((*job)->id, "test-node").ok());
+    else EXPECT_TRUE(queue_->Fail((*job)->id, "test-node", s, (*job)->attempts, (*job)->max_attempts).ok());
+    clock_.Advance(3600'000);  // past any backoff
+    return s;
+  }
+
+  // Employees confirm their pending tasks in WeCom (the sandbox's scenario driver).
+  std::map<std::string, std::string> Confirm(const std::string& userid, const char* pack = "wecom-2025") {
+    sandbox::Scenario scenario(*world_, clock_, spec_.corp_id, 7);
+    scenario.UseRulePack(*rules::FindRulePack(pack));
+    auto e = scenario.Run("send-mass-message", {{"userid", userid}});
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    return e.ok() ? e->ids : std::map<std::string, std::string>{};
+  }
+
+  std::vector<std::string> ActiveCustomers(size_t n) {
+    std::vector<std::string> out;
+    for (const auto& line : Lines(*db_, "SELECT DISTINCT f.external_userid FROM wecom_follows f JOIN wecom_employees e "
+                                        "ON e.team_id = f.team_id AND e.userid = f.userid WHERE f.team_id = ? AND "
+                                        "f.deleted_at IS NULL AND e.status = 1 ORDER BY 1",
+                                  {admin_.team.value()})) {
+      if (out.size() == n) break;
+      out.push_back(line.substr(0, line.size() - 1));
+    }
+    return out;
+  }
+
+  Draft DraftFor(std::vector<std::string> ids, std::string text = "双十二会员日，全场 8 折") {
+    return Draft{.kind = "enterprise", .title = "会员日",
+                 .content = json::serialize(json::object{
+                     {"text", text},
+                     {"attachments", json::array{json::object{{"type", "link"}, {"title", "会员日"},
+                                                              {"url", "https://shop.example.cn/day"}},
+                                                 json::object{{"type", "image"}, {"url", "https://shop.example.cn/p.png"}}}}}),
+                 .target = Target{.segment_id = std::nullopt, .rule = "", .customer_ids = std::move(ids)}};
+  }
+
+  int64_t Calls(const std::string& api) {
+    auto counts = sandbox_->CallCounts();
+    auto it = counts.find({spec_.corp_id, api});
+    return it == counts.end() ? 0 : it->second;
+  }
+
+  int64_t WorldCount(const std::string& sql, const std::vector<storage::Value>& p = {}) {
+    return world_->Query(sql, p)->rows.at(0).Int(0);
+  }
+
+  std::vector<std::string> Senders(int64_t id) {
+    std::vector<std::string> out;
+    for (const auto& line : Lines(*db_, "SELECT DISTINCT userid FROM mass_message_chunks WHERE message_id = ? ORDER BY 1",
+                                  {id}))
+      out.push_back(line.substr(0, line.size() - 1));
+    return out;
+  }
+
+  storage::Database* db_ = nullptr;
+  std::unique_ptr<customers::CustomerService> customers_;
+  std::unique_ptr<segments::SegmentIndex> index_;
+  std::unique_ptr<segments::SegmentService> segments_;
+  std::unique_ptr<wecom::WecomClient> lossy_;
+  std::unique_ptr<MessagingService> messages_;
+  int lose_answers_ = 0;
+  int refuse_creates_ = 0;
+};
+
+TEST_P(MassMessageTest, PlanSendConfirmTrackAndTheRulePackBothSides) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  SetUpKoi(*t.db, 150);
+  if (HasFatalFailure()) return;
+  const auto ids = ActiveCustomers(40);
+  ASSERT_EQ(ids.size(), 40u);
+
+  // Bad input is refused before anything is planned or sent.
+  Draft bad = DraftFor(ids);
+  bad.content = R"({"text": " "})";
+  EXPECT_EQ(messages_->Create(admin_, bad).status().reason(), "message_empty");
+  bad.content = R"({"attachments": [{"type": "link", "title": "x", "url": "ftp://shop"}]})";
+  EXPECT_EQ(messages_->Create(admin_, bad).status().reason(), "message_link_not_http");
+  bad = DraftFor({});
+  EXPECT_EQ(messages_->Create(admin_, bad).status().reason(), "message_target_invalid");
+  bad.target.rule = R"({"field": "gender", "values": [0, 1, 2], "not": true})";
+  EXPECT_EQ(messages_->Create(admin_, bad).status().reason(), "message_target_empty");
+  bad = DraftFor({"wm-not-a-customer"});
+  EXPECT_EQ(messages_->Create(admin_, bad).status().reason(), "message_target_invalid");
+  bad = DraftFor(ids);
+  bad.title = "";
+  EXPECT_EQ(messages_->Create(admin_, bad).status().reason(), "message_title_invalid");
+
+  auto draft = messages_->Create(admin_, DraftFor(ids));
+  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+  EXPECT_EQ(draft->state, "draft");
+  EXPECT_EQ(draft->targeted, 40);
+  EXPECT_EQ(draft->recipients, 40);
+  EXPECT_TRUE(draft->skipped.empty());
+  int64_t planned = 0;
+  for (const auto& s : draft->senders) planned += s.recipients;
+  EXPECT_EQ(planned, 40);
+  EXPECT_EQ(Calls(kAddTemplate), 0);
+  EXPECT_EQ(messages_->Send(admin_, draft->id, clock_.NowMillis() + 1000).status().reason(), "message_schedule_past");
+
+  auto sent = messages_->Send(admin_, draft->id, 0);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  EXPECT_EQ(sent->state, "scheduled");
+  EXPECT_EQ(messages_->Send(admin_, draft->id, 0).status().reason(), "message_state");
+  ASSERT_TRUE(RunDispatch().ok());
+  auto after = messages_->Get(admin_, draft->id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->state, "sent");
+  const auto senders = Senders(draft->id);
+  EXPECT_EQ(after->chunks_submitted, static_cast<int64_t>(senders.size()));
+  EXPECT_EQ(Calls(kAddTemplate), static_cast<int64_t>(senders.size()));  // one call per sender
+  EXPECT_EQ(after->pending, 40);
+  // In WeCom: one task per sender, every recipient waiting for the employee's confirmation.
+  EXPECT_EQ(WorldCount("SELECT COUNT(*) FROM msg_results WHERE status = 0"), 40);
+
+  // The employees confirm; the sync reads the results and the message settles.
+  for (const auto& u : senders) Confirm(u);
+  auto tracked = messages_->Refresh(admin_, draft->id);
+  ASSERT_TRUE(tracked.ok()) << tracked.status().ToString();
+  EXPECT_EQ(tracked->sent, 40);
+  EXPECT_EQ(tracked->state, "done");
+  EXPECT_FALSE(tracked->delivery.empty());
+  auto page = messages_->Recipients(admin_, draft->id, {.skip = "", .status = 1, .userid = "", .page = 1, .page_size = 100});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 40);
+  auto timeline = messages_->OfCustomer(admin_, ids[0]);
+  ASSERT_TRUE(timeline.ok());
+  ASSERT_EQ(timeline->size(), 1u);
+  EXPECT_EQ((*timeline)[0].status, 1);
+
+  // One per natural day (wecom-2023): the same customers are skipped today, with the reason, and nothing is sent.
+  ASSERT_TRUE(messages_->SetRulePack(admin_, "wecom-2023", {}).ok());
+  auto again = messages_->Create(admin_, DraftFor(ids));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->recipients, 0);
+  EXPECT_EQ(again->skipped["over_day_limit"], 40);
+  EXPECT_EQ(messages_->Send(admin_, again->id, 0).status().reason(), "message_all_skipped");
+  auto skipped = messages_->Recipients(admin_, again->id, {.skip = "over_day_limit", .status = std::nullopt,
+                                                             .userid = "", .page = 1, .page_size = 10});
+  ASSERT_TRUE(skipped.ok());
+  EXPECT_EQ(skipped->total, 40);
+  EXPECT_EQ(skipped->items.size(), 10u);
+
+  // A send that bypasses Koi's planner: WeCom (the sandbox, same pack) answers status 3 for the customer.
+  const std::string userid = senders[0];
+  auto follow = t.db->Query("SELECT external_userid FROM mass_message_recipients WHERE message_id = ? AND userid = ? "
+                            "ORDER BY external_userid LIMIT 1", {draft->id, userid});
+  const std::string ext = follow->rows.at(0).Text(0);
+  auto corp = link_->Credentials(admin_.team);
+  ASSERT_TRUE(corp.ok());
+  auto direct = client_->AddMsgTemplate(*corp, userid, {ext}, json::parse(R"({"text":{"content":"绕过"}})").as_object());
+  ASSERT_TRUE(direct.ok()) << direct.status().ToString();
+  Confirm(userid, "wecom-2023");
+  EXPECT_EQ(WorldCount("SELECT status FROM msg_results WHERE msgid = ?", {direct->msgid}), 3);
+
+  // The next natural day (UTC+8) the quota is free again.
+  const int64_t day = 86'400'000, offset = 8 * 3'600'000;
+  clock_.Advance(((clock_.NowMillis() + offset) / day + 1) * day - offset - clock_.NowMillis() + 3'600'000);
+  ASSERT_TRUE(messages_->Update(admin_, again->id, DraftFor(ids)).ok());
+  auto tomorrow = messages_->Get(admin_, again->id);
+  ASSERT_TRUE(tomorrow.ok());
+  EXPECT_EQ(tomorrow->recipients, 40);
+}
+
+TEST_P(MassMessageTest, ALostAnswerIsReconciledAndARefusedCallIsRepeatedExactlyOnce) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  SetUpKoi(*t.db, 150);
+  if (HasFatalFailure()) return;
+  const auto ids = ActiveCustomers(60);
+  auto draft = messages_->Create(admin_, DraftFor(ids));
+  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+  ASSERT_TRUE(messages_->Send(admin_, draft->id, 0).ok());
+
+  // The first call reaches WeCom but its answer is lost: Koi stops with the chunk in `intent`.
+  lose_answers_ = 1;
+  EXPECT_FALSE(RunDispatch().ok());
+  EXPECT_EQ(Calls(kAddTemplate), 1);
+  EXPECT_EQ(Lines(*t.db, "SELECT state FROM mass_message_chunks WHERE message_id = ? AND chunk = 0", {draft->id}),
+            std::vector<std::string>{"intent|"});
+  // The second call never reaches WeCom (connection refused): the next attempt finds nothing and calls again.
+  refuse_creates_ = 1;
+  EXPECT_FALSE(RunDispatch().ok());
+  EXPECT_EQ(Calls(kAddTemplate), 1);  // the refused call was not counted by WeCom
+  // Then everything goes through: the first chunk is found in WeCom, not created again.
+  ASSERT_TRUE(RunDispatch().ok());
+  const auto senders = Senders(draft->id);
+  EXPECT_EQ(Calls(kAddTemplate), static_cast<int64_t>(senders.size()));
+  EXPECT_EQ(WorldCount("SELECT COUNT(*) FROM msg_templates"), static_cast<int64_t>(senders.size()));
+  EXPECT_EQ(WorldCount("SELECT COUNT(*) FROM msg_results"), 60);  // every recipient submitted exactly once
+  EXPECT_EQ(WorldCount("SELECT COUNT(DISTINCT external_userid) FROM msg_results"), 60);
+  // Koi's ledger names exactly WeCom's templates.
+  std::vector<std::string> koi_ids, world_ids;
+  for (const auto& l : Lines(*t.db, "SELECT msgid FROM mass_message_chunks WHERE message_id = ? ORDER BY 1", {draft->id}))
+    koi_ids.push_back(l);
+  for (const auto& l : Lines(*world_, "SELECT msgid FROM msg_templates ORDER BY 1")) world_ids.push_back(l);
+  EXPECT_EQ(koi_ids, world_ids);
+  auto m = messages_->Get(admin_, draft->id);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->state, "sent");
+  EXPECT_EQ(m->pending, 60);
+}
+
+TEST_P(MassMessageTest, CancelRemindAndScheduling) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  SetUpKoi(*t.db, 150);
+  if (HasFatalFailure()) return;
+  const auto ids = ActiveCustomers(20);
+
+  // Scheduled, then cancelled before it goes: nothing reaches WeCom and the quota is free again.
+  auto later = messages_->Create(admin_, DraftFor(ids));
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(messages_->Send(admin_, later->id, clock_.NowMillis() + 31LL * 86'400'000).status().reason(),
+            "message_schedule_too_far");
+  ASSERT_TRUE(messages_->Send(admin_, later->id, clock_.NowMillis() + 3'600'000).ok());
+  EXPECT_EQ(RunDispatch().reason(), "no_job");  // not due yet (RunDispatch advanced the clock an hour)
+  auto cancelled = messages_->Cancel(admin_, later->id);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  EXPECT_EQ(cancelled->state, "cancelled");
+  EXPECT_EQ(RunDispatch().reason(), "no_job");
+  EXPECT_EQ(Calls(kAddTemplate), 0);
+  EXPECT_EQ(Lines(*t.db, "SELECT COUNT(*) FROM mass_message_recipients WHERE message_id = ? AND counts = 1",
+                  {later->id}),
+            std::vector<std::string>{"0|"});
+
+  // Sent, one employee confirms, the others are reminded (at most three times in 24 h), then it is cancelled.
+  auto now = messages_->Create(admin_, DraftFor(ids));
+  ASSERT_TRUE(now.ok());
+  ASSERT_TRUE(messages_->Send(admin_, now->id, 0).ok());
+  ASSERT_TRUE(RunDispatch().ok());
+  const auto senders = Senders(now->id);
+  ASSERT_GE(senders.size(), 2u);
+  Confirm(senders[0]);
+  for (int i = 0; i < 3; ++i) {
+    auto r = messages_->Remind(admin_, now->id);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->reminders_left, 2 - i);
+  }
+  EXPECT_EQ(messages_->Remind(admin_, now->id).status().reason(), "remind_limit_reached");
+  EXPECT_EQ(Calls("/cgi-bin/externalcontact/remind_groupmsg_send"), 3 * static_cast<int64_t>(senders.size() - 1));
+  auto stop = messages_->Cancel(admin_, now->id);
+  ASSERT_TRUE(stop.ok()) << stop.status().ToString();
+  EXPECT_EQ(stop->state, "cancelled");
+  EXPECT_GT(stop->sent, 0);  // the confirmed part stays sent
+  EXPECT_EQ(Calls("/cgi-bin/externalcontact/cancel_groupmsg_send"), static_cast<int64_t>(senders.size() - 1));
+  for (size_t i = 1; i < senders.size(); ++i) Confirm(senders[i]);  // too late: cancelled in WeCom
+  EXPECT_EQ(WorldCount("SELECT COUNT(*) FROM msg_results WHERE status = 1 AND userid <> ?", {senders[0]}), 0);
+
+  // A member without a bound employee cannot send a personal message, nor an enterprise one.
+  auto member = accounts_->AddMember(admin_, "13900000002", "小周", {});
+  ASSERT_TRUE(member.ok());
+  accounts::Principal m{.team = admin_.team, .account = member->id, .role = accounts::Role::kMember, .phone = "",
+                        .name = "小周"};
+  Draft personal = DraftFor(ids);
+  personal.kind = "personal";
+  EXPECT_EQ(messages_->Create(m, personal).status().reason(), "message_no_sender");
+  EXPECT_EQ(messages_->Create(m, DraftFor(ids)).status().reason(), "admin_only");
+  EXPECT_EQ(messages_->Get(m, now->id).status().reason(), "message_not_found");
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, MassMessageTest, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),
+                         testing::EngineParamName());
+
+}  // namespace
+}  // namespace koi::messaging
