@@ -64,7 +64,7 @@ int Run(const std::string& url, int iterations) {
   customers::CustomerService customers(**db, clock);
   segments::SegmentIndex index(**db, clock);
   segments::SegmentService segments(**db, clock, index, customers);
-  MessagingService svc(**db, clock, queue, link, client, segments, customers);
+  MessagingService svc(**db, clock, queue, link, client, index, segments, customers);
   if (auto s = svc.SetRulePack(admin, "wecom-2023", {}); !s.ok()) return Fail(s.status());
 
   const Draft all{.kind = "enterprise", .title = "全部客户", .content = kContent,

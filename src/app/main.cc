@@ -191,8 +191,8 @@ int Serve(const std::string& config_path) {
     KOI_RETURN_IF_ERROR(segment_service.SnapshotAll());
     return segment_index.PurgeChanges(200000);
   });
-  messaging::MessagingService messaging_service(database, clock, queue, wecom_link, *wecom_client, segment_service,
-                                                customer_service);
+  messaging::MessagingService messaging_service(database, clock, queue, wecom_link, *wecom_client, segment_index,
+                                                segment_service, customer_service);
   runner.Register(messaging::kDispatchJob,
                   [&messaging_service](jobs::JobContext& ctx) { return messaging_service.RunDispatch(ctx); });
   runner.Register(messaging::kSyncJob, [&messaging_service](jobs::JobContext&) { return messaging_service.SyncDue(); });

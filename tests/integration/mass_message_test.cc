@@ -53,7 +53,11 @@ class MassMessageTest : public wecom_link::WecomBench {
         },
         clock_, wecom::ClientOptions{.base_url = testing::kSandboxBaseUrl, .max_attempts = 3,
                                      .sleep = [this](int64_t ms) { clock_.Advance(ms); }});
-    messages_ = std::make_unique<MessagingService>(db, clock_, *queue_, *link_, *lossy_, *segments_, *customers_);
+    messages_ = std::make_unique<MessagingService>(db, clock_, *queue_, *link_, *lossy_, *index_, *segments_,
+                                                   *customers_);
+    // The same service reading relationship facts from the segment index for every target.
+    indexed_ = std::make_unique<MessagingService>(db, clock_, *queue_, *link_, *lossy_, *index_, *segments_,
+                                                  *customers_, MessagingOptions{.index_above = 0});
   }
 
   // Runs the due dispatch job once, like a worker. Returns the handler's status.
@@ -125,6 +129,7 @@ class MassMessageTest : public wecom_link::WecomBench {
   std::unique_ptr<segments::SegmentService> segments_;
   std::unique_ptr<wecom::WecomClient> lossy_;
   std::unique_ptr<MessagingService> messages_;
+  std::unique_ptr<MessagingService> indexed_;
   int lose_answers_ = 0;
   int refuse_creates_ = 0;
 };
@@ -321,6 +326,63 @@ TEST_P(MassMessageTest, CancelRemindAndScheduling) {
   EXPECT_EQ(messages_->Create(m, personal).status().reason(), "message_no_sender");
   EXPECT_EQ(messages_->Create(m, DraftFor(ids)).status().reason(), "admin_only");
   EXPECT_EQ(messages_->Get(m, now->id).status().reason(), "message_not_found");
+}
+
+// Large targets take the relationship facts from the segment index; small ones read them from the database. Both
+// must plan every customer the same way: sender, duplicates, lost / not a friend, through the index's first build
+// and after incremental changes (customers deleting employees, employees deleting customers, resignations, equal
+// add times).
+TEST_P(MassMessageTest, TheIndexAndTheDatabaseGiveTheSamePlan) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  SetUpKoi(*t.db, 200);
+  if (HasFatalFailure()) return;
+  Draft all = DraftFor({});
+  all.target.rule = R"({"op":"and","children":[]})";
+  const std::vector<storage::Value> team{admin_.team.value()};
+  auto compare = [&](const char* when) {
+    auto a = messages_->Create(admin_, all);
+    auto b = indexed_->Create(admin_, all);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    const std::string rows = "SELECT external_userid, userid, skip FROM mass_message_recipients WHERE message_id = ? "
+                             "ORDER BY 1";
+    EXPECT_EQ(Lines(*t.db, rows, {a->id}), Lines(*t.db, rows, {b->id})) << when;
+    EXPECT_EQ(Lines(*t.db, "SELECT plan FROM mass_messages WHERE id = ?", {a->id}),
+              Lines(*t.db, "SELECT plan FROM mass_messages WHERE id = ?", {b->id})) << when;
+    EXPECT_EQ(a->skipped, b->skipped) << when;
+  };
+  compare("first build");
+  // Churn the mirror (the triggers log every change for the index).
+  ASSERT_TRUE(t.db->Exec("UPDATE wecom_follows SET deleted_at = 100, deleted_by = 'customer' WHERE team_id = ? AND "
+                         "external_userid IN (SELECT external_userid FROM wecom_follows WHERE team_id = ? ORDER BY "
+                         "external_userid LIMIT 15)", {admin_.team.value(), admin_.team.value()}).ok());
+  ASSERT_TRUE(t.db->Exec("UPDATE wecom_follows SET deleted_at = 200, deleted_by = 'employee' WHERE team_id = ? AND "
+                         "external_userid IN (SELECT external_userid FROM wecom_follows WHERE team_id = ? ORDER BY "
+                         "external_userid DESC LIMIT 10)", {admin_.team.value(), admin_.team.value()}).ok());
+  // Equal add times for every relationship of customers followed by several employees: ties go to the smaller userid.
+  ASSERT_TRUE(t.db->Exec("UPDATE wecom_follows SET createtime = 1700000000 WHERE team_id = ? AND external_userid IN "
+                         "(SELECT external_userid FROM wecom_follows WHERE team_id = ? GROUP BY external_userid HAVING "
+                         "COUNT(*) > 1)", {admin_.team.value(), admin_.team.value()}).ok());
+  // The newest relationship of some customers is with an employee who resigns (they cannot send).
+  auto multi = t.db->Query("SELECT userid FROM wecom_follows WHERE team_id = ? AND deleted_at IS NULL GROUP BY userid "
+                           "ORDER BY COUNT(*) DESC LIMIT 2", team);
+  ASSERT_TRUE(multi.ok());
+  for (const auto& r : multi->rows)
+    ASSERT_TRUE(t.db->Exec("UPDATE wecom_employees SET status = 5 WHERE team_id = ? AND userid = ?",
+                           {admin_.team.value(), r.Text(0)}).ok());
+  compare("after changes");
+  auto skipped = Lines(*t.db, "SELECT skip, COUNT(*) FROM mass_message_recipients WHERE message_id = (SELECT MAX(id) "
+                               "FROM mass_messages) AND skip <> '' GROUP BY skip ORDER BY 1");
+  EXPECT_EQ(skipped.size(), 2u);  // both lost and not_friend occur
+  // A fresh index (built from scratch) agrees too.
+  index_->Stop();
+  index_ = std::make_unique<segments::SegmentIndex>(*t.db, clock_);
+  segments_ = std::make_unique<segments::SegmentService>(*t.db, clock_, *index_, *customers_);
+  messages_ = std::make_unique<MessagingService>(*t.db, clock_, *queue_, *link_, *lossy_, *index_, *segments_,
+                                                 *customers_);
+  indexed_ = std::make_unique<MessagingService>(*t.db, clock_, *queue_, *link_, *lossy_, *index_, *segments_,
+                                                *customers_, MessagingOptions{.index_above = 0});
+  compare("rebuilt");
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, MassMessageTest, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),

@@ -1,6 +1,7 @@
 #include "domain/messaging/messaging.h"
 
 #include <boost/json.hpp>
+#include <roaring/roaring.hh>
 
 #include <algorithm>
 #include <chrono>
@@ -162,12 +163,54 @@ Status LoadFollows(storage::Database& db, TeamId team, Facts& f) {
   return ForEachSlice(db, sql, {team.value()}, Widen(target), "k.id", "", add);
 }
 
+// The relationship facts of a large target from the segment index: per customer, its active relationships with
+// employees who may send (the newest one marked, so the planner picks it), or for customers with none, whether the
+// customer ended the last one. Only customers whose newest relationship is with an employee who may not send (a
+// resigned one) are read from the database, with their real add times.
+Status FactsFromIndex(segments::SegmentIndex& index, storage::Database& db, TeamId team, Facts& f) {
+  const Roaring target(f.input.customers.size(), f.input.customers.data());
+  Roaring fallback;
+  std::vector<std::pair<uint32_t, Roaring>> senders;  // employee index, its active target customers
+  std::vector<std::pair<uint32_t, Roaring>> newest;
+  KOI_RETURN_IF_ERROR(index.SenderFacts(
+      team, target,
+      [&](const std::string& userid, const Roaring& active, const Roaring& latest) {
+        auto it = f.employee_index.find(userid);
+        if (it == f.employee_index.end() || !f.input.may_send[it->second]) {
+          fallback |= latest;
+          return;
+        }
+        senders.emplace_back(it->second, active);
+        newest.emplace_back(it->second, latest);
+      },
+      [&](const Roaring& none, const Roaring& ended_by_customer) {
+        for (uint32_t c : none)
+          f.input.follows.push_back({.customer = c, .employee = 0, .createtime = 0, .active = false,
+                                     .deleted_by_customer = ended_by_customer.contains(c), .deleted_at = 1});
+      }));
+  for (size_t i = 0; i < senders.size(); ++i) {
+    const auto& [e, active] = senders[i];
+    const Roaring& latest = newest[i].second;
+    for (uint32_t c : active) {
+      if (fallback.contains(c)) continue;
+      f.input.follows.push_back({.customer = c, .employee = e, .createtime = latest.contains(c) ? 2 : 1});
+    }
+  }
+  if (fallback.isEmpty()) return Status::Ok();
+  Facts rest;
+  rest.employee_index = f.employee_index;
+  rest.input.customers.resize(fallback.cardinality());
+  fallback.toUint32Array(rest.input.customers.data());
+  KOI_RETURN_IF_ERROR(LoadFollows(db, team, rest));
+  f.input.follows.insert(f.input.follows.end(), rest.input.follows.begin(), rest.input.follows.end());
+  return Status::Ok();
+}
+
 // What counts against the quotas from `horizon_ms` on (other messages' recipients marked `counts`).
 Status LoadReceipts(storage::Database& db, TeamId team, int64_t horizon_ms, int64_t except_message, Facts& f) {
   KOI_ASSIGN_OR_RETURN(auto rows, db.Query(
-      "SELECT k.id, r.counted_at FROM mass_message_recipients r JOIN customer_keys k ON k.team_id = r.team_id AND "
-      "k.external_userid = r.external_userid WHERE r.team_id = ? AND r.counts = 1 AND r.counted_at >= ? AND "
-      "r.message_id <> ?", {team.value(), horizon_ms, except_message}));
+      "SELECT customer_id, counted_at FROM mass_message_recipients WHERE team_id = ? AND counts = 1 AND counted_at >= "
+      "? AND message_id <> ?", {team.value(), horizon_ms, except_message}));
   const auto& target = f.input.customers;
   for (const auto& r : rows.rows) {
     const auto customer = static_cast<uint32_t>(r.Int(0));
@@ -296,7 +339,10 @@ Result<MessagingService::Computed> MessagingService::Compute(const accounts::Pri
   f.input.kind = rules::MassKind::kEnterprise;
   f.input.send_at_ms = now;
   KOI_RETURN_IF_ERROR(LoadEmployees(db_, who.team, out.sender, f));
-  KOI_RETURN_IF_ERROR(LoadFollows(db_, who.team, f));
+  if (out.sender.empty() && f.input.customers.size() > options_.index_above)
+    KOI_RETURN_IF_ERROR(FactsFromIndex(index_, db_, who.team, f));
+  else
+    KOI_RETURN_IF_ERROR(LoadFollows(db_, who.team, f));
   if (!draft.target.customer_ids.empty() && !who.is_admin()) {
     // A member may pick only customers of their own employee.
     std::set<uint32_t> reachable;
@@ -376,10 +422,12 @@ Result<Message> MessagingService::Persist(const accounts::Principal& who, std::o
     for (size_t i = 0; i < plan.recipients.size(); ++i) {
       const auto& p = plan.recipients[i];
       rows.push_back({Value(message_id), Value(who.team.value()), Value(external_ids[i]),
+                      Value(static_cast<int64_t>(p.customer)),
                       Value(p.sender == kNoSender ? std::string() : c.employees[p.sender]),
                       Value(std::string(SkipName(p.skip)))});
     }
-    return tx.CopyIn("mass_message_recipients", {"message_id", "team_id", "external_userid", "userid", "skip"}, rows);
+    return tx.CopyIn("mass_message_recipients",
+                     {"message_id", "team_id", "external_userid", "customer_id", "userid", "skip"}, rows);
   }));
   return Get(who, message_id);
 }

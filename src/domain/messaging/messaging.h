@@ -35,6 +35,7 @@
 #include "core/status.h"
 #include "domain/accounts/accounts.h"
 #include "domain/customers/customers.h"
+#include "domain/segments/index.h"
 #include "domain/segments/segments.h"
 #include "domain/wecom_link/link.h"
 #include "jobs/job_queue.h"
@@ -143,13 +144,20 @@ struct CustomerMessage {
   int64_t at_ms = 0;
 };
 
+struct MessagingOptions {
+  // An enterprise message to more customers than this takes its relationship facts from the segment index (who is
+  // each customer's newest active relationship, who ended their last one) instead of reading every relationship
+  // from the database; both give the same plan (mass_message_test proves it).
+  size_t index_above = 20'000;
+};
+
 class MessagingService {
  public:
   MessagingService(storage::Database& db, const Clock& clock, jobs::JobQueue& queue, wecom_link::WecomLink& link,
-                   wecom::WecomClient& client, segments::SegmentService& segments,
-                   customers::CustomerService& customers)
-      : db_(db), clock_(clock), queue_(queue), link_(link), client_(client), segments_(segments),
-        customers_(customers) {}
+                   wecom::WecomClient& client, segments::SegmentIndex& index, segments::SegmentService& segments,
+                   customers::CustomerService& customers, MessagingOptions options = {})
+      : db_(db), clock_(clock), queue_(queue), link_(link), client_(client), index_(index), segments_(segments),
+        customers_(customers), options_(options) {}
 
   // Settings: every member may read; the admin picks the pack (rules::AllRulePacks) and overrides values.
   Result<RulePackSetting> RulePackOf(TeamId team);
@@ -200,8 +208,10 @@ class MessagingService {
   jobs::JobQueue& queue_;
   wecom_link::WecomLink& link_;
   wecom::WecomClient& client_;
+  segments::SegmentIndex& index_;
   segments::SegmentService& segments_;
   customers::CustomerService& customers_;
+  MessagingOptions options_;
 };
 
 }  // namespace koi::messaging

@@ -45,19 +45,26 @@ Plan MakePlan(PlanInput in) {
     const PlanFollow* best = nullptr;
     const PlanFollow* last_lost = nullptr;
     size_t end = f;
+    bool ended_by_customer = false;
     for (; end < in.follows.size() && in.follows[end].customer == customer; ++end) {
       const PlanFollow& x = in.follows[end];
-      if (!in.may_send[x.employee]) continue;
       if (!x.active) {
-        if (!last_lost || x.deleted_at > last_lost->deleted_at) last_lost = &x;
+        // The last relationship to end, whoever's; at equal times, ended by the customer if any was.
+        if (!last_lost || x.deleted_at > last_lost->deleted_at) {
+          last_lost = &x;
+          ended_by_customer = x.deleted_by_customer;
+        } else if (x.deleted_at == last_lost->deleted_at) {
+          ended_by_customer |= x.deleted_by_customer;
+        }
         continue;
       }
+      if (!in.may_send[x.employee]) continue;
       if (!best || x.createtime > best->createtime ||
           (x.createtime == best->createtime && in.employees[x.employee] < in.employees[best->employee]))
         best = &x;
     }
     if (!best) {
-      out.skip = last_lost && last_lost->deleted_by_customer ? Skip::kNotFriend : Skip::kLost;
+      out.skip = last_lost && ended_by_customer ? Skip::kNotFriend : Skip::kLost;
     } else {
       out.sender = best->employee;
       for (size_t i = f; i < end; ++i)

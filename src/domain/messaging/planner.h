@@ -3,8 +3,9 @@
 // count against the quotas) and persists the result, the benchmark feeds it generated facts.
 //
 // For each target customer:
-//   - no active relationship with an employee the sender may use: skipped "not_friend" when the customer deleted
-//     the (most recent) employee, "lost" otherwise (the employee deleted them, or they never were a friend);
+//   - no active relationship with an employee the sender may use: skipped "not_friend" when the relationship that
+//     ended last (any employee's) was ended by the customer, "lost" otherwise (the employee deleted them, the
+//     employee cannot send, or they never were a friend);
 //   - else the sender is the employee of the most recently added active relationship (equal times: the smaller
 //     userid), the other active relationships count as "duplicates" of their employee (the customer receives the
 //     message once);

@@ -22,6 +22,11 @@ class TeamIndex {
   Roaring universe;  // every customer the mirror holds
   Roaring active;    // with at least one active relationship
   std::unordered_map<std::string, Roaring> tags, employees, employees_any, states, groups;
+  // Per employee, the customers whose most recent active relationship (ties: the smaller userid) is theirs: who
+  // sends a mass message (issue 7). And the customers without an active relationship whose last one the customer
+  // ended ("not a friend any more").
+  std::unordered_map<std::string, Roaring> newest;
+  Roaring ended_by_customer;
   std::unordered_map<int64_t, Roaring> personal_tags, stages, add_ways, genders;
   std::map<int32_t, Roaring> days, blocks;
   int64_t applied_upto = 0;
@@ -34,7 +39,8 @@ class TeamIndex {
   void ForEachBitmap(F&& f) {
     f(universe);
     f(active);
-    for (auto* m : {&tags, &employees, &employees_any, &states, &groups})
+    f(ended_by_customer);
+    for (auto* m : {&tags, &employees, &employees_any, &states, &groups, &newest})
       for (auto& [k, b] : *m) f(b);
     for (auto* m : {&personal_tags, &stages, &add_ways, &genders})
       for (auto& [k, b] : *m) f(b);
@@ -84,13 +90,38 @@ class Loader {
       std::vector<Value> p{team_.value()};
       const std::string where = cond("external_userid", p);
       KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT external_userid, userid, createtime, add_way, state, "
-                                             "deleted_at IS NULL FROM wecom_follows WHERE team_id = ? AND " + where, p));
+                                             "deleted_at IS NULL, COALESCE(deleted_at, 0), deleted_by = 'customer' "
+                                             "FROM wecom_follows WHERE team_id = ? AND " + where, p));
+      // Per customer: the most recent active relationship, and the last one that ended.
+      struct Latest {
+        int64_t createtime = -1;
+        const std::string* userid = nullptr;
+        int64_t ended_at = -1;
+        bool by_customer = false;
+      };
+      std::unordered_map<uint32_t, Latest> latest;
+      latest.reserve(ids_.size());
       for (const auto& row : r.rows) {
         const uint32_t id = IdOf(TextAt(row, 0));
         if (!id) continue;
         const std::string& userid = TextAt(row, 1);
         Bitmap(ix_.employees_any, userid).add(id);
-        if (row.Int(5) == 0) continue;
+        Latest& l = latest[id];
+        if (row.Int(5) == 0) {
+          // The last to end; at equal times, ended by the customer if any was.
+          if (row.Int(6) > l.ended_at) {
+            l.ended_at = row.Int(6);
+            l.by_customer = row.Int(7) != 0;
+          } else if (row.Int(6) == l.ended_at) {
+            l.by_customer |= row.Int(7) != 0;
+          }
+          continue;
+        }
+        const int64_t created = row.Int(2);
+        if (!l.userid || created > l.createtime || (created == l.createtime && userid < *l.userid)) {
+          l.createtime = created;
+          l.userid = &userid;
+        }
         ix_.active.add(id);
         Bitmap(ix_.employees, userid).add(id);
         const int32_t day = DayOf(std::max<int64_t>(0, row.Int(2)));
@@ -99,6 +130,10 @@ class Loader {
         ix_.add_ways[row.Int(3)].add(id);
         Bitmap(ix_.states, TextAt(row, 4)).add(id);
         active_.insert(PairKey(id, userid));
+      }
+      for (const auto& [id, l] : latest) {
+        if (l.userid) Bitmap(ix_.newest, *l.userid).add(id);
+        else if (l.by_customer) ix_.ended_by_customer.add(id);
       }
     }
     {
@@ -395,6 +430,7 @@ Result<int64_t> MaxChangeSeq(storage::Database& db) {
 void MergeInto(TeamIndex& into, TeamIndex& part) {
   into.universe |= part.universe;
   into.active |= part.active;
+  into.ended_by_customer |= part.ended_by_customer;
   auto merge = [](auto& to, auto& from) {
     for (auto& [k, b] : from) {
       auto it = to.find(k);
@@ -405,6 +441,7 @@ void MergeInto(TeamIndex& into, TeamIndex& part) {
   merge(into.tags, part.tags);
   merge(into.employees, part.employees);
   merge(into.employees_any, part.employees_any);
+  merge(into.newest, part.newest);
   merge(into.states, part.states);
   merge(into.groups, part.groups);
   merge(into.personal_tags, part.personal_tags);
@@ -578,6 +615,26 @@ Status SegmentIndex::Refresh(TeamId team, Slot& slot) {
     slot.stats.customers = static_cast<int64_t>(ix.universe.cardinality());
     slot.stats.incremental_customers = ix.incremental;
   }
+  return Status::Ok();
+}
+
+Status SegmentIndex::SenderFacts(
+    TeamId team, const Roaring& target,
+    const std::function<void(const std::string&, const Roaring&, const Roaring&)>& employee,
+    const std::function<void(const Roaring&, const Roaring&)>& lost) {
+  Slot& slot = SlotOf(team);
+  std::lock_guard lock(slot.mu);
+  KOI_RETURN_IF_ERROR(Refresh(team, slot));
+  const TeamIndex& ix = *slot.index;
+  static const Roaring kNone;
+  for (const auto& [userid, customers] : ix.employees) {
+    Roaring active = customers & target;
+    if (active.isEmpty()) continue;
+    auto it = ix.newest.find(userid);
+    employee(userid, active, it == ix.newest.end() ? kNone : it->second & target);
+  }
+  Roaring none = target - ix.active;
+  lost(none, none & ix.ended_by_customer);
   return Status::Ok();
 }
 

@@ -69,6 +69,15 @@ class SegmentIndex {
   Status Evaluate(TeamId team, const Node& rule, const EvalContext& ctx,
                   const std::function<void(const Roaring&)>& use);
 
+  // What the mass-message planner needs of a target (issue 7), exact as of now, under the team's lock: for every
+  // employee with an active relationship with a target customer, employee(userid, those customers, those of them
+  // whose most recent active relationship is this one — ties go to the smaller userid); then lost(the target
+  // customers without an active relationship, those of them whose last relationship the customer ended).
+  Status SenderFacts(TeamId team, const Roaring& target,
+                     const std::function<void(const std::string& userid, const Roaring& active,
+                                              const Roaring& newest)>& employee,
+                     const std::function<void(const Roaring& none, const Roaring& ended_by_customer)>& lost);
+
   // Builds (or rebuilds) the team's index now.
   Status Build(TeamId team);
   // Builds the index of every linked team that has none yet (at start, so the first count is instant).

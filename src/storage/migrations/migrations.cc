@@ -348,7 +348,7 @@ CREATE TABLE segment_sizes (
       // Issue 7, mass messaging: the team's rule pack, messages with their planned recipients (one row per target
       // customer: its sender or the reason it is skipped, later WeCom's result), and the send ledger of chunks (one
       // add_msg_template each) that makes sending exactly once. `counts` marks the rows that use a quota; the
-      // planner reads them by (team, counted_at).
+      // planner reads them by (team, counted_at) with the customer's key, without a join.
       {9, "messaging", R"sql(
 CREATE TABLE team_rule_packs (
   team_id BIGINT PRIMARY KEY,
@@ -387,6 +387,7 @@ CREATE TABLE mass_message_recipients (
   message_id BIGINT NOT NULL REFERENCES mass_messages (id) ON DELETE CASCADE,
   team_id BIGINT NOT NULL,
   external_userid TEXT NOT NULL,
+  customer_id BIGINT NOT NULL,
   userid TEXT NOT NULL,
   skip TEXT NOT NULL,
   chunk BIGINT NOT NULL DEFAULT -1,
@@ -396,7 +397,7 @@ CREATE TABLE mass_message_recipients (
   counted_at BIGINT NOT NULL DEFAULT 0,
   PRIMARY KEY (message_id, external_userid)
 );
-CREATE INDEX mass_message_recipients_quota ON mass_message_recipients (team_id, counted_at) WHERE counts = 1;
+CREATE INDEX mass_message_recipients_quota ON mass_message_recipients (team_id, counted_at, customer_id) WHERE counts = 1;
 CREATE INDEX mass_message_recipients_customer ON mass_message_recipients (team_id, external_userid);
 CREATE INDEX mass_message_recipients_chunk ON mass_message_recipients (message_id, chunk, external_userid);
 CREATE TABLE mass_message_chunks (
