@@ -1170,6 +1170,303 @@ const tests = {
     }, { login: team })
   },
 
+  async 'messages: compose, plan with skipped reasons, send, confirm in the sandbox, statistics'() {
+    // The employees confirm in WeCom: the sandbox's scenario action plays them. Without a sandbox there is nobody to
+    // confirm, and no statistics to see.
+    const sandbox = process.env.E2E_SANDBOX_URL
+    if (!sandbox) { console.log('# messages: E2E_SANDBOX_URL is not set; skipped'); return }
+    const team = await linkedDemoTeam()
+    const api = team.api
+
+    // A saved segment of the demo corp's customers: those with the first corp tag that has enough of them.
+    const tags = (await api.ok('GET', '/api/v1/scrm/tags')).items.flatMap((g) => g.tags)
+    let segmentRule = null
+    let segmentSize = 0
+    for (const tag of tags) {
+      const rule = { op: 'and', children: [{ field: 'corp_tag', match: 'any', values: [tag.tag_id] }] }
+      const n = (await api.ok('POST', '/api/v1/scrm/segments/count', { rule })).customers
+      if (n >= 30 && n <= 200) { segmentRule = rule; segmentSize = n; break }
+    }
+    assert(segmentRule, 'no corp tag of the demo corp has 30–200 customers')
+    const segmentName = `群发测试分群${Date.now() % 10000}`
+    const segment = await api.ok('POST', '/api/v1/scrm/segments', { name: segmentName, rule: segmentRule })
+    assert(segment.customers === segmentSize, `segment holds ${segment.customers}, the count said ${segmentSize}`)
+
+    // One message a day per customer (wecom-2023), and a first message already sent today to three of the segment's
+    // customers: the plan must skip them as over the daily limit.
+    await api.ok('PUT', '/api/v1/scrm/rule-pack', { pack: 'wecom-2023' })
+    const probe = await api.ok('POST', '/api/v1/scrm/messages', {
+      kind: 'enterprise', title: '探测收件人', content: { text: '探测' }, target: { segment_id: segment.id } })
+    const firstCustomers = (await api.ok('GET', `/api/v1/scrm/messages/${probe.id}/recipients?skip=none&page_size=3`)).items
+    await api.ok('DELETE', `/api/v1/scrm/messages/${probe.id}`)
+    assert(firstCustomers.length === 3, `the segment has only ${firstCustomers.length} reachable customers`)
+    const first = await api.ok('POST', '/api/v1/scrm/messages', {
+      kind: 'enterprise', title: '今日第一条', content: { text: '今天的第一条群发' },
+      target: { customer_ids: firstCustomers.map((c) => c.external_userid) } })
+    assert(first.recipients === 3, `the first message plans ${first.recipients} recipients`)
+    await api.ok('POST', `/api/v1/scrm/messages/${first.id}/send`, {})
+    for (let i = 0; ; i++) {
+      const m = await api.ok('GET', `/api/v1/scrm/messages/${first.id}`)
+      if (m.state === 'sent') break
+      assert(i < 60 && ['scheduled', 'sending'].includes(m.state), `the first message is ${m.state} (${m.error})`)
+      await sleep(250)
+    }
+
+    const title = '周末会员专享'
+    const text = '本周末会员到店消费满 100 元立减 20 元，欢迎光临锦鲤茶饮！'
+    const imageUrl = `${base}/favicon.svg`
+    const linkTitle = '会员活动详情'
+    const linkUrl = 'https://example.com/koi/member-weekend'
+    /** an input of an attachment by data-test */
+    const attachmentField = (attachment, name) =>
+      attachment.locator(`input[data-test="attachment-${name}"], [data-test="attachment-${name}"] input`).first()
+    /** the number shown in a stat of the detail page */
+    const countOf = async (page, key) =>
+      Number((await page.locator(`[data-test="count-${key}"] .n`).innerText()).replace(/,/g, ''))
+    /** clicks an option of the select that is open */
+    const pickOption = (page, name) => page.locator('.el-select-dropdown__item:visible', { hasText: name }).first().click()
+
+    await withPage(async (page, errors) => {
+      // 群发 → new message: title, text, an image and a link; the WeChat-like preview shows them.
+      await page.goto(base + '/scrm/overview')
+      await page.click('[data-test="menu-messages"]')
+      await page.locator('[data-test="message-table"]').waitFor()
+      await page.click('[data-test="message-create"]')
+      await page.locator('[data-test="composer-content"]').waitFor()
+      assert(new URL(page.url()).pathname === '/scrm/messages/new', `new message at ${page.url()}`)
+      await field(page, 'composer-title').fill(title)
+      await page.locator('textarea[data-test="composer-text"], [data-test="composer-text"] textarea').first().fill(text)
+      for (const type of ['image', 'link']) {
+        await page.click('[data-test="attachment-add-button"]')
+        await page.locator(`[data-test="attachment-add-${type}"]:visible`).click()
+        await waitMenusClosed(page)
+      }
+      const attachments = page.locator('[data-test="attachment"]')
+      assert(await attachments.count() === 2, `${await attachments.count()} attachments`)
+      await attachmentField(attachments.nth(0), 'url').fill(imageUrl)
+      await attachmentField(attachments.nth(1), 'title').fill(linkTitle)
+      await attachmentField(attachments.nth(1), 'url').fill(linkUrl)
+      const preview = page.locator('[data-test="composer-content"] [data-test="message-preview"]')
+      await preview.locator('[data-test="preview-text"]').getByText(text).waitFor()
+      const img = preview.locator('[data-test="preview-image"] img')
+      await img.waitFor()
+      assert(await img.getAttribute('src') === imageUrl, `the preview shows the image ${await img.getAttribute('src')}`)
+      await page.waitForFunction(() => {
+        const i = document.querySelector('[data-test="preview-image"] img')
+        return i && i.complete && i.naturalWidth > 0
+      })
+      await preview.locator('[data-test="preview-link"]').getByText(linkTitle).waitFor()
+      assert((await preview.locator('[data-test="preview-link"]').innerText()).includes('example.com'), 'the link card shows no host')
+      assert(await page.locator('[data-test="attachment-problem"]').count() === 0, 'the attachments show problems')
+      await noHorizontalScroll(page, 'composer content zh')
+      await tallScreenshot(page, join(shots, 'message-composer-zh.png'))
+
+      // The target: the saved segment; the live plan says what the server would plan.
+      await page.click('[data-test="content-next"]')
+      await page.locator('[data-test="target-segment"]').waitFor()
+      await page.locator('[data-test="target-segment-select"]').click()
+      await page.locator(`[data-test="segment-option-${segment.id}"]:visible`).click()
+      const draft = { kind: 'enterprise', title, content: { text, attachments: [
+        { type: 'image', url: imageUrl }, { type: 'link', title: linkTitle, url: linkUrl }] }, target: { segment_id: segment.id } }
+      const livePlan = await api.ok('POST', '/api/v1/scrm/messages/preview', draft)
+      assert(livePlan.targeted === segmentSize && (livePlan.skipped.over_day_limit ?? 0) === 3,
+        `the plan preview: ${JSON.stringify(livePlan)}`)
+      await page.waitForFunction((n) => {
+        const s = document.querySelector('[data-test="live-plan-summary"]')?.textContent ?? ''
+        return s.includes(`目标 ${n.targeted.toLocaleString()} 位客户`) && s.includes(`${n.recipients.toLocaleString()} 位将由`)
+      }, livePlan)
+
+      // Saved, it is planned: targeted, recipients, the employees, and who is skipped and why.
+      await page.click('[data-test="composer-save"]')
+      await page.waitForURL(/\/scrm\/messages\/\d+\/edit$/)
+      const id = Number(page.url().split('/').at(-2))
+      const plan = page.locator('[data-test="composer-plan"]')
+      await plan.locator('[data-test="message-plan"]').waitFor()
+      const planned = await api.ok('GET', `/api/v1/scrm/messages/${id}`)
+      assert(planned.state === 'draft' && planned.targeted === segmentSize && planned.skipped.over_day_limit === 3,
+        `the draft: ${JSON.stringify({ ...planned, senders: planned.senders.length })}`)
+      const num = async (loc) => Number((await loc.innerText()).replace(/,/g, ''))
+      assert(await num(plan.locator('[data-test="plan-targeted"]')) === planned.targeted, 'targeted')
+      assert(await num(plan.locator('[data-test="plan-recipients"]')) === planned.recipients, 'recipients')
+      const skippedTotal = Object.values(planned.skipped).reduce((a, n) => a + n, 0)
+      assert(planned.targeted === planned.recipients + skippedTotal, `targeted ≠ recipients + skipped: ${JSON.stringify(planned.skipped)}`)
+      assert(await num(plan.locator('[data-test="plan-skipped"]')) === skippedTotal, 'skipped')
+      const sendersWithRecipients = planned.senders.filter((s) => s.recipients > 0)
+      assert(await num(plan.locator('[data-test="plan-senders"]')) === sendersWithRecipients.length, 'senders')
+      const senderRows = plan.locator('[data-test="plan-senders-table"] tbody tr')
+      assert(await senderRows.count() === planned.senders.length, `${await senderRows.count()} sender rows of ${planned.senders.length}`)
+      const shownRecipients = await plan.locator('[data-test="plan-sender-recipients"]').allInnerTexts()
+      assert(shownRecipients.reduce((a, n) => a + Number(n.replace(/,/g, '')), 0) === planned.recipients,
+        `the per-employee recipients add up to ${shownRecipients}`)
+      const overDay = plan.locator('[data-test="skip-over_day_limit"]')
+      await overDay.getByText('超过每日上限').waitFor()
+      assert((await overDay.innerText()).includes('3 位客户') && (await overDay.innerText()).includes('wecom-2023'),
+        `the reason says: ${await overDay.innerText()}`)
+      // The skipped customers, filtered to the daily limit: the three who got the first message.
+      await plan.locator('[data-test="plan-skip-filter"]').click()
+      await pickOption(page, '超过每日上限')
+      await page.waitForFunction(() => {
+        const reasons = [...document.querySelectorAll('[data-test="plan-skipped-table"] [data-test="skipped-reason"]')]
+        return reasons.length === 3 && reasons.every((r) => r.textContent === '超过每日上限')
+      })
+      const skippedNames = (await plan.locator('[data-test="skipped-customer"]').allInnerTexts()).map((s) => s.trim()).sort()
+      const firstNames = firstCustomers.map((c) => c.name || c.external_userid).sort()
+      assert(JSON.stringify(skippedNames) === JSON.stringify(firstNames), `skipped ${skippedNames}, the first message went to ${firstNames}`)
+      await page.waitForLoadState('networkidle')
+      await waitToastsGone(page)
+      await noHorizontalScroll(page, 'message plan zh')
+      await tallScreenshot(page, join(shots, 'message-plan-zh.png'))
+
+      // Send now, confirmed first.
+      await page.click('[data-test="plan-next"]')
+      const summary = await page.locator('[data-test="send-summary"]').innerText()
+      assert(summary.includes(`${planned.recipients.toLocaleString()} 位客户`), `the send step says: ${summary}`)
+      await page.click('[data-test="send-submit"]')
+      await page.locator('.el-message-box').getByText(`给 ${planned.recipients.toLocaleString()} 位客户群发这条消息`).waitFor()
+      await confirmBox(page)
+      await page.waitForURL(new RegExp(`/scrm/messages/${id}$`))
+      await page.locator('[data-test="detail-state"]').getByText('已提交').waitFor({ timeout: 30_000 })
+      let sent = await api.ok('GET', `/api/v1/scrm/messages/${id}`)
+      assert(sent.state === 'sent' && sent.chunks_failed === 0, `after sending: ${sent.state} ${sent.error}`)
+      assert(sent.recipients === planned.recipients, `recipients changed from ${planned.recipients} to ${sent.recipients}`)
+      await page.locator('[data-test="detail-waiting"]').waitFor()
+
+      // Waiting for the employees: reminding works, cancelling is offered.
+      const remind = page.locator('[data-test="detail-remind"]')
+      assert(!(await remind.isDisabled()), 'remind is disabled while nobody has confirmed')
+      assert((await remind.innerText()).includes(`(${sent.reminders_left})`), `remind says ${await remind.innerText()}`)
+      await page.locator('[data-test="detail-cancel"]').waitFor()
+      await remind.click()
+      await page.getByText('已提醒员工').waitFor()
+      const reminded = await api.ok('GET', `/api/v1/scrm/messages/${id}`)
+      assert(reminded.reminders_left === sent.reminders_left - 1, `reminders left ${reminded.reminders_left}`)
+      await remind.getByText(`(${reminded.reminders_left})`).waitFor()
+
+      // The employees confirm in WeCom; "刷新结果" reads the results.
+      const userids = sent.senders.filter((s) => s.templates > 0).map((s) => s.userid)
+      assert(userids.length === sendersWithRecipients.length, `${userids.length} employees got tasks, ${sendersWithRecipients.length} planned`)
+      for (const userid of userids) {
+        const res = await fetch(`${sandbox}/sandbox/scenario/send-mass-message`, {
+          method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ userid }) })
+        const body = await res.json()
+        assert(res.status === 200 && body.code === 0 && Number(body.data.events[0].ids.tasks) > 0,
+          `the sandbox confirm for ${userid}: ${res.status} ${JSON.stringify(body)}`)
+      }
+      await waitToastsGone(page)
+      await page.click('[data-test="detail-refresh"]')
+      await page.getByText('已从企业微信读取最新结果').waitFor()
+      sent = await api.ok('GET', `/api/v1/scrm/messages/${id}`)
+      assert(sent.sent === sent.recipients && sent.pending === 0 && sent.not_friend === 0 && sent.over_limit === 0,
+        `results: ${JSON.stringify({ sent: sent.sent, recipients: sent.recipients, pending: sent.pending, not_friend: sent.not_friend, over_limit: sent.over_limit })}`)
+      assert(sent.state === 'done', `every employee confirmed, the message is ${sent.state}`)
+      await page.locator('[data-test="detail-state"]').getByText('已完成').waitFor()
+      assert(await countOf(page, 'sent') === sent.recipients, `the page shows ${await countOf(page, 'sent')} sent`)
+      assert(await countOf(page, 'recipients') === sent.recipients, 'recipients on the page')
+      assert(await countOf(page, 'targeted') === sent.targeted, 'targeted on the page')
+      assert(await countOf(page, 'pending') === 0, 'pending on the page')
+      const confirmed = await page.locator('[data-test="detail-senders-table"] [data-test="sender-confirmed"]').allInnerTexts()
+      const sentPerSender = await page.locator('[data-test="detail-senders-table"] [data-test="sender-sent"]').allInnerTexts()
+      assert(confirmed.length === sent.senders.length, `${confirmed.length} employee rows of ${sent.senders.length}`)
+      sent.senders.forEach((s, i) => {
+        assert(s.confirmed_templates === s.templates, `${s.userid} confirmed ${s.confirmed_templates}/${s.templates}`)
+        assert(confirmed[i].trim() === `已确认 ${s.templates}/${s.templates}`, `${s.userid}'s row says ${confirmed[i]}`)
+        assert(Number(sentPerSender[i].replace(/,/g, '')) === s.sent && s.sent === s.recipients, `${s.userid} sent ${sentPerSender[i]} of ${s.recipients}`)
+      })
+      // The delivery chart: bars adding up to the sent.
+      await page.locator('[data-test="delivery-chart"]').waitFor()
+      assert(sent.delivery.reduce((a, d) => a + d.sent, 0) === sent.sent, `delivery ${JSON.stringify(sent.delivery)}`)
+      assert(await page.locator('[data-test="delivery-bar"]').count() >= 1, 'no delivery bars')
+      const max = Number((await page.locator('[data-test="delivery-max"]').textContent()).replace(/,/g, ''))
+      assert(max >= Math.max(...sent.delivery.map((d) => d.sent)), `the chart's scale ends at ${max}`)
+
+      // Cancelling and reminding make no sense any more.
+      assert(await remind.isDisabled(), 'remind is enabled once everybody confirmed')
+      assert(await page.locator('[data-test="detail-cancel"]').count() === 0, 'cancel is offered for a finished message')
+      const nothing = await api.call('POST', `/api/v1/scrm/messages/${id}/remind`)
+      assert(nothing.status >= 400 && nothing.body?.reason === 'message_state', `remind after done: ${nothing.status} ${nothing.text}`)
+
+      // The recipients, a server page at a time, and filtered by status.
+      const card = page.locator('[data-test="detail-recipients"]')
+      const rows = card.locator('[data-test="recipients-table"] tbody tr')
+      const all = await api.ok('GET', `/api/v1/scrm/messages/${id}/recipients?page=1&page_size=20`)
+      assert(all.total === sent.targeted, `recipients total ${all.total} vs targeted ${sent.targeted}`)
+      await card.locator('[data-test="recipients-total"]').getByText(`共 ${all.total} 条`).waitFor()
+      assert(await rows.count() === Math.min(20, all.total), `${await rows.count()} rows on the first page`)
+      const names = () => card.locator('[data-test="recipient-customer"]').allInnerTexts()
+      assert((await names())[0].trim() === (all.items[0].name || all.items[0].external_userid), 'first row')
+      const page2 = await api.ok('GET', `/api/v1/scrm/messages/${id}/recipients?page=2&page_size=20`)
+      await card.locator('.el-pagination .btn-next').click()
+      await page.waitForFunction((want) => {
+        const got = [...document.querySelectorAll('[data-test="detail-recipients"] [data-test="recipient-customer"]')]
+        return got.length === want.length && got.every((e, i) => e.textContent.trim() === want[i])
+      }, page2.items.map((r) => r.name || r.external_userid))
+      await card.locator('[data-test="recipients-status"]').click()
+      await page.getByRole('option', { name: '已发送', exact: true }).click()
+      await card.locator('[data-test="recipients-total"]').getByText(`共 ${sent.sent} 条`).waitFor()
+      await page.waitForFunction(() => {
+        const s = [...document.querySelectorAll('[data-test="detail-recipients"] [data-test="recipient-status"]')]
+        return s.length > 0 && s.every((e) => e.textContent === '已发送') &&
+          !document.querySelector('[data-test="detail-recipients"] [data-test="recipient-skip"]')
+      })
+      assert(await rows.count() === Math.min(20, sent.sent), `${await rows.count()} sent rows on the first page`)
+      await card.locator('[data-test="recipients-status"] .el-select__wrapper').hover()
+      await card.locator('[data-test="recipients-status"] .el-select__clear').click()
+      await card.locator('[data-test="recipients-total"]').getByText(`共 ${all.total} 条`).waitFor()
+
+      await page.waitForLoadState('networkidle')
+      await waitToastsGone(page)
+      await noHorizontalScroll(page, 'message detail zh')
+      await tallScreenshot(page, join(shots, 'message-detail-zh.png'))
+      await switchLanguage(page, 'English')
+      await page.locator('[data-test="detail-state"]').getByText('Done').waitFor()
+      await page.locator('[data-test="detail-senders-table"]').getByText(`Confirmed ${sent.senders[0].templates}/${sent.senders[0].templates}`).first().waitFor()
+      await noHorizontalScroll(page, 'message detail en')
+      await tallScreenshot(page, join(shots, 'message-detail-en.png'))
+
+      // The composer in English: the same content, planned again (everybody had a message today now), then dropped.
+      await page.click('[data-test="message-back"]')
+      await page.locator('[data-test="message-table"]').getByText(title).waitFor()
+      await page.click('[data-test="message-create"]')
+      await page.locator('[data-test="composer-content"]').waitFor()
+      await field(page, 'composer-title').fill(`${title}（二）`)
+      await page.locator('textarea[data-test="composer-text"], [data-test="composer-text"] textarea').first().fill(text)
+      for (const type of ['image', 'link']) {
+        await page.click('[data-test="attachment-add-button"]')
+        await page.locator(`[data-test="attachment-add-${type}"]:visible`).click()
+        await waitMenusClosed(page)
+      }
+      await attachmentField(attachments.nth(0), 'url').fill(imageUrl)
+      await attachmentField(attachments.nth(1), 'title').fill(linkTitle)
+      await attachmentField(attachments.nth(1), 'url').fill(linkUrl)
+      await preview.locator('[data-test="preview-link"]').getByText(linkTitle).waitFor()
+      await page.waitForFunction(() => {
+        const i = document.querySelector('[data-test="preview-image"] img')
+        return i && i.complete && i.naturalWidth > 0
+      })
+      await noHorizontalScroll(page, 'composer content en')
+      await tallScreenshot(page, join(shots, 'message-composer-en.png'))
+      await page.click('[data-test="content-next"]')
+      await page.locator('[data-test="target-segment-select"]').click()
+      await page.locator(`[data-test="segment-option-${segment.id}"]:visible`).click()
+      await page.click('[data-test="composer-save"]')
+      await page.waitForURL(/\/scrm\/messages\/\d+\/edit$/)
+      const again = Number(page.url().split('/').at(-2))
+      await plan.locator('[data-test="skip-over_day_limit"]').getByText('Over the daily limit').waitFor()
+      const replanned = await api.ok('GET', `/api/v1/scrm/messages/${again}`)
+      assert(replanned.skipped.over_day_limit === sent.recipients + 3, `the second plan skips ${JSON.stringify(replanned.skipped)}`)
+      assert(await num(plan.locator('[data-test="plan-recipients"]')) === replanned.recipients, 'recipients of the second plan')
+      await page.waitForLoadState('networkidle')
+      await waitToastsGone(page)
+      await noHorizontalScroll(page, 'message plan en')
+      await tallScreenshot(page, join(shots, 'message-plan-en.png'))
+      await switchLanguage(page, '中文')
+      await api.ok('DELETE', `/api/v1/scrm/messages/${again}`)
+
+      const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
+      assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
+    }, { login: team })
+  },
+
   async 'admin manages a member: disable (confirmed) blocks login, enable, reset password, remove; the audit log records it'() {
     const team = await registerTeam({ teamName: '管理测试', name: '管理员' })
     const mate = await addActiveMember(team, '同事丙')

@@ -30,6 +30,9 @@ export const SESSION_PATH = '/api/v1/auth/session'
 
 const base: string = import.meta.env.VITE_API_BASE ?? ''
 
+/** The address of an API path for a plain link (a download the browser fetches itself, with the session cookie). */
+export const apiUrl = (path: string): string => base + path
+
 interface Envelope<T> {
   code: number
   data?: T

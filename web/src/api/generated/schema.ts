@@ -1285,6 +1285,315 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scrm/rule-pack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's rule pack (规则包) for mass messages, its overrides and the values in force.
+         * @description A rule pack is one era of WeCom's platform limits: `wecom-2020` (WeCom 3.0: one enterprise mass message per
+         *     customer per week, text plus one attachment), `wecom-2023` (one per day, up to 9 attachments) and `wecom-2025`
+         *     (the default: as many per month as the month has days). The planner of POST /api/v1/scrm/messages skips the
+         *     customers a message would take over the pack's quotas. `packs` lists every pack with its title and the
+         *     source of its values; `values` the mass-message rules (`mass.*` keys) in force, each with the pack's own value
+         *     (`base`) beside it. Quotas have four keys: `<quota>.limit`, `<quota>.period` (0 day, 1 week, 2 month, natural
+         *     periods in UTC+8), `<quota>.days_in_month` (0/1: the limit is the number of days of the month) and
+         *     `<quota>.enabled` (0/1); durations are in seconds. Every member may read it.
+         */
+        get: operations["getRulePack"];
+        /**
+         * Picks the team's rule pack and overrides single values (admin only).
+         * @description `overrides` replaces every override (send `{}` to go back to the pack's values). Keys are those of
+         *     rules::OverrideKeys (`mass.customer_enterprise.limit`, …). Example: under `wecom-2025`, 7 per week is
+         *     `{"mass.customer_enterprise.days_in_month": 0, "mass.customer_enterprise.limit": 7,
+         *     "mass.customer_enterprise.period": 1}`, 1 per day is the same with limit 1 and period 0.
+         *     Errors: `rule_pack_not_found` (404; no pack of that name), `invalid_rule_override` (400; the message names the
+         *     key: unknown, negative, a period other than 0–2, a flag other than 0/1, days_in_month off a monthly period, or
+         *     not an integer), `admin_only` (403).
+         */
+        put: operations["setRulePack"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The mass messages (群发), newest first; an admin sees the team's, a member the ones they created.
+         * @description Items carry the plan's and the results' counts; `senders` and `delivery` are empty here (see GET
+         *     /api/v1/scrm/messages/{id}). `state` filters by state. Errors `invalid_paging` (400).
+         */
+        get: operations["listMessages"];
+        put?: never;
+        /**
+         * Creates a draft mass message and plans it at once (who receives it through which employee, who is skipped).
+         * @description The content is checked against the team's rule pack, the target expanded to customers, and each customer
+         *     planned: the sender is the employee of the customer's most recently added ACTIVE relationship (one employee per
+         *     customer; the customer's other active relationships count as that employee's `duplicates`); a customer without
+         *     one is skipped `not_friend` (they deleted the employee) or `lost`; then the rule pack's quotas, counting every
+         *     mass message already sent or scheduled to the customer (natural days, weeks and months in UTC+8), skip
+         *     `over_day_limit`, `over_week_limit` or `over_month_limit`. Nothing counts against any quota while it is a draft.
+         *     `enterprise` messages are created by the admin and sent through each sending employee, who confirms them in
+         *     WeCom; `personal` ones by a member bound to a WeCom employee, sent only through that employee. A text with
+         *     `{客户名称}` is personalised: one WeCom message per customer, each confirmed by the employee (at most 2,000
+         *     customers).
+         *     Errors (400 unless said): `message_title_invalid` (1–40 characters), `message_empty`, `message_text_too_long`
+         *     (4,000 bytes, a customer name counting 64), `message_attachments_exceeded`, `message_attachment_not_allowed`
+         *     (a kind the pack does not allow), `message_link_not_http`, `message_attachment_invalid` (a missing or oversize
+         *     field), `message_kind_invalid`, `message_target_invalid` (not exactly one of segment_id, rule and
+         *     customer_ids; an unknown customer; a member picking customers of another employee), `message_target_empty`
+         *     (the target matches no customer), `message_too_many_selected` (more than 10,000 customer_ids),
+         *     `message_personalised_too_many`, `invalid_segment_rule`, `segment_not_found` (404), `admin_only` (403; an
+         *     enterprise message by a member), `message_no_sender` (422; a personal message from an account not bound to an
+         *     employee). Each `message` names the field at fault (`content.attachments[1].url: …`).
+         */
+        post: operations["createMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/messages/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The plan of a draft that is not saved (the composer's live preview while the target changes).
+         * @description Takes the body of POST /api/v1/scrm/messages and plans it the same way (content checked, target expanded, one
+         *     employee per customer, the rule pack's quotas as of now) without saving anything. `took_us` is the server's
+         *     time to expand, load and plan. Errors: those of POST /api/v1/scrm/messages.
+         */
+        post: operations["previewMessagePlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/messages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * One mass message with its plan, its results so far, per sender and per hour of delivery.
+         * @description Errors `message_not_found` (404; also a member asking for a message they did not create).
+         */
+        get: operations["getMessage"];
+        /**
+         * Changes a draft (its whole body, as POST /api/v1/scrm/messages takes it) and plans it again.
+         * @description Errors those of POST /api/v1/scrm/messages, `message_not_found` (404) and `message_state` (422; not a draft).
+         */
+        put: operations["updateMessage"];
+        post?: never;
+        /**
+         * Deletes a draft; a scheduled or sent message is cancelled instead (POST …/cancel).
+         * @description Errors `message_not_found` (404), `message_state` (422; not a draft).
+         */
+        delete: operations["deleteMessage"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/messages/{id}/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends a draft now, or schedules it (`send_at`).
+         * @description The draft is planned again (quotas may have been used since), then its recipients count against their quotas
+         *     and a durable job submits it at `send_at` (now when absent or null): one add_msg_template per sender and chunk
+         *     of at most the pack's recipients per call, recorded before each call so that a restart never submits a chunk
+         *     twice. At the moment of sending the quotas are checked once more; a customer over a limit by then is skipped.
+         *     The state goes `scheduled` → `sending` → `sent` (every chunk submitted; the employees confirm in WeCom and the
+         *     results are synced) → `done`; `failed` when WeCom refused every chunk.
+         *     Errors: `message_schedule_past` (400; less than one minute ahead), `message_schedule_too_far` (400; more than 30
+         *     days ahead), `message_all_skipped` (422; the plan sends to no one), `message_state` (422; not a draft),
+         *     `message_not_found` (404), and those of planning (POST /api/v1/scrm/messages).
+         */
+        post: operations["sendMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/messages/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancels a scheduled, sending or sent message.
+         * @description A scheduled or sending message stops before its next chunk; a sent one is cancelled in WeCom for the employees
+         *     who have not confirmed it (cancel_groupmsg_send). What never went stops counting against the quotas (status 5).
+         *     Errors `message_not_found` (404), `message_state` (422; a draft, or already settled or cancelled), WeCom's
+         *     errors (`wecom_*`, 503 and others).
+         */
+        post: operations["cancelMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/messages/{id}/remind": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reminds the employees who have not confirmed a sent message (remind_groupmsg_send).
+         * @description At most the pack's reminders (3) per message within its rolling window (24 h); `reminders_left` says how many
+         *     are left. Errors `message_not_found` (404), `message_state` (422; not `sent`), `message_nothing_to_remind`
+         *     (422; every employee confirmed), `remind_limit_reached` (429), WeCom's errors.
+         */
+        post: operations["remindMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/messages/{id}/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reads a sent message's confirmations and results from WeCom now instead of at the next sync.
+         * @description A `sent` message is synced every minute for its first hour, then every ten minutes, until it is `done` (every
+         *     chunk confirmed and synced, or 30 days after it was submitted). For other states this only reads the message.
+         *     Errors `message_not_found` (404), WeCom's errors.
+         */
+        post: operations["refreshMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/messages/{id}/recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * The message's planned recipients and skipped customers, by external_userid, one page.
+         * @description `skip`: `any` (every skipped customer), `none` (those planned to receive it) or one reason; `status` (only
+         *     recipients, not skipped ones): -1 not submitted yet, 0 not sent yet, 1 sent, 2 not a friend, 3 over the
+         *     limit, 4 refused by WeCom, 5 cancelled; `userid`: the sending employee.
+         *     Errors `invalid_paging`, `invalid_query` (an unknown skip reason), `invalid_filter` (a status that is not an
+         *     integer) (400), `message_not_found` (404).
+         */
+        get: operations["listMessageRecipients"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/messages/{id}/recipients.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * Every recipient and skipped customer of the message as CSV (导出收件人).
+         * @description UTF-8 with a byte order mark, RFC 4180, CRLF line ends, sent as an attachment
+         *     (`message-<id>-recipients.csv`). Columns: external_userid, name, userid, employee_name, skip (the reason,
+         *     empty for a recipient), status (as in GET …/recipients), send_time (Unix milliseconds, empty until sent).
+         *     Errors (JSON envelope) `message_not_found` (404).
+         */
+        get: operations["exportMessageRecipients"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/customers/{external_userid}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                external_userid: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The mass messages a customer received or will receive (their timeline), newest first, at most 50.
+         * @description Only messages past the draft state in which the customer is a recipient (not skipped); a member sees the
+         *     messages they created.
+         */
+        get: operations["listCustomerMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/wecom/callback/{corp_id}": {
         parameters: {
             query: {
@@ -1424,6 +1733,14 @@ export interface components {
              *     `invalid_stage_order`.
              *     Segments: `invalid_segment_rule` (the message starts with the path of the bad node), `invalid_segment_name`,
              *     `segment_name_taken`, `too_many_segments`, `segment_not_found`, `segment_not_yours`.
+             *     Mass messages: `message_empty`, `message_text_too_long`, `message_attachments_exceeded`,
+             *     `message_attachment_not_allowed`, `message_link_not_http`, `message_attachment_invalid`, `message_title_invalid`,
+             *     `message_no_sender`, `message_kind_invalid`, `message_target_invalid`, `message_target_empty`,
+             *     `message_too_many_selected`, `message_personalised_too_many`, `message_not_found`, `message_state`,
+             *     `message_schedule_past`, `message_schedule_too_far`, `message_all_skipped`, `message_nothing_to_remind`,
+             *     `remind_limit_reached`, `message_corrupt`, `invalid_query` (a query parameter with an unknown value),
+             *     `invalid_payload` (a job's payload), `rule_pack_not_found`, `invalid_rule_override` (the message names the key).
+             *     The message of a refused draft names the field at fault (`content.attachments[1].url: …`).
              *     Storage: `database_busy` (the database was busy or a transaction lost a race; try again),
              *     `constraint_violation` (the data changed meanwhile, e.g. a concurrent insert of the same key), `secret_unreadable`.
              */
@@ -2503,6 +2820,286 @@ export interface components {
             data: {
                 /** @enum {boolean} */
                 deleted: true;
+            };
+        };
+        RulePackInfo: {
+            /**
+             * @description stable key
+             * @enum {string}
+             */
+            name: "wecom-2020" | "wecom-2023" | "wecom-2025";
+            /** @description English title */
+            title: string;
+            /** @description where the pack's values come from */
+            source: string;
+        };
+        RuleValue: {
+            /** @example mass.customer_enterprise.limit */
+            key: string;
+            /** @description in force (with the overrides); flags 0/1, periods 0 day, 1 week, 2 month */
+            value: number;
+            /** @description the pack's own value */
+            base: number;
+        };
+        RulePackSetting: {
+            /** @description the team's pack (wecom-2025 until one is picked) */
+            pack: string;
+            /** @description key → value, as last saved */
+            overrides: {
+                [key: string]: number;
+            };
+            /** @description every pack, oldest first */
+            packs: components["schemas"]["RulePackInfo"][];
+            /** @description the mass-message rules (`mass.*` keys) in force, in a stable order */
+            values: components["schemas"]["RuleValue"][];
+        };
+        RulePackSettingEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["RulePackSetting"];
+        };
+        RulePackRequest: {
+            /** @example wecom-2025 */
+            pack: string;
+            /** @description every override (replaces those saved; {} or absent: none) */
+            overrides?: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * @description `enterprise`: created by the admin, sent through each customer's employee; `personal`: a bound member's, through their employee only
+         * @enum {string}
+         */
+        MessageKind: "enterprise" | "personal";
+        /**
+         * @description `draft` planned, editable; `scheduled` counted against the quotas, due at `send_at`; `sending` being submitted
+         *     to WeCom chunk by chunk; `sent` every chunk submitted, results synced until settled; `done` settled;
+         *     `cancelled`; `failed` (WeCom refused every chunk, or no one was left at the moment of sending).
+         * @enum {string}
+         */
+        MessageState: "draft" | "scheduled" | "sending" | "sent" | "done" | "cancelled" | "failed";
+        /**
+         * @description Why a customer of the target is not sent to: `lost` no active relationship (the employee deleted them, or they
+         *     never were a friend); `not_friend` the customer deleted the employee; `over_*_limit` the rule pack's quota of
+         *     the natural day / week / month (UTC+8) is used up by the messages already sent or scheduled.
+         * @enum {string}
+         */
+        SkipReason: "lost" | "not_friend" | "over_day_limit" | "over_week_limit" | "over_month_limit";
+        /**
+         * @description One attachment; the fields of its type: `image` url; `link` title (≤128 bytes), url, description (≤512 bytes,
+         *     optional), cover (an image URL, optional); `miniprogram` appid, page (a path ending in .html), title (≤64
+         *     bytes), cover_media_id; `video` and `file` media_id. URLs are http(s) and at most 2,048 bytes. Which types and
+         *     how many are allowed is the rule pack's (wecom-2020: one of image, link, mini program; later: up to 9).
+         */
+        MessageAttachment: {
+            /** @enum {string} */
+            type: "image" | "link" | "miniprogram" | "video" | "file";
+            url?: string;
+            title?: string;
+            description?: string;
+            cover?: string;
+            appid?: string;
+            page?: string;
+            cover_media_id?: string;
+            media_id?: string;
+        };
+        /** @description a text, attachments, or both (a text of blanks is no text) */
+        MessageContent: {
+            /** @description At most 4,000 bytes (UTF-8); `{客户名称}` is replaced by each customer's name and counts as 64 bytes. */
+            text?: string;
+            attachments?: components["schemas"]["MessageAttachment"][];
+        };
+        /** @description exactly one of the three */
+        MessageTarget: {
+            /** @description a saved segment (its rule as of planning) */
+            segment_id?: number;
+            rule?: components["schemas"]["SegmentRule"];
+            /** @description external_userid of picked customers */
+            customer_ids?: string[];
+        };
+        MessageDraft: {
+            kind?: components["schemas"]["MessageKind"];
+            /** @description the operator's name for it, 1–40 characters */
+            title: string;
+            content: components["schemas"]["MessageContent"];
+            target: components["schemas"]["MessageTarget"];
+        };
+        SendMessageRequest: {
+            /** @description when to send (at least one minute and at most 30 days ahead); absent or null for now */
+            send_at?: number | null;
+        };
+        MessageSender: {
+            userid: string;
+            /** @description "" when the employee is no longer mirrored */
+            name: string;
+            /** @description customers who receive it through this employee */
+            recipients: number;
+            /** @description customers who would have been theirs but a quota skips */
+            skipped: number;
+            /** @description their customers who receive it through another employee */
+            duplicates: number;
+            /** @description WeCom messages (add_msg_template) created for this employee */
+            templates: number;
+            /** @description of those */
+            confirmed_templates: number;
+            sent: number;
+            not_friend: number;
+            over_limit: number;
+            /** @description refused by WeCom */
+            failed: number;
+        };
+        MessageDelivery: {
+            /** @description the start of the hour (Unix ms) */
+            hour: number;
+            /** @description recipients who received it in that hour */
+            sent: number;
+        };
+        /** @description A mass message (群发) with its plan and its results. */
+        Message: {
+            id: number;
+            kind: components["schemas"]["MessageKind"];
+            title: string;
+            content: components["schemas"]["MessageContent"];
+            target: components["schemas"]["MessageTarget"];
+            state: components["schemas"]["MessageState"];
+            /** @description the pack it was planned under */
+            rule_pack: string;
+            /** @description when it is (or was) to be sent; the last planning time for a draft */
+            send_at: number;
+            created_by: number;
+            created_by_name: string;
+            created_at: number;
+            updated_at: number;
+            /** @description when every chunk was submitted */
+            submitted_at: number | null;
+            settled_at: number | null;
+            cancelled_at: number | null;
+            /** @description why it failed ('' otherwise) */
+            error: string;
+            /** @description customers the target matched */
+            targeted: number;
+            /** @description of those */
+            recipients: number;
+            /** @description reason (SkipReason) → customers skipped for it; reasons with none are left out */
+            skipped: {
+                [key: string]: number;
+            };
+            /** @description the text names the customer: one WeCom message per customer */
+            personalised: boolean;
+            /** @description WeCom messages (chunks) created so far */
+            templates: number;
+            chunks_submitted: number;
+            chunks_failed: number;
+            sent: number;
+            /** @description WeCom status 2: no longer a friend when it went */
+            not_friend: number;
+            /** @description WeCom status 3: over WeCom's limit */
+            over_limit: number;
+            /** @description refused by WeCom (status 4) */
+            failed: number;
+            /** @description not sent yet (not submitted, or waiting for the employee) */
+            pending: number;
+            /** @description reminders still allowed within the pack's window */
+            reminders_left: number;
+            /** @description per sending employee, most recipients first (GET /api/v1/scrm/messages/{id} only) */
+            senders: components["schemas"]["MessageSender"][];
+            /** @description recipients sent per hour, oldest first (GET /api/v1/scrm/messages/{id} only) */
+            delivery: components["schemas"]["MessageDelivery"][];
+        };
+        MessagePreviewSender: {
+            userid: string;
+            name: string;
+            recipients: number;
+            skipped: number;
+            duplicates: number;
+        };
+        MessagePlanPreview: {
+            targeted: number;
+            recipients: number;
+            /** @description reason (SkipReason) → customers; reasons with none are left out */
+            skipped: {
+                [key: string]: number;
+            };
+            /** @description most recipients first */
+            senders: components["schemas"]["MessagePreviewSender"][];
+            /** @description the server's time to plan (microseconds) */
+            took_us: number;
+        };
+        MessagePlanPreviewEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["MessagePlanPreview"];
+        };
+        MessageEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["Message"];
+        };
+        MessagePage: {
+            items: components["schemas"]["Message"][];
+            total: number;
+            page: number;
+            page_size: number;
+        };
+        MessagePageEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["MessagePage"];
+        };
+        MessageDeletedEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                /** @enum {boolean} */
+                deleted: true;
+            };
+        };
+        Recipient: {
+            external_userid: string;
+            /** @description the customer's name ('' when unknown) */
+            name: string;
+            /** @description the sending employee (' when skipped for having none) */
+            userid: string;
+            employee_name: string;
+            /** @description a SkipReason, or "" for a recipient */
+            skip: string;
+            /**
+             * @description -1 not submitted yet, 0 not sent yet, 1 sent, 2 not a friend, 3 over the limit, 4 refused by WeCom, 5 cancelled
+             * @enum {integer}
+             */
+            status: -1 | 0 | 1 | 2 | 3 | 4 | 5;
+            /** @description when it was sent (status 1) */
+            send_time: number | null;
+        };
+        RecipientPage: {
+            items: components["schemas"]["Recipient"][];
+            total: number;
+            page: number;
+            page_size: number;
+        };
+        RecipientPageEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["RecipientPage"];
+        };
+        CustomerMessage: {
+            message_id: number;
+            title: string;
+            /** @description the sending employee */
+            userid: string;
+            /**
+             * @description as Recipient.status
+             * @enum {integer}
+             */
+            status: -1 | 0 | 1 | 2 | 3 | 4 | 5;
+            /** @description when it was sent */
+            at: number;
+        };
+        CustomerMessageListEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                items: components["schemas"]["CustomerMessage"][];
             };
         };
         StoreOverview: {
@@ -4623,6 +5220,443 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Failure"];
             404: components["responses"]["Failure"];
+        };
+    };
+    getRulePack: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the setting */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulePackSettingEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    setRulePack: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RulePackRequest"];
+            };
+        };
+        responses: {
+            /** @description the setting afterwards */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulePackSettingEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    listMessages: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                state?: components["schemas"]["MessageState"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of messages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    createMessage: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageDraft"];
+            };
+        };
+        responses: {
+            /** @description the draft with its plan */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+        };
+    };
+    previewMessagePlan: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageDraft"];
+            };
+        };
+        responses: {
+            /** @description the plan */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePlanPreviewEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+        };
+    };
+    getMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the message */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    updateMessage: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageDraft"];
+            };
+        };
+        responses: {
+            /** @description the draft with its new plan */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+        };
+    };
+    deleteMessage: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDeletedEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+        };
+    };
+    sendMessage: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendMessageRequest"];
+            };
+        };
+        responses: {
+            /** @description the message, scheduled */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+        };
+    };
+    cancelMessage: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the message afterwards */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+            503: components["responses"]["Failure"];
+        };
+    };
+    remindMessage: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the message afterwards */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+            429: components["responses"]["Failure"];
+            503: components["responses"]["Failure"];
+        };
+    };
+    refreshMessage: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the message afterwards */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            503: components["responses"]["Failure"];
+        };
+    };
+    listMessageRecipients: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                skip?: "any" | "none" | "lost" | "not_friend" | "over_day_limit" | "over_week_limit" | "over_month_limit";
+                status?: number;
+                userid?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of recipients */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecipientPageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    exportMessageRecipients: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the CSV file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    listCustomerMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                external_userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the messages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerMessageListEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
         };
     };
     verifyWecomCallbackUrl: {

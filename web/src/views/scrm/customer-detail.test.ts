@@ -12,6 +12,7 @@ import {
 import type { AuthApi } from '@/api/auth'
 import { formatDateTime } from '@/composables/format'
 import { useSessionStore } from '@/stores/use-session-store'
+import { listCustomerMessagesApi } from '@/api/messages'
 import DetailPage from './customer-detail.vue'
 
 vi.mock('@/api/customers', () => ({
@@ -19,6 +20,7 @@ vi.mock('@/api/customers', () => ({
   listPersonalTagsApi: vi.fn(), createPersonalTagApi: vi.fn(), deletePersonalTagApi: vi.fn(), markCustomerPersonalTagsApi: vi.fn(),
   listStagesApi: vi.fn(), setCustomerStageApi: vi.fn(), editRelationshipApi: vi.fn(),
 }))
+vi.mock('@/api/messages', () => ({ listCustomerMessagesApi: vi.fn(async () => ({ items: [] })) }))
 vi.mock('element-plus', async (importOriginal) => ({
   ...(await importOriginal<typeof import('element-plus')>()),
   ElMessage: { success: vi.fn(), error: vi.fn() },
@@ -119,6 +121,19 @@ afterEach(() => {
 })
 
 describe('a customer profile', () => {
+  it('shows the mass messages the customer received on the timeline, linked to the message', async () => {
+    vi.mocked(listCustomerMessagesApi).mockResolvedValueOnce({
+      items: [{ message_id: 21, title: '秋季上新', userid: 'zhangsan', status: 1, at: 1_700_200_000_000 }],
+    })
+    await mountPage('/scrm/customers/wmA')
+    expect(listCustomerMessagesApi).toHaveBeenCalledWith('wmA')
+    const item = q('timeline-message')!
+    expect(text(item.querySelector('.el-timeline-item__content'))).toBe('收到群发（张三） 秋季上新已发送')
+    expect(q('timeline-message-link')!.getAttribute('href')).toBe('/scrm/messages/21')
+    // newest first, among the profile's own entries
+    expect(all('timeline-item')).toHaveLength(2)
+  })
+
   it('changes the customer\'s stage, then shows the change on the timeline', async () => {
     await mountPage('/scrm/customers/wmA')
     expect(text(q('customer-stage-select'))).toContain('意向')

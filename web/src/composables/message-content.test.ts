@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest'
+import {
+  contentProblems, contentRulesOf, DEFAULT_CONTENT_RULES, fromAttachment, insertName, isHttpUrl, locateServerPath, NAME_VARIABLE, nameCount,
+  newAttachment, parseCustomerIds, previewBubbles, renderText, targetMode, textBytes, titleProblem, toAttachment, toContent, toTarget,
+  utf8Bytes, type ContentRules, type EditorAttachment,
+} from './message-content'
+
+const WECOM_2020: ContentRules = { maxAttachments: 1, types: ['image', 'link', 'miniprogram'] }
+const att = (over: Partial<EditorAttachment>): EditorAttachment => ({ ...newAttachment(over.type ?? 'image'), ...over })
+const reasons = (text: string, list: EditorAttachment[], rules = DEFAULT_CONTENT_RULES) => contentProblems(text, list, rules).map((p) => p.reason)
+
+describe('bytes and the name variable', () => {
+  it('counts UTF-8 bytes: ASCII 1, Chinese 3, an emoji 4', () => {
+    expect(utf8Bytes('abc')).toBe(3)
+    expect(utf8Bytes('锦鲤')).toBe(6)
+    expect(utf8Bytes('😀')).toBe(4)
+    expect(utf8Bytes('é')).toBe(2)
+    expect(utf8Bytes(NAME_VARIABLE)).toBe(14)
+  })
+
+  it('counts a name as 64 bytes instead of the variable\'s own', () => {
+    expect(textBytes('您好')).toBe(6)
+    expect(nameCount(`${NAME_VARIABLE}您好${NAME_VARIABLE}`)).toBe(2)
+    expect(textBytes(`${NAME_VARIABLE}您好`)).toBe(64 + 6)
+    expect(textBytes(`${NAME_VARIABLE}${NAME_VARIABLE}`)).toBe(128)
+    // A text of blanks is no text to the server.
+    expect(textBytes(' \n\t ')).toBe(0)
+  })
+
+  it('refuses 4001 bytes but takes 4000, the names included', () => {
+    expect(reasons('a'.repeat(4000), [])).toEqual([])
+    expect(reasons('a'.repeat(4001), [])).toEqual(['message_text_too_long'])
+    // 3936 + 64 = 4000: fits; one byte more does not.
+    expect(reasons(`${'a'.repeat(3936)}${NAME_VARIABLE}`, [])).toEqual([])
+    expect(reasons(`${'a'.repeat(3937)}${NAME_VARIABLE}`, [])).toEqual(['message_text_too_long'])
+    const p = contentProblems('锦'.repeat(1334), [], DEFAULT_CONTENT_RULES)[0]
+    expect(p).toMatchObject({ path: 'content.text', key: 'textTooLong', values: { n: 4002, max: 4000, name: 64 } })
+  })
+
+  it('inserts the variable at the caret, replacing a selection', () => {
+    expect(insertName('您好', 0, 0)).toEqual({ text: `${NAME_VARIABLE}您好`, caret: NAME_VARIABLE.length })
+    expect(insertName('亲爱的，', 3, 3)).toEqual({ text: `亲爱的${NAME_VARIABLE}，`, caret: 3 + NAME_VARIABLE.length })
+    expect(insertName('亲爱的XX，', 3, 5).text).toBe(`亲爱的${NAME_VARIABLE}，`)
+    // No caret known: at the end.
+    expect(insertName('hi ', null, null).text).toBe(`hi ${NAME_VARIABLE}`)
+  })
+
+  it('renders the name, cut to 64 bytes on a character boundary', () => {
+    expect(renderText(`${NAME_VARIABLE}，您好`, '陈总')).toBe('陈总，您好')
+    const long = '鲤'.repeat(30) // 90 bytes
+    expect(renderText(NAME_VARIABLE, long)).toBe('鲤'.repeat(21))
+  })
+})
+
+describe('content checks as the server makes them', () => {
+  it('wants a text or an attachment', () => {
+    expect(reasons('', [])).toEqual(['message_empty'])
+    expect(reasons('   ', [])).toEqual(['message_empty'])
+    expect(reasons('', [att({ type: 'image', url: 'https://x.cn/a.png' })])).toEqual([])
+  })
+
+  it('follows the rule pack: wecom-2020 takes one image, link or mini program', () => {
+    const two = [att({ type: 'image', url: 'https://x.cn/a.png' }), att({ type: 'image', url: 'https://x.cn/b.png' })]
+    expect(reasons('hi', two, WECOM_2020)).toEqual(['message_attachments_exceeded'])
+    expect(reasons('hi', two)).toEqual([])
+    expect(reasons('hi', [att({ type: 'video', media_id: 'm1' })], WECOM_2020)).toEqual(['message_attachment_not_allowed'])
+    expect(contentRulesOf({ pack: 'wecom-2020', values: [{ key: 'mass.max_attachments', value: 1, base: 1 }] })).toEqual(WECOM_2020)
+    expect(contentRulesOf({ pack: 'wecom-2025', values: [{ key: 'mass.max_attachments', value: 4, base: 9 }] }).maxAttachments).toBe(4)
+    expect(contentRulesOf(null)).toEqual(DEFAULT_CONTENT_RULES)
+  })
+
+  it('checks each type\'s fields, naming the attachment and the field', () => {
+    const problems = contentProblems('hi', [
+      att({ type: 'link', title: '', url: 'ftp://x.cn' }),
+      att({ type: 'miniprogram', title: '小程序', appid: 'wx1', page: 'pages/index', cover_media_id: 'c1' }),
+      att({ type: 'image', url: 'https://x.cn/a b.png' }),
+      att({ type: 'link', title: 'x'.repeat(129), url: 'https://x.cn', cover: 'x.cn/c.png' }),
+      att({ type: 'file', media_id: '' }),
+    ], DEFAULT_CONTENT_RULES)
+    expect(problems.map((p) => [p.reason, p.path, p.key])).toEqual([
+      ['message_attachment_invalid', 'content.attachments[0].title', 'required'],
+      ['message_link_not_http', 'content.attachments[0].url', 'notHttp'],
+      ['message_attachment_invalid', 'content.attachments[1].page', 'pageHtml'],
+      ['message_link_not_http', 'content.attachments[2].url', 'notHttp'],
+      ['message_attachment_invalid', 'content.attachments[3].title', 'tooLong'],
+      ['message_link_not_http', 'content.attachments[3].cover', 'notHttp'],
+      ['message_attachment_invalid', 'content.attachments[4].media_id', 'required'],
+    ])
+    expect(problems[4].values).toEqual({ max: 128 })
+    expect(problems[0].index).toBe(0)
+  })
+
+  it('takes http(s) URLs with a host only', () => {
+    expect(isHttpUrl('https://koi.example/a?b=1')).toBe(true)
+    expect(isHttpUrl('http://koi.example')).toBe(true)
+    expect(isHttpUrl('https://')).toBe(false)
+    expect(isHttpUrl('https:///path')).toBe(false)
+    expect(isHttpUrl('javascript:alert(1)')).toBe(false)
+    expect(isHttpUrl('https://a.cn/x y')).toBe(false)
+  })
+
+  it('takes titles of 1 to 40 characters once trimmed', () => {
+    expect(titleProblem('  ')).toBe('message_title_invalid')
+    expect(titleProblem('双十一')).toBeNull()
+    expect(titleProblem('鲤'.repeat(40))).toBeNull()
+    expect(titleProblem('鲤'.repeat(41))).toBe('message_title_invalid')
+    expect(titleProblem('😀'.repeat(40))).toBeNull()
+  })
+
+  it('sends only the fields of the type, trimmed, without empty optional ones', () => {
+    const a = att({ type: 'link', title: ' 秋季上新 ', url: 'https://x.cn ', description: '', cover: '', media_id: 'left over' })
+    expect(toAttachment(a)).toEqual({ type: 'link', title: '秋季上新', url: 'https://x.cn' })
+    expect(toContent('hi', [att({ type: 'video', media_id: 'm1', url: 'x' })])).toEqual({ text: 'hi', attachments: [{ type: 'video', media_id: 'm1' }] })
+    expect(toAttachment(fromAttachment({ type: 'miniprogram', title: 't', appid: 'wx', page: 'a.html', cover_media_id: 'c' })))
+      .toEqual({ type: 'miniprogram', title: 't', appid: 'wx', page: 'a.html', cover_media_id: 'c' })
+  })
+
+  it('finds where a refusal of the server points', () => {
+    expect(locateServerPath('content.attachments[1].url: must be an http:// or https:// URL')).toEqual({ step: 0, index: 1, field: 'url' })
+    expect(locateServerPath('content.text: at most 4000 bytes')).toEqual({ step: 0, index: null, field: 'text' })
+    expect(locateServerPath('title: 1 to 40 characters')).toEqual({ step: 0, index: null, field: 'title' })
+    expect(locateServerPath('target.customer_ids: no such customer wm1')).toEqual({ step: 1, index: null, field: null })
+    expect(locateServerPath('every customer of the target is skipped')).toEqual({ step: null, index: null, field: null })
+  })
+})
+
+describe('preview', () => {
+  it('shows the text with a sample name, then one bubble per attachment', () => {
+    const bubbles = previewBubbles(`${NAME_VARIABLE}，秋季上新`, [
+      att({ type: 'image', url: 'https://x.cn/a.png' }),
+      att({ type: 'link', title: '新品', url: 'https://x.cn', cover: 'https://x.cn/c.png' }),
+      att({ type: 'file', media_id: 'f1' }),
+    ], '王小明')
+    expect(bubbles).toEqual([
+      { kind: 'text', text: '王小明，秋季上新' },
+      { kind: 'image', url: 'https://x.cn/a.png' },
+      { kind: 'link', title: '新品', description: '', cover: 'https://x.cn/c.png', url: 'https://x.cn' },
+      { kind: 'file', mediaId: 'f1' },
+    ])
+    expect(previewBubbles('  ', [], 'x')).toEqual([])
+  })
+})
+
+describe('target', () => {
+  it('parses pasted external_userid lists', () => {
+    expect(parseCustomerIds('wmA\nwmB, wmC；wmA  wmD,')).toEqual(['wmA', 'wmB', 'wmC', 'wmD'])
+    expect(parseCustomerIds('  ')).toEqual([])
+  })
+
+  it('gives exactly one of segment, rule and selection, or why not', () => {
+    const rule = { op: 'and' as const, children: [] }
+    expect(toTarget('segment', { segmentId: 3, rule, customerIds: ['wmA'] })).toEqual({ target: { segment_id: 3 }, problem: null })
+    expect(toTarget('segment', { segmentId: null, rule, customerIds: [] }).problem).toBe('noSegment')
+    expect(toTarget('rule', { segmentId: 3, rule, customerIds: [] })).toEqual({ target: { rule }, problem: null })
+    expect(toTarget('rule', { segmentId: 3, rule: null, customerIds: [] }).problem).toBe('ruleUnfinished')
+    expect(toTarget('selection', { segmentId: 3, rule, customerIds: ['wmA'] })).toEqual({ target: { customer_ids: ['wmA'] }, problem: null })
+    expect(toTarget('selection', { segmentId: null, rule: null, customerIds: [] }).problem).toBe('noCustomers')
+    const many = Array.from({ length: 10_001 }, (_, i) => `wm${i}`)
+    expect(toTarget('selection', { segmentId: null, rule: null, customerIds: many }).problem).toBe('tooManyCustomers')
+    expect(targetMode({ customer_ids: ['a'] })).toBe('selection')
+    expect(targetMode({ rule })).toBe('rule')
+    expect(targetMode({ segment_id: 1 })).toBe('segment')
+  })
+})

@@ -1,0 +1,243 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { App } from 'vue'
+import type { Router } from 'vue-router'
+import { ElMessageBox } from 'element-plus'
+import { i18n } from '@/locales'
+import {
+  cancelMessageApi, createMessageApi, deleteMessageApi, getMessageApi, getRulePackApi, listMessagesApi, listRecipientsApi, previewMessagePlanApi,
+  recipientsCsvUrl, remindMessageApi, sendMessageApi, type MessagesApi,
+} from '@/api/messages'
+import { countSegmentApi, listSegmentsApi } from '@/api/segments'
+import { getScrmScopeApi, listPersonalTagsApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi } from '@/api/customers'
+import { NAME_VARIABLE } from '@/composables/message-content'
+import { all, click, mountApp, q, settle, testSession, text, type } from '@/test-utils/mount'
+import MessagesPage from './messages.vue'
+import ComposerPage from './message-composer.vue'
+import DetailPage from './message-detail.vue'
+
+vi.mock('@/api/messages', () => ({
+  listMessagesApi: vi.fn(), getMessageApi: vi.fn(), createMessageApi: vi.fn(), updateMessageApi: vi.fn(), deleteMessageApi: vi.fn(),
+  sendMessageApi: vi.fn(), cancelMessageApi: vi.fn(), remindMessageApi: vi.fn(), refreshMessageApi: vi.fn(), listRecipientsApi: vi.fn(),
+  getRulePackApi: vi.fn(), setRulePackApi: vi.fn(), listCustomerMessagesApi: vi.fn(), previewMessagePlanApi: vi.fn(),
+  recipientsCsvUrl: vi.fn((id: number) => `/api/v1/scrm/messages/${id}/recipients.csv`),
+}))
+vi.mock('@/api/segments', () => ({ listSegmentsApi: vi.fn(), countSegmentApi: vi.fn(), listGroupChatsApi: vi.fn() }))
+vi.mock('@/api/customers', () => ({
+  getScrmScopeApi: vi.fn(), listCustomersApi: vi.fn(), listScrmTagsApi: vi.fn(), listPersonalTagsApi: vi.fn(), listScrmDepartmentsApi: vi.fn(),
+  listStagesApi: vi.fn(),
+}))
+vi.mock('@/api/wecom', () => ({ listWecomEmployeesApi: vi.fn() }))
+vi.mock('element-plus', async (importOriginal) => {
+  const ep = await importOriginal<typeof import('element-plus')>()
+  return { ...ep, ElMessage: { success: vi.fn(), error: vi.fn() }, ElMessageBox: { confirm: vi.fn() } }
+})
+
+function message(id: number, over: Partial<MessagesApi.Message> = {}): MessagesApi.Message {
+  return {
+    id, kind: 'enterprise', title: `群发${id}`, content: { text: '您好', attachments: [] }, target: { segment_id: 3 }, state: 'draft',
+    rule_pack: 'wecom-2025', send_at: 1_700_000_000_000, created_by: 7, created_by_name: '王小锦', created_at: 1_700_000_000_000,
+    updated_at: 1_700_000_000_000, submitted_at: null, settled_at: null, cancelled_at: null, error: '', targeted: 10, recipients: 8,
+    skipped: { not_friend: 2 }, personalised: false, templates: 0, chunks_submitted: 0, chunks_failed: 0, sent: 0, not_friend: 0,
+    over_limit: 0, failed: 0, pending: 8, reminders_left: 3, senders: [], delivery: [], ...over,
+  }
+}
+const page = <T>(items: T[], total = items.length) => ({ items, total, page: 1, page_size: 20 })
+const sender = (userid: string, over: Partial<MessagesApi.Sender> = {}): MessagesApi.Sender => ({
+  userid, name: userid === 'zhangsan' ? '张三' : userid, recipients: 0, skipped: 0, duplicates: 0, templates: 0, confirmed_templates: 0, sent: 0,
+  not_friend: 0, over_limit: 0, failed: 0, ...over,
+})
+
+let app: App | null = null
+let router: Router
+const routes = [
+  { path: '/scrm/messages', component: MessagesPage },
+  { path: '/scrm/messages/new', component: ComposerPage },
+  { path: '/scrm/messages/:id(\\d+)/edit', component: ComposerPage },
+  { path: '/scrm/messages/:id(\\d+)', component: DetailPage },
+  { path: '/:any(.*)*', component: { render: () => null } },
+]
+async function mountAt(path: string, role: 'admin' | 'member' = 'admin') {
+  ;({ app, router } = await mountApp({ session: testSession({ role }), routes, path }))
+}
+
+beforeEach(() => {
+  i18n.global.locale.value = 'zh-CN'
+  vi.mocked(listMessagesApi).mockReset().mockResolvedValue(page([]))
+  for (const f of [getMessageApi, createMessageApi, deleteMessageApi, sendMessageApi, cancelMessageApi, remindMessageApi]) vi.mocked(f).mockReset()
+  vi.mocked(listRecipientsApi).mockReset().mockResolvedValue(page([]))
+  vi.mocked(previewMessagePlanApi).mockReset().mockResolvedValue({ targeted: 2, recipients: 1, skipped: { lost: 1 }, senders: [], took_us: 10 })
+  vi.mocked(getRulePackApi).mockReset().mockResolvedValue({
+    pack: 'wecom-2025', overrides: {}, packs: [], values: [{ key: 'mass.max_attachments', value: 9, base: 9 }],
+  })
+  vi.mocked(listSegmentsApi).mockReset().mockResolvedValue(page([]))
+  vi.mocked(countSegmentApi).mockReset().mockResolvedValue({ customers: 0, sample: [], took_us: 1 })
+  vi.mocked(getScrmScopeApi).mockReset().mockResolvedValue({ all: false, bound: true, userid: 'zhangsan', data_scope: 'own' })
+  vi.mocked(listScrmTagsApi).mockReset().mockResolvedValue({ items: [] })
+  vi.mocked(listPersonalTagsApi).mockReset().mockResolvedValue({ items: [] })
+  vi.mocked(listScrmDepartmentsApi).mockReset().mockResolvedValue({ items: [] })
+  vi.mocked(listStagesApi).mockReset().mockResolvedValue({ items: [], unstaged: 0 })
+  vi.mocked(ElMessageBox.confirm).mockReset().mockResolvedValue('confirm' as never)
+})
+afterEach(() => {
+  app?.unmount()
+  app = null
+  document.body.innerHTML = ''
+  vi.useRealTimers()
+})
+
+describe('the mass messages list', () => {
+  it('shows the messages with their state, counts and actions', async () => {
+    vi.mocked(listMessagesApi).mockResolvedValue(page([
+      message(2, { title: '双十一', state: 'sent', sent: 5, not_friend: 1, over_limit: 0 }),
+      message(1, { title: '草稿一条', skipped: { lost: 1, over_day_limit: 3 } }),
+    ], 2))
+    await mountAt('/scrm/messages')
+    expect(listMessagesApi).toHaveBeenCalledWith(1, 20, '')
+    expect(all('message-title').map(text)).toEqual(['双十一', '草稿一条'])
+    expect(all('message-state').map(text)).toEqual(['已提交', '草稿'])
+    expect(all('message-kind').map(text)).toEqual(['企业群发', '企业群发'])
+    expect(text(all('message-results')[0])).toBe('5 / 1 / 0')
+    expect(all('message-view')).toHaveLength(1)
+    expect(all('message-edit')).toHaveLength(1)
+    expect(all('message-cancel')).toHaveLength(1)
+    expect(all('message-delete')).toHaveLength(1)
+    expect(text(q('message-total'))).toBe('共 2 条')
+  })
+
+  it('offers to create one when there is none', async () => {
+    await mountAt('/scrm/messages')
+    expect(q('messages-empty')).not.toBeNull()
+    await click('message-create-empty')
+    await vi.waitFor(() => expect(router.currentRoute.value.path).toBe('/scrm/messages/new'))
+  })
+
+  it('deletes a draft after asking', async () => {
+    vi.mocked(listMessagesApi).mockResolvedValue(page([message(1, { title: '草稿一条' })]))
+    vi.mocked(deleteMessageApi).mockResolvedValueOnce({ deleted: true })
+    await mountAt('/scrm/messages')
+    await click('message-delete')
+    expect(vi.mocked(ElMessageBox.confirm).mock.calls[0][0]).toContain('草稿一条')
+    expect(deleteMessageApi).toHaveBeenCalledWith(1)
+  })
+})
+
+describe('the composer', () => {
+  it('counts bytes with the name as 64, inserts the variable and previews it', async () => {
+    await mountAt('/scrm/messages/new')
+    await type('composer-text', '您好')
+    expect(text(q('text-bytes'))).toBe('6 / 4,000 字节')
+    await click('insert-name')
+    expect((q('composer-text') as HTMLTextAreaElement).value).toContain(NAME_VARIABLE)
+    expect(text(q('text-bytes'))).toBe('70 / 4,000 字节')
+    expect(q('personalised-note')).not.toBeNull()
+    expect(text(q('preview-text'))).toContain('王小明')
+  })
+
+  it('saves a draft, shows the plan and sends it after confirming', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(1_800_000_000_000)
+    const planned = message(21, {
+      title: '秋季上新', targeted: 12, recipients: 9, skipped: { not_friend: 1, over_month_limit: 2 },
+      senders: [sender('zhangsan', { recipients: 6, duplicates: 1 }), sender('lisi', { recipients: 3 })],
+    })
+    vi.mocked(createMessageApi).mockResolvedValueOnce(planned)
+    vi.mocked(getMessageApi).mockResolvedValue(planned)
+    vi.mocked(sendMessageApi).mockResolvedValueOnce({ ...planned, state: 'scheduled' })
+    await mountAt('/scrm/messages/new')
+    await type('composer-title', '秋季上新')
+    await type('composer-text', '新品到店')
+    await click('content-next')
+    expect(q('composer-target')!.style.display).not.toBe('none')
+    await click('mode-selection')
+    await type('target-paste', 'wmA, wmB')
+    await click('target-paste-add')
+    expect(text(q('target-selected-count'))).toContain('已选 2')
+    await vi.waitFor(() => expect(previewMessagePlanApi).toHaveBeenCalled(), { timeout: 2000 })
+    expect(vi.mocked(previewMessagePlanApi).mock.lastCall![0].target).toEqual({ customer_ids: ['wmA', 'wmB'] })
+    await vi.waitFor(() => expect(text(q('live-plan-summary'))).toBe('目标 2 位客户：1 位将由 0 位员工发送，跳过 1 位'))
+    await click('composer-save')
+    expect(createMessageApi).toHaveBeenCalledWith({
+      kind: 'enterprise', title: '秋季上新', content: { text: '新品到店', attachments: [] }, target: { customer_ids: ['wmA', 'wmB'] },
+    })
+    await vi.waitFor(() => expect(router.currentRoute.value.path).toBe('/scrm/messages/21/edit'))
+    await settle()
+    expect(text(q('plan-recipients'))).toBe('9')
+    expect(text(q('plan-skipped'))).toBe('3')
+    expect(text(q('plan-senders'))).toBe('2')
+    expect(text(q('skip-over_month_limit'))).toContain('wecom-2025')
+    expect(all('plan-sender-name').map(text)).toEqual(['张三', 'lisi'])
+    expect(listRecipientsApi).toHaveBeenCalledWith(21, 1, 10, { skip: 'any', status: null, userid: '' })
+    await click('plan-next')
+    expect(text(q('send-summary'))).toContain('2 位员工发送给 9 位客户')
+    await click('send-submit')
+    expect(vi.mocked(ElMessageBox.confirm).mock.calls.at(-1)![0]).toContain('9 位客户')
+    expect(sendMessageApi).toHaveBeenCalledWith(21, null)
+    await vi.waitFor(() => expect(router.currentRoute.value.path).toBe('/scrm/messages/21'))
+  })
+
+  it('keeps what was typed when the server refuses, and shows its message', async () => {
+    const { ApiError } = await import('@/api/request')
+    vi.mocked(createMessageApi).mockRejectedValueOnce(new ApiError(400, 'message_target_empty', 'target: matches no customer'))
+    await mountAt('/scrm/messages/new')
+    await type('composer-title', '秋季上新')
+    await type('composer-text', '新品到店')
+    await click('content-next')
+    await click('mode-selection')
+    await type('target-paste', 'wmZ')
+    await click('target-paste-add')
+    await click('composer-save')
+    expect(text(q('composer-save-error'))).toBe('发送对象中没有客户（target: matches no customer）')
+    expect((q('composer-title') as HTMLInputElement).value).toBe('秋季上新')
+    expect((q('composer-text') as HTMLTextAreaElement).value).toBe('新品到店')
+    expect(router.currentRoute.value.path).toBe('/scrm/messages/new')
+  })
+})
+
+describe('the message detail', () => {
+  it('shows the counts, the employees\' confirmations, the chart and the export link', async () => {
+    const h = Date.UTC(2026, 10, 11, 2)
+    vi.mocked(getMessageApi).mockResolvedValue(message(30, {
+      state: 'sent', templates: 2, chunks_submitted: 2, sent: 5, not_friend: 1, over_limit: 1, pending: 1, reminders_left: 2,
+      senders: [sender('zhangsan', { recipients: 6, templates: 1, confirmed_templates: 1, sent: 5 }), sender('lisi', { recipients: 2, templates: 1 })],
+      delivery: [{ hour: h, sent: 3 }, { hour: h + 3_600_000, sent: 2 }],
+    }))
+    vi.mocked(remindMessageApi).mockResolvedValueOnce(message(30, { state: 'sent', reminders_left: 1 }))
+    await mountAt('/scrm/messages/30')
+    expect(text(q('detail-state'))).toBe('已提交')
+    expect(text(q('count-sent'))).toContain('5')
+    expect(text(q('count-skipped'))).toContain('2')
+    expect(all('sender-confirmed').map(text)).toEqual(['已确认 1/1', '已确认 0/1'])
+    expect(all('delivery-bar')).toHaveLength(2)
+    expect(q('detail-export')!.getAttribute('href')).toBe('/api/v1/scrm/messages/30/recipients.csv')
+    expect(recipientsCsvUrl).toHaveBeenCalledWith(30)
+    expect(text(q('detail-remind'))).toContain('(2)')
+    await click('detail-remind')
+    expect(remindMessageApi).toHaveBeenCalledWith(30)
+    expect(text(q('detail-remind'))).toContain('(1)')
+    expect(q('detail-progress')).toBeNull()
+  })
+
+  it('shows the progress while it is sent and follows it', async () => {
+    vi.useFakeTimers()
+    vi.mocked(getMessageApi)
+      .mockResolvedValueOnce(message(31, { state: 'sending', templates: 4, chunks_submitted: 1 }))
+      .mockResolvedValue(message(31, { state: 'sent', templates: 4, chunks_submitted: 4 }))
+    await mountAt('/scrm/messages/31')
+    expect(q('detail-progress')).not.toBeNull()
+    expect(text(q('detail-progress'))).toContain('1 / 4')
+    await vi.advanceTimersByTimeAsync(2000)
+    await settle()
+    expect(getMessageApi).toHaveBeenCalledTimes(2)
+    expect(q('detail-progress')).toBeNull()
+    expect(q('detail-waiting')).not.toBeNull()
+  })
+
+  it('cancels after asking', async () => {
+    vi.mocked(getMessageApi).mockResolvedValue(message(32, { state: 'scheduled', send_at: 1_900_000_000_000 }))
+    vi.mocked(cancelMessageApi).mockResolvedValueOnce(message(32, { state: 'cancelled' }))
+    await mountAt('/scrm/messages/32')
+    await click('detail-cancel')
+    expect(cancelMessageApi).toHaveBeenCalledWith(32)
+    expect(text(q('detail-state'))).toBe('已取消')
+  })
+})
