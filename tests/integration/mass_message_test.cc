@@ -328,6 +328,48 @@ TEST_P(MassMessageTest, CancelRemindAndScheduling) {
   EXPECT_EQ(messages_->Get(m, now->id).status().reason(), "message_not_found");
 }
 
+// Mass messages an employee sends from their own WeCom client (personal) use the same quota under wecom-2023 and
+// wecom-2025; Koi reads them from WeCom and plans around them. Under wecom-2020 they do not touch the enterprise
+// quota.
+TEST_P(MassMessageTest, PersonalMessagesSentInWecomCountAgainstTheQuota) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  SetUpKoi(*t.db, 150);
+  if (HasFatalFailure()) return;
+  auto busiest = t.db->Query("SELECT f.userid FROM wecom_follows f JOIN wecom_employees e ON e.team_id = f.team_id AND "
+                             "e.userid = f.userid WHERE f.team_id = ? AND f.deleted_at IS NULL AND e.status = 1 GROUP "
+                             "BY f.userid ORDER BY COUNT(*) DESC, f.userid LIMIT 1", {admin_.team.value()});
+  ASSERT_TRUE(busiest.ok());
+  const std::string userid = busiest->rows.at(0).Text(0);
+  sandbox::Scenario scenario(*world_, clock_, spec_.corp_id, 11);
+  scenario.UseRulePack(*rules::FindRulePack("wecom-2023"));
+  auto e = scenario.Run("personal-mass-message", {{"userid", userid}, {"count", "5"}});
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  std::vector<std::string> received;
+  for (const auto& l : Lines(*world_, "SELECT external_userid FROM msg_results WHERE status = 1 ORDER BY 1"))
+    received.push_back(l.substr(0, l.size() - 1));
+  ASSERT_FALSE(received.empty());
+
+  ASSERT_TRUE(messages_->SetRulePack(admin_, "wecom-2023", {}).ok());
+  ASSERT_TRUE(messages_->SyncDue().ok());
+  EXPECT_EQ(Lines(*t.db, "SELECT COUNT(*) FROM personal_mass_receipts WHERE userid = ?", {userid}),
+            std::vector<std::string>{std::to_string(received.size()) + "|"});
+  auto plan = messages_->Create(admin_, DraftFor(received));
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->skipped["over_day_limit"], static_cast<int64_t>(received.size()));
+  // Read again later: nothing is counted twice.
+  clock_.Advance(11 * 60'000);
+  ASSERT_TRUE(messages_->SyncDue().ok());
+  EXPECT_EQ(Lines(*t.db, "SELECT COUNT(*) FROM personal_mass_receipts"),
+            std::vector<std::string>{std::to_string(received.size()) + "|"});
+  // wecom-2020: personal messages have their own quota; the enterprise message may go.
+  ASSERT_TRUE(messages_->SetRulePack(admin_, "wecom-2020", {}).ok());
+  Draft text_only = DraftFor(received);
+  text_only.content = R"({"text": "会员日"})";  // wecom-2020 allows one attachment at most
+  auto old_rules = messages_->Create(admin_, text_only);
+  ASSERT_TRUE(old_rules.ok()) << old_rules.status().ToString();
+  EXPECT_EQ(old_rules->recipients, static_cast<int64_t>(received.size()));
+}
+
 // Large targets take the relationship facts from the segment index; small ones read them from the database. Both
 // must plan every customer the same way: sender, duplicates, lost / not a friend, through the index's first build
 // and after incremental changes (customers deleting employees, employees deleting customers, resignations, equal

@@ -218,6 +218,16 @@ Status LoadReceipts(storage::Database& db, TeamId team, int64_t horizon_ms, int6
     // Everything Koi submits goes through add_msg_template: WeCom counts it as an enterprise message.
     f.input.receipts.push_back({customer, rules::Receipt{r.Int(1), rules::MassKind::kEnterprise, 0}});
   }
+  // Personal messages employees sent from their own WeCom client (synced by SyncPersonal).
+  KOI_ASSIGN_OR_RETURN(auto personal, db.Query("SELECT customer_id, sent_at, userid FROM personal_mass_receipts WHERE "
+                                               "team_id = ? AND sent_at >= ?", {team.value(), horizon_ms}));
+  for (const auto& r : personal.rows) {
+    const auto customer = static_cast<uint32_t>(r.Int(0));
+    if (!std::binary_search(target.begin(), target.end(), customer)) continue;
+    auto e = f.employee_index.find(r.Text(2));
+    const uint32_t sender = e == f.employee_index.end() ? kNoSender : e->second;
+    f.input.receipts.push_back({customer, rules::Receipt{r.Int(1), rules::MassKind::kPersonal, sender}});
+  }
   return Status::Ok();
 }
 
@@ -748,6 +758,11 @@ Status MessagingService::Recheck(TeamId team, int64_t id, const rules::RulePack&
     std::unordered_map<std::string, std::vector<rules::Receipt>> prior;
     for (const auto& r : others.rows)
       prior[r.Text(0)].push_back({r.Int(1), rules::MassKind::kEnterprise, 0});
+    KOI_ASSIGN_OR_RETURN(auto personal, tx.Query("SELECT external_userid, sent_at FROM personal_mass_receipts WHERE "
+                                                 "team_id = ? AND sent_at >= ?", {team.value(), quota.horizon_ms()}));
+    // Koi's own messages are enterprise messages: a personal message's sender never equals theirs.
+    for (const auto& r : personal.rows)
+      prior[r.Text(0)].push_back({r.Int(1), rules::MassKind::kPersonal, UINT32_MAX});
     struct Entry {
       std::string external_userid, userid, name;
     };
@@ -1027,8 +1042,82 @@ Status MessagingService::Sync(TeamId team, int64_t id) {
   return db_.Exec("UPDATE mass_messages SET next_sync_at = ? WHERE id = ?", {next, id});
 }
 
+Status MessagingService::SyncPersonal(TeamId team) {
+  KOI_ASSIGN_OR_RETURN(auto corp, link_.Credentials(team));
+  const int64_t now = clock_.NowMillis();
+  KOI_ASSIGN_OR_RETURN(auto st, db_.Query("SELECT personal_upto FROM messaging_sync_state WHERE team_id = ?",
+                                          {team.value()}));
+  // From the last read (ten minutes of overlap for messages listed late) or, the first time, a month back; WeCom
+  // lists at most a month per call.
+  const int64_t month_s = 30LL * 86'400;
+  int64_t from_s = st.rows.empty() ? now / 1000 - month_s : st.rows[0].Int(0) / 1000 - 600;
+  from_s = std::max(from_s, now / 1000 - month_s);
+  std::string cursor;
+  do {
+    KOI_ASSIGN_OR_RETURN(auto page, client_.ListGroupMsgs(corp, from_s, now / 1000, 1, cursor));
+    for (const auto& m : page.items) {
+      if (m.create_type != 1 || m.creator.empty()) continue;
+      KOI_RETURN_IF_ERROR(db_.Exec("INSERT INTO personal_mass_messages (team_id, msgid, userid, create_time) VALUES "
+                                   "(?, ?, ?, ?) ON CONFLICT (team_id, msgid) DO NOTHING",
+                                   {team.value(), m.msgid, m.creator, m.create_time}));
+    }
+    cursor = page.next_cursor;
+  } while (!cursor.empty());
+  // Who received each unsettled one: settled once the employee has sent it, or after two days.
+  KOI_ASSIGN_OR_RETURN(auto open, db_.Query("SELECT msgid, userid, create_time FROM personal_mass_messages WHERE "
+                                            "team_id = ? AND settled = 0", {team.value()}));
+  for (const auto& m : open.rows) {
+    const std::string msgid = m.Text(0), userid = m.Text(1);
+    bool sent = false;
+    do {
+      KOI_ASSIGN_OR_RETURN(auto tasks, client_.GetGroupMsgTasks(corp, msgid, cursor));
+      for (const auto& t : tasks.items) sent |= t.userid == userid && t.status == 2;
+      cursor = tasks.next_cursor;
+    } while (!cursor.empty());
+    std::vector<wecom::WecomClient::GroupMsgSend> results;
+    if (sent) {
+      do {
+        KOI_ASSIGN_OR_RETURN(auto page, client_.GetGroupMsgSendResults(corp, msgid, userid, cursor));
+        for (const auto& r : page.items)
+          if (r.status == 1) results.push_back(r);
+        cursor = page.next_cursor;
+      } while (!cursor.empty());
+    }
+    const bool settle = sent || now / 1000 - m.Int(2) > 2 * 86'400;
+    KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
+      for (const auto& r : results)
+        KOI_RETURN_IF_ERROR(tx.Exec(
+            "INSERT INTO personal_mass_receipts (team_id, msgid, external_userid, customer_id, userid, sent_at) "
+            "SELECT ?, ?, ?, k.id, ?, ? FROM customer_keys k WHERE k.team_id = ? AND k.external_userid = ? "
+            "ON CONFLICT (team_id, msgid, external_userid) DO NOTHING",
+            {team.value(), msgid, r.external_userid, userid, r.send_time * 1000, team.value(), r.external_userid}));
+      if (!settle) return Status::Ok();
+      return tx.Exec("UPDATE personal_mass_messages SET settled = 1 WHERE team_id = ? AND msgid = ?",
+                     {team.value(), msgid});
+    }));
+  }
+  return db_.Exec("INSERT INTO messaging_sync_state (team_id, personal_upto, next_personal_sync_at) VALUES (?, ?, ?) "
+                  "ON CONFLICT (team_id) DO UPDATE SET personal_upto = excluded.personal_upto, "
+                  "next_personal_sync_at = excluded.next_personal_sync_at",
+                  {team.value(), now, now + 10 * kMinuteMs});
+}
+
 Status MessagingService::SyncDue() {
   const int64_t now = clock_.NowMillis();
+  // Personal messages of every linked team, every ten minutes.
+  KOI_ASSIGN_OR_RETURN(auto teams, db_.Query(
+      "SELECT c.team_id FROM wecom_corps c LEFT JOIN messaging_sync_state s ON s.team_id = c.team_id WHERE "
+      "s.next_personal_sync_at IS NULL OR s.next_personal_sync_at <= ?", {now}));
+  for (const auto& r : teams.rows) {
+    Status s = SyncPersonal(TeamId(r.Int(0)));
+    if (!s.ok()) {
+      spdlog::warn("messaging: reading team {}'s personal mass messages failed: {}", r.Int(0), s.ToString());
+      KOI_RETURN_IF_ERROR(db_.Exec(
+          "INSERT INTO messaging_sync_state (team_id, personal_upto, next_personal_sync_at) VALUES (?, 0, ?) ON "
+          "CONFLICT (team_id) DO UPDATE SET next_personal_sync_at = excluded.next_personal_sync_at",
+          {r.Int(0), now + 10 * kMinuteMs}));
+    }
+  }
   KOI_ASSIGN_OR_RETURN(auto due, db_.Query("SELECT team_id, id FROM mass_messages WHERE state = 'sent' AND "
                                            "next_sync_at <= ? ORDER BY next_sync_at LIMIT 100", {now}));
   for (const auto& r : due.rows) {

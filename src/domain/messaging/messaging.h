@@ -186,8 +186,11 @@ class MessagingService {
 
   // Job handlers.
   Status RunDispatch(jobs::JobContext& ctx);
-  // Syncs every sent message that is due (all teams); kSyncJob runs it every minute.
+  // Syncs every sent message that is due, and every ten minutes each linked team's personal mass messages (those
+  // employees send from their own WeCom client, which use the same quotas); kSyncJob runs it every minute.
   Status SyncDue();
+  // Reads the team's personal mass messages since the last read from WeCom and records who received them.
+  Status SyncPersonal(TeamId team);
 
  private:
   struct Loaded;

@@ -348,7 +348,9 @@ CREATE TABLE segment_sizes (
       // Issue 7, mass messaging: the team's rule pack, messages with their planned recipients (one row per target
       // customer: its sender or the reason it is skipped, later WeCom's result), and the send ledger of chunks (one
       // add_msg_template each) that makes sending exactly once. `counts` marks the rows that use a quota; the
-      // planner reads them by (team, counted_at) with the customer's key, without a join.
+      // planner reads them by (team, counted_at) with the customer's key, without a join. Mass messages employees
+      // send from their own WeCom client (personal, create_type 1) are synced into personal_mass_receipts, since
+      // the pack counts them too.
       {9, "messaging", R"sql(
 CREATE TABLE team_rule_packs (
   team_id BIGINT PRIMARY KEY,
@@ -418,6 +420,29 @@ CREATE TABLE mass_message_chunks (
   PRIMARY KEY (message_id, chunk)
 );
 CREATE UNIQUE INDEX mass_message_chunks_msgid ON mass_message_chunks (team_id, msgid);
+CREATE TABLE personal_mass_messages (
+  team_id BIGINT NOT NULL,
+  msgid TEXT NOT NULL,
+  userid TEXT NOT NULL,
+  create_time BIGINT NOT NULL,
+  settled INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (team_id, msgid)
+);
+CREATE TABLE personal_mass_receipts (
+  team_id BIGINT NOT NULL,
+  msgid TEXT NOT NULL,
+  external_userid TEXT NOT NULL,
+  customer_id BIGINT NOT NULL,
+  userid TEXT NOT NULL,
+  sent_at BIGINT NOT NULL,
+  PRIMARY KEY (team_id, msgid, external_userid)
+);
+CREATE INDEX personal_mass_receipts_time ON personal_mass_receipts (team_id, sent_at, customer_id);
+CREATE TABLE messaging_sync_state (
+  team_id BIGINT PRIMARY KEY,
+  personal_upto BIGINT NOT NULL,
+  next_personal_sync_at BIGINT NOT NULL
+);
 )sql"},
   };
   return m;
