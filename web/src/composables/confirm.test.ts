@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { ElMessageBox } from 'element-plus'
 import { i18n } from '@/locales'
-import { confirmDanger } from './confirm'
+import { confirmDanger, confirmLeave } from './confirm'
 
 vi.mock('element-plus', () => ({ ElMessageBox: { confirm: vi.fn() } }))
 
@@ -26,5 +26,23 @@ describe('confirmDanger', () => {
     vi.mocked(ElMessageBox.confirm).mockRejectedValueOnce('cancel').mockRejectedValueOnce('close')
     expect(await confirmDanger('删除？', '删除')).toBe(false)
     expect(await confirmDanger('删除？', '删除')).toBe(false)
+  })
+})
+
+describe('confirmLeave', () => {
+  it('asks in a warning box whose buttons leave or stay, and says yes once the user leaves', async () => {
+    vi.mocked(ElMessageBox.confirm).mockResolvedValueOnce('confirm' as never)
+    expect(await confirmLeave('有未保存的修改，确定离开？')).toBe(true)
+    expect(ElMessageBox.confirm).toHaveBeenCalledWith('有未保存的修改，确定离开？', i18n.global.t('common.confirmTitle'), {
+      confirmButtonText: i18n.global.t('segments.editor.leave'),
+      cancelButtonText: i18n.global.t('segments.editor.stay'),
+      type: 'warning',
+    })
+  })
+
+  it('says no when the user stays or closes the box', async () => {
+    vi.mocked(ElMessageBox.confirm).mockRejectedValueOnce('cancel').mockRejectedValueOnce('close')
+    expect(await confirmLeave('离开？')).toBe(false)
+    expect(await confirmLeave('离开？')).toBe(false)
   })
 })

@@ -11,6 +11,7 @@ import { countSegmentApi, listSegmentsApi } from '@/api/segments'
 import { getScrmScopeApi, listPersonalTagsApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi } from '@/api/customers'
 import { NAME_VARIABLE } from '@/composables/message-content'
 import { all, click, mountApp, q, settle, testSession, text, type } from '@/test-utils/mount'
+import { testMessage as message } from '@/test-utils/messages'
 import MessagesPage from './messages.vue'
 import ComposerPage from './message-composer.vue'
 import DetailPage from './message-detail.vue'
@@ -32,15 +33,6 @@ vi.mock('element-plus', async (importOriginal) => {
   return { ...ep, ElMessage: { success: vi.fn(), error: vi.fn() }, ElMessageBox: { confirm: vi.fn() } }
 })
 
-function message(id: number, over: Partial<MessagesApi.Message> = {}): MessagesApi.Message {
-  return {
-    id, kind: 'enterprise', title: `群发${id}`, content: { text: '您好', attachments: [] }, target: { segment_id: 3 }, state: 'draft',
-    rule_pack: 'wecom-2025', send_at: 1_700_000_000_000, created_by: 7, created_by_name: '王小锦', created_at: 1_700_000_000_000,
-    updated_at: 1_700_000_000_000, submitted_at: null, settled_at: null, cancelled_at: null, error: '', targeted: 10, recipients: 8,
-    skipped: { not_friend: 2 }, personalised: false, templates: 0, chunks_submitted: 0, chunks_failed: 0, sent: 0, not_friend: 0,
-    over_limit: 0, failed: 0, pending: 8, reminders_left: 3, senders: [], delivery: [], ...over,
-  }
-}
 const page = <T>(items: T[], total = items.length) => ({ items, total, page: 1, page_size: 20 })
 const sender = (userid: string, over: Partial<MessagesApi.Sender> = {}): MessagesApi.Sender => ({
   userid, name: userid === 'zhangsan' ? '张三' : userid, recipients: 0, skipped: 0, duplicates: 0, templates: 0, confirmed_templates: 0, sent: 0,
