@@ -88,6 +88,28 @@ TEST_P(WecomSyncTest, LinksTheCorpAndMirrorsItExactlyEvenAcrossAnOutage) {
   EXPECT_GT(link.ListEmployees(admin->team, "", 1, 20)->total, 0);
 }
 
+// A corp with more than 1,000 employees: WeCom refuses to list its groups without an owner filter (81017), so the
+// sync lists them by owner, a hundred employees a call, and still mirrors every group.
+TEST_P(WecomSyncTest, ListsTheGroupsOfALargeCorpByOwner) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
+  StartSandbox(400, 1050, 30);
+  accounts::AccountService accounts(*t.db, clock_, sms_, {});
+  auto admin = accounts.CreateTeam({.phone = "13800138000", .password = "secret123", .team_name = "甲", .name = "王"});
+  ASSERT_TRUE(admin.ok());
+  jobs::JobQueue queue(*t.db, clock_);
+  WecomLink link(*t.db, clock_, queue, *client_, box_);
+  auto linked = link.LinkSelfBuilt(*admin, {.corp_id = spec_.corp_id, .secret = spec_.secret, .callback_token = "t",
+                                            .encoding_aes_key = kAesKey}, {});
+  ASSERT_TRUE(linked.ok()) << linked.status().ToString();
+  ASSERT_TRUE(RunSyncOnce(queue, link).ok());
+  EXPECT_EQ(world_->Query("SELECT COUNT(*) FROM group_chats")->rows.at(0).Int(0), 30);
+  ExpectMirrorEqualsWorld(*t.db, admin->team);
+  const auto calls = sandbox_->CallCounts();
+  // One refused unfiltered call, then one per hundred employees.
+  EXPECT_EQ(calls.at({spec_.corp_id, "/cgi-bin/externalcontact/groupchat/list"}), 1 + 11);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, WecomSyncTest, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),
                          testing::EngineParamName());
 

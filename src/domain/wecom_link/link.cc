@@ -265,7 +265,7 @@ Status WecomLink::RunFullSync(jobs::JobContext& ctx) {
         for (const auto& u : users)
           KOI_RETURN_IF_ERROR(mirror::UpsertEmployee(tx, team, u, contact.count(u.userid) > 0, run));
         return Status::Ok();
-      }, next, page.next_cursor.empty() ? 1.0 : 1.0 - 1.0 / (pages + 1)));
+      }, next, next.phase == "done" ? 1.0 : 1.0 - 1.0 / (pages + 1)));
       cp = next;
       if (cp.phase != "employees") break;
     }
@@ -304,10 +304,28 @@ Status WecomLink::RunFullSync(jobs::JobContext& ctx) {
   }
 
   if (cp.phase == "groups") {
+    // All groups at once; a large corp (WeCom answers 81017 "too much data") by owner, 100 employees a call:
+    // chunk 0 is the unfiltered listing, chunk k the k-th hundred of this run's employees.
+    std::vector<std::string> owners;
+    KOI_ASSIGN_OR_RETURN(auto employees, db_.Query("SELECT userid FROM wecom_employees WHERE team_id = ? AND "
+                                                   "sync_run = ? ORDER BY userid", {team.value(), run}));
+    for (const auto& r : employees.rows) owners.push_back(r.Text(0));
+    const int64_t owner_chunks = (static_cast<int64_t>(owners.size()) + kUsersPerChunk - 1) / kUsersPerChunk;
     int pages = 0;
     for (;;) {
       if (ctx.ShouldStop()) return interrupted;
-      KOI_ASSIGN_OR_RETURN(auto page, client_.ListGroupChats(corp, cp.cursor, 100));
+      std::vector<std::string> filter;
+      if (cp.chunk > 0)
+        filter.assign(owners.begin() + std::min<int64_t>((cp.chunk - 1) * kUsersPerChunk, owners.size()),
+                      owners.begin() + std::min<int64_t>(cp.chunk * kUsersPerChunk, owners.size()));
+      auto listed = cp.chunk > 0 && filter.empty() ? Result<wecom::Page<wecom::GroupChat>>(wecom::Page<wecom::GroupChat>{})
+                                                    : client_.ListGroupChats(corp, cp.cursor, 100, filter);
+      if (!listed.ok() && listed.status().reason() == "wecom_too_much_data" && cp.chunk == 0 && owner_chunks > 0) {
+        spdlog::info("team {}: WeCom wants an owner filter for its groups; listing them by owner", team.value());
+        cp = Checkpoint{.phase = "groups", .chunk = 1};
+        continue;
+      }
+      KOI_ASSIGN_OR_RETURN(auto page, std::move(listed));
       std::vector<wecom::GroupChat> chats;
       for (const auto& c : page.items) {
         KOI_ASSIGN_OR_RETURN(auto chat, client_.GetGroupChat(corp, c.chat_id));
@@ -315,12 +333,14 @@ Status WecomLink::RunFullSync(jobs::JobContext& ctx) {
         chats.push_back(std::move(chat));
       }
       ++pages;
-      Checkpoint next = page.next_cursor.empty() ? Checkpoint{.phase = "done"}
-                                                 : Checkpoint{.phase = "groups", .cursor = page.next_cursor};
+      Checkpoint next = !page.next_cursor.empty()
+                            ? Checkpoint{.phase = "groups", .chunk = cp.chunk, .cursor = page.next_cursor}
+                        : cp.chunk > 0 && cp.chunk < owner_chunks ? Checkpoint{.phase = "groups", .chunk = cp.chunk + 1}
+                                                                  : Checkpoint{.phase = "done"};
       KOI_RETURN_IF_ERROR(commit([&](storage::Session& tx) -> Status {
         for (const auto& chat : chats) KOI_RETURN_IF_ERROR(mirror::ReplaceGroupChat(tx, team, chat, run));
         return Status::Ok();
-      }, next, page.next_cursor.empty() ? 1.0 : 1.0 - 1.0 / (pages + 1)));
+      }, next, next.phase == "done" ? 1.0 : 1.0 - 1.0 / (pages + 1)));
       cp = next;
       if (cp.phase != "groups") break;
     }

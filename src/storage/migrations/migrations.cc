@@ -444,6 +444,14 @@ CREATE TABLE messaging_sync_state (
   next_personal_sync_at BIGINT NOT NULL
 );
 )sql"},
+      // The relationship summary of a customer (latest add time, active relationships) is recomputed on every mirror
+      // write. Without statistics SQLite answered its MAX(createtime) from the covering wecom_follows_recent index,
+      // scanning the team's relationships backwards for each customer: a 200,000-customer full sync crawled (O(n²)).
+      // The customer index now covers the summary, so both engines read just the customer's rows.
+      {10, "follows_customer_covering", R"sql(
+DROP INDEX wecom_follows_customer;
+CREATE INDEX wecom_follows_customer ON wecom_follows (team_id, external_userid, createtime, deleted_at);
+)sql"},
   };
   return m;
 }

@@ -366,9 +366,11 @@ Status WecomClient::MarkTags(const CorpCredentials& corp, const std::string& use
       .status();
 }
 
-Result<Page<GroupChat>> WecomClient::ListGroupChats(const CorpCredentials& corp, const std::string& cursor, int limit) {
-  KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/externalcontact/groupchat/list", {},
-                                    json::object{{"status_filter", 0}, {"cursor", cursor}, {"limit", limit}}));
+Result<Page<GroupChat>> WecomClient::ListGroupChats(const CorpCredentials& corp, const std::string& cursor, int limit,
+                                                    const std::vector<std::string>& owners) {
+  json::object body{{"status_filter", 0}, {"cursor", cursor}, {"limit", limit}};
+  if (!owners.empty()) body["owner_filter"] = json::object{{"userid_list", JsonArray(owners)}};
+  KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/externalcontact/groupchat/list", {}, body));
   Page<GroupChat> page;
   page.next_cursor = Str(o, "next_cursor");
   for (const auto& c : Arr(o, "group_chat_list"))

@@ -159,7 +159,10 @@ class WecomClient {
   // Adds and removes corp tags on one relationship (employee `userid` – customer).
   Status MarkTags(const CorpCredentials& corp, const std::string& userid, const std::string& external_userid,
                   const std::vector<std::string>& add, const std::vector<std::string>& remove);
-  Result<Page<GroupChat>> ListGroupChats(const CorpCredentials& corp, const std::string& cursor, int limit = 1000);
+  // groupchat/list: every group, or only those owned by `owners` (≤100; WeCom answers 81017 "too much data" for a
+  // large corp without an owner filter).
+  Result<Page<GroupChat>> ListGroupChats(const CorpCredentials& corp, const std::string& cursor, int limit = 1000,
+                                         const std::vector<std::string>& owners = {});
   Result<GroupChat> GetGroupChat(const CorpCredentials& corp, const std::string& chat_id);
 
   // --- Mass messages (§7). The content is WeCom's wire form: {"text": {"content"}, "attachments": [...]}. ---
