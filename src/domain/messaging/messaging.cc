@@ -823,8 +823,10 @@ Status MessagingService::Recheck(TeamId team, int64_t id, const rules::RulePack&
       ++in_chunk;
     }
     KOI_RETURN_IF_ERROR(flush());
-    return tx.Exec("UPDATE mass_messages SET state = ?, updated_at = ? WHERE id = ?",
-                   {std::string(keep.empty() ? "failed" : "sending"), now, id});
+    const std::string error =
+        keep.empty() ? "by the time of sending every recipient had reached the rule pack's limit" : "";
+    return tx.Exec("UPDATE mass_messages SET state = ?, error = ?, updated_at = ? WHERE id = ?",
+                   {std::string(keep.empty() ? "failed" : "sending"), error, now, id});
   });
 }
 
