@@ -192,7 +192,8 @@ int Serve(const std::string& config_path) {
     return segment_index.PurgeChanges(200000);
   });
   messaging::MessagingService messaging_service(database, clock, queue, wecom_link, *wecom_client, segment_index,
-                                                segment_service, customer_service);
+                                                segment_service, customer_service,
+                                                {.intent_grace_ms = s.wecom.send_grace_seconds * 1000LL});
   runner.Register(messaging::kDispatchJob,
                   [&messaging_service](jobs::JobContext& ctx) { return messaging_service.RunDispatch(ctx); });
   runner.Register(messaging::kSyncJob, [&messaging_service](jobs::JobContext&) { return messaging_service.SyncDue(); });

@@ -153,6 +153,9 @@ const std::vector<KeySpec>& Specs() {
                       "with the database, keep it out of it"),
       KOI_INT_KEY_("wecom.calls_per_minute", wecom.calls_per_minute, 1, 10000,
                    "Calls Koi makes per corp per WeCom API per minute (WeCom refuses beyond 10,000 with 45009)"),
+      KOI_INT_KEY_("wecom.send_grace_seconds", wecom.send_grace_seconds, 1, 3600,
+                   "A mass-message part whose add_msg_template call may still be in flight is looked up in WeCom or "
+                   "sent again only this long after the call started"),
       KeySpec{"log.level", Kind::kString, "trace, debug, info, warn or error",
               [](Settings& s, const std::string& v, int64_t, bool) -> std::string {
                 static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};

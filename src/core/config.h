@@ -72,6 +72,7 @@ struct WecomSettings {
   std::string api_base_url = "https://qyapi.weixin.qq.com";  // koi-wecom-sandbox: http://127.0.0.1:9080
   std::string secret_key_file = "./data/koi-secret.key";       // seals the corps' secrets at rest (created if missing)
   int calls_per_minute = 8000;                                 // per corp per API, below WeCom's 10,000
+  int send_grace_seconds = 180;  // a mass-message call may still be in flight this long after it started
 };
 
 struct Settings {

@@ -40,9 +40,11 @@ wait_for() {  # sql, expected value, seconds
 "$build/koi-wecom-sandbox" serve --db "$dir/sandbox.db" --listen "127.0.0.1:$sport" --latency-ms "${SANDBOX_LATENCY_MS:-40}" \
   >"$dir/sandbox.log" 2>&1 &
 sandbox_pid=$!
+# A short lease so the restarted node takes the job over quickly, and a send grace above it (calls take tens of ms
+# here) so a chunk left in flight is looked up in WeCom seconds after the restart instead of three minutes.
 export KOI_SERVER_LISTEN="127.0.0.1:$port" KOI_DATABASE_URL="sqlite:$dir/koi.db" KOI_LOG_LEVEL=info \
   KOI_WECOM_API_BASE_URL="http://127.0.0.1:$sport" KOI_WECOM_SECRET_KEY_FILE="$dir/key" KOI_SERVER_STATIC_DIR="$dir/www" \
-  KOI_JOBS_LEASE_SECONDS=3
+  KOI_JOBS_LEASE_SECONDS=3 KOI_WECOM_SEND_GRACE_SECONDS=10
 for _ in $(seq 1 100); do port_free "$sport" || break; sleep 0.1; done
 "$build/koi" seed-demo >"$dir/seed.log" 2>&1 || fail "seed-demo: $(cat "$dir/seed.log")"
 start_koi() { "$build/koi" serve >"$dir/koi$1.log" 2>&1 & koi_pid=$!; for _ in $(seq 1 100); do port_free "$port" || break; sleep 0.1; done; }
@@ -61,8 +63,10 @@ post() { curl -fs -b "$jar" -c "$jar" -H 'content-type: application/json' -H "X-
 created=$(post /scrm/messages '{"kind":"enterprise","title":"全员通知","content":{"text":"会员日全场 8 折",
   "attachments":[{"type":"link","title":"会员日","url":"https://shop.example.cn/day"}]},"target":{"rule":{"op":"and","children":[]}}}') \
   || fail "create: $(post /scrm/messages '{}')"
-id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["data"]["id"])' "$created")
-recipients=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["data"]["recipients"])' "$created")
+# Through a file: a plan with a thousand senders is too long for a command line.
+printf '%s' "$created" >"$dir/created.json"
+id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["data"]["id"])' "$dir/created.json")
+recipients=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["data"]["recipients"])' "$dir/created.json")
 post "/scrm/messages/$id/send" '{}' >/dev/null || fail "send"
 echo "# message $id to $recipients recipients, $kills kills"
 

@@ -35,6 +35,11 @@ class MassMessageTest : public wecom_link::WecomBench {
     lossy_ = std::make_unique<wecom::WecomClient>(
         [this](const wecom::HttpCall& call) -> Result<std::string> {
           const bool create = call.url.find(kAddTemplate) != std::string::npos;
+          if (create && during_create_) {
+            auto f = std::move(during_create_);
+            during_create_ = nullptr;
+            f();  // something else happens while this call is on its way
+          }
           if (create && refuse_creates_ > 0) {
             --refuse_creates_;
             return Status::Unavailable("unreachable", "connection refused");
@@ -132,6 +137,7 @@ class MassMessageTest : public wecom_link::WecomBench {
   std::unique_ptr<MessagingService> indexed_;
   int lose_answers_ = 0;
   int refuse_creates_ = 0;
+  std::function<void()> during_create_;
 };
 
 TEST_P(MassMessageTest, PlanSendConfirmTrackAndTheRulePackBothSides) {
@@ -269,6 +275,48 @@ TEST_P(MassMessageTest, ALostAnswerIsReconciledAndARefusedCallIsRepeatedExactlyO
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->state, "sent");
   EXPECT_EQ(m->pending, 60);
+}
+
+// Under load a worker's job lease can lapse while it is still sending; another worker then takes the job over and
+// both dispatch the same message at once. Each chunk is claimed before its call, and a chunk whose call may still
+// be in flight is left alone, so WeCom still gets each chunk once.
+TEST_P(MassMessageTest, TwoDispatchersAtOnceSendEachChunkOnce) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  SetUpKoi(*t.db, 150);
+  if (HasFatalFailure()) return;
+  auto draft = messages_->Create(admin_, DraftFor(ActiveCustomers(60)));
+  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+  ASSERT_TRUE(messages_->Send(admin_, draft->id, 0).ok());
+  auto job = queue_->Lease("node-a", {kDispatchJob}, 60'000);
+  ASSERT_TRUE(job.ok() && job->has_value());
+  std::atomic<bool> stopping{false};
+  Status inner = Status::Ok();
+  // While node A's first call is on its way, A's lease lapses (a minute passes) and node B takes the job over and
+  // runs it as far as it can.
+  during_create_ = [&] {
+    clock_.Advance(61'000);
+    auto taken = queue_->Lease("node-b", {kDispatchJob}, 60'000);
+    ASSERT_TRUE(taken.ok() && taken->has_value());
+    jobs::JobContext b(*queue_, **taken, "node-b", stopping);
+    inner = messages_->RunDispatch(b);
+    EXPECT_TRUE(queue_->Fail((*taken)->id, "node-b", inner, (*taken)->attempts, (*taken)->max_attempts).ok());
+  };
+  jobs::JobContext a(*queue_, **job, "node-a", stopping);
+  const Status outer = messages_->RunDispatch(a);
+  EXPECT_EQ(inner.reason(), "message_chunk_in_flight");  // B left A's chunk alone
+  EXPECT_EQ(outer.reason(), "job_interrupted");          // A recorded its chunk, then saw it had lost the job
+  // The job runs again later (after B's retry backoff) and finds everything sent.
+  clock_.Advance(3'600'000);
+  ASSERT_TRUE(RunDispatch().ok());
+  const auto senders = Senders(draft->id);
+  ASSERT_GE(senders.size(), 3u);
+  EXPECT_EQ(Calls(kAddTemplate), static_cast<int64_t>(senders.size()));
+  EXPECT_EQ(WorldCount("SELECT COUNT(*) FROM msg_templates"), static_cast<int64_t>(senders.size()));
+  EXPECT_EQ(WorldCount("SELECT COUNT(*) FROM msg_results"), 60);
+  auto m = messages_->Get(admin_, draft->id);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->state, "sent");
+  EXPECT_EQ(m->chunks_submitted, static_cast<int64_t>(senders.size()));
 }
 
 TEST_P(MassMessageTest, CancelRemindAndScheduling) {

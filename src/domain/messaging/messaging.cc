@@ -835,27 +835,45 @@ Status MessagingService::Dispatch(TeamId team, int64_t id, jobs::JobContext* ctx
   KOI_RETURN_IF_ERROR(Recheck(team, id, setting.effective));
   KOI_ASSIGN_OR_RETURN(auto corp, link_.Credentials(team));
   KOI_ASSIGN_OR_RETURN(auto total, db_.Query("SELECT COUNT(*) FROM mass_message_chunks WHERE message_id = ?", {id}));
+  auto progress = [&]() -> Status {
+    if (!ctx) return Status::Ok();
+    KOI_ASSIGN_OR_RETURN(auto done, db_.Query("SELECT COUNT(*) FROM mass_message_chunks WHERE message_id = ? AND "
+                                              "state IN ('submitted', 'failed')", {id}));
+    (void)ctx->ReportProgress(done.rows.at(0).Int(0), total.rows.at(0).Int(0));
+    return Status::Ok();
+  };
   for (;;) {
     KOI_ASSIGN_OR_RETURN(auto state, db_.Query("SELECT state FROM mass_messages WHERE id = ? AND team_id = ?",
                                                {id, team.value()}));
     if (state.rows.empty() || state.rows[0].Text(0) != "sending") return Status::Ok();  // cancelled, or done
     if (ctx && ctx->ShouldStop())
       return Status::Aborted("job_interrupted", "sending stops here and resumes with the next chunk");
-    KOI_ASSIGN_OR_RETURN(auto next, db_.Query("SELECT chunk, state FROM mass_message_chunks WHERE message_id = ? AND "
-                                              "state IN ('pending', 'intent') ORDER BY chunk LIMIT 1", {id}));
-    if (next.rows.empty()) break;
-    const int64_t chunk = next.rows[0].Int(0);
-    bool done = false;
-    if (next.rows[0].Text(1) == "intent") {
-      // A previous attempt may have reached WeCom: find it before calling again.
-      KOI_ASSIGN_OR_RETURN(done, Reconcile(team, id, chunk, corp));
+    // New chunks first, each claimed before its call, so two dispatchers (one whose lease lapsed under load and the
+    // one that took the job over) never send the same chunk.
+    KOI_ASSIGN_OR_RETURN(auto pending, db_.Query("SELECT chunk FROM mass_message_chunks WHERE message_id = ? AND "
+                                                 "state = 'pending' ORDER BY chunk LIMIT 1", {id}));
+    if (!pending.rows.empty()) {
+      const int64_t chunk = pending.rows[0].Int(0);
+      KOI_ASSIGN_OR_RETURN(bool mine, Claim(id, chunk, "pending", 0));
+      if (mine) KOI_RETURN_IF_ERROR(SubmitChunk(id, chunk, corp));
+      KOI_RETURN_IF_ERROR(progress());
+      continue;
     }
-    if (!done) KOI_RETURN_IF_ERROR(SubmitChunk(id, chunk, corp));
-    if (ctx) {
-      KOI_ASSIGN_OR_RETURN(auto progress, db_.Query("SELECT COUNT(*) FROM mass_message_chunks WHERE message_id = ? "
-                                                    "AND state IN ('submitted', 'failed')", {id}));
-      (void)ctx->ReportProgress(progress.rows.at(0).Int(0), total.rows.at(0).Int(0));
-    }
+    // Then chunks left in `intent`: a call that died with its process, lost its answer, or is still in flight.
+    KOI_ASSIGN_OR_RETURN(auto open, db_.Query("SELECT chunk, COALESCE(attempted_at, 0) FROM mass_message_chunks WHERE "
+                                              "message_id = ? AND state = 'intent' ORDER BY chunk LIMIT 1", {id}));
+    if (open.rows.empty()) break;
+    const int64_t chunk = open.rows[0].Int(0), attempted = open.rows[0].Int(1);
+    if (clock_.NowMillis() - attempted < options_.intent_grace_ms)
+      return Status::Unavailable("message_chunk_in_flight",
+                                 "a part of this message may still be on its way to WeCom; it is checked once that "
+                                 "call has certainly ended");
+    KOI_ASSIGN_OR_RETURN(bool mine, Claim(id, chunk, "intent", attempted));
+    if (!mine) continue;
+    // Look for it in WeCom before calling again.
+    KOI_ASSIGN_OR_RETURN(bool found, Reconcile(team, id, chunk, corp));
+    if (!found) KOI_RETURN_IF_ERROR(SubmitChunk(id, chunk, corp));
+    KOI_RETURN_IF_ERROR(progress());
   }
   const int64_t now = clock_.NowMillis();
   KOI_ASSIGN_OR_RETURN(auto submitted, db_.Query("SELECT COUNT(*) FROM mass_message_chunks WHERE message_id = ? AND "
@@ -871,12 +889,12 @@ namespace {
 
 struct ChunkData {
   std::string userid, name, content;
-  int64_t attempted_at = 0;
+  int64_t first_attempted_at = 0;      // the first call for this chunk: WeCom is searched from there
   std::vector<std::string> recipients;  // ascending
 };
 
 Result<ChunkData> LoadChunk(storage::Database& db, int64_t id, int64_t chunk) {
-  KOI_ASSIGN_OR_RETURN(auto c, db.Query("SELECT k.userid, k.name, m.content, COALESCE(k.attempted_at, 0) FROM "
+  KOI_ASSIGN_OR_RETURN(auto c, db.Query("SELECT k.userid, k.name, m.content, COALESCE(k.first_attempted_at, 0) FROM "
                                         "mass_message_chunks k JOIN mass_messages m ON m.id = k.message_id WHERE "
                                         "k.message_id = ? AND k.chunk = ?", {id, chunk}));
   if (c.rows.empty()) return Status::NotFound("message_not_found", "no such chunk");
@@ -908,6 +926,15 @@ Status RecordSubmitted(storage::Database& db, int64_t id, int64_t chunk, const s
 
 }  // namespace
 
+Result<bool> MessagingService::Claim(int64_t id, int64_t chunk, const std::string& from, int64_t seen) {
+  const int64_t now = clock_.NowMillis();
+  KOI_ASSIGN_OR_RETURN(auto u, db_.Query("UPDATE mass_message_chunks SET state = 'intent', attempted_at = ?, "
+                                         "first_attempted_at = COALESCE(first_attempted_at, ?) WHERE message_id = ? "
+                                         "AND chunk = ? AND state = ? AND COALESCE(attempted_at, 0) = ?",
+                                         {now, now, id, chunk, from, seen}));
+  return u.affected_rows == 1;
+}
+
 Status MessagingService::SubmitChunk(int64_t id, int64_t chunk, const wecom::CorpCredentials& corp) {
   KOI_ASSIGN_OR_RETURN(auto data, LoadChunk(db_, id, chunk));
   // Parse with the newest pack's content limits: the content was checked against the team's pack when planned.
@@ -915,9 +942,8 @@ Status MessagingService::SubmitChunk(int64_t id, int64_t chunk, const wecom::Cor
   boost::system::error_code ec;
   auto wire = json::parse(WireContent(content, data.name), ec);
   if (ec) return Status::Internal("message_corrupt", "wire content is not JSON");
-  // The intent, committed before the call: a crash from here on is reconciled, never blindly repeated.
-  KOI_RETURN_IF_ERROR(db_.Exec("UPDATE mass_message_chunks SET state = 'intent', attempted_at = ? WHERE message_id = ? "
-                               "AND chunk = ?", {clock_.NowMillis(), id, chunk}));
+  // The caller claimed the chunk (state intent, committed): a crash from here on is reconciled, never blindly
+  // repeated.
   auto made = client_.AddMsgTemplate(corp, data.userid, data.recipients, wire.as_object());
   const int64_t now = clock_.NowMillis();
   if (!made.ok()) {
@@ -948,7 +974,7 @@ Result<bool> MessagingService::Reconcile(TeamId team, int64_t id, int64_t chunk,
   KOI_ASSIGN_OR_RETURN(auto content, ParseContent(data.content, rules::AllRulePacks().back().mass));
   const std::string text = content.text.empty() ? std::string() : RenderText(content, data.name);
   const int64_t now_s = clock_.NowSeconds();
-  const int64_t from_s = std::max(data.attempted_at / 1000 - 300, now_s - 30 * 86'400);
+  const int64_t from_s = std::max(data.first_attempted_at / 1000 - 300, now_s - 30 * 86'400);
   std::string cursor;
   do {
     KOI_ASSIGN_OR_RETURN(auto page, client_.ListGroupMsgs(corp, from_s, now_s + 60, 0, cursor));

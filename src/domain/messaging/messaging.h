@@ -149,6 +149,10 @@ struct MessagingOptions {
   // each customer's newest active relationship, who ended their last one) instead of reading every relationship
   // from the database; both give the same plan (mass_message_test proves it).
   size_t index_above = 20'000;
+  // A chunk in `intent` younger than this may have its add_msg_template call still in flight (another worker whose
+  // job lease lapsed under load is still sending it): it is neither looked up in WeCom nor sent again until then.
+  // Must exceed the longest call (retries on busy errcodes and the 45009 minute wait included).
+  int64_t intent_grace_ms = 180'000;
 };
 
 class MessagingService {
@@ -202,6 +206,9 @@ class MessagingService {
   Status Dispatch(TeamId team, int64_t id, jobs::JobContext* ctx);
   Status Recheck(TeamId team, int64_t id, const rules::RulePack& pack);
   Status SubmitChunk(int64_t id, int64_t chunk, const wecom::CorpCredentials& corp);
+  // Claims a chunk for this dispatcher: state `from` (and attempted_at `seen` for an intent) -> intent now. False
+  // when another dispatcher got there first.
+  Result<bool> Claim(int64_t id, int64_t chunk, const std::string& from, int64_t seen);
   Result<bool> Reconcile(TeamId team, int64_t id, int64_t chunk, const wecom::CorpCredentials& corp);
   Status Sync(TeamId team, int64_t id);
   Result<Message> Summarise(TeamId team, const storage::Row& row, bool detail);

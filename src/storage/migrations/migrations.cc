@@ -412,6 +412,7 @@ CREATE TABLE mass_message_chunks (
   state TEXT NOT NULL,
   msgid TEXT,
   attempted_at BIGINT,
+  first_attempted_at BIGINT,
   submitted_at BIGINT,
   task_status INTEGER NOT NULL DEFAULT 0,
   task_send_time BIGINT,
