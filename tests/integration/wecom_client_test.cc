@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/json.hpp>
 #include <set>
 #include <thread>
 
 #include "api.h"
 #include "http/dispatcher.h"
 #include "in_process_transport.h"
+#include "scenario.h"
 #include "wecom/client/client.h"
 #include "world.h"
 
@@ -161,6 +163,45 @@ TEST_F(WecomClientTest, PagesThroughEveryCustomerRelationship) {
   ASSERT_TRUE(user.ok());
   EXPECT_GT(user->gender, 0);
   EXPECT_FALSE(user->departments.empty());
+}
+
+TEST_F(WecomClientTest, SendsAGroupMessageAndReadsItsResultsByChat) {
+  auto first = db_->Query("SELECT owner, chat_id FROM group_chats ORDER BY chat_id LIMIT 1")->rows.at(0);
+  const std::string owner = first.Text(0), chat = first.Text(1);
+  auto foreign = db_->Query("SELECT chat_id FROM group_chats WHERE owner <> ? ORDER BY chat_id LIMIT 1", {owner});
+  ASSERT_FALSE(foreign->rows.empty());
+  const std::string theirs = foreign->rows[0].Text(0);
+  const auto content = boost::json::parse(R"({"text":{"content":"群发：新品到店"}})").as_object();
+  auto made = client_->AddGroupMsgTemplate(corp_, owner, {chat, theirs}, content);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  EXPECT_EQ(made->fail_list, std::vector<std::string>{theirs});  // only its owner can send to a group
+
+  const int64_t now = clock_.NowSeconds();
+  auto groups = client_->ListGroupMsgs(corp_, now - 60, now + 60, 2, "", 100, "group");
+  ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+  ASSERT_EQ(groups->items.size(), 1u);
+  EXPECT_EQ(groups->items[0].msgid, made->msgid);
+  EXPECT_EQ(groups->items[0].text, "群发：新品到店");
+  EXPECT_TRUE(client_->ListGroupMsgs(corp_, now - 60, now + 60, 2, "")->items.empty());  // "single" by default
+
+  // WeCom lists a group message's rows only once sent.
+  EXPECT_TRUE(client_->GetGroupMsgSendResults(corp_, made->msgid, owner, "")->items.empty());
+  sandbox::Scenario owner_confirms(*db_, clock_, spec_.corp_id, 1);
+  ASSERT_TRUE(owner_confirms.Run("send-mass-message", {{"msgid", made->msgid}}).ok());
+  auto sent = client_->GetGroupMsgSendResults(corp_, made->msgid, owner, "");
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  ASSERT_EQ(sent->items.size(), 1u);
+  EXPECT_EQ(sent->items[0].chat_id, chat);
+  EXPECT_TRUE(sent->items[0].external_userid.empty());
+  EXPECT_EQ(sent->items[0].userid, owner);
+  EXPECT_EQ(sent->items[0].status, 1);
+  EXPECT_EQ(sent->items[0].send_time, now);
+
+  // Like a message to customers, a create is not retried after a transport failure: WeCom may have acted on it.
+  down_ = true;
+  auto lost = client_->AddGroupMsgTemplate(corp_, owner, {chat}, content);
+  EXPECT_EQ(lost.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(slept_ms_.load(), 0);
 }
 
 }  // namespace

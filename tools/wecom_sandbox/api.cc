@@ -210,6 +210,9 @@ std::string AttachmentProblem(const json::value& v, size_t at, const rules::Mass
   return "";
 }
 
+// chat_id_list per add_msg_template call (§7.1): a fixed API limit, the same in every era, so not in the rule pack.
+constexpr int64_t kMaxChatIdsPerCall = 2000;
+
 // A list of ids spliced into SQL as "(?,?,…)" with their values appended to `params`.
 std::string InList(const std::vector<std::string>& ids, size_t from, size_t to, std::vector<Value>& params) {
   std::string out = "(";
@@ -867,8 +870,9 @@ void SandboxApi::AddRoutes(http::Router& router) {
                                            {"member_version", gr.Text(5)}}}});
   });
 
-  // ----- mass messages (企业群发, §7). Creating one only queues the members' tasks: the scenario action
-  // "send-mass-message" stands for a member confirming in the client, which is when the receive limits apply. -----
+  // ----- mass messages (企业群发, §7), to customers (chat_type single) or to customer groups (group). Creating
+  // one only queues the members' tasks: the scenario action "send-mass-message" stands for a member confirming in
+  // the client, which is when the receive limits apply. -----
   router.Add("POST", "/cgi-bin/externalcontact/add_msg_template", [this](Request& r) {
     std::string corp;
     Response err;
@@ -877,17 +881,26 @@ void SandboxApi::AddRoutes(http::Router& router) {
     if (!ParseBody(r, body)) return Error(47001, "data format error", r);
     const rules::MassMessageRules& rules = options_.pack.mass;
     const std::string chat_type = body.contains("chat_type") ? Str(body, "chat_type") : "single";
-    if (chat_type == "group") return Error(40058, "chat_type group is not supported by the sandbox yet", r);
-    if (chat_type != "single") return Error(40058, "invalid chat_type", r);
+    if (chat_type != "single" && chat_type != "group") return Error(40058, "invalid chat_type", r);
+    const bool group = chat_type == "group";
     // Serving a tag filter by ignoring it would send to more customers than the caller chose.
     if (const json::value* tf = body.if_contains("tag_filter"); tf != nullptr && !tf->is_null() &&
                                                                 !(tf->is_object() && tf->as_object().empty()))
       return Error(40058, "tag_filter is not supported by the sandbox yet", r);
     const std::string sender = Str(body, "sender");
-    const std::vector<std::string> listed = Strings(body, "external_userid");
-    if (static_cast<int64_t>(listed.size()) > rules.max_recipients_per_call)
-      return Error(40058, "too many external_userid: at most " + std::to_string(rules.max_recipients_per_call) +
-                              " per call", r);
+    // The recipients are customers (single) or customer groups (group), each chat type with its own field.
+    const std::string field = group ? "chat_id_list" : "external_userid";
+    const std::vector<std::string> listed = Strings(body, field);
+    if (group) {
+      // Only a group's owner can send to it, so a group message needs to know who sends.
+      if (sender.empty()) return Error(40003, "invalid userid: sender is required when chat_type is group", r);
+      if (const json::value* ext = body.if_contains("external_userid");
+          ext != nullptr && !ext->is_null() && !(ext->is_array() && ext->as_array().empty()))
+        return Error(40058, "external_userid is not allowed when chat_type is group", r);
+    }
+    const int64_t max_listed = group ? kMaxChatIdsPerCall : rules.max_recipients_per_call;
+    if (static_cast<int64_t>(listed.size()) > max_listed)
+      return Error(40058, "too many " + field + ": at most " + std::to_string(max_listed) + " per call", r);
     if (listed.empty() && sender.empty()) return Error(40058, "external_userid and sender are both empty", r);
     std::string content;
     if (const json::value* text = body.if_contains("text"); text != nullptr) {
@@ -917,13 +930,15 @@ void SandboxApi::AddRoutes(http::Router& router) {
                                               {corp, sender}));
         if (m.rows.empty()) return Refuse(40003, "invalid userid: sender " + sender + " is not an active member");
       }
-      // Who sends to whom: the sender, to those of its customers the call names (or all of them); without a
-      // sender, the member who added the customer last (the doc: "who most recently chatted with the customer",
-      // which the sandbox does not track).
-      std::map<std::string, std::string> member_of;  // external_userid -> sending member
+      // Who sends to whom: the sender, to those of its customers (or of the groups it owns) the call names, or to
+      // all of them; without a sender (single only), the member who added the customer last (the doc: "who most
+      // recently chatted with the customer", which the sandbox does not track).
+      const std::string own = group ? "SELECT chat_id FROM group_chats WHERE corp_id = ? AND owner = ?"
+                                    : "SELECT external_userid FROM follows WHERE corp_id = ? AND userid = ?";
+      const std::string column = group ? "chat_id" : "external_userid";
+      std::map<std::string, std::string> member_of;  // recipient (external_userid or chat_id) -> sending member
       if (listed.empty()) {
-        KOI_ASSIGN_OR_RETURN(auto all, tx.Query("SELECT external_userid FROM follows WHERE corp_id = ? AND userid = ?",
-                                                {corp, sender}));
+        KOI_ASSIGN_OR_RETURN(auto all, tx.Query(own, {corp, sender}));
         for (const auto& row : all.rows) member_of[row.Text(0)] = sender;
       } else {
         std::vector<std::string> wanted = listed;
@@ -936,9 +951,7 @@ void SandboxApi::AddRoutes(http::Router& router) {
           if (!sender.empty()) {
             params.emplace_back(Value(sender));
             const std::string in = InList(wanted, from, to, params);
-            KOI_ASSIGN_OR_RETURN(auto q, tx.Query("SELECT external_userid FROM follows WHERE corp_id = ? AND "
-                                                  "userid = ? AND external_userid IN " + in,
-                                                  params));
+            KOI_ASSIGN_OR_RETURN(auto q, tx.Query(own + " AND " + column + " IN " + in, params));
             for (const auto& row : q.rows) member_of[row.Text(0)] = sender;
           } else {
             const std::string in = InList(wanted, from, to, params);
@@ -951,18 +964,18 @@ void SandboxApi::AddRoutes(http::Router& router) {
           }
         }
         std::set<std::string> reported;
-        for (const auto& ext : listed)
-          if (!member_of.count(ext) && reported.insert(ext).second) fail_list.push_back(json::string(ext));
+        for (const auto& id : listed)
+          if (!member_of.count(id) && reported.insert(id).second) fail_list.push_back(json::string(id));
       }
-      if (member_of.empty()) return Refuse(40058, "no valid external_userid");
+      if (member_of.empty()) return Refuse(40058, "no valid " + column);
       KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO msg_templates (corp_id, msgid, chat_type, sender, create_type, text, "
-                                  "attachments, create_time, cancelled) VALUES (?, ?, 'single', ?, 0, ?, ?, ?, 0)",
-                                  {corp, msgid, sender, content, json::serialize(attachments), now}));
+                                  "attachments, create_time, cancelled) VALUES (?, ?, ?, ?, 0, ?, ?, ?, 0)",
+                                  {corp, msgid, chat_type, sender, content, json::serialize(attachments), now}));
       std::set<std::string> members;
       std::vector<std::vector<Value>> results;
-      for (const auto& [ext, member] : member_of) {
+      for (const auto& [recipient, member] : member_of) {  // a group's chat_id goes in external_userid (world.cc)
         members.insert(member);
-        results.push_back({corp, msgid, member, ext, int64_t{0}, int64_t{0}});
+        results.push_back({corp, msgid, member, recipient, int64_t{0}, int64_t{0}});
       }
       std::vector<std::vector<Value>> tasks;
       for (const auto& member : members) tasks.push_back({corp, msgid, member, int64_t{0}, int64_t{0}});
@@ -1072,17 +1085,21 @@ void SandboxApi::AddRoutes(http::Router& router) {
     if (!PageArgs(body, 500, 1000, limit, after, problem)) return Error(40058, problem, r);
     const std::string msgid = Str(body, "msgid"), userid = Str(body, "userid");
     if (userid.empty()) return Error(40058, "userid is required", r);
-    auto known = db_.Query("SELECT 1 FROM msg_templates WHERE corp_id = ? AND msgid = ?", {corp, msgid});
+    auto known = db_.Query("SELECT chat_type FROM msg_templates WHERE corp_id = ? AND msgid = ?", {corp, msgid});
     if (!known.ok()) return Error(-1, "system busy", r);
     if (known->rows.empty()) return Error(40058, "invalid msgid", r);
-    auto q = db_.Query("SELECT external_userid, status, send_time FROM msg_results WHERE corp_id = ? AND msgid = ? AND "
-                       "userid = ? AND external_userid > ? ORDER BY external_userid LIMIT ?",
+    // A group message's rows name the chat, and only those already sent are listed (§7.2).
+    const bool group = known->rows[0].Text(0) == "group";
+    auto q = db_.Query(std::string("SELECT external_userid, status, send_time FROM msg_results WHERE corp_id = ? AND "
+                                   "msgid = ? AND userid = ? AND external_userid > ?") +
+                           (group ? " AND status <> 0" : "") + " ORDER BY external_userid LIMIT ?",
                        {corp, msgid, userid, after, limit + 1});
     if (!q.ok()) return Error(-1, "system busy", r);
     json::array list;
     const size_t n = std::min(q->rows.size(), static_cast<size_t>(limit));
     for (size_t i = 0; i < n; ++i) {
-      json::object o{{"external_userid", q->rows[i].Text(0)}, {"userid", userid}, {"status", q->rows[i].Int(1)}};
+      json::object o{{group ? "chat_id" : "external_userid", q->rows[i].Text(0)}, {"userid", userid},
+                     {"status", q->rows[i].Int(1)}};
       if (q->rows[i].Int(1) == 1) o["send_time"] = q->rows[i].Int(2);
       list.push_back(std::move(o));
     }

@@ -8,12 +8,14 @@
 // remind_groupmsg_send and cancel_groupmsg_send, checked against ApiOptions::pack (recipients per call,
 // attachments and their kinds, reminders per rolling window). Creating a message only creates the members' tasks,
 // as in WeCom: nothing is sent until a member confirms it in the client, which the scenario action
-// "send-mass-message" simulates (scenario.h) and where the pack's receive limits apply (status 3). Only
-// chat_type "single" is served, without tag_filter. Refusals the docs leave open are all errcode 40058 with a text
-// naming the cause: a group message or a tag_filter (not served yet), too many recipients, text over 4000 bytes,
-// too many or invalid attachments, empty content, no valid recipient (nothing is created), a list window over 31
-// days, an unknown msgid, a cancelled message (remind), the reminder limit. A sender who is not an active member
-// is 40003.
+// "send-mass-message" simulates (scenario.h) and where the pack's receive limits apply (status 3). Both chat types
+// are served, without tag_filter: "single" to customers, "group" to customer groups the sender owns (chat_id_list,
+// ≤2000, or all of the sender's groups; the chat_id stands where a customer's external_userid would, and
+// get_groupmsg_send_result lists only the groups already sent to, as WeCom does). Refusals the docs leave open are
+// all errcode 40058 with a text naming the cause: a tag_filter (not served yet), external_userid in a group
+// message, too many recipients, text over 4000 bytes, too many or invalid attachments, empty content, no valid
+// recipient (nothing is created), a list window over 31 days, an unknown msgid, a cancelled message (remind), the
+// reminder limit. A sender who is not an active member, or none for a group message, is 40003.
 // Thread safety: handlers are thread-safe (state in the database; counters under a mutex).
 #pragma once
 

@@ -7,6 +7,7 @@
 //   koi-wecom-sandbox scenario add-customer --db sandbox.db [--userid U] [--state S]
 //   koi-wecom-sandbox scenario script --db sandbox.db --count 500 --seed 7
 //   koi-wecom-sandbox scenario send-mass-message --db sandbox.db --userid U [--msgid M]
+//   koi-wecom-sandbox scenario personal-mass-message --db sandbox.db [--userid U] [--count N] [--chat-type group]
 // Scenario actions change the world and queue the callback WeCom would send; `serve` delivers the queue. The rule
 // pack `serve` enforces (mass-message limits) and the one a scenario command uses should be the same.
 #include <CLI/CLI.hpp>
@@ -232,8 +233,10 @@ int main(int argc, char** argv) {
       sub->add_option(flag, arg_values[key], std::string("the ") + key + " to act on (default: picked at random)");
     }
     if (name == "personal-mass-message") {
-      sub->add_option("--count", arg_values["count"], "customers to send to (default 20)");
+      sub->add_option("--count", arg_values["count"], "customers (or groups) to send to (default 20)");
       sub->add_option("--text", arg_values["text"], "the message text");
+      sub->add_option("--chat-type", arg_values["chat_type"],
+                      "single (the default: to the member's customers) or group (to groups the member owns)");
     }
     actions.emplace_back(name, sub);
   }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -383,7 +384,8 @@ class MassMessageTest : public SandboxTest {
     return s.Run("send-mass-message", args);
   }
 
-  // external_userid -> status, from every page of get_groupmsg_send_result.
+  // Recipient (external_userid, or chat_id for a group message) -> status, from every page of
+  // get_groupmsg_send_result.
   std::map<std::string, int64_t> Results(const std::string& msgid, const std::string& userid) {
     std::map<std::string, int64_t> out;
     std::string cursor;
@@ -393,11 +395,55 @@ class MassMessageTest : public SandboxTest {
       if (Code(page) != 0) break;
       for (const auto& item : page["send_list"].as_array()) {
         const auto& o = item.as_object();
-        out[std::string(o.at("external_userid").as_string())] = o.at("status").as_int64();
+        EXPECT_NE(o.contains("chat_id"), o.contains("external_userid")) << json::serialize(o);
+        out[std::string(o.at(o.contains("chat_id") ? "chat_id" : "external_userid").as_string())] =
+            o.at("status").as_int64();
         EXPECT_EQ(o.contains("send_time"), o.at("status").as_int64() == 1);
       }
       cursor = std::string(page["next_cursor"].as_string());
     } while (!cursor.empty());
+    return out;
+  }
+
+  // The first `n` groups in chat_id order, handed to the busiest member (who then owns no other group), and the
+  // groups left to other members.
+  struct Owned {
+    std::string userid;
+    std::vector<std::string> mine, foreign;
+  };
+  Owned GroupOwner(size_t n) {
+    Owned out{.userid = BusiestMember().first, .mine = {}, .foreign = {}};
+    auto other = db_->Query("SELECT userid FROM employees WHERE status = 1 AND userid <> ? ORDER BY userid LIMIT 1",
+                            {out.userid})->rows.at(0).Text(0);
+    auto chats = db_->Query("SELECT chat_id FROM group_chats ORDER BY chat_id");
+    for (const auto& row : chats->rows) {
+      const std::string chat = row.Text(0);
+      const bool mine = out.mine.size() < n;
+      EXPECT_TRUE(db_->Exec("UPDATE group_chats SET owner = ? WHERE chat_id = ?", {mine ? out.userid : other, chat})
+                      .ok());
+      (mine ? out.mine : out.foreign).push_back(chat);
+    }
+    EXPECT_EQ(out.mine.size(), n);
+    return out;
+  }
+
+  // add_msg_template with chat_type group from `sender` to `chats`; the msgid ("" on failure, which the test sees).
+  std::string CreateForGroups(const std::string& sender, const std::vector<std::string>& chats) {
+    auto r = Api("add_msg_template", {{"chat_type", "group"}, {"sender", sender}, {"chat_id_list", Ids(chats)},
+                                      {"text", {{"content", "群发：新品到店"}}}});
+    EXPECT_EQ(Code(r), 0) << json::serialize(r);
+    return r.contains("msgid") ? std::string(r["msgid"].as_string()) : std::string();
+  }
+
+  // The msgids get_groupmsg_list_v2 lists for `chat_type` over the last three days.
+  std::set<std::string> Listed(const std::string& chat_type) {
+    const int64_t now = clock_.NowSeconds();
+    auto list = Api("get_groupmsg_list_v2", {{"chat_type", chat_type}, {"start_time", now - 3 * 86400},
+                                             {"end_time", now}, {"limit", 100}});
+    EXPECT_EQ(Code(list), 0) << json::serialize(list);
+    std::set<std::string> out;
+    if (Code(list) != 0) return out;
+    for (const auto& m : list["group_msg_list"].as_array()) out.insert(std::string(m.at("msgid").as_string()));
     return out;
   }
 
@@ -702,7 +748,6 @@ TEST_F(MassMessageTest, AddMsgTemplateRefusesWhatWeComRefuses) {
   refused({{"sender", userid}, {"external_userid", Ids({exts[0]})},
            {"attachments", json::array{{{"msgtype", "voice"}, {"voice", {{"media_id", "M"}}}}}}},
           "invalid attachments msgtype");
-  refused({{"chat_type", "group"}, {"sender", userid}, {"text", hello}}, "not supported");
   refused({{"sender", userid}, {"external_userid", Ids({"wmnobody"})}, {"text", hello}}, "no valid external_userid");
   refused({{"text", hello}}, "both empty");
   EXPECT_EQ(Code(Api("add_msg_template", {{"sender", "nobody"}, {"external_userid", Ids({exts[0]})},
@@ -728,6 +773,189 @@ TEST_F(MassMessageTest, AddMsgTemplateRefusesWhatWeComRefuses) {
   EXPECT_EQ(Results(std::string(everyone["msgid"].as_string()), userid).size(), exts.size());
 }
 
+TEST_F(MassMessageTest, GroupMessagesGoToTheGroupsTheSenderOwns) {
+  const Owned owner = GroupOwner(3);
+  ASSERT_GE(owner.foreign.size(), 1u);
+  // A group of another owner and a chat id WeCom never issued: both in fail_list (a repeated id counts once).
+  auto created = Api("add_msg_template", {{"chat_type", "group"}, {"sender", owner.userid},
+                                          {"chat_id_list", Ids({owner.mine[0], owner.mine[1], owner.foreign[0],
+                                                                "wrnobody", owner.mine[0]})},
+                                          {"text", {{"content", "群发：本周会员日"}}}});
+  ASSERT_EQ(Code(created), 0) << json::serialize(created);
+  const std::string msgid(created["msgid"].as_string());
+  EXPECT_EQ(json::serialize(created["fail_list"]), json::serialize(Ids({owner.foreign[0], "wrnobody"})));
+  auto tasks = Api("get_groupmsg_task", {{"msgid", msgid}});
+  ASSERT_EQ(tasks["task_list"].as_array().size(), 1u);
+  EXPECT_EQ(tasks["task_list"].as_array()[0].at("userid").as_string(), owner.userid);
+  EXPECT_EQ(tasks["task_list"].as_array()[0].at("status").as_int64(), 0);
+  // Both groups wait for the owner, but for a group message only the groups already sent to are listed.
+  EXPECT_EQ(db_->Query("SELECT COUNT(*) FROM msg_results WHERE msgid = ? AND status = 0", {msgid})->rows[0].Int(0), 2);
+  EXPECT_TRUE(Results(msgid, owner.userid).empty());
+  EXPECT_TRUE(Listed("group").count(msgid));
+  EXPECT_FALSE(Listed("single").count(msgid));
+
+  clock_.Advance(60'000);
+  auto ev = Confirm({{"msgid", msgid}});
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  EXPECT_EQ(ev->ids["tasks"], "1");
+  EXPECT_EQ(ev->ids["sent"], "2");
+  EXPECT_EQ(ev->ids["not_friend"], "0");
+  EXPECT_EQ(ev->ids["over_limit"], "0");
+  auto page = Api("get_groupmsg_send_result", {{"msgid", msgid}, {"userid", owner.userid}});
+  ASSERT_EQ(page["send_list"].as_array().size(), 2u);
+  const auto& row = page["send_list"].as_array()[0].as_object();
+  EXPECT_EQ(row.at("chat_id").as_string(), owner.mine[0]);
+  EXPECT_EQ(row.at("userid").as_string(), owner.userid);
+  EXPECT_EQ(row.at("status").as_int64(), 1);
+  EXPECT_EQ(row.at("send_time").as_int64(), clock_.NowSeconds());
+  EXPECT_FALSE(row.contains("external_userid"));
+
+  // Without chat_id_list: every group the sender owns.
+  auto all = Api("add_msg_template", {{"chat_type", "group"}, {"sender", owner.userid},
+                                      {"text", {{"content", "群发：全部群"}}}});
+  ASSERT_EQ(Code(all), 0) << json::serialize(all);
+  EXPECT_TRUE(all["fail_list"].as_array().empty());
+  const std::string everyone(all["msgid"].as_string());
+  ASSERT_TRUE(Confirm({{"msgid", everyone}}).ok());
+  EXPECT_EQ(Results(everyone, owner.userid),
+            (std::map<std::string, int64_t>{{owner.mine[0], 1}, {owner.mine[1], 1}, {owner.mine[2], 1}}));
+  // Customers' and groups' messages are listed apart.
+  const std::string single = Create(owner.userid, {BusiestMember().second.at(0)});
+  EXPECT_EQ(Listed("group"), (std::set<std::string>{msgid, everyone}));
+  EXPECT_EQ(Listed("single"), (std::set<std::string>{single}));
+}
+
+TEST_F(MassMessageTest, GroupMessagesRefuseWhatWeComRefuses) {
+  const Owned owner = GroupOwner(2);
+  const int64_t before = db_->Query("SELECT COUNT(*) FROM msg_templates")->rows.at(0).Int(0);
+  auto refused = [&](json::object body, int64_t code, const std::string& text) {
+    body["chat_type"] = "group";
+    if (!body.contains("text")) body["text"] = {{"content", "你好"}};
+    auto r = Api("add_msg_template", body);
+    EXPECT_EQ(Code(r), code) << json::serialize(r);
+    EXPECT_NE(std::string(r["errmsg"].as_string()).find(text), std::string::npos) << json::serialize(r);
+  };
+  const json::array one = Ids({owner.mine[0]});
+  refused({{"sender", owner.userid}, {"chat_id_list", Ids(std::vector<std::string>(2001, owner.mine[0]))}}, 40058,
+          "too many chat_id_list: at most 2000 per call");
+  refused({{"sender", owner.userid}, {"chat_id_list", one}, {"external_userid", Ids({BusiestMember().second.at(0)})}},
+          40058, "external_userid is not allowed");
+  refused({{"chat_id_list", one}}, 40003, "sender is required");
+  refused({{"sender", "nobody"}, {"chat_id_list", one}}, 40003, "not an active member");
+  refused({{"sender", owner.userid}, {"chat_id_list", Ids({owner.foreign.at(0), "wrnobody"})}}, 40058,
+          "no valid chat_id");
+  // The same content checks as a message to customers.
+  refused({{"sender", owner.userid}, {"chat_id_list", one}, {"text", {{"content", ""}}}}, 40058, "content is empty");
+  refused({{"sender", owner.userid}, {"chat_id_list", one}, {"text", {{"content", std::string(4001, 'a')}}}}, 40058,
+          "invalid text size");
+  refused({{"sender", owner.userid}, {"chat_id_list", one},
+           {"attachments", json::array{{{"msgtype", "image"}, {"image", json::object{}}}}}},
+          40058, "image needs media_id or pic_url");
+  // A member who owns no group has nothing to send to.
+  auto groupless = db_->Query("SELECT userid FROM employees WHERE status = 1 AND userid NOT IN (SELECT owner FROM "
+                              "group_chats) ORDER BY userid LIMIT 1")->rows.at(0).Text(0);
+  refused({{"sender", groupless}}, 40058, "no valid chat_id");
+  EXPECT_EQ(db_->Query("SELECT COUNT(*) FROM msg_templates")->rows.at(0).Int(0), before);
+  // 2000 ids are fine.
+  auto most = Api("add_msg_template", {{"chat_type", "group"}, {"sender", owner.userid},
+                                       {"chat_id_list", Ids(std::vector<std::string>(2000, owner.mine[0]))},
+                                       {"text", {{"content", "你好"}}}});
+  EXPECT_EQ(Code(most), 0) << json::serialize(most);
+}
+
+TEST_F(MassMessageTest, Wecom2023AllowsOneMassMessagePerGroupPerNaturalDay) {
+  Serve(rules::FindRulePack("wecom-2023").value());
+  const Owned owner = GroupOwner(3);
+  const std::string a = owner.mine[0], b = owner.mine[1], c = owner.mine[2];
+  const std::string first = CreateForGroups(owner.userid, {a, b});
+  ASSERT_TRUE(Confirm({{"userid", owner.userid}}).ok());
+  EXPECT_EQ(Results(first, owner.userid), (std::map<std::string, int64_t>{{a, 1}, {b, 1}}));
+  // The same natural day: a already received one. Over the limit is a row WeCom lists (status 3).
+  clock_.Advance(3'600'000);
+  const std::string second = CreateForGroups(owner.userid, {a});
+  auto ev = Confirm({{"msgid", second}});
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  EXPECT_EQ(ev->ids["over_limit"], "1");
+  EXPECT_EQ(Results(second, owner.userid), (std::map<std::string, int64_t>{{a, 3}}));
+  // Customers have their own quota: a message to a customer the same day is not counted against the groups'.
+  const std::string ext = BusiestMember().second.at(0);
+  const std::string to_customer = Create(owner.userid, {ext});
+  ASSERT_TRUE(Confirm({{"msgid", to_customer}}).ok());
+  EXPECT_EQ(Results(to_customer, owner.userid), (std::map<std::string, int64_t>{{ext, 1}}));
+
+  // The owner's own group message shares the quota: a and b got one today, c did not.
+  Scenario s(*db_, clock_, spec_.corp_id, 6);
+  s.UseRulePack(pack_);
+  auto personal = s.Run("personal-mass-message", {{"userid", owner.userid}, {"chat_type", "group"}, {"count", "10"}});
+  ASSERT_TRUE(personal.ok()) << personal.status().ToString();
+  EXPECT_EQ(personal->ids["sent"], "1");
+  EXPECT_EQ(personal->ids["over_limit"], "2");
+  EXPECT_EQ(Results(personal->ids["msgid"], owner.userid), (std::map<std::string, int64_t>{{a, 3}, {b, 3}, {c, 1}}));
+
+  // A new natural day; two messages to a confirmed in one batch: the first counts against the second.
+  clock_.Set(NextDayMs() + 60'000);
+  const std::string x = CreateForGroups(owner.userid, {a}), y = CreateForGroups(owner.userid, {a});
+  ev = Confirm({{"userid", owner.userid}});
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  EXPECT_EQ(ev->ids["tasks"], "2");
+  EXPECT_EQ(ev->ids["sent"], "1");
+  EXPECT_EQ(ev->ids["over_limit"], "1");
+  EXPECT_EQ(Results(std::min(x, y), owner.userid)[a], 1);  // created in the same second: confirmed in msgid order
+  EXPECT_EQ(Results(std::max(x, y), owner.userid)[a], 3);
+}
+
+TEST_F(MassMessageTest, AGroupDismissedOrHandedOverBeforeTheOwnerConfirmsIsNotSent) {
+  const Owned owner = GroupOwner(3);
+  const std::string msgid = CreateForGroups(owner.userid, owner.mine);
+  Scenario world(*db_, clock_, spec_.corp_id, 2);
+  ASSERT_TRUE(world.Run("dismiss-group", {{"chat_id", owner.mine[0]}}).ok());
+  auto heir = db_->Query("SELECT userid FROM employees WHERE status = 1 AND userid <> ? ORDER BY userid LIMIT 1",
+                         {owner.userid})->rows.at(0).Text(0);
+  ASSERT_TRUE(db_->Exec("UPDATE group_chats SET owner = ? WHERE chat_id = ?", {heir, owner.mine[1]}).ok());
+  auto ev = Confirm({{"userid", owner.userid}});
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  EXPECT_EQ(ev->ids["sent"], "1");
+  EXPECT_EQ(ev->ids["not_friend"], "2");
+  EXPECT_EQ(Results(msgid, owner.userid),
+            (std::map<std::string, int64_t>{{owner.mine[0], 2}, {owner.mine[1], 2}, {owner.mine[2], 1}}));
+}
+
+TEST_F(MassMessageTest, PersonalGroupMessagesGoToSomeOfTheOwnersGroupsAtOnce) {
+  const Owned owner = GroupOwner(3);
+  Scenario s(*db_, clock_, spec_.corp_id, 6);
+  s.UseRulePack(pack_);
+  auto two = s.Run("personal-mass-message", {{"userid", owner.userid}, {"chat_type", "group"}, {"count", "2"}});
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  EXPECT_EQ(two->ids["tasks"], "1");
+  EXPECT_EQ(two->ids["sent"], "2");
+  auto got = Results(two->ids["msgid"], owner.userid);
+  ASSERT_EQ(got.size(), 2u);
+  for (const auto& [chat, status] : got) {
+    EXPECT_NE(std::find(owner.mine.begin(), owner.mine.end(), chat), owner.mine.end()) << chat;
+    EXPECT_EQ(status, 1);
+  }
+  auto tasks = Api("get_groupmsg_task", {{"msgid", two->ids["msgid"]}});
+  EXPECT_EQ(tasks["task_list"].as_array().at(0).at("status").as_int64(), 2);
+  // Listed as the owner's own group message, never as a message to customers.
+  const int64_t now = clock_.NowSeconds();
+  auto list = Api("get_groupmsg_list_v2", {{"chat_type", "group"}, {"start_time", now - 86400}, {"end_time", now},
+                                           {"filter_type", 1}});
+  ASSERT_EQ(list["group_msg_list"].as_array().size(), 1u);
+  EXPECT_EQ(list["group_msg_list"].as_array()[0].at("creator").as_string(), owner.userid);
+  EXPECT_EQ(list["group_msg_list"].as_array()[0].at("create_type").as_int64(), 1);
+  EXPECT_TRUE(Listed("single").empty());
+
+  // Without a userid: a member who owns a group.
+  auto anyone = s.Run("personal-mass-message", {{"chat_type", "group"}});
+  ASSERT_TRUE(anyone.ok()) << anyone.status().ToString();
+  EXPECT_EQ(db_->Query("SELECT COUNT(*) FROM group_chats WHERE owner = ?", {anyone->ids["userid"]})->rows[0].Int(0),
+            static_cast<int64_t>(Results(anyone->ids["msgid"], anyone->ids["userid"]).size()));
+  auto groupless = db_->Query("SELECT userid FROM employees WHERE status = 1 AND customer_contact = 1 AND userid NOT "
+                              "IN (SELECT owner FROM group_chats) ORDER BY userid LIMIT 1")->rows.at(0).Text(0);
+  EXPECT_EQ(s.Run("personal-mass-message", {{"userid", groupless}, {"chat_type", "group"}}).status().reason(),
+            "nothing_to_act_on");
+  EXPECT_EQ(s.Run("personal-mass-message", {{"chat_type", "channel"}}).status().reason(), "bad_argument");
+}
 
 }  // namespace
 }  // namespace koi::sandbox

@@ -409,11 +409,21 @@ Result<ScenarioEvent> Scenario::Run(const std::string& action, const std::map<st
     }
 
     if (action == "personal-mass-message") {
-      // An employee's own mass message (create_type 1) sent from the WeCom client at once; it counts against the
-      // same receive limits as the enterprise's.
-      KOI_ASSIGN_OR_RETURN(std::string userid, pick_or("userid", "(SELECT DISTINCT f.userid FROM " + active_follow +
-                                                                     ") m",
-                                                       "userid", "active employee with customers"));
+      // An employee's own mass message (create_type 1) sent from the WeCom client at once, to some of their
+      // customers or (chat_type "group") of the groups they own; it counts against the same receive limits as the
+      // enterprise's.
+      const std::string chat_type = Arg(args, "chat_type").empty() ? "single" : Arg(args, "chat_type");
+      if (chat_type != "single" && chat_type != "group")
+        return Status::InvalidArgument("bad_argument", "chat_type must be single or group");
+      const bool group = chat_type == "group";
+      KOI_ASSIGN_OR_RETURN(
+          std::string userid,
+          group ? pick_or("userid", "(SELECT DISTINCT g.owner AS userid FROM group_chats g JOIN employees e ON "
+                                    "e.corp_id = g.corp_id AND e.userid = g.owner WHERE g.corp_id = ? AND "
+                                    "e.status = 1) m",
+                          "userid", "active employee who owns a group")
+                : pick_or("userid", "(SELECT DISTINCT f.userid FROM " + active_follow + ") m", "userid",
+                          "active employee with customers"));
       int64_t count = 20;
       if (std::string c = Arg(args, "count"); !c.empty()) {
         auto [p, ec] = std::from_chars(c.data(), c.data() + c.size(), count);
@@ -423,10 +433,12 @@ Result<ScenarioEvent> Scenario::Run(const std::string& action, const std::map<st
       KOI_ASSIGN_OR_RETURN(auto active, tx.Query("SELECT 1 FROM " + active_employee + " AND userid = ?",
                                                  {corp_, userid}));
       if (active.rows.empty()) return NothingToActOn("active employee " + userid);
-      KOI_ASSIGN_OR_RETURN(auto mine, tx.Query("SELECT external_userid FROM follows WHERE corp_id = ? AND userid = ? "
-                                               "ORDER BY external_userid",
+      KOI_ASSIGN_OR_RETURN(auto mine, tx.Query(group ? "SELECT chat_id FROM group_chats WHERE corp_id = ? AND "
+                                                       "owner = ? ORDER BY chat_id"
+                                                     : "SELECT external_userid FROM follows WHERE corp_id = ? AND "
+                                                       "userid = ? ORDER BY external_userid",
                                                {corp_, userid}));
-      if (mine.rows.empty()) return NothingToActOn("customer of " + userid);
+      if (mine.rows.empty()) return NothingToActOn((group ? "group owned by " : "customer of ") + userid);
       std::vector<std::string> to;
       for (const auto& row : mine.rows) to.push_back(row.Text(0));
       std::shuffle(to.begin(), to.end(), rng_);
@@ -442,13 +454,13 @@ Result<ScenarioEvent> Scenario::Run(const std::string& action, const std::map<st
         if (taken.rows.empty()) break;
       }
       KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO msg_templates (corp_id, msgid, chat_type, sender, create_type, text, "
-                                  "attachments, create_time, cancelled) VALUES (?, ?, 'single', ?, 1, ?, '[]', ?, 0)",
-                                  {corp_, msgid, userid, text, now}));
+                                  "attachments, create_time, cancelled) VALUES (?, ?, ?, ?, 1, ?, '[]', ?, 0)",
+                                  {corp_, msgid, chat_type, userid, text, now}));
       KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO msg_tasks (corp_id, msgid, userid, status, send_time) VALUES (?, ?, ?, "
                                   "0, 0)",
                                   {corp_, msgid, userid}));
       std::vector<std::vector<Value>> results;
-      for (const auto& ext : to) results.push_back({corp_, msgid, userid, ext, int64_t{0}, int64_t{0}});
+      for (const auto& id : to) results.push_back({corp_, msgid, userid, id, int64_t{0}, int64_t{0}});
       KOI_RETURN_IF_ERROR(
           tx.CopyIn("msg_results", {"corp_id", "msgid", "userid", "external_userid", "status", "send_time"}, results));
       ev.ids = {{"msgid", msgid}, {"userid", userid}, {"tasks", "1"}};
@@ -504,41 +516,56 @@ Status Scenario::SendMassTasks(storage::Session& tx, const std::vector<std::pair
   int64_t sent = 0, not_friend = 0, over_limit = 0;
   std::vector<rules::Receipt> prior;
   for (const auto& [msgid, userid] : tasks) {
-    KOI_ASSIGN_OR_RETURN(auto t, tx.Query("SELECT create_type FROM msg_templates WHERE corp_id = ? AND msgid = ?",
+    KOI_ASSIGN_OR_RETURN(auto t, tx.Query("SELECT create_type, chat_type FROM msg_templates WHERE corp_id = ? AND "
+                                          "msgid = ?",
                                           {corp_, msgid}));
     if (t.rows.empty()) return NothingToActOn("mass message " + msgid);
     const rules::MassKind kind = t.rows[0].Int(0) == 0 ? rules::MassKind::kEnterprise : rules::MassKind::kPersonal;
+    const std::string chat_type = t.rows[0].Text(1);
+    const bool group = chat_type == "group";
     const uint32_t sender = MemberNumber(userid);
     KOI_RETURN_IF_ERROR(tx.Exec("UPDATE msg_tasks SET status = 2, send_time = ? WHERE msgid = ? AND userid = ?",
                                 {now, msgid, userid}));
-    // In external_userid order, one at a time, so the outcome is deterministic and a customer reached twice in one
-    // batch already counts the first message against the second.
-    KOI_ASSIGN_OR_RETURN(auto recipients, tx.Query("SELECT r.external_userid, f.userid FROM msg_results r LEFT JOIN "
-                                                   "follows f ON f.corp_id = r.corp_id AND f.userid = r.userid AND "
-                                                   "f.external_userid = r.external_userid WHERE r.msgid = ? AND "
-                                                   "r.userid = ? AND r.status = 0 ORDER BY r.external_userid",
-                                                   {msgid, userid}));
+    // In recipient order (external_userid, or chat_id for a group message), one at a time, so the outcome is
+    // deterministic and a customer or group reached twice in one batch already counts the first message against the
+    // second. The second column is null when the member can no longer reach the recipient: the follow relationship,
+    // or the group under that owner.
+    KOI_ASSIGN_OR_RETURN(auto recipients,
+                         tx.Query(group ? "SELECT r.external_userid, g.owner FROM msg_results r LEFT JOIN "
+                                          "group_chats g ON g.corp_id = r.corp_id AND g.owner = r.userid AND "
+                                          "g.chat_id = r.external_userid WHERE r.msgid = ? AND r.userid = ? AND "
+                                          "r.status = 0 ORDER BY r.external_userid"
+                                        : "SELECT r.external_userid, f.userid FROM msg_results r LEFT JOIN follows f "
+                                          "ON f.corp_id = r.corp_id AND f.userid = r.userid AND f.external_userid = "
+                                          "r.external_userid WHERE r.msgid = ? AND r.userid = ? AND r.status = 0 "
+                                          "ORDER BY r.external_userid",
+                                  {msgid, userid}));
     for (const auto& row : recipients.rows) {
-      const std::string ext = row.Text(0);
+      const std::string to = row.Text(0);
       int64_t status = 1;
       if (row.IsNull(1)) {
-        status = 2;  // the customer deleted the member (or the member them) since the message was created
+        // Since the message was created the customer deleted the member (or the member them), or the group was
+        // dismissed or passed to another owner.
+        status = 2;
       } else {
+        // Customers and groups have separate quotas: only messages of the same chat type count.
         KOI_ASSIGN_OR_RETURN(auto got, tx.Query("SELECT r.send_time, t.create_type, r.userid FROM msg_results r JOIN "
                                                 "msg_templates t ON t.msgid = r.msgid WHERE r.corp_id = ? AND "
-                                                "r.external_userid = ? AND r.status = 1 AND r.send_time >= ?",
-                                                {corp_, ext, quota.horizon_ms() / 1000}));
+                                                "r.external_userid = ? AND t.chat_type = ? AND r.status = 1 AND "
+                                                "r.send_time >= ?",
+                                                {corp_, to, chat_type, quota.horizon_ms() / 1000}));
         prior.clear();
         for (const auto& g : got.rows)
           prior.push_back({.at_ms = g.Int(0) * 1000,
                            .kind = g.Int(1) == 0 ? rules::MassKind::kEnterprise : rules::MassKind::kPersonal,
                            .sender = MemberNumber(g.Text(2))});
-        if (quota.Check(kind, sender, prior) != rules::QuotaVerdict::kAllowed) status = 3;
+        const rules::QuotaVerdict verdict = group ? quota.CheckGroup(prior) : quota.Check(kind, sender, prior);
+        if (verdict != rules::QuotaVerdict::kAllowed) status = 3;
       }
       (status == 1 ? sent : status == 2 ? not_friend : over_limit) += 1;
       KOI_RETURN_IF_ERROR(tx.Exec("UPDATE msg_results SET status = ?, send_time = ? WHERE msgid = ? AND userid = ? AND "
                                   "external_userid = ?",
-                                  {status, status == 1 ? now : int64_t{0}, msgid, userid, ext}));
+                                  {status, status == 1 ? now : int64_t{0}, msgid, userid, to}));
     }
   }
   ev.ids["sent"] = std::to_string(sent);

@@ -14,9 +14,12 @@
 // Mass messages (wecom-api.md §7): "send-mass-message" is a member confirming the mass-message tasks that
 // add_msg_template queued (api.h). Each task becomes sent (2) and each of its recipients, in external_userid order,
 // 2 when the follow relationship no longer exists, 3 when the pack's receive limits (rules::MassQuota over what the
-// customer already received, enterprise and personal) refuse one more, else 1. "personal-mass-message" is an
-// employee's own mass message (create_type 1) sent at once to some of their customers under the same limits.
-// Neither queues a callback (WeCom sends none) nor is part of Script()'s mix.
+// customer already received, enterprise and personal) refuse one more, else 1. A group message's recipients are
+// groups, in chat_id order: 2 when the group was dismissed or no longer has that member as its owner, 3 past the
+// group quota (MassQuota::CheckGroup over what the group already received, any sender and kind), else 1.
+// "personal-mass-message" is an employee's own mass message (create_type 1) sent at once to some of their customers,
+// or of the groups they own, under the same limits. Neither queues a callback (WeCom sends none) nor is part of
+// Script()'s mix.
 // Thread safety: Scenario is single-threaded; CallbackDeliverer and the routes are thread-safe.
 #pragma once
 
@@ -52,10 +55,11 @@ class Scenario {
   // world has nothing the action applies to (no group to leave, …).
   // send-mass-message: `msgid` and/or `userid` (one is required, InvalidArgument "missing_argument"): that task, or
   // every pending task of the message, or every pending task of the member; when none is pending (all sent, or the
-  // message was cancelled) it succeeds and changes nothing ("tasks" 0). personal-mass-message: `userid` (default: a
-  // random member with customers), `count` recipients (default 20), `text`. Both report in ScenarioEvent::ids the
-  // msgid(s) and userid(s) (comma-separated when several), "tasks", and the recipients "sent", "not_friend" and
-  // "over_limit".
+  // message was cancelled) it succeeds and changes nothing ("tasks" 0). personal-mass-message: `chat_type`
+  // ("single", the default, or "group"), `userid` (default: a random member with customers, or who owns a group),
+  // `count` recipients (default 20: customers, or groups the member owns), `text`. Both report in ScenarioEvent::ids
+  // the msgid(s) and userid(s) (comma-separated when several), "tasks", and the recipients (customers or groups)
+  // "sent", "not_friend" and "over_limit".
   Result<ScenarioEvent> Run(const std::string& action, const std::map<std::string, std::string>& args = {});
   // `count` actions drawn from a fixed mix weighted like a retail corp's day (mostly new customers and edits).
   Result<std::vector<ScenarioEvent>> Script(int count);

@@ -62,7 +62,9 @@ CREATE TABLE IF NOT EXISTS callback_outbox (
 CREATE INDEX IF NOT EXISTS callback_outbox_due ON callback_outbox (state, next_at);
 -- Mass messages (企业群发, wecom-api.md §7). A template is one message (create_type 0: the enterprise's, created
 -- through the API; 1: an employee's own); each sending member has a task (status 0 not sent, 2 sent), and each
--- recipient a result (0 not sent, 1 sent, 2 not a friend, 3 over the receive limit). Times are Unix seconds.
+-- recipient a result (0 not sent, 1 sent, 2 not a friend, 3 over the receive limit). A group message (chat_type
+-- 'group') reaches customer groups: its results hold the chat_id in external_userid (2 then means the group was
+-- dismissed or changed owner). Times are Unix seconds.
 CREATE TABLE IF NOT EXISTS msg_templates (
   corp_id TEXT NOT NULL, msgid TEXT PRIMARY KEY, chat_type TEXT NOT NULL, sender TEXT NOT NULL,
   create_type INTEGER NOT NULL, text TEXT NOT NULL, attachments TEXT NOT NULL, create_time INTEGER NOT NULL,
@@ -75,7 +77,7 @@ CREATE INDEX IF NOT EXISTS msg_tasks_member ON msg_tasks (corp_id, userid, statu
 CREATE TABLE IF NOT EXISTS msg_results (
   corp_id TEXT NOT NULL, msgid TEXT NOT NULL, userid TEXT NOT NULL, external_userid TEXT NOT NULL,
   status INTEGER NOT NULL, send_time INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (msgid, userid, external_userid));
--- The receive-limit check reads what one customer already received.
+-- The receive-limit check reads what one customer (or group) already received.
 CREATE INDEX IF NOT EXISTS msg_results_customer ON msg_results (corp_id, external_userid);
 CREATE TABLE IF NOT EXISTS msg_reminders (corp_id TEXT NOT NULL, msgid TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS msg_reminders_msg ON msg_reminders (msgid, at);

@@ -403,10 +403,25 @@ Result<GroupChat> WecomClient::GetGroupChat(const CorpCredentials& corp, const s
 Result<WecomClient::MsgTemplate> WecomClient::AddMsgTemplate(const CorpCredentials& corp, const std::string& sender,
                                                             const std::vector<std::string>& external_userids,
                                                             const json::object& content) {
+  return AddTemplate(corp, "single", sender, external_userids, content);
+}
+
+Result<WecomClient::MsgTemplate> WecomClient::AddGroupMsgTemplate(const CorpCredentials& corp,
+                                                                 const std::string& sender,
+                                                                 const std::vector<std::string>& chat_ids,
+                                                                 const json::object& content) {
+  return AddTemplate(corp, "group", sender, chat_ids, content);
+}
+
+Result<WecomClient::MsgTemplate> WecomClient::AddTemplate(const CorpCredentials& corp, const std::string& chat_type,
+                                                         const std::string& sender,
+                                                         const std::vector<std::string>& recipients,
+                                                         const json::object& content) {
   json::object body = content;
-  body["chat_type"] = "single";
+  body["chat_type"] = chat_type;
   body["sender"] = sender;
-  body["external_userid"] = JsonArray(external_userids);
+  body[chat_type == "group" ? "chat_id_list" : "external_userid"] = JsonArray(recipients);
+  // Not idempotent: a message WeCom created before the connection dropped would be created twice by a retry.
   KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/externalcontact/add_msg_template", {}, body, false));
   MsgTemplate out{.msgid = Str(o, "msgid"), .fail_list = {}};
   for (const auto& v : Arr(o, "fail_list"))
@@ -417,8 +432,9 @@ Result<WecomClient::MsgTemplate> WecomClient::AddMsgTemplate(const CorpCredentia
 
 Result<Page<WecomClient::GroupMsg>> WecomClient::ListGroupMsgs(const CorpCredentials& corp, int64_t start_s,
                                                               int64_t end_s, int filter_type,
-                                                              const std::string& cursor, int limit) {
-  json::object body{{"chat_type", "single"}, {"start_time", start_s}, {"end_time", end_s},
+                                                              const std::string& cursor, int limit,
+                                                              const std::string& chat_type) {
+  json::object body{{"chat_type", chat_type}, {"start_time", start_s}, {"end_time", end_s},
                     {"filter_type", filter_type}, {"limit", limit}};
   if (!cursor.empty()) body["cursor"] = cursor;
   KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/externalcontact/get_groupmsg_list_v2", {}, body));
@@ -463,7 +479,8 @@ Result<Page<WecomClient::GroupMsgSend>> WecomClient::GetGroupMsgSendResults(cons
     if (!v.is_object()) continue;
     const auto& r = v.as_object();
     page.items.push_back({.external_userid = Str(r, "external_userid"), .userid = Str(r, "userid"),
-                          .status = static_cast<int>(Int(r, "status")), .send_time = Int(r, "send_time")});
+                          .chat_id = Str(r, "chat_id"), .status = static_cast<int>(Int(r, "status")),
+                          .send_time = Int(r, "send_time")});
   }
   return page;
 }

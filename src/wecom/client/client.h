@@ -168,21 +168,29 @@ class WecomClient {
   // --- Mass messages (§7). The content is WeCom's wire form: {"text": {"content"}, "attachments": [...]}. ---
   struct MsgTemplate {
     std::string msgid;
-    std::vector<std::string> fail_list;  // external ids WeCom would not take (unknown, or not the sender's)
+    // The recipients WeCom would not take: external ids (unknown, or not the sender's customers), or for a group
+    // message chat ids (unknown, or groups the sender does not own).
+    std::vector<std::string> fail_list;
   };
   // One add_msg_template for chat_type "single" from `sender` (≤ the pack's max recipients per call).
   Result<MsgTemplate> AddMsgTemplate(const CorpCredentials& corp, const std::string& sender,
                                      const std::vector<std::string>& external_userids,
                                      const boost::json::object& content);
+  // One add_msg_template for chat_type "group": from `sender`, who must own the groups, to `chat_ids` (≤2000; empty:
+  // every group the sender owns).
+  Result<MsgTemplate> AddGroupMsgTemplate(const CorpCredentials& corp, const std::string& sender,
+                                          const std::vector<std::string>& chat_ids,
+                                          const boost::json::object& content);
   struct GroupMsg {
     std::string msgid, creator, text;
     int64_t create_time = 0;
     int create_type = 0;  // 0 the corp (API or admin), 1 a member's own
   };
-  // get_groupmsg_list_v2 for single chats created in [start_s, end_s] (≤ a month apart); filter_type 0 corp,
-  // 1 personal, 2 all.
+  // get_groupmsg_list_v2 for messages of `chat_type` ("single" to customers, "group" to customer groups) created in
+  // [start_s, end_s] (≤ a month apart); filter_type 0 corp, 1 personal, 2 all.
   Result<Page<GroupMsg>> ListGroupMsgs(const CorpCredentials& corp, int64_t start_s, int64_t end_s, int filter_type,
-                                       const std::string& cursor, int limit = 100);
+                                       const std::string& cursor, int limit = 100,
+                                       const std::string& chat_type = "single");
   struct GroupMsgTask {
     std::string userid;
     int status = 0;  // 0 not sent yet, 2 sent (the member confirmed)
@@ -190,9 +198,12 @@ class WecomClient {
   };
   Result<Page<GroupMsgTask>> GetGroupMsgTasks(const CorpCredentials& corp, const std::string& msgid,
                                               const std::string& cursor, int limit = 1000);
+  // A row of a single message names the customer (external_userid), of a group message the group (chat_id); WeCom
+  // lists only the groups already sent to.
   struct GroupMsgSend {
     std::string external_userid, userid;
-    int status = 0;  // 0 not sent, 1 sent, 2 not a friend, 3 over the receive limit
+    std::string chat_id;
+    int status = 0;  // 0 not sent, 1 sent, 2 not a friend (a group: dismissed, or another owner), 3 over the limit
     int64_t send_time = 0;
   };
   Result<Page<GroupMsgSend>> GetGroupMsgSendResults(const CorpCredentials& corp, const std::string& msgid,
@@ -210,6 +221,9 @@ class WecomClient {
     int64_t refresh_after_ms = 0;
   };
   Result<std::string> Token(const CorpCredentials& corp, const std::string& stale);
+  // add_msg_template for `chat_type`, with `recipients` in that chat type's field (external_userid, chat_id_list).
+  Result<MsgTemplate> AddTemplate(const CorpCredentials& corp, const std::string& chat_type, const std::string& sender,
+                                  const std::vector<std::string>& recipients, const boost::json::object& content);
   Result<boost::json::object> Exchange(const HttpCall& call);
   void WaitForBudget(const std::string& corp_id, const std::string& path);
   void Sleep(int64_t ms);
