@@ -24,6 +24,7 @@
 #include "domain/messaging/messaging.h"
 #include "domain/wecom_link/link.h"
 #include "http/customer_routes.h"
+#include "http/group_routes.h"
 #include "http/message_routes.h"
 #include "http/wecom_routes.h"
 #include "http/account_routes.h"
@@ -177,6 +178,7 @@ int Serve(const std::string& config_path) {
   wecom_link::EventApplier wecom_events(database, clock, *wecom_client, wecom_link);
   runner.Register(wecom_link::kApplyEventsJob, [&wecom_events](jobs::JobContext& ctx) { return wecom_events.RunJob(ctx); });
   customers::CustomerService customer_service(database, clock);
+  customers::GroupService group_service(database, clock);
   customers::TagService tag_service(database, clock, queue, *wecom_client, wecom_link, customer_service);
   runner.Register(customers::kBulkTagJob, [&tag_service](jobs::JobContext& ctx) { return tag_service.RunBulkTag(ctx); });
   runner.Register("customers.housekeeping", [&tag_service](jobs::JobContext&) -> Status {
@@ -249,6 +251,7 @@ int Serve(const std::string& config_path) {
   http::AddWecomRoutes(router, guard, {wecom_link, callback_inbox, wecom_events, app_service});
   customers::StageService stage_service(database, clock, customer_service);
   http::AddCustomerRoutes(router, guard, {customer_service, tag_service, stage_service, segment_service});
+  http::AddGroupRoutes(router, guard, group_service);
   http::AddMessageRoutes(router, guard, messaging_service);
   http::AddSystemRoutes(
       router,

@@ -501,21 +501,6 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
     return s.ok() ? JsonOk(json::object{{"account_id", *id}}) : JsonError(s);
   }, scrm_admin));
 
-  router.Add("GET", "/api/v1/scrm/groups", guard.Authed([&customers](Request& r, const accounts::Principal& who) {
-    auto paging = ParsePaging(r, 20, 100);
-    if (!paging.ok()) return JsonError(paging.status());
-    const std::string q = r.Query("q");
-    if (q.size() > 100) return JsonError(Status::InvalidArgument("invalid_filter", "the search text is too long"));
-    auto page = customers.GroupChats(who.team, q, paging->page, paging->page_size);
-    if (!page.ok()) return JsonError(page.status());
-    json::array items;
-    for (const auto& g : page->first)
-      items.push_back(json::object{{"chat_id", g.chat_id}, {"name", g.name}, {"owner_name", g.owner_name},
-                                   {"member_count", g.member_count}});
-    return JsonOk(json::object{{"items", std::move(items)}, {"total", page->second}, {"page", paging->page},
-                               {"page_size", paging->page_size}});
-  }, scrm));
-
   // ----- segments (issue 6) -----
   router.Add("POST", "/api/v1/scrm/segments/count", guard.Authed([&segs](Request& r, const accounts::Principal& who) {
     auto o = ObjectBody(r);

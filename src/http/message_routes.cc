@@ -31,6 +31,7 @@ json::object MessageJson(const messaging::Message& m) {
   for (const auto& [hour, n] : m.delivery) delivery.push_back(json::object{{"hour", hour}, {"sent", n}});
   return json::object{{"id", m.id},
                       {"kind", m.kind},
+                      {"audience", m.audience},
                       {"title", m.title},
                       {"content", ParsedOrNull(m.content)},
                       {"target", ParsedOrNull(m.target)},
@@ -62,11 +63,14 @@ json::object MessageJson(const messaging::Message& m) {
                       {"delivery", std::move(delivery)}};
 }
 
-// The draft a POST/PUT body describes: {kind, title, content: {...}, target: {segment_id | rule | customer_ids}}.
+// The draft a POST/PUT body describes: {kind, audience, title, content: {...}, target: {segment_id | rule |
+// customer_ids | group_owners | group_tag_ids | chat_ids}}.
 Result<messaging::Draft> DraftOf(const json::object& o) {
   messaging::Draft d;
   d.kind = StrField(o, "kind");
   if (d.kind.empty()) d.kind = "enterprise";
+  d.audience = StrField(o, "audience");
+  if (d.audience.empty()) d.audience = "customers";
   d.title = StrField(o, "title");
   const auto* content = o.if_contains("content");
   if (!content || !content->is_object())
@@ -82,6 +86,9 @@ Result<messaging::Draft> DraftOf(const json::object& o) {
   }
   if (const auto* r = t.if_contains("rule"); r && !r->is_null()) d.target.rule = json::serialize(*r);
   KOI_ASSIGN_OR_RETURN(d.target.customer_ids, StrList(t, "customer_ids"));
+  KOI_ASSIGN_OR_RETURN(d.target.group_owners, StrList(t, "group_owners"));
+  KOI_ASSIGN_OR_RETURN(d.target.group_tag_ids, IdList(t, "group_tag_ids"));
+  KOI_ASSIGN_OR_RETURN(d.target.chat_ids, StrList(t, "chat_ids"));
   return d;
 }
 

@@ -1467,6 +1467,146 @@ const tests = {
     }, { login: team })
   },
 
+  async 'customer groups: tag groups, message the groups of a tag through their owners, confirm, statistics'() {
+    const sandbox = process.env.E2E_SANDBOX_URL
+    if (!sandbox) { console.log('# groups: E2E_SANDBOX_URL is not set; skipped'); return }
+    const team = await linkedDemoTeam()
+    const api = team.api
+    const all = await api.ok('GET', '/api/v1/scrm/groups?page_size=100')
+    assert(all.total >= 3, `the demo corp has ${all.total} groups`)
+    const tagName = `高价值群${Date.now() % 10000}`
+    await api.ok('PUT', '/api/v1/scrm/rule-pack', { pack: 'wecom-2023' })  // one message a day per group
+
+    await withPage(async (page, errors) => {
+      // 客户群: the synced groups, a page from the server.
+      await page.goto(base + '/scrm/overview')
+      await page.click('[data-test="menu-groups"]')
+      const table = page.locator('[data-test="group-table"]')
+      await table.waitFor()
+      await page.locator('[data-test="group-total"]').getByText(`共 ${all.total} 个群`).waitFor()
+      const rows = table.locator('tbody tr')
+      assert(await rows.count() === Math.min(20, all.total), `${await rows.count()} group rows`)
+
+      // A group tag (Koi's own), created in the manager, then put on the first three groups.
+      await page.click('[data-test="group-tags-manage"]')
+      const manager = page.locator('[data-test="group-tag-manager"]')
+      await field(page, 'group-tag-name').fill(tagName)
+      await page.click('[data-test="group-tag-create"]')
+      await manager.locator('[data-test="group-tag-table"]').getByText(tagName).waitFor()
+      const tag = (await api.ok('GET', '/api/v1/scrm/group-tags')).items.find((x) => x.name === tagName)
+      assert(tag && tag.groups === 0, `the new tag: ${JSON.stringify(tag)}`)
+      await page.keyboard.press('Escape')
+      await manager.waitFor({ state: 'hidden' })
+      const picked = []
+      for (let i = 0; i < 3; i++) {
+        await rows.nth(i).locator('.el-checkbox').click()
+        picked.push((await rows.nth(i).locator('[data-test="group-name"]').innerText()).trim())
+      }
+      await page.locator('[data-test="group-selected"]').getByText('已选 3 个群').waitFor()
+      await page.click('[data-test="group-tags-add"]')
+      const bulk = page.locator('[data-test="group-bulk-dialog"]')
+      await bulk.locator('[data-test="group-bulk-tags"]').click()
+      await page.locator(`[data-test="group-bulk-option-${tag.id}"]:visible`).click()
+      await page.keyboard.press('Escape')
+      await bulk.locator('[data-test="group-bulk-submit"]').click()
+      await page.getByText('已添加群标签，3 个群有变化').waitFor()
+      const tagged = await api.ok('GET', `/api/v1/scrm/groups?tag_id=${tag.id}&page_size=10`)
+      assert(tagged.total === 3, `${tagged.total} groups carry the tag`)
+      assert(JSON.stringify(tagged.items.map((g) => g.name).sort()) === JSON.stringify([...picked].sort()),
+        `tagged ${tagged.items.map((g) => g.name)}, picked ${picked}`)
+      // Filtered by the tag: just those three, each showing it.
+      await page.locator('[data-test="group-tag-filter"]').click()
+      await page.locator(`[data-test="group-tag-option-${tag.id}"]:visible`).click()
+      await page.locator('[data-test="group-total"]').getByText('共 3 个群').waitFor()
+      await page.waitForFunction((name) => {
+        const r = [...document.querySelectorAll('[data-test="group-table"] tbody tr')]
+        return r.length === 3 && r.every((tr) => tr.textContent.includes(name))
+      }, tagName)
+      await page.waitForLoadState('networkidle')
+      await waitToastsGone(page)
+      await noHorizontalScroll(page, 'groups zh')
+      await tallScreenshot(page, join(shots, 'groups-zh.png'))
+      await switchLanguage(page, 'English')
+      await page.locator('[data-test="group-total"]').getByText('3 groups').waitFor()
+      await noHorizontalScroll(page, 'groups en')
+      await tallScreenshot(page, join(shots, 'groups-en.png'))
+      await switchLanguage(page, '中文')
+
+      // A message to the groups of the tag: each goes through its owner.
+      const text = '本周群福利：到店出示群聊截图，饮品第二杯半价'
+      await page.click('[data-test="menu-messages"]')
+      await page.click('[data-test="message-create"]')
+      await page.locator('[data-test="composer-content"]').waitFor()
+      await field(page, 'composer-title').fill('社群福利')
+      await page.locator('textarea[data-test="composer-text"], [data-test="composer-text"] textarea').first().fill(text)
+      await page.click('[data-test="content-next"]')
+      await page.click('[data-test="audience-groups"]')
+      await page.click('[data-test="group-mode-tag"]')
+      await page.locator('[data-test="target-group-tag-select"]').click()
+      await page.locator(`[data-test="group-tag-option-${tag.id}"]:visible`).click()
+      await page.keyboard.press('Escape')
+      const live = await api.ok('POST', '/api/v1/scrm/messages/preview', {
+        kind: 'enterprise', audience: 'groups', title: '社群福利', content: { text }, target: { group_tag_ids: [tag.id] } })
+      assert(live.targeted === 3 && live.recipients >= 1, `the group plan preview: ${JSON.stringify(live)}`)
+      await page.waitForFunction((n) => {
+        const s = document.querySelector('[data-test="live-plan-summary"]')?.textContent ?? ''
+        return s.includes(`目标 ${n.targeted} 个群`) && s.includes(`${n.recipients} 个将由`)
+      }, live)
+      await page.click('[data-test="composer-save"]')
+      await page.waitForURL(/\/scrm\/messages\/\d+\/edit$/)
+      const id = Number(page.url().split('/').at(-2))
+      const planned = await api.ok('GET', `/api/v1/scrm/messages/${id}`)
+      assert(planned.audience === 'groups' && planned.targeted === 3 && planned.recipients === live.recipients,
+        `the group draft: ${JSON.stringify({ ...planned, senders: planned.senders.length })}`)
+      await page.locator('[data-test="composer-plan"] [data-test="message-plan"]').waitFor()
+      await page.waitForLoadState('networkidle')
+      await waitToastsGone(page)
+      await tallScreenshot(page, join(shots, 'message-groups-plan-zh.png'))
+      await page.click('[data-test="plan-next"]')
+      await page.click('[data-test="send-submit"]')
+      await page.locator('.el-message-box').getByText(`向 ${planned.recipients} 个客户群群发这条消息`).waitFor()
+      await confirmBox(page)
+      await page.waitForURL(new RegExp(`/scrm/messages/${id}$`))
+      await page.locator('[data-test="detail-state"]').getByText('已提交').waitFor({ timeout: 30_000 })
+      let sent = await api.ok('GET', `/api/v1/scrm/messages/${id}`)
+      assert(sent.state === 'sent' && sent.chunks_failed === 0, `after sending: ${sent.state} ${sent.error}`)
+
+      // The owners confirm in WeCom; the results come back per group.
+      for (const s of sent.senders.filter((x) => x.templates > 0)) {
+        const res = await fetch(`${sandbox}/sandbox/scenario/send-mass-message`, {
+          method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ userid: s.userid }) })
+        const body = await res.json()
+        assert(res.status === 200 && body.code === 0, `the sandbox confirm for ${s.userid}: ${res.status} ${JSON.stringify(body)}`)
+      }
+      await waitToastsGone(page)
+      await page.click('[data-test="detail-refresh"]')
+      await page.getByText('已从企业微信读取最新结果').waitFor()
+      sent = await api.ok('GET', `/api/v1/scrm/messages/${id}`)
+      assert(sent.sent === sent.recipients && sent.state === 'done', `group results: ${JSON.stringify({ sent: sent.sent, recipients: sent.recipients, state: sent.state })}`)
+      await page.locator('[data-test="detail-state"]').getByText('已完成').waitFor()
+      const card = page.locator('[data-test="detail-recipients"]')
+      const names = (await card.locator('[data-test="recipient-group"]').allInnerTexts()).map((x) => x.trim()).sort()
+      assert(JSON.stringify(names) === JSON.stringify([...picked].sort()), `the recipients are ${names}, the tagged groups ${picked}`)
+      await page.waitForLoadState('networkidle')
+      await waitToastsGone(page)
+      await noHorizontalScroll(page, 'group message detail zh')
+      await tallScreenshot(page, join(shots, 'message-groups-detail-zh.png'))
+
+      // The same groups again today (wecom-2023: one a day per group): all skipped before anything is sent.
+      const again = await api.call('POST', '/api/v1/scrm/messages', {
+        kind: 'enterprise', audience: 'groups', title: '再发一次', content: { text }, target: { group_tag_ids: [tag.id] } })
+      assert(again.status === 201 && again.body.data.skipped.over_day_limit === sent.recipients,
+        `the second plan: ${again.status} ${again.text}`)
+      const refused = await api.call('POST', `/api/v1/scrm/messages/${again.body.data.id}/send`, {})
+      assert(refused.status === 422 || refused.status === 409 || refused.status === 400, `sending it: ${refused.status}`)
+      assert(refused.body?.reason === 'message_all_skipped', `sending it: ${refused.text}`)
+      await api.ok('DELETE', `/api/v1/scrm/messages/${again.body.data.id}`)
+
+      const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
+      assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
+    }, { login: team })
+  },
+
   async 'admin manages a member: disable (confirmed) blocks login, enable, reset password, remove; the audit log records it'() {
     const team = await registerTeam({ teamName: '管理测试', name: '管理员' })
     const mate = await addActiveMember(team, '同事丙')

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "domain/customers/customers.h"
+#include "domain/customers/groups.h"
 #include "domain/messaging/messaging.h"
 #include "domain/segments/index.h"
 #include "domain/segments/segments.h"
@@ -416,6 +417,146 @@ TEST_P(MassMessageTest, PersonalMessagesSentInWecomCountAgainstTheQuota) {
   auto old_rules = messages_->Create(admin_, text_only);
   ASSERT_TRUE(old_rules.ok()) << old_rules.status().ToString();
   EXPECT_EQ(old_rules->recipients, static_cast<int64_t>(received.size()));
+}
+
+// Messages to customer groups: targeted by owner, by Koi's group tags or picked; sent through each group's owner
+// (chat_type group), confirmed, tracked; the pack's group quota on both sides, counting the personal group messages
+// employees send from WeCom; and a lost answer reconciled without a second template.
+TEST_P(MassMessageTest, GroupMessagesGoThroughTheOwnersWithinTheGroupQuota) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  SetUpKoi(*t.db, 150);
+  if (HasFatalFailure()) return;
+  customers::GroupService groups(*t.db, clock_);
+  auto all = groups.List(admin_.team, {.q = "", .owner = "", .tag_id = 0, .page = 1, .page_size = 100});
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_GE(all->total, 6);
+  std::vector<std::string> chats;
+  for (const auto& g : all->items) chats.push_back(g.chat_id);
+  // Groups whose owner can send (an active employee), and the others.
+  std::set<std::string> sendable;
+  for (const auto& l : Lines(*t.db, "SELECT g.chat_id FROM wecom_group_chats g JOIN wecom_employees e ON e.team_id = "
+                                    "g.team_id AND e.userid = g.owner WHERE g.team_id = ? AND e.status = 1",
+                             {admin_.team.value()}))
+    sendable.insert(l.substr(0, l.size() - 1));
+  ASSERT_FALSE(sendable.empty());
+
+  // Group tags: Koi's own.
+  const accounts::Client client{.ip = "127.0.0.1", .user_agent = "test"};
+  auto vip = groups.CreateTag(admin_, " VIP群 ", client);
+  ASSERT_TRUE(vip.ok()) << vip.status().ToString();
+  EXPECT_EQ(vip->name, "VIP群");
+  EXPECT_EQ(groups.CreateTag(admin_, "VIP群", client).status().reason(), "group_tag_exists");
+  EXPECT_EQ(groups.CreateTag(admin_, "", client).status().reason(), "group_tag_name_invalid");
+  const std::vector<std::string> tagged(chats.begin(), chats.begin() + 3);
+  auto n = groups.TagGroups(admin_, tagged, {vip->id}, {});
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 3);
+  EXPECT_EQ(*groups.TagGroups(admin_, tagged, {vip->id}, {}), 0);  // already tagged
+  EXPECT_EQ(groups.TagGroups(admin_, {"wr-none"}, {vip->id}, {}).status().reason(), "group_not_found");
+  EXPECT_EQ(groups.TagGroups(admin_, tagged, {vip->id + 99}, {}).status().reason(), "group_tag_not_found");
+  auto by_tag = groups.List(admin_.team, {.q = "", .owner = "", .tag_id = vip->id, .page = 1, .page_size = 10});
+  ASSERT_TRUE(by_tag.ok());
+  EXPECT_EQ(by_tag->total, 3);
+  EXPECT_EQ(by_tag->items.at(0).tags.at(0).name, "VIP群");
+  EXPECT_EQ(groups.Tags(admin_.team)->at(0).groups, 3);
+
+  auto group_draft = [](Target target, std::string text = "本周社群福利：满 199 减 30") {
+    return Draft{.kind = "enterprise", .audience = "groups", .title = "社群福利",
+                 .content = json::serialize(json::object{{"text", text}}), .target = std::move(target)};
+  };
+  const int64_t tagged_sendable = std::count_if(tagged.begin(), tagged.end(),
+                                                [&](const std::string& c) { return sendable.count(c) > 0; });
+  auto by_tag_plan = messages_->Preview(admin_, group_draft(Target{.group_tag_ids = {vip->id}}));
+  ASSERT_TRUE(by_tag_plan.ok()) << by_tag_plan.status().ToString();
+  EXPECT_EQ(by_tag_plan->targeted, 3);
+  EXPECT_EQ(by_tag_plan->recipients, tagged_sendable);
+  EXPECT_EQ(by_tag_plan->skipped["owner_unavailable"], 3 - tagged_sendable);
+
+  // Bad input.
+  EXPECT_EQ(messages_->Create(admin_, group_draft(Target{.chat_ids = chats}, "{客户名称}，你好")).status().reason(),
+            "message_variable_groups");
+  EXPECT_EQ(messages_->Create(admin_, group_draft(Target{.chat_ids = std::vector<std::string>(2001, "wr")}))
+                .status().reason(), "message_too_many_groups");
+  EXPECT_EQ(messages_->Create(admin_, group_draft(Target{.chat_ids = {"wr-none"}})).status().reason(),
+            "message_target_invalid");
+  EXPECT_EQ(messages_->Create(admin_, group_draft(Target{.customer_ids = ActiveCustomers(1)})).status().reason(),
+            "message_target_invalid");
+  Draft odd = group_draft(Target{.chat_ids = chats});
+  odd.audience = "rooms";
+  EXPECT_EQ(messages_->Create(admin_, odd).status().reason(), "message_audience_invalid");
+
+  // Every group, picked. Sent through each owner, one group template per owner.
+  auto draft = messages_->Create(admin_, group_draft(Target{.chat_ids = chats}));
+  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+  EXPECT_EQ(draft->audience, "groups");
+  EXPECT_EQ(draft->targeted, static_cast<int64_t>(chats.size()));
+  EXPECT_EQ(draft->recipients, static_cast<int64_t>(sendable.size()));
+  ASSERT_TRUE(messages_->Send(admin_, draft->id, 0).ok());
+  ASSERT_TRUE(RunDispatch().ok());
+  const auto owners = Senders(draft->id);
+  EXPECT_EQ(Calls(kAddTemplate), static_cast<int64_t>(owners.size()));
+  EXPECT_EQ(WorldCount("SELECT COUNT(*) FROM msg_templates WHERE chat_type = 'group'"),
+            static_cast<int64_t>(owners.size()));
+  EXPECT_EQ(WorldCount("SELECT COUNT(*) FROM msg_results"), static_cast<int64_t>(sendable.size()));
+  for (const auto& u : owners) Confirm(u);
+  auto tracked = messages_->Refresh(admin_, draft->id);
+  ASSERT_TRUE(tracked.ok()) << tracked.status().ToString();
+  EXPECT_EQ(tracked->sent, static_cast<int64_t>(sendable.size()));
+  EXPECT_EQ(tracked->state, "done");
+  auto rows = messages_->Recipients(admin_, draft->id, {.skip = "none", .status = 1, .userid = "", .page = 1,
+                                                        .page_size = 100});
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->total, static_cast<int64_t>(sendable.size()));
+  EXPECT_FALSE(rows->items.at(0).name.empty());  // the group's name
+
+  // wecom-2023: a group receives one per natural day. Koi skips them; a send bypassing Koi gets status 3.
+  ASSERT_TRUE(messages_->SetRulePack(admin_, "wecom-2023", {}).ok());
+  auto again = messages_->Create(admin_, group_draft(Target{.chat_ids = chats}));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->recipients, 0);
+  EXPECT_EQ(again->skipped["over_day_limit"], static_cast<int64_t>(sendable.size()));
+  EXPECT_EQ(messages_->Send(admin_, again->id, 0).status().reason(), "message_all_skipped");
+  const std::string chat = *sendable.begin();
+  const std::string owner = Lines(*t.db, "SELECT owner FROM wecom_group_chats WHERE chat_id = ?", {chat}).at(0);
+  const std::string owner_id = owner.substr(0, owner.size() - 1);
+  auto corp = link_->Credentials(admin_.team);
+  ASSERT_TRUE(corp.ok());
+  auto direct = client_->AddGroupMsgTemplate(*corp, owner_id, {chat},
+                                             json::parse(R"({"text":{"content":"绕过"}})").as_object());
+  ASSERT_TRUE(direct.ok()) << direct.status().ToString();
+  Confirm(owner_id, "wecom-2023");
+  EXPECT_EQ(WorldCount("SELECT status FROM msg_results WHERE msgid = ?", {direct->msgid}), 3);
+
+  // The next natural day: an employee's own group message from WeCom uses the quota of their groups.
+  const int64_t day = 86'400'000, offset = 8 * 3'600'000;
+  clock_.Advance(((clock_.NowMillis() + offset) / day + 1) * day - offset - clock_.NowMillis() + 3'600'000);
+  sandbox::Scenario scenario(*world_, clock_, spec_.corp_id, 11);
+  scenario.UseRulePack(*rules::FindRulePack("wecom-2023"));
+  auto own = scenario.Run("personal-mass-message", {{"userid", owner_id}, {"count", "100"}, {"chat_type", "group"}});
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  ASSERT_TRUE(messages_->SyncDue().ok());
+  const auto owned = Lines(*t.db, "SELECT COUNT(*) FROM wecom_group_chats WHERE team_id = ? AND owner = ?",
+                           {admin_.team.value(), owner_id});
+  EXPECT_EQ(Lines(*t.db, "SELECT COUNT(*) FROM personal_mass_receipts WHERE customer_id = -1"), owned);
+  auto mine = messages_->Create(admin_, group_draft(Target{.group_owners = {owner_id}}));
+  ASSERT_TRUE(mine.ok()) << mine.status().ToString();
+  EXPECT_EQ(mine->recipients, 0);
+  EXPECT_EQ(std::to_string(mine->skipped["over_day_limit"]) + "|", owned.at(0));
+
+  // The day after, a lost answer: the group template is found in WeCom (unconfirmed, so without rows), not re-sent.
+  clock_.Advance(day);
+  auto lost = messages_->Create(admin_, group_draft(Target{.group_owners = {owner_id}}));
+  ASSERT_TRUE(lost.ok()) << lost.status().ToString();
+  ASSERT_TRUE(messages_->Send(admin_, lost->id, 0).ok());
+  const int64_t before = Calls(kAddTemplate);
+  lose_answers_ = 1;
+  EXPECT_FALSE(RunDispatch().ok());
+  ASSERT_TRUE(RunDispatch().ok());
+  EXPECT_EQ(Calls(kAddTemplate), before + 1);
+  auto settled = messages_->Get(admin_, lost->id);
+  ASSERT_TRUE(settled.ok());
+  EXPECT_EQ(settled->state, "sent");
+  EXPECT_EQ(settled->chunks_submitted, 1);
 }
 
 // Large targets take the relationship facts from the segment index; small ones read them from the database. Both

@@ -774,7 +774,8 @@ const std::vector<std::string>& AuditActions() {
       "account.phone_changed",  "account.profile_changed", "member.added",    "member.disabled",
       "member.enabled",         "member.removed",      "member.password_reset", "member.unlocked",
       "app.activated",          "wecom.linked",        "member.employee_bound", "member.employee_unbound",
-      "tag.created",            "tag.renamed",         "tag.deleted"};
+      "tag.created",            "tag.renamed",         "tag.deleted",           "group_tag.created",
+      "group_tag.renamed",      "group_tag.deleted"};
   return actions;
 }
 

@@ -462,29 +462,6 @@ Result<std::vector<Department>> CustomerService::Departments(TeamId team) {
   return out;
 }
 
-Result<std::pair<std::vector<GroupRef>, int64_t>> CustomerService::GroupChats(TeamId team, std::string_view query,
-                                                                                int page, int page_size) {
-  std::vector<Value> params{team.value()};
-  std::string where = " WHERE g.team_id = ?";
-  if (!query.empty()) {
-    where += " AND g.name LIKE ?" + std::string(kEscape);
-    params.emplace_back(Value(storage::LikeContains(query)));
-  }
-  KOI_ASSIGN_OR_RETURN(auto total, db_.Query("SELECT COUNT(*) FROM wecom_group_chats g" + where, params));
-  std::vector<Value> page_params = params;
-  page_params.emplace_back(Value(int64_t{page_size}));
-  page_params.emplace_back(Value(int64_t{(page - 1) * page_size}));
-  KOI_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT g.chat_id, g.name, COALESCE(e.name, g.owner), g.member_count FROM "
-                                            "wecom_group_chats g LEFT JOIN wecom_employees e ON e.team_id = g.team_id "
-                                            "AND e.userid = g.owner" + where + " ORDER BY g.name, g.chat_id LIMIT ? "
-                                            "OFFSET ?", page_params));
-  std::vector<GroupRef> out;
-  for (const auto& r : rows.rows)
-    out.push_back({.chat_id = r.Text(0), .name = r.Text(1), .owner_name = r.Text(2), .join_time_ms = 0,
-                   .member_count = static_cast<int>(r.Int(3))});
-  return std::make_pair(std::move(out), total.rows.at(0).Int(0));
-}
-
 Result<std::vector<TagGroup>> CustomerService::TagGroups(TeamId team) {
   KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT g.group_id, g.name, t.tag_id, t.name FROM wecom_tag_groups g LEFT "
                                          "JOIN wecom_tags t ON t.team_id = g.team_id AND t.group_id = g.group_id WHERE "

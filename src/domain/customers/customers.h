@@ -190,9 +190,7 @@ class CustomerService {
   // The filters' choices: the corp's departments (in WeCom's order) and corp tag groups with their tags.
   Result<std::vector<Department>> Departments(TeamId team);
   Result<std::vector<TagGroup>> TagGroups(TeamId team);
-  // The corp's customer group chats whose name contains `query`, by name, one page (segment and filter choices).
-  Result<std::pair<std::vector<GroupRef>, int64_t>> GroupChats(TeamId team, std::string_view query, int page,
-                                                               int page_size);
+  // (The group chats themselves are listed by GroupService, groups.h.)
 
   // Bindings of the given accounts of the caller's team (the members page asks for the rows it shows).
   Result<std::vector<Binding>> Bindings(const accounts::Principal& who, const std::vector<int64_t>& account_ids);

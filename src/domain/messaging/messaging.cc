@@ -30,11 +30,11 @@ constexpr size_t kScanAbove = 20'000;  // a larger target reads the team's relat
 constexpr char kColumns[] =
     "m.id, m.kind, m.title, m.content, m.target, m.state, m.rule_pack, m.send_at, m.targeted, m.created_by, "
     "m.created_at, m.updated_at, m.submitted_at, m.settled_at, m.cancelled_at, m.reminders, m.error, m.sender_userid, "
-    "m.plan, m.team_id, COALESCE(a.name, '')";
+    "m.plan, m.team_id, COALESCE(a.name, ''), m.audience";
 constexpr char kFrom[] = " FROM mass_messages m LEFT JOIN accounts a ON a.id = m.created_by";
 enum Col { kId, kKind, kTitle, kContent, kTarget, kState, kPack, kSendAt, kTargeted, kCreatedBy, kCreatedAt,
            kUpdatedAt, kSubmittedAt, kSettledAt, kCancelledAt, kReminders, kError, kSender, kPlan, kTeam,
-           kCreatorName };
+           kCreatorName, kAudience };
 
 size_t CharCount(std::string_view s) {
   size_t n = 0;
@@ -210,7 +210,7 @@ Status FactsFromIndex(segments::SegmentIndex& index, storage::Database& db, Team
 Status LoadReceipts(storage::Database& db, TeamId team, int64_t horizon_ms, int64_t except_message, Facts& f) {
   KOI_ASSIGN_OR_RETURN(auto rows, db.Query(
       "SELECT customer_id, counted_at FROM mass_message_recipients WHERE team_id = ? AND counts = 1 AND counted_at >= "
-      "? AND message_id <> ?", {team.value(), horizon_ms, except_message}));
+      "? AND customer_id >= 0 AND message_id <> ?", {team.value(), horizon_ms, except_message}));
   const auto& target = f.input.customers;
   for (const auto& r : rows.rows) {
     const auto customer = static_cast<uint32_t>(r.Int(0));
@@ -220,7 +220,8 @@ Status LoadReceipts(storage::Database& db, TeamId team, int64_t horizon_ms, int6
   }
   // Personal messages employees sent from their own WeCom client (synced by SyncPersonal).
   KOI_ASSIGN_OR_RETURN(auto personal, db.Query("SELECT customer_id, sent_at, userid FROM personal_mass_receipts WHERE "
-                                               "team_id = ? AND sent_at >= ?", {team.value(), horizon_ms}));
+                                               "team_id = ? AND sent_at >= ? AND customer_id >= 0",
+                                               {team.value(), horizon_ms}));
   for (const auto& r : personal.rows) {
     const auto customer = static_cast<uint32_t>(r.Int(0));
     if (!std::binary_search(target.begin(), target.end(), customer)) continue;
@@ -229,6 +230,27 @@ Status LoadReceipts(storage::Database& db, TeamId team, int64_t horizon_ms, int6
     f.input.receipts.push_back({customer, rules::Receipt{r.Int(1), rules::MassKind::kPersonal, sender}});
   }
   return Status::Ok();
+}
+
+// What counts against the group quota of the `chats` (ascending) from `horizon_ms` on: other messages' group
+// recipients and the personal group messages employees sent from their WeCom client. Aligned with `chats`.
+Result<std::vector<std::vector<rules::Receipt>>> LoadGroupReceipts(storage::Database& db, TeamId team,
+                                                                   int64_t horizon_ms, int64_t except_message,
+                                                                   const std::vector<std::string>& chats) {
+  std::vector<std::vector<rules::Receipt>> out(chats.size());
+  auto add = [&](const std::string& chat, rules::Receipt r) {
+    auto it = std::lower_bound(chats.begin(), chats.end(), chat);
+    if (it != chats.end() && *it == chat) out[it - chats.begin()].push_back(r);
+  };
+  KOI_ASSIGN_OR_RETURN(auto rows, db.Query(
+      "SELECT external_userid, counted_at FROM mass_message_recipients WHERE team_id = ? AND counts = 1 AND counted_at "
+      ">= ? AND customer_id = -1 AND message_id <> ?", {team.value(), horizon_ms, except_message}));
+  for (const auto& r : rows.rows) add(r.Text(0), {r.Int(1), rules::MassKind::kEnterprise, 0});
+  KOI_ASSIGN_OR_RETURN(auto personal, db.Query("SELECT external_userid, sent_at FROM personal_mass_receipts WHERE "
+                                               "team_id = ? AND sent_at >= ? AND customer_id = -1",
+                                               {team.value(), horizon_ms}));
+  for (const auto& r : personal.rows) add(r.Text(0), {r.Int(1), rules::MassKind::kPersonal, kNoSender});
+  return out;
 }
 
 // external_userid of each customer key, aligned with `keys`.
@@ -253,7 +275,7 @@ Result<std::vector<std::string>> ExternalIds(storage::Database& db, TeamId team,
 Result<std::vector<uint32_t>> MessagingService::Expand(const accounts::Principal& who, const Target& target,
                                                        std::string& canonical) {
   const int given = (target.segment_id ? 1 : 0) + (!target.rule.empty() ? 1 : 0) + (!target.customer_ids.empty() ? 1 : 0);
-  if (given != 1)
+  if (given != 1 || !target.group_owners.empty() || !target.group_tag_ids.empty() || !target.chat_ids.empty())
     return Status::InvalidArgument("message_target_invalid",
                                    "target: give exactly one of segment_id, rule and customer_ids");
   if (target.segment_id) {
@@ -291,6 +313,85 @@ Result<std::vector<uint32_t>> MessagingService::Expand(const accounts::Principal
   return out;
 }
 
+struct MessagingService::GroupTarget {
+  std::vector<std::string> chat_ids;  // ascending, no repeats
+  std::vector<std::string> owners;    // aligned
+};
+
+Result<MessagingService::GroupTarget> MessagingService::ExpandGroups(const accounts::Principal& who,
+                                                                     const Target& target,
+                                                                     const std::string& only_owner,
+                                                                     std::string& canonical_text) {
+  const int given = (!target.group_owners.empty() ? 1 : 0) + (!target.group_tag_ids.empty() ? 1 : 0) +
+                    (!target.chat_ids.empty() ? 1 : 0);
+  if (given != 1 || target.segment_id || !target.rule.empty() || !target.customer_ids.empty())
+    return Status::InvalidArgument("message_target_invalid",
+                                   "target: for groups give exactly one of group_owners, group_tag_ids and chat_ids");
+  const std::vector<Value> team{who.team.value()};
+  std::map<std::string, std::string> owner_of;  // chat_id -> owner
+  auto collect = [&owner_of](const Row& r) { owner_of[r.Text(0)] = r.Text(1); };
+  json::object canonical;
+  if (!target.chat_ids.empty()) {
+    if (target.chat_ids.size() > kMaxSelectedGroups)
+      return Status::InvalidArgument("message_too_many_groups", "target.chat_ids: at most " +
+                                                                    std::to_string(kMaxSelectedGroups) + " groups");
+    std::set<std::string> ids(target.chat_ids.begin(), target.chat_ids.end());
+    KOI_RETURN_IF_ERROR(ForEachSlice(db_, "SELECT chat_id, owner FROM wecom_group_chats WHERE team_id = ?", team,
+                                     std::vector<std::string>(ids.begin(), ids.end()), "chat_id", "", collect));
+    json::array list;
+    for (const auto& id : ids) {
+      if (!owner_of.count(id))
+        return Status::InvalidArgument("message_target_invalid", "target.chat_ids: no such customer group " + id);
+      list.push_back(json::string(id));
+    }
+    canonical["chat_ids"] = std::move(list);
+  } else if (!target.group_owners.empty()) {
+    if (target.group_owners.size() > kMaxGroupOwners)
+      return Status::InvalidArgument("message_target_invalid", "target.group_owners: at most " +
+                                                                   std::to_string(kMaxGroupOwners) + " employees");
+    std::set<std::string> owners(target.group_owners.begin(), target.group_owners.end());
+    const std::vector<std::string> list(owners.begin(), owners.end());
+    std::set<std::string> known;
+    KOI_RETURN_IF_ERROR(ForEachSlice(db_, "SELECT userid FROM wecom_employees WHERE team_id = ?", team, list,
+                                     "userid", "", [&known](const Row& r) { known.insert(r.Text(0)); }));
+    json::array out;
+    for (const auto& o : list) {
+      if (!known.count(o))
+        return Status::InvalidArgument("message_target_invalid", "target.group_owners: no such employee " + o);
+      out.push_back(json::string(o));
+    }
+    KOI_RETURN_IF_ERROR(ForEachSlice(db_, "SELECT chat_id, owner FROM wecom_group_chats WHERE team_id = ?", team, list,
+                                     "owner", "", collect));
+    canonical["group_owners"] = std::move(out);
+  } else {
+    std::set<int64_t> tags(target.group_tag_ids.begin(), target.group_tag_ids.end());
+    const std::vector<int64_t> list(tags.begin(), tags.end());
+    std::set<int64_t> known;
+    KOI_RETURN_IF_ERROR(ForEachSlice(db_, "SELECT id FROM group_tags WHERE team_id = ?", team, list, "id", "",
+                                     [&known](const Row& r) { known.insert(r.Int(0)); }));
+    if (known.size() != list.size()) return Status::NotFound("group_tag_not_found", "target.group_tag_ids: no such group tag");
+    KOI_RETURN_IF_ERROR(ForEachSlice(db_, "SELECT g.chat_id, g.owner FROM wecom_group_chats g JOIN group_chat_tags t ON "
+                                     "t.team_id = g.team_id AND t.chat_id = g.chat_id WHERE g.team_id = ?", team, list,
+                                     "t.tag_id", "", collect));
+    json::array out;
+    for (int64_t t : list) out.push_back(t);
+    canonical["group_tag_ids"] = std::move(out);
+  }
+  GroupTarget out;
+  for (const auto& [chat, owner] : owner_of) {
+    // A personal message goes only to the groups its employee owns.
+    if (!only_owner.empty() && owner != only_owner) {
+      if (target.group_tag_ids.empty())
+        return Status::InvalidArgument("message_target_invalid", "target: only groups your own WeCom employee owns");
+      continue;
+    }
+    out.chat_ids.push_back(chat);
+    out.owners.push_back(owner);
+  }
+  canonical_text = json::serialize(canonical);
+  return out;
+}
+
 struct MessagingService::Computed {
   RulePackSetting setting;
   std::string content;  // canonical
@@ -299,6 +400,7 @@ struct MessagingService::Computed {
   std::vector<std::string> employees, names;
   Plan plan;
   std::vector<uint32_t> customers;
+  std::vector<std::string> chat_ids;  // groups: the target, aligned with the plan
   int64_t expand_us = 0, load_us = 0, plan_us = 0;
 };
 
@@ -329,6 +431,37 @@ Result<MessagingService::Computed> MessagingService::Compute(const accounts::Pri
   } else {
     return Status::InvalidArgument("message_kind_invalid", "kind: enterprise or personal");
   }
+  if (draft.audience == "groups") {
+    if (content.personalised())
+      return Status::InvalidArgument("message_variable_groups",
+                                     "content.text: the customer's name cannot be used in a message to groups");
+    auto started = SteadyClock::now();
+    KOI_ASSIGN_OR_RETURN(auto groups, ExpandGroups(who, draft.target, out.sender, out.target));
+    out.expand_us = us(started);
+    if (groups.chat_ids.empty())
+      return Status::InvalidArgument("message_target_empty", "target: matches no customer group");
+    started = SteadyClock::now();
+    const int64_t now = clock_.NowMillis();
+    Facts f;
+    KOI_RETURN_IF_ERROR(LoadEmployees(db_, who.team, out.sender, f));
+    GroupPlanInput in{.owners = {}, .prior = {}, .may_send = f.input.may_send, .rules = pack.mass, .send_at_ms = now};
+    for (const auto& owner : groups.owners) {
+      auto it = f.employee_index.find(owner);
+      in.owners.push_back(it == f.employee_index.end() ? kNoSender : it->second);
+    }
+    KOI_ASSIGN_OR_RETURN(in.prior, LoadGroupReceipts(db_, who.team, rules::MassQuota(pack.mass, now).horizon_ms(),
+                                                     except_message, groups.chat_ids));
+    out.load_us = us(started);
+    started = SteadyClock::now();
+    out.plan = MakeGroupPlan(in);
+    out.plan_us = us(started);
+    out.employees = std::move(f.input.employees);
+    out.names = std::move(f.names);
+    out.chat_ids = std::move(groups.chat_ids);
+    return out;
+  }
+  if (draft.audience != "customers")
+    return Status::InvalidArgument("message_audience_invalid", "audience: customers or groups");
   auto started = SteadyClock::now();
   KOI_ASSIGN_OR_RETURN(auto customers, Expand(who, draft.target, out.target));
   out.expand_us = us(started);
@@ -399,7 +532,11 @@ Result<PlanPreview> MessagingService::Preview(const accounts::Principal& who, co
 Result<Message> MessagingService::Persist(const accounts::Principal& who, std::optional<int64_t> id,
                                           const Draft& draft) {
   KOI_ASSIGN_OR_RETURN(auto c, Compute(who, draft, id.value_or(0)));
-  KOI_ASSIGN_OR_RETURN(auto external_ids, ExternalIds(db_, who.team, c.customers));
+  const bool groups = draft.audience == "groups";
+  std::vector<std::string> external_ids = c.chat_ids;
+  if (!groups) {
+    KOI_ASSIGN_OR_RETURN(external_ids, ExternalIds(db_, who.team, c.customers));
+  }
   const Plan& plan = c.plan;
   const int64_t now = clock_.NowMillis();
   json::object duplicates;
@@ -409,22 +546,22 @@ Result<Message> MessagingService::Persist(const accounts::Principal& who, std::o
   int64_t message_id = id.value_or(0);
   KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
     if (id) {
-      KOI_ASSIGN_OR_RETURN(auto u, tx.Query("UPDATE mass_messages SET kind = ?, title = ?, content = ?, target = ?, "
-                                            "sender_userid = ?, rule_pack = ?, send_at = ?, targeted = ?, plan = ?, "
-                                            "updated_at = ? WHERE id = ? AND team_id = ? AND state = 'draft'",
-                                            {draft.kind, draft.title, c.content, c.target, c.sender, c.setting.pack,
-                                             now, static_cast<int64_t>(plan.recipients.size()), plan_json, now, *id,
-                                             who.team.value()}));
+      KOI_ASSIGN_OR_RETURN(auto u, tx.Query("UPDATE mass_messages SET kind = ?, audience = ?, title = ?, content = ?, "
+                                            "target = ?, sender_userid = ?, rule_pack = ?, send_at = ?, targeted = ?, "
+                                            "plan = ?, updated_at = ? WHERE id = ? AND team_id = ? AND state = 'draft'",
+                                            {draft.kind, draft.audience, draft.title, c.content, c.target, c.sender,
+                                             c.setting.pack, now, static_cast<int64_t>(plan.recipients.size()),
+                                             plan_json, now, *id, who.team.value()}));
       if (u.affected_rows == 0)
         return Status::FailedPrecondition("message_state", "only a draft can be edited");
       KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM mass_message_recipients WHERE message_id = ?", {*id}));
     } else {
       KOI_ASSIGN_OR_RETURN(auto ins, tx.Query(
-          "INSERT INTO mass_messages (team_id, kind, title, content, target, sender_userid, state, rule_pack, send_at, "
-          "targeted, plan, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?) "
-          "RETURNING id",
-          {who.team.value(), draft.kind, draft.title, c.content, c.target, c.sender, c.setting.pack, now,
-           static_cast<int64_t>(plan.recipients.size()), plan_json, who.account.value(), now, now}));
+          "INSERT INTO mass_messages (team_id, kind, audience, title, content, target, sender_userid, state, rule_pack, "
+          "send_at, targeted, plan, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, "
+          "?, ?, ?, ?) RETURNING id",
+          {who.team.value(), draft.kind, draft.audience, draft.title, c.content, c.target, c.sender, c.setting.pack,
+           now, static_cast<int64_t>(plan.recipients.size()), plan_json, who.account.value(), now, now}));
       message_id = ins.rows.at(0).Int(0);
     }
     std::vector<std::vector<Value>> rows;
@@ -432,7 +569,7 @@ Result<Message> MessagingService::Persist(const accounts::Principal& who, std::o
     for (size_t i = 0; i < plan.recipients.size(); ++i) {
       const auto& p = plan.recipients[i];
       rows.push_back({Value(message_id), Value(who.team.value()), Value(external_ids[i]),
-                      Value(static_cast<int64_t>(p.customer)),
+                      Value(groups ? int64_t{-1} : static_cast<int64_t>(p.customer)),
                       Value(p.sender == kNoSender ? std::string() : c.employees[p.sender]),
                       Value(std::string(SkipName(p.skip)))});
     }
@@ -470,6 +607,7 @@ Result<Message> MessagingService::Summarise(TeamId team, const Row& row, bool de
   Message m;
   m.id = row.Int(kId);
   m.kind = row.Text(kKind);
+  m.audience = row.Text(kAudience);
   m.title = row.Text(kTitle);
   m.content = row.Text(kContent);
   m.target = row.Text(kTarget);
@@ -629,7 +767,7 @@ Result<RecipientPage> MessagingService::Recipients(const accounts::Principal& wh
     Skip s;
     if (!ParseSkip(q.skip, s))
       return Status::InvalidArgument("invalid_query", "skip: any, none, lost, not_friend, over_day_limit, "
-                                                      "over_week_limit or over_month_limit");
+                                                      "over_week_limit, over_month_limit or owner_unavailable");
     where += " AND r.skip = ?";
     params.emplace_back(std::in_place_type<std::string>, q.skip);
   }
@@ -645,8 +783,9 @@ Result<RecipientPage> MessagingService::Recipients(const accounts::Principal& wh
   params.emplace_back(std::in_place_type<int64_t>, page_size);
   params.emplace_back(std::in_place_type<int64_t>, static_cast<int64_t>(page - 1) * page_size);
   KOI_ASSIGN_OR_RETURN(auto rows, db_.Query(
-      "SELECT r.external_userid, COALESCE(c.name, ''), r.userid, COALESCE(e.name, ''), r.skip, r.status, r.send_time "
-      "FROM mass_message_recipients r LEFT JOIN wecom_customers c ON c.team_id = r.team_id AND c.external_userid = "
+      "SELECT r.external_userid, COALESCE(c.name, g.name, ''), r.userid, COALESCE(e.name, ''), r.skip, r.status, "
+      "r.send_time FROM mass_message_recipients r LEFT JOIN wecom_customers c ON c.team_id = r.team_id AND "
+      "c.external_userid = r.external_userid LEFT JOIN wecom_group_chats g ON g.team_id = r.team_id AND g.chat_id = "
       "r.external_userid LEFT JOIN wecom_employees e ON e.team_id = r.team_id AND e.userid = r.userid" + where +
       " ORDER BY r.external_userid LIMIT ? OFFSET ?", params));
   RecipientPage out;
@@ -690,7 +829,8 @@ Result<Message> MessagingService::Send(const accounts::Principal& who, int64_t i
     return Status::InvalidArgument("message_schedule_too_far", "send_at: at most 30 days from now");
   const int64_t at = send_at_ms == 0 ? now : send_at_ms;
   // Plan again: quotas may have been used since the draft was planned.
-  Draft draft{.kind = m.row.Text(kKind), .title = m.row.Text(kTitle), .content = m.row.Text(kContent), .target = {}};
+  Draft draft{.kind = m.row.Text(kKind), .audience = m.row.Text(kAudience), .title = m.row.Text(kTitle),
+              .content = m.row.Text(kContent), .target = {}};
   {
     boost::system::error_code ec;
     auto t = json::parse(m.row.Text(kTarget), ec);
@@ -698,8 +838,15 @@ Result<Message> MessagingService::Send(const accounts::Principal& who, int64_t i
     const auto& o = t.as_object();
     if (auto* s = o.if_contains("segment_id")) draft.target.segment_id = s->to_number<int64_t>();
     if (auto* r = o.if_contains("rule")) draft.target.rule = json::serialize(*r);
-    if (auto* c = o.if_contains("customer_ids"); c && c->is_array())
-      for (const auto& x : c->as_array()) draft.target.customer_ids.emplace_back(x.as_string());
+    auto strings = [&o](const char* key, std::vector<std::string>& into) {
+      if (auto* c = o.if_contains(key); c && c->is_array())
+        for (const auto& x : c->as_array()) into.emplace_back(x.as_string());
+    };
+    strings("customer_ids", draft.target.customer_ids);
+    strings("group_owners", draft.target.group_owners);
+    strings("chat_ids", draft.target.chat_ids);
+    if (auto* c = o.if_contains("group_tag_ids"); c && c->is_array())
+      for (const auto& x : c->as_array()) draft.target.group_tag_ids.push_back(x.to_number<int64_t>());
   }
   // The draft's creator sends it (a member's personal message keeps its employee).
   accounts::Principal creator = who;
@@ -709,7 +856,7 @@ Result<Message> MessagingService::Send(const accounts::Principal& who, int64_t i
                                               "skip = ''", {id}));
   if (counts.rows.at(0).Int(0) == 0)
     return Status::FailedPrecondition("message_all_skipped",
-                                      "every customer of the target is skipped (see the reasons): nothing to send");
+                                      "everyone in the target is skipped (see the reasons): nothing to send");
   KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
     KOI_ASSIGN_OR_RETURN(auto u, tx.Query("UPDATE mass_messages SET state = 'scheduled', send_at = ?, updated_at = ? "
                                           "WHERE id = ? AND team_id = ? AND state = 'draft'",
@@ -743,9 +890,12 @@ Status MessagingService::Recheck(TeamId team, int64_t id, const rules::RulePack&
   return db_.Transact([&](storage::Session& tx) -> Status {
     if (tx.engine() == storage::Engine::kPostgres)
       KOI_RETURN_IF_ERROR(tx.Exec("SELECT id FROM teams WHERE id = ? FOR UPDATE", {team.value()}));
-    KOI_ASSIGN_OR_RETURN(auto state, tx.Query("SELECT state, content FROM mass_messages WHERE id = ?", {id}));
+    KOI_ASSIGN_OR_RETURN(auto state, tx.Query("SELECT state, content, audience FROM mass_messages WHERE id = ?", {id}));
     if (state.rows.empty() || state.rows[0].Text(0) != "scheduled") return Status::Ok();
     const bool personalised = state.rows[0].Text(1).find(kNameVariable) != std::string::npos;
+    // Groups and customers have separate quotas: group recipients are the rows with customer_id -1.
+    const bool groups = state.rows[0].Text(2) == "groups";
+    const std::string same_quota = groups ? " AND customer_id = -1" : " AND customer_id >= 0";
     // The recipients still to send and what else counts against their quotas.
     KOI_ASSIGN_OR_RETURN(auto mine, tx.Query(
         "SELECT r.external_userid, r.userid, COALESCE(c.name, '') FROM mass_message_recipients r LEFT JOIN "
@@ -754,12 +904,13 @@ Status MessagingService::Recheck(TeamId team, int64_t id, const rules::RulePack&
     const rules::MassQuota quota(pack.mass, now);
     KOI_ASSIGN_OR_RETURN(auto others, tx.Query(
         "SELECT external_userid, counted_at FROM mass_message_recipients WHERE team_id = ? AND counts = 1 AND "
-        "counted_at >= ? AND message_id <> ?", {team.value(), quota.horizon_ms(), id}));
+        "counted_at >= ? AND message_id <> ?" + same_quota, {team.value(), quota.horizon_ms(), id}));
     std::unordered_map<std::string, std::vector<rules::Receipt>> prior;
     for (const auto& r : others.rows)
       prior[r.Text(0)].push_back({r.Int(1), rules::MassKind::kEnterprise, 0});
     KOI_ASSIGN_OR_RETURN(auto personal, tx.Query("SELECT external_userid, sent_at FROM personal_mass_receipts WHERE "
-                                                 "team_id = ? AND sent_at >= ?", {team.value(), quota.horizon_ms()}));
+                                                 "team_id = ? AND sent_at >= ?" + same_quota,
+                                                 {team.value(), quota.horizon_ms()}));
     // Koi's own messages are enterprise messages: a personal message's sender never equals theirs.
     for (const auto& r : personal.rows)
       prior[r.Text(0)].push_back({r.Int(1), rules::MassKind::kPersonal, UINT32_MAX});
@@ -771,7 +922,8 @@ Status MessagingService::Recheck(TeamId team, int64_t id, const rules::RulePack&
     for (const auto& r : mine.rows) {
       auto it = prior.find(r.Text(0));
       const auto verdict = it == prior.end() ? rules::QuotaVerdict::kAllowed
-                                             : quota.Check(rules::MassKind::kEnterprise, 0, it->second);
+                           : groups        ? quota.CheckGroup(it->second)
+                                           : quota.Check(rules::MassKind::kEnterprise, 0, it->second);
       if (verdict != rules::QuotaVerdict::kAllowed)
         newly_over.emplace_back(r.Text(0), std::string(rules::QuotaVerdictName(verdict)));
       else
@@ -786,7 +938,8 @@ Status MessagingService::Recheck(TeamId team, int64_t id, const rules::RulePack&
     std::sort(keep.begin(), keep.end(), [](const Entry& a, const Entry& b) {
       return std::tie(a.userid, a.name, a.external_userid) < std::tie(b.userid, b.name, b.external_userid);
     });
-    const auto per_call = static_cast<size_t>(std::max<int64_t>(1, pack.mass.max_recipients_per_call));
+    const auto per_call = groups ? kMaxChatsPerCall
+                                 : static_cast<size_t>(std::max<int64_t>(1, pack.mass.max_recipients_per_call));
     int64_t chunk = -1;
     size_t in_chunk = 0;
     std::vector<std::string> members;
@@ -889,16 +1042,19 @@ namespace {
 
 struct ChunkData {
   std::string userid, name, content;
+  bool groups = false;                  // chat_type group: the recipients are chat ids
   int64_t first_attempted_at = 0;      // the first call for this chunk: WeCom is searched from there
   std::vector<std::string> recipients;  // ascending
 };
 
 Result<ChunkData> LoadChunk(storage::Database& db, int64_t id, int64_t chunk) {
-  KOI_ASSIGN_OR_RETURN(auto c, db.Query("SELECT k.userid, k.name, m.content, COALESCE(k.first_attempted_at, 0) FROM "
+  KOI_ASSIGN_OR_RETURN(auto c, db.Query("SELECT k.userid, k.name, m.content, COALESCE(k.first_attempted_at, 0), "
+                                        "m.audience FROM "
                                         "mass_message_chunks k JOIN mass_messages m ON m.id = k.message_id WHERE "
                                         "k.message_id = ? AND k.chunk = ?", {id, chunk}));
   if (c.rows.empty()) return Status::NotFound("message_not_found", "no such chunk");
-  ChunkData out{c.rows[0].Text(0), c.rows[0].Text(1), c.rows[0].Text(2), c.rows[0].Int(3), {}};
+  ChunkData out{c.rows[0].Text(0), c.rows[0].Text(1), c.rows[0].Text(2), c.rows[0].Text(4) == "groups",
+                c.rows[0].Int(3), {}};
   KOI_ASSIGN_OR_RETURN(auto r, db.Query("SELECT external_userid FROM mass_message_recipients WHERE message_id = ? AND "
                                         "chunk = ? ORDER BY external_userid", {id, chunk}));
   for (const auto& row : r.rows) out.recipients.push_back(row.Text(0));
@@ -944,7 +1100,8 @@ Status MessagingService::SubmitChunk(int64_t id, int64_t chunk, const wecom::Cor
   if (ec) return Status::Internal("message_corrupt", "wire content is not JSON");
   // The caller claimed the chunk (state intent, committed): a crash from here on is reconciled, never blindly
   // repeated.
-  auto made = client_.AddMsgTemplate(corp, data.userid, data.recipients, wire.as_object());
+  auto made = data.groups ? client_.AddGroupMsgTemplate(corp, data.userid, data.recipients, wire.as_object())
+                          : client_.AddMsgTemplate(corp, data.userid, data.recipients, wire.as_object());
   const int64_t now = clock_.NowMillis();
   if (!made.ok()) {
     if (Retryable(made.status())) return made.status();  // stays `intent`: the retry reconciles first
@@ -977,7 +1134,8 @@ Result<bool> MessagingService::Reconcile(TeamId team, int64_t id, int64_t chunk,
   const int64_t from_s = std::max(data.first_attempted_at / 1000 - 300, now_s - 30 * 86'400);
   std::string cursor;
   do {
-    KOI_ASSIGN_OR_RETURN(auto page, client_.ListGroupMsgs(corp, from_s, now_s + 60, 0, cursor));
+    KOI_ASSIGN_OR_RETURN(auto page, client_.ListGroupMsgs(corp, from_s, now_s + 60, 0, cursor, 100,
+                                                          data.groups ? "group" : "single"));
     for (const auto& m : page.items) {
       if (m.text != text) continue;
       KOI_ASSIGN_OR_RETURN(auto known, db_.Query("SELECT 1 FROM mass_message_chunks WHERE team_id = ? AND msgid = ?",
@@ -996,15 +1154,19 @@ Result<bool> MessagingService::Reconcile(TeamId team, int64_t id, int64_t chunk,
       std::string result_cursor;
       do {
         KOI_ASSIGN_OR_RETURN(auto results, client_.GetGroupMsgSendResults(corp, m.msgid, data.userid, result_cursor));
-        for (const auto& r : results.items) held.insert(r.external_userid);
+        for (const auto& r : results.items) held.insert(data.groups ? r.chat_id : r.external_userid);
         result_cursor = results.next_cursor;
       } while (!result_cursor.empty());
       size_t ours = 0;
       for (const auto& r : data.recipients) ours += held.count(r);
-      if (ours == 0 || held.size() > data.recipients.size()) continue;
+      // WeCom lists a group message's rows only once sent: an unconfirmed one of this sender with this text and no
+      // msgid of ours is taken as this chunk's.
+      const bool unconfirmed_group = data.groups && held.empty();
+      if (!unconfirmed_group && (ours == 0 || ours < held.size())) continue;
       std::vector<std::string> refused;
-      for (const auto& r : data.recipients)
-        if (!held.count(r)) refused.push_back(r);
+      if (!data.groups)  // a group message lists only the sent groups: the others are not known to be refused
+        for (const auto& r : data.recipients)
+          if (!held.count(r)) refused.push_back(r);
       spdlog::info("messaging: message {} chunk {} was already submitted as {}; recorded, not sent again", id, chunk,
                    m.msgid);
       KOI_RETURN_IF_ERROR(RecordSubmitted(db_, id, chunk, m.msgid, refused, clock_.NowMillis()));
@@ -1051,7 +1213,7 @@ Status MessagingService::Sync(TeamId team, int64_t id) {
             "UPDATE mass_message_recipients SET status = ?, send_time = ?, counts = ?, counted_at = CASE WHEN ? = 1 "
             "THEN ? ELSE counted_at END WHERE message_id = ? AND chunk = ? AND external_userid = ? AND status <> 4",
             {int64_t{r.status}, r.status == 1 ? Value(at) : storage::kNull, int64_t{r.status <= 1 ? 1 : 0},
-             int64_t{r.status}, at, id, chunk, r.external_userid}));
+             int64_t{r.status}, at, id, chunk, r.chat_id.empty() ? r.external_userid : r.chat_id}));
       }
       return tx.Exec("UPDATE mass_message_chunks SET task_status = 2, task_send_time = ?, results_synced = 1 WHERE "
                      "message_id = ? AND chunk = ?", {send_time * 1000, id, chunk});
@@ -1081,19 +1243,21 @@ Status MessagingService::SyncPersonal(TeamId team) {
   int64_t from_s = st.rows.empty() ? now / 1000 - month_s : st.rows[0].Int(0) / 1000 - 600;
   from_s = std::max(from_s, now / 1000 - month_s);
   std::string cursor;
-  do {
-    KOI_ASSIGN_OR_RETURN(auto page, client_.ListGroupMsgs(corp, from_s, now / 1000, 1, cursor));
-    for (const auto& m : page.items) {
-      if (m.create_type != 1 || m.creator.empty()) continue;
-      KOI_RETURN_IF_ERROR(db_.Exec("INSERT INTO personal_mass_messages (team_id, msgid, userid, create_time) VALUES "
-                                   "(?, ?, ?, ?) ON CONFLICT (team_id, msgid) DO NOTHING",
-                                   {team.value(), m.msgid, m.creator, m.create_time}));
-    }
-    cursor = page.next_cursor;
-  } while (!cursor.empty());
+  for (const std::string chat_type : {"single", "group"}) {
+    do {
+      KOI_ASSIGN_OR_RETURN(auto page, client_.ListGroupMsgs(corp, from_s, now / 1000, 1, cursor, 100, chat_type));
+      for (const auto& m : page.items) {
+        if (m.create_type != 1 || m.creator.empty()) continue;
+        KOI_RETURN_IF_ERROR(db_.Exec("INSERT INTO personal_mass_messages (team_id, msgid, userid, create_time, "
+                                     "chat_type) VALUES (?, ?, ?, ?, ?) ON CONFLICT (team_id, msgid) DO NOTHING",
+                                     {team.value(), m.msgid, m.creator, m.create_time, chat_type}));
+      }
+      cursor = page.next_cursor;
+    } while (!cursor.empty());
+  }
   // Who received each unsettled one: settled once the employee has sent it, or after two days.
-  KOI_ASSIGN_OR_RETURN(auto open, db_.Query("SELECT msgid, userid, create_time FROM personal_mass_messages WHERE "
-                                            "team_id = ? AND settled = 0", {team.value()}));
+  KOI_ASSIGN_OR_RETURN(auto open, db_.Query("SELECT msgid, userid, create_time, chat_type FROM personal_mass_messages "
+                                            "WHERE team_id = ? AND settled = 0", {team.value()}));
   for (const auto& m : open.rows) {
     const std::string msgid = m.Text(0), userid = m.Text(1);
     bool sent = false;
@@ -1112,9 +1276,14 @@ Status MessagingService::SyncPersonal(TeamId team) {
       } while (!cursor.empty());
     }
     const bool settle = sent || now / 1000 - m.Int(2) > 2 * 86'400;
+    const bool group = m.Text(3) == "group";
     KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
       for (const auto& r : results)
-        KOI_RETURN_IF_ERROR(tx.Exec(
+        // A group has no customer key: its receipts count against the group quota (customer_id -1).
+        KOI_RETURN_IF_ERROR(group ? tx.Exec(
+            "INSERT INTO personal_mass_receipts (team_id, msgid, external_userid, customer_id, userid, sent_at) VALUES "
+            "(?, ?, ?, -1, ?, ?) ON CONFLICT (team_id, msgid, external_userid) DO NOTHING",
+            {team.value(), msgid, r.chat_id, userid, r.send_time * 1000}) : tx.Exec(
             "INSERT INTO personal_mass_receipts (team_id, msgid, external_userid, customer_id, userid, sent_at) "
             "SELECT ?, ?, ?, k.id, ?, ? FROM customer_keys k WHERE k.team_id = ? AND k.external_userid = ? "
             "ON CONFLICT (team_id, msgid, external_userid) DO NOTHING",

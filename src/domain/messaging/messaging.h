@@ -49,6 +49,9 @@ namespace koi::messaging {
 inline constexpr char kDispatchJob[] = "messaging.dispatch";
 inline constexpr char kSyncJob[] = "messaging.sync";
 inline constexpr size_t kMaxSelectedCustomers = 10'000;
+inline constexpr size_t kMaxSelectedGroups = 2'000;  // chat_id_list of one add_msg_template (group)
+inline constexpr size_t kMaxGroupOwners = 1'000;
+inline constexpr size_t kMaxChatsPerCall = 2'000;
 inline constexpr size_t kMaxTitleChars = 40;
 inline constexpr int64_t kSettleAfterMs = 30LL * 86'400'000;
 
@@ -59,14 +62,20 @@ struct RulePackSetting {
   rules::RulePack effective;                   // the pack with the overrides applied
 };
 
+// Customers: exactly one of segment_id, rule and customer_ids. Groups: exactly one of group_owners, group_tag_ids
+// and chat_ids.
 struct Target {
   std::optional<int64_t> segment_id;
   std::string rule;                            // a segment rule (JSON), when no segment and no selection
   std::vector<std::string> customer_ids;       // explicit selection (external_userid), ≤ kMaxSelectedCustomers
+  std::vector<std::string> group_owners;       // the groups these employees own, ≤ kMaxGroupOwners
+  std::vector<int64_t> group_tag_ids;          // the groups carrying any of these group tags
+  std::vector<std::string> chat_ids;           // explicit selection of groups, ≤ kMaxSelectedGroups
 };
 
 struct Draft {
   std::string kind = "enterprise";  // enterprise | personal
+  std::string audience = "customers";  // customers | groups (chat_type single | group)
   std::string title;                // the operator's name for it, 1–40 characters
   std::string content;              // content.h JSON
   Target target;
@@ -83,7 +92,7 @@ struct SenderSummary {
 
 struct Message {
   int64_t id = 0;
-  std::string kind, title, content, target;  // content and target as canonical JSON
+  std::string kind, audience, title, content, target;  // content and target as canonical JSON
   std::string state;                          // draft | scheduled | sending | sent | done | cancelled | failed
   std::string rule_pack;
   int64_t send_at_ms = 0;                     // the planned moment of sending (scheduled or sent)
@@ -203,6 +212,9 @@ class MessagingService {
   Result<Loaded> Load(const accounts::Principal& who, int64_t id);
   Result<Message> Persist(const accounts::Principal& who, std::optional<int64_t> id, const Draft& draft);
   Result<std::vector<uint32_t>> Expand(const accounts::Principal& who, const Target& target, std::string& canonical);
+  struct GroupTarget;
+  Result<GroupTarget> ExpandGroups(const accounts::Principal& who, const Target& target, const std::string& only_owner,
+                                   std::string& canonical);
   Status Dispatch(TeamId team, int64_t id, jobs::JobContext* ctx);
   Status Recheck(TeamId team, int64_t id, const rules::RulePack& pack);
   Status SubmitChunk(int64_t id, int64_t chunk, const wecom::CorpCredentials& corp);

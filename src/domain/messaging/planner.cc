@@ -1,6 +1,7 @@
 #include "domain/messaging/planner.h"
 
 #include <algorithm>
+#include <span>
 
 namespace koi::messaging {
 
@@ -12,6 +13,7 @@ std::string_view SkipName(Skip skip) {
     case Skip::kOverDay: return "over_day_limit";
     case Skip::kOverWeek: return "over_week_limit";
     case Skip::kOverMonth: return "over_month_limit";
+    case Skip::kOwnerUnavailable: return "owner_unavailable";
   }
   return "";
 }
@@ -24,6 +26,20 @@ bool ParseSkip(std::string_view name, Skip& out) {
     }
   return false;
 }
+
+namespace {
+
+Skip SkipOf(rules::QuotaVerdict v) {
+  switch (v) {
+    case rules::QuotaVerdict::kAllowed: return Skip::kNone;
+    case rules::QuotaVerdict::kOverDay: return Skip::kOverDay;
+    case rules::QuotaVerdict::kOverWeek: return Skip::kOverWeek;
+    case rules::QuotaVerdict::kOverMonth: return Skip::kOverMonth;
+  }
+  return Skip::kNone;
+}
+
+}  // namespace
 
 Plan MakePlan(PlanInput in) {
   Plan plan;
@@ -73,16 +89,33 @@ Plan MakePlan(PlanInput in) {
       prior.clear();
       for (size_t i = r; i < in.receipts.size() && in.receipts[i].customer == customer; ++i)
         prior.push_back(in.receipts[i].receipt);
-      switch (quota.Check(in.kind, best->employee, prior)) {
-        case rules::QuotaVerdict::kAllowed: break;
-        case rules::QuotaVerdict::kOverDay: out.skip = Skip::kOverDay; break;
-        case rules::QuotaVerdict::kOverWeek: out.skip = Skip::kOverWeek; break;
-        case rules::QuotaVerdict::kOverMonth: out.skip = Skip::kOverMonth; break;
-      }
+      out.skip = SkipOf(quota.Check(in.kind, best->employee, prior));
       if (out.skip == Skip::kNone)
         ++plan.senders[best->employee].recipients;
       else
         ++plan.senders[best->employee].skipped;
+    }
+    ++plan.skipped[static_cast<int>(out.skip)];
+    plan.recipients.push_back(out);
+  }
+  return plan;
+}
+
+Plan MakeGroupPlan(const GroupPlanInput& in) {
+  Plan plan;
+  plan.senders.resize(in.may_send.size());
+  plan.recipients.reserve(in.owners.size());
+  const rules::MassQuota quota(in.rules, in.send_at_ms);
+  for (size_t g = 0; g < in.owners.size(); ++g) {
+    PlannedRecipient out{.customer = static_cast<uint32_t>(g)};
+    const uint32_t owner = in.owners[g];
+    if (owner == kNoSender || owner >= in.may_send.size() || !in.may_send[owner]) {
+      out.skip = Skip::kOwnerUnavailable;
+    } else {
+      out.sender = owner;
+      out.skip = SkipOf(quota.CheckGroup(g < in.prior.size() ? std::span<const rules::Receipt>(in.prior[g])
+                                                             : std::span<const rules::Receipt>()));
+      ++(out.skip == Skip::kNone ? plan.senders[owner].recipients : plan.senders[owner].skipped);
     }
     ++plan.skipped[static_cast<int>(out.skip)];
     plan.recipients.push_back(out);

@@ -11,6 +11,9 @@
 //     message once);
 //   - then the rule pack's quota (rules/mass_quota.h) over the receipts already counted: "over_day_limit",
 //     "over_week_limit" or "over_month_limit".
+// For each target customer group (MakeGroupPlan): the sender is the group's owner; skipped "owner_unavailable" when
+// the owner is not an employee the sender may use (resigned, or not the personal message's employee), else by the
+// pack's group quota.
 // Thread safety: pure functions.
 #pragma once
 
@@ -23,10 +26,10 @@
 
 namespace koi::messaging {
 
-enum class Skip : uint8_t { kNone = 0, kLost, kNotFriend, kOverDay, kOverWeek, kOverMonth };
-inline constexpr int kSkipKinds = 6;
+enum class Skip : uint8_t { kNone = 0, kLost, kNotFriend, kOverDay, kOverWeek, kOverMonth, kOwnerUnavailable };
+inline constexpr int kSkipKinds = 7;
 
-std::string_view SkipName(Skip skip);  // "", "lost", "not_friend", "over_day_limit", …
+std::string_view SkipName(Skip skip);  // "", "lost", "not_friend", "over_day_limit", …, "owner_unavailable"
 bool ParseSkip(std::string_view name, Skip& out);
 
 struct PlanFollow {
@@ -75,5 +78,16 @@ struct Plan {
 };
 
 Plan MakePlan(PlanInput input);
+
+struct GroupPlanInput {
+  std::vector<uint32_t> owners;                   // per target group: its owner's employee index, or kNoSender
+  std::vector<std::vector<rules::Receipt>> prior;  // per target group: what already counts against its quota
+  std::vector<bool> may_send;                     // employee index -> the sender may be this employee
+  rules::MassMessageRules rules;
+  int64_t send_at_ms = 0;
+};
+
+// One PlannedRecipient per target group (`customer` is the group's index in `owners`).
+Plan MakeGroupPlan(const GroupPlanInput& input);
 
 }  // namespace koi::messaging

@@ -86,5 +86,32 @@ TEST(PlannerTest, QuotasSkipWithTheirPeriod) {
   EXPECT_FALSE(ParseSkip("", s));
 }
 
+TEST(PlannerTest, GroupsGoThroughTheirOwnerWithinTheGroupQuota) {
+  GroupPlanInput in;
+  in.may_send = {true, false, true};  // bob resigned
+  in.rules = Pack("wecom-2023").mass;  // a group receives one per natural day
+  in.send_at_ms = kNow;
+  in.owners = {0, 1, kNoSender, 2, 0};
+  in.prior.resize(5);
+  in.prior[3] = {{.at_ms = kNow - 3'600'000, .kind = rules::MassKind::kEnterprise, .sender = 0}};    // earlier today
+  in.prior[4] = {{.at_ms = kNow - 86'400'000, .kind = rules::MassKind::kPersonal, .sender = 7}};     // yesterday
+  Plan p = MakeGroupPlan(in);
+  ASSERT_EQ(p.recipients.size(), 5u);
+  EXPECT_EQ(p.recipients[0].sender, 0u);
+  EXPECT_EQ(p.recipients[0].skip, Skip::kNone);
+  EXPECT_EQ(p.recipients[1].skip, Skip::kOwnerUnavailable);  // the owner may not send
+  EXPECT_EQ(p.recipients[1].sender, kNoSender);
+  EXPECT_EQ(p.recipients[2].skip, Skip::kOwnerUnavailable);  // the owner is no employee Koi knows
+  EXPECT_EQ(p.recipients[3].skip, Skip::kOverDay);
+  EXPECT_EQ(p.recipients[4].skip, Skip::kNone);
+  EXPECT_EQ(p.senders[0].recipients, 2);
+  EXPECT_EQ(p.senders[2].skipped, 1);
+  EXPECT_EQ(p.skipped[static_cast<int>(Skip::kOwnerUnavailable)], 2);
+  EXPECT_EQ(SkipName(Skip::kOwnerUnavailable), "owner_unavailable");
+
+  in.rules = Pack("wecom-2020").mass;  // no group quota stated
+  EXPECT_EQ(MakeGroupPlan(in).recipients[3].skip, Skip::kNone);
+}
+
 }  // namespace
 }  // namespace koi::messaging

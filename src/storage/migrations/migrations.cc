@@ -453,6 +453,29 @@ CREATE TABLE messaging_sync_state (
 DROP INDEX wecom_follows_customer;
 CREATE INDEX wecom_follows_customer ON wecom_follows (team_id, external_userid, createtime, deleted_at);
 )sql"},
+      // Issue 7, messages to customer groups. Group tags are Koi's own (WeCom has none for groups). A group message's
+      // recipients are rows of mass_message_recipients too, keyed by chat_id in external_userid, with customer_id
+      // -1 (no customer key): the customer quota reads customer_id >= 0, the group quota customer_id = -1.
+      {11, "group_messages", R"sql(
+ALTER TABLE mass_messages ADD COLUMN audience TEXT NOT NULL DEFAULT 'customers';
+ALTER TABLE personal_mass_messages ADD COLUMN chat_type TEXT NOT NULL DEFAULT 'single';
+CREATE TABLE group_tags (
+  id {{pk}},
+  team_id BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  created_by BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX group_tags_name ON group_tags (team_id, name);
+CREATE TABLE group_chat_tags (
+  team_id BIGINT NOT NULL,
+  chat_id TEXT NOT NULL,
+  tag_id BIGINT NOT NULL,
+  PRIMARY KEY (team_id, chat_id, tag_id)
+);
+CREATE INDEX group_chat_tags_tag ON group_chat_tags (team_id, tag_id, chat_id);
+CREATE INDEX wecom_group_chats_owner ON wecom_group_chats (team_id, owner);
+)sql"},
   };
   return m;
 }

@@ -12,7 +12,8 @@ export const AUDIT_ACTIONS: AuditApi.Action[] = [
   'team.register', 'auth.login', 'auth.login_failed', 'auth.locked', 'auth.logout', 'auth.logout_all',
   'auth.password_reset', 'account.password_changed', 'account.phone_changed', 'account.profile_changed', 'member.added', 'member.disabled',
   'member.enabled', 'member.removed', 'member.password_reset', 'member.unlocked', 'member.employee_bound', 'member.employee_unbound',
-  'app.activated', 'wecom.linked', 'tag.created', 'tag.renamed', 'tag.deleted',
+  'app.activated', 'wecom.linked', 'tag.created', 'tag.renamed', 'tag.deleted', 'group_tag.created', 'group_tag.renamed',
+  'group_tag.deleted',
 ]
 
 export function listAuditLogApi(page: number, pageSize: number, action = '') {

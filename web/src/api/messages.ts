@@ -3,6 +3,7 @@ import { apiUrl, query, requestClient } from './request'
 
 export namespace MessagesApi {
   export type Kind = components['schemas']['MessageKind']
+  export type Audience = components['schemas']['MessageAudience']
   export type State = components['schemas']['MessageState']
   export type SkipReason = components['schemas']['SkipReason']
   export type Attachment = components['schemas']['MessageAttachment']

@@ -1,5 +1,6 @@
 import type { components } from './generated/schema'
 import type { CustomersApi } from './customers'
+import { listGroupsApi } from './groups'
 import { query, requestClient } from './request'
 
 export namespace SegmentsApi {
@@ -69,7 +70,7 @@ export function startSegmentBulkTagApi(body: SegmentsApi.BulkTagRequest) {
   return requestClient.post<CustomersApi.BulkTagState>('/api/v1/scrm/segments/bulk-tags', body)
 }
 
-/** The corp's customer group chats whose name contains `q`, by name, one page. */
+/** The corp's customer group chats whose name contains `q`, by name, one page (the pickers'). */
 export function listGroupChatsApi(page: number, pageSize: number, q = '') {
-  return requestClient.get<SegmentsApi.GroupChatPage>(`/api/v1/scrm/groups${query({ page, page_size: pageSize, q })}`)
+  return listGroupsApi({ page, page_size: pageSize, q })
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
-  contentProblems, contentRulesOf, DEFAULT_CONTENT_RULES, fromAttachment, insertName, isHttpUrl, locateServerPath, NAME_VARIABLE, nameCount,
-  newAttachment, parseCustomerIds, previewBubbles, renderText, targetMode, textBytes, titleProblem, toAttachment, toContent, toTarget,
+  contentProblems, contentRulesOf, DEFAULT_CONTENT_RULES, fromAttachment, groupTargetMode, insertName, isHttpUrl, locateServerPath, NAME_VARIABLE, nameCount,
+  newAttachment, parseCustomerIds, previewBubbles, renderText, targetMode, textBytes, titleProblem, toAttachment, toContent, toGroupTarget, toTarget,
   utf8Bytes, type ContentRules, type EditorAttachment,
 } from './message-content'
 
@@ -160,5 +160,31 @@ describe('target', () => {
     expect(targetMode({ customer_ids: ['a'] })).toBe('selection')
     expect(targetMode({ rule })).toBe('rule')
     expect(targetMode({ segment_id: 1 })).toBe('segment')
+  })
+
+  it('gives exactly one of owners, group tags and picked groups for groups, or why not', () => {
+    const parts = { owners: ['zhangsan'], tagIds: [2], chatIds: ['wr1'] }
+    expect(toGroupTarget('owner', parts)).toEqual({ target: { group_owners: ['zhangsan'] }, problem: null })
+    expect(toGroupTarget('tag', parts)).toEqual({ target: { group_tag_ids: [2] }, problem: null })
+    expect(toGroupTarget('chat', parts)).toEqual({ target: { chat_ids: ['wr1'] }, problem: null })
+    const none = { owners: [], tagIds: [], chatIds: [] }
+    expect(['owner', 'tag', 'chat'].map((m) => toGroupTarget(m as 'owner', none).problem)).toEqual(['noOwners', 'noGroupTags', 'noGroups'])
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => `x${i}`)
+    expect(toGroupTarget('chat', { ...none, chatIds: ids(2000) }).problem).toBeNull()
+    expect(toGroupTarget('chat', { ...none, chatIds: ids(2001) }).problem).toBe('tooManyGroups')
+    expect(toGroupTarget('owner', { ...none, owners: ids(1001) }).problem).toBe('tooManyOwners')
+    expect(groupTargetMode({ chat_ids: ['wr1'] })).toBe('chat')
+    expect(groupTargetMode({ group_tag_ids: [2] })).toBe('tag')
+    expect(groupTargetMode({ group_owners: ['zhangsan'] })).toBe('owner')
+    expect(groupTargetMode(null)).toBe('owner')
+  })
+
+  it('refuses the customer name in a message to groups only', () => {
+    const text = `${NAME_VARIABLE}，您好`
+    expect(contentProblems(text, [], DEFAULT_CONTENT_RULES, 'customers')).toEqual([])
+    expect(contentProblems(text, [], DEFAULT_CONTENT_RULES, 'groups')).toMatchObject([
+      { reason: 'message_variable_groups', path: 'content.text', index: null, key: 'nameForGroups' },
+    ])
+    expect(contentProblems('您好', [], DEFAULT_CONTENT_RULES, 'groups')).toEqual([])
   })
 })

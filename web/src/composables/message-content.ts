@@ -21,6 +21,13 @@ export const ID_MAX_BYTES = 256
 export const PERSONALISED_MAX = 2000
 /** Customers picked one by one. */
 export const SELECTED_MAX = 10_000
+/** Groups picked one by one, and employees whose groups a message to groups may name. */
+export const GROUPS_SELECTED_MAX = 2000
+export const GROUP_OWNERS_MAX = 1000
+
+/** Whom a mass message goes to: customers (the default) or customer group chats. */
+export type Audience = MessagesApi.Audience
+export const AUDIENCES = ['customers', 'groups'] as const satisfies readonly Audience[]
 
 export const ATTACHMENT_TYPES = ['image', 'link', 'miniprogram', 'video', 'file'] as const satisfies readonly MessagesApi.AttachmentType[]
 export type AttachmentType = (typeof ATTACHMENT_TYPES)[number]
@@ -172,7 +179,7 @@ export function isHttpUrl(url: string): boolean {
 
 export type ContentReason =
   | 'message_empty' | 'message_text_too_long' | 'message_attachments_exceeded' | 'message_attachment_not_allowed'
-  | 'message_link_not_http' | 'message_attachment_invalid'
+  | 'message_link_not_http' | 'message_attachment_invalid' | 'message_variable_groups'
 
 /** What is wrong, as the server would say it (`reason`, `path`), and the locale key under messages.problems. */
 export interface ContentProblem {
@@ -182,19 +189,25 @@ export interface ContentProblem {
   /** the attachment at fault (null: the text or the whole content) */
   index: number | null
   field: AttachmentField | 'type' | null
-  key: 'empty' | 'textTooLong' | 'tooManyAttachments' | 'typeNotAllowed' | 'required' | 'tooLong' | 'notHttp' | 'pageHtml'
+  key: 'empty' | 'textTooLong' | 'nameForGroups' | 'tooManyAttachments' | 'typeNotAllowed' | 'required' | 'tooLong' | 'notHttp' | 'pageHtml'
   values: Record<string, string | number>
 }
 
 /**
  * Every problem the server would find in the content under `rules`, in the order it checks (it reports the first):
- * the text's budget, an empty content, the number of attachments, then each attachment's type and fields.
+ * the text's budget, the customer's name in a message to groups, an empty content, the number of attachments, then
+ * each attachment's type and fields.
  */
-export function contentProblems(text: string, attachments: readonly EditorAttachment[], rules: ContentRules): ContentProblem[] {
+export function contentProblems(
+  text: string, attachments: readonly EditorAttachment[], rules: ContentRules, audience: Audience = 'customers',
+): ContentProblem[] {
   const out: ContentProblem[] = []
   const bytes = textBytes(text)
   if (bytes > TEXT_MAX_BYTES) {
     out.push({ reason: 'message_text_too_long', path: 'content.text', index: null, field: null, key: 'textTooLong', values: { max: TEXT_MAX_BYTES, n: bytes, name: NAME_BYTES } })
+  }
+  if (audience === 'groups' && isPersonalised(text)) {
+    out.push({ reason: 'message_variable_groups', path: 'content.text', index: null, field: null, key: 'nameForGroups', values: { name: NAME_VARIABLE } })
   }
   if (bytes === 0 && !attachments.length) {
     out.push({ reason: 'message_empty', path: 'content', index: null, field: null, key: 'empty', values: {} })
@@ -313,4 +326,37 @@ export function targetMode(target: MessagesApi.Target | null | undefined): Targe
   if (target?.customer_ids?.length) return 'selection'
   if (target?.rule) return 'rule'
   return 'segment'
+}
+
+// ----- the target of a message to groups -----------------------------------------------------------------------------
+
+/** Groups by their owners, by group tag, or picked one by one. */
+export type GroupTargetMode = 'owner' | 'tag' | 'chat'
+export const GROUP_TARGET_MODES = ['owner', 'tag', 'chat'] as const satisfies readonly GroupTargetMode[]
+export type GroupTargetProblem = 'noOwners' | 'tooManyOwners' | 'noGroupTags' | 'noGroups' | 'tooManyGroups'
+
+/** The target of a message to groups as the API takes it, or why there is none yet (nothing picked, too many). */
+export function toGroupTarget(
+  mode: GroupTargetMode,
+  parts: { owners: readonly string[]; tagIds: readonly number[]; chatIds: readonly string[] },
+): { target: MessagesApi.Target | null; problem: GroupTargetProblem | null } {
+  switch (mode) {
+    case 'owner':
+      if (!parts.owners.length) return { target: null, problem: 'noOwners' }
+      if (parts.owners.length > GROUP_OWNERS_MAX) return { target: null, problem: 'tooManyOwners' }
+      return { target: { group_owners: [...parts.owners] }, problem: null }
+    case 'tag':
+      return parts.tagIds.length ? { target: { group_tag_ids: [...parts.tagIds] }, problem: null } : { target: null, problem: 'noGroupTags' }
+    case 'chat':
+      if (!parts.chatIds.length) return { target: null, problem: 'noGroups' }
+      if (parts.chatIds.length > GROUPS_SELECTED_MAX) return { target: null, problem: 'tooManyGroups' }
+      return { target: { chat_ids: [...parts.chatIds] }, problem: null }
+  }
+}
+
+/** The mode of a saved target of a message to groups. */
+export function groupTargetMode(target: MessagesApi.Target | null | undefined): GroupTargetMode {
+  if (target?.chat_ids?.length) return 'chat'
+  if (target?.group_tag_ids?.length) return 'tag'
+  return 'owner'
 }

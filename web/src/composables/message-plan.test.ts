@@ -3,8 +3,9 @@ import type { MessagesApi } from '@/api/messages'
 import { i18n } from '@/locales'
 import {
   canCancel, canRemind, confirmedOf, deliveryChart, HOUR_MS, isInFlight, overQuota, planSummary, POLL_STOP_STATES, quotaOf, quotaText,
-  quotaValues, scheduleDayDisabled, scheduleProblem, sendProgress, shouldPoll, skipRows, statusKey, totalSkipped,
+  quotaValues, scheduleDayDisabled, scheduleProblem, sendProgress, shouldPoll, skipReasonsOf, skipRows, statusKey, totalSkipped,
 } from './message-plan'
+import { useAudienceText } from './use-audience-text'
 
 const sender = (userid: string, over: Partial<MessagesApi.Sender> = {}): MessagesApi.Sender => ({
   userid, name: userid, recipients: 0, skipped: 0, duplicates: 0, templates: 0, confirmed_templates: 0, sent: 0, not_friend: 0,
@@ -20,6 +21,32 @@ describe('the plan', () => {
     expect(totalSkipped(skipped)).toBe(10)
     expect(overQuota(skipped)).toBe(7)
     expect(skipRows(undefined)).toEqual([])
+  })
+
+  it('lists a message to groups by the groups\' reasons: owner unavailable first, no lost or not_friend', () => {
+    expect(skipReasonsOf('groups')).toEqual(['owner_unavailable', 'over_day_limit', 'over_week_limit', 'over_month_limit'])
+    expect(skipReasonsOf('customers')).toEqual(['lost', 'not_friend', 'over_day_limit', 'over_week_limit', 'over_month_limit'])
+    expect(skipReasonsOf(undefined)).toEqual(skipReasonsOf('customers'))
+    const skipped = { over_day_limit: 2, owner_unavailable: 1 }
+    expect(skipRows(skipped, skipReasonsOf('groups'))).toEqual([{ reason: 'owner_unavailable', n: 1 }, { reason: 'over_day_limit', n: 2 }])
+    expect(skipRows(skipped)).toEqual([{ reason: 'over_day_limit', n: 2 }, { reason: 'owner_unavailable', n: 1 }])
+  })
+
+  it('words a message to groups as groups and owners, falling back to the customers\' words', () => {
+    i18n.global.locale.value = 'zh-CN'
+    let audience: string | undefined = 'groups'
+    const { at, reasonText, statusText } = useAudienceText(() => audience)
+    expect(at('plan.customersN', { n: 3 })).toBe('3 个群')
+    expect(at('plan.recipients')).toBe('将收到')
+    expect(at('skipExplain.over_day_limit', { pack: 'wecom-2025' })).toContain('每个客户群每天')
+    expect(reasonText('owner_unavailable')).toBe('群主不可用')
+    expect(reasonText('future_reason')).toBe('future_reason')
+    expect(statusText(2)).toBe('发送失败：群不可用')
+    expect(statusText(1)).toBe('已发送')
+    audience = 'customers'
+    expect(at('plan.customersN', { n: 3 })).toBe('3 位客户')
+    expect(statusText(2)).toBe('已不是好友')
+    expect(statusText(9)).toBe('9')
   })
 
   it('sums the plan: employees who send, duplicates avoided', () => {
@@ -38,6 +65,11 @@ describe('the plan', () => {
         expect(i18n.global.te(`messages.skipExplain.${r}`), r).toBe(true)
       }
       for (const s of [-1, 0, 1, 2, 3, 4, 5]) expect(i18n.global.te(statusKey(s)), String(s)).toBe(true)
+      for (const r of ['owner_unavailable']) {
+        expect(i18n.global.te(`messages.skip.${r}`), r).toBe(true)
+        expect(i18n.global.te(`messages.skipExplain.${r}`), r).toBe(true)
+      }
+      for (const s of [-1, 0, 1, 2, 3, 4, 5]) expect(i18n.global.te(statusKey(s, 'groups')), String(s)).toBe(true)
     }
     i18n.global.locale.value = 'zh-CN'
     expect(i18n.global.t('messages.skipExplain.over_week_limit', { pack: 'wecom-2020' })).toContain('wecom-2020')

@@ -6,15 +6,25 @@ import { niceMax } from './use-segments'
 
 /** The reasons a customer of the target is skipped, in the order the plan lists them. */
 export const SKIP_REASONS = ['lost', 'not_friend', 'over_day_limit', 'over_week_limit', 'over_month_limit'] as const satisfies readonly MessagesApi.SkipReason[]
-export type SkipReason = (typeof SKIP_REASONS)[number]
+export type SkipReason = MessagesApi.SkipReason
 /** The skip reasons that come from the rule pack's quotas. */
 export const QUOTA_REASONS: readonly SkipReason[] = ['over_day_limit', 'over_week_limit', 'over_month_limit']
+/** The reasons a group of the target is skipped (no duplicates, lost or not_friend for groups). */
+export const GROUP_SKIP_REASONS = ['owner_unavailable', 'over_day_limit', 'over_week_limit', 'over_month_limit'] as const satisfies readonly SkipReason[]
+
+/** The skip reasons of a message to `audience`, in the order the plan lists them. */
+export const skipReasonsOf = (audience: string | undefined): readonly SkipReason[] => (audience === 'groups' ? GROUP_SKIP_REASONS : SKIP_REASONS)
 
 /** A recipient's status in WeCom (-1: not submitted yet), as the recipients filter offers them. */
 export const RECIPIENT_STATUSES = [-1, 0, 1, 2, 3, 4, 5] as const
-/** The locale key of a recipient status ('' for one the console does not know). */
-export const statusKey = (status: number): string =>
-  status === -1 ? 'messages.status.unsubmitted' : status >= 0 && status <= 5 ? `messages.status.${status}` : ''
+/**
+ * The locale key of a recipient status ('' for one the console does not know); a group's status 2 is its own (the
+ * group was dismissed or changed owner).
+ */
+export const statusKey = (status: number, audience?: string): string =>
+  status === -1 ? 'messages.status.unsubmitted'
+    : status === 2 && audience === 'groups' ? 'messages.groups.status.2'
+      : status >= 0 && status <= 5 ? `messages.status.${status}` : ''
 
 export const MESSAGE_STATES = ['draft', 'scheduled', 'sending', 'sent', 'done', 'cancelled', 'failed'] as const satisfies readonly MessagesApi.State[]
 
@@ -42,12 +52,17 @@ export const canCancel = (state: string): boolean => state === 'scheduled' || st
 /** Whether reminding makes sense: sent and waiting for confirmations, with reminders left. */
 export const canRemind = (m: Pick<MessagesApi.Message, 'state' | 'reminders_left'>): boolean => m.state === 'sent' && m.reminders_left > 0
 
-/** The skip reasons with customers, in SKIP_REASONS order (reasons the console does not know go last). */
-export function skipRows(skipped: Record<string, number> | null | undefined): Array<{ reason: string; n: number }> {
+/**
+ * The skip reasons with customers (groups), in the order of `reasons` (SKIP_REASONS, or skipReasonsOf the audience);
+ * reasons not among them go last.
+ */
+export function skipRows(
+  skipped: Record<string, number> | null | undefined, reasons: readonly string[] = SKIP_REASONS,
+): Array<{ reason: string; n: number }> {
   const rows: Array<{ reason: string; n: number }> = []
   const s = skipped ?? {}
-  for (const reason of SKIP_REASONS) if ((s[reason] ?? 0) > 0) rows.push({ reason, n: s[reason] })
-  for (const [reason, n] of Object.entries(s)) if (!(SKIP_REASONS as readonly string[]).includes(reason) && n > 0) rows.push({ reason, n })
+  for (const reason of reasons) if ((s[reason] ?? 0) > 0) rows.push({ reason, n: s[reason] })
+  for (const [reason, n] of Object.entries(s)) if (!reasons.includes(reason) && n > 0) rows.push({ reason, n })
   return rows
 }
 

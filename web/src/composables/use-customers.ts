@@ -1,7 +1,8 @@
-import { computed, onScopeDispose, reactive, ref, watch } from 'vue'
+import { computed, reactive, ref, watch } from 'vue'
 import type { LocationQuery, LocationQueryValue } from 'vue-router'
 import { listCustomersApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, type CustomersApi } from '@/api/customers'
 import { usePagedList } from './use-paged-list'
+import { useSearchText } from './use-search-text'
 
 /** WeCom's add_way values, in the order the filter lists them (7 is not used by WeCom). */
 export const ADD_WAYS = [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 201, 202] as const
@@ -211,9 +212,9 @@ export function emptyReason(scope: CustomersApi.Scope | null, filtered: boolean)
  */
 export function useCustomers(options: { pageSize?: number; debounceMs?: number; initial?: LocationQuery } = {}) {
   const start = fromRouteQuery(options.initial ?? {})
-  const q = ref(start.q)
-  /** the search text applied to the list (q once the typing paused, or on Enter) */
-  const searched = ref(start.q.trim())
+  /** `searched`: the search text applied to the list (q once the typing paused, or on Enter) */
+  const search = useSearchText(start.q, options.debounceMs ?? 300)
+  const { q, searched } = search
   const filters = reactive<CustomerFilters>(start.filters)
   const scope = ref<CustomersApi.Scope | null>(null)
   const departments = ref<CustomersApi.Department[]>([])
@@ -238,39 +239,21 @@ export function useCustomers(options: { pageSize?: number; debounceMs?: number; 
     void list.load(1)
   })
 
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const stopTimer = () => {
-    if (timer) clearTimeout(timer)
-    timer = undefined
-  }
-  watch(q, () => {
-    stopTimer()
-    timer = setTimeout(() => (searched.value = q.value.trim()), options.debounceMs ?? 300)
-  })
-  onScopeDispose(stopTimer)
-
   /** Enter in the search box: searches now (again, if the text is the one already searched). */
   function searchNow() {
-    stopTimer()
-    const next = q.value.trim()
-    if (next === searched.value) void list.load(1)
-    else searched.value = next
+    if (!search.now()) void list.load(1)
   }
 
   /** Clears the search and the filters (the mode and the sort stay). */
   function reset() {
-    stopTimer()
-    q.value = ''
-    searched.value = ''
+    search.set('')
     Object.assign(filters, { ...defaultFilters(), mode: filters.mode, sort: filters.sort })
   }
 
   /** Shows the list an address query asks for (e.g. the menu's plain /scrm/customers while a search is shown). */
   function apply(query: LocationQuery) {
     const next = fromRouteQuery(query)
-    stopTimer()
-    q.value = next.q
-    searched.value = next.q.trim()
+    search.set(next.q)
     Object.assign(filters, next.filters)
     listedKey = key.value
     void list.load(next.page)

@@ -6,7 +6,9 @@ import { useGroupChatOptions } from './use-group-chat-options'
 
 vi.mock('@/api/segments', () => ({ listGroupChatsApi: vi.fn() }))
 
-const chat = (id: string, name: string): SegmentsApi.GroupChat => ({ chat_id: id, name, owner_name: '张三', member_count: 30 })
+const chat = (id: string, name: string): SegmentsApi.GroupChat => ({
+  chat_id: id, name, owner: 'zhangsan', owner_name: '张三', member_count: 30, status: 0, create_time: 1_700_000_000_000, tags: [],
+})
 const page = (items: SegmentsApi.GroupChat[]): SegmentsApi.GroupChatPage => ({ items, total: items.length, page: 1, page_size: 20 })
 
 beforeEach(() => {

@@ -160,6 +160,53 @@ describe('useMessageComposer', () => {
     expect(updateMessageApi).toHaveBeenCalledWith(4, expect.objectContaining({ title: '改名', target: { rule } }))
   })
 
+  it('builds the draft of a message to groups, loads one back, and leaves the customers\' target as it was', async () => {
+    const c = useMessageComposer()
+    c.startNew('enterprise')
+    c.title.value = '群通知'
+    c.text.value = '周末活动'
+    c.segmentId.value = 3
+    expect(c.body.value).toEqual({ kind: 'enterprise', title: '群通知', content: { text: '周末活动', attachments: [] }, target: { segment_id: 3 } })
+    c.audience.value = 'groups'
+    expect(c.body.value).toBeNull()
+    expect(c.target.value.problem).toBe('noOwners')
+    c.groupMode.value = 'chat'
+    c.chatIds.value = ['wr1', 'wr2']
+    expect(c.body.value).toEqual({
+      kind: 'enterprise', audience: 'groups', title: '群通知', content: { text: '周末活动', attachments: [] }, target: { chat_ids: ['wr1', 'wr2'] },
+    })
+    c.text.value = `${NAME_VARIABLE}，周末活动`
+    expect(await c.save()).toBeNull()
+    expect(c.saveError.value).toBe(`发给客户群的消息不能包含 ${NAME_VARIABLE}，请从文字中删除`)
+    expect(c.serverPath.value.step).toBe(0)
+    c.audience.value = 'customers'
+    expect(c.problems.value).toEqual([])
+    expect(c.body.value?.target).toEqual({ segment_id: 3 })
+
+    vi.mocked(getMessageApi).mockResolvedValueOnce(message(5, { audience: 'groups', target: { group_tag_ids: [2, 5] } }))
+    await c.load(5)
+    expect(c.audience.value).toBe('groups')
+    expect(c.groupMode.value).toBe('tag')
+    expect(c.groupTagIds.value).toEqual([2, 5])
+    expect(c.dirty.value).toBe(false)
+    c.startNew('enterprise')
+    expect(c.audience.value).toBe('customers')
+    expect(c.groupTagIds.value).toEqual([])
+  })
+
+  it('sends a refusal of the name variable for groups back to the text', async () => {
+    const c = useMessageComposer()
+    c.startNew('enterprise')
+    c.title.value = '群通知'
+    c.text.value = '周末活动'
+    c.audience.value = 'groups'
+    c.groupOwners.value = ['zhangsan']
+    vi.mocked(createMessageApi).mockRejectedValueOnce(new ApiError(400, 'message_variable_groups', 'variable not allowed for groups'))
+    expect(await c.save()).toBeNull()
+    expect(c.serverPath.value).toEqual({ step: 0, index: null, field: 'text' })
+    expect(c.saveError.value).toContain('发给客户群的消息不能包含客户名称')
+  })
+
   it('says a missing message, and refuses to edit one that is not a draft', async () => {
     vi.mocked(getMessageApi).mockRejectedValueOnce(new ApiError(404, 'message_not_found', 'no such message'))
     const c = useMessageComposer()

@@ -8,8 +8,8 @@ import { getScrmScopeApi, listCustomersApi, type CustomersApi } from '@/api/cust
 import { ApiError, errorText } from '@/api/request'
 import { i18n } from '@/locales'
 import {
-  contentProblems, contentRulesOf, fromAttachment, locateServerPath, targetMode, titleProblem, toContent, toTarget,
-  type EditorAttachment, type TargetMode,
+  contentProblems, contentRulesOf, fromAttachment, groupTargetMode, locateServerPath, targetMode, titleProblem, toContent,
+  toGroupTarget, toTarget, type Audience, type EditorAttachment, type GroupTargetMode, type TargetMode,
 } from './message-content'
 import { scheduleProblem, shouldPoll, POLL_MS } from './message-plan'
 import { completeRule, emptyRule, fromRule, nodeAtPath, rulePathOf, type EditorGroup } from './segment-rule'
@@ -82,7 +82,8 @@ export function kindChoices(who: { isAdmin: boolean; bound: boolean | null }): {
 }
 
 /**
- * The composer of a mass message: the content and the target as edited, the draft as saved (with its plan), and
+ * The composer of a mass message: the content and the target as edited (to customers: a segment, a rule or picked
+ * customers; to groups: by owner, by group tag or picked groups), the draft as saved (with its plan), and
  * saving (POST a new draft, PUT a saved one; the server plans it either way) and sending. Checks are made here first
  * as the server would; a refusal keeps everything typed and says where it is (`serverPath`: the step, the
  * attachment). `dirty` says whether what is edited differs from the draft saved, whose plan is then out of date.
@@ -96,6 +97,11 @@ export function useMessageComposer() {
   const segmentId = ref<number | null>(null)
   const root = ref<EditorGroup>(emptyRule())
   const customerIds = ref<string[]>([])
+  const audience = ref<Audience>('customers')
+  const groupMode = ref<GroupTargetMode>('owner')
+  const groupOwners = ref<string[]>([])
+  const groupTagIds = ref<number[]>([])
+  const chatIds = ref<string[]>([])
 
   const message = ref<MessagesApi.Message | null>(null)
   const savedKey = ref('')
@@ -112,19 +118,27 @@ export function useMessageComposer() {
   let latest = 0
 
   const rules = computed(() => contentRulesOf(rulePack.value))
-  const problems = computed(() => contentProblems(text.value, attachments.value, rules.value))
+  const problems = computed(() => contentProblems(text.value, attachments.value, rules.value, audience.value))
   const titleIssue = computed(() => titleProblem(title.value))
   const rule = computed(() => completeRule(root.value))
-  const target = computed(() => toTarget(mode.value, { segmentId: segmentId.value, rule: rule.value, customerIds: customerIds.value }))
+  const target = computed<{ target: MessagesApi.Target | null; problem: string | null }>(() =>
+    audience.value === 'groups'
+      ? toGroupTarget(groupMode.value, { owners: groupOwners.value, tagIds: groupTagIds.value, chatIds: chatIds.value })
+      : toTarget(mode.value, { segmentId: segmentId.value, rule: rule.value, customerIds: customerIds.value }),
+  )
   const badRuleKey = computed(() => (rulePath.value ? nodeAtPath(root.value, rulePath.value) : null))
 
-  /** The body POST/PUT take, or null while the target is unfinished. */
+  /** The body POST/PUT take, or null while the target is unfinished (to customers, the default, without `audience`). */
   const body = computed<MessagesApi.Draft | null>(() => {
     const t = target.value.target
     if (!t) return null
-    return { kind: kind.value, title: title.value.trim(), content: toContent(text.value, attachments.value), target: t }
+    const to = audience.value === 'groups' ? { audience: audience.value } : {}
+    return { kind: kind.value, ...to, title: title.value.trim(), content: toContent(text.value, attachments.value), target: t }
   })
-  const key = computed(() => JSON.stringify(body.value ?? { kind: kind.value, title: title.value, text: text.value, attachments: attachments.value, mode: mode.value }))
+  const key = computed(() => JSON.stringify(body.value ?? {
+    kind: kind.value, title: title.value, text: text.value, attachments: attachments.value, mode: mode.value, audience: audience.value,
+    groupMode: groupMode.value,
+  }))
   const dirty = computed(() => !message.value || key.value !== savedKey.value)
   /** a saved message that is not a draft any more: it cannot be edited */
   const locked = computed(() => !!message.value && message.value.state !== 'draft')
@@ -139,6 +153,11 @@ export function useMessageComposer() {
     segmentId.value = m.target?.segment_id ?? null
     root.value = m.target?.rule ? fromRule(m.target.rule) : emptyRule()
     customerIds.value = [...(m.target?.customer_ids ?? [])]
+    audience.value = m.audience === 'groups' ? 'groups' : 'customers'
+    groupMode.value = groupTargetMode(m.target)
+    groupOwners.value = [...(m.target?.group_owners ?? [])]
+    groupTagIds.value = [...(m.target?.group_tag_ids ?? [])]
+    chatIds.value = [...(m.target?.chat_ids ?? [])]
     savedKey.value = key.value
   }
 
@@ -155,6 +174,11 @@ export function useMessageComposer() {
     segmentId.value = null
     root.value = emptyRule()
     customerIds.value = []
+    audience.value = 'customers'
+    groupMode.value = 'owner'
+    groupOwners.value = []
+    groupTagIds.value = []
+    chatIds.value = []
     savedKey.value = ''
     error.value = ''
     saveError.value = ''
@@ -231,6 +255,7 @@ export function useMessageComposer() {
         saveError.value = messageErrorText(e)
         if (e instanceof ApiError) {
           serverPath.value = locateServerPath(e.message)
+          if (e.reason === 'message_variable_groups') serverPath.value = { step: 0, index: null, field: 'text' }
           if (e.reason === 'invalid_segment_rule') {
             serverPath.value = { step: 1, index: null, field: null }
             rulePath.value = rulePathOf(e.message)
@@ -262,7 +287,8 @@ export function useMessageComposer() {
   }
 
   return {
-    kind, title, text, attachments, mode, segmentId, root, customerIds, message, rulePack, rules, problems, titleIssue, target,
+    kind, title, text, attachments, mode, segmentId, root, customerIds, audience, groupMode, groupOwners, groupTagIds, chatIds,
+    message, rulePack, rules, problems, titleIssue, target,
     body, dirty, locked, loading, error, notFound, saving, saveError, sending, sendError, serverPath, rulePath, badRuleKey,
     startNew, load, loadRulePack, save, send, clientProblem,
   }

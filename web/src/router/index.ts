@@ -27,6 +27,7 @@ export const routes: RouteRecordRaw[] = [
       { path: 'scrm/setup', component: () => import('@/views/scrm/setup.vue'), meta: { titleKey: 'menu.wecomSetup' } },
       { path: 'scrm/customers', component: () => import('@/views/scrm/customers.vue'), meta: { titleKey: 'menu.customers' } },
       { path: 'scrm/customers/:id', component: () => import('@/views/scrm/customer-detail.vue'), meta: { titleKey: 'customers.profile' } },
+      { path: 'scrm/groups', component: () => import('@/views/scrm/groups.vue'), meta: { titleKey: 'menu.groups' } },
       { path: 'scrm/tags', component: () => import('@/views/scrm/tags.vue'), meta: { titleKey: 'menu.tags' } },
       { path: 'scrm/stages', component: () => import('@/views/scrm/stages.vue'), meta: { titleKey: 'menu.stages' } },
       { path: 'scrm/segments', component: () => import('@/views/scrm/segments.vue'), meta: { titleKey: 'menu.segments' } },

@@ -1138,13 +1138,88 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The corp's customer group chats whose name contains `q`, by name, one page (the segment editor's group choice).
-         * @description Errors `invalid_paging` (400), `invalid_filter` (400; `q` longer than 100 bytes).
+         * The corp's customer group chats (客户群), by name, one page; filtered by name, owner and group tag.
+         * @description Any SCRM member (the corp's groups as last synced). `q` a substring of the name; `owner` the owner employee's
+         *     userid; `tag_id` a group tag (GET /api/v1/scrm/group-tags) the group carries. Each group has its tags.
+         *     Errors `invalid_paging` (400), `invalid_filter` (400; `q` longer than 100 bytes, `tag_id` not an id).
          */
         get: operations["listScrmGroupChats"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/groups/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Adds and removes group tags on customer group chats (any SCRM member).
+         * @description `chat_ids` 1–1,000 groups; `add` and `remove` group tag ids (at least one of them not empty). `updated` is how
+         *     many groups were changed. Errors `group_tags_invalid` (400; no group, too many, nothing to add or remove),
+         *     `group_tag_not_found` (404), `group_not_found` (404).
+         */
+        post: operations["markGroupTags"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/group-tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's group tags (客户群标签), by name, with how many groups carry each.
+         * @description Group tags are Koi's own (WeCom has no group tags); any SCRM member may read and apply them.
+         */
+        get: operations["listGroupTags"];
+        put?: never;
+        /**
+         * Creates a group tag (admin only).
+         * @description The name is trimmed and has 1–30 characters; a team has at most 1,000 group tags. Errors
+         *     `group_tag_name_invalid` (400), `group_tag_exists` (409), `group_tag_limit` (422), `admin_only` (403).
+         */
+        post: operations["createGroupTag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/group-tags/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Renames a group tag (admin only).
+         * @description Errors `group_tag_name_invalid` (400), `group_tag_exists` (409), `group_tag_not_found` (404), `admin_only` (403).
+         */
+        put: operations["renameGroupTag"];
+        post?: never;
+        /**
+         * Deletes a group tag (admin only); it is removed from every group.
+         * @description Errors `group_tag_not_found` (404), `admin_only` (403).
+         */
+        delete: operations["deleteGroupTag"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1357,6 +1432,15 @@ export interface paths {
          *     `message_personalised_too_many`, `invalid_segment_rule`, `segment_not_found` (404), `admin_only` (403; an
          *     enterprise message by a member), `message_no_sender` (422; a personal message from an account not bound to an
          *     employee). Each `message` names the field at fault (`content.attachments[1].url: …`).
+         *
+         *     `audience` `groups` sends to customer group chats instead (the target is exactly one of `group_owners`,
+         *     `group_tag_ids` and `chat_ids`): each group is sent to by its owner; a group whose owner is not an active
+         *     employee (resigned, awaiting inheritance) is skipped `owner_unavailable`, then the rule pack's per-group quota
+         *     (`mass.group`) skips `over_*_limit`. There are no duplicates, `lost` or `not_friend` for groups; `targeted` and
+         *     `recipients` count groups. A personal message to groups may only target groups its employee owns. Errors
+         *     beside the above: `message_audience_invalid` (400), `message_variable_groups` (400; `{客户名称}` in a message
+         *     to groups), `message_too_many_groups` (400; more than 2,000 `chat_ids`); more than 1,000 `group_owners`, or a group
+         *     that is not the corp's, is `message_target_invalid`.
          */
         post: operations["createMessage"];
         delete?: never;
@@ -1532,8 +1616,10 @@ export interface paths {
         /**
          * The message's planned recipients and skipped customers, by external_userid, one page.
          * @description `skip`: `any` (every skipped customer), `none` (those planned to receive it) or one reason; `status` (only
-         *     recipients, not skipped ones): -1 not submitted yet, 0 not sent yet, 1 sent, 2 not a friend, 3 over the
-         *     limit, 4 refused by WeCom, 5 cancelled; `userid`: the sending employee.
+         *     recipients, not skipped ones): -1 not submitted yet, 0 not sent yet, 1 sent, 2 not a friend (for groups:
+         *     failed, the group was dismissed or changed owner), 3 over the limit, 4 refused by WeCom, 5 cancelled;
+         *     `userid`: the sending employee. For a message to groups each row is a group: `external_userid` holds its
+         *     chat_id and `name` its name.
          *     Errors `invalid_paging`, `invalid_query` (an unknown skip reason), `invalid_filter` (a status that is not an
          *     integer) (400), `message_not_found` (404).
          */
@@ -1731,6 +1817,8 @@ export interface components {
              *     `personal_tag_not_found`.
              *     Stages: `stage_name_empty`, `stage_name_too_long`, `stage_exists`, `stage_limit`, `stage_not_found`,
              *     `invalid_stage_order`.
+             *     Customer groups: `group_tag_name_invalid`, `group_tag_exists`, `group_tag_not_found`, `group_tag_limit`,
+             *     `group_tags_invalid`, `group_not_found`.
              *     Segments: `invalid_segment_rule` (the message starts with the path of the bad node), `invalid_segment_name`,
              *     `segment_name_taken`, `too_many_segments`, `segment_not_found`, `segment_not_yours`.
              *     Mass messages: `message_empty`, `message_text_too_long`, `message_attachments_exceeded`,
@@ -1739,7 +1827,10 @@ export interface components {
              *     `message_too_many_selected`, `message_personalised_too_many`, `message_not_found`, `message_state`,
              *     `message_schedule_past`, `message_schedule_too_far`, `message_all_skipped`, `message_nothing_to_remind`,
              *     `remind_limit_reached`, `message_corrupt`, `invalid_query` (a query parameter with an unknown value),
-             *     `invalid_payload` (a job's payload), `rule_pack_not_found`, `invalid_rule_override` (the message names the key).
+             *     `invalid_payload` (a job's payload), `message_chunk_in_flight` (a job's: a part of a message may still be on its
+             *     way to WeCom; the send job retries once that call has certainly ended), `rule_pack_not_found`, `invalid_rule_override` (the message names the key),
+             *     `message_audience_invalid`, `message_variable_groups` (`{客户名称}` in a message to groups),
+             *     `message_too_many_groups`.
              *     The message of a refused draft names the field at fault (`content.attachments[1].url: …`).
              *     Storage: `database_busy` (the database was busy or a transaction lost a race; try again),
              *     `constraint_violation` (the data changed meanwhile, e.g. a concurrent insert of the same key), `secret_unreadable`.
@@ -2572,13 +2663,72 @@ export interface components {
                 account_id: number;
             };
         };
-        /** @description A customer group chat (客户群) of the corp, as last synced. */
+        /** @description A customer group chat (客户群) of the corp, as last synced, with its group tags. */
         GroupChat: {
             chat_id: string;
             name: string;
+            /** @description the owner employee's userid */
+            owner: string;
             /** @description the owner employee's name (its userid when not mirrored) */
             owner_name: string;
             member_count: number;
+            /**
+             * @description 0 normal, 1 the owner resigned (awaiting inheritance), 2 being inherited, 3 inherited
+             * @enum {integer}
+             */
+            status: 0 | 1 | 2 | 3;
+            /** @description when the group was created (Unix ms) */
+            create_time: number;
+            tags: components["schemas"]["GroupTagRef"][];
+        };
+        GroupTagRef: {
+            id: number;
+            name: string;
+        };
+        /** @description A group tag (客户群标签), Koi's own. */
+        GroupTag: {
+            id: number;
+            name: string;
+            /** @description how many groups carry it */
+            groups: number;
+        };
+        GroupTagEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["GroupTag"];
+        };
+        GroupTagListEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                items: components["schemas"]["GroupTag"][];
+            };
+        };
+        GroupTagRequest: {
+            /** @description 1–30 characters once trimmed */
+            name: string;
+        };
+        GroupTagIdEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                id: number;
+            };
+        };
+        MarkGroupTagsRequest: {
+            chat_ids: string[];
+            /** @description group tag ids to put on the groups */
+            add?: number[];
+            /** @description group tag ids to take off */
+            remove?: number[];
+        };
+        MarkGroupTagsEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                /** @description how many groups changed */
+                updated: number;
+            };
         };
         GroupChatPage: {
             items: components["schemas"]["GroupChat"][];
@@ -2881,10 +3031,16 @@ export interface components {
         /**
          * @description Why a customer of the target is not sent to: `lost` no active relationship (the employee deleted them, or they
          *     never were a friend); `not_friend` the customer deleted the employee; `over_*_limit` the rule pack's quota of
-         *     the natural day / week / month (UTC+8) is used up by the messages already sent or scheduled.
+         *     the natural day / week / month (UTC+8) is used up by the messages already sent or scheduled. For groups:
+         *     `owner_unavailable` the group's owner is not an active employee (resigned), and the quotas per group.
          * @enum {string}
          */
-        SkipReason: "lost" | "not_friend" | "over_day_limit" | "over_week_limit" | "over_month_limit";
+        SkipReason: "lost" | "not_friend" | "owner_unavailable" | "over_day_limit" | "over_week_limit" | "over_month_limit";
+        /**
+         * @description `customers` (the default) or customer group chats (客户群)
+         * @enum {string}
+         */
+        MessageAudience: "customers" | "groups";
         /**
          * @description One attachment; the fields of its type: `image` url; `link` title (≤128 bytes), url, description (≤512 bytes,
          *     optional), cover (an image URL, optional); `miniprogram` appid, page (a path ending in .html), title (≤64
@@ -2909,16 +3065,26 @@ export interface components {
             text?: string;
             attachments?: components["schemas"]["MessageAttachment"][];
         };
-        /** @description exactly one of the three */
+        /**
+         * @description To customers exactly one of segment_id, rule and customer_ids; to groups exactly one of group_owners,
+         *     group_tag_ids and chat_ids.
+         */
         MessageTarget: {
             /** @description a saved segment (its rule as of planning) */
             segment_id?: number;
             rule?: components["schemas"]["SegmentRule"];
             /** @description external_userid of picked customers */
             customer_ids?: string[];
+            /** @description the groups these employees (userid) own */
+            group_owners?: string[];
+            /** @description the groups carrying any of these group tags */
+            group_tag_ids?: number[];
+            /** @description picked groups */
+            chat_ids?: string[];
         };
         MessageDraft: {
             kind?: components["schemas"]["MessageKind"];
+            audience?: components["schemas"]["MessageAudience"];
             /** @description the operator's name for it, 1–40 characters */
             title: string;
             content: components["schemas"]["MessageContent"];
@@ -2958,6 +3124,7 @@ export interface components {
         Message: {
             id: number;
             kind: components["schemas"]["MessageKind"];
+            audience: components["schemas"]["MessageAudience"];
             title: string;
             content: components["schemas"]["MessageContent"];
             target: components["schemas"]["MessageTarget"];
@@ -2976,7 +3143,7 @@ export interface components {
             cancelled_at: number | null;
             /** @description why it failed ('' otherwise) */
             error: string;
-            /** @description customers the target matched */
+            /** @description customers (groups) the target matched */
             targeted: number;
             /** @description of those */
             recipients: number;
@@ -3055,8 +3222,9 @@ export interface components {
             };
         };
         Recipient: {
+            /** @description the customer (for a message to groups */
             external_userid: string;
-            /** @description the customer's name ('' when unknown) */
+            /** @description the customer's (group's) name ('' when unknown) */
             name: string;
             /** @description the sending employee (' when skipped for having none) */
             userid: string;
@@ -3064,7 +3232,8 @@ export interface components {
             /** @description a SkipReason, or "" for a recipient */
             skip: string;
             /**
-             * @description -1 not submitted yet, 0 not sent yet, 1 sent, 2 not a friend, 3 over the limit, 4 refused by WeCom, 5 cancelled
+             * @description -1 not submitted yet, 0 not sent yet, 1 sent, 2 not a friend (groups: failed, the group was dismissed or
+             *     changed owner), 3 over the limit, 4 refused by WeCom, 5 cancelled
              * @enum {integer}
              */
             status: -1 | 0 | 1 | 2 | 3 | 4 | 5;
@@ -3115,7 +3284,7 @@ export interface components {
             data: components["schemas"]["StoreOverview"];
         };
         /** @enum {string} */
-        AuditAction: "team.register" | "auth.login" | "auth.login_failed" | "auth.locked" | "auth.logout" | "auth.logout_all" | "auth.password_reset" | "account.password_changed" | "account.phone_changed" | "account.profile_changed" | "member.added" | "member.disabled" | "member.enabled" | "member.removed" | "member.password_reset" | "member.unlocked" | "app.activated" | "wecom.linked" | "member.employee_bound" | "member.employee_unbound" | "tag.created" | "tag.renamed" | "tag.deleted";
+        AuditAction: "team.register" | "auth.login" | "auth.login_failed" | "auth.locked" | "auth.logout" | "auth.logout_all" | "auth.password_reset" | "account.password_changed" | "account.phone_changed" | "account.profile_changed" | "member.added" | "member.disabled" | "member.enabled" | "member.removed" | "member.password_reset" | "member.unlocked" | "app.activated" | "wecom.linked" | "member.employee_bound" | "member.employee_unbound" | "tag.created" | "tag.renamed" | "tag.deleted" | "group_tag.created" | "group_tag.renamed" | "group_tag.deleted";
         AuditEntry: {
             id: number;
             created_at: number;
@@ -4962,6 +5131,10 @@ export interface operations {
                 page_size?: number;
                 /** @description a substring of the group's name (at most 100 bytes) */
                 q?: string;
+                /** @description the owner employee's userid */
+                owner?: string;
+                /** @description a group tag the group carries */
+                tag_id?: number;
             };
             header?: never;
             path?: never;
@@ -4981,6 +5154,153 @@ export interface operations {
             400: components["responses"]["Failure"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Failure"];
+        };
+    };
+    markGroupTags: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkGroupTagsRequest"];
+            };
+        };
+        responses: {
+            /** @description how many groups changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkGroupTagsEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    listGroupTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the group tags */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupTagListEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    createGroupTag: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupTagRequest"];
+            };
+        };
+        responses: {
+            /** @description the tag */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupTagEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+        };
+    };
+    renameGroupTag: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupTagRequest"];
+            };
+        };
+        responses: {
+            /** @description the tag */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupTagEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
+        };
+    };
+    deleteGroupTag: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupTagIdEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
         };
     };
     countSegment: {
@@ -5583,7 +5903,7 @@ export interface operations {
             query?: {
                 page?: number;
                 page_size?: number;
-                skip?: "any" | "none" | "lost" | "not_friend" | "over_day_limit" | "over_week_limit" | "over_month_limit";
+                skip?: "any" | "none" | "lost" | "not_friend" | "owner_unavailable" | "over_day_limit" | "over_week_limit" | "over_month_limit";
                 status?: number;
                 userid?: string;
             };

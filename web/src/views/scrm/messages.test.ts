@@ -7,7 +7,9 @@ import {
   cancelMessageApi, createMessageApi, deleteMessageApi, getMessageApi, getRulePackApi, listMessagesApi, listRecipientsApi, previewMessagePlanApi,
   recipientsCsvUrl, remindMessageApi, sendMessageApi, type MessagesApi,
 } from '@/api/messages'
-import { countSegmentApi, listSegmentsApi } from '@/api/segments'
+import { countSegmentApi, listGroupChatsApi, listSegmentsApi } from '@/api/segments'
+import { listGroupTagsApi } from '@/api/groups'
+import { listWecomEmployeesApi, type WecomApi } from '@/api/wecom'
 import { getScrmScopeApi, listPersonalTagsApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi } from '@/api/customers'
 import { NAME_VARIABLE } from '@/composables/message-content'
 import { all, click, mountApp, q, settle, testSession, text, type } from '@/test-utils/mount'
@@ -28,6 +30,7 @@ vi.mock('@/api/customers', () => ({
   listStagesApi: vi.fn(),
 }))
 vi.mock('@/api/wecom', () => ({ listWecomEmployeesApi: vi.fn() }))
+vi.mock('@/api/groups', () => ({ listGroupTagsApi: vi.fn() }))
 vi.mock('element-plus', async (importOriginal) => {
   const ep = await importOriginal<typeof import('element-plus')>()
   return { ...ep, ElMessage: { success: vi.fn(), error: vi.fn() }, ElMessageBox: { confirm: vi.fn() } }
@@ -69,6 +72,11 @@ beforeEach(() => {
   vi.mocked(listScrmDepartmentsApi).mockReset().mockResolvedValue({ items: [] })
   vi.mocked(listStagesApi).mockReset().mockResolvedValue({ items: [], unstaged: 0 })
   vi.mocked(ElMessageBox.confirm).mockReset().mockResolvedValue('confirm' as never)
+  vi.mocked(listGroupTagsApi).mockReset().mockResolvedValue({ items: [{ id: 2, name: 'VIP', groups: 3 }] })
+  vi.mocked(listGroupChatsApi).mockReset().mockResolvedValue(page([]))
+  vi.mocked(listWecomEmployeesApi).mockReset().mockResolvedValue(page([
+    { userid: 'zhangsan', name: '张三', position: '', mobile: '', gender: 0, status: 1, main_department: 1, main_department_name: '', customers: 1 } as WecomApi.Employee,
+  ]))
 })
 afterEach(() => {
   app?.unmount()
@@ -231,5 +239,134 @@ describe('the message detail', () => {
     await click('detail-cancel')
     expect(cancelMessageApi).toHaveBeenCalledWith(32)
     expect(text(q('detail-state'))).toBe('已取消')
+  })
+})
+
+describe('mass messages to customer groups', () => {
+  const lastPreview = () => vi.mocked(previewMessagePlanApi).mock.lastCall?.[0]
+  async function toTarget(textValue = '群里的朋友们好') {
+    await type('composer-title', '群发通知')
+    await type('composer-text', textValue)
+    await click('content-next')
+  }
+
+  it('lists the audience of each message', async () => {
+    vi.mocked(listMessagesApi).mockResolvedValue(page([message(2, { audience: 'groups' }), message(1)]))
+    await mountAt('/scrm/messages')
+    expect(all('message-audience').map(text)).toEqual(['客户群', '客户'])
+  })
+
+  it('switches the audience: groups by tag, by owner or picked, each previewed and saved as such; customers stay as they were', async () => {
+    vi.mocked(previewMessagePlanApi).mockResolvedValue({ targeted: 3, recipients: 2, skipped: { owner_unavailable: 1 }, senders: [], took_us: 10 })
+    await mountAt('/scrm/messages/new')
+    await toTarget()
+    await click('mode-selection')
+    await type('target-paste', 'wmA')
+    await click('target-paste-add')
+    await vi.waitFor(() => expect(lastPreview()?.target).toEqual({ customer_ids: ['wmA'] }), { timeout: 2000 })
+    expect(lastPreview()).not.toHaveProperty('audience')
+
+    await click('audience-groups')
+    expect(q('target-selection')).toBeNull()
+    expect(text(q('target-problem'))).toBe('请至少选择一位群主')
+    expect((q('composer-save') as HTMLButtonElement).disabled).toBe(true)
+    expect(text(q('one-employee-rule'))).toContain('由它的群主发送')
+    await click('group-mode-tag')
+    await click('group-tag-option-2')
+    await vi.waitFor(() => expect(lastPreview()?.target).toEqual({ group_tag_ids: [2] }), { timeout: 2000 })
+    expect(lastPreview()).toEqual({
+      kind: 'enterprise', audience: 'groups', title: '群发通知', content: { text: '群里的朋友们好', attachments: [] }, target: { group_tag_ids: [2] },
+    })
+    await vi.waitFor(() => expect(text(q('live-plan-summary'))).toBe('目标 3 个群：2 个将由 0 位群主发送，跳过 1 个'))
+    expect(text(q('live-plan'))).toContain('群主不可用 1')
+
+    await click('group-mode-chat')
+    expect(text(q('target-problem'))).toBe('请至少选择一个客户群')
+    expect(text(q('target-groups-count'))).toBe('已选 0 / 2,000 个群')
+    await click('group-mode-owner')
+    await click('employee-option-zhangsan')
+    await vi.waitFor(() => expect(lastPreview()?.target).toEqual({ group_owners: ['zhangsan'] }), { timeout: 2000 })
+
+    // the customers' target is still there
+    await click('audience-customers')
+    await vi.waitFor(() => expect(lastPreview()?.target).toEqual({ customer_ids: ['wmA'] }), { timeout: 2000 })
+    expect(lastPreview()).not.toHaveProperty('audience')
+
+    await click('audience-groups')
+    vi.mocked(createMessageApi).mockResolvedValueOnce(message(40, { audience: 'groups', target: { group_owners: ['zhangsan'] } }))
+    await click('composer-save')
+    expect(createMessageApi).toHaveBeenCalledWith({
+      kind: 'enterprise', audience: 'groups', title: '群发通知', content: { text: '群里的朋友们好', attachments: [] }, target: { group_owners: ['zhangsan'] },
+    })
+  })
+
+  it('refuses the customer name for groups: the button is disabled and the text must lose the variable', async () => {
+    await mountAt('/scrm/messages/new')
+    await toTarget(`${NAME_VARIABLE}，您好`)
+    await click('audience-groups')
+    expect(text(q('target-name-problem'))).toContain(`发给客户群的消息不能包含 ${NAME_VARIABLE}`)
+    await click('target-back-to-content')
+    expect(q('composer-content')!.style.display).not.toBe('none')
+    expect((q('insert-name') as HTMLButtonElement).disabled).toBe(true)
+    expect(text(q('text-problem'))).toContain(`发给客户群的消息不能包含 ${NAME_VARIABLE}`)
+    expect(q('personalised-note')).toBeNull()
+    await click('content-next')
+    expect(text(q('composer-save-error'))).toContain('发给客户群的消息不能包含')
+    expect(createMessageApi).not.toHaveBeenCalled()
+  })
+
+  it('starts a member\'s personal message to groups from the groups of their own employee', async () => {
+    await mountAt('/scrm/messages/new', 'member')
+    await toTarget()
+    await click('audience-groups')
+    expect(q('target-personal-groups')).not.toBeNull()
+    await vi.waitFor(() => expect(lastPreview()).toMatchObject({ kind: 'personal', audience: 'groups', target: { group_owners: ['zhangsan'] } }), { timeout: 2000 })
+  })
+
+  it('shows the plan in groups: owners, owner_unavailable, no duplicates, no customer links', async () => {
+    const planned = message(41, {
+      audience: 'groups', target: { chat_ids: ['wr1', 'wr2', 'wr3'] }, targeted: 3, recipients: 1, skipped: { owner_unavailable: 1, over_day_limit: 1 },
+      senders: [sender('zhangsan', { recipients: 1 })],
+    })
+    vi.mocked(getMessageApi).mockResolvedValue(planned)
+    vi.mocked(listRecipientsApi).mockResolvedValue(page([
+      { external_userid: 'wr2', name: '老会员群', userid: 'lisi', employee_name: '李四', skip: 'owner_unavailable', status: -1, send_time: null },
+    ]))
+    await mountAt('/scrm/messages/41/edit')
+    expect(q('composer-plan')!.style.display).not.toBe('none')
+    // a saved message to picked groups comes back as such
+    expect(q('audience-groups')!.classList.contains('is-active')).toBe(true)
+    const plan = q('message-plan')!
+    expect(text(plan)).toContain('目标群')
+    expect(text(plan)).toContain('发送群主')
+    expect(text(q('skip-owner_unavailable'))).toContain('群主已不是在职员工')
+    expect(text(q('skip-owner_unavailable'))).toContain('1 个群')
+    expect(text(q('skip-over_day_limit'))).toContain('每个客户群每天')
+    expect(text(q('plan-senders-table'))).not.toContain('重复客户')
+    expect(text(q('plan-senders-table'))).toContain('群主')
+    expect(text(q('skipped-group'))).toBe('老会员群')
+    expect(q('skipped-customer')).toBeNull()
+    const options = [...document.body.querySelectorAll<HTMLElement>('.el-select-dropdown__item')].map(text)
+    expect(options).toContain('全部被跳过的群')
+    expect(options).not.toContain('已流失')
+  })
+
+  it('shows the recipient groups in the detail, without profile links, status 2 as a failure', async () => {
+    vi.mocked(getMessageApi).mockResolvedValue(message(42, {
+      audience: 'groups', state: 'sent', templates: 1, chunks_submitted: 1, sent: 1, not_friend: 1, senders: [sender('zhangsan', { recipients: 2, templates: 1 })],
+    }))
+    vi.mocked(listRecipientsApi).mockResolvedValue(page([
+      { external_userid: 'wr1', name: '会员1群', userid: 'zhangsan', employee_name: '张三', skip: '', status: 2, send_time: null },
+      { external_userid: 'wr2', name: '', userid: 'zhangsan', employee_name: '张三', skip: '', status: 1, send_time: 1_700_000_000_000 },
+    ]))
+    await mountAt('/scrm/messages/42')
+    expect(text(q('detail-audience'))).toBe('客户群')
+    expect(text(q('count-not_friend'))).toContain('群不可用')
+    expect(text(q('count-targeted'))).toContain('目标群')
+    expect(all('recipient-group').map(text)).toEqual(['会员1群', 'wr2'])
+    expect(q('recipient-customer')).toBeNull()
+    expect(all('recipient-status').map(text)).toEqual(['发送失败：群不可用', '已发送'])
+    expect(text(q('detail-recipients'))).toContain('接收的客户群')
+    expect(q('detail-export')!.getAttribute('href')).toBe('/api/v1/scrm/messages/42/recipients.csv')
   })
 })

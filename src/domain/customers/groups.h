@@ -1,0 +1,72 @@
+// Customer groups (客户群, issue 7's group messages build on it): the mirrored group chats, listed and filtered by
+// owner and by group tag, and Koi's own group tags. WeCom has no tag API for customer groups, so group tags live
+// only in Koi: admins create, rename and delete them; any member of the SCRM may put them on groups. A mass message
+// can target the groups that carry a tag.
+// Thread safety: thread-safe (state in the database).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "domain/accounts/accounts.h"
+#include "storage/database.h"
+
+namespace koi::customers {
+
+inline constexpr int64_t kMaxGroupTagChars = 30;
+inline constexpr int64_t kMaxGroupTagsPerTeam = 1000;
+inline constexpr size_t kMaxGroupsPerTagging = 1000;
+
+struct GroupTag {
+  int64_t id = 0;
+  std::string name;
+  int64_t groups = 0;  // groups carrying it
+};
+
+struct GroupRow {
+  std::string chat_id, name, owner, owner_name;
+  int64_t member_count = 0;
+  int status = 0;  // WeCom's: 0 normal, 1 owner resigned, 2 inheriting, 3 inherited
+  int64_t create_time_ms = 0;
+  std::vector<GroupTag> tags;  // id and name
+};
+
+struct GroupQuery {
+  std::string q;       // name contains
+  std::string owner;   // owner's userid
+  int64_t tag_id = 0;  // carries this tag
+  int page = 1, page_size = 20;
+};
+
+struct GroupPage {
+  std::vector<GroupRow> items;
+  int64_t total = 0;
+};
+
+class GroupService {
+ public:
+  GroupService(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+  Result<GroupPage> List(TeamId team, const GroupQuery& query);
+
+  Result<std::vector<GroupTag>> Tags(TeamId team);  // by name
+  Result<GroupTag> CreateTag(const accounts::Principal& who, std::string_view name, const accounts::Client& client);
+  Result<GroupTag> RenameTag(const accounts::Principal& who, int64_t id, std::string_view name,
+                             const accounts::Client& client);
+  Status DeleteTag(const accounts::Principal& who, int64_t id, const accounts::Client& client);
+  // Adds and removes tags on the listed groups (1..kMaxGroupsPerTagging); returns how many groups changed.
+  Result<int64_t> TagGroups(const accounts::Principal& who, const std::vector<std::string>& chat_ids,
+                            const std::vector<int64_t>& add, const std::vector<int64_t>& remove);
+
+ private:
+  Result<GroupTag> TagById(TeamId team, int64_t id);
+
+  storage::Database& db_;
+  const Clock& clock_;
+};
+
+}  // namespace koi::customers
