@@ -7,6 +7,7 @@
 
 #include "domain/accounts/credentials.h"
 #include "http/envelope.h"
+#include "http/route_helpers.h"
 #include "http/target.h"
 
 namespace koi::http {
@@ -14,15 +15,6 @@ namespace {
 
 namespace json = boost::json;
 using accounts::Principal;
-
-json::value OptInt(const std::optional<int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
-json::value OptMillis(const std::optional<int64_t>& v) { return OptInt(v); }
-
-Result<json::object> BodyObject(const Request& r) {
-  KOI_ASSIGN_OR_RETURN(json::value v, ParseJsonBody(r));
-  if (!v.is_object()) return Status::InvalidArgument("invalid_argument", "the request body must be a JSON object");
-  return std::move(v.as_object());
-}
 
 // A string field; missing or of another type is a clear error naming the field.
 Result<std::string> Field(const json::object& o, std::string_view name) {
@@ -48,8 +40,8 @@ json::object AccountJson(const accounts::Account& a) {
                       {"role", accounts::RoleName(a.role)},
                       {"status", accounts::AccountStatusName(a.status)},
                       {"failed_logins", a.failed_logins},
-                      {"locked_until", OptMillis(a.locked_until_ms)},
-                      {"last_login_at", OptMillis(a.last_login_ms)},
+                      {"locked_until", Opt(a.locked_until_ms)},
+                      {"last_login_at", Opt(a.last_login_ms)},
                       {"last_login_ip", a.last_login_ip},
                       {"created_at", a.created_at_ms}};
 }
@@ -57,7 +49,7 @@ json::object AccountJson(const accounts::Account& a) {
 json::object AppJson(const apps::AppState& s) {
   return json::object{{"key", s.key},
                       {"activated", s.activated},
-                      {"activated_at", OptMillis(s.activated_at_ms)},
+                      {"activated_at", Opt(s.activated_at_ms)},
                       {"activated_by_name", s.activated_by_name}};
 }
 
@@ -109,7 +101,7 @@ void AddAccountRoutes(Router& router, const AuthGuard& guard, accounts::AccountS
   });
 
   router.Add("POST", "/api/v1/auth/sms-codes", guard.Public([&guard, &accounts](Request& r) {
-    auto body = BodyObject(r);
+    auto body = ObjectBody(r);
     if (!body.ok()) return JsonError(body.status());
     auto phone = Field(*body, "phone");
     auto purpose_text = Field(*body, "purpose");
@@ -129,7 +121,7 @@ void AddAccountRoutes(Router& router, const AuthGuard& guard, accounts::AccountS
   }));
 
   router.Add("POST", "/api/v1/auth/register", guard.Public([&accounts, logged_in](Request& r) {
-    auto body = BodyObject(r);
+    auto body = ObjectBody(r);
     if (!body.ok()) return JsonError(body.status());
     accounts::RegisterInput in;
     for (auto [name, out] : {std::pair{"phone", &in.phone}, {"code", &in.code}, {"password", &in.password},
@@ -142,7 +134,7 @@ void AddAccountRoutes(Router& router, const AuthGuard& guard, accounts::AccountS
   }));
 
   router.Add("POST", "/api/v1/auth/login", guard.Public([&accounts, logged_in](Request& r) {
-    auto body = BodyObject(r);
+    auto body = ObjectBody(r);
     if (!body.ok()) return JsonError(body.status());
     auto phone = Field(*body, "phone");
     auto password = Field(*body, "password");
@@ -152,7 +144,7 @@ void AddAccountRoutes(Router& router, const AuthGuard& guard, accounts::AccountS
   }));
 
   router.Add("POST", "/api/v1/auth/password-reset", guard.Public([&accounts, logged_in](Request& r) {
-    auto body = BodyObject(r);
+    auto body = ObjectBody(r);
     if (!body.ok()) return JsonError(body.status());
     auto phone = Field(*body, "phone");
     auto code = Field(*body, "code");
@@ -183,7 +175,7 @@ void AddAccountRoutes(Router& router, const AuthGuard& guard, accounts::AccountS
 
   // ----- my account -----
   router.Add("POST", "/api/v1/account/password", guard.Authed([&accounts, logged_in](Request& r, const Principal& who) {
-    auto body = BodyObject(r);
+    auto body = ObjectBody(r);
     if (!body.ok()) return JsonError(body.status());
     auto old_pw = Field(*body, "old_password");
     auto new_pw = Field(*body, "new_password");
@@ -193,7 +185,7 @@ void AddAccountRoutes(Router& router, const AuthGuard& guard, accounts::AccountS
   }));
 
   router.Add("POST", "/api/v1/account/phone", guard.Authed([&accounts, logged_in](Request& r, const Principal& who) {
-    auto body = BodyObject(r);
+    auto body = ObjectBody(r);
     if (!body.ok()) return JsonError(body.status());
     auto phone = Field(*body, "phone");
     auto code = Field(*body, "code");
@@ -204,7 +196,7 @@ void AddAccountRoutes(Router& router, const AuthGuard& guard, accounts::AccountS
   }));
 
   router.Add("PUT", "/api/v1/account/profile", guard.Authed([&accounts, session_body](Request& r, const Principal& who) {
-    auto body = BodyObject(r);
+    auto body = ObjectBody(r);
     if (!body.ok()) return JsonError(body.status());
     auto name = Field(*body, "name");
     if (!name.ok()) return JsonError(name.status());
@@ -227,7 +219,7 @@ void AddAccountRoutes(Router& router, const AuthGuard& guard, accounts::AccountS
   }, admin));
 
   router.Add("POST", "/api/v1/members", guard.Authed([&accounts](Request& r, const Principal& who) {
-    auto body = BodyObject(r);
+    auto body = ObjectBody(r);
     if (!body.ok()) return JsonError(body.status());
     auto phone = Field(*body, "phone");
     auto name = Field(*body, "name");
@@ -269,7 +261,7 @@ void AddAccountRoutes(Router& router, const AuthGuard& guard, accounts::AccountS
     for (const auto& e : page->items)
       items.push_back(json::object{{"id", e.id},
                                    {"created_at", e.created_at_ms},
-                                   {"actor_id", OptInt(e.actor_id)},
+                                   {"actor_id", Opt(e.actor_id)},
                                    {"actor_phone", e.actor_phone},
                                    {"actor_name", e.actor_name},
                                    {"action", e.action},
@@ -299,7 +291,7 @@ void AddAccountRoutes(Router& router, const AuthGuard& guard, accounts::AccountS
     return OkOrError<std::vector<apps::AppState>>(apps.List(who.team), [](const auto& list) {
       json::object out{{"app", "cloud_store"}, {"activated_at", nullptr}, {"shops", 0}};
       for (const auto& s : list)
-        if (s.key == "cloud_store") out["activated_at"] = OptMillis(s.activated_at_ms);
+        if (s.key == "cloud_store") out["activated_at"] = Opt(s.activated_at_ms);
       return json::value(std::move(out));
     });
   }, {.app = "cloud_store"}));

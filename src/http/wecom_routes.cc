@@ -3,14 +3,13 @@
 #include <boost/json.hpp>
 
 #include "http/envelope.h"
+#include "http/route_helpers.h"
 #include "http/target.h"
 
 namespace koi::http {
 namespace {
 
 namespace json = boost::json;
-
-json::value Opt(const std::optional<int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
 
 json::value SyncJson(const std::optional<wecom_link::SyncState>& s) {
   if (!s) return nullptr;
