@@ -37,6 +37,13 @@ void AddGroupRoutes(Router& router, const AuthGuard& guard, customers::GroupServ
                             .page_size = paging->page_size};
     if (q.q.size() > 100 || q.owner.size() > 64)
       return JsonError(Status::InvalidArgument("invalid_filter", "the search text is too long"));
+    // chat_ids=a,b,c: the named groups (a picker showing the names of the ids it holds).
+    const std::string listed = r.Query("chat_ids");
+    for (std::string_view ids = listed; !ids.empty();) {
+      const auto comma = ids.find(',');
+      if (auto id = ids.substr(0, comma); !id.empty()) q.chat_ids.emplace_back(id);
+      ids = comma == std::string_view::npos ? std::string_view() : ids.substr(comma + 1);
+    }
     auto tag = IntParam(r, "tag_id");
     if (!tag.ok()) return JsonError(tag.status());
     q.tag_id = tag->value_or(0);

@@ -47,6 +47,12 @@ Result<GroupPage> GroupService::List(TeamId team, const GroupQuery& query) {
     where += " AND g.owner = ?";
     params.emplace_back(std::in_place_type<std::string>, query.owner);
   }
+  if (!query.chat_ids.empty()) {
+    if (query.chat_ids.size() > kMaxGroupsListed)
+      return Status::InvalidArgument("invalid_filter",
+                                     "chat_ids: at most " + std::to_string(kMaxGroupsListed) + " groups at a time");
+    where += " AND g.chat_id IN (" + storage::InList(params, query.chat_ids) + ")";
+  }
   if (query.tag_id != 0) {
     where += " AND EXISTS (SELECT 1 FROM group_chat_tags t WHERE t.team_id = g.team_id AND t.chat_id = g.chat_id AND "
              "t.tag_id = ?)";

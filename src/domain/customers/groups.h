@@ -20,6 +20,7 @@ namespace koi::customers {
 inline constexpr int64_t kMaxGroupTagChars = 30;
 inline constexpr int64_t kMaxGroupTagsPerTeam = 1000;
 inline constexpr size_t kMaxGroupsPerTagging = 1000;
+inline constexpr size_t kMaxGroupsListed = 100;
 
 struct GroupTag {
   int64_t id = 0;
@@ -39,6 +40,7 @@ struct GroupQuery {
   std::string q;       // name contains
   std::string owner;   // owner's userid
   int64_t tag_id = 0;  // carries this tag
+  std::vector<std::string> chat_ids;  // just these groups (a picker naming its picked ids), ≤ kMaxGroupsListed
   int page = 1, page_size = 20;
 };
 

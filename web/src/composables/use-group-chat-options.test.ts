@@ -2,9 +2,11 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { ApiError } from '@/api/request'
 import { listGroupChatsApi, type SegmentsApi } from '@/api/segments'
 import { i18n } from '@/locales'
-import { useGroupChatOptions } from './use-group-chat-options'
+import { listGroupsApi } from '@/api/groups'
+import { nameUnknownGroups, useGroupChatOptions } from './use-group-chat-options'
 
 vi.mock('@/api/segments', () => ({ listGroupChatsApi: vi.fn() }))
+vi.mock('@/api/groups', () => ({ listGroupsApi: vi.fn() }))
 
 const chat = (id: string, name: string): SegmentsApi.GroupChat => ({
   chat_id: id, name, owner: 'zhangsan', owner_name: '张三', member_count: 30, status: 0, create_time: 1_700_000_000_000, tags: [],
@@ -52,5 +54,24 @@ describe('useGroupChatOptions', () => {
     await o.search('')
     expect(o.options.value).toEqual([])
     expect(o.error.value).toBe('无法连接服务器，请检查网络后重试')
+  })
+
+  it('names picked groups no search has shown by asking for just those ids, a hundred at a time', async () => {
+    const o = useGroupChatOptions()
+    await o.search('锦')
+    const ids = ['wr1', ...Array.from({ length: 101 }, (_, i) => `wx${i}`)]
+    vi.mocked(listGroupsApi).mockReset()
+      .mockResolvedValueOnce(page([chat('wx0', '徐汇店群')]))
+      .mockResolvedValueOnce(page([]))
+    await nameUnknownGroups(o, ids)
+    expect(listGroupsApi).toHaveBeenCalledTimes(2)
+    const first = vi.mocked(listGroupsApi).mock.calls[0][0]
+    expect(first.chat_ids?.split(',')).toHaveLength(100)
+    expect(first.chat_ids?.startsWith('wx0,')).toBe(true)  // wr1 is known from the search
+    expect(vi.mocked(listGroupsApi).mock.calls[1][0].chat_ids).toBe('wx100')
+    expect(o.withSelected(['wx0', 'wx5']).map((x) => x.name)).toEqual(['锦鲤会员群', '徐汇店群', 'wx5'])
+    vi.mocked(listGroupsApi).mockReset()
+    await nameUnknownGroups(o, ['wr1', 'wx0'])
+    expect(listGroupsApi).not.toHaveBeenCalled()
   })
 })

@@ -1,3 +1,4 @@
+import { listGroupsApi } from '@/api/groups'
 import { listGroupChatsApi, type SegmentsApi } from '@/api/segments'
 import { useRemoteOptions } from './use-remote-options'
 
@@ -24,4 +25,24 @@ export function useGroupChatOptions(pageSize = 20) {
     idOf: (o) => o.chat_id,
     missing: (chat_id, name): GroupChatOption => ({ chat_id, name, owner: '', members: 0 }),
   })
+}
+
+/** the most ids one request names (the server's limit) */
+export const GROUPS_NAMED_MAX = 100
+
+/**
+ * Learns the names of the picked groups `picker` does not know yet, by asking for just those ids (at most
+ * GROUPS_NAMED_MAX at a time); a failure leaves them shown by id.
+ */
+export async function nameUnknownGroups(picker: ReturnType<typeof useGroupChatOptions>, ids: readonly string[]) {
+  const unknown = ids.filter((id) => id && !picker.isKnown(id))
+  for (let i = 0; i < unknown.length; i += GROUPS_NAMED_MAX) {
+    const chunk = unknown.slice(i, i + GROUPS_NAMED_MAX)
+    try {
+      const page = await listGroupsApi({ chat_ids: chunk.join(','), page: 1, page_size: GROUPS_NAMED_MAX })
+      for (const g of page.items) picker.remember(g.chat_id, g.name || g.chat_id)
+    } catch {
+      return
+    }
+  }
 }

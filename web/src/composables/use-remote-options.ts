@@ -41,6 +41,11 @@ export function useRemoteOptions<T, O extends { name: string }>(source: RemoteOp
     if (id && name) names.value[id] = name
   }
 
+  /** Whether the name of `id` is known (seen in a search, or remembered). */
+  function isKnown(id: string): boolean {
+    return id in names.value
+  }
+
   /** The choices followed by the picked ones the latest search did not return (labelled by name when known). */
   function withSelected(selected: readonly string[]): O[] {
     const listed = new Set(options.value.map(source.idOf))
@@ -48,7 +53,7 @@ export function useRemoteOptions<T, O extends { name: string }>(source: RemoteOp
     return [...options.value, ...missing]
   }
 
-  return { options, loading, error, search, remember, withSelected }
+  return { options, loading, error, search, remember, isKnown, withSelected }
 }
 
 export type RemoteOptions<O extends { name: string }> = ReturnType<typeof useRemoteOptions<unknown, O>>
