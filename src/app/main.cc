@@ -21,6 +21,7 @@
 #include "domain/customers/stages.h"
 #include "domain/customers/tags.h"
 #include "domain/segments/segments.h"
+#include "domain/messaging/media.h"
 #include "domain/messaging/messaging.h"
 #include "domain/wecom_link/link.h"
 #include "http/customer_routes.h"
@@ -87,7 +88,14 @@ accounts::AccountsOptions AccountsOptionsFrom(const Settings& s) {
 // Koi's WeCom client over real HTTPS (or plain HTTP to a local koi-wecom-sandbox).
 std::unique_ptr<wecom::WecomClient> MakeWecomClient(const Settings& s, const Clock& clock) {
   return std::make_unique<wecom::WecomClient>(
-      [](const wecom::HttpCall& call) { return http::HttpsRequest(call.method, call.url, {{"Content-Type", "application/json"}}, call.body); },
+      [](const wecom::HttpCall& call) -> Result<std::string> {
+        // A JSON call gets 10 s; a media upload (up to 20 MB) 1 ms more per 256 bytes, i.e. at least 256 KB/s.
+        const int64_t timeout_ms = 10'000 + static_cast<int64_t>(call.body.size() / 256);
+        KOI_ASSIGN_OR_RETURN(http::HttpReply reply, http::HttpExchange(call.method, call.url,
+                                                                       {{"Content-Type", call.content_type}},
+                                                                       call.body, timeout_ms));
+        return std::move(reply.body);
+      },
       clock, wecom::ClientOptions{.base_url = s.wecom.api_base_url, .calls_per_minute = s.wecom.calls_per_minute});
 }
 
@@ -193,9 +201,11 @@ int Serve(const std::string& config_path) {
     KOI_RETURN_IF_ERROR(segment_service.SnapshotAll());
     return segment_index.PurgeChanges(200000);
   });
+  messaging::MediaService media_service(database, clock, *wecom_client, wecom_link);
   messaging::MessagingService messaging_service(database, clock, queue, wecom_link, *wecom_client, segment_index,
                                                 segment_service, customer_service,
-                                                {.intent_grace_ms = s.wecom.send_grace_seconds * 1000LL});
+                                                {.intent_grace_ms = s.wecom.send_grace_seconds * 1000LL,
+                                                 .media = &media_service});
   runner.Register(messaging::kDispatchJob,
                   [&messaging_service](jobs::JobContext& ctx) { return messaging_service.RunDispatch(ctx); });
   runner.Register(messaging::kSyncJob, [&messaging_service](jobs::JobContext&) { return messaging_service.SyncDue(); });
@@ -252,7 +262,7 @@ int Serve(const std::string& config_path) {
   customers::StageService stage_service(database, clock, customer_service);
   http::AddCustomerRoutes(router, guard, {customer_service, tag_service, stage_service, segment_service});
   http::AddGroupRoutes(router, guard, group_service);
-  http::AddMessageRoutes(router, guard, messaging_service);
+  http::AddMessageRoutes(router, guard, messaging_service, media_service);
   http::AddSystemRoutes(
       router,
       {.readiness = [&database]() -> Result<int64_t> {

@@ -68,7 +68,8 @@ const std::vector<KeySpec>& Specs() {
                    "Threads that run request handlers (database work never runs on I/O threads; WeCom callbacks "
                    "wait here for their group commit, so more threads make bigger batches)"),
       KOI_INT_KEY_("server.max_body_bytes", server.max_body_bytes, 1024, int64_t{1} << 30,
-                   "Largest request body accepted; larger ones get 413 body_too_large"),
+                   "Largest request body accepted; larger ones get 413 body_too_large (21 MB by default: an "
+                   "attachment's file for WeCom, up to 20 MB, is uploaded as the body)"),
       KOI_INT_KEY_("server.max_header_bytes", server.max_header_bytes, 1024, 1 << 20,
                    "Largest request head accepted; larger ones get 431 headers_too_large"),
       KOI_INT_KEY_("server.read_timeout_seconds", server.read_timeout_seconds, 1, 3600,

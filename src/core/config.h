@@ -21,7 +21,9 @@ struct ServerSettings {
   int listen_port = 8080;
   int io_threads = 2;
   int worker_threads = 16;
-  int64_t max_body_bytes = 1 << 20;
+  // 21 MB: an attachment's file is uploaded as the request body (POST /api/v1/scrm/media) and WeCom takes files of
+  // up to 20 MB; every JSON body is far smaller.
+  int64_t max_body_bytes = 21 * 1024 * 1024;
   int max_header_bytes = 16 * 1024;
   int read_timeout_seconds = 30;
   int idle_timeout_seconds = 60;

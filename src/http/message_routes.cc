@@ -123,7 +123,8 @@ std::string Csv(std::string_view v) {
 
 }  // namespace
 
-void AddMessageRoutes(Router& router, const AuthGuard& guard, messaging::MessagingService& messages) {
+void AddMessageRoutes(Router& router, const AuthGuard& guard, messaging::MessagingService& messages,
+                      messaging::MediaService& media) {
   const GuardOptions scrm{.app = "scrm"};
   auto& svc = messages;
 
@@ -288,6 +289,16 @@ void AddMessageRoutes(Router& router, const AuthGuard& guard, messaging::Messagi
       items.push_back(json::object{{"message_id", m.message_id}, {"title", m.title}, {"userid", m.userid},
                                    {"status", m.status}, {"at", m.at_ms}});
     return JsonOk(json::object{{"items", std::move(items)}});
+  }, scrm));
+
+  // An attachment's file, uploaded to WeCom for its media id. The body is the file itself (its MIME type the
+  // Content-Type), not JSON, so the console sends it as it is; type and filename come in the query.
+  router.Add("POST", "/api/v1/scrm/media", guard.Authed([&media](Request& r, const accounts::Principal& who) {
+    auto m = media.Upload(who, r.Query("type"), r.Query("filename"), r.Header("content-type"), r.body);
+    if (!m.ok()) return JsonError(m.status());
+    return JsonOk(json::object{{"id", m->id}, {"media_id", m->media_id}, {"type", m->type},
+                               {"filename", m->filename}, {"size", m->size}, {"expires_at", m->expires_at_ms}},
+                  201);
   }, scrm));
 }
 

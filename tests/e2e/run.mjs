@@ -1539,6 +1539,16 @@ const tests = {
       await page.locator('[data-test="composer-content"]').waitFor()
       await field(page, 'composer-title').fill('社群福利')
       await page.locator('textarea[data-test="composer-text"], [data-test="composer-text"] textarea').first().fill(text)
+      // A poster uploaded from this computer: Koi uploads it to WeCom (the sandbox) and keeps the media id.
+      await page.click('[data-test="attachment-add-button"]')
+      await page.locator('[data-test="attachment-add-image"]:visible').click()
+      await waitMenusClosed(page)
+      const poster = page.locator('[data-test="attachment"]').first()
+      await poster.locator('input[type="file"][data-test="attachment-upload-input"], [data-test="attachment-upload-input"] input[type="file"]').first()
+        .setInputFiles({ name: '群福利海报.png', mimeType: 'image/png', buffer: Buffer.from(
+          'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64') })
+      await poster.locator('[data-test="attachment-upload-done"]').waitFor()
+      assert((await poster.locator('[data-test="attachment-upload-name"]').innerText()).includes('群福利海报.png'), 'the uploaded file name')
       await page.click('[data-test="content-next"]')
       await page.click('[data-test="audience-groups"]')
       await page.click('[data-test="group-mode-tag"]')
@@ -1556,6 +1566,8 @@ const tests = {
       await page.waitForURL(/\/scrm\/messages\/\d+\/edit$/)
       const id = Number(page.url().split('/').at(-2))
       const planned = await api.ok('GET', `/api/v1/scrm/messages/${id}`)
+      const image = planned.content.attachments[0]
+      assert(image?.type === 'image' && image.media_id && !image.url, `the uploaded image: ${JSON.stringify(image)}`)
       assert(planned.audience === 'groups' && planned.targeted === 3 && planned.recipients === live.recipients,
         `the group draft: ${JSON.stringify({ ...planned, senders: planned.senders.length })}`)
       await page.locator('[data-test="composer-plan"] [data-test="message-plan"]').waitFor()

@@ -19,6 +19,7 @@ inline wecom::Transport InProcessTransport(const http::Dispatcher& dispatcher, s
     r.method = call.method;
     r.target = call.url.substr(std::string(kSandboxBaseUrl).size());
     r.body = call.body;
+    r.headers["content-type"] = call.content_type;
     r.remote_addr = "127.0.0.1";
     return dispatcher.Handle(r).body;
   };

@@ -49,6 +49,7 @@ class MassMessageTest : public wecom_link::WecomBench {
           r.method = call.method;
           r.target = call.url.substr(std::string(testing::kSandboxBaseUrl).size());
           r.body = call.body;
+          r.headers["content-type"] = call.content_type;
           r.remote_addr = "127.0.0.1";
           std::string body = dispatcher_->Handle(r).body;
           if (create && lose_answers_ > 0) {
@@ -419,6 +420,51 @@ TEST_P(MassMessageTest, PersonalMessagesSentInWecomCountAgainstTheQuota) {
   EXPECT_EQ(old_rules->recipients, static_cast<int64_t>(received.size()));
 }
 
+// An enterprise message an admin created in the WeCom admin console (not through Koi) uses the quota like Koi's own;
+// Koi's own templates, also listed by WeCom, are never counted a second time.
+TEST_P(MassMessageTest, EnterpriseMessagesFromTheAdminConsoleCountAgainstTheQuota) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  SetUpKoi(*t.db, 150);
+  if (HasFatalFailure()) return;
+  // Koi sends one first: WeCom lists it too.
+  const auto ids = ActiveCustomers(60);
+  auto koi = messages_->Create(admin_, DraftFor(std::vector<std::string>(ids.begin() + 30, ids.end())));
+  ASSERT_TRUE(koi.ok()) << koi.status().ToString();
+  ASSERT_TRUE(messages_->Send(admin_, koi->id, 0).ok());
+  ASSERT_TRUE(RunDispatch().ok());
+
+  const std::string userid = Senders(koi->id).at(0);
+  sandbox::Scenario scenario(*world_, clock_, spec_.corp_id, 5);
+  scenario.UseRulePack(*rules::FindRulePack("wecom-2020"));
+  auto e = scenario.Run("personal-mass-message", {{"userid", userid}, {"count", "1000"}, {"create_type", "0"}});
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  std::vector<std::string> received, elsewhere;  // elsewhere: not in Koi's message
+  for (const auto& l : Lines(*world_, "SELECT r.external_userid FROM msg_results r JOIN msg_templates t ON t.msgid = "
+                                      "r.msgid WHERE r.status = 1 AND t.create_type = 0 AND t.sender = '' ORDER BY 1")) {
+    received.push_back(l.substr(0, l.size() - 1));
+    if (std::find(ids.begin() + 30, ids.end(), received.back()) == ids.end()) elsewhere.push_back(received.back());
+  }
+  ASSERT_FALSE(elsewhere.empty());
+
+  // Read once it is older than the send grace: Koi's own template is recognised, the admin's is recorded.
+  ASSERT_TRUE(messages_->SetRulePack(admin_, "wecom-2020", {}).ok());
+  clock_.Advance(15 * 60'000);
+  ASSERT_TRUE(messages_->SyncDue().ok());
+  EXPECT_EQ(Lines(*t.db, "SELECT COUNT(*) FROM personal_mass_messages WHERE create_type = 0"),
+            std::vector<std::string>{"1|"});
+  EXPECT_EQ(Lines(*t.db, "SELECT COUNT(*) FROM personal_mass_messages p JOIN mass_message_chunks k ON k.msgid = "
+                         "p.msgid"), std::vector<std::string>{"0|"});
+  EXPECT_EQ(Lines(*t.db, "SELECT COUNT(*) FROM personal_mass_receipts WHERE create_type = 0 AND userid = ?", {userid}),
+            std::vector<std::string>{std::to_string(received.size()) + "|"});
+  // wecom-2020: an enterprise message a week. Had it been taken for an employee's own (a separate quota), these
+  // customers would be planned.
+  Draft text_only = DraftFor(elsewhere);
+  text_only.content = R"({"text": "会员日"})";
+  auto plan = messages_->Create(admin_, text_only);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->skipped["over_week_limit"], static_cast<int64_t>(elsewhere.size()));
+}
+
 // Messages to customer groups: targeted by owner, by Koi's group tags or picked; sent through each group's owner
 // (chat_type group), confirmed, tracked; the pack's group quota on both sides, counting the personal group messages
 // employees send from WeCom; and a lost answer reconciled without a second template.
@@ -459,6 +505,10 @@ TEST_P(MassMessageTest, GroupMessagesGoThroughTheOwnersWithinTheGroupQuota) {
   EXPECT_EQ(by_tag->total, 3);
   EXPECT_EQ(by_tag->items.at(0).tags.at(0).name, "VIP群");
   EXPECT_EQ(groups.Tags(admin_.team)->at(0).groups, 3);
+  auto named = groups.List(admin_.team, {.q = "", .owner = "", .tag_id = 0, .chat_ids = {chats[1], chats[0], "wr-none"},
+                                         .page = 1, .page_size = 10});
+  ASSERT_TRUE(named.ok()) << named.status().ToString();
+  EXPECT_EQ(named->total, 2);  // a picker naming the ids it holds
 
   auto group_draft = [](Target target, std::string text = "本周社群福利：满 199 减 30") {
     return Draft{.kind = "enterprise", .audience = "groups", .title = "社群福利",

@@ -204,5 +204,45 @@ TEST_F(WecomClientTest, SendsAGroupMessageAndReadsItsResultsByChat) {
   EXPECT_EQ(slept_ms_.load(), 0);
 }
 
+TEST_F(WecomClientTest, UploadsMediaAsMultipartAndRetriesIt) {
+  // Bytes that look like multipart framing must not confuse the form: the boundary is one they do not contain.
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + "\r\n--KoiMediaBoundary\r\n" + std::string(64, '\0');
+  auto made = client_->UploadMedia(corp_, "image", "秋季\"上新\".png", "image/png", png);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  EXPECT_EQ(made->created_at, clock_.NowSeconds());  // WeCom's string, read as seconds
+  auto row = db_->Query("SELECT type, filename, size FROM media WHERE media_id = ?", {made->media_id})->rows;
+  ASSERT_EQ(row.size(), 1u);
+  EXPECT_EQ(row[0].Text(0), "image");
+  EXPECT_EQ(row[0].Text(1), "秋季%22上新%22.png");  // quotes escaped as browsers do
+  EXPECT_EQ(row[0].Int(2), static_cast<int64_t>(png.size()));
+
+  // The id is good for a mass message's attachment.
+  auto userid = db_->Query("SELECT f.userid, f.external_userid FROM follows f JOIN employees e ON e.corp_id = "
+                           "f.corp_id AND e.userid = f.userid WHERE e.status = 1 ORDER BY 1, 2 LIMIT 1")->rows.at(0);
+  auto content = boost::json::parse(R"({"text":{"content":"新品"}})").as_object();
+  content["attachments"] = boost::json::array{{{"msgtype", "image"}, {"image", {{"media_id", made->media_id}}}}};
+  EXPECT_TRUE(client_->AddMsgTemplate(corp_, userid.Text(0), {userid.Text(1)}, content).ok());
+  content["attachments"] = boost::json::array{{{"msgtype", "image"}, {"image", {{"media_id", "3forged"}}}}};
+  EXPECT_EQ(client_->AddMsgTemplate(corp_, userid.Text(0), {userid.Text(1)}, content).status().reason(),
+            "wecom_invalid_media_id");
+
+  // WeCom's refusals become statuses; nothing is retried for them.
+  auto gif = client_->UploadMedia(corp_, "image", "a.gif", "image/gif", "GIF89a-----");
+  EXPECT_EQ(gif.status().reason(), "wecom_invalid_file_type");
+  EXPECT_EQ(gif.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(client_->UploadMedia(corp_, "voice", "a.png", "image/png", "12345").status().reason(),
+            "wecom_invalid_file_size");
+  EXPECT_EQ(client_->UploadMedia(corp_, "sticker", "a.png", "image/png", png).status().reason(),
+            "wecom_invalid_media_type");
+  EXPECT_EQ(slept_ms_.load(), 0);
+  EXPECT_EQ(Calls("/cgi-bin/media/upload"), 4);
+
+  // An upload is safe to repeat (at worst an unused media id), so an outage is retried, unlike add_msg_template.
+  down_ = true;
+  auto lost = client_->UploadMedia(corp_, "file", "a.txt", "text/plain", "hello world");
+  EXPECT_EQ(lost.status().code(), StatusCode::kUnavailable);
+  EXPECT_GE(slept_ms_.load(), 1000 + 2000 + 4000 + 8000);
+}
+
 }  // namespace
 }  // namespace koi::wecom

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <map>
 #include <set>
@@ -12,6 +13,7 @@
 #include "core/utf8.h"
 #include "rules/rule_pack.h"
 #include "wecom/protocol/errcode.h"
+#include "wecom/protocol/media.h"
 
 namespace koi::sandbox {
 namespace {
@@ -235,6 +237,88 @@ bool PageArgs(const json::object& body, int64_t fallback, int64_t max, int64_t& 
     return false;
   }
   return true;
+}
+
+// ----- temporary media (上传临时素材): the multipart body; WeCom's limits are in wecom/protocol/media.h -----
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The parameters of a header value such as `form-data; name="media"; filename="a.png"` (names lowercased, quotes
+// removed), after its first item.
+std::map<std::string, std::string> HeaderParams(std::string_view value) {
+  std::map<std::string, std::string> out;
+  size_t i = value.find(';');
+  while (i != std::string_view::npos && i < value.size()) {
+    ++i;  // past ';'
+    while (i < value.size() && value[i] == ' ') ++i;
+    const size_t eq = value.find_first_of("=;", i);
+    if (eq == std::string_view::npos || value[eq] == ';') {
+      i = eq;
+      continue;
+    }
+    std::string key = Lower(value.substr(i, eq - i));
+    while (!key.empty() && key.back() == ' ') key.pop_back();
+    size_t end;
+    if (eq + 1 < value.size() && value[eq + 1] == '"') {
+      end = value.find('"', eq + 2);
+      if (end == std::string_view::npos) break;
+      out[key] = std::string(value.substr(eq + 2, end - eq - 2));
+      end = value.find(';', end);
+    } else {
+      end = value.find(';', eq + 1);
+      out[key] = std::string(value.substr(eq + 1, end == std::string_view::npos ? end : end - eq - 1));
+    }
+    i = end;
+  }
+  return out;
+}
+
+struct FormPart {
+  std::map<std::string, std::string> disposition;  // Content-Disposition parameters: name, filename, filelength
+  std::string_view data;
+};
+
+// The parts of a multipart/form-data body (RFC 7578) with `boundary`; false when the body is not one.
+bool ParseMultipart(std::string_view body, const std::string& boundary, std::vector<FormPart>& parts) {
+  if (boundary.empty()) return false;
+  const std::string delimiter = "--" + boundary;
+  if (body.substr(0, delimiter.size()) != delimiter) return false;
+  size_t at = delimiter.size();
+  for (;;) {
+    if (body.substr(at, 2) == "--") return true;  // the closing delimiter
+    if (body.substr(at, 2) != "\r\n") return false;
+    const size_t head_end = body.find("\r\n\r\n", at);
+    if (head_end == std::string_view::npos) return false;
+    FormPart part;
+    for (size_t line = at + 2; line < head_end + 2;) {
+      const size_t eol = body.find("\r\n", line);
+      std::string_view header = body.substr(line, eol - line);
+      const size_t colon = header.find(':');
+      if (colon != std::string_view::npos && Lower(header.substr(0, colon)) == "content-disposition")
+        part.disposition = HeaderParams(header.substr(colon + 1));
+      line = eol + 2;
+    }
+    const size_t data = head_end + 4;
+    const size_t next = body.find("\r\n" + delimiter, data);
+    if (next == std::string_view::npos) return false;
+    part.data = body.substr(data, next - data);
+    parts.push_back(std::move(part));
+    at = next + 2 + delimiter.size();
+  }
+}
+
+// The media ids attachment `v` refers to (validated by AttachmentProblem): an image's media_id (it may use pic_url
+// instead), a mini program's pic_media_id, a video's or file's media_id.
+std::vector<std::string> MediaIdsOf(const json::value& v) {
+  const std::string type = Str(v.as_object(), "msgtype");
+  const json::object& o = v.as_object().at(type).as_object();
+  const std::string id = Str(o, type == "miniprogram" ? "pic_media_id" : "media_id");  // a link has neither
+  if (id.empty()) return {};
+  return {id};
 }
 
 }  // namespace
@@ -870,6 +954,42 @@ void SandboxApi::AddRoutes(http::Router& router) {
                                            {"member_version", gr.Text(5)}}}});
   });
 
+  // ----- temporary media (上传临时素材): multipart/form-data with the file in the part named "media"; the id
+  // lasts 3 days. Only the metadata is kept: add_msg_template checks the ids it is given against it. -----
+  router.Add("POST", "/cgi-bin/media/upload", [this](Request& r) {
+    std::string corp;
+    Response err;
+    if (!Admit(r, "/cgi-bin/media/upload", corp, err)) return err;
+    const std::string type = r.Query("type");
+    const int64_t max_bytes = wecom::MaxMediaBytes(type);
+    if (max_bytes == 0) return Error(40004, "invalid media type", r);
+    const std::string content_type = r.Header("content-type");
+    std::vector<FormPart> parts;
+    if (Lower(content_type).rfind("multipart/form-data", 0) != 0 ||
+        !ParseMultipart(r.body, HeaderParams(content_type)["boundary"], parts))
+      return Error(41005, "media data missing: the body is not multipart/form-data", r);
+    auto media = std::find_if(parts.begin(), parts.end(), [](const FormPart& p) {
+      auto name = p.disposition.find("name");
+      return name != p.disposition.end() && name->second == "media";
+    });
+    if (media == parts.end() || !media->disposition.count("filename"))
+      return Error(41005, "media data missing: no part named media with a filename", r);
+    const auto size = static_cast<int64_t>(media->data.size());
+    if (size < wecom::kMinMediaBytes) return Error(40006, "invalid file size: a file must be larger than 5 bytes", r);
+    if (size > max_bytes)
+      return Error(40006, "invalid file size: " + type + " is at most " + std::to_string(max_bytes >> 20) + " MB", r);
+    if (!wecom::MediaFormatOk(type, media->data))
+      return Error(40005, "invalid file type: " + type + " takes " + std::string(wecom::MediaFormats(type)), r);
+    const int64_t now = clock_.NowSeconds();
+    const std::string media_id = NewId("3");
+    if (!db_.Exec("INSERT INTO media (corp_id, media_id, type, filename, size, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                  {corp, media_id, type, media->disposition.at("filename"), size, now})
+             .ok())
+      return Error(-1, "system busy", r);
+    // created_at is a string in WeCom's answer.
+    return Ok({{"type", type}, {"media_id", media_id}, {"created_at", std::to_string(now)}});
+  });
+
   // ----- mass messages (企业群发, §7), to customers (chat_type single) or to customer groups (group). Creating
   // one only queues the members' tasks: the scenario action "send-mass-message" stands for a member confirming in
   // the client, which is when the receive limits apply. -----
@@ -918,6 +1038,15 @@ void SandboxApi::AddRoutes(http::Router& router) {
     for (size_t i = 0; i < attachments.size(); ++i)
       if (std::string problem = AttachmentProblem(attachments[i], i, rules); !problem.empty())
         return Error(40058, problem, r);
+    // Media ids must be ones this corp uploaded in the last 3 days.
+    for (size_t i = 0; i < attachments.size(); ++i)
+      for (const std::string& media_id : MediaIdsOf(attachments[i])) {
+        auto m = db_.Query("SELECT created_at FROM media WHERE corp_id = ? AND media_id = ?", {corp, media_id});
+        if (!m.ok()) return Error(-1, "system busy", r);
+        if (m->rows.empty() || m->rows[0].Int(0) + wecom::kMediaLifetimeS <= clock_.NowSeconds())
+          return Error(40007, "invalid media_id: attachments[" + std::to_string(i) + "] names " + media_id +
+                                  ", which is unknown or older than 3 days", r);
+      }
     if (content.empty() && attachments.empty()) return Error(40058, "content is empty", r);
 
     const int64_t now = clock_.NowSeconds();

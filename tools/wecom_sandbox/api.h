@@ -15,7 +15,14 @@
 // all errcode 40058 with a text naming the cause: a tag_filter (not served yet), external_userid in a group
 // message, too many recipients, text over 4000 bytes, too many or invalid attachments, empty content, no valid
 // recipient (nothing is created), a list window over 31 days, an unknown msgid, a cancelled message (remind), the
-// reminder limit. A sender who is not an active member, or none for a group message, is 40003.
+// reminder limit. A sender who is not an active member, or none for a group message, is 40003. An attachment's
+// media_id (image, video, file) or pic_media_id (mini program) must be one the corp uploaded within 3 days: 40007.
+//
+// Temporary media (上传临时素材): media/upload?type=image|voice|video|file takes a multipart/form-data body whose part
+// named "media" carries the file with a filename, and answers {type, media_id, created_at (a string)}. Limits as
+// WeCom's: more than 5 bytes, image ≤10 MB JPG/PNG, voice ≤2 MB AMR, video ≤10 MB MP4, file ≤20 MB (formats told by
+// their magic bytes); 40004 an unknown type, 40005 a wrong format, 40006 a bad size, 41005 no media part. Only the
+// metadata is stored (table media), not the bytes.
 // Thread safety: handlers are thread-safe (state in the database; counters under a mutex).
 #pragma once
 

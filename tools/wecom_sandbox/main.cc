@@ -8,6 +8,7 @@
 //   koi-wecom-sandbox scenario script --db sandbox.db --count 500 --seed 7
 //   koi-wecom-sandbox scenario send-mass-message --db sandbox.db --userid U [--msgid M]
 //   koi-wecom-sandbox scenario personal-mass-message --db sandbox.db [--userid U] [--count N] [--chat-type group]
+//                                    [--create-type 0]
 // Scenario actions change the world and queue the callback WeCom would send; `serve` delivers the queue. The rule
 // pack `serve` enforces (mass-message limits) and the one a scenario command uses should be the same.
 #include <CLI/CLI.hpp>
@@ -64,6 +65,8 @@ int Serve(const std::string& db_path, const std::string& listen, int64_t calls_p
   sandbox::AddScenarioRoutes(router, **db, clock, *pack);
   http::Dispatcher dispatcher(router, nullptr);
   ServerSettings settings;
+  // media/upload takes files up to 20 MB, plus the multipart framing.
+  settings.max_body_bytes = 21 * 1024 * 1024;
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) return Fail(Status::InvalidArgument("bad_listen", "--listen must be host:port"));
   settings.listen_host = listen.substr(0, colon);
@@ -237,6 +240,8 @@ int main(int argc, char** argv) {
       sub->add_option("--text", arg_values["text"], "the message text");
       sub->add_option("--chat-type", arg_values["chat_type"],
                       "single (the default: to the member's customers) or group (to groups the member owns)");
+      sub->add_option("--create-type", arg_values["create_type"],
+                      "1 (the default: the member's own) or 0 (an admin's, created in the WeCom admin console)");
     }
     actions.emplace_back(name, sub);
   }

@@ -447,6 +447,23 @@ class MassMessageTest : public SandboxTest {
     return out;
   }
 
+  // media/upload of `bytes` in a form part named `part`, encoded here rather than by Koi's client, so the sandbox's
+  // parser is checked against an independent encoder.
+  json::object Upload(const std::string& type, const std::string& filename, const std::string& bytes,
+                      const std::string& part = "media") {
+    http::Request r;
+    r.method = "POST";
+    r.target = "/cgi-bin/media/upload?access_token=" + Token() + "&type=" + type;
+    r.remote_addr = "127.0.0.1";
+    r.headers["content-type"] = "multipart/form-data; boundary=\"sandbox-test\"";
+    r.body = "--sandbox-test\r\nContent-Disposition: form-data; name=\"" + part + "\"; filename=\"" + filename +
+             "\"; filelength=" + std::to_string(bytes.size()) + "\r\nContent-Type: application/octet-stream\r\n\r\n" +
+             bytes + "\r\n--sandbox-test--\r\n";
+    http::Response resp = dispatcher_->Handle(r);
+    EXPECT_EQ(resp.status, 200) << resp.body;
+    return json::parse(resp.body).as_object();
+  }
+
   // The start of the next natural day in UTC+8.
   int64_t NextDayMs() const {
     constexpr int64_t kDay = 86'400'000, kUtc8 = 8 * 3'600'000;
@@ -771,6 +788,63 @@ TEST_F(MassMessageTest, AddMsgTemplateRefusesWhatWeComRefuses) {
   auto everyone = Api("add_msg_template", {{"sender", userid}, {"text", hello}});
   ASSERT_EQ(Code(everyone), 0);
   EXPECT_EQ(Results(std::string(everyone["msgid"].as_string()), userid).size(), exts.size());
+}
+
+TEST_F(MassMessageTest, MediaUploadChecksLikeWeComAndAttachmentsNeedALiveMediaId) {
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(100, 'p');
+  auto uploaded = Upload("image", "海报.png", png);
+  ASSERT_EQ(Code(uploaded), 0) << json::serialize(uploaded);
+  const std::string media_id(uploaded["media_id"].as_string());
+  EXPECT_EQ(uploaded["type"].as_string(), "image");
+  EXPECT_EQ(uploaded["created_at"].as_string(), std::to_string(clock_.NowSeconds()));  // a string, as WeCom's
+  auto row = db_->Query("SELECT corp_id, type, filename, size FROM media WHERE media_id = ?", {media_id})->rows;
+  ASSERT_EQ(row.size(), 1u);
+  EXPECT_EQ(row[0].Text(0) + "|" + row[0].Text(1) + "|" + row[0].Text(2) + "|" + row[0].Text(3),
+            spec_.corp_id + "|image|海报.png|108");
+
+  // Formats by their magic bytes, sizes per type, WeCom's errcodes.
+  const std::string jpg = "\xFF\xD8\xFF\xE0" + std::string(20, 'j');
+  const std::string mp4 = std::string("\0\0\0\x18" "ftypmp42", 12) + std::string(20, 'v');
+  EXPECT_EQ(Code(Upload("image", "a.jpg", jpg)), 0);
+  EXPECT_EQ(Code(Upload("video", "a.mp4", mp4)), 0);
+  EXPECT_EQ(Code(Upload("voice", "a.amr", "#!AMR\n" + std::string(20, 'a'))), 0);
+  EXPECT_EQ(Code(Upload("file", "报价单.pdf", "123456")), 0);
+  EXPECT_EQ(Code(Upload("gif", "a.gif", png)), 40004);
+  EXPECT_EQ(Code(Upload("image", "a.gif", "GIF89a" + std::string(20, 'g'))), 40005);
+  EXPECT_EQ(Code(Upload("video", "a.mp4", png)), 40005);
+  EXPECT_EQ(Code(Upload("voice", "a.amr", png)), 40005);
+  EXPECT_EQ(Code(Upload("file", "a.txt", "12345")), 40006);  // every file is more than 5 bytes
+  EXPECT_EQ(Code(Upload("image", "big.png", png + std::string(10 * 1024 * 1024, 'x'))), 40006);
+  EXPECT_EQ(Code(Upload("voice", "big.amr", "#!AMR\n" + std::string(2 * 1024 * 1024, 'x'))), 40006);
+  EXPECT_EQ(Code(Upload("file", "big.bin", std::string(20 * 1024 * 1024 + 1, 'x'))), 40006);
+  EXPECT_EQ(Code(Upload("file", "a.txt", "123456", "file")), 41005);  // no part named media
+  EXPECT_EQ(Code(Call("POST", "/cgi-bin/media/upload?access_token=" + Token() + "&type=file", {{"a", 1}})), 41005);
+  EXPECT_EQ(db_->Query("SELECT COUNT(*) FROM media")->rows.at(0).Int(0), 5);
+
+  // add_msg_template takes only media ids the corp uploaded, for 3 days.
+  auto [userid, exts] = BusiestMember();
+  auto send = [&, userid = userid, ext = exts.at(0)](const json::object& attachment) {
+    return Api("add_msg_template", {{"sender", userid}, {"external_userid", Ids({ext})},
+                                    {"attachments", json::array{attachment}}});
+  };
+  const json::object image{{"msgtype", "image"}, {"image", {{"media_id", media_id}}}};
+  auto mini = [](const std::string& cover) {
+    return json::object{{"msgtype", "miniprogram"},
+                        {"miniprogram", {{"title", "会员中心"}, {"pic_media_id", cover}, {"appid", "wx1"},
+                                         {"page", "pages/index"}}}};
+  };
+  EXPECT_EQ(Code(send(image)), 0);
+  EXPECT_EQ(Code(send(mini(media_id))), 0);
+  auto unknown = send(json::object{{"msgtype", "file"}, {"file", {{"media_id", "3nobody"}}}});
+  EXPECT_EQ(Code(unknown), 40007);
+  EXPECT_NE(std::string(unknown["errmsg"].as_string()).find("invalid media_id: attachments[0] names 3nobody"),
+            std::string::npos) << json::serialize(unknown);
+  EXPECT_EQ(Code(send(mini("3nobody"))), 40007);
+  clock_.Advance(3 * 86'400'000LL - 1000);
+  EXPECT_EQ(Code(send(image)), 0);
+  clock_.Advance(1000);
+  EXPECT_EQ(Code(send(image)), 40007);  // three days old
+  EXPECT_EQ(Code(send(mini(media_id))), 40007);
 }
 
 TEST_F(MassMessageTest, GroupMessagesGoToTheGroupsTheSenderOwns) {

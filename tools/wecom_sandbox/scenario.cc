@@ -411,11 +411,16 @@ Result<ScenarioEvent> Scenario::Run(const std::string& action, const std::map<st
     if (action == "personal-mass-message") {
       // An employee's own mass message (create_type 1) sent from the WeCom client at once, to some of their
       // customers or (chat_type "group") of the groups they own; it counts against the same receive limits as the
-      // enterprise's.
+      // enterprise's. With create_type=0 it is instead an enterprise message an admin created in the WeCom admin
+      // console (not through the API: Koi never saw it), assigned to that employee, who confirms it at once.
       const std::string chat_type = Arg(args, "chat_type").empty() ? "single" : Arg(args, "chat_type");
       if (chat_type != "single" && chat_type != "group")
         return Status::InvalidArgument("bad_argument", "chat_type must be single or group");
       const bool group = chat_type == "group";
+      const std::string create_type_arg = Arg(args, "create_type");
+      if (!create_type_arg.empty() && create_type_arg != "0" && create_type_arg != "1")
+        return Status::InvalidArgument("bad_argument", "create_type must be 0 (admin console) or 1 (the employee)");
+      const int64_t create_type = create_type_arg == "0" ? 0 : 1;
       KOI_ASSIGN_OR_RETURN(
           std::string userid,
           group ? pick_or("userid", "(SELECT DISTINCT g.owner AS userid FROM group_chats g JOIN employees e ON "
@@ -453,9 +458,11 @@ Result<ScenarioEvent> Scenario::Run(const std::string& action, const std::map<st
         KOI_ASSIGN_OR_RETURN(auto taken, tx.Query("SELECT 1 FROM msg_templates WHERE msgid = ?", {msgid}));
         if (taken.rows.empty()) break;
       }
+      // Only an employee's own message has a creator.
       KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO msg_templates (corp_id, msgid, chat_type, sender, create_type, text, "
-                                  "attachments, create_time, cancelled) VALUES (?, ?, ?, ?, 1, ?, '[]', ?, 0)",
-                                  {corp_, msgid, chat_type, userid, text, now}));
+                                  "attachments, create_time, cancelled) VALUES (?, ?, ?, ?, ?, ?, '[]', ?, 0)",
+                                  {corp_, msgid, chat_type, create_type == 1 ? userid : std::string(), create_type,
+                                   text, now}));
       KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO msg_tasks (corp_id, msgid, userid, status, send_time) VALUES (?, ?, ?, "
                                   "0, 0)",
                                   {corp_, msgid, userid}));

@@ -81,6 +81,11 @@ CREATE TABLE IF NOT EXISTS msg_results (
 CREATE INDEX IF NOT EXISTS msg_results_customer ON msg_results (corp_id, external_userid);
 CREATE TABLE IF NOT EXISTS msg_reminders (corp_id TEXT NOT NULL, msgid TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS msg_reminders_msg ON msg_reminders (msgid, at);
+-- Temporary media (上传临时素材): what media/upload took, without the bytes (nothing reads them back); a media_id
+-- is valid for 3 days from created_at (Unix seconds).
+CREATE TABLE IF NOT EXISTS media (
+  corp_id TEXT NOT NULL, media_id TEXT NOT NULL, type TEXT NOT NULL, filename TEXT NOT NULL, size INTEGER NOT NULL,
+  created_at INTEGER NOT NULL, PRIMARY KEY (corp_id, media_id));
 )sql";
 
 // Names: common surnames and given names with their pinyin, so userids read like real ones ("wangfang3").

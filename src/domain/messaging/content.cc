@@ -125,7 +125,11 @@ Result<Content> ParseContent(std::string_view text, const rules::MassMessageRule
                                      path + ".type: \"" + type + "\" is not allowed under the team's rule pack");
     switch (att.kind) {
       case AttachmentKind::kImage:
-        KOI_RETURN_IF_ERROR(UrlField(a, path, "url", true, att.url));
+        // An uploaded image (media_id) or one on the web (url), not both.
+        KOI_RETURN_IF_ERROR(Field(a, path, "media_id", false, kMaxIdBytes, att.media_id));
+        KOI_RETURN_IF_ERROR(UrlField(a, path, "url", att.media_id.empty(), att.url));
+        if (!att.media_id.empty() && !att.url.empty())
+          return Invalid(path, "give the image's media_id or its url, not both");
         break;
       case AttachmentKind::kLink:
         KOI_RETURN_IF_ERROR(Field(a, path, "title", true, kMaxLinkTitleBytes, att.title));
@@ -155,7 +159,12 @@ std::string SerializeContent(const Content& c) {
   for (const auto& a : c.attachments) {
     json::object o{{"type", AttachmentKindName(a.kind)}};
     switch (a.kind) {
-      case AttachmentKind::kImage: o["url"] = a.url; break;
+      case AttachmentKind::kImage:
+        if (a.media_id.empty())
+          o["url"] = a.url;
+        else
+          o["media_id"] = a.media_id;
+        break;
       case AttachmentKind::kLink:
         o["title"] = a.title;
         o["url"] = a.url;
@@ -198,7 +207,9 @@ std::string WireContent(const Content& c, std::string_view name) {
   for (const auto& a : c.attachments) {
     json::object o{{"msgtype", AttachmentKindName(a.kind)}};
     switch (a.kind) {
-      case AttachmentKind::kImage: o["image"] = json::object{{"pic_url", a.url}}; break;
+      case AttachmentKind::kImage:
+        o["image"] = a.media_id.empty() ? json::object{{"pic_url", a.url}} : json::object{{"media_id", a.media_id}};
+        break;
       case AttachmentKind::kLink:
         o["link"] = json::object{{"title", a.title}, {"picurl", a.cover}, {"desc", a.description}, {"url", a.url}};
         break;

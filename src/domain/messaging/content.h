@@ -38,7 +38,7 @@ struct Attachment {
   std::string description;  // link
   std::string cover;        // link: cover image URL
   std::string appid, page, cover_media_id;  // mini program
-  std::string media_id;     // video, file
+  std::string media_id;     // video, file; image when uploaded (else url)
 };
 
 struct Content {

@@ -42,6 +42,18 @@ TEST(ContentTest, RefusesWhatWecomWouldRefuseWithTheField) {
             "message_attachment_invalid");
   auto c = ParseContent(R"({"attachments": [{"type": "link", "title": "t", "url": "ftp://x"}]})", Pack("wecom-2025").mass);
   EXPECT_EQ(c.status().message(), "content.attachments[0].url: must be an http:// or https:// URL");
+  // An image is uploaded (media_id) or on the web (url), not both.
+  EXPECT_EQ(Reason(R"({"attachments": [{"type": "image", "media_id": "m1"}]})"), "ok");
+  EXPECT_EQ(Reason(R"({"attachments": [{"type": "image", "media_id": "m1", "url": "https://x.cn/a.png"}]})"),
+            "message_attachment_invalid");
+}
+
+TEST(ContentTest, AnUploadedImageGoesByItsMediaId) {
+  auto c = ParseContent(R"({"attachments": [{"type": "image", "media_id": "MEDIA_1"}]})", Pack("wecom-2025").mass);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(SerializeContent(*c), R"({"text":"","attachments":[{"type":"image","media_id":"MEDIA_1"}]})");
+  auto wire = boost::json::parse(WireContent(*c, "")).as_object();
+  EXPECT_EQ(boost::json::serialize(wire.at("attachments").as_array()[0].at("image")), R"({"media_id":"MEDIA_1"})");
 }
 
 TEST(ContentTest, TheRulePackDecidesHowManyAttachmentsAndWhichKinds) {

@@ -27,6 +27,12 @@ constexpr int64_t kDayMs = 86'400'000;
 constexpr size_t kInChunk = 500;       // ids per IN list
 constexpr size_t kScanAbove = 20'000;  // a larger target reads the team's relationships in one scan
 
+// The kind of a message made outside Koi, by WeCom's create_type (0 an admin in the WeCom admin console, 1 an
+// employee's own).
+rules::MassKind OutsideKind(int64_t create_type) {
+  return create_type == 0 ? rules::MassKind::kEnterprise : rules::MassKind::kPersonal;
+}
+
 constexpr char kColumns[] =
     "m.id, m.kind, m.title, m.content, m.target, m.state, m.rule_pack, m.send_at, m.targeted, m.created_by, "
     "m.created_at, m.updated_at, m.submitted_at, m.settled_at, m.cancelled_at, m.reminders, m.error, m.sender_userid, "
@@ -218,22 +224,22 @@ Status LoadReceipts(storage::Database& db, TeamId team, int64_t horizon_ms, int6
     // Everything Koi submits goes through add_msg_template: WeCom counts it as an enterprise message.
     f.input.receipts.push_back({customer, rules::Receipt{r.Int(1), rules::MassKind::kEnterprise, 0}});
   }
-  // Personal messages employees sent from their own WeCom client (synced by SyncPersonal).
-  KOI_ASSIGN_OR_RETURN(auto personal, db.Query("SELECT customer_id, sent_at, userid FROM personal_mass_receipts WHERE "
-                                               "team_id = ? AND sent_at >= ? AND customer_id >= 0",
-                                               {team.value(), horizon_ms}));
+  // Messages made outside Koi (synced by SyncOutside): employees' own, and admins' in the WeCom admin console.
+  KOI_ASSIGN_OR_RETURN(auto personal, db.Query("SELECT customer_id, sent_at, userid, create_type FROM "
+                                               "personal_mass_receipts WHERE team_id = ? AND sent_at >= ? AND "
+                                               "customer_id >= 0", {team.value(), horizon_ms}));
   for (const auto& r : personal.rows) {
     const auto customer = static_cast<uint32_t>(r.Int(0));
     if (!std::binary_search(target.begin(), target.end(), customer)) continue;
     auto e = f.employee_index.find(r.Text(2));
     const uint32_t sender = e == f.employee_index.end() ? kNoSender : e->second;
-    f.input.receipts.push_back({customer, rules::Receipt{r.Int(1), rules::MassKind::kPersonal, sender}});
+    f.input.receipts.push_back({customer, rules::Receipt{r.Int(1), OutsideKind(r.Int(3)), sender}});
   }
   return Status::Ok();
 }
 
 // What counts against the group quota of the `chats` (ascending) from `horizon_ms` on: other messages' group
-// recipients and the personal group messages employees sent from their WeCom client. Aligned with `chats`.
+// recipients and the group messages made outside Koi. Aligned with `chats`.
 Result<std::vector<std::vector<rules::Receipt>>> LoadGroupReceipts(storage::Database& db, TeamId team,
                                                                    int64_t horizon_ms, int64_t except_message,
                                                                    const std::vector<std::string>& chats) {
@@ -246,10 +252,10 @@ Result<std::vector<std::vector<rules::Receipt>>> LoadGroupReceipts(storage::Data
       "SELECT external_userid, counted_at FROM mass_message_recipients WHERE team_id = ? AND counts = 1 AND counted_at "
       ">= ? AND customer_id = -1 AND message_id <> ?", {team.value(), horizon_ms, except_message}));
   for (const auto& r : rows.rows) add(r.Text(0), {r.Int(1), rules::MassKind::kEnterprise, 0});
-  KOI_ASSIGN_OR_RETURN(auto personal, db.Query("SELECT external_userid, sent_at FROM personal_mass_receipts WHERE "
-                                               "team_id = ? AND sent_at >= ? AND customer_id = -1",
+  KOI_ASSIGN_OR_RETURN(auto personal, db.Query("SELECT external_userid, sent_at, create_type FROM personal_mass_receipts "
+                                               "WHERE team_id = ? AND sent_at >= ? AND customer_id = -1",
                                                {team.value(), horizon_ms}));
-  for (const auto& r : personal.rows) add(r.Text(0), {r.Int(1), rules::MassKind::kPersonal, kNoSender});
+  for (const auto& r : personal.rows) add(r.Text(0), {r.Int(1), OutsideKind(r.Int(2)), kNoSender});
   return out;
 }
 
@@ -603,7 +609,8 @@ Result<MessagingService::Loaded> MessagingService::Load(const accounts::Principa
   return Loaded{rows.rows[0], who.team};
 }
 
-Result<Message> MessagingService::Summarise(TeamId team, const Row& row, bool detail) {
+Result<Message> MessagingService::Summarise(TeamId team, const RulePackSetting& setting, const Row& row,
+                                            bool detail) {
   Message m;
   m.id = row.Int(kId);
   m.kind = row.Text(kKind);
@@ -623,11 +630,8 @@ Result<Message> MessagingService::Summarise(TeamId team, const Row& row, bool de
   m.settled_at_ms = row.OptInt(kSettledAt);
   m.cancelled_at_ms = row.OptInt(kCancelledAt);
   m.error = row.Text(kError);
-  KOI_ASSIGN_OR_RETURN(auto setting, RulePackOf(team));
-  {
-    auto content = ParseContent(m.content, rules::AllRulePacks().back().mass);
-    m.personalised = content.ok() && content->personalised();
-  }
+  // The stored content is canonical JSON, which keeps the variable's characters as they are.
+  m.personalised = m.content.find(kNameVariable) != std::string::npos;
   const int64_t now = clock_.NowMillis();
   int64_t recent = 0;
   for (int64_t t : ParseTimes(row.Text(kReminders)))
@@ -721,7 +725,8 @@ Result<Message> MessagingService::Summarise(TeamId team, const Row& row, bool de
 
 Result<Message> MessagingService::Get(const accounts::Principal& who, int64_t id) {
   KOI_ASSIGN_OR_RETURN(auto m, Load(who, id));
-  return Summarise(who.team, m.row, true);
+  KOI_ASSIGN_OR_RETURN(auto setting, RulePackOf(who.team));
+  return Summarise(who.team, setting, m.row, true);
 }
 
 Result<MessagePage> MessagingService::List(const accounts::Principal& who, std::string_view state, int page,
@@ -745,8 +750,9 @@ Result<MessagePage> MessagingService::List(const accounts::Principal& who, std::
                                             " ORDER BY m.id DESC LIMIT ? OFFSET ?", params));
   MessagePage out;
   out.total = total.rows.at(0).Int(0);
+  KOI_ASSIGN_OR_RETURN(auto setting, RulePackOf(who.team));
   for (const auto& r : rows.rows) {
-    KOI_ASSIGN_OR_RETURN(auto m, Summarise(who.team, r, false));
+    KOI_ASSIGN_OR_RETURN(auto m, Summarise(who.team, setting, r, false));
     out.items.push_back(std::move(m));
   }
   return out;
@@ -908,12 +914,12 @@ Status MessagingService::Recheck(TeamId team, int64_t id, const rules::RulePack&
     std::unordered_map<std::string, std::vector<rules::Receipt>> prior;
     for (const auto& r : others.rows)
       prior[r.Text(0)].push_back({r.Int(1), rules::MassKind::kEnterprise, 0});
-    KOI_ASSIGN_OR_RETURN(auto personal, tx.Query("SELECT external_userid, sent_at FROM personal_mass_receipts WHERE "
-                                                 "team_id = ? AND sent_at >= ?" + same_quota,
-                                                 {team.value(), quota.horizon_ms()}));
+    KOI_ASSIGN_OR_RETURN(auto personal, tx.Query("SELECT external_userid, sent_at, create_type FROM "
+                                                 "personal_mass_receipts WHERE team_id = ? AND sent_at >= ?" +
+                                                     same_quota, {team.value(), quota.horizon_ms()}));
     // Koi's own messages are enterprise messages: a personal message's sender never equals theirs.
     for (const auto& r : personal.rows)
-      prior[r.Text(0)].push_back({r.Int(1), rules::MassKind::kPersonal, UINT32_MAX});
+      prior[r.Text(0)].push_back({r.Int(1), OutsideKind(r.Int(2)), UINT32_MAX});
     struct Entry {
       std::string external_userid, userid, name;
     };
@@ -1041,6 +1047,7 @@ Status MessagingService::Dispatch(TeamId team, int64_t id, jobs::JobContext* ctx
 namespace {
 
 struct ChunkData {
+  TeamId team{0};
   std::string userid, name, content;
   bool groups = false;                  // chat_type group: the recipients are chat ids
   int64_t first_attempted_at = 0;      // the first call for this chunk: WeCom is searched from there
@@ -1049,12 +1056,12 @@ struct ChunkData {
 
 Result<ChunkData> LoadChunk(storage::Database& db, int64_t id, int64_t chunk) {
   KOI_ASSIGN_OR_RETURN(auto c, db.Query("SELECT k.userid, k.name, m.content, COALESCE(k.first_attempted_at, 0), "
-                                        "m.audience FROM "
+                                        "m.audience, k.team_id FROM "
                                         "mass_message_chunks k JOIN mass_messages m ON m.id = k.message_id WHERE "
                                         "k.message_id = ? AND k.chunk = ?", {id, chunk}));
   if (c.rows.empty()) return Status::NotFound("message_not_found", "no such chunk");
-  ChunkData out{c.rows[0].Text(0), c.rows[0].Text(1), c.rows[0].Text(2), c.rows[0].Text(4) == "groups",
-                c.rows[0].Int(3), {}};
+  ChunkData out{TeamId(c.rows[0].Int(5)), c.rows[0].Text(0), c.rows[0].Text(1), c.rows[0].Text(2),
+                c.rows[0].Text(4) == "groups", c.rows[0].Int(3), {}};
   KOI_ASSIGN_OR_RETURN(auto r, db.Query("SELECT external_userid FROM mass_message_recipients WHERE message_id = ? AND "
                                         "chunk = ? ORDER BY external_userid", {id, chunk}));
   for (const auto& row : r.rows) out.recipients.push_back(row.Text(0));
@@ -1067,6 +1074,10 @@ Status RecordSubmitted(storage::Database& db, int64_t id, int64_t chunk, const s
   return db.Transact([&](storage::Session& tx) -> Status {
     KOI_RETURN_IF_ERROR(tx.Exec("UPDATE mass_message_chunks SET state = 'submitted', msgid = ?, submitted_at = ? "
                                 "WHERE message_id = ? AND chunk = ?", {msgid, now, id, chunk}));
+    // A template whose answer was lost for longer than the sync's margin was taken as made outside Koi: it is Koi's.
+    for (const char* table : {"personal_mass_receipts", "personal_mass_messages"})
+      KOI_RETURN_IF_ERROR(tx.Exec(std::string("DELETE FROM ") + table + " WHERE team_id = (SELECT team_id FROM "
+                                  "mass_messages WHERE id = ?) AND msgid = ?", {id, msgid}));
     KOI_RETURN_IF_ERROR(tx.Exec("UPDATE mass_message_recipients SET status = 0 WHERE message_id = ? AND chunk = ?",
                                 {id, chunk}));
     for (size_t i = 0; i < refused.size(); i += kInChunk) {
@@ -1095,6 +1106,7 @@ Status MessagingService::SubmitChunk(int64_t id, int64_t chunk, const wecom::Cor
   KOI_ASSIGN_OR_RETURN(auto data, LoadChunk(db_, id, chunk));
   // Parse with the newest pack's content limits: the content was checked against the team's pack when planned.
   KOI_ASSIGN_OR_RETURN(auto content, ParseContent(data.content, rules::AllRulePacks().back().mass));
+  KOI_RETURN_IF_ERROR(RefreshMedia(data.team, content, corp));
   boost::system::error_code ec;
   auto wire = json::parse(WireContent(content, data.name), ec);
   if (ec) return Status::Internal("message_corrupt", "wire content is not JSON");
@@ -1122,6 +1134,16 @@ Status MessagingService::SubmitChunk(int64_t id, int64_t chunk, const wecom::Cor
     KOI_RETURN_IF_ERROR(db_.Exec("UPDATE mass_message_recipients SET status = 5, counts = 0 WHERE message_id = ? AND "
                                  "chunk = ? AND status = 0", {id, chunk}));
   }
+  return Status::Ok();
+}
+
+Status MessagingService::RefreshMedia(TeamId team, Content& content, const wecom::CorpCredentials& corp) {
+  if (!options_.media) return Status::Ok();
+  for (auto& a : content.attachments)
+    for (std::string* id : {&a.media_id, &a.cover_media_id}) {
+      if (id->empty()) continue;
+      KOI_ASSIGN_OR_RETURN(*id, options_.media->Usable(team, *id, corp));
+    }
   return Status::Ok();
 }
 
@@ -1232,62 +1254,85 @@ Status MessagingService::Sync(TeamId team, int64_t id) {
   return db_.Exec("UPDATE mass_messages SET next_sync_at = ? WHERE id = ?", {next, id});
 }
 
-Status MessagingService::SyncPersonal(TeamId team) {
+Status MessagingService::SyncOutside(TeamId team) {
   KOI_ASSIGN_OR_RETURN(auto corp, link_.Credentials(team));
-  const int64_t now = clock_.NowMillis();
+  const int64_t now = clock_.NowMillis(), now_s = now / 1000;
   KOI_ASSIGN_OR_RETURN(auto st, db_.Query("SELECT personal_upto FROM messaging_sync_state WHERE team_id = ?",
                                           {team.value()}));
-  // From the last read (ten minutes of overlap for messages listed late) or, the first time, a month back; WeCom
-  // lists at most a month per call.
+  // Koi's own templates are listed too, and one whose answer is in flight or was lost has no msgid in the ledger
+  // yet: an enterprise message is taken as made outside Koi only once older than the send grace (reconciliation
+  // records Koi's by then) plus a margin.
+  const int64_t settle_s = options_.intent_grace_ms / 1000 + 600;
+  // From the last read (overlapping by that age and ten more minutes for messages listed late) or, the first
+  // time, a month back; WeCom lists at most a month per call.
   const int64_t month_s = 30LL * 86'400;
-  int64_t from_s = st.rows.empty() ? now / 1000 - month_s : st.rows[0].Int(0) / 1000 - 600;
-  from_s = std::max(from_s, now / 1000 - month_s);
+  int64_t from_s = st.rows.empty() ? now_s - month_s : st.rows[0].Int(0) / 1000 - settle_s - 600;
+  from_s = std::max(from_s, now_s - month_s);
   std::string cursor;
   for (const std::string chat_type : {"single", "group"}) {
     do {
-      KOI_ASSIGN_OR_RETURN(auto page, client_.ListGroupMsgs(corp, from_s, now / 1000, 1, cursor, 100, chat_type));
+      KOI_ASSIGN_OR_RETURN(auto page, client_.ListGroupMsgs(corp, from_s, now_s, 2, cursor, 100, chat_type));
       for (const auto& m : page.items) {
-        if (m.create_type != 1 || m.creator.empty()) continue;
+        if (m.create_type == 1 && m.creator.empty()) continue;
+        if (m.create_type == 0) {
+          if (m.create_time > now_s - settle_s) continue;
+          KOI_ASSIGN_OR_RETURN(auto ours, db_.Query("SELECT 1 FROM mass_message_chunks WHERE team_id = ? AND msgid = ?",
+                                                    {team.value(), m.msgid}));
+          if (!ours.rows.empty()) continue;
+        }
         KOI_RETURN_IF_ERROR(db_.Exec("INSERT INTO personal_mass_messages (team_id, msgid, userid, create_time, "
-                                     "chat_type) VALUES (?, ?, ?, ?, ?) ON CONFLICT (team_id, msgid) DO NOTHING",
-                                     {team.value(), m.msgid, m.creator, m.create_time, chat_type}));
+                                     "chat_type, create_type) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (team_id, msgid) DO "
+                                     "NOTHING",
+                                     {team.value(), m.msgid, m.creator, m.create_time, chat_type,
+                                      int64_t{m.create_type}}));
       }
       cursor = page.next_cursor;
     } while (!cursor.empty());
   }
-  // Who received each unsettled one: settled once the employee has sent it, or after two days.
-  KOI_ASSIGN_OR_RETURN(auto open, db_.Query("SELECT msgid, userid, create_time, chat_type FROM personal_mass_messages "
-                                            "WHERE team_id = ? AND settled = 0", {team.value()}));
+  // Who received each unsettled one, from every employee who has sent it (an employee's own message: just them).
+  // Settled once every task is sent, or after three days.
+  KOI_ASSIGN_OR_RETURN(auto open, db_.Query("SELECT msgid, userid, create_time, chat_type, create_type FROM "
+                                            "personal_mass_messages WHERE team_id = ? AND settled = 0",
+                                            {team.value()}));
   for (const auto& m : open.rows) {
-    const std::string msgid = m.Text(0), userid = m.Text(1);
-    bool sent = false;
+    const std::string msgid = m.Text(0), creator = m.Text(1);
+    const bool group = m.Text(3) == "group";
+    const int64_t create_type = m.Int(4);
+    std::vector<std::string> sent_by;
+    bool all_sent = true;
     do {
       KOI_ASSIGN_OR_RETURN(auto tasks, client_.GetGroupMsgTasks(corp, msgid, cursor));
-      for (const auto& t : tasks.items) sent |= t.userid == userid && t.status == 2;
+      for (const auto& t : tasks.items) {
+        if (create_type == 1 && t.userid != creator) continue;
+        if (t.status == 2)
+          sent_by.push_back(t.userid);
+        else
+          all_sent = false;
+      }
       cursor = tasks.next_cursor;
     } while (!cursor.empty());
-    std::vector<wecom::WecomClient::GroupMsgSend> results;
-    if (sent) {
+    std::vector<std::pair<std::string, wecom::WecomClient::GroupMsgSend>> results;  // sender, result
+    for (const auto& userid : sent_by) {
       do {
         KOI_ASSIGN_OR_RETURN(auto page, client_.GetGroupMsgSendResults(corp, msgid, userid, cursor));
         for (const auto& r : page.items)
-          if (r.status == 1) results.push_back(r);
+          if (r.status == 1) results.emplace_back(userid, r);
         cursor = page.next_cursor;
       } while (!cursor.empty());
     }
-    const bool settle = sent || now / 1000 - m.Int(2) > 2 * 86'400;
-    const bool group = m.Text(3) == "group";
+    const bool settle = (all_sent && !sent_by.empty()) || now_s - m.Int(2) > 3 * 86'400;
     KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
-      for (const auto& r : results)
+      for (const auto& [userid, r] : results)
         // A group has no customer key: its receipts count against the group quota (customer_id -1).
         KOI_RETURN_IF_ERROR(group ? tx.Exec(
-            "INSERT INTO personal_mass_receipts (team_id, msgid, external_userid, customer_id, userid, sent_at) VALUES "
-            "(?, ?, ?, -1, ?, ?) ON CONFLICT (team_id, msgid, external_userid) DO NOTHING",
-            {team.value(), msgid, r.chat_id, userid, r.send_time * 1000}) : tx.Exec(
-            "INSERT INTO personal_mass_receipts (team_id, msgid, external_userid, customer_id, userid, sent_at) "
-            "SELECT ?, ?, ?, k.id, ?, ? FROM customer_keys k WHERE k.team_id = ? AND k.external_userid = ? "
-            "ON CONFLICT (team_id, msgid, external_userid) DO NOTHING",
-            {team.value(), msgid, r.external_userid, userid, r.send_time * 1000, team.value(), r.external_userid}));
+            "INSERT INTO personal_mass_receipts (team_id, msgid, external_userid, customer_id, userid, sent_at, "
+            "create_type) VALUES (?, ?, ?, -1, ?, ?, ?) ON CONFLICT (team_id, msgid, external_userid) DO NOTHING",
+            {team.value(), msgid, r.chat_id, userid, r.send_time * 1000, create_type}) : tx.Exec(
+            "INSERT INTO personal_mass_receipts (team_id, msgid, external_userid, customer_id, userid, sent_at, "
+            "create_type) SELECT ?, ?, ?, k.id, ?, ?, ? FROM customer_keys k WHERE k.team_id = ? AND "
+            "k.external_userid = ? ON CONFLICT (team_id, msgid, external_userid) DO NOTHING",
+            {team.value(), msgid, r.external_userid, userid, r.send_time * 1000, create_type, team.value(),
+             r.external_userid}));
       if (!settle) return Status::Ok();
       return tx.Exec("UPDATE personal_mass_messages SET settled = 1 WHERE team_id = ? AND msgid = ?",
                      {team.value(), msgid});
@@ -1301,14 +1346,14 @@ Status MessagingService::SyncPersonal(TeamId team) {
 
 Status MessagingService::SyncDue() {
   const int64_t now = clock_.NowMillis();
-  // Personal messages of every linked team, every ten minutes.
+  // Mass messages made outside Koi, of every linked team, every ten minutes.
   KOI_ASSIGN_OR_RETURN(auto teams, db_.Query(
       "SELECT c.team_id FROM wecom_corps c LEFT JOIN messaging_sync_state s ON s.team_id = c.team_id WHERE "
       "s.next_personal_sync_at IS NULL OR s.next_personal_sync_at <= ?", {now}));
   for (const auto& r : teams.rows) {
-    Status s = SyncPersonal(TeamId(r.Int(0)));
+    Status s = SyncOutside(TeamId(r.Int(0)));
     if (!s.ok()) {
-      spdlog::warn("messaging: reading team {}'s personal mass messages failed: {}", r.Int(0), s.ToString());
+      spdlog::warn("messaging: reading team {}'s mass messages made outside Koi failed: {}", r.Int(0), s.ToString());
       KOI_RETURN_IF_ERROR(db_.Exec(
           "INSERT INTO messaging_sync_state (team_id, personal_upto, next_personal_sync_at) VALUES (?, 0, ?) ON "
           "CONFLICT (team_id) DO UPDATE SET next_personal_sync_at = excluded.next_personal_sync_at",

@@ -35,6 +35,8 @@
 #include "core/status.h"
 #include "domain/accounts/accounts.h"
 #include "domain/customers/customers.h"
+#include "domain/messaging/content.h"
+#include "domain/messaging/media.h"
 #include "domain/segments/index.h"
 #include "domain/segments/segments.h"
 #include "domain/wecom_link/link.h"
@@ -162,6 +164,9 @@ struct MessagingOptions {
   // job lease lapsed under load is still sending it): it is neither looked up in WeCom nor sent again until then.
   // Must exceed the longest call (retries on busy errcodes and the 45009 minute wait included).
   int64_t intent_grace_ms = 180'000;
+  // When set, each media id of a message's attachments is made usable just before its add_msg_template (a file Koi
+  // uploaded is uploaded again once WeCom's 3 days run out), so a message scheduled days ahead still sends.
+  MediaService* media = nullptr;
 };
 
 class MessagingService {
@@ -199,11 +204,13 @@ class MessagingService {
 
   // Job handlers.
   Status RunDispatch(jobs::JobContext& ctx);
-  // Syncs every sent message that is due, and every ten minutes each linked team's personal mass messages (those
-  // employees send from their own WeCom client, which use the same quotas); kSyncJob runs it every minute.
+  // Syncs every sent message that is due, and every ten minutes each linked team's mass messages made outside Koi
+  // (which use the same quotas); kSyncJob runs it every minute.
   Status SyncDue();
-  // Reads the team's personal mass messages since the last read from WeCom and records who received them.
-  Status SyncPersonal(TeamId team);
+  // Reads the team's mass messages made outside Koi since the last read from WeCom — employees' own, sent from their
+  // WeCom client (create_type 1), and enterprise messages an admin created in the WeCom admin console (create_type 0,
+  // no msgid of Koi's) — and records who received them (personal_mass_receipts, with the create_type).
+  Status SyncOutside(TeamId team);
 
  private:
   struct Loaded;
@@ -218,12 +225,14 @@ class MessagingService {
   Status Dispatch(TeamId team, int64_t id, jobs::JobContext* ctx);
   Status Recheck(TeamId team, int64_t id, const rules::RulePack& pack);
   Status SubmitChunk(int64_t id, int64_t chunk, const wecom::CorpCredentials& corp);
+  // `content` with each media id replaced by one WeCom still knows (options_.media).
+  Status RefreshMedia(TeamId team, Content& content, const wecom::CorpCredentials& corp);
   // Claims a chunk for this dispatcher: state `from` (and attempted_at `seen` for an intent) -> intent now. False
   // when another dispatcher got there first.
   Result<bool> Claim(int64_t id, int64_t chunk, const std::string& from, int64_t seen);
   Result<bool> Reconcile(TeamId team, int64_t id, int64_t chunk, const wecom::CorpCredentials& corp);
   Status Sync(TeamId team, int64_t id);
-  Result<Message> Summarise(TeamId team, const storage::Row& row, bool detail);
+  Result<Message> Summarise(TeamId team, const RulePackSetting& setting, const storage::Row& row, bool detail);
 
   storage::Database& db_;
   const Clock& clock_;

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -34,7 +35,8 @@ namespace koi::wecom {
 struct HttpCall {
   std::string method;  // "GET" or "POST"
   std::string url;     // absolute, with the query string
-  std::string body;    // JSON for POST
+  std::string body;    // JSON for POST, or a media upload's multipart form
+  std::string content_type = "application/json";  // of `body`; transports send it as the Content-Type header
 };
 // Returns the response body, or kUnavailable when the server cannot be reached.
 using Transport = std::function<Result<std::string>(const HttpCall&)>;
@@ -112,6 +114,11 @@ struct GroupChat {
   int status = 0;
   std::vector<GroupMember> members;
   std::vector<std::string> admins;
+};
+// media/upload's answer: a temporary media id, valid for 3 days from `created_at`.
+struct UploadedMedia {
+  std::string media_id;
+  int64_t created_at = 0;  // Unix seconds (WeCom sends it as a string)
 };
 template <typename T>
 struct Page {
@@ -212,6 +219,12 @@ class WecomClient {
   Status RemindGroupMsg(const CorpCredentials& corp, const std::string& msgid);
   Status CancelGroupMsg(const CorpCredentials& corp, const std::string& msgid);
 
+  // media/upload (上传临时素材): `bytes` as a file named `filename` of `content_type`, for `type` image, voice, video
+  // or file; WeCom checks sizes and formats (40004/40005/40006, 41005). Retried like any call: a duplicate upload
+  // only leaves an unused media id behind.
+  Result<UploadedMedia> UploadMedia(const CorpCredentials& corp, const std::string& type, const std::string& filename,
+                                    const std::string& content_type, std::string_view bytes);
+
   // Forgets a corp's cached token (e.g. after its secret changed).
   void ForgetToken(const CorpCredentials& corp);
 
@@ -221,6 +234,11 @@ class WecomClient {
     int64_t refresh_after_ms = 0;
   };
   Result<std::string> Token(const CorpCredentials& corp, const std::string& stale);
+  // Call with the body already encoded as `content_type` ("" for a GET).
+  Result<boost::json::object> Send(const CorpCredentials& corp, const std::string& path,
+                                   const std::vector<std::pair<std::string, std::string>>& query,
+                                   const std::string& method, const std::string& body,
+                                   const std::string& content_type, bool idempotent);
   // add_msg_template for `chat_type`, with `recipients` in that chat type's field (external_userid, chat_id_list).
   Result<MsgTemplate> AddTemplate(const CorpCredentials& corp, const std::string& chat_type, const std::string& sender,
                                   const std::vector<std::string>& recipients, const boost::json::object& content);

@@ -26,7 +26,8 @@ constexpr Code kCodes[] = {
 
 Status Fail(const char* reason, std::string message) { return Status::InvalidArgument(reason, std::move(message)); }
 
-// Standard base64 (with padding); empty optional on bad input.
+}  // namespace
+
 bool Base64Decode(std::string_view in, std::string& out) {
   if (in.empty() || in.size() % 4 != 0) return false;
   for (char c : in)
@@ -49,6 +50,8 @@ std::string Base64Encode(std::string_view in) {
   out.resize(static_cast<size_t>(n));
   return out;
 }
+
+namespace {
 
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 

@@ -50,4 +50,9 @@ Result<std::string> EncryptCallback(const CallbackKeys& keys, std::string_view m
 // The official numeric error code of a crypto Status (0 for OK or a Status that is not from this module).
 int CryptoErrorCode(const Status& status);
 
+// Standard base64 with padding (the callback envelope's; Koi's media store keeps files in it too). Decode fails on
+// empty or malformed input.
+bool Base64Decode(std::string_view in, std::string& out);
+std::string Base64Encode(std::string_view in);
+
 }  // namespace koi::wecom

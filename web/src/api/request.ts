@@ -1,6 +1,7 @@
 // The one HTTP client of the console: unwraps Koi's envelope {code, data} and turns failures into ApiError.
 // Sends the CSRF token on every non-GET request and tells the app (through the hooks below) when the session is
-// gone or an app is not activated, so that pages need not handle those themselves.
+// gone or an app is not activated, so that pages need not handle those themselves. JSON goes through fetch; a file's
+// raw bytes (upload) through XMLHttpRequest, which tells how much of the body went out.
 import { i18n } from '@/locales'
 import { humanizeSeconds } from '@/composables/format'
 
@@ -72,7 +73,9 @@ export function setRequestTimeout(ms: number): void {
 const isMutation = (method: string) => method !== 'GET' && method !== 'HEAD'
 
 interface Exchange<T> {
-  response: Response
+  status: number
+  /** the Retry-After header, or null */
+  retryAfter: string | null
   envelope: Envelope<T>
 }
 
@@ -117,7 +120,7 @@ async function exchange<T>(method: string, path: string, body: unknown): Promise
     }
     try {
       const envelope = (await Promise.race([response.json(), expired])) as Envelope<T>
-      return { response, envelope }
+      return { status: response.status, retryAfter: response.headers.get('Retry-After'), envelope }
     } catch (e) {
       if (e instanceof ApiError) throw e
       if (controller.signal.aborted) throw timedOut()
@@ -128,25 +131,120 @@ async function exchange<T>(method: string, path: string, body: unknown): Promise
   }
 }
 
-export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+/**
+ * Sends `send` (an exchange), and once more after fetching a CSRF cookie when the server refused for the lack of one;
+ * unwraps the envelope or throws its ApiError, after telling the hooks.
+ */
+async function settle<T>(method: string, path: string, send: () => Promise<Exchange<T>>): Promise<T> {
   const hadToken = readCookie(CSRF_COOKIE) !== ''
-  let { response, envelope } = await exchange<T>(method, path, body)
-  if (envelope.reason === 'csrf_failed' && !hadToken && isMutation(method)) {
+  let exchanged = await send()
+  if (exchanged.envelope.reason === 'csrf_failed' && !hadToken && isMutation(method)) {
     // No csrf cookie yet (first visit, or cleared by logout): GET /auth/session sets one, then try once more.
     await exchange('GET', SESSION_PATH, undefined).catch(() => undefined)
-    if (readCookie(CSRF_COOKIE)) ({ response, envelope } = await exchange<T>(method, path, body))
+    if (readCookie(CSRF_COOKIE)) exchanged = await send()
   }
+  const { status, envelope } = exchanged
   if (envelope.code !== 0) {
-    const header = Number(response.headers.get('Retry-After'))
+    const header = Number(exchanged.retryAfter)
     const retryAfter =
       typeof envelope.retry_after === 'number' ? envelope.retry_after : Number.isFinite(header) && header > 0 ? header : null
-    const error = new ApiError(response.status, envelope.reason ?? 'unknown', envelope.message ?? '', retryAfter)
+    const error = new ApiError(status, envelope.reason ?? 'unknown', envelope.message ?? '', retryAfter)
     const isSessionProbe = method === 'GET' && path.split('?')[0] === SESSION_PATH
     if (error.status === 401 && error.reason === 'unauthenticated' && !isSessionProbe) hooks.onUnauthenticated?.(error, method, path)
     hooks.onError?.(error, method, path)
     throw error
   }
   return envelope.data as T
+}
+
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return settle<T>(method, path, () => exchange<T>(method, path, body))
+}
+
+/** reason of an upload stopped through its signal (the user cancelled it: nothing to show) */
+export const ABORTED_REASON = 'aborted'
+
+export interface UploadOptions {
+  /** told the bytes of the body sent so far and their total, as they go out */
+  onProgress?: (loaded: number, total: number) => void
+  /** stops the upload: it fails with ApiError `aborted` */
+  signal?: AbortSignal
+}
+
+/**
+ * One POST of a raw body through XMLHttpRequest (fetch cannot tell how much of a body went out). Gives up when nothing
+ * moved for the timeout: no progress while the body is sent, no answer after it (ApiError `timeout`). An unreachable
+ * server or an answer that is not JSON is ApiError `network`.
+ */
+function uploadExchange<T>(path: string, body: Blob, contentType: string, options: UploadOptions): Promise<Exchange<T>> {
+  return new Promise<Exchange<T>>((resolve, reject) => {
+    const { onProgress, signal } = options
+    if (signal?.aborted) {
+      reject(new ApiError(0, ABORTED_REASON, 'upload aborted'))
+      return
+    }
+    const xhr = new XMLHttpRequest()
+    const limit = timeoutMs
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let done = false
+    const finish = (error: ApiError | null, value?: Exchange<T>) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      if (error) reject(error)
+      else resolve(value!)
+    }
+    const stop = (error: ApiError) => {
+      finish(error)
+      xhr.abort()
+    }
+    function onAbort() {
+      stop(new ApiError(0, ABORTED_REASON, 'upload aborted'))
+    }
+    /** (re)starts the wait for the next sign of life */
+    const arm = () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => stop(new ApiError(0, TIMEOUT_REASON, `nothing moved within ${limit} ms`)), limit)
+    }
+    xhr.open('POST', base + path)
+    xhr.setRequestHeader('Accept', 'application/json')
+    xhr.setRequestHeader('Content-Type', contentType)
+    const token = readCookie(CSRF_COOKIE)
+    if (token) xhr.setRequestHeader(CSRF_HEADER, token)
+    xhr.upload.onprogress = (e: ProgressEvent) => {
+      arm()
+      onProgress?.(e.loaded, e.lengthComputable && e.total > 0 ? e.total : body.size)
+    }
+    xhr.upload.onload = () => {
+      arm()
+      onProgress?.(body.size, body.size)
+    }
+    xhr.onload = () => {
+      let envelope: Envelope<T>
+      try {
+        envelope = JSON.parse(xhr.responseText) as Envelope<T>
+        if (!envelope || typeof envelope !== 'object') throw new Error('not an envelope')
+      } catch {
+        finish(new ApiError(xhr.status, NETWORK_REASON, `HTTP ${xhr.status} without a JSON body`))
+        return
+      }
+      finish(null, { status: xhr.status, retryAfter: xhr.getResponseHeader('Retry-After'), envelope })
+    }
+    xhr.onerror = () => finish(new ApiError(0, NETWORK_REASON, 'the upload failed (network error)'))
+    xhr.onabort = () => finish(new ApiError(0, ABORTED_REASON, 'upload aborted'))
+    signal?.addEventListener('abort', onAbort)
+    arm()
+    xhr.send(body)
+  })
+}
+
+/**
+ * POSTs `body` as it is (a file's bytes: neither JSON nor multipart) with `contentType`, telling its progress; the
+ * same envelope, CSRF token, hooks and errors as request().
+ */
+export function upload<T>(path: string, body: Blob, contentType: string, options: UploadOptions = {}): Promise<T> {
+  return settle<T>('POST', path, () => uploadExchange<T>(path, body, contentType, options))
 }
 
 export const requestClient = {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   contentProblems, contentRulesOf, DEFAULT_CONTENT_RULES, fromAttachment, groupTargetMode, insertName, isHttpUrl, locateServerPath, NAME_VARIABLE, nameCount,
   newAttachment, parseCustomerIds, previewBubbles, renderText, targetMode, textBytes, titleProblem, toAttachment, toContent, toGroupTarget, toTarget,
-  utf8Bytes, type ContentRules, type EditorAttachment,
+  utf8Bytes, type ContentRules, type EditorAttachment, type UploadedMedia,
 } from './message-content'
 
 const WECOM_2020: ContentRules = { maxAttachments: 1, types: ['image', 'link', 'miniprogram'] }
@@ -84,7 +84,7 @@ describe('content checks as the server makes them', () => {
       ['message_link_not_http', 'content.attachments[2].url', 'notHttp'],
       ['message_attachment_invalid', 'content.attachments[3].title', 'tooLong'],
       ['message_link_not_http', 'content.attachments[3].cover', 'notHttp'],
-      ['message_attachment_invalid', 'content.attachments[4].media_id', 'required'],
+      ['message_attachment_invalid', 'content.attachments[4].media_id', 'fileRequired'],
     ])
     expect(problems[4].values).toEqual({ max: 128 })
     expect(problems[0].index).toBe(0)
@@ -115,6 +115,37 @@ describe('content checks as the server makes them', () => {
       .toEqual({ type: 'miniprogram', title: 't', appid: 'wx', page: 'a.html', cover_media_id: 'c' })
   })
 
+  it('asks for the files to upload by what they are', () => {
+    const problems = contentProblems('', [
+      att({ type: 'video' }), att({ type: 'file' }), att({ type: 'miniprogram', title: 't', appid: 'wx', page: 'a.html' }), att({ type: 'link', url: 'https://x.cn' }),
+    ], DEFAULT_CONTENT_RULES)
+    expect(problems.map((p) => [p.path, p.key])).toEqual([
+      ['content.attachments[0].media_id', 'videoRequired'],
+      ['content.attachments[1].media_id', 'fileRequired'],
+      ['content.attachments[2].cover_media_id', 'coverRequired'],
+      ['content.attachments[3].title', 'required'],
+    ])
+  })
+
+  it('takes an image uploaded (media_id) or by its address, sending only one: the upload first', () => {
+    expect(reasons('', [att({ type: 'image', media_id: 'M1' })])).toEqual([])
+    expect(reasons('', [att({ type: 'image', url: 'https://x.cn/a.png' })])).toEqual([])
+    const none = contentProblems('', [att({ type: 'image' })], DEFAULT_CONTENT_RULES)
+    expect(none.map((p) => [p.reason, p.path, p.field, p.key])).toEqual([
+      ['message_attachment_invalid', 'content.attachments[0].url', 'url', 'imageRequired'],
+    ])
+    // The address is not sent beside an upload, so it is not checked either.
+    expect(reasons('', [att({ type: 'image', media_id: 'M1', url: 'not a url' })])).toEqual([])
+    expect(reasons('', [att({ type: 'image', media_id: 'x'.repeat(257) })])).toEqual(['message_attachment_invalid'])
+    expect(toAttachment(att({ type: 'image', media_id: ' M1 ', url: 'https://x.cn/a.png' }))).toEqual({ type: 'image', media_id: 'M1' })
+    expect(toAttachment(att({ type: 'image', url: 'https://x.cn/a.png ' }))).toEqual({ type: 'image', url: 'https://x.cn/a.png' })
+    expect(toAttachment(att({ type: 'image' }))).toEqual({ type: 'image', url: '' })
+    expect(fromAttachment({ type: 'image', media_id: 'M1' })).toMatchObject({ type: 'image', media_id: 'M1', url: '', uploads: {} })
+    // Uploads are never sent.
+    expect(toAttachment(att({ type: 'video', media_id: 'V', uploads: { media_id: { mediaId: 'V', mediaType: 'video', name: 'a.mp4', size: 9, previewUrl: '', expiresAt: 1 } } })))
+      .toEqual({ type: 'video', media_id: 'V' })
+  })
+
   it('finds where a refusal of the server points', () => {
     expect(locateServerPath('content.attachments[1].url: must be an http:// or https:// URL')).toEqual({ step: 0, index: 1, field: 'url' })
     expect(locateServerPath('content.text: at most 4000 bytes')).toEqual({ step: 0, index: null, field: 'text' })
@@ -133,11 +164,35 @@ describe('preview', () => {
     ], '王小明')
     expect(bubbles).toEqual([
       { kind: 'text', text: '王小明，秋季上新' },
-      { kind: 'image', url: 'https://x.cn/a.png' },
+      { kind: 'image', url: 'https://x.cn/a.png', mediaId: '' },
       { kind: 'link', title: '新品', description: '', cover: 'https://x.cn/c.png', url: 'https://x.cn' },
-      { kind: 'file', mediaId: 'f1' },
+      { kind: 'file', mediaId: 'f1', name: '', size: null },
     ])
     expect(previewBubbles('  ', [], 'x')).toEqual([])
+  })
+
+  it('shows uploaded files as uploaded here: the image\'s local copy, a file\'s name and size, the cover of a mini program', () => {
+    const up = (mediaId: string, over: Partial<UploadedMedia> = {}): UploadedMedia => ({
+      mediaId, mediaType: 'image', name: 'poster.png', size: 2048, previewUrl: `blob:${mediaId}`, expiresAt: 1, ...over,
+    })
+    const bubbles = previewBubbles('', [
+      att({ type: 'image', media_id: 'M1', url: 'https://x.cn/ignored.png', uploads: { media_id: up('M1') } }),
+      att({ type: 'file', media_id: 'F1', uploads: { media_id: up('F1', { mediaType: 'file', name: '价目表.pdf', previewUrl: '' }) } }),
+      att({ type: 'miniprogram', title: '小程序', appid: 'wx1', cover_media_id: 'C1', uploads: { cover_media_id: up('C1') } }),
+      // Uploaded earlier (a saved draft): nothing to show but that it is an uploaded image.
+      att({ type: 'image', media_id: 'OLD' }),
+      // An id typed over the upload's: the upload is not this attachment's any more.
+      att({ type: 'video', media_id: 'typed', uploads: { media_id: up('V1', { mediaType: 'video' }) } }),
+    ], 'x')
+    expect(bubbles).toEqual([
+      { kind: 'image', url: 'blob:M1', mediaId: 'M1' },
+      { kind: 'file', mediaId: 'F1', name: '价目表.pdf', size: 2048 },
+      { kind: 'miniprogram', title: '小程序', appid: 'wx1', cover: 'blob:C1' },
+      { kind: 'image', url: '', mediaId: 'OLD' },
+      { kind: 'video', mediaId: 'typed', name: '', size: null },
+    ])
+    // A saved attachment (from the API) has no uploads.
+    expect(previewBubbles('', [{ type: 'image', media_id: 'M9' }], 'x')).toEqual([{ kind: 'image', url: '', mediaId: 'M9' }])
   })
 })
 

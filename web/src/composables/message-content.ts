@@ -104,6 +104,25 @@ export function renderText(text: string, name: string): string {
 
 // ----- attachments as edited -------------------------------------------------------------------------------------
 
+/** The fields that hold a WeCom media id: uploaded from the composer, or typed. */
+export type MediaField = 'media_id' | 'cover_media_id'
+export const MEDIA_FIELDS = ['media_id', 'cover_media_id'] as const satisfies readonly MediaField[]
+
+/**
+ * A file uploaded from the composer for a media field, as long as the field holds its `mediaId` (typing another id
+ * drops it): what to show for it, and, for an image, a local address of the file (an object URL) for the thumbnail and
+ * the preview ('' for other files).
+ */
+export interface UploadedMedia {
+  mediaId: string
+  mediaType: 'image' | 'video' | 'file'
+  name: string
+  size: number
+  previewUrl: string
+  /** Unix ms when WeCom drops the media (Koi uploads it again when a message is sent later) */
+  expiresAt: number
+}
+
 /** An attachment in the composer: a slot for every field; its type says which count. */
 export interface EditorAttachment {
   /** identifies it while edited (never sent) */
@@ -117,12 +136,16 @@ export interface EditorAttachment {
   page: string
   cover_media_id: string
   media_id: string
+  /** files uploaded for the media fields (never sent) */
+  uploads: Partial<Record<MediaField, UploadedMedia>>
 }
 
 let lastKey = 0
 
 export function newAttachment(type: AttachmentType = 'image'): EditorAttachment {
-  return { key: ++lastKey, type, url: '', title: '', description: '', cover: '', appid: '', page: '', cover_media_id: '', media_id: '' }
+  return {
+    key: ++lastKey, type, url: '', title: '', description: '', cover: '', appid: '', page: '', cover_media_id: '', media_id: '', uploads: {},
+  }
 }
 
 /** A saved attachment back in the composer. */
@@ -132,9 +155,15 @@ export function fromAttachment(a: MessagesApi.Attachment): EditorAttachment {
   return e
 }
 
-/** The fields of each type, in the server's order of checking: [field, required, max bytes, URL]. */
+/**
+ * The fields of each type, in the server's order of checking: [field, required, max bytes, URL]. An image is either
+ * uploaded (media_id) or given by its address (url): see IMAGE_SOURCES.
+ */
 export const ATTACHMENT_FIELDS: Record<AttachmentType, ReadonlyArray<{ field: AttachmentField; required: boolean; max: number; url: boolean }>> = {
-  image: [{ field: 'url', required: true, max: URL_MAX_BYTES, url: true }],
+  image: [
+    { field: 'media_id', required: false, max: ID_MAX_BYTES, url: false },
+    { field: 'url', required: false, max: URL_MAX_BYTES, url: true },
+  ],
   link: [
     { field: 'title', required: true, max: LINK_TITLE_MAX_BYTES, url: false },
     { field: 'url', required: true, max: URL_MAX_BYTES, url: true },
@@ -152,10 +181,24 @@ export const ATTACHMENT_FIELDS: Record<AttachmentType, ReadonlyArray<{ field: At
 }
 export type AttachmentField = 'url' | 'title' | 'description' | 'cover' | 'appid' | 'page' | 'cover_media_id' | 'media_id'
 
+/**
+ * An image is sent as one of these, the first given (WeCom takes an image's media_id before its pic_url); with
+ * neither, as an empty url (which the server refuses as required).
+ */
+export const IMAGE_SOURCES = ['media_id', 'url'] as const satisfies readonly AttachmentField[]
+
+/** The fields of the attachment that are sent: its type's, but only the one source of an image. */
+function sentFields(a: EditorAttachment | MessagesApi.Attachment) {
+  const fields = ATTACHMENT_FIELDS[a.type]
+  if (a.type !== 'image') return fields
+  const source = IMAGE_SOURCES.find((f) => (a[f] ?? '').trim()) ?? 'url'
+  return fields.filter((f) => f.field === source).map((f) => ({ ...f, required: true }))
+}
+
 /** The attachment as the API takes it: its type's fields, trimmed, optional ones left out when empty. */
 export function toAttachment(a: EditorAttachment): MessagesApi.Attachment {
   const out: MessagesApi.Attachment = { type: a.type }
-  for (const { field, required } of ATTACHMENT_FIELDS[a.type]) {
+  for (const { field, required } of sentFields(a)) {
     const v = a[field].trim()
     if (required || v) out[field] = v
   }
@@ -189,8 +232,20 @@ export interface ContentProblem {
   /** the attachment at fault (null: the text or the whole content) */
   index: number | null
   field: AttachmentField | 'type' | null
-  key: 'empty' | 'textTooLong' | 'nameForGroups' | 'tooManyAttachments' | 'typeNotAllowed' | 'required' | 'tooLong' | 'notHttp' | 'pageHtml'
+  key: 'empty' | 'textTooLong' | 'nameForGroups' | 'tooManyAttachments' | 'typeNotAllowed' | 'required' | RequiredUpload | 'tooLong' | 'notHttp'
+    | 'pageHtml'
   values: Record<string, string | number>
+}
+
+/** A field to fill by uploading a file (or with a typed media id; an image also by its address). */
+type RequiredUpload = 'imageRequired' | 'videoRequired' | 'fileRequired' | 'coverRequired'
+
+/** The key of the problem of a required field left empty: what to upload, for the media fields. */
+function requiredKey(type: AttachmentType, field: AttachmentField): ContentProblem['key'] {
+  if (type === 'image') return 'imageRequired'
+  if (field === 'cover_media_id') return 'coverRequired'
+  if (field === 'media_id') return type === 'video' ? 'videoRequired' : 'fileRequired'
+  return 'required'
 }
 
 /**
@@ -221,11 +276,11 @@ export function contentProblems(
       out.push({ reason: 'message_attachment_not_allowed', path: `${at}.type`, index: i, field: 'type', key: 'typeNotAllowed', values: { type: a.type } })
       return
     }
-    for (const { field, required, max, url } of ATTACHMENT_FIELDS[a.type]) {
+    for (const { field, required, max, url } of sentFields(a)) {
       const v = a[field].trim()
       const path = `${at}.${field}`
       if (!v) {
-        if (required) out.push({ reason: 'message_attachment_invalid', path, index: i, field, key: 'required', values: {} })
+        if (required) out.push({ reason: 'message_attachment_invalid', path, index: i, field, key: requiredKey(a.type, field), values: {} })
         continue
       }
       if (utf8Bytes(v) > max) {
@@ -261,13 +316,23 @@ export function locateServerPath(message: string): { step: 0 | 1 | null; index: 
 
 // ----- the preview -------------------------------------------------------------------------------------------------
 
-/** One chat bubble of the WeChat-like preview: the text first, then one per attachment. */
+/**
+ * One chat bubble of the WeChat-like preview: the text first, then one per attachment. An uploaded image shows its
+ * local copy (`url` an object URL, `mediaId` set); one uploaded earlier (a saved draft) has no address to show.
+ */
 export type Bubble =
   | { kind: 'text'; text: string }
-  | { kind: 'image'; url: string }
+  | { kind: 'image'; url: string; mediaId: string }
   | { kind: 'link'; title: string; description: string; cover: string; url: string }
-  | { kind: 'miniprogram'; title: string; appid: string }
-  | { kind: 'video' | 'file'; mediaId: string }
+  | { kind: 'miniprogram'; title: string; appid: string; cover: string }
+  | { kind: 'video' | 'file'; mediaId: string; name: string; size: number | null }
+
+/** The file uploaded for `field` while the field still holds its media id, or null. */
+export function uploadOf(a: EditorAttachment | MessagesApi.Attachment, field: MediaField): UploadedMedia | null {
+  const up = 'uploads' in a ? a.uploads[field] : undefined
+  const id = (a[field] ?? '').trim()
+  return up && id && up.mediaId === id ? up : null
+}
 
 /** The bubbles a customer called `name` sees. */
 export function previewBubbles(text: string, attachments: readonly (EditorAttachment | MessagesApi.Attachment)[], name: string): Bubble[] {
@@ -276,10 +341,19 @@ export function previewBubbles(text: string, attachments: readonly (EditorAttach
   for (const a of attachments) {
     const f = (k: AttachmentField) => (a[k] ?? '').trim()
     switch (a.type) {
-      case 'image': out.push({ kind: 'image', url: f('url') }); break
+      case 'image': {
+        const mediaId = f('media_id')
+        out.push(mediaId ? { kind: 'image', url: uploadOf(a, 'media_id')?.previewUrl ?? '', mediaId } : { kind: 'image', url: f('url'), mediaId: '' })
+        break
+      }
       case 'link': out.push({ kind: 'link', title: f('title'), description: f('description'), cover: f('cover'), url: f('url') }); break
-      case 'miniprogram': out.push({ kind: 'miniprogram', title: f('title'), appid: f('appid') }); break
-      default: out.push({ kind: a.type, mediaId: f('media_id') })
+      case 'miniprogram':
+        out.push({ kind: 'miniprogram', title: f('title'), appid: f('appid'), cover: uploadOf(a, 'cover_media_id')?.previewUrl ?? '' })
+        break
+      default: {
+        const up = uploadOf(a, 'media_id')
+        out.push({ kind: a.type, mediaId: f('media_id'), name: up?.name ?? '', size: up ? up.size : null })
+      }
     }
   }
   return out

@@ -1,4 +1,4 @@
-import { computed, onScopeDispose, reactive, ref, watch } from 'vue'
+import { computed, getCurrentScope, onScopeDispose, reactive, ref, watch } from 'vue'
 import {
   cancelMessageApi, createMessageApi, deleteMessageApi, getMessageApi, getRulePackApi, listCustomerMessagesApi, listMessagesApi,
   listRecipientsApi, previewMessagePlanApi, refreshMessageApi, remindMessageApi, sendMessageApi, setRulePackApi, updateMessageApi, type MessagesApi,
@@ -12,6 +12,7 @@ import {
   toGroupTarget, toTarget, type Audience, type EditorAttachment, type GroupTargetMode, type TargetMode,
 } from './message-content'
 import { scheduleProblem, shouldPoll, POLL_MS } from './message-plan'
+import { carryUploads, releaseUploads } from './media-upload'
 import { completeRule, emptyRule, fromRule, nodeAtPath, rulePathOf, type EditorGroup } from './segment-rule'
 import { useAction, useItemActions, useLatestLoad } from './use-async-action'
 import { usePagedList } from './use-paged-list'
@@ -148,7 +149,8 @@ export function useMessageComposer() {
     kind.value = m.kind
     title.value = m.title
     text.value = m.content?.text ?? ''
-    attachments.value = (m.content?.attachments ?? []).map(fromAttachment)
+    // The files uploaded before saving keep their thumbnails.
+    attachments.value = carryUploads(attachments.value, (m.content?.attachments ?? []).map(fromAttachment))
     mode.value = targetMode(m.target)
     segmentId.value = m.target?.segment_id ?? null
     root.value = m.target?.rule ? fromRule(m.target.rule) : emptyRule()
@@ -169,6 +171,7 @@ export function useMessageComposer() {
     kind.value = k
     title.value = ''
     text.value = ''
+    attachments.value.forEach(releaseUploads)
     attachments.value = []
     mode.value = 'segment'
     segmentId.value = null
@@ -285,6 +288,9 @@ export function useMessageComposer() {
       (e) => (sendError.value = messageErrorText(e)),
     )
   }
+
+  // The local copies of uploaded images go with the composer.
+  if (getCurrentScope()) onScopeDispose(() => attachments.value.forEach(releaseUploads))
 
   return {
     kind, title, text, attachments, mode, segmentId, root, customerIds, audience, groupMode, groupOwners, groupTagIds, chatIds,

@@ -1680,6 +1680,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scrm/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Uploads an attachment's file (image, video or file) to WeCom for its media_id.
+         * @description The body is the file itself, not JSON (any Content-Type; send the file's MIME type), at most 21 MB
+         *     (`server.max_body_bytes`; 413 `body_too_large` beyond). Any account of the team may upload. Koi checks the file
+         *     as WeCom would, uploads it through the team's linked corp (上传临时素材) and keeps it: WeCom forgets a media id
+         *     after 3 days, so when a message is sent later Koi uploads the kept file again and sends a fresh id (an
+         *     attachment saved with any id this returned keeps working). The same file (team, type and bytes) is kept
+         *     once: uploading it again answers its row, with the current id, or a new one when the name differs (a file's
+         *     name is what the customer sees). Use `media_id` in an image, video or file attachment, or as a mini
+         *     program's `cover_media_id`. `expires_at` is when WeCom forgets this id (ms).
+         *     Errors (400 unless said): `media_type_invalid` (not image, video or file), `media_filename_invalid` (1–128
+         *     characters, no `/`, `\` or control characters), `media_empty` (5 bytes or less), `media_too_large` (image
+         *     and video 10 MB, file 20 MB), `media_format_invalid` (an image must be JPG or PNG, a video MP4, told by the
+         *     bytes, not the name), `wecom_not_linked` (422), WeCom's errors (`wecom_*`, see Error.reason).
+         */
+        post: operations["uploadMedia"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/wecom/callback/{corp_id}": {
         parameters: {
             query: {
@@ -1832,6 +1863,10 @@ export interface components {
              *     `message_audience_invalid`, `message_variable_groups` (`{客户名称}` in a message to groups),
              *     `message_too_many_groups`.
              *     The message of a refused draft names the field at fault (`content.attachments[1].url: …`).
+             *     Attachments' media: `media_type_invalid`, `media_filename_invalid`, `media_empty`, `media_too_large`,
+             *     `media_format_invalid`; WeCom's `wecom_invalid_media_type` (40004), `wecom_invalid_file_type` (40005: a
+             *     format WeCom does not take), `wecom_invalid_file_size` (40006), `wecom_invalid_media_id` (40007: a media id
+             *     WeCom does not know, or older than its 3 days), `wecom_media_data_missing` (41005).
              *     Storage: `database_busy` (the database was busy or a transaction lost a race; try again),
              *     `constraint_violation` (the data changed meanwhile, e.g. a concurrent insert of the same key), `secret_unreadable`.
              */
@@ -3270,6 +3305,24 @@ export interface components {
             data: {
                 items: components["schemas"]["CustomerMessage"][];
             };
+        };
+        Media: {
+            /** @description Koi's id of the kept file */
+            id: number;
+            /** @description WeCom's temporary media id (valid until expires_at; Koi renews it on send) */
+            media_id: string;
+            /** @enum {string} */
+            type: "image" | "video" | "file";
+            filename: string;
+            /** @description bytes */
+            size: number;
+            /** @description when WeCom forgets media_id (ms) */
+            expires_at: number;
+        };
+        MediaEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["Media"];
         };
         StoreOverview: {
             /** @enum {string} */
@@ -5135,6 +5188,8 @@ export interface operations {
                 owner?: string;
                 /** @description a group tag the group carries */
                 tag_id?: number;
+                /** @description just these groups, comma-separated, at most 100 (a picker naming the ids it holds) */
+                chat_ids?: string;
             };
             header?: never;
             path?: never;
@@ -5977,6 +6032,43 @@ export interface operations {
             };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Failure"];
+        };
+    };
+    uploadMedia: {
+        parameters: {
+            query: {
+                type: "image" | "video" | "file";
+                /** @description the file's name, URL-encoded (1–128 characters); WeCom shows a file's name to the customer */
+                filename: string;
+            };
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "*/*": string;
+            };
+        };
+        responses: {
+            /** @description the file's media id in WeCom */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            413: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+            503: components["responses"]["Failure"];
         };
     };
     verifyWecomCallbackUrl: {

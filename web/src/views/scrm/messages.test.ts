@@ -9,6 +9,7 @@ import {
 } from '@/api/messages'
 import { countSegmentApi, listGroupChatsApi, listSegmentsApi } from '@/api/segments'
 import { listGroupTagsApi } from '@/api/groups'
+import { uploadMediaApi } from '@/api/media'
 import { listWecomEmployeesApi, type WecomApi } from '@/api/wecom'
 import { getScrmScopeApi, listPersonalTagsApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi } from '@/api/customers'
 import { NAME_VARIABLE } from '@/composables/message-content'
@@ -24,6 +25,7 @@ vi.mock('@/api/messages', () => ({
   getRulePackApi: vi.fn(), setRulePackApi: vi.fn(), listCustomerMessagesApi: vi.fn(), previewMessagePlanApi: vi.fn(),
   recipientsCsvUrl: vi.fn((id: number) => `/api/v1/scrm/messages/${id}/recipients.csv`),
 }))
+vi.mock('@/api/media', () => ({ uploadMediaApi: vi.fn() }))
 vi.mock('@/api/segments', () => ({ listSegmentsApi: vi.fn(), countSegmentApi: vi.fn(), listGroupChatsApi: vi.fn() }))
 vi.mock('@/api/customers', () => ({
   getScrmScopeApi: vi.fn(), listCustomersApi: vi.fn(), listScrmTagsApi: vi.fn(), listPersonalTagsApi: vi.fn(), listScrmDepartmentsApi: vi.fn(),
@@ -173,6 +175,40 @@ describe('the composer', () => {
     expect(vi.mocked(ElMessageBox.confirm).mock.calls.at(-1)![0]).toContain('9 位客户')
     expect(sendMessageApi).toHaveBeenCalledWith(21, null)
     await vi.waitFor(() => expect(router.currentRoute.value.path).toBe('/scrm/messages/21'))
+  })
+
+  it('saves the media id of a file uploaded for an attachment, and keeps showing the file after saving', async () => {
+    vi.mocked(uploadMediaApi).mockReset().mockResolvedValue({
+      id: 4, media_id: 'VIDEO_1', type: 'video', filename: '新品.mp4', size: 2 * 1024 * 1024, expires_at: 1_800_000_000_000,
+    })
+    const saved = message(22, { title: '新品视频', content: { text: '', attachments: [{ type: 'video', media_id: 'VIDEO_1' }] }, target: { customer_ids: ['wmA'] } })
+    vi.mocked(createMessageApi).mockResolvedValueOnce(saved)
+    vi.mocked(getMessageApi).mockResolvedValue(saved)
+    await mountAt('/scrm/messages/new')
+    await type('composer-title', '新品视频')
+    await click('attachment-add-button')
+    await click('attachment-add-video')
+    expect(all('attachment')).toHaveLength(1)
+    const input = q('attachment-upload-input') as HTMLInputElement
+    const video = new File([new Uint8Array([0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 0x6d, 0x70, 0x34, 0x32])], '新品.mp4', { type: 'video/mp4' })
+    Object.defineProperty(input, 'files', { value: [video], configurable: true })
+    input.dispatchEvent(new Event('change'))
+    await vi.waitFor(() => expect(q('attachment-upload-done')).not.toBeNull())
+    expect(vi.mocked(uploadMediaApi).mock.calls[0].slice(0, 4)).toEqual([video, 'video', '新品.mp4', 'video/mp4'])
+    expect(text(q('attachment-upload-name'))).toBe('新品.mp4')
+    expect(text(q('preview-video'))).toContain('新品.mp4')
+    await click('content-next')
+    await click('mode-selection')
+    await type('target-paste', 'wmA')
+    await click('target-paste-add')
+    await click('composer-save')
+    expect(createMessageApi).toHaveBeenCalledWith({
+      kind: 'enterprise', title: '新品视频', content: { text: '', attachments: [{ type: 'video', media_id: 'VIDEO_1' }] }, target: { customer_ids: ['wmA'] },
+    })
+    await vi.waitFor(() => expect(router.currentRoute.value.path).toBe('/scrm/messages/22/edit'))
+    await settle()
+    // The saved draft holds the same media id: the file uploaded is still shown.
+    expect(text(q('attachment-upload-name'))).toBe('新品.mp4')
   })
 
   it('keeps what was typed when the server refuses, and shows its message', async () => {

@@ -1,0 +1,29 @@
+import { query, upload, type UploadOptions } from './request'
+
+export namespace MediaApi {
+  /** WeCom's kinds of temporary media that mass-message attachments use */
+  export type Type = 'image' | 'video' | 'file'
+  /**
+   * A file uploaded to WeCom as temporary media (POST /api/v1/scrm/media). WeCom keeps it 3 days (`expires_at`, Unix
+   * ms); Koi keeps the file and uploads it again when a message using `media_id` is sent later.
+   */
+  export interface Media {
+    id: number
+    media_id: string
+    type: Type
+    filename: string
+    /** bytes */
+    size: number
+    expires_at: number
+  }
+}
+
+/**
+ * Uploads a file to WeCom as temporary media of `type`: the file's bytes as the body (not multipart) with its MIME
+ * type as Content-Type, its name in the address. `options` follow the progress and cancel it.
+ */
+export function uploadMediaApi(
+  file: Blob, type: MediaApi.Type, filename: string, contentType: string, options: UploadOptions = {},
+) {
+  return upload<MediaApi.Media>(`/api/v1/scrm/media${query({ type, filename })}`, file, contentType, options)
+}
