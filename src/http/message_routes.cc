@@ -291,6 +291,21 @@ void AddMessageRoutes(Router& router, const AuthGuard& guard, messaging::Messagi
     return JsonOk(json::object{{"items", std::move(items)}});
   }, scrm));
 
+  // The kept file of a media id, for the console's preview. Only an image (PNG or JPEG, told by its bytes at upload)
+  // is shown inline; anything else is a download with a neutral type, so an uploaded file never runs as a page here.
+  router.Add("GET", "/api/v1/scrm/media/file", guard.Authed([&media](Request& r, const accounts::Principal& who) {
+    auto f = media.File(who.team, r.Query("media_id"));
+    if (!f.ok()) return JsonError(f.status());
+    Response resp;
+    resp.status = 200;
+    const bool image = f->type == "image";
+    resp.content_type = image ? f->content_type : "application/octet-stream";
+    resp.SetHeader("content-disposition", image ? "inline" : "attachment");
+    resp.SetHeader("cache-control", "private, max-age=86400");
+    resp.body = std::move(f->bytes);
+    return resp;
+  }, scrm));
+
   // An attachment's file, uploaded to WeCom for its media id. The body is the file itself (its MIME type the
   // Content-Type), not JSON, so the console sends it as it is; type and filename come in the query.
   router.Add("POST", "/api/v1/scrm/media", guard.Authed([&media](Request& r, const accounts::Principal& who) {

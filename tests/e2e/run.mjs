@@ -1596,6 +1596,11 @@ const tests = {
       sent = await api.ok('GET', `/api/v1/scrm/messages/${id}`)
       assert(sent.sent === sent.recipients && sent.state === 'done', `group results: ${JSON.stringify({ sent: sent.sent, recipients: sent.recipients, state: sent.state })}`)
       await page.locator('[data-test="detail-state"]').getByText('已完成').waitFor()
+      // The poster shows from the file Koi keeps for its media id.
+      await page.waitForFunction(() => {
+        const i = document.querySelector('[data-test="preview-image"] img')
+        return i && i.complete && i.naturalWidth > 0 && i.getAttribute('src').startsWith('/api/v1/scrm/media/file?')
+      })
       const card = page.locator('[data-test="detail-recipients"]')
       const names = (await card.locator('[data-test="recipient-group"]').allInnerTexts()).map((x) => x.trim()).sort()
       assert(JSON.stringify(names) === JSON.stringify([...picked].sort()), `the recipients are ${names}, the tagged groups ${picked}`)

@@ -280,6 +280,27 @@ TEST_P(MediaTest, TheUploadRouteTakesTheRawFileAsTheBody) {
   EXPECT_EQ(reason(post("type=image", kPng, "image/png")), "media_filename_invalid");
   EXPECT_EQ(reason(post("type=sticker&filename=a.png", kPng, "image/png")), "media_type_invalid");
   EXPECT_EQ(reason(post("type=file&filename=a.txt", "", "text/plain")), "media_empty");
+
+  // The kept file, for the console's preview: an image inline with its type, any other file as a neutral download.
+  auto get = [&](const std::string& media_id) {
+    http::Request r;
+    r.method = "GET";
+    r.target = "/api/v1/scrm/media/file?media_id=" + media_id;
+    r.remote_addr = "127.0.0.1";
+    r.headers["host"] = "koi.test";
+    r.headers["cookie"] = "koi_session=" + session->session.token;
+    return dispatcher.Handle(r);
+  };
+  http::Response image = get(std::string(data.at("media_id").as_string()));
+  ASSERT_EQ(image.status, 200) << image.body;
+  EXPECT_EQ(image.content_type, "image/png");
+  EXPECT_EQ(image.body, kPng);
+  http::Response page = post("type=file&filename=x.html", "<script>alert(1)</script>", "text/html");
+  ASSERT_EQ(page.status, 201) << page.body;
+  http::Response download = get(std::string(json::parse(page.body).at("data").at("media_id").as_string()));
+  ASSERT_EQ(download.status, 200);
+  EXPECT_EQ(download.content_type, "application/octet-stream");
+  EXPECT_EQ(reason(get("3madeupelsewhere")), "media_not_found");
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, MediaTest, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),

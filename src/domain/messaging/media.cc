@@ -103,6 +103,17 @@ Result<std::string> MediaService::Usable(TeamId team, const std::string& media_i
   return again.media_id;
 }
 
+Result<MediaService::Kept> MediaService::File(TeamId team, const std::string& media_id) {
+  KOI_ASSIGN_OR_RETURN(auto q, db_.Query("SELECT f.type, f.filename, f.content_type, f.bytes FROM media_files f JOIN "
+                                         "media_file_ids i ON i.file_id = f.id AND i.team_id = f.team_id WHERE "
+                                         "i.team_id = ? AND i.media_id = ?", {team.value(), media_id}));
+  if (q.rows.empty()) return Status::NotFound("media_not_found", "no file uploaded through Koi has this media id");
+  Kept out{.type = q.rows[0].Text(0), .filename = q.rows[0].Text(1), .content_type = q.rows[0].Text(2), .bytes = {}};
+  if (!wecom::Base64Decode(q.rows[0].Text(3), out.bytes))
+    return Status::Internal("media_corrupt", "the kept bytes of media " + media_id + " cannot be read");
+  return out;
+}
+
 Result<std::optional<MediaService::Stored>> MediaService::Find(const std::string& joins_and_where,
                                                                const std::vector<Value>& params) {
   KOI_ASSIGN_OR_RETURN(auto q, db_.Query(kSelect + joins_and_where, params));

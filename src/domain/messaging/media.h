@@ -68,6 +68,13 @@ class MediaService {
   // again through `corp` (the team's). An id Koi never uploaded, or "", is returned unchanged (WeCom judges it).
   Result<std::string> Usable(TeamId team, const std::string& media_id, const wecom::CorpCredentials& corp);
 
+  // The kept file a media id (current or earlier) of the team stands for, to show in the console; NotFound
+  // media_not_found for an id Koi never uploaded for this team.
+  struct Kept {
+    std::string type, filename, content_type, bytes;
+  };
+  Result<Kept> File(TeamId team, const std::string& media_id);
+
  private:
   struct Stored {
     int64_t id = 0;

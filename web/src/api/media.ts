@@ -27,3 +27,8 @@ export function uploadMediaApi(
 ) {
   return upload<MediaApi.Media>(`/api/v1/scrm/media${query({ type, filename })}`, file, contentType, options)
 }
+
+/** The address of the file Koi keeps for a media id it uploaded (an image shows inline), for previews. */
+export function mediaFileUrl(mediaId: string): string {
+  return `/api/v1/scrm/media/file${query({ media_id: mediaId })}`
+}

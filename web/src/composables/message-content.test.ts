@@ -179,7 +179,7 @@ describe('preview', () => {
       att({ type: 'image', media_id: 'M1', url: 'https://x.cn/ignored.png', uploads: { media_id: up('M1') } }),
       att({ type: 'file', media_id: 'F1', uploads: { media_id: up('F1', { mediaType: 'file', name: '价目表.pdf', previewUrl: '' }) } }),
       att({ type: 'miniprogram', title: '小程序', appid: 'wx1', cover_media_id: 'C1', uploads: { cover_media_id: up('C1') } }),
-      // Uploaded earlier (a saved draft): nothing to show but that it is an uploaded image.
+      // Uploaded earlier (a saved draft): the file Koi keeps for its media id.
       att({ type: 'image', media_id: 'OLD' }),
       // An id typed over the upload's: the upload is not this attachment's any more.
       att({ type: 'video', media_id: 'typed', uploads: { media_id: up('V1', { mediaType: 'video' }) } }),
@@ -188,11 +188,13 @@ describe('preview', () => {
       { kind: 'image', url: 'blob:M1', mediaId: 'M1' },
       { kind: 'file', mediaId: 'F1', name: '价目表.pdf', size: 2048 },
       { kind: 'miniprogram', title: '小程序', appid: 'wx1', cover: 'blob:C1' },
-      { kind: 'image', url: '', mediaId: 'OLD' },
+      { kind: 'image', url: '/api/v1/scrm/media/file?media_id=OLD', mediaId: 'OLD' },
       { kind: 'video', mediaId: 'typed', name: '', size: null },
     ])
     // A saved attachment (from the API) has no uploads.
-    expect(previewBubbles('', [{ type: 'image', media_id: 'M9' }], 'x')).toEqual([{ kind: 'image', url: '', mediaId: 'M9' }])
+    expect(previewBubbles('', [{ type: 'image', media_id: 'M9' }], 'x')).toEqual([{ kind: 'image', url: '/api/v1/scrm/media/file?media_id=M9', mediaId: 'M9' }])
+    expect(previewBubbles('', [{ type: 'miniprogram', title: 't', appid: 'wx', page: 'a.html', cover_media_id: 'C 9' }], 'x'))
+      .toEqual([{ kind: 'miniprogram', title: 't', appid: 'wx', cover: '/api/v1/scrm/media/file?media_id=C%209' }])
   })
 })
 

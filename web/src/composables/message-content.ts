@@ -1,6 +1,7 @@
 // The content and the target of a mass message (群发) as the composer edits them, and the checks the server makes on
 // them (src/domain/messaging/content.h, messaging.h), so that the composer can say what is wrong before anything is
 // sent. The server's answer stays the truth: these checks only mirror it.
+import { mediaFileUrl } from '@/api/media'
 import type { MessagesApi } from '@/api/messages'
 import type { SegmentsApi } from '@/api/segments'
 
@@ -318,7 +319,8 @@ export function locateServerPath(message: string): { step: 0 | 1 | null; index: 
 
 /**
  * One chat bubble of the WeChat-like preview: the text first, then one per attachment. An uploaded image shows its
- * local copy (`url` an object URL, `mediaId` set); one uploaded earlier (a saved draft) has no address to show.
+ * local copy (`url` an object URL, `mediaId` set); one uploaded earlier (a saved draft, a sent message) the file Koi
+ * keeps for its media id.
  */
 export type Bubble =
   | { kind: 'text'; text: string }
@@ -343,12 +345,13 @@ export function previewBubbles(text: string, attachments: readonly (EditorAttach
     switch (a.type) {
       case 'image': {
         const mediaId = f('media_id')
-        out.push(mediaId ? { kind: 'image', url: uploadOf(a, 'media_id')?.previewUrl ?? '', mediaId } : { kind: 'image', url: f('url'), mediaId: '' })
+        out.push(mediaId ? { kind: 'image', url: uploadOf(a, 'media_id')?.previewUrl ?? mediaFileUrl(mediaId), mediaId } : { kind: 'image', url: f('url'), mediaId: '' })
         break
       }
       case 'link': out.push({ kind: 'link', title: f('title'), description: f('description'), cover: f('cover'), url: f('url') }); break
       case 'miniprogram':
-        out.push({ kind: 'miniprogram', title: f('title'), appid: f('appid'), cover: uploadOf(a, 'cover_media_id')?.previewUrl ?? '' })
+        out.push({ kind: 'miniprogram', title: f('title'), appid: f('appid'),
+          cover: uploadOf(a, 'cover_media_id')?.previewUrl ?? (f('cover_media_id') ? mediaFileUrl(f('cover_media_id')) : '') })
         break
       default: {
         const up = uploadOf(a, 'media_id')

@@ -1711,6 +1711,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scrm/media/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The file Koi keeps for a media id it uploaded (the console's preview of an uploaded image).
+         * @description Any current or earlier id of a file the team uploaded through Koi. An image (PNG or JPEG, told by its bytes at
+         *     upload) comes inline with its type; any other file as a download (`application/octet-stream`, attachment), so
+         *     an uploaded file never runs as a page. 404 `media_not_found` for an id Koi did not upload for this team.
+         */
+        get: operations["getMediaFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/wecom/callback/{corp_id}": {
         parameters: {
             query: {
@@ -1864,7 +1886,7 @@ export interface components {
              *     `message_too_many_groups`.
              *     The message of a refused draft names the field at fault (`content.attachments[1].url: …`).
              *     Attachments' media: `media_type_invalid`, `media_filename_invalid`, `media_empty`, `media_too_large`,
-             *     `media_format_invalid`; WeCom's `wecom_invalid_media_type` (40004), `wecom_invalid_file_type` (40005: a
+             *     `media_format_invalid`, `media_not_found` (no file uploaded through Koi has this media id); WeCom's `wecom_invalid_media_type` (40004), `wecom_invalid_file_type` (40005: a
              *     format WeCom does not take), `wecom_invalid_file_size` (40006), `wecom_invalid_media_id` (40007: a media id
              *     WeCom does not know, or older than its 3 days), `wecom_media_data_missing` (41005).
              *     Storage: `database_busy` (the database was busy or a transaction lost a race; try again),
@@ -6069,6 +6091,30 @@ export interface operations {
             413: components["responses"]["Failure"];
             422: components["responses"]["Failure"];
             503: components["responses"]["Failure"];
+        };
+    };
+    getMediaFile: {
+        parameters: {
+            query: {
+                media_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["Failure"];
         };
     };
     verifyWecomCallbackUrl: {
