@@ -118,7 +118,10 @@ Response Dispatcher::Handle(Request& request) const {
   }
   if (response.status >= 500) spdlog::warn("{} {} -> {}", request.method, request.path, response.status);
   AddCommonHeaders(response, request.request_id);
-  if (request.method == "HEAD") response.body.clear();
+  if (request.method == "HEAD") {
+    response.body.clear();
+    response.body_source = nullptr;
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   RecordMetrics(route_label, response.status, seconds);
   return response;

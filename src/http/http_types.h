@@ -2,6 +2,8 @@
 // compiles fast and can be tested without a socket. Header names are lowercase.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -32,6 +34,12 @@ struct Response {
   std::string content_type = "application/json; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // A body too large to hold (a file download): when set, `body` is ignored and the body is `body_size` bytes that
+  // the server asks for piece by piece on a worker thread, writing each before asking for the next. The source
+  // fills `piece` with the next bytes, or leaves it empty after the last; returning false (an error) closes the
+  // connection, so the client sees a body shorter than its Content-Length rather than a wrong one.
+  std::function<bool(std::string& piece)> body_source;
+  int64_t body_size = 0;
 
   void SetHeader(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
 };

@@ -131,6 +131,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void Write(Response res) {
+    if (res.body_source) return WriteStreamed(std::move(res));
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
     out->version(version_);
     out->result(static_cast<unsigned>(res.status));
@@ -146,6 +147,53 @@ class Connection : public std::enable_shared_from_this<Connection> {
       self->busy_ = false;
       if (ec || !keep) return self->Close();
       self->Read();
+    });
+  }
+
+  // The header with the body's length, then the body as the source gives it, one piece at a time: the source runs on
+  // the worker pool (it may read a database), each write on the connection's strand.
+  void WriteStreamed(Response res) {
+    auto head = std::make_shared<bhttp::response<bhttp::empty_body>>();
+    head->version(version_);
+    head->result(static_cast<unsigned>(res.status));
+    head->set(bhttp::field::server, "koi");
+    if (!res.content_type.empty()) head->set(bhttp::field::content_type, res.content_type);
+    for (auto& [k, v] : res.headers) head->insert(k, v);
+    const bool keep = keep_alive_ && !server_.stopping.load();
+    head->keep_alive(keep);
+    head->content_length(static_cast<std::uint64_t>(res.body_size));
+    auto serializer = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*head);
+    auto source = std::make_shared<std::function<bool(std::string&)>>(std::move(res.body_source));
+    stream_.expires_after(std::chrono::seconds(server_.settings.read_timeout_seconds));
+    bhttp::async_write_header(stream_, *serializer, [self = shared_from_this(), head, serializer, source, keep,
+                                                     size = res.body_size](beast::error_code ec, std::size_t) {
+      if (ec) return self->Close();
+      self->StreamNext(source, size, keep);
+    });
+  }
+
+  void StreamNext(std::shared_ptr<std::function<bool(std::string&)>> source, int64_t remaining, bool keep) {
+    asio::post(server_.workers, [self = shared_from_this(), source, remaining, keep] {
+      auto piece = std::make_shared<std::string>();
+      const bool ok = (*source)(*piece);
+      asio::post(self->stream_.get_executor(), [self, source, piece, ok, remaining, keep] {
+        const auto size = static_cast<int64_t>(piece->size());
+        if (!ok || size > remaining || (piece->empty() && remaining > 0)) {
+          if (ok) spdlog::error("a streamed body did not match its length ({} bytes left)", remaining);
+          return self->Close();
+        }
+        if (piece->empty()) {
+          self->busy_ = false;
+          if (!keep) return self->Close();
+          return self->Read();
+        }
+        self->stream_.expires_after(std::chrono::seconds(self->server_.settings.read_timeout_seconds));
+        asio::async_write(self->stream_, asio::buffer(*piece),
+                          [self, source, piece, remaining, keep, size](beast::error_code ec, std::size_t) {
+                            if (ec) return self->Close();
+                            self->StreamNext(source, remaining - size, keep);
+                          });
+      });
     });
   }
 

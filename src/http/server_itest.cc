@@ -75,6 +75,27 @@ class ServerTest : public ::testing::Test {
       std::this_thread::sleep_for(500ms);
       return JsonOk("slow");
     });
+    // A body of three pieces (the last 100 KB, larger than a socket write), and one whose source fails midway.
+    router_.Add("GET", "/api/v1/stream", [](Request&) {
+      Response r;
+      r.content_type = "text/csv";
+      r.body_size = 3 + 3 + 100'000;
+      r.body_source = [n = 0](std::string& piece) mutable {
+        piece = n == 0 ? "abc" : n == 1 ? "def" : n == 2 ? std::string(100'000, 'x') : "";
+        ++n;
+        return true;
+      };
+      return r;
+    });
+    router_.Add("GET", "/api/v1/stream-broken", [](Request&) {
+      Response r;
+      r.body_size = 10;
+      r.body_source = [n = 0](std::string& piece) mutable {
+        piece = "12345";
+        return n++ == 0;
+      };
+      return r;
+    });
     dispatcher_ = std::make_unique<Dispatcher>(router_, nullptr);
     ServerSettings s;
     s.listen_port = 0;
@@ -108,6 +129,25 @@ TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   SendAll(fd, "POST /api/v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
   std::string echo = ReadResponse(fd);
   EXPECT_NE(echo.find("\"hello\""), std::string::npos) << echo;
+  close(fd);
+}
+
+TEST_F(ServerTest, StreamedBodiesArriveWholeWithTheirLengthOrTheConnectionCloses) {
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  for (int i = 0; i < 2; ++i) {  // and the connection stays usable afterwards
+    SendAll(fd, "GET /api/v1/stream HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::string r = ReadResponse(fd);
+    ASSERT_EQ(StatusOf(r), 200) << r.substr(0, 300);
+    EXPECT_NE(r.find("Content-Length: 100006"), std::string::npos);
+    EXPECT_EQ(r.substr(r.find("\r\n\r\n") + 4), "abcdef" + std::string(100'000, 'x'));
+  }
+  SendAll(fd, "GET /api/v1/stream-broken HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string broken;
+  char tmp[4096];
+  for (ssize_t n; (n = recv(fd, tmp, sizeof tmp, 0)) > 0;) broken.append(tmp, static_cast<size_t>(n));
+  EXPECT_NE(broken.find("Content-Length: 10"), std::string::npos) << broken;
+  EXPECT_EQ(broken.substr(broken.find("\r\n\r\n") + 4), "12345");  // short, then closed
   close(fd);
 }
 
