@@ -189,9 +189,13 @@ int Serve(const std::string& config_path) {
   customers::GroupService group_service(database, clock);
   customers::TagService tag_service(database, clock, queue, *wecom_client, wecom_link, customer_service);
   runner.Register(customers::kBulkTagJob, [&tag_service](jobs::JobContext& ctx) { return tag_service.RunBulkTag(ctx); });
-  runner.Register("customers.housekeeping", [&tag_service](jobs::JobContext&) -> Status {
+  customers::ExportService export_service(database, clock, queue, customer_service);
+  runner.Register(customers::kExportJob, [&export_service](jobs::JobContext& ctx) { return export_service.Run(ctx); });
+  runner.Register("customers.housekeeping", [&tag_service, &export_service](jobs::JobContext&) -> Status {
     KOI_ASSIGN_OR_RETURN(int64_t n, tag_service.PurgeBulkItems());
     if (n > 0) spdlog::info("removed {} bulk tagging targets of purged jobs", n);
+    KOI_ASSIGN_OR_RETURN(int64_t expired, export_service.PurgeExpired());
+    if (expired > 0) spdlog::info("deleted {} expired customer exports", expired);
     return Status::Ok();
   });
   segments::SegmentIndex segment_index(database, clock);
@@ -260,7 +264,8 @@ int Serve(const std::string& config_path) {
   http::AddAccountRoutes(router, guard, accounts, app_service);
   http::AddWecomRoutes(router, guard, {wecom_link, callback_inbox, wecom_events, app_service});
   customers::StageService stage_service(database, clock, customer_service);
-  http::AddCustomerRoutes(router, guard, {customer_service, tag_service, stage_service, segment_service});
+  http::AddCustomerRoutes(router, guard,
+                          {customer_service, tag_service, stage_service, segment_service, export_service});
   http::AddGroupRoutes(router, guard, group_service);
   http::AddMessageRoutes(router, guard, messaging_service, media_service);
   http::AddSystemRoutes(

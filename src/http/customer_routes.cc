@@ -176,6 +176,21 @@ Result<std::string> RuleOfBody(const json::object& o, segments::SegmentService& 
   return json::serialize(*rule);
 }
 
+json::object ExportJson(const customers::ExportState& e) {
+  return {{"id", e.id},
+          {"format", e.format},
+          {"mode", e.mode},
+          {"state", e.state},
+          {"total", e.total},
+          {"done", e.done},
+          {"bytes", e.bytes},
+          {"filename", e.filename},
+          {"created_at", e.created_at_ms},
+          {"finished_at", e.finished_at_ms ? json::value(*e.finished_at_ms) : json::value(nullptr)},
+          {"expires_at", e.expires_at_ms},
+          {"last_error_reason", e.last_error_reason}};
+}
+
 }  // namespace
 
 void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerServices& services) {
@@ -304,6 +319,64 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
     if (!id.ok()) return JsonError(id.status());
     auto b = tags.CancelBulkTag(who, *id);
     return b.ok() ? JsonOk(BulkJson(*b)) : JsonError(b.status());
+  }, scrm));
+
+  // Exports (导出): the list's own query string chooses the rows, the body the format and the file's language.
+  customers::ExportService& exports = services.exports;
+  router.Add("POST", "/api/v1/scrm/customer-exports",
+             guard.Authed([&exports](Request& r, const accounts::Principal& who) {
+    auto filter = FilterOf(r);
+    if (!filter.ok()) return JsonError(filter.status());
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    auto e = exports.Start(who, {.filter = *filter, .format = StrField(*o, "format"), .lang = StrField(*o, "lang")},
+                           AuthGuard::ClientOf(r));
+    return e.ok() ? JsonOk(ExportJson(*e), 202) : JsonError(e.status());
+  }, scrm));
+  router.Add("GET", "/api/v1/scrm/customer-exports", guard.Authed([&exports](Request& r, const accounts::Principal& who) {
+    auto paging = ParsePaging(r, 20, 100);
+    if (!paging.ok()) return JsonError(paging.status());
+    auto page = exports.List(who, paging->page, paging->page_size);
+    if (!page.ok()) return JsonError(page.status());
+    json::array items;
+    for (const auto& e : page->items) items.push_back(ExportJson(e));
+    return JsonOk(json::object{{"items", std::move(items)}, {"total", page->total}, {"page", paging->page},
+                               {"page_size", paging->page_size}});
+  }, scrm));
+  router.Add("GET", "/api/v1/scrm/customer-exports/:id",
+             guard.Authed([&exports](Request& r, const accounts::Principal& who) {
+    auto id = IdParam(r, "id", "export_not_found");
+    if (!id.ok()) return JsonError(id.status());
+    auto e = exports.Get(who, *id);
+    return e.ok() ? JsonOk(ExportJson(*e)) : JsonError(e.status());
+  }, scrm));
+  // The file, streamed from the database piece by piece (a million rows do not fit one response in memory).
+  router.Add("GET", "/api/v1/scrm/customer-exports/:id/file",
+             guard.Authed([&exports](Request& r, const accounts::Principal& who) {
+    auto id = IdParam(r, "id", "export_not_found");
+    if (!id.ok()) return JsonError(id.status());
+    auto f = exports.Open(who, *id);
+    if (!f.ok()) return JsonError(f.status());
+    Response resp;
+    resp.content_type = f->content_type;
+    resp.SetHeader("content-disposition", "attachment; filename=\"" + f->filename + "\"; filename*=UTF-8''" +
+                                              f->filename);
+    resp.SetHeader("cache-control", "private, no-store");
+    resp.body_size = f->size;
+    resp.body_source = [next = std::move(f->next)](std::string& piece) {
+      auto r = next();
+      if (!r.ok()) return false;
+      piece = std::move(*r);
+      return true;
+    };
+    return resp;
+  }, scrm));
+  router.Add("DELETE", "/api/v1/scrm/customer-exports/:id",
+             guard.Authed([&exports](Request& r, const accounts::Principal& who) {
+    auto id = IdParam(r, "id", "export_not_found");
+    if (!id.ok()) return JsonError(id.status());
+    Status s = exports.Delete(who, *id);
+    return s.ok() ? JsonOk(json::object{{"id", *id}}) : JsonError(s);
   }, scrm));
 
   router.Add("PUT", "/api/v1/scrm/customers/:external_userid/relationships/:userid",

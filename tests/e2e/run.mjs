@@ -5,7 +5,7 @@
 // database. Each test registers its own team (random 13xxxxxxxxx numbers) through the API helpers below, or shares
 // the one team of `sharedTeam()` when it only reads.
 import { createRequire } from 'node:module'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -27,6 +27,32 @@ const browser = await chromium.launch({
 
 function assert(cond, message) { if (!cond) throw new Error(message) }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+/** The records of an RFC 4180 text, each an array of cells (a quoted cell may hold commas, quotes and line breaks). */
+function parseCsv(text) {
+  const records = []
+  let record = []
+  let cell = ''
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (quoted) {
+      if (c !== '"') cell += c
+      else if (text[i + 1] === '"') { cell += '"'; i++ } else quoted = false
+    } else if (c === '"') quoted = true
+    else if (c === ',') { record.push(cell); cell = '' }
+    else if (c === '\n' || (c === '\r' && text[i + 1] === '\n')) {
+      if (c === '\r') i++
+      record.push(cell)
+      records.push(record)
+      record = []
+      cell = ''
+    } else cell += c
+  }
+  // the last record, when the text does not end with a line break
+  if (cell !== '' || record.length) { record.push(cell); records.push(record) }
+  return records
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // API helpers: a tiny cookie-keeping client that speaks the envelope and the CSRF rule (header = koi_csrf cookie).
@@ -167,9 +193,9 @@ async function linkedDemoTeam() {
 // ---------------------------------------------------------------------------------------------------------------
 // Browser helpers
 
-/** A fresh context (fresh cookies and localStorage) at 1280x800 that collects console errors. */
+/** A fresh context (fresh cookies and localStorage) at 1280x800 that collects console errors and accepts downloads. */
 async function newPage({ login } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' })
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN', acceptDownloads: true })
   if (login) await useSession(context, login.api)
   const page = await context.newPage()
   const errors = []
@@ -916,6 +942,144 @@ const tests = {
       assert(follows.length > 0 && follows.every((f) => f.trim() === employee.name), `member's rows show ${follows.join(', ')}`)
       await page.screenshot({ path: join(shots, 'customers-member-zh.png'), animations: 'disabled' })
     }, { login: member })
+  },
+
+  async 'customer export: the tag-filtered list as CSV and Excel, made in the background, downloaded from the exports dialog in both languages'() {
+    const team = await linkedDemoTeam()
+    const tag = (await team.api.ok('GET', '/api/v1/scrm/tags')).items.flatMap((g) => g.tags)[0]
+    const byTag = await team.api.ok('GET', `/api/v1/scrm/customers?tag=${encodeURIComponent(tag.tag_id)}&page_size=100`)
+    assert(byTag.total > 0, `tag ${tag.name} has no customer`)
+    const tagged = [...byTag.items]
+    for (let p = 2; tagged.length < byTag.total; p++) {
+      const more = await team.api.ok('GET', `/api/v1/scrm/customers?tag=${encodeURIComponent(tag.tag_id)}&page_size=100&page=${p}`)
+      if (!more.items.length) break
+      tagged.push(...more.items)
+    }
+    // The columns of a customer-mode export (src/domain/customers/exports.cc), headed in the language asked for.
+    const HEADER_ZH = ['客户名称', '客户类型', '性别', '企业名称', '跟进员工', '备注', '企业标签', '客户阶段', '最近添加时间',
+      '添加方式', '渠道参数', '状态', '外部联系人ID']
+    const HEADER_EN = ['Name', 'Type', 'Gender', 'Company', 'Employees', 'Remarks', 'Enterprise tags', 'Stage', 'Last added',
+      'Add way', 'Channel state', 'Status', 'External user ID']
+    const exportsNow = async () => (await team.api.ok('GET', '/api/v1/scrm/customer-exports?page_size=100')).items
+    const before = new Set((await exportsNow()).map((e) => e.id))
+    let csvId = 0
+    let xlsxId = 0
+
+    /** starts an export of the list as `format` from the menu, checks the confirmation's count, and confirms */
+    const startExport = async (page, format, wantText) => {
+      await page.click('[data-test="export-open"]')
+      const item = page.locator(`[data-test="export-${format}"]`)
+      await item.waitFor()
+      await item.click()
+      const box = page.locator('.el-message-box')
+      await box.waitFor()
+      const asked = (await box.innerText()).replace(/\s+/g, ' ')
+      assert(asked.includes(wantText), `the confirmation says "${asked}", want "${wantText}"`)
+      await confirmBox(page)
+      await waitMenusClosed(page)
+    }
+    /** the exports dialog's newest row (the export just started): waits until it succeeded; its id and row */
+    const newestDone = async (page) => {
+      const dialog = page.locator('[data-test="export-dialog"]')
+      await dialog.waitFor()
+      const first = dialog.locator('[data-test="export-row"]').first()
+      await first.waitFor()
+      const id = Number(await first.getAttribute('data-id'))
+      assert(id > 0 && !before.has(id), `the dialog's first export is ${id}, not a new one`)
+      before.add(id)
+      await dialog.locator(`[data-test="export-row"][data-id="${id}"][data-state="succeeded"]`).waitFor({ timeout: 90_000 })
+      const row = dialog.locator('tbody tr', { has: page.locator(`[data-test="export-row"][data-id="${id}"]`) })
+      return { dialog, id, row }
+    }
+    /** clicks the row's download link; the file's suggested name and bytes */
+    const download = async (page, row) => {
+      const [file] = await Promise.all([page.waitForEvent('download'), row.locator('[data-test="export-download"]').click()])
+      const failure = await file.failure()
+      assert(!failure, `the download failed: ${failure}`)
+      return { name: file.suggestedFilename(), bytes: readFileSync(await file.path()) }
+    }
+
+    await withPage(async (page, errors) => {
+      await page.goto(base + `/scrm/customers?tag=${encodeURIComponent(tag.tag_id)}`)
+      await page.locator('[data-test="customer-row"]').first().waitFor()
+      await page.waitForFunction((n) =>
+        (document.querySelector('[data-test="customer-total"]')?.textContent ?? '').replace(/[^0-9]/g, '') === String(n), byTag.total)
+      const shown = Number((await page.locator('[data-test="customer-total"]').innerText()).replace(/[^0-9]/g, ''))
+
+      // CSV, in Chinese: one row per customer the list showed, under a Chinese header.
+      await startExport(page, 'csv', `导出 ${shown.toLocaleString('en-US')} 位客户为 CSV？`)
+      const csv = await newestDone(page)
+      csvId = csv.id
+      const csvState = await team.api.ok('GET', `/api/v1/scrm/customer-exports/${csv.id}`)
+      assert(csvState.format === 'csv' && csvState.mode === 'customer' && csvState.total === shown && csvState.done === shown,
+        `the CSV export: ${JSON.stringify(csvState)}`)
+      assert((await csv.row.locator('[data-test="export-filename"]').innerText()).trim() === csvState.filename, 'the dialog shows another file name')
+      await page.waitForLoadState('networkidle')
+      await csv.dialog.screenshot({ path: join(shots, 'customer-export-zh.png'), animations: 'disabled' })
+      const got = await download(page, csv.row)
+      assert(got.name === csvState.filename && got.name.endsWith('.csv'), `downloaded "${got.name}", the export is "${csvState.filename}"`)
+      assert(got.bytes.length === csvState.bytes, `downloaded ${got.bytes.length} bytes, the export says ${csvState.bytes}`)
+      assert(got.bytes[0] === 0xef && got.bytes[1] === 0xbb && got.bytes[2] === 0xbf, 'the CSV does not start with a UTF-8 BOM')
+      const records = parseCsv(got.bytes.subarray(3).toString('utf8'))
+      const [header, ...rows] = records
+      assert(JSON.stringify(header) === JSON.stringify(HEADER_ZH), `the header row is ${JSON.stringify(header)}`)
+      assert(rows.length === shown, `the CSV has ${rows.length} data rows, the list showed ${shown}`)
+      assert(rows.every((r) => r.length === header.length), 'a CSV row has not as many cells as the header')
+      // Exactly the customers of the filtered list, each once, with their names.
+      const idAt = header.indexOf('外部联系人ID')
+      const nameAt = header.indexOf('客户名称')
+      const inFile = new Map(rows.map((r) => [r[idAt], r[nameAt]]))
+      assert(inFile.size === rows.length, 'a customer is in the CSV twice')
+      const missing = tagged.filter((c) => !inFile.has(c.external_userid))
+      assert(missing.length === 0, `customers of the list missing from the CSV: ${missing.slice(0, 5).map((c) => c.external_userid).join(', ')}`)
+      // (a name a spreadsheet would run as a formula is written with a leading apostrophe)
+      const misnamed = tagged.filter((c) => c.name && ![c.name, `'${c.name}`].includes(inFile.get(c.external_userid)))
+      assert(misnamed.length === 0, `names differ in the CSV: ${misnamed.slice(0, 5).map((c) => `${c.name} / ${inFile.get(c.external_userid)}`).join(', ')}`)
+      await csv.dialog.locator('[data-test="export-close"]').click()
+      await csv.dialog.waitFor({ state: 'hidden' })
+
+      // Excel, in English: a zip (xlsx) of the same rows.
+      await switchLanguage(page, 'English')
+      await page.locator('[data-test="export-open"]').getByText('Export').waitFor()
+      await startExport(page, 'xlsx', `Export ${shown.toLocaleString('en-US')} customers as Excel?`)
+      const xlsx = await newestDone(page)
+      xlsxId = xlsx.id
+      const xlsxState = await team.api.ok('GET', `/api/v1/scrm/customer-exports/${xlsx.id}`)
+      assert(xlsxState.format === 'xlsx' && xlsxState.total === shown, `the Excel export: ${JSON.stringify(xlsxState)}`)
+      await page.waitForLoadState('networkidle')
+      await xlsx.dialog.screenshot({ path: join(shots, 'customer-export-en.png'), animations: 'disabled' })
+      const book = await download(page, xlsx.row)
+      assert(book.name === xlsxState.filename && book.name.endsWith('.xlsx'), `downloaded "${book.name}", the export is "${xlsxState.filename}"`)
+      assert(book.bytes.subarray(0, 2).toString('latin1') === 'PK', `the xlsx starts with ${JSON.stringify(book.bytes.subarray(0, 4).toString('latin1'))}`)
+      assert(book.bytes.length === xlsxState.bytes, `downloaded ${book.bytes.length} bytes, the export says ${xlsxState.bytes}`)
+      assert(book.bytes.includes('[Content_Types].xml') && book.bytes.includes('xl/workbook.xml'), 'the xlsx lacks its workbook parts')
+      // Its entries are stored, not deflated: the English header can be read in the bytes.
+      const unheaded = HEADER_EN.filter((h) => !book.bytes.includes(`>${h}<`))
+      assert(unheaded.length === 0, `the English xlsx lacks the headers ${unheaded.join(', ')}`)
+      assert(!book.bytes.includes('>客户名称<'), 'the English xlsx has Chinese headers')
+
+      // Deleting the CSV export (asked first) takes it off the list; its file is gone.
+      const csvRow = xlsx.dialog.locator('tbody tr', { has: page.locator(`[data-test="export-row"][data-id="${csv.id}"]`) })
+      await csvRow.locator('[data-test="export-delete"]').click()
+      await confirmBox(page)
+      await csvRow.waitFor({ state: 'detached' })
+      const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
+      assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
+    }, { login: team })
+
+    const left = (await exportsNow()).map((e) => e.id)
+    assert(left.includes(xlsxId) && !left.includes(csvId), `exports left: ${left.join(', ')} (csv ${csvId}, xlsx ${xlsxId})`)
+    const deleted = await team.api.call('GET', `/api/v1/scrm/customer-exports/${csvId}/file`)
+    assert(deleted.status === 404 && deleted.body?.reason === 'export_not_found', `the deleted export's file: ${deleted.status} ${deleted.text.slice(0, 200)}`)
+    const file = await team.api.call('GET', `/api/v1/scrm/customer-exports/${xlsxId}/file`)
+    assert(file.status === 200 && (file.headers.get('content-type') ?? '').startsWith('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'),
+      `the xlsx answers ${file.status} ${file.headers.get('content-type')}`)
+    const disposition = file.headers.get('content-disposition') ?? ''
+    assert(disposition.startsWith('attachment;') && disposition.includes(`filename*=UTF-8''`), `Content-Disposition: ${disposition}`)
+    // Another account sees none of them.
+    const stranger = await sharedTeam()
+    const foreign = await stranger.api.call('GET', `/api/v1/scrm/customer-exports/${xlsxId}/file`)
+    assert(foreign.status === 404 && foreign.body?.reason === 'export_not_found', `another team's download: ${foreign.status}`)
   },
 
   async 'tags: a tag group made in the console reaches WeCom, a customer is tagged from the profile, a personal tag stays private'() {

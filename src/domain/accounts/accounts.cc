@@ -775,7 +775,7 @@ const std::vector<std::string>& AuditActions() {
       "member.enabled",         "member.removed",      "member.password_reset", "member.unlocked",
       "app.activated",          "wecom.linked",        "member.employee_bound", "member.employee_unbound",
       "tag.created",            "tag.renamed",         "tag.deleted",           "group_tag.created",
-      "group_tag.renamed",      "group_tag.deleted"};
+      "group_tag.renamed",      "group_tag.deleted",   "customer.exported"};
   return actions;
 }
 

@@ -356,6 +356,36 @@ Result<CustomerPage> CustomerService::List(const accounts::Principal& who, const
   return out;
 }
 
+Result<std::vector<CustomerRow>> CustomerService::RowsAfter(TeamId team, const Scope& scope, const ListQuery& query,
+                                                           ListMode mode,
+                                                           const std::pair<std::string, std::string>& after,
+                                                           int limit) {
+  const bool by_relationship = mode == ListMode::kRelationship;
+  std::vector<Value> params = query.params;
+  std::string keyset;
+  if (by_relationship) {
+    keyset = " AND (f.external_userid > ? OR (f.external_userid = ? AND f.userid > ?)) ORDER BY f.external_userid, "
+             "f.userid LIMIT ?";
+    params.emplace_back(std::in_place_type<std::string>, after.first);
+    params.emplace_back(std::in_place_type<std::string>, after.first);
+    params.emplace_back(std::in_place_type<std::string>, after.second);
+  } else {
+    keyset = " AND c.external_userid > ? ORDER BY c.external_userid LIMIT ?";
+    params.emplace_back(std::in_place_type<std::string>, after.first);
+  }
+  params.emplace_back(std::in_place_type<int64_t>, limit);
+  const std::string columns = std::string(kRowColumns) + (by_relationship ? ", f.userid" : "");
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT " + columns + query.from + query.where + keyset, params));
+  std::vector<CustomerRow> rows;
+  std::vector<std::string> row_userids;
+  for (const auto& row : r.rows) {
+    rows.push_back(RowOf(row));
+    if (by_relationship) row_userids.push_back(row.Text(7));
+  }
+  KOI_RETURN_IF_ERROR(FillFollows(team, scope, rows, by_relationship ? &row_userids : nullptr));
+  return rows;
+}
+
 // ----- one customer --------------------------------------------------------------------------------------------
 
 Result<Profile> CustomerService::Get(const accounts::Principal& who, std::string_view external_userid) {

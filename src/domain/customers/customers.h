@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
@@ -183,6 +184,11 @@ class CustomerService {
   // The list's query for `filter` seen through `scope` (validated); nullopt when nothing can match (an unbound
   // member, a department without employees). Bulk actions select their targets with it.
   Result<std::optional<ListQuery>> BuildQuery(TeamId team, const Scope& scope, const CustomerFilter& filter);
+  // The export's walk: up to `limit` rows of `query` (BuildQuery's, for `mode`) whose key comes after `after`, in
+  // key order, with their relationships as List fills them. A row's key is its external_userid, and in
+  // relationship mode also its one relationship's userid ({"", ""} to start).
+  Result<std::vector<CustomerRow>> RowsAfter(TeamId team, const Scope& scope, const ListQuery& query, ListMode mode,
+                                             const std::pair<std::string, std::string>& after, int limit);
   // not_found when the customer does not exist or is outside the caller's scope.
   Result<Profile> Get(const accounts::Principal& who, std::string_view external_userid);
   Result<Note> AddNote(const accounts::Principal& who, std::string_view external_userid, std::string_view body);

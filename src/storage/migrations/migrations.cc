@@ -511,6 +511,40 @@ CREATE TABLE media_file_ids (
   PRIMARY KEY (team_id, media_id)
 );
 )sql"},
+      // Issue 5: customer exports (domain/customers/exports.h). The file is written by a job in pieces, each with
+      // the export's progress (rows, bytes, running CRC-32, the last row's key) in one transaction; state and
+      // errors are the job's. Pieces are TEXT: CSV and worksheet XML are UTF-8.
+      {14, "customer_exports", R"sql(
+CREATE TABLE customer_exports (
+  id {{pk}},
+  team_id BIGINT NOT NULL,
+  account_id BIGINT NOT NULL,
+  job_id BIGINT NOT NULL,
+  format TEXT NOT NULL,
+  mode TEXT NOT NULL,
+  lang TEXT NOT NULL,
+  filename TEXT NOT NULL,
+  total BIGINT NOT NULL,
+  rows_written BIGINT NOT NULL DEFAULT 0,
+  bytes BIGINT NOT NULL DEFAULT 0,
+  crc BIGINT NOT NULL DEFAULT 0,
+  next_seq BIGINT NOT NULL DEFAULT 0,
+  key_customer TEXT NOT NULL DEFAULT '',
+  key_userid TEXT NOT NULL DEFAULT '',
+  complete INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  finished_at BIGINT,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX customer_exports_account ON customer_exports (team_id, account_id, id);
+CREATE INDEX customer_exports_expiry ON customer_exports (expires_at);
+CREATE TABLE customer_export_chunks (
+  export_id BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (export_id, seq)
+);
+)sql"},
   };
   return m;
 }

@@ -40,6 +40,11 @@ describe('request', () => {
     await expect(request('GET', '/healthz')).resolves.toEqual({ status: 'ok' })
   })
 
+  it('takes 204 No Content as a success without data', async () => {
+    mockFetch(async () => new Response(null, { status: 204 }))
+    await expect(requestClient.delete('/api/v1/scrm/customer-exports/3')).resolves.toBeUndefined()
+  })
+
   it('sends JSON bodies with a content type', async () => {
     const fetchMock = vi.fn(async () => new Response(JSON.stringify({ code: 0, data: null })))
     vi.stubGlobal('fetch', fetchMock)

@@ -81,7 +81,7 @@ interface Exchange<T> {
 
 /**
  * One request and its JSON answer. Gives up after `timeoutMs` (waiting for the headers or for the body) with ApiError
- * `timeout`; an unreachable server or an answer that is not JSON is ApiError `network`.
+ * `timeout`; an unreachable server or an answer that is not JSON (but a 204 No Content) is ApiError `network`.
  */
 async function exchange<T>(method: string, path: string, body: unknown): Promise<Exchange<T>> {
   const headers: Record<string, string> = { Accept: 'application/json' }
@@ -118,6 +118,8 @@ async function exchange<T>(method: string, path: string, body: unknown): Promise
       if (controller.signal.aborted) throw timedOut()
       throw new ApiError(0, NETWORK_REASON, e instanceof Error ? e.message : String(e))
     }
+    // 204 No Content (e.g. a DELETE): a success without a body, hence without an envelope.
+    if (response.status === 204) return { status: 204, retryAfter: null, envelope: { code: 0 } }
     try {
       const envelope = (await Promise.race([response.json(), expired])) as Envelope<T>
       return { status: response.status, retryAfter: response.headers.get('Retry-After'), envelope }

@@ -666,6 +666,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scrm/customer-exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's own customer exports, newest first, paged by the server (expired ones are gone).
+         * @description Errors `invalid_paging` (400).
+         */
+        get: operations["listCustomerExports"];
+        put?: never;
+        /**
+         * Starts a customer export (导出客户) to CSV or Excel as a background job; its progress is GET /api/v1/scrm/customer-exports/{id}.
+         * @description Exports what the caller may see (the same data permission as GET /api/v1/scrm/customers) matching the query,
+         *     the same parameters as that list: one row per customer, or with `mode=relationship` one row per
+         *     customer–employee relationship. What it contains is fixed when it is asked for (`total` rows); the rows are
+         *     written in a stable order of their own (`sort` is accepted as in the list but does not order the file).
+         *     `lang` is the language of the column headers and of the value labels (gender, add way, status…); times are in
+         *     UTC+8. CSV is UTF-8 with a byte order mark (RFC 4180, CRLF); XLSX is one sheet with a header row. The export and
+         *     its file are deleted 7 days after it was asked for (`expires_at`); download the file with GET
+         *     …/customer-exports/{id}/file once `succeeded`.
+         *     Errors: `export_format_invalid` (400; `format` is not csv or xlsx), `export_lang_invalid` (400), `export_empty`
+         *     (400; nothing matches the query), `export_too_large` (400; more than 1,000,000 rows), the list's filter errors
+         *     (`invalid_filter`, `invalid_sort`, `invalid_customer_status`, `invalid_time_range`, 400), `export_busy` (429;
+         *     the caller has 3 exports queued or running already).
+         */
+        post: operations["startCustomerExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/customer-exports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * One of the caller's customer exports, with its progress.
+         * @description Errors `export_not_found` (404; no such export of the caller's).
+         */
+        get: operations["getCustomerExport"];
+        put?: never;
+        post?: never;
+        /**
+         * Deletes one of the caller's customer exports, cancelling it when still queued or running, and its file.
+         * @description Errors `export_not_found` (404; no such export of the caller's).
+         */
+        delete: operations["deleteCustomerExport"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/customer-exports/{id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * The file of a succeeded customer export, as a download (the console links to it; the session cookie authenticates).
+         * @description The file itself, not JSON: CSV (`text/csv; charset=utf-8`, UTF-8 with a byte order mark) or XLSX, as an
+         *     attachment named `filename` (`Content-Disposition: attachment; filename="…"; filename*=UTF-8''…`), with its
+         *     `Content-Length`. Errors (JSON envelope): `export_not_found` (404; no such export of the caller's, or its file
+         *     was deleted), `export_not_ready` (409; the export is not `succeeded`).
+         */
+        get: operations["downloadCustomerExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/scrm/customers/{external_userid}": {
         parameters: {
             query?: never;
@@ -1865,6 +1951,9 @@ export interface components {
              *     `invalid_data_scope`, `binding_not_found`, `bulk_target_empty`, `bulk_too_many_targets`, `bulk_job_not_found`,
              *     `job_finished` (a job asked to stop had ended already), `remark_too_long`, `description_too_long`,
              *     `remark_company_too_long`, `remark_company_wechat_only`, `invalid_remark_mobile`.
+             *     Customer exports: `export_format_invalid`, `export_lang_invalid`, `export_empty`, `export_too_large`,
+             *     `export_busy` (429: 3 exports of the caller's are queued or running already), `export_not_found`,
+             *     `export_not_ready` (409: the file is not written yet, or the export failed or was cancelled).
              *     Tags: `tag_name_empty`, `tag_name_too_long`, `tag_name_duplicate`, `too_many_tags`, `tag_group_not_found`,
              *     `tag_not_found`, `corp_tag_limit`, `relationship_not_found`, `personal_tag_exists`, `personal_tag_limit`,
              *     `personal_tag_not_found`.
@@ -2523,6 +2612,58 @@ export interface components {
             code: 0;
             data: components["schemas"]["BulkTagState"];
         };
+        CustomerExportRequest: {
+            /** @enum {string} */
+            format: "csv" | "xlsx";
+            /**
+             * @description the language of the column headers and value labels (the console sends its own)
+             * @enum {string}
+             */
+            lang: "zh-CN" | "en-US";
+        };
+        /** @description A customer export (导出客户), the caller's own background job writing a CSV or XLSX file. */
+        CustomerExport: {
+            id: number;
+            /** @enum {string} */
+            format: "csv" | "xlsx";
+            /**
+             * @description one row per customer, or per customer–employee relationship
+             * @enum {string}
+             */
+            mode: "customer" | "relationship";
+            /** @enum {string} */
+            state: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            /** @description the rows to write */
+            total: number;
+            /** @description the rows written so far */
+            done: number;
+            /** @description the file's size so far; final once succeeded */
+            bytes: number;
+            /** @example customers-20261126-2130.xlsx */
+            filename: string;
+            created_at: number;
+            finished_at: number | null;
+            /** @description when the export and its file are deleted (7 days after created_at) */
+            expires_at: number;
+            /** @description '' or why the export failed (see Error.reason) */
+            last_error_reason: string;
+        };
+        CustomerExportEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["CustomerExport"];
+        };
+        CustomerExportPage: {
+            items: components["schemas"]["CustomerExport"][];
+            total: number;
+            page: number;
+            page_size: number;
+        };
+        CustomerExportPageEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["CustomerExportPage"];
+        };
         /** @description A personal tag (个人标签), Koi's own; seen by its owner and the admins, never sent to WeCom. */
         PersonalTag: {
             id: number;
@@ -2598,6 +2739,13 @@ export interface components {
         StageNameRequest: {
             /** @description 1–30 characters once trimmed */
             name: string;
+        };
+        CustomerExportIdEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                id: number;
+            };
         };
         StageIdEnvelope: {
             /** @enum {integer} */
@@ -3359,7 +3507,7 @@ export interface components {
             data: components["schemas"]["StoreOverview"];
         };
         /** @enum {string} */
-        AuditAction: "team.register" | "auth.login" | "auth.login_failed" | "auth.locked" | "auth.logout" | "auth.logout_all" | "auth.password_reset" | "account.password_changed" | "account.phone_changed" | "account.profile_changed" | "member.added" | "member.disabled" | "member.enabled" | "member.removed" | "member.password_reset" | "member.unlocked" | "app.activated" | "wecom.linked" | "member.employee_bound" | "member.employee_unbound" | "tag.created" | "tag.renamed" | "tag.deleted" | "group_tag.created" | "group_tag.renamed" | "group_tag.deleted";
+        AuditAction: "team.register" | "auth.login" | "auth.login_failed" | "auth.locked" | "auth.logout" | "auth.logout_all" | "auth.password_reset" | "account.password_changed" | "account.phone_changed" | "account.profile_changed" | "member.added" | "member.disabled" | "member.enabled" | "member.removed" | "member.password_reset" | "member.unlocked" | "app.activated" | "wecom.linked" | "member.employee_bound" | "member.employee_unbound" | "tag.created" | "tag.renamed" | "tag.deleted" | "group_tag.created" | "group_tag.renamed" | "group_tag.deleted" | "customer.exported";
         AuditEntry: {
             id: number;
             created_at: number;
@@ -4390,6 +4538,172 @@ export interface operations {
             403: components["responses"]["Failure"];
             404: components["responses"]["Failure"];
             422: components["responses"]["Failure"];
+        };
+    };
+    listCustomerExports: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of exports */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerExportPageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    startCustomerExport: {
+        parameters: {
+            query?: {
+                /** @description substring of the name, the company, or a remark, remark mobile or remark company (at most 100 bytes) */
+                q?: components["parameters"]["CustomerQ"];
+                mode?: components["parameters"]["CustomerMode"];
+                /**
+                 * @description comma-separated employees: followed by any of them
+                 * @example zhangsan,lisi
+                 */
+                userid?: components["parameters"]["CustomerUserid"];
+                /** @description followed by an employee of this department or of one below it */
+                department?: components["parameters"]["CustomerDepartment"];
+                /** @description comma-separated corp tag ids: a relationship carries any of them */
+                tag?: components["parameters"]["CustomerTag"];
+                /** @description relationship added at or after (Unix ms) */
+                added_from?: components["parameters"]["CustomerAddedFrom"];
+                /** @description relationship added before (Unix ms) */
+                added_to?: components["parameters"]["CustomerAddedTo"];
+                /** @description the WeCom add_way of the relationship (see CustomerFollow.add_way) */
+                add_way?: components["parameters"]["CustomerAddWay"];
+                /** @description the channel's state parameter */
+                state?: components["parameters"]["CustomerState"];
+                gender?: components["parameters"]["CustomerGender"];
+                status?: components["parameters"]["CustomerStatus"];
+                /** @description the customer's stage (客户阶段) id; 0: customers in no stage */
+                stage?: components["parameters"]["CustomerStage"];
+                sort?: components["parameters"]["CustomerSortParam"];
+            };
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerExportRequest"];
+            };
+        };
+        responses: {
+            /** @description the export, queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerExportEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            429: components["responses"]["Failure"];
+        };
+    };
+    getCustomerExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerExportEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    deleteCustomerExport: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted; the answer names the export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerExportIdEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    downloadCustomerExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="customers-20261126-2130.xlsx"; filename*=UTF-8''customers-20261126-2130.xlsx` */
+                    "Content-Disposition"?: string;
+                    "Content-Length"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
         };
     };
     getCustomer: {

@@ -8,6 +8,7 @@ import {
   cancelBulkTagApi, getBulkTagApi, listCustomersApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, startBulkTagApi, type CustomersApi,
 } from '@/api/customers'
 import { ApiError } from '@/api/request'
+import { listCustomerExportsApi, startCustomerExportApi, type ExportsApi } from '@/api/exports'
 import { listWecomEmployeesApi } from '@/api/wecom'
 import CustomersPage from './customers.vue'
 
@@ -16,6 +17,10 @@ vi.mock('@/api/customers', () => ({
   listStagesApi: vi.fn(), cancelBulkTagApi: vi.fn(),
 }))
 vi.mock('@/api/wecom', () => ({ listWecomEmployeesApi: vi.fn() }))
+vi.mock('@/api/exports', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('@/api/exports')>()),
+  startCustomerExportApi: vi.fn(), listCustomerExportsApi: vi.fn(), deleteCustomerExportApi: vi.fn(),
+}))
 vi.mock('element-plus', async (importOriginal) => {
   const ep = await importOriginal<typeof import('element-plus')>()
   return { ...ep, ElMessageBox: { confirm: vi.fn() } }
@@ -85,6 +90,8 @@ beforeEach(() => {
   vi.mocked(startBulkTagApi).mockReset()
   vi.mocked(getBulkTagApi).mockReset()
   vi.mocked(cancelBulkTagApi).mockReset()
+  vi.mocked(startCustomerExportApi).mockReset()
+  vi.mocked(listCustomerExportsApi).mockReset().mockResolvedValue({ items: [], total: 0, page: 1, page_size: 10 })
   vi.mocked(ElMessageBox.confirm).mockReset().mockResolvedValue('confirm' as never)
 })
 afterEach(() => {
@@ -380,5 +387,93 @@ describe('bulk tagging from the customer list', () => {
     await clickIn('bulk-tag-open')
     expect(radioDisabled('bulk-target-selected')).toBe(true)
     expect(text(inBody('bulk-target-filter'))).toBe('全部符合当前筛选的客户（共 2 条跟进关系）')
+  })
+})
+
+function exportOf(over: Partial<ExportsApi.CustomerExport> = {}): ExportsApi.CustomerExport {
+  return {
+    id: 31, format: 'xlsx', mode: 'customer', state: 'queued', total: 0, done: 0, bytes: 0, filename: 'customers-20261126-2130.xlsx',
+    created_at: 1_700_000_000_000, finished_at: null, expires_at: 1_700_604_800_000, last_error_reason: '', ...over,
+  }
+}
+/** picks a format in the export menu */
+async function exportAs(format: 'csv' | 'xlsx') {
+  await clickIn('export-open')
+  await clickIn(`export-${format}`)
+}
+
+describe('exporting the customer list', () => {
+  it('asks with the count the list shows, then exports its filters in the console\'s language and shows the export', async () => {
+    vi.mocked(listCustomersApi).mockResolvedValue(page(customers, ADMIN, 12_345))
+    await mountPage('/scrm/customers?tag=et1&gender=2')
+    expect(text(q('export-open'))).toBe('导出 ▾')
+    expect(text(q('export-history'))).toBe('导出记录')
+
+    // asked, and not confirmed
+    vi.mocked(ElMessageBox.confirm).mockRejectedValueOnce('cancel')
+    await exportAs('xlsx')
+    expect(vi.mocked(ElMessageBox.confirm).mock.calls[0][0]).toBe(
+      '导出 12,345 位客户为 Excel？文件在后台生成，完成后可在「导出记录」中下载，保留 7 天。',
+    )
+    expect(vi.mocked(ElMessageBox.confirm).mock.calls[0][2]).toMatchObject({ confirmButtonText: '导出' })
+    expect(startCustomerExportApi).not.toHaveBeenCalled()
+
+    const started = exportOf()
+    vi.mocked(startCustomerExportApi).mockResolvedValueOnce(started)
+    vi.mocked(listCustomerExportsApi).mockResolvedValue({ items: [exportOf({ state: 'running', total: 12_345, done: 100 })], total: 1, page: 1, page_size: 10 })
+    await exportAs('xlsx')
+    expect(startCustomerExportApi).toHaveBeenCalledWith({ tag: 'et1', gender: 2 }, { format: 'xlsx', lang: 'zh-CN' })
+    // the exports dialog opens on the new one
+    expect(inBody('export-dialog')).not.toBeNull()
+    expect(listCustomerExportsApi).toHaveBeenCalledWith(1, 10)
+    const rows = [...document.body.querySelectorAll<HTMLElement>('[data-test="export-row"]')]
+    expect(rows.map((r) => r.dataset.id)).toEqual(['31'])
+    expect(text(inBody('export-state'))).toBe('生成中')
+  })
+
+  it('exports the relationships in relationship mode, with the search, as CSV headed in English', async () => {
+    vi.mocked(listCustomersApi).mockResolvedValue(page(customers, ADMIN, 80))
+    await mountPage('/scrm/customers?mode=relationship&q=%E9%94%A6%E9%B2%A4&status=active')
+    i18n.global.locale.value = 'en-US'
+    await settle()
+    expect(text(q('export-open'))).toBe('Export ▾')
+    vi.mocked(startCustomerExportApi).mockResolvedValueOnce(exportOf({ format: 'csv', mode: 'relationship' }))
+    await exportAs('csv')
+    expect(vi.mocked(ElMessageBox.confirm).mock.calls[0][0]).toMatch(/^Export 80 customer relationships as CSV\?/)
+    expect(startCustomerExportApi).toHaveBeenCalledWith(
+      { mode: 'relationship', q: '锦鲤', status: 'active' }, { format: 'csv', lang: 'en-US' },
+    )
+  })
+
+  it('says what the server refused, in the user\'s language', async () => {
+    await mountPage()
+    vi.mocked(startCustomerExportApi).mockRejectedValueOnce(new ApiError(429, 'export_busy', 'busy'))
+    await exportAs('csv')
+    expect(startCustomerExportApi).toHaveBeenCalledWith({}, { format: 'csv', lang: 'zh-CN' })
+    expect(text(q('export-start-error'))).toBe('你已有 3 个导出正在进行，请等其中一个完成后再导出')
+    expect(inBody('export-dialog')).toBeNull()
+  })
+
+  it('does not ask to export an empty list', async () => {
+    vi.mocked(listCustomersApi).mockResolvedValue(page([]))
+    await mountPage('/scrm/customers?gender=1')
+    await exportAs('xlsx')
+    expect(ElMessageBox.confirm).not.toHaveBeenCalled()
+    expect(startCustomerExportApi).not.toHaveBeenCalled()
+    expect(text(q('export-start-error'))).toBe('没有可导出的客户：当前筛选没有匹配的客户')
+  })
+
+  it('opens the exports from their button, and stops asking when the page is left', async () => {
+    vi.mocked(listCustomerExportsApi).mockResolvedValue({ items: [exportOf({ state: 'running', total: 10, done: 5 })], total: 1, page: 1, page_size: 10 })
+    await mountPage()
+    await clickIn('export-history')
+    expect(inBody('export-dialog')).not.toBeNull()
+    expect(listCustomerExportsApi).toHaveBeenCalledTimes(1)
+    await vi.advanceTimersByTimeAsync(1500)
+    expect(listCustomerExportsApi).toHaveBeenCalledTimes(2)
+    await router.push('/scrm/overview')
+    await settle()
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(listCustomerExportsApi).toHaveBeenCalledTimes(2)
   })
 })
