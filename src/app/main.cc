@@ -190,6 +190,8 @@ int Serve(const std::string& config_path) {
   customers::TagService tag_service(database, clock, queue, *wecom_client, wecom_link, customer_service);
   runner.Register(customers::kBulkTagJob, [&tag_service](jobs::JobContext& ctx) { return tag_service.RunBulkTag(ctx); });
   customers::ExportService export_service(database, clock, queue, customer_service);
+  customers::ChurnService churn_service(database, clock, customer_service);
+  customers::FanService fan_service(database, clock);
   runner.Register(customers::kExportJob, [&export_service](jobs::JobContext& ctx) { return export_service.Run(ctx); });
   runner.Register("customers.housekeeping", [&tag_service, &export_service](jobs::JobContext&) -> Status {
     KOI_ASSIGN_OR_RETURN(int64_t n, tag_service.PurgeBulkItems());
@@ -265,7 +267,8 @@ int Serve(const std::string& config_path) {
   http::AddWecomRoutes(router, guard, {wecom_link, callback_inbox, wecom_events, app_service});
   customers::StageService stage_service(database, clock, customer_service);
   http::AddCustomerRoutes(router, guard,
-                          {customer_service, tag_service, stage_service, segment_service, export_service});
+                          {customer_service, tag_service, stage_service, segment_service, export_service,
+                           churn_service, fan_service});
   http::AddGroupRoutes(router, guard, group_service);
   http::AddMessageRoutes(router, guard, messaging_service, media_service);
   http::AddSystemRoutes(

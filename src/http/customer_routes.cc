@@ -176,6 +176,28 @@ Result<std::string> RuleOfBody(const json::object& o, segments::SegmentService& 
   return json::serialize(*rule);
 }
 
+json::object ChurnJson(const customers::ChurnItem& c) {
+  return {{"external_userid", c.external_userid},
+          {"name", c.name},
+          {"type", c.type},
+          {"gender", c.gender},
+          {"corp_name", c.corp_name},
+          {"userid", c.userid},
+          {"employee_name", c.employee_name},
+          {"remark", c.remark},
+          {"add_time", c.add_time_ms},
+          {"lost_at", c.lost_at_ms},
+          {"deleted_by", c.deleted_by},
+          {"tags", TagsJson(c.tags)},
+          {"still_followed", c.still_followed}};
+}
+
+json::array ChurnItemsJson(const std::vector<customers::ChurnItem>& items) {
+  json::array out;
+  for (const auto& c : items) out.push_back(ChurnJson(c));
+  return out;
+}
+
 json::object ExportJson(const customers::ExportState& e) {
   return {{"id", e.id},
           {"format", e.format},
@@ -233,6 +255,11 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
     out["notes"] = std::move(notes);
     out["personal_tags"] = PersonalTagsJson(p->personal_tags);
     out["timeline"] = std::move(timeline);
+    json::array linked;
+    for (const auto& a : p->linked_accounts)
+      linked.push_back(json::object{{"account_name", a.account_name}, {"account_type", a.account_type},
+                                    {"openid", a.openid}, {"nickname", a.nickname}});
+    out["linked_accounts"] = std::move(linked);
     return JsonOk(out);
   }, scrm));
 
@@ -378,6 +405,99 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
     Status s = exports.Delete(who, *id);
     return s.ok() ? JsonOk(json::object{{"id", *id}}) : JsonError(s);
   }, scrm));
+
+  // Churn (流失提醒): lost relationships newest first, and the caller's unread ones (the console's bell).
+  customers::ChurnService& churn = services.churn;
+  router.Add("GET", "/api/v1/scrm/churn", guard.Authed([&churn](Request& r, const accounts::Principal& who) {
+    auto paging = ParsePaging(r, 20, 100);
+    if (!paging.ok()) return JsonError(paging.status());
+    customers::ChurnQuery q;
+    auto userids = ListParam(r, "userid");
+    if (!userids.ok()) return JsonError(userids.status());
+    q.userids = std::move(*userids);
+    q.deleted_by = r.Query("deleted_by");
+    auto from = IntParam(r, "lost_from");
+    if (!from.ok()) return JsonError(from.status());
+    auto to = IntParam(r, "lost_to");
+    if (!to.ok()) return JsonError(to.status());
+    q.lost_from_ms = *from;
+    q.lost_to_ms = *to;
+    auto page = churn.List(who, q, paging->page, paging->page_size);
+    if (!page.ok()) return JsonError(page.status());
+    return JsonOk(json::object{{"items", ChurnItemsJson(page->items)}, {"total", page->total},
+                               {"page", paging->page}, {"page_size", paging->page_size},
+                               {"last_7_days", page->last_7_days}, {"last_30_days", page->last_30_days}});
+  }, scrm));
+  router.Add("GET", "/api/v1/scrm/churn/unread", guard.Authed([&churn](Request&, const accounts::Principal& who) {
+    auto u = churn.Unread(who);
+    if (!u.ok()) return JsonError(u.status());
+    return JsonOk(json::object{{"count", u->count}, {"seen_at", u->seen_at_ms}, {"items", ChurnItemsJson(u->items)}});
+  }, scrm));
+  router.Add("POST", "/api/v1/scrm/churn/seen", guard.Authed([&churn](Request&, const accounts::Principal& who) {
+    auto at = churn.MarkSeen(who);
+    return at.ok() ? JsonOk(json::object{{"seen_at", *at}}) : JsonError(at.status());
+  }, scrm));
+
+  // unionid matching (粉丝匹配): the corp's entity, fans imported from a CSV file (the raw file is the body), their list.
+  customers::FanService& fans = services.fans;
+  router.Add("GET", "/api/v1/scrm/fans/subject", guard.Authed([&fans](Request&, const accounts::Principal& who) {
+    auto s = fans.Subject(who.team);
+    return s.ok() ? JsonOk(json::object{{"subject", *s}}) : JsonError(s.status());
+  }, scrm_admin));
+  router.Add("PUT", "/api/v1/scrm/fans/subject", guard.Authed([&fans](Request& r, const accounts::Principal& who) {
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    Status s = fans.SetSubject(who, StrField(*o, "subject"), AuthGuard::ClientOf(r));
+    if (!s.ok()) return JsonError(s);
+    auto subject = fans.Subject(who.team);
+    return subject.ok() ? JsonOk(json::object{{"subject", *subject}}) : JsonError(subject.status());
+  }, scrm_admin));
+  router.Add("POST", "/api/v1/scrm/fans/import", guard.Authed([&fans](Request& r, const accounts::Principal& who) {
+    std::vector<customers::FanRowError> errors;
+    auto result = fans.Import(who, {.account_name = r.Query("account_name"), .account_type = r.Query("account_type"),
+                                    .csv = r.body},
+                              AuthGuard::ClientOf(r), &errors);
+    if (!result.ok()) {
+      if (errors.empty()) return JsonError(result.status());
+      json::array rows;
+      for (const auto& e : errors)
+        rows.push_back(json::object{{"row", e.row}, {"reason", e.reason}, {"value", e.value}});
+      return JsonError(result.status(), json::object{{"rows", std::move(rows)}});
+    }
+    return JsonOk(json::object{{"rows", result->rows}, {"added", result->added}, {"updated", result->updated},
+                               {"matched", result->matched}});
+  }, scrm_admin));
+  router.Add("GET", "/api/v1/scrm/fans", guard.Authed([&fans](Request& r, const accounts::Principal& who) {
+    auto paging = ParsePaging(r, 20, 100);
+    if (!paging.ok()) return JsonError(paging.status());
+    auto page = fans.List(who, r.Query("q"), r.Query("matched"), r.Query("account_name"), paging->page,
+                          paging->page_size);
+    if (!page.ok()) return JsonError(page.status());
+    json::array items;
+    for (const auto& f : page->items)
+      items.push_back(json::object{{"openid", f.openid}, {"unionid", f.unionid}, {"nickname", f.nickname},
+                                   {"account_name", f.account_name}, {"account_type", f.account_type},
+                                   {"imported_at", f.imported_at_ms},
+                                   {"customer", f.external_userid.empty()
+                                                    ? json::value(nullptr)
+                                                    : json::value(json::object{{"external_userid", f.external_userid},
+                                                                               {"name", f.customer_name}})}});
+    return JsonOk(json::object{{"items", std::move(items)}, {"total", page->total}, {"page", paging->page},
+                               {"page_size", paging->page_size}, {"fans", page->fans}, {"matched", page->matched}});
+  }, scrm_admin));
+  router.Add("GET", "/api/v1/scrm/fan-accounts", guard.Authed([&fans](Request&, const accounts::Principal& who) {
+    auto accounts = fans.Accounts(who);
+    if (!accounts.ok()) return JsonError(accounts.status());
+    json::array items;
+    for (const auto& a : *accounts)
+      items.push_back(json::object{{"account_name", a.account_name}, {"account_type", a.account_type},
+                                   {"fans", a.fans}, {"matched", a.matched}, {"imported_at", a.imported_at_ms}});
+    return JsonOk(json::object{{"items", std::move(items)}});
+  }, scrm_admin));
+  router.Add("DELETE", "/api/v1/scrm/fan-accounts", guard.Authed([&fans](Request& r, const accounts::Principal& who) {
+    auto n = fans.DeleteAccount(who, r.Query("account_name"), AuthGuard::ClientOf(r));
+    return n.ok() ? JsonOk(json::object{{"deleted", *n}}) : JsonError(n.status());
+  }, scrm_admin));
 
   router.Add("PUT", "/api/v1/scrm/customers/:external_userid/relationships/:userid",
              guard.Authed([&tags](Request& r, const accounts::Principal& who) {

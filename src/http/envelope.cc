@@ -65,4 +65,10 @@ Response JsonError(const Status& status) {
   return r;
 }
 
+Response JsonError(const Status& status, const boost::json::object& details) {
+  Response r = JsonError(status);
+  if (r.status != 500) r.body.insert(r.body.size() - 1, ",\"details\":" + boost::json::serialize(details));
+  return r;
+}
+
 }  // namespace koi::http

@@ -1082,6 +1082,107 @@ const tests = {
     assert(foreign.status === 404 && foreign.body?.reason === 'export_not_found', `another team's download: ${foreign.status}`)
   },
 
+  async 'churn: a customer deletes an employee in WeCom; the bell tells the admin, the churn page lists it first in both languages and clears the bell'() {
+    // The deletion happens in WeCom: the sandbox's scenario plays it and sends Koi the del_follow_user callback.
+    const sandbox = process.env.E2E_SANDBOX_URL
+    if (!sandbox) { console.log('# churn: E2E_SANDBOX_URL is not set; skipped'); return }
+    const team = await linkedDemoTeam()
+    // An active relationship of a named customer with a named employee, among the oldest (the other tests use the
+    // newest customers).
+    const oldest = await team.api.ok('GET', '/api/v1/scrm/customers?mode=relationship&status=active&sort=add_time&page_size=100')
+    const victim = oldest.items.find((c) => c.name && c.follows.length === 1 && c.follows[0].employee_name)
+    assert(victim, 'no active relationship of a named customer with a named employee')
+    const follow = victim.follows[0]
+    const unreadBefore = await team.api.ok('GET', '/api/v1/scrm/churn/unread')
+    const bellCount = (page) => page.locator('[data-test="churn-bell"]').getAttribute('data-count').then(Number)
+    const bellShows = (page, n) => page.waitForFunction((n) =>
+      document.querySelector('[data-test="churn-bell"]')?.getAttribute('data-count') === String(n), n, { timeout: 10_000 })
+
+    await withPage(async (page, errors) => {
+      // The bell asks for the unseen churn as soon as a page of the console shows.
+      await Promise.all([
+        page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/scrm/churn/unread' && r.status() === 200),
+        page.goto(base + '/scrm/customers'),
+      ])
+      await page.locator('[data-test="churn-bell"]').waitFor()
+      await bellShows(page, unreadBefore.count)
+      const before = await bellCount(page)
+
+      // The customer deletes the employee in WeCom.
+      const res = await fetch(`${sandbox}/sandbox/scenario/customer-deletes`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ corp: DEMO_CORP.corp_id, userid: follow.userid, external_userid: victim.external_userid }),
+      })
+      const played = await res.json()
+      assert(res.status === 200 && played.code === 0 && played.data.events[0].callback_id > 0,
+        `the sandbox's customer-deletes: ${res.status} ${JSON.stringify(played)}`)
+      // Koi applies the callback: the relationship is churn (≤15 s).
+      let lost = null
+      for (let i = 0; i < 60 && !lost; i++) {
+        const churn = await team.api.ok('GET', `/api/v1/scrm/churn?deleted_by=customer&userid=${encodeURIComponent(follow.userid)}&page_size=20`)
+        lost = churn.items.find((c) => c.external_userid === victim.external_userid) ?? null
+        if (!lost) await sleep(250)
+      }
+      assert(lost, `the deletion of ${victim.external_userid} by the customer did not reach the churn list within 15 s`)
+      assert(lost.deleted_by === 'customer' && lost.userid === follow.userid && lost.name === victim.name,
+        `the churn item: ${JSON.stringify(lost)}`)
+
+      // The bell asks again when the window gets the focus (and every minute): one more.
+      await page.evaluate(() => window.dispatchEvent(new Event('focus')))
+      await bellShows(page, before + 1)
+      const badge = (await page.locator('[data-test="churn-badge"] .el-badge__content').innerText()).trim()
+      assert(badge === (before + 1 > 99 ? '99+' : String(before + 1)), `the badge shows "${badge}", the bell counts ${before + 1}`)
+
+      // Its popover names the customer and the employee, newest first.
+      await page.click('[data-test="churn-bell"]')
+      const popover = page.locator('[data-test="churn-popover"]')
+      await popover.waitFor()
+      const first = (await popover.locator('[data-test="churn-bell-text"]').first().innerText()).trim()
+      const employee = lost.employee_name || lost.userid
+      assert(first === `${victim.name} 删除了 ${employee}`, `the popover's newest item says "${first}"`)
+      const when = (await popover.locator('[data-test="churn-bell-time"]').first().innerText()).trim()
+      assert(/^(刚刚|\d+ 分钟前)$/.test(when), `the popover says the loss was "${when}"`)
+      await popover.screenshot({ path: join(shots, 'churn-bell-zh.png'), animations: 'disabled' })
+
+      // "查看全部": the churn page, this loss first, deleted by the customer.
+      await popover.locator('[data-test="churn-view-all"]').click()
+      await page.waitForURL((url) => url.pathname === '/scrm/churn')
+      await waitMenusClosed(page)
+      const firstRow = page.locator('[data-test="churn-row"]').first()
+      await firstRow.waitFor()
+      assert(await firstRow.getAttribute('data-external-userid') === victim.external_userid &&
+        await firstRow.getAttribute('data-userid') === follow.userid, `the first row is ${await firstRow.getAttribute('data-external-userid')}`)
+      const row = page.locator('[data-test="churn-table"] tbody tr').first()
+      assert((await row.locator('[data-test="churn-customer"]').innerText()).trim() === victim.name, 'the first row names another customer')
+      assert((await row.locator('[data-test="churn-deleted-by"]').innerText()).trim() === '客户删除了员工', 'the first row is not deleted by the customer')
+      assert(await row.locator('[data-test="churn-deleted-by"]').evaluate((e) => e.classList.contains('el-tag--danger')), 'the customer\'s deletion is not red')
+      assert(Number(await page.locator('[data-test="churn-last-7"] [data-test="stat-value"]').innerText()) >= 1, 'no loss in the last 7 days')
+      // Opening the page marked the churn seen: the bell shows none.
+      await bellShows(page, 0)
+      const unreadAfter = await team.api.ok('GET', '/api/v1/scrm/churn/unread')
+      assert(unreadAfter.count === 0 && unreadAfter.seen_at >= lost.lost_at, `unread after opening the page: ${JSON.stringify({ count: unreadAfter.count, seen_at: unreadAfter.seen_at })}`)
+
+      await page.waitForLoadState('networkidle')
+      await waitToastsGone(page)
+      await noHorizontalScroll(page, 'churn zh')
+      await page.screenshot({ path: join(shots, 'churn-zh.png'), animations: 'disabled' })
+      await switchLanguage(page, 'English')
+      await page.locator('[data-test="churn-table"] tbody tr').first().locator('[data-test="churn-deleted-by"]').getByText('Customer deleted the employee').waitFor()
+      await page.locator('[data-test="churn-last-7"]').getByText('Lost in 7 days').waitFor()
+      await noHorizontalScroll(page, 'churn en')
+      await page.screenshot({ path: join(shots, 'churn-en.png'), animations: 'disabled' })
+      await switchLanguage(page, '中文')
+      assert(await bellCount(page) === 0, 'the bell counts again after the page was seen')
+
+      // The customer's name leads to the profile.
+      await row.locator('[data-test="churn-customer"]').click()
+      await page.locator('[data-test="customer-detail"]').waitFor()
+      assert(new URL(page.url()).pathname === `/scrm/customers/${encodeURIComponent(victim.external_userid)}`, `profile at ${page.url()}`)
+      const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
+      assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
+    }, { login: team })
+  },
+
   async 'tags: a tag group made in the console reaches WeCom, a customer is tagged from the profile, a personal tag stays private'() {
     const team = await linkedDemoTeam()
     const sandbox = process.env.E2E_SANDBOX_URL
@@ -1927,6 +2028,129 @@ const tests = {
     forged.cookies.set('koi_csrf', 'not-the-token')
     const csrf = await forged.call('POST', '/api/v1/apps/scrm/activate')
     assert(csrf.status === 403 && csrf.body?.reason === 'csrf_failed', `forged csrf: ${csrf.status} ${csrf.text}`)
+  },
+
+  async 'fan matching (粉丝匹配): the entity set, fans of an official account imported from a CSV file match customers by unionid, shown on the profile; another entity is refused'() {
+    const team = await linkedDemoTeam()
+    const ENTITY = '上海锦鲤茶饮有限公司'
+    const ACCOUNT = '锦鲤茶饮服务号'
+    // Two WeChat customers (type 1) with a unionid, read from their profiles.
+    const picked = []
+    for (let p = 1; picked.length < 2 && p <= 10; p++) {
+      const list = await team.api.ok('GET', `/api/v1/scrm/customers?page_size=100&page=${p}`)
+      if (!list.items.length) break
+      for (const c of list.items.filter((c) => c.type === 1)) {
+        const profile = await team.api.ok('GET', `/api/v1/scrm/customers/${encodeURIComponent(c.external_userid)}`)
+        if (profile.unionid && !picked.some((x) => x.unionid === profile.unionid)) picked.push(profile)
+        if (picked.length === 2) break
+      }
+    }
+    assert(picked.length === 2, `found ${picked.length} WeChat customers with a unionid`)
+    // The same openids every run: importing again updates them.
+    const openidOf = (unionid) => `oFan${unionid.replace(/[^A-Za-z0-9_-]/g, '').slice(-24)}`
+    const UNKNOWN = { openid: 'oFanNoCustomerE2E0001', unionid: `oNoSuchCustomer${Date.now()}` }
+    const fansCsv = (entity) => Buffer.from('\uFEFF' + [
+      'openid,unionid,昵称,主体名称',
+      `${openidOf(picked[0].unionid)},${picked[0].unionid},小锦,${entity}`,
+      `${openidOf(picked[1].unionid)},${picked[1].unionid},阿鲤,${entity}`,
+      `${UNKNOWN.openid},${UNKNOWN.unionid},路人甲,${entity}`,
+    ].join('\r\n') + '\r\n', 'utf8')
+    /** picks `buffer` as the fans file and imports it as `account` */
+    const importFile = async (page, account, name, buffer) => {
+      await field(page, 'fans-account-name').fill(account)
+      await page.locator('input[type="file"][data-test="fans-file-input"]').setInputFiles({ name, mimeType: 'text/csv', buffer })
+      await page.locator('[data-test="fans-file-name"]').getByText(name).waitFor()
+      await page.click('[data-test="fans-import-submit"]')
+    }
+
+    await withPage(async (page, errors) => {
+      await page.goto(base + '/scrm/overview')
+      await page.click('[data-test="menu-fans"]')
+      await page.locator('[data-test="fans-page"]').waitFor()
+      assert(new URL(page.url()).pathname === '/scrm/fans', `the menu led to ${page.url()}`)
+
+      // The corp's entity: asked for first (importing waits for it), or edited when a run before set it.
+      const input = field(page, 'fans-subject-input')
+      await page.locator('[data-test="fans-subject-input"], [data-test="fans-subject-value"]').first().waitFor()
+      if (!(await input.isVisible())) await page.click('[data-test="fans-subject-edit"]')
+      else assert(await page.locator('[data-test="fans-import-needs-subject"]').isVisible(), 'no hint to set the entity first')
+      await input.fill(ENTITY)
+      await page.click('[data-test="fans-subject-save"]')
+      await page.locator('[data-test="fans-subject-value"]').getByText(ENTITY, { exact: true }).waitFor()
+      assert((await team.api.ok('GET', '/api/v1/scrm/fans/subject')).subject === ENTITY, 'the entity was not saved')
+      assert(await page.locator('[data-test="fans-import-needs-subject"]').count() === 0, 'the hint stays after the entity was set')
+
+      // 3 fans, 2 of them customers: the result says so.
+      await importFile(page, ACCOUNT, '服务号粉丝.csv', fansCsv(ENTITY))
+      const result = page.locator('[data-test="fans-import-result"]')
+      await result.waitFor({ timeout: 30_000 })
+      const said = (await result.innerText()).replace(/\s+/g, ' ').trim()
+      assert(said.startsWith('导入 3 位粉丝：') && said.endsWith('匹配客户 2'), `the result says "${said}"`)
+      const listed = await team.api.ok('GET', `/api/v1/scrm/fans?account_name=${encodeURIComponent(ACCOUNT)}&page_size=100`)
+      assert(listed.total === 3, `${listed.total} fans of ${ACCOUNT}`)
+      for (const c of picked) {
+        const f = listed.items.find((x) => x.unionid === c.unionid)
+        assert(f?.customer?.external_userid === c.external_userid, `the fan of ${c.name} matches ${JSON.stringify(f?.customer)}`)
+      }
+      assert(listed.items.find((x) => x.openid === UNKNOWN.openid)?.customer === null, 'the unknown fan matches a customer')
+
+      // The accounts and the fans list show it.
+      const accountRow = page.locator('[data-test="fans-accounts-table"] tbody tr', { has: page.locator(`[data-test="fans-account-row"][data-name="${ACCOUNT}"]`) })
+      await accountRow.waitFor()
+      assert((await accountRow.locator('[data-test="fans-account-matched"]').innerText()).trim() === '2', 'the account does not count 2 matched')
+      for (const c of picked) {
+        await page.locator('[data-test="fans-table"] [data-test="fan-customer-link"]', { hasText: c.name || '未命名客户' }).first().waitFor()
+      }
+      await page.locator(`[data-test="fan-row"][data-openid="${UNKNOWN.openid}"]`).waitFor()
+      await page.waitForLoadState('networkidle')
+      await waitToastsGone(page)
+      await noHorizontalScroll(page, 'fans zh')
+      await tallScreenshot(page, join(shots, 'fans-zh.png'))
+
+      // Another entity's file is refused whole, naming the entity; nothing of it is imported.
+      await importFile(page, '别家服务号', '别家粉丝.csv', fansCsv('别家餐饮有限公司'))
+      const refused = page.locator('[data-test="fans-import-error"]')
+      await refused.getByText('文件中粉丝的主体名称与企业主体名称不一致').waitFor()
+      assert((await page.locator('[data-test="fans-import-detail"]').innerText()).includes('别家餐饮有限公司'), 'the server\'s words do not name the entity')
+      assert(!(await team.api.ok('GET', '/api/v1/scrm/fan-accounts')).items.some((a) => a.account_name === '别家服务号'), 'the refused file was imported')
+      await page.waitForLoadState('networkidle')
+      await page.locator('[data-test="fans-import-card"]').screenshot({ path: join(shots, 'fans-mismatch-zh.png'), animations: 'disabled' })
+
+      // In English (the refusal shown follows the language).
+      await switchLanguage(page, 'English')
+      await page.locator('[data-test="fans-page"]').getByText('Fan matching').first().waitFor()
+      await refused.getByText('is not the corporate entity').waitFor()
+      await page.waitForLoadState('networkidle')
+      await noHorizontalScroll(page, 'fans en')
+      await tallScreenshot(page, join(shots, 'fans-en.png'))
+      await switchLanguage(page, '中文')
+
+      // A matched customer's profile shows the linked official account.
+      await page.locator('[data-test="fan-customer-link"]', { hasText: picked[0].name || '未命名客户' }).first().click()
+      await page.locator('[data-test="customer-detail"]').waitFor()
+      assert(new URL(page.url()).pathname === `/scrm/customers/${encodeURIComponent(picked[0].external_userid)}`, `profile at ${page.url()}`)
+      const card = page.locator('[data-test="customer-linked-card"]')
+      const linked = card.locator('tbody tr', { hasText: openidOf(picked[0].unionid) })
+      await linked.waitFor()
+      assert((await linked.locator('[data-test="linked-account-name"]').innerText()).trim() === ACCOUNT, 'the linked account\'s name')
+      assert((await linked.locator('[data-test="linked-account-type"]').innerText()).trim() === '公众号', 'the linked account\'s type')
+      assert((await linked.locator('[data-test="linked-account-nickname"]').innerText()).trim() === '小锦', 'the linked account\'s nickname')
+      await page.waitForLoadState('networkidle')
+      await card.scrollIntoViewIfNeeded()
+      await card.screenshot({ path: join(shots, 'customer-linked-accounts-zh.png'), animations: 'disabled' })
+      await switchLanguage(page, 'English')
+      await card.getByText('Linked accounts').waitFor()
+      await card.getByText('Official account').waitFor()
+      await card.screenshot({ path: join(shots, 'customer-linked-accounts-en.png'), animations: 'disabled' })
+      await switchLanguage(page, '中文')
+      const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
+      assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
+    }, { login: team })
+
+    // The profile's API says the same.
+    const profile = await team.api.ok('GET', `/api/v1/scrm/customers/${encodeURIComponent(picked[1].external_userid)}`)
+    assert(profile.linked_accounts.some((a) => a.account_name === ACCOUNT && a.account_type === 'official' && a.openid === openidOf(picked[1].unionid)),
+      `linked_accounts: ${JSON.stringify(profile.linked_accounts)}`)
   },
 }
 

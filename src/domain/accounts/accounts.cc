@@ -775,7 +775,8 @@ const std::vector<std::string>& AuditActions() {
       "member.enabled",         "member.removed",      "member.password_reset", "member.unlocked",
       "app.activated",          "wecom.linked",        "member.employee_bound", "member.employee_unbound",
       "tag.created",            "tag.renamed",         "tag.deleted",           "group_tag.created",
-      "group_tag.renamed",      "group_tag.deleted",   "customer.exported"};
+      "group_tag.renamed",      "group_tag.deleted",   "customer.exported",
+      "fans.subject_set",       "fans.imported",       "fans.deleted"};
   return actions;
 }
 

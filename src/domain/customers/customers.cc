@@ -431,6 +431,14 @@ Result<Profile> CustomerService::Get(const accounts::Principal& who, std::string
                                           who.is_admin() ? std::vector<Value>{team.value(), std::string(external_userid)}
                                                          : std::vector<Value>{team.value(), std::string(external_userid),
                                                                               who.account.value()}));
+  if (!p.unionid.empty()) {
+    KOI_ASSIGN_OR_RETURN(auto la, db_.Query("SELECT account_name, account_type, openid, nickname FROM fans WHERE "
+                                            "team_id = ? AND unionid = ? ORDER BY account_type, account_name, openid",
+                                            {team.value(), p.unionid}));
+    for (const auto& row : la.rows)
+      p.linked_accounts.push_back({.account_name = row.Text(0), .account_type = row.Text(1), .openid = row.Text(2),
+                                   .nickname = row.Text(3)});
+  }
   for (const auto& row : pt.rows)
     p.personal_tags.push_back({.id = row.Int(0), .name = row.Text(1), .account_id = row.Int(2),
                                .owner_name = row.Text(3), .customers = 0, .created_at_ms = row.Int(4)});

@@ -129,6 +129,14 @@ struct PersonalTag {
   int64_t created_at_ms = 0;
 };
 
+// An official account's or mini program's fan matched to the customer by unionid (fans.h).
+struct LinkedAccount {
+  std::string account_name;
+  std::string account_type;  // official | miniprogram
+  std::string openid;
+  std::string nickname;
+};
+
 struct Profile {
   CustomerRow customer;
   std::optional<int64_t> stage_id;
@@ -139,6 +147,7 @@ struct Profile {
   std::vector<Note> notes;              // newest first
   std::vector<PersonalTag> personal_tags;  // the caller's own on this customer (an admin's view: everyone's)
   std::vector<TimelineItem> timeline;   // newest first
+  std::vector<LinkedAccount> linked_accounts;
 };
 
 struct Binding {

@@ -185,6 +185,48 @@ std::string CsvLine(const std::vector<std::string>& cells) {
   return out;
 }
 
+std::optional<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text) {
+  if (text.substr(0, kUtf8Bom.size()) == kUtf8Bom) text.remove_prefix(kUtf8Bom.size());
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string cell;
+  bool quoted = false, any = false;
+  auto end_row = [&] {
+    row.push_back(std::move(cell));
+    cell.clear();
+    if (any || row.size() > 1 || !row[0].empty()) rows.push_back(std::move(row));
+    row.clear();
+    any = false;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c != '"') {
+        cell += c;
+      } else if (i + 1 < text.size() && text[i + 1] == '"') {
+        cell += '"';
+        ++i;
+      } else {
+        quoted = false;
+      }
+    } else if (c == '"') {
+      quoted = any = true;
+    } else if (c == ',') {
+      row.push_back(std::move(cell));
+      cell.clear();
+      any = true;
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      end_row();
+    } else {
+      cell += c;
+    }
+  }
+  if (quoted) return std::nullopt;
+  if (!cell.empty() || !row.empty() || any) end_row();
+  return rows;
+}
+
 std::string SheetHead(size_t columns) {
   return std::string(kXmlDecl) + "<worksheet xmlns=\"" + std::string(kMainNs) +
          "\"><sheetViews><sheetView workbookViewId=\"0\"><pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" "

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,10 @@ inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 // would run as a formula (starting with = + - @, a tab or a carriage return) is prefixed with an apostrophe, so a
 // customer named "=HYPERLINK(…)" stays text (CSV injection).
 std::string CsvLine(const std::vector<std::string>& cells);
+
+// The rows of a CSV file (RFC 4180; CRLF or LF; a UTF-8 byte-order mark skipped; empty lines dropped). nullopt for a
+// quote left open.
+std::optional<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text);
 
 // The worksheet XML: Head, one Row per line (numbered from 1; row 1 is the bold header when `header`), Tail.
 // Cells are inline strings; characters XML 1.0 forbids are dropped and a cell is cut at Excel's 32,767 characters.

@@ -57,6 +57,18 @@ TEST(ExportFormat, CsvQuotesWhatNeedsItAndKeepsFormulasText) {
             "\"'=HYPERLINK(\"\"x\"\")\",\"'+1\",\"'-2\",\"'@a\",ok\r\n");
 }
 
+TEST(ExportFormat, CsvIsReadBackAsWritten) {
+  const std::vector<std::vector<std::string>> rows = {{"openid", "昵称"}, {"o1", "a,b"}, {"o2", "say \"hi\""},
+                                                      {"o3", "two\nlines"}, {"o4", ""}};
+  std::string text(kUtf8Bom);
+  for (const auto& r : rows) text += CsvLine(r);
+  EXPECT_EQ(ParseCsv(text), rows);
+  // LF endings, blank lines, no final newline.
+  EXPECT_EQ(ParseCsv("a,b\n\nc,d"), (std::vector<std::vector<std::string>>{{"a", "b"}, {"c", "d"}}));
+  EXPECT_EQ(ParseCsv("a,\"open\n"), std::nullopt);
+  EXPECT_EQ(ParseCsv(""), (std::vector<std::vector<std::string>>{}));
+}
+
 TEST(ExportFormat, SheetCellsAreEscapedAndCleaned) {
   const std::string row =
       SheetRow(2, {"a<b>&\"c\"", std::string("bell\x07 ok"), "bad\xFF utf8", " padded ", ""}, false);

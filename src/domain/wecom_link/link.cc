@@ -359,6 +359,7 @@ Status WecomLink::RunFullSync(jobs::JobContext& ctx) {
                                 "e.status = 5)",
                                 {now, team.value(), run}));
     KOI_RETURN_IF_ERROR(mirror::RefreshSummariesLostAt(tx, team, now));
+    KOI_RETURN_IF_ERROR(mirror::KeepTagsOfSyncLosses(tx, team, now));
     KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_follow_tags WHERE team_id = ? AND NOT EXISTS (SELECT 1 FROM "
                                 "wecom_follows f WHERE f.team_id = wecom_follow_tags.team_id AND f.userid = "
                                 "wecom_follow_tags.userid AND f.external_userid = wecom_follow_tags.external_userid AND "

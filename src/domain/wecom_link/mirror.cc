@@ -24,7 +24,35 @@ std::string UpsertSql(const std::string& table, const std::vector<std::string>& 
   return sql + ") VALUES (" + marks + ") ON CONFLICT (" + pk + ") DO UPDATE SET " + set + extra_set;
 }
 
+// Keeps, in lost_tags, the corp tags (id, name, group) of the lost relationships `where` selects (over wecom_follows
+// f), before their tags are deleted: churn shows what the customer was tagged with. Only rows that had tags change.
+Status KeepLostTags(storage::Session& tx, const std::string& where, const std::vector<Value>& params) {
+  KOI_ASSIGN_OR_RETURN(auto r, tx.Query("SELECT f.userid, f.external_userid, t.tag_id, COALESCE(g.name, ''), "
+                                        "COALESCE(gg.name, '') FROM wecom_follows f JOIN wecom_follow_tags t ON "
+                                        "t.team_id = f.team_id AND t.userid = f.userid AND t.external_userid = "
+                                        "f.external_userid LEFT JOIN wecom_tags g ON g.team_id = t.team_id AND "
+                                        "g.tag_id = t.tag_id LEFT JOIN wecom_tag_groups gg ON gg.team_id = g.team_id "
+                                        "AND gg.group_id = g.group_id WHERE " + where +
+                                            " ORDER BY f.userid, f.external_userid, gg.sort DESC, g.sort DESC, t.tag_id",
+                                        params));
+  for (size_t i = 0; i < r.rows.size();) {
+    const std::string userid = r.rows[i].Text(0), ext = r.rows[i].Text(1);
+    json::array tags;
+    for (; i < r.rows.size() && r.rows[i].Text(0) == userid && r.rows[i].Text(1) == ext; ++i)
+      tags.push_back(json::object{{"tag_id", r.rows[i].Text(2)}, {"name", r.rows[i].Text(3)},
+                                  {"group_name", r.rows[i].Text(4)}});
+    KOI_RETURN_IF_ERROR(tx.Exec("UPDATE wecom_follows SET lost_tags = ? WHERE team_id = ? AND userid = ? AND "
+                                "external_userid = ?",
+                                {json::serialize(tags), params.at(0), userid, ext}));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status KeepTagsOfSyncLosses(storage::Session& tx, TeamId team, int64_t at_ms) {
+  return KeepLostTags(tx, "f.team_id = ? AND f.deleted_at = ? AND f.deleted_by = 'sync'", {team.value(), at_ms});
+}
 
 Status UpsertDepartments(storage::Session& tx, TeamId team, const std::vector<wecom::Department>& departments,
                          int64_t run) {
@@ -57,7 +85,7 @@ Status UpsertRelation(storage::Session& tx, TeamId team, const wecom::ExternalCo
                                                               "description", "createtime", "add_way", "state",
                                                               "oper_userid", "remark_mobiles", "remark_corp_name",
                                                               "sync_run"}, 3,
-                                            ", deleted_at = NULL, deleted_by = ''");
+                                            ", deleted_at = NULL, deleted_by = '', lost_tags = ''");
   KOI_RETURN_IF_ERROR(tx.Exec(csql, {team.value(), c.external_userid, c.name, int64_t{c.type}, int64_t{c.gender},
                                      c.unionid, c.corp_name, c.position, run}));
   json::array mobiles;
@@ -80,6 +108,8 @@ Status MarkRelationLost(storage::Session& tx, TeamId team, const std::string& us
   KOI_RETURN_IF_ERROR(tx.Exec("UPDATE wecom_follows SET deleted_at = ?, deleted_by = ? WHERE team_id = ? AND userid = ? "
                               "AND external_userid = ? AND deleted_at IS NULL",
                               {at_ms, by, team.value(), userid, external_userid}));
+  KOI_RETURN_IF_ERROR(KeepLostTags(tx, "f.team_id = ? AND f.userid = ? AND f.external_userid = ? AND f.deleted_at = ?",
+                                   {team.value(), userid, external_userid, at_ms}));
   KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_follow_tags WHERE team_id = ? AND userid = ? AND external_userid = ?",
                               {team.value(), userid, external_userid}));
   return RefreshCustomerSummary(tx, team, external_userid);

@@ -32,6 +32,9 @@ Status MarkRelationLost(storage::Session& tx, TeamId team, const std::string& us
 Status RefreshCustomerSummary(storage::Session& tx, TeamId team, const std::string& external_userid);
 // The same for every customer with a relationship lost at `at_ms` (the full sync's clean-up marks them in bulk).
 Status RefreshSummariesLostAt(storage::Session& tx, TeamId team, int64_t at_ms);
+// Keeps the corp tags of the relationships the full sync found gone at `at_ms` in their lost_tags (call before
+// their tags are deleted); MarkRelationLost does the same for the one it marks.
+Status KeepTagsOfSyncLosses(storage::Session& tx, TeamId team, int64_t at_ms);
 Status UpsertTagGroups(storage::Session& tx, TeamId team, const std::vector<wecom::TagGroup>& groups, int64_t run);
 // The whole tag library as WeCom lists it now: upserts it and drops tags and groups it no longer lists (with their
 // use on customers).

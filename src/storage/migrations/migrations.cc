@@ -545,6 +545,35 @@ CREATE TABLE customer_export_chunks (
   PRIMARY KEY (export_id, seq)
 );
 )sql"},
+      // Issue 5: churn reminders (domain/customers/churn.h). A lost relationship keeps the corp tags it had (lost_tags,
+      // JSON) since its tags are dropped; losses are listed newest first; an account's last look at them is kept.
+      {15, "churn", R"sql(
+ALTER TABLE wecom_follows ADD COLUMN lost_tags TEXT NOT NULL DEFAULT '';
+CREATE INDEX wecom_follows_lost ON wecom_follows (team_id, deleted_at) WHERE deleted_at IS NOT NULL;
+CREATE TABLE churn_seen (
+  account_id BIGINT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+  team_id BIGINT NOT NULL,
+  seen_at BIGINT NOT NULL
+);
+)sql"},
+      // Issue 5: unionid matching (domain/customers/fans.h). The corp's verified entity as its admin names it, and
+      // the imported fans of its official accounts and mini programs, matched to customers by unionid when read.
+      {16, "fans", R"sql(
+ALTER TABLE wecom_corps ADD COLUMN corp_subject TEXT NOT NULL DEFAULT '';
+CREATE TABLE fans (
+  team_id BIGINT NOT NULL,
+  openid TEXT NOT NULL,
+  unionid TEXT NOT NULL,
+  nickname TEXT NOT NULL,
+  account_name TEXT NOT NULL,
+  account_type TEXT NOT NULL,
+  imported_at BIGINT NOT NULL,
+  PRIMARY KEY (team_id, openid)
+);
+CREATE INDEX fans_unionid ON fans (team_id, unionid);
+CREATE INDEX fans_account ON fans (team_id, account_name);
+CREATE INDEX wecom_customers_unionid ON wecom_customers (team_id, unionid);
+)sql"},
   };
   return m;
 }

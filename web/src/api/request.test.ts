@@ -63,6 +63,20 @@ describe('request', () => {
     expect(err.status).toBe(404)
     expect(err.reason).toBe('route_not_found')
     expect(err.message).toBe('no such route')
+    expect(err.details).toBeNull()
+  })
+
+  it('keeps the details of an error envelope (e.g. the bad rows of an imported file)', async () => {
+    const rows = [{ row: 3, reason: 'fan_openid_invalid', value: 'x' }]
+    mockFetch(async () =>
+      new Response(JSON.stringify({ code: 400, reason: 'fan_rows_invalid', message: '1 rows are not valid', details: { rows } }), { status: 400 }),
+    )
+    const err = await failure(request('POST', '/api/v1/x'))
+    expect([err.status, err.reason]).toEqual([400, 'fan_rows_invalid'])
+    expect(err.details).toEqual({ rows })
+    // details that are not an object are not kept
+    mockFetch(async () => new Response(JSON.stringify({ code: 400, reason: 'x', message: '', details: [1] }), { status: 400 }))
+    expect((await failure(request('GET', '/api/v1/x'))).details).toBeNull()
   })
 
   it('gives up after the timeout with reason timeout, also while the body is read', async () => {

@@ -12,6 +12,8 @@ export class ApiError extends Error {
     message: string,
     /** seconds to wait, on rate limits and lockouts */
     public readonly retryAfter: number | null = null,
+    /** the envelope's `details`, on the reasons that carry some (e.g. `fan_rows_invalid`: the bad rows); else null */
+    public readonly details: Record<string, unknown> | null = null,
   ) {
     super(message)
     this.name = 'ApiError'
@@ -40,6 +42,7 @@ interface Envelope<T> {
   reason?: string
   message?: string
   retry_after?: number
+  details?: unknown
 }
 
 /** Called by request() after the server answered; the app installs them (main.ts), tests may too. */
@@ -150,7 +153,9 @@ async function settle<T>(method: string, path: string, send: () => Promise<Excha
     const header = Number(exchanged.retryAfter)
     const retryAfter =
       typeof envelope.retry_after === 'number' ? envelope.retry_after : Number.isFinite(header) && header > 0 ? header : null
-    const error = new ApiError(status, envelope.reason ?? 'unknown', envelope.message ?? '', retryAfter)
+    const details = envelope.details && typeof envelope.details === 'object' && !Array.isArray(envelope.details)
+      ? (envelope.details as Record<string, unknown>) : null
+    const error = new ApiError(status, envelope.reason ?? 'unknown', envelope.message ?? '', retryAfter, details)
     const isSessionProbe = method === 'GET' && path.split('?')[0] === SESSION_PATH
     if (error.status === 401 && error.reason === 'unauthenticated' && !isSessionProbe) hooks.onUnauthenticated?.(error, method, path)
     hooks.onError?.(error, method, path)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { humanizeSeconds } from './format'
+import { formatDateTime, formatTimeAgo, humanizeSeconds } from './format'
 import { i18n } from '@/locales'
 
 describe('humanizeSeconds', () => {
@@ -29,5 +29,30 @@ describe('humanizeSeconds', () => {
     expect(humanizeSeconds(86399, t, 'up')).toBe('1 d 0 h')
     expect(humanizeSeconds(86400 + 1, t, 'up')).toBe('1 d 1 h')
     i18n.global.locale.value = 'zh-CN'
+  })
+})
+
+describe('formatTimeAgo', () => {
+  const t = i18n.global.t as (k: string, v?: Record<string, unknown>) => string
+  const now = 1_790_000_000_000
+  it('says how long ago in the largest unit, within a week', () => {
+    i18n.global.locale.value = 'zh-CN'
+    expect(formatTimeAgo(now - 20_000, t, now)).toBe('刚刚')
+    expect(formatTimeAgo(now - 5 * 60_000, t, now)).toBe('5 分钟前')
+    expect(formatTimeAgo(now - 3 * 3600_000 - 1, t, now)).toBe('3 小时前')
+    expect(formatTimeAgo(now - 2 * 86400_000, t, now)).toBe('2 天前')
+    i18n.global.locale.value = 'en-US'
+    expect(formatTimeAgo(now - 20_000, t, now)).toBe('just now')
+    expect(formatTimeAgo(now - 5 * 60_000, t, now)).toBe('5 min ago')
+    expect(formatTimeAgo(now - 3 * 3600_000, t, now)).toBe('3 h ago')
+    expect(formatTimeAgo(now - 6 * 86400_000, t, now)).toBe('6 d ago')
+    i18n.global.locale.value = 'zh-CN'
+  })
+
+  it('gives the date and time a week or more ago, or well in the future; a dash for nothing', () => {
+    expect(formatTimeAgo(now - 7 * 86400_000, t, now)).toBe(formatDateTime(now - 7 * 86400_000))
+    expect(formatTimeAgo(now + 3600_000, t, now)).toBe(formatDateTime(now + 3600_000))
+    expect(formatTimeAgo(now + 30_000, t, now)).toBe(i18n.global.t('ago.justNow'))
+    expect(formatTimeAgo(null, t, now)).toBe('—')
   })
 })

@@ -24,3 +24,21 @@ export function formatDateTime(ms: number | null | undefined, withSeconds = fals
   const time = `${p(d.getHours())}:${p(d.getMinutes())}${withSeconds ? `:${p(d.getSeconds())}` : ''}`
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${time}`
 }
+
+/**
+ * How long ago `ms` was, for recent events (a notification): "刚刚", "5 分钟前", "3 小时前", "2 天前" (localised by t);
+ * a week or more ago, and anything in the future beyond a minute (a clock ahead of the browser's), the date and time.
+ */
+export function formatTimeAgo(ms: number | null | undefined, t: T, now = Date.now()): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms <= 0) return '—'
+  const seconds = Math.floor((now - ms) / 1000)
+  if (seconds < -60) return formatDateTime(ms)
+  if (seconds < 60) return t('ago.justNow')
+  const minutes = Math.floor(seconds / 60)
+  if (minutes < 60) return t('ago.minutes', { n: minutes })
+  const hours = Math.floor(minutes / 60)
+  if (hours < 24) return t('ago.hours', { n: hours })
+  const days = Math.floor(hours / 24)
+  if (days < 7) return t('ago.days', { n: days })
+  return formatDateTime(ms)
+}

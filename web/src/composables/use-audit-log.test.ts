@@ -77,4 +77,13 @@ describe('audit actions', () => {
     expect(auditDetailText('金卡 → 金卡会员', t, has)).toBe('金卡 → 金卡会员')
     expect(auditDetailText('会员等级: 金卡、银卡', t, has)).toBe('会员等级: 金卡、银卡')
   })
+
+  it('shows a fans import\'s rows and matches in words (粉丝匹配)', () => {
+    i18n.global.locale.value = 'zh-CN'
+    expect(auditDetailText('rows=5 matched=3')).toBe('5 行 · 匹配 3 位')
+    i18n.global.locale.value = 'en-US'
+    expect(auditDetailText('rows=5 matched=3')).toBe('5 rows · 3 matched')
+    expect(auditActionKey('fans.imported')).toBe('audit.actions.fans_imported')
+    i18n.global.locale.value = 'zh-CN'
+  })
 })

@@ -11,7 +11,7 @@ vi.mock('@/api/customers', () => ({ getCustomerApi: vi.fn(), addCustomerNoteApi:
 function profile(over: Partial<CustomersApi.Profile> = {}): CustomersApi.Profile {
   return {
     external_userid: 'wm1', name: '王小锦', type: 1, gender: 2, corp_name: '', last_add_time: 1000, active_follows: 1, follows: [], tags: [],
-    position: '', unionid: '', groups: [], personal_tags: [], stage_id: null, stage_name: '',
+    position: '', unionid: '', groups: [], personal_tags: [], stage_id: null, stage_name: '', linked_accounts: [],
     notes: [{ id: 1, account_id: 7, author_name: '张三', body: '旧的记录', created_at: 3000 }],
     timeline: [
       { at: 3000, kind: 'note', userid: '', employee_name: '张三', detail: '旧的记录' },

@@ -269,7 +269,7 @@ describe('useCustomers', () => {
     vi.mocked(listScrmTagsApi).mockRejectedValueOnce(new ApiError(0, 'network', 'x'))
     const c = setup()
     await c.init()
-    expect(c.error.value).toBe('添加时间的开始需早于结束')
+    expect(c.error.value).toBe('时间范围的开始需早于结束')
     expect(c.tagGroups.value).toEqual([])
     expect(c.departments.value).toHaveLength(1)
   })

@@ -9,7 +9,7 @@ declare module 'vue-router' {
     public?: boolean
     /** a logged-in user is sent on (login, register) */
     guestOnly?: boolean
-    /** account management, the audit log, system status: admins only (members see the 403 page) */
+    /** account management, the audit log, system status, fan matching: admins only (members see the 403 page) */
     adminOnly?: boolean
   }
 }

@@ -752,6 +752,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scrm/churn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Churn (流失提醒), the customer–employee relationships the caller may see that were lost, newest loss first, paged by the server.
+         * @description A relationship is lost when the customer deleted the employee (WeCom's `del_follow_user`), the employee
+         *     deleted the customer (`del_external_contact`), or the nightly reconcile found it gone from WeCom (`sync`); a
+         *     handover (转接) is not churn and never listed. Data permission as GET /api/v1/scrm/customers: an admin sees the
+         *     whole corp's churn; a member the relationships of the WeCom employee bound to the account (or of that
+         *     employee's departments, with data scope `department`); a member without a binding an empty page (see GET
+         *     /api/v1/scrm/scope). Every filter narrows the list; `last_7_days` and `last_30_days` count the losses in the
+         *     caller's scope over the last 7 and 30 days, whatever the filters. Reading the list does not mark anything
+         *     seen (POST /api/v1/scrm/churn/seen does).
+         *     Errors: `invalid_paging`, `invalid_filter` (a `deleted_by` other than customer, employee or sync, more than 200
+         *     userids, or a malformed parameter), `invalid_time_range` (`lost_from` not before `lost_to`) (400).
+         */
+        get: operations["listChurn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/churn/unread": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The churn the caller has not seen yet (the console's bell), newest first.
+         * @description `count` is how many relationships in the caller's scope (as GET /api/v1/scrm/churn) were lost after `seen_at`,
+         *     when the account last marked churn seen (POST /api/v1/scrm/churn/seen); for an account that never did,
+         *     `seen_at` is 7 days ago. `items` are the newest of them, at most 5. Each account has its own `seen_at`.
+         */
+        get: operations["getChurnUnread"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/churn/seen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Marks the caller's churn seen up to now (the bell's "mark all read", and opening the churn page).
+         * @description The account's `seen_at` becomes now; GET /api/v1/scrm/churn/unread counts from there. No body.
+         */
+        post: operations["markChurnSeen"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/scrm/customers/{external_userid}": {
         parameters: {
             query?: never;
@@ -1819,6 +1890,109 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scrm/fans/subject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The corp's verified entity name (主体名称) that fans are matched within (粉丝匹配). Admin only.
+         * @description WeChat gives one person the same unionid only across the accounts bound to one open-platform entity, and
+         *     WeCom's API does not tell the corp's verified entity: an admin enters it once (PUT). `""` until then.
+         *     A member gets 403 `admin_only`.
+         */
+        get: operations["getFanSubject"];
+        /**
+         * Sets the corp's verified entity name, as on its business licence. Admin only; audited as fans.subject_set.
+         * @description Trimmed, 1–100 characters. Fans already imported are not checked again; later imports must be of this entity.
+         *     Errors: `fan_subject_invalid` (400), `wecom_not_linked` (422), `admin_only` (403).
+         */
+        put: operations["setFanSubject"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/fans/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Imports the fans of an official account (公众号) or a mini program (小程序) from a CSV file, all or nothing. Admin only.
+         * @description The body is the CSV file itself (send `Content-Type: text/csv`), not JSON or multipart: at most 20 MB and
+         *     200,000 fans, UTF-8 (a byte order mark is fine) or GB18030 (what Excel saves on a Chinese Windows). The first
+         *     row names the columns, in any order and case: `openid`, `unionid`, `nickname` (or `昵称`; optional) and `entity`
+         *     (or `主体名称`, `主体`): the verified entity of the account. openid and unionid are 6–64 characters of
+         *     `A-Z a-z 0-9 _ -`; a nickname at most 64 characters; an openid once per file. Every row's entity must equal the
+         *     corp's (GET /api/v1/scrm/fans/subject), or nothing is imported. A fan (by openid) imported before is updated
+         *     (its unionid, nickname and account), not doubled. Fans match customers by unionid when they are read, so a
+         *     customer added later is matched at once; `matched` counts the rows whose unionid is a customer's now.
+         *     Audited as fans.imported (detail `rows=N matched=M`).
+         *     Errors: `fan_account_invalid` (400: `account_name` not 1–30 characters, or `account_type` not official or
+         *     miniprogram), `fan_subject_unset` (422: set the corp's entity first), `fan_subject_mismatch` (422: the message
+         *     names the first row of another entity and that entity), `fan_file_invalid` (400: neither UTF-8 nor GB18030, not
+         *     CSV, no header naming openid, unionid and entity, no fans, more than 200,000 fans or 20 MB), `fan_rows_invalid`
+         *     (400: `details.rows` lists the first 20 bad rows, see FanRowsInvalidDetails), `body_too_large` (413),
+         *     `admin_only` (403).
+         */
+        post: operations["importFans"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/fans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's imported fans, each with the customer it matches (by unionid) or none, paged by the server. Admin only.
+         * @description `fans` and `matched` are the team's totals, whatever the filters. Errors: `invalid_filter` (400: `matched`
+         *     other than yes or no), `invalid_paging` (400), `admin_only` (403).
+         */
+        get: operations["listFans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/fan-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The official accounts and mini programs the team imported fans of, by name, with their counts. Admin only. */
+        get: operations["listFanAccounts"];
+        put?: never;
+        post?: never;
+        /**
+         * Forgets every fan of one account (the customers lose that linked account). Admin only; audited as fans.deleted (detail `rows=N`).
+         * @description Errors `fan_account_not_found` (404; the team has no fan of this account), `admin_only` (403).
+         */
+        delete: operations["deleteFanAccount"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/wecom/callback/{corp_id}": {
         parameters: {
             query: {
@@ -1954,6 +2128,11 @@ export interface components {
              *     Customer exports: `export_format_invalid`, `export_lang_invalid`, `export_empty`, `export_too_large`,
              *     `export_busy` (429: 3 exports of the caller's are queued or running already), `export_not_found`,
              *     `export_not_ready` (409: the file is not written yet, or the export failed or was cancelled).
+             *     Fans (unionid matching): `fan_subject_invalid`, `fan_subject_unset` (422: the corp's entity is not set),
+             *     `fan_subject_mismatch` (422: a row's entity is not the corp's; the message names the row and the entity),
+             *     `fan_file_invalid`, `fan_account_invalid`, `fan_rows_invalid` (with `details.rows`), `fan_account_not_found`;
+             *     a bad row's reason in `details.rows`: `fan_openid_invalid`, `fan_unionid_invalid`, `fan_nickname_too_long`,
+             *     `fan_openid_duplicate`.
              *     Tags: `tag_name_empty`, `tag_name_too_long`, `tag_name_duplicate`, `too_many_tags`, `tag_group_not_found`,
              *     `tag_not_found`, `corp_tag_limit`, `relationship_not_found`, `personal_tag_exists`, `personal_tag_limit`,
              *     `personal_tag_not_found`.
@@ -1989,6 +2168,13 @@ export interface components {
              *     `rate_limited`, `account_locked`). Also sent as the `Retry-After` header.
              */
             retry_after?: number;
+            /**
+             * @description What the client needs to fix the request, on some reasons only: `fan_rows_invalid` has
+             *     FanRowsInvalidDetails (`rows`, the bad rows of the file).
+             */
+            details?: {
+                [key: string]: unknown;
+            };
         };
         HealthEnvelope: {
             /** @enum {integer} */
@@ -2482,6 +2668,11 @@ export interface components {
         CustomerProfile: components["schemas"]["Customer"] & {
             position: string;
             unionid: string;
+            /**
+             * @description the imported fans of official accounts and mini programs with the customer's unionid (粉丝匹配), by type,
+             *     account and openid; empty when there is none or the customer has no unionid
+             */
+            linked_accounts: components["schemas"]["LinkedAccount"][];
             groups: components["schemas"]["CustomerGroup"][];
             /** @description newest first */
             notes: components["schemas"]["CustomerNote"][];
@@ -2494,6 +2685,111 @@ export interface components {
             /** @enum {integer} */
             code: 0;
             data: components["schemas"]["CustomerProfile"];
+        };
+        /**
+         * @description an official account (公众号) or a mini program (小程序)
+         * @enum {string}
+         */
+        FanAccountType: "official" | "miniprogram";
+        /** @description A fan of an official account or mini program whose unionid is the customer's (粉丝匹配). */
+        LinkedAccount: {
+            account_name: string;
+            account_type: components["schemas"]["FanAccountType"];
+            /** @description the customer's openid in that account */
+            openid: string;
+            /** @description the nickname imported with the fan ('' none) */
+            nickname: string;
+        };
+        FanSubject: {
+            /** @description the corp's verified entity name (主体名称), 1–100 characters; "" until set */
+            subject: string;
+        };
+        FanSubjectEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["FanSubject"];
+        };
+        FanImportResult: {
+            /** @description the fans in the file */
+            rows: number;
+            /** @description fans new to the team */
+            added: number;
+            /** @description fans (by openid) imported before */
+            updated: number;
+            /** @description rows whose unionid is a customer's */
+            matched: number;
+        };
+        FanImportResultEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["FanImportResult"];
+        };
+        FanRowError: {
+            /** @description the file's line */
+            row: number;
+            /** @enum {string} */
+            reason: "fan_openid_invalid" | "fan_unionid_invalid" | "fan_nickname_too_long" | "fan_openid_duplicate";
+            /** @description the cell at fault (a nickname cut to 64 characters) */
+            value: string;
+        };
+        /** @description The `details` of a `fan_rows_invalid` error. */
+        FanRowsInvalidDetails: {
+            /** @description the first 20 bad rows, in file order (a row may be listed once per fault) */
+            rows: components["schemas"]["FanRowError"][];
+        };
+        Fan: {
+            openid: string;
+            unionid: string;
+            nickname: string;
+            account_name: string;
+            account_type: components["schemas"]["FanAccountType"];
+            /** @description when the fan was last imported (ms) */
+            imported_at: number;
+            /** @description the customer with the fan's unionid, or null */
+            customer: {
+                external_userid: string;
+                name: string;
+            } | null;
+        };
+        FanPage: {
+            items: components["schemas"]["Fan"][];
+            total: number;
+            page: number;
+            page_size: number;
+            /** @description the team's fans (ignoring the filters) */
+            fans: number;
+            /** @description the team's fans that match a customer (ignoring the filters) */
+            matched: number;
+        };
+        FanPageEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["FanPage"];
+        };
+        FanAccount: {
+            account_name: string;
+            account_type: components["schemas"]["FanAccountType"];
+            fans: number;
+            /** @description its fans that match a customer */
+            matched: number;
+            /** @description the latest import (ms) */
+            imported_at: number;
+        };
+        FanAccountListEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                /** @description by name */
+                items: components["schemas"]["FanAccount"][];
+            };
+        };
+        FanDeletedEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                /** @description the fans deleted */
+                deleted: number;
+            };
         };
         CustomerNoteRequest: {
             /** @description 1–2000 characters (code points) once trimmed */
@@ -2663,6 +2959,80 @@ export interface components {
             /** @enum {integer} */
             code: 0;
             data: components["schemas"]["CustomerExportPage"];
+        };
+        /**
+         * @description Who ended a lost relationship: the customer deleted the employee, the employee deleted the customer, or the
+         *     nightly reconcile found it gone from WeCom.
+         * @enum {string}
+         */
+        ChurnDeletedBy: "customer" | "employee" | "sync";
+        /** @description A lost customer–employee relationship (流失记录). */
+        ChurnItem: {
+            external_userid: string;
+            /** @description the customer's name */
+            name: string;
+            /**
+             * @description 1 WeChat user
+             * @enum {integer}
+             */
+            type: 1 | 2;
+            /**
+             * @description 0 unknown
+             * @enum {integer}
+             */
+            gender: 0 | 1 | 2;
+            /** @description the company of a WeCom user */
+            corp_name: string;
+            /** @description the employee of the relationship */
+            userid: string;
+            /** @description "" when the employee is not (any more) in the mirror */
+            employee_name: string;
+            /** @description the relationship's remark */
+            remark: string;
+            /** @description when the relationship began */
+            add_time: number;
+            /** @description when it was lost */
+            lost_at: number;
+            deleted_by: components["schemas"]["ChurnDeletedBy"];
+            /** @description the enterprise tags the relationship carried */
+            tags: components["schemas"]["TagRef"][];
+            /** @description another employee of the corp still follows the customer (the customer is not lost to the company) */
+            still_followed: boolean;
+        };
+        ChurnPage: {
+            items: components["schemas"]["ChurnItem"][];
+            total: number;
+            page: number;
+            page_size: number;
+            /** @description losses in the caller's scope in the last 7 days (ignoring the filters) */
+            last_7_days: number;
+            /** @description losses in the caller's scope in the last 30 days (ignoring the filters) */
+            last_30_days: number;
+        };
+        ChurnPageEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["ChurnPage"];
+        };
+        ChurnUnread: {
+            /** @description losses in the caller's scope after seen_at */
+            count: number;
+            /** @description when the account last marked churn seen (7 days ago when it never did) */
+            seen_at: number;
+            /** @description the newest of them, at most 5 */
+            items: components["schemas"]["ChurnItem"][];
+        };
+        ChurnUnreadEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["ChurnUnread"];
+        };
+        ChurnSeenEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                seen_at: number;
+            };
         };
         /** @description A personal tag (个人标签), Koi's own; seen by its owner and the admins, never sent to WeCom. */
         PersonalTag: {
@@ -3507,7 +3877,7 @@ export interface components {
             data: components["schemas"]["StoreOverview"];
         };
         /** @enum {string} */
-        AuditAction: "team.register" | "auth.login" | "auth.login_failed" | "auth.locked" | "auth.logout" | "auth.logout_all" | "auth.password_reset" | "account.password_changed" | "account.phone_changed" | "account.profile_changed" | "member.added" | "member.disabled" | "member.enabled" | "member.removed" | "member.password_reset" | "member.unlocked" | "app.activated" | "wecom.linked" | "member.employee_bound" | "member.employee_unbound" | "tag.created" | "tag.renamed" | "tag.deleted" | "group_tag.created" | "group_tag.renamed" | "group_tag.deleted" | "customer.exported";
+        AuditAction: "team.register" | "auth.login" | "auth.login_failed" | "auth.locked" | "auth.logout" | "auth.logout_all" | "auth.password_reset" | "account.password_changed" | "account.phone_changed" | "account.profile_changed" | "member.added" | "member.disabled" | "member.enabled" | "member.removed" | "member.password_reset" | "member.unlocked" | "app.activated" | "wecom.linked" | "member.employee_bound" | "member.employee_unbound" | "tag.created" | "tag.renamed" | "tag.deleted" | "group_tag.created" | "group_tag.renamed" | "group_tag.deleted" | "customer.exported" | "fans.subject_set" | "fans.imported" | "fans.deleted";
         AuditEntry: {
             id: number;
             created_at: number;
@@ -4704,6 +5074,90 @@ export interface operations {
             403: components["responses"]["Failure"];
             404: components["responses"]["Failure"];
             409: components["responses"]["Failure"];
+        };
+    };
+    listChurn: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                /**
+                 * @description comma-separated employees (at most 200): relationships of any of them
+                 * @example zhangsan,lisi
+                 */
+                userid?: string;
+                /** @description who ended the relationship (left out or empty for all) */
+                deleted_by?: components["schemas"]["ChurnDeletedBy"];
+                /** @description lost at or after (Unix ms) */
+                lost_from?: number;
+                /** @description lost before (Unix ms) */
+                lost_to?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of lost relationships, with the counts of the last 7 and 30 days */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChurnPageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    getChurnUnread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the unseen churn */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChurnUnreadEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    markChurnSeen: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the new `seen_at` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChurnSeenEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
         };
     };
     getCustomer: {
@@ -6428,6 +6882,185 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    getFanSubject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the entity name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FanSubjectEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    setFanSubject: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FanSubject"];
+            };
+        };
+        responses: {
+            /** @description the entity name saved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FanSubjectEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+        };
+    };
+    importFans: {
+        parameters: {
+            query: {
+                /** @description the official account's or mini program's name (1–30 characters once trimmed) */
+                account_name: string;
+                account_type: components["schemas"]["FanAccountType"];
+            };
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description what the import did */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FanImportResultEnvelope"];
+                };
+            };
+            /** @description the file or the account is refused; with `fan_rows_invalid`, `details` is FanRowsInvalidDetails */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            413: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+        };
+    };
+    listFans: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                /** @description substring of the nickname */
+                q?: string;
+                /** @description yes: fans that match a customer; no: fans that do not (left out: all) */
+                matched?: "yes" | "no";
+                /** @description the fans of this account only */
+                account_name?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of fans */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FanPageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    listFanAccounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the accounts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FanAccountListEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    deleteFanAccount: {
+        parameters: {
+            query: {
+                account_name: string;
+            };
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description how many fans were deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FanDeletedEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
             404: components["responses"]["Failure"];
         };
     };

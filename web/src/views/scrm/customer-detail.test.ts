@@ -46,6 +46,7 @@ function profile(): CustomersApi.Profile {
     groups: [],
     notes: [],
     personal_tags: [],
+    linked_accounts: [],
     timeline: [
       { at: LOST_AT, kind: 'lost', userid: 'lisi', employee_name: '李四', detail: 'customer' },
       { at: 1_700_000_000_000, kind: 'added', userid: 'zhangsan', employee_name: '张三', detail: '' },
@@ -377,5 +378,33 @@ describe('a customer profile', () => {
     await settle()
     expect(markCustomerPersonalTagsApi).toHaveBeenCalledWith('wmA', [3], [])
     expect(all('personal-tag').map(text)).toEqual(['爱喝奶茶', '价格敏感', '老客户 · 赵六'])
+  })
+
+  it('lists the official accounts and mini programs linked by unionid (粉丝匹配), in both languages', async () => {
+    vi.mocked(getCustomerApi).mockResolvedValueOnce({
+      ...profile(), type: 1, unionid: 'oUnion123456',
+      linked_accounts: [
+        { account_name: '锦鲤茶饮服务号', account_type: 'official', openid: 'oOpenA123456', nickname: '小锦' },
+        { account_name: '锦鲤点单', account_type: 'miniprogram', openid: 'oOpenB123456', nickname: '' },
+      ],
+    })
+    await mountPage('/scrm/customers/wmA')
+    const card = q('customer-linked-card')!
+    expect(text(card.querySelector('.el-card__header'))).toBe('关联公众号/小程序')
+    expect(all('linked-account-name', card).map(text)).toEqual(['锦鲤茶饮服务号', '锦鲤点单'])
+    expect(all('linked-account-type', card).map(text)).toEqual(['公众号', '小程序'])
+    expect(all('linked-account-nickname', card).map(text)).toEqual(['小锦', '—'])
+    expect(all('linked-account-openid', card).map(text)).toEqual(['oOpenA123456', 'oOpenB123456'])
+    expect(q('customer-no-linked')).toBeNull()
+    i18n.global.locale.value = 'en-US'
+    await nextTick()
+    expect(text(card.querySelector('.el-card__header'))).toBe('Linked accounts')
+    expect(all('linked-account-type', card).map(text)).toEqual(['Official account', 'Mini program'])
+  })
+
+  it('says when no account is linked', async () => {
+    await mountPage('/scrm/customers/wmA')
+    expect(q('customer-linked-table')).toBeNull()
+    expect(text(q('customer-no-linked'))).toBe('暂无关联的公众号/小程序（管理员导入粉丝后按 unionid 自动匹配）')
   })
 })
