@@ -8,31 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-1000000}; engine=${2:-sqlite}
-source bench/wecom/lib.sh
-make -s build >/dev/null
-cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DKOI_BUILD_TESTS=OFF -DKOI_BUILD_BENCH=ON >/dev/null
-cmake --build build-bench -j2 --target koi-bench-customers-gen >/dev/null
-port=$(pick_port)
-data=$(mktemp -d /tmp/koi-bench-export.XXXXXX); mkdir -p "$data/www"
-pid=""
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
-if [ "$engine" = postgresql ]; then
-  db_url=${KOI_TEST_PG_URL:?run under scripts/with-postgres}
-else
-  db_url="sqlite:$data/koi.db"
-fi
-build-bench/koi-bench-customers-gen --db "$db_url" --customers "$n" >"$data/gen.txt"
-KOI_SERVER_LISTEN="127.0.0.1:$port" KOI_DATABASE_URL="$db_url" KOI_LOG_LEVEL=warn KOI_SERVER_STATIC_DIR="$data/www" \
-  KOI_WECOM_SECRET_KEY_FILE="$data/key" build/koi serve >"$data/koi.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-jar="$data/jar"
-base="http://127.0.0.1:$port"
-curl -fs -c "$jar" "$base/api/v1/auth/session" >/dev/null || true
-csrf=$(awk '$6=="koi_csrf" {print $7}' "$jar")
-curl -fs -b "$jar" -c "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
-  -d '{"phone":"13800000000","password":"koi2026bench"}' "$base/api/v1/auth/login" >/dev/null
-csrf=$(awk '$6=="koi_csrf" {print $7}' "$jar")
+source bench/customers/lib.sh
+start_generated_koi "$n" "$engine" true
 
 export_one() {  # format -> a table row
   local format=$1 id start state job_s dl_start dl_s size check

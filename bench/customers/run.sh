@@ -7,38 +7,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-1000000}; engine=${2:-sqlite}; secs=${SECS:-10}
-source bench/wecom/lib.sh
-make -s build >/dev/null
-cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DKOI_BUILD_TESTS=OFF -DKOI_BUILD_BENCH=ON >/dev/null
-cmake --build build-bench -j2 --target koi-bench-customers-gen >/dev/null
-port=$(pick_port)
-data=$(mktemp -d /tmp/koi-bench-customers.XXXXXX); mkdir -p "$data/www"
-pid=""
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
-if [ "$engine" = postgresql ]; then
-  db_url=${KOI_TEST_PG_URL:?run under scripts/with-postgres}
-else
-  db_url="sqlite:$data/koi.db"
-fi
-gen_start=$(date +%s.%N)
-build-bench/koi-bench-customers-gen --db "$db_url" --customers "$n" >"$data/gen.txt"
-gen_s=$(python3 -c "print(round($(date +%s.%N) - $gen_start))")
-KOI_SERVER_LISTEN="127.0.0.1:$port" KOI_DATABASE_URL="$db_url" KOI_LOG_LEVEL=warn KOI_SERVER_STATIC_DIR="$data/www" \
-  KOI_WECOM_SECRET_KEY_FILE="$data/key" KOI_JOBS_ENABLED=false build/koi serve >"$data/koi.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-jar="$data/jar"
-curl -fs -c "$jar" "http://127.0.0.1:$port/api/v1/auth/session" >/dev/null || true
-csrf=$(awk '$6=="koi_csrf" {print $7}' "$jar")
-curl -fs -b "$jar" -c "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
-  -d '{"phone":"13800000000","password":"koi2026bench"}' "http://127.0.0.1:$port/api/v1/auth/login" >/dev/null
-session=$(awk '$6=="koi_session" {print $7}' "$jar")
+source bench/customers/lib.sh
+start_generated_koi "$n" "$engine" false
 
 run() {  # label path -> a table row: p50, p99, req/s, total
   local label=$1 path=$2 out total
-  total=$(curl -fs -H "Cookie: koi_session=$session" "http://127.0.0.1:$port$path" |
+  total=$(curl -fs -H "Cookie: koi_session=$session" "$base$path" |
           python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["total"])')
-  out=$(wrk -t1 -c4 -d"${secs}s" --timeout 30s --latency -H "Cookie: koi_session=$session" "http://127.0.0.1:$port$path")
+  out=$(wrk -t1 -c4 -d"${secs}s" --timeout 30s --latency -H "Cookie: koi_session=$session" "$base$path")
   if grep -q "Non-2xx" <<<"$out"; then echo "wrk saw failed requests on $path: $out" >&2; exit 1; fi
   printf '| %s | %s | %s | %s | %s |\n' "$label" "$(awk '$1=="50%" {print $2}' <<<"$out")" \
     "$(awk '$1=="99%" {print $2}' <<<"$out")" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" "$total"

@@ -1,0 +1,37 @@
+# Sourced by the customer benchmarks: builds, generates a team with N customers straight into a fresh database
+# (koi-bench-customers-gen; PostgreSQL: $KOI_TEST_PG_URL from scripts/with-postgres), starts `koi serve` on it and
+# logs in as the generator's admin. After start_generated_koi N ENGINE JOBS_ENABLED: base (the server's URL), data
+# (a scratch directory, removed on exit), jar (the cookie jar), csrf, session, gen_s (generation time, s) and
+# $data/gen.txt (the generator's summary, last line).
+source bench/wecom/lib.sh
+
+start_generated_koi() {
+  local n=$1 engine=$2 jobs=$3 db_url gen_start port
+  make -s build >/dev/null
+  cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DKOI_BUILD_TESTS=OFF -DKOI_BUILD_BENCH=ON >/dev/null
+  cmake --build build-bench -j2 --target koi-bench-customers-gen >/dev/null
+  port=$(pick_port)
+  data=$(mktemp -d /tmp/koi-bench-customers.XXXXXX); mkdir -p "$data/www"
+  koi_pid=""
+  trap 'kill -TERM $koi_pid 2>/dev/null; wait $koi_pid 2>/dev/null; rm -rf "$data"' EXIT
+  if [ "$engine" = postgresql ]; then
+    db_url=${KOI_TEST_PG_URL:?run under scripts/with-postgres}
+  else
+    db_url="sqlite:$data/koi.db"
+  fi
+  gen_start=$(date +%s.%N)
+  build-bench/koi-bench-customers-gen --db "$db_url" --customers "$n" >"$data/gen.txt"
+  gen_s=$(python3 -c "print(round($(date +%s.%N) - $gen_start))")
+  KOI_SERVER_LISTEN="127.0.0.1:$port" KOI_DATABASE_URL="$db_url" KOI_LOG_LEVEL=warn KOI_SERVER_STATIC_DIR="$data/www" \
+    KOI_WECOM_SECRET_KEY_FILE="$data/key" KOI_JOBS_ENABLED="$jobs" build/koi serve >"$data/koi.log" 2>&1 &
+  koi_pid=$!
+  base="http://127.0.0.1:$port"
+  for _ in $(seq 1 300); do curl -fs "$base/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+  jar="$data/jar"
+  curl -fs -c "$jar" "$base/api/v1/auth/session" >/dev/null || true
+  csrf=$(awk '$6=="koi_csrf" {print $7}' "$jar")
+  curl -fs -b "$jar" -c "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+    -d '{"phone":"13800000000","password":"koi2026bench"}' "$base/api/v1/auth/login" >/dev/null
+  csrf=$(awk '$6=="koi_csrf" {print $7}' "$jar")
+  session=$(awk '$6=="koi_session" {print $7}' "$jar")
+}
