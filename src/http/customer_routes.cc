@@ -38,6 +38,14 @@ Result<customers::CustomerFilter> FilterOf(const Request& r) {
   if (f.query.size() > 100) return Status::InvalidArgument("invalid_filter", "the search text is too long");
   KOI_ASSIGN_OR_RETURN(f.userids, ListParam(r, "userid"));
   KOI_ASSIGN_OR_RETURN(f.tag_ids, ListParam(r, "tag"));
+  KOI_ASSIGN_OR_RETURN(auto personal, ListParam(r, "personal_tag"));
+  for (const auto& id : personal) {
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), v);
+    if (ec != std::errc() || end != id.data() + id.size() || v <= 0)
+      return Status::InvalidArgument("invalid_filter", "personal_tag lists personal tag ids");
+    f.personal_tag_ids.push_back(v);
+  }
   KOI_ASSIGN_OR_RETURN(f.department, IntParam(r, "department"));
   KOI_ASSIGN_OR_RETURN(f.stage_id, IntParam(r, "stage"));
   KOI_ASSIGN_OR_RETURN(f.added_from_ms, IntParam(r, "added_from"));

@@ -175,6 +175,19 @@ TEST_P(CustomerTagsTest, PersonalTagsStayInKoiAndAreSeenByTheirOwnerAndAdmins) {
   ASSERT_EQ(seen_by_admin->personal_tags.size(), 1u);
   EXPECT_EQ(seen_by_admin->personal_tags[0].owner_name, "小林");
   EXPECT_EQ(tags_->PersonalTags(a)->at(0).customers, 1);
+  // The list filters by it, for its owner and admins, in both modes.
+  for (const auto& who : {a, admin_}) {
+    for (auto mode : {ListMode::kCustomer, ListMode::kRelationship}) {
+      auto page = customers_->List(who, {.mode = mode, .personal_tag_ids = {tag->id}}, 1, 20);
+      ASSERT_TRUE(page.ok()) << page.status().ToString();
+      // One customer; in relationship mode, each of its relationships the caller sees.
+      if (mode == ListMode::kCustomer) {
+        EXPECT_EQ(page->total, 1) << who.name;
+      }
+      ASSERT_GE(page->total, 1) << who.name;
+      for (const auto& row : page->items) EXPECT_EQ(row.external_userid, ext);
+    }
+  }
 
   // b takes over the same employee: b sees the customer, not a's personal tag, and cannot use or delete it.
   ASSERT_TRUE(customers_->Unbind(admin_, a.account.value(), client).ok());
@@ -185,6 +198,8 @@ TEST_P(CustomerTagsTest, PersonalTagsStayInKoiAndAreSeenByTheirOwnerAndAdmins) {
   EXPECT_EQ(tags_->MarkPersonalTags(b, ext, {tag->id}, {}).reason(), "personal_tag_not_found");
   EXPECT_EQ(tags_->DeletePersonalTag(b, tag->id).reason(), "personal_tag_not_found");
   EXPECT_TRUE(tags_->PersonalTags(b)->empty());
+  EXPECT_EQ(customers_->List(b, {.personal_tag_ids = {tag->id}}, 1, 20)->total, 0);  // another's tag matches no one
+  EXPECT_GT(customers_->List(b, {}, 1, 20)->total, 0);  // while b sees the customer itself
   // Never pushed to WeCom.
   EXPECT_EQ(WorldCount("SELECT COUNT(*) FROM tags WHERE name = '爱喝奶茶'"), 0);
   ASSERT_TRUE(tags_->DeletePersonalTag(a, tag->id).ok());

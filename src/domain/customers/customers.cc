@@ -104,6 +104,20 @@ std::string InStage(std::string_view a, TeamId team, const CustomerFilter& f, st
          "p.team_id = ? AND p.stage_id = ?)";
 }
 
+std::string WithPersonalTags(std::string_view a, TeamId team, const Scope& scope, const CustomerFilter& f,
+                             std::vector<Value>& params) {
+  if (f.personal_tag_ids.empty()) return "";
+  params.emplace_back(Value(team.value()));
+  std::string sql = " AND " + std::string(a) + ".external_userid IN (SELECT ptc.external_userid FROM "
+                    "personal_tag_customers ptc, personal_tags pt WHERE ptc.team_id = ? AND ptc.tag_id IN (" +
+                    InList(params, f.personal_tag_ids) + ") AND pt.id = ptc.tag_id AND pt.team_id = ptc.team_id";
+  if (!scope.all) {
+    sql += " AND pt.account_id = ?";
+    params.emplace_back(Value(scope.account_id));
+  }
+  return sql + ")";
+}
+
 // Whether customer mode needs "EXISTS (a matching relationship)". A tag filter alone does not: TaggedCustomers
 // already says it exactly (relationship tags exist only on active relationships, and it applies the scope).
 bool NeedsRelationshipCheck(const Scope& scope, const std::vector<std::string>& employees, const CustomerFilter& f) {
@@ -152,6 +166,7 @@ Result<std::vector<std::string>> CustomerService::EmployeesUnder(TeamId team, co
 
 Result<Scope> CustomerService::ScopeOf(const accounts::Principal& who) {
   Scope scope;
+  scope.account_id = who.account.value();
   if (who.is_admin()) {
     scope.all = true;
     return scope;
@@ -288,6 +303,7 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
     out.where = " WHERE f.team_id = ?" + FollowConditions("f", scope, employees, filter, params);
     out.where += TaggedCustomers("f", team, scope, filter, params);
     out.where += InStage("f", team, filter, params);
+    out.where += WithPersonalTags("f", team, scope, filter, params);
     // Counting needs the customer only for conditions on it.
     if (q.empty() && !filter.gender) {
       out.count_from = " FROM wecom_follows f";
@@ -305,6 +321,7 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
     out.from = " FROM wecom_customers c";
     out.where = " WHERE c.team_id = ?" + TaggedCustomers("c", team, scope, filter, params);
     out.where += InStage("c", team, filter, params);
+    out.where += WithPersonalTags("c", team, scope, filter, params);
     if (NeedsRelationshipCheck(scope, employees, filter))
       out.where += " AND EXISTS (SELECT 1 FROM wecom_follows f WHERE f.team_id = c.team_id AND f.external_userid = "
                    "c.external_userid" + FollowConditions("f", scope, employees, filter, params) + ")";

@@ -40,6 +40,9 @@ struct CustomerFilter {
   std::string status;
   std::string sort = "-add_time";       // add_time | -add_time | name | -name
   std::optional<int64_t> stage_id;      // in this customer stage; 0: in none
+  // The customer carries any of these personal tags. A member's filter matches only its own tags (another's id
+  // matches no one); an admin's, anyone's.
+  std::vector<int64_t> personal_tag_ids;
 };
 
 struct TagRef {
@@ -85,6 +88,7 @@ struct Scope {
   std::string userid;                   // the member's employee
   std::string data_scope;               // own | department
   std::vector<std::string> userids;     // visible employees (when !all)
+  int64_t account_id = 0;               // whose personal tags a filter may name (admins: anyone's)
 };
 
 struct CustomerPage {
