@@ -1,5 +1,6 @@
 #include "domain/customers/export_format.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <utility>
@@ -165,7 +166,8 @@ std::string CsvLine(const std::vector<std::string>& cells) {
   std::string out;
   for (size_t i = 0; i < cells.size(); ++i) {
     if (i) out += ',';
-    const std::string& v = cells[i];
+    std::string v = cells[i];
+    v.erase(std::remove(v.begin(), v.end(), '\0'), v.end());  // no text column takes NUL (PostgreSQL refuses it)
     const bool formula = !v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' ||
                                         v[0] == '\r');
     const bool quote = formula || v.find_first_of(",\"\r\n") != std::string::npos;

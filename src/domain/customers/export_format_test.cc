@@ -53,6 +53,7 @@ TEST(ExportFormat, Crc32MatchesTheCheckValue) {
 TEST(ExportFormat, CsvQuotesWhatNeedsItAndKeepsFormulasText) {
   EXPECT_EQ(CsvLine({"张三", "a,b", "say \"hi\"", "two\nlines", ""}),
             "张三,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\r\n");
+  EXPECT_EQ(CsvLine({std::string("nul\0byte", 8)}), "nulbyte\r\n");
   EXPECT_EQ(CsvLine({"=HYPERLINK(\"x\")", "+1", "-2", "@a", "ok"}),
             "\"'=HYPERLINK(\"\"x\"\")\",\"'+1\",\"'-2\",\"'@a\",ok\r\n");
 }

@@ -159,14 +159,27 @@ Result<FanImportResult> FanService::Import(const accounts::Principal& who, const
       out.updated += known.rows.at(0).Int(0);
     }
     out.added = out.rows - out.updated;
-    for (size_t i = 1; i < rows.size(); ++i) {
-      KOI_RETURN_IF_ERROR(tx.Exec(
-          "INSERT INTO fans (team_id, openid, unionid, nickname, account_name, account_type, imported_at) VALUES (?, "
-          "?, ?, ?, ?, ?, ?) ON CONFLICT (team_id, openid) DO UPDATE SET unionid = excluded.unionid, nickname = "
-          "excluded.nickname, account_name = excluded.account_name, account_type = excluded.account_type, "
-          "imported_at = excluded.imported_at",
-          {team.value(), Cell(rows[i], cols.openid), Cell(rows[i], cols.unionid), Cell(rows[i], cols.nickname),
-           account, req.account_type, now}));
+    // 500 rows per statement (3,500 parameters, within both engines' limits).
+    for (size_t at = 1; at < rows.size(); at += 500) {
+      const size_t end = std::min(rows.size(), at + 500);
+      std::string sql = "INSERT INTO fans (team_id, openid, unionid, nickname, account_name, account_type, "
+                        "imported_at) VALUES ";
+      std::vector<Value> p;
+      p.reserve((end - at) * 7);
+      for (size_t i = at; i < end; ++i) {
+        sql += i == at ? "(?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?)";
+        p.emplace_back(std::in_place_type<int64_t>, team.value());
+        p.emplace_back(std::in_place_type<std::string>, Cell(rows[i], cols.openid));
+        p.emplace_back(std::in_place_type<std::string>, Cell(rows[i], cols.unionid));
+        p.emplace_back(std::in_place_type<std::string>, Cell(rows[i], cols.nickname));
+        p.emplace_back(std::in_place_type<std::string>, account);
+        p.emplace_back(std::in_place_type<std::string>, req.account_type);
+        p.emplace_back(std::in_place_type<int64_t>, now);
+      }
+      KOI_RETURN_IF_ERROR(tx.Exec(sql + " ON CONFLICT (team_id, openid) DO UPDATE SET unionid = excluded.unionid, "
+                                        "nickname = excluded.nickname, account_name = excluded.account_name, "
+                                        "account_type = excluded.account_type, imported_at = excluded.imported_at",
+                                  p));
     }
     KOI_ASSIGN_OR_RETURN(auto matched, tx.Query("SELECT COUNT(*) FROM fans f WHERE f.team_id = ? AND f.imported_at = ? "
                                                 "AND f.account_name = ? AND EXISTS (SELECT 1 FROM wecom_customers c "
