@@ -1291,6 +1291,23 @@ const tests = {
       await page.locator('[data-test="personal-tag-option"]', { hasText: '爱喝奶茶' }).waitFor()
       await page.click('[data-test="personal-tags-save"]')
       await page.locator('[data-test="personal-tag"]', { hasText: '爱喝奶茶' }).waitFor()
+
+      // The customer list's personal tag filter: the new tag lists exactly that customer.
+      await page.goto(base + '/scrm/customers')
+      await page.locator('[data-test="customer-row"]').first().waitFor()
+      await page.locator('[data-test="customer-personal-tag-filter"]').click()
+      const answered = page.waitForResponse((r) => r.url().includes('/api/v1/scrm/customers?') && r.url().includes('personal_tag='))
+      await page.locator('[data-test^="personal-tag-filter-option-"]:visible', { hasText: '爱喝奶茶' }).click()
+      await page.keyboard.press('Escape')
+      const filtered = (await (await answered).json()).data
+      assert(filtered.total === 1 && filtered.items[0]?.external_userid === customer.external_userid,
+        `the personal tag filter lists ${JSON.stringify(filtered.items.map((c) => c.external_userid))}`)
+      assert(/^\d+$/.test(new URL(page.url()).searchParams.get('personal_tag') ?? ''), `the personal tag is not in the address: ${page.url()}`)
+      await page.waitForFunction(() => document.querySelectorAll('[data-test="customer-row"]').length === 1 &&
+        (document.querySelector('[data-test="customer-total"]')?.textContent ?? '').replace(/[^0-9]/g, '') === '1')
+      await page.locator('[data-test="customer-row"]').click()
+      await page.locator('[data-test="customer-detail"]').waitFor()
+      assert(new URL(page.url()).pathname === `/scrm/customers/${encodeURIComponent(customer.external_userid)}`, `the row opens ${page.url()}`)
     }, { login: a })
     const seenByAdmin = await team.api.ok('GET', `/api/v1/scrm/customers/${encodeURIComponent(customer.external_userid)}`)
     assert(seenByAdmin.personal_tags.some((t) => t.name === '爱喝奶茶' && t.owner_name === '店员阿青'), 'the admin does not see the personal tag')

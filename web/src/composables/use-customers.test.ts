@@ -1,13 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { effectScope, nextTick } from 'vue'
 import { ApiError } from '@/api/request'
-import { listCustomersApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, type CustomersApi } from '@/api/customers'
 import {
-  customerQuery, dayRange, defaultFilters, departmentTree, emptyReason, fromRouteQuery, hasFilters, routeQuery, rowAddTime,
-  rowState, sameQuery, sortOf, tableSort, useCustomers, type CustomerFilters,
+  listCustomersApi, listPersonalTagsApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, type CustomersApi,
+} from '@/api/customers'
+import {
+  customerQuery, dayRange, defaultFilters, departmentTree, emptyReason, fromRouteQuery, hasFilters, personalTagFilterLabel, routeQuery,
+  rowAddTime, rowState, sameQuery, sortOf, tableSort, useCustomers, type CustomerFilters,
 } from './use-customers'
 
-vi.mock('@/api/customers', () => ({ listCustomersApi: vi.fn(), listScrmDepartmentsApi: vi.fn(), listScrmTagsApi: vi.fn(), listStagesApi: vi.fn() }))
+vi.mock('@/api/customers', () => ({
+  listCustomersApi: vi.fn(), listScrmDepartmentsApi: vi.fn(), listScrmTagsApi: vi.fn(), listStagesApi: vi.fn(), listPersonalTagsApi: vi.fn(),
+}))
 
 const ADMIN: CustomersApi.Scope = { all: true, bound: false, userid: '', data_scope: '' }
 const UNBOUND: CustomersApi.Scope = { all: false, bound: false, userid: '', data_scope: '' }
@@ -42,6 +46,9 @@ beforeEach(() => {
   vi.mocked(listCustomersApi).mockReset().mockResolvedValue(page([customer(1)]))
   vi.mocked(listScrmDepartmentsApi).mockReset().mockResolvedValue({ items: [{ id: 1, name: '锦鲤', parent_id: 0 }] })
   vi.mocked(listScrmTagsApi).mockReset().mockResolvedValue({ items: [] })
+  vi.mocked(listPersonalTagsApi).mockReset().mockResolvedValue({
+    items: [{ id: 1, name: '爱喝奶茶', account_id: 9, owner_name: '小林', customers: 2, created_at: 1 }],
+  })
   vi.mocked(listStagesApi).mockReset().mockResolvedValue({ items: [{ id: 2, name: '意向', sort: 1, customers: 3 }], unstaged: 5 })
 })
 afterEach(() => vi.useRealTimers())
@@ -55,13 +62,13 @@ describe('the list query', () => {
   it('sends every filter the way the API reads it', () => {
     const q = customerQuery(
       filters({
-        mode: 'relationship', userids: ['zhangsan', 'lisi'], department: 3, tags: ['et1', 'et2'], addWay: 0, gender: 2,
+        mode: 'relationship', userids: ['zhangsan', 'lisi'], department: 3, tags: ['et1', 'et2'], personalTags: [1, 2], addWay: 0, gender: 2,
         status: 'deleted_by_customer', sort: 'name', days: [new Date(2026, 0, 5, 15, 30), new Date(2026, 0, 7, 9)],
       }),
       ' 王 ',
     )
     expect(q).toEqual({
-      q: '王', mode: 'relationship', userid: 'zhangsan,lisi', department: 3, tag: 'et1,et2', add_way: 0, gender: 2,
+      q: '王', mode: 'relationship', userid: 'zhangsan,lisi', department: 3, tag: 'et1,et2', personal_tag: '1,2', add_way: 0, gender: 2,
       status: 'deleted_by_customer', sort: 'name', added_from: new Date(2026, 0, 5).getTime(), added_to: new Date(2026, 0, 8).getTime(),
     })
   })
@@ -74,7 +81,7 @@ describe('the list query', () => {
   })
 
   it('round-trips through the address, page included; malformed values are dropped', () => {
-    const f = filters({ mode: 'relationship', userids: ['a'], tags: ['t'], department: 4, gender: 0, status: 'lost', sort: 'add_time',
+    const f = filters({ mode: 'relationship', userids: ['a'], tags: ['t'], personalTags: [7, 3], department: 4, gender: 0, status: 'lost', sort: 'add_time',
       days: [new Date(2026, 2, 1), new Date(2026, 2, 3)], addWay: 202, stage: 4 })
     const query = routeQuery(f, '张', 3)
     expect(query.page).toBe('3')
@@ -84,11 +91,15 @@ describe('the list query', () => {
     expect(back.page).toBe(3)
     expect(customerQuery(back.filters, back.q)).toEqual(customerQuery(f, '张'))
     expect(back.filters.days?.map((d) => d.getDate())).toEqual([1, 3])
+    expect(back.filters.personalTags).toEqual([7, 3])
     expect(routeQuery(f, '', 1).page).toBeUndefined()
 
     const bad = fromRouteQuery({ mode: 'x', gender: '7', status: 'gone', sort: 'size', page: '-2', department: 'abc', added_from: '5', added_to: '5', stage: '-1' })
     expect(bad.filters).toEqual(defaultFilters())
     expect(bad.page).toBe(1)
+    // personal tag ids are positive integers, each once
+    expect(fromRouteQuery({ personal_tag: '1,x,0,-2,2.5,,2,1' }).filters.personalTags).toEqual([1, 2])
+    expect(fromRouteQuery({ personal_tag: 'abc' }).filters.personalTags).toEqual([])
   })
 
   it('compares address queries whatever their order', () => {
@@ -103,6 +114,7 @@ describe('the list query', () => {
     expect(hasFilters(filters({ gender: 0 }), '')).toBe(true)
     expect(hasFilters(filters({ addWay: 0 }), '')).toBe(true)
     expect(hasFilters(filters({ stage: 0 }), '')).toBe(true)
+    expect(hasFilters(filters({ personalTags: [3] }), '')).toBe(true)
     expect(hasFilters(filters({ days: undefined as unknown as null }), '')).toBe(false)
   })
 
@@ -173,6 +185,40 @@ describe('useCustomers', () => {
     c.reset()
     await vi.advanceTimersByTimeAsync(0)
     expect(lastQuery()).toEqual({ page: 1, page_size: 20 })
+  })
+
+  it('filters by personal tags: restored from the address, sent as personal_tag, cleared by reset', async () => {
+    expect(customerQuery(filters({ personalTags: [1, 2] }), '')).toEqual({ personal_tag: '1,2' })
+    expect(routeQuery(filters({ personalTags: [1, 2] }), '', 1)).toEqual({ personal_tag: '1,2' })
+    const c = setup({ personal_tag: '1,2', gender: '1' })
+    expect(c.filters.personalTags).toEqual([1, 2])
+    expect(c.filtered.value).toBe(true)
+    await c.init()
+    expect(lastQuery()).toEqual({ personal_tag: '1,2', gender: 1, page: 1, page_size: 20 })
+    expect(listPersonalTagsApi).toHaveBeenCalledTimes(1)
+    expect(c.personalTags.value.map((p) => p.name)).toEqual(['爱喝奶茶'])
+    expect(c.routeQuery.value).toEqual({ personal_tag: '1,2', gender: '1' })
+
+    c.filters.personalTags = [2]
+    await nextTick()
+    expect(lastQuery()).toEqual({ personal_tag: '2', gender: 1, page: 1, page_size: 20 })
+    c.filters.gender = null
+    await nextTick()
+    expect(c.filtered.value).toBe(true)
+    c.reset()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(c.filters.personalTags).toEqual([])
+    expect(lastQuery()).toEqual({ page: 1, page_size: 20 })
+    expect(c.filtered.value).toBe(false)
+    expect(c.routeQuery.value).toEqual({})
+  })
+
+  it('names a personal tag with its owner for an admin only', () => {
+    const tag = { name: '爱喝奶茶', owner_name: '小林' }
+    const withOwner = (name: string, owner: string) => `${name}（${owner}）`
+    expect(personalTagFilterLabel(tag, true, withOwner)).toBe('爱喝奶茶（小林）')
+    expect(personalTagFilterLabel(tag, false, withOwner)).toBe('爱喝奶茶')
+    expect(personalTagFilterLabel({ name: '爱喝奶茶', owner_name: '' }, true, withOwner)).toBe('爱喝奶茶')
   })
 
   it('loads the page from the address and the filter choices together', async () => {
@@ -267,10 +313,12 @@ describe('useCustomers', () => {
   it('shows a refused filter in the user language; the choices failing leaves them empty', async () => {
     vi.mocked(listCustomersApi).mockRejectedValueOnce(new ApiError(400, 'invalid_time_range', 'x'))
     vi.mocked(listScrmTagsApi).mockRejectedValueOnce(new ApiError(0, 'network', 'x'))
+    vi.mocked(listPersonalTagsApi).mockRejectedValueOnce(new ApiError(403, 'forbidden', 'x'))
     const c = setup()
     await c.init()
     expect(c.error.value).toBe('时间范围的开始需早于结束')
     expect(c.tagGroups.value).toEqual([])
+    expect(c.personalTags.value).toEqual([])
     expect(c.departments.value).toHaveLength(1)
   })
 })

@@ -1,6 +1,8 @@
 import { computed, reactive, ref, watch } from 'vue'
 import type { LocationQuery, LocationQueryValue } from 'vue-router'
-import { listCustomersApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, type CustomersApi } from '@/api/customers'
+import {
+  listCustomersApi, listPersonalTagsApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, type CustomersApi,
+} from '@/api/customers'
 import { usePagedList } from './use-paged-list'
 import { useSearchText } from './use-search-text'
 
@@ -17,6 +19,8 @@ export interface CustomerFilters {
   userids: string[]
   department: number | null
   tags: string[]
+  /** personal tag (个人标签) ids: the customer carries any of them */
+  personalTags: number[]
   days: [Date, Date] | null
   addWay: number | null
   gender: 0 | 1 | 2 | null
@@ -27,7 +31,10 @@ export interface CustomerFilters {
 }
 
 export function defaultFilters(): CustomerFilters {
-  return { mode: 'customer', userids: [], department: null, tags: [], days: null, addWay: null, gender: null, status: '', stage: null, sort: DEFAULT_SORT }
+  return {
+    mode: 'customer', userids: [], department: null, tags: [], personalTags: [], days: null, addWay: null, gender: null, status: '',
+    stage: null, sort: DEFAULT_SORT,
+  }
 }
 
 const isSet = <T>(v: T | null | undefined | ''): v is T => v !== null && v !== undefined && v !== ''
@@ -54,6 +61,7 @@ export function customerQuery(f: CustomerFilters, q: string): CustomersApi.ListQ
   if (f.userids.length) out.userid = f.userids.join(',')
   if (isSet(f.department)) out.department = f.department
   if (f.tags.length) out.tag = f.tags.join(',')
+  if (f.personalTags.length) out.personal_tag = f.personalTags.join(',')
   if (f.days) Object.assign(out, dayRange(f.days))
   if (isSet(f.addWay)) out.add_way = f.addWay
   if (isSet(f.gender)) out.gender = f.gender
@@ -66,8 +74,8 @@ export function customerQuery(f: CustomerFilters, q: string): CustomersApi.ListQ
 /** Whether anything narrows the list (the search text included; mode and sort do not narrow). */
 export function hasFilters(f: CustomerFilters, q: string): boolean {
   return (
-    q.trim() !== '' || f.userids.length > 0 || isSet(f.department) || f.tags.length > 0 || !!f.days ||
-    isSet(f.addWay) || isSet(f.gender) || isSet(f.status) || isSet(f.stage)
+    q.trim() !== '' || f.userids.length > 0 || isSet(f.department) || f.tags.length > 0 || f.personalTags.length > 0 ||
+    !!f.days || isSet(f.addWay) || isSet(f.gender) || isSet(f.status) || isSet(f.stage)
   )
 }
 
@@ -104,6 +112,8 @@ export function fromRouteQuery(query: LocationQuery): { filters: CustomerFilters
   f.userids = list(query.userid)
   f.department = int(query.department)
   f.tags = list(query.tag)
+  // ids as the server takes them (positive integers), each once
+  f.personalTags = [...new Set(list(query.personal_tag).filter((x) => /^[1-9]\d{0,14}$/.test(x)).map(Number))]
   const from = int(query.added_from)
   const to = int(query.added_to)
   if (from !== null && to !== null && from < to) {
@@ -121,6 +131,18 @@ export function fromRouteQuery(query: LocationQuery): { filters: CustomerFilters
   if ((CUSTOMER_SORTS as string[]).includes(sort)) f.sort = sort as CustomersApi.Sort
   const page = int(query.page)
   return { filters: f, q: first(query.q), page: page !== null && page > 0 ? page : 1 }
+}
+
+/**
+ * A personal tag as the filter lists it: its name, and for an admin (who may filter by anyone's tags) its owner's
+ * too, e.g. "爱喝奶茶（小林）". `withOwner` formats the pair in the user's language.
+ */
+export function personalTagFilterLabel(
+  tag: Pick<CustomersApi.PersonalTag, 'name' | 'owner_name'>,
+  admin: boolean,
+  withOwner: (name: string, owner: string) => string,
+): string {
+  return admin && tag.owner_name ? withOwner(tag.name, tag.owner_name) : tag.name
 }
 
 export type SortProp = 'add_time' | 'name'
@@ -208,7 +230,8 @@ export function emptyReason(scope: CustomersApi.Scope | null, filtered: boolean)
 /**
  * The customer list: filters and search (typing is searched once it pauses, Enter at once), server paging and
  * sorting; only the answer to the latest request is kept. `initial` is the page's address query (see routeQuery),
- * so that the list comes back as it was. Also loads the filters' choices (departments, tag groups, stages).
+ * so that the list comes back as it was. Also loads the filters' choices (departments, tag groups, the caller's
+ * personal tags, stages).
  */
 export function useCustomers(options: { pageSize?: number; debounceMs?: number; initial?: LocationQuery } = {}) {
   const start = fromRouteQuery(options.initial ?? {})
@@ -219,6 +242,8 @@ export function useCustomers(options: { pageSize?: number; debounceMs?: number; 
   const scope = ref<CustomersApi.Scope | null>(null)
   const departments = ref<CustomersApi.Department[]>([])
   const tagGroups = ref<CustomersApi.TagGroup[]>([])
+  /** the personal tags the caller may filter by (an admin's list has everyone's) */
+  const personalTags = ref<CustomersApi.PersonalTag[]>([])
   const stages = ref<CustomersApi.Stage[]>([])
 
   let seq = 0
@@ -264,11 +289,12 @@ export function useCustomers(options: { pageSize?: number; debounceMs?: number; 
   }
 
   async function loadChoices() {
-    const [d, t, s] = await Promise.allSettled([listScrmDepartmentsApi(), listScrmTagsApi(), listStagesApi()])
+    const [d, t, s, p] = await Promise.allSettled([listScrmDepartmentsApi(), listScrmTagsApi(), listStagesApi(), listPersonalTagsApi()])
     // Without them the filters just offer nothing; the list shows its own error when the server is away.
     if (d.status === 'fulfilled') departments.value = d.value.items
     if (t.status === 'fulfilled') tagGroups.value = t.value.items
     if (s.status === 'fulfilled') stages.value = s.value.items
+    if (p.status === 'fulfilled') personalTags.value = p.value.items
   }
 
   /** The page from the address (or 1) and the filters' choices, together. */
@@ -285,6 +311,7 @@ export function useCustomers(options: { pageSize?: number; debounceMs?: number; 
     scope,
     departments,
     tagGroups,
+    personalTags,
     stages,
     departmentTree: computed(() => departmentTree(departments.value)),
     filtered,

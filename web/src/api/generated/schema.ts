@@ -3984,6 +3984,13 @@ export interface components {
         CustomerDepartment: number;
         /** @description comma-separated corp tag ids: a relationship carries any of them */
         CustomerTag: string;
+        /**
+         * @description comma-separated personal tag (个人标签) ids: the customer carries any of them. A member's filter matches only its
+         *     own personal tags (another account's id matches no one); an admin's matches anyone's. An id that is not a
+         *     positive integer is `invalid_filter` (400).
+         * @example 12,15
+         */
+        CustomerPersonalTag: string;
         /** @description relationship added at or after (Unix ms) */
         CustomerAddedFrom: number;
         /** @description relationship added before (Unix ms) */
@@ -4759,6 +4766,13 @@ export interface operations {
                 department?: components["parameters"]["CustomerDepartment"];
                 /** @description comma-separated corp tag ids: a relationship carries any of them */
                 tag?: components["parameters"]["CustomerTag"];
+                /**
+                 * @description comma-separated personal tag (个人标签) ids: the customer carries any of them. A member's filter matches only its
+                 *     own personal tags (another account's id matches no one); an admin's matches anyone's. An id that is not a
+                 *     positive integer is `invalid_filter` (400).
+                 * @example 12,15
+                 */
+                personal_tag?: components["parameters"]["CustomerPersonalTag"];
                 /** @description relationship added at or after (Unix ms) */
                 added_from?: components["parameters"]["CustomerAddedFrom"];
                 /** @description relationship added before (Unix ms) */
@@ -4808,6 +4822,13 @@ export interface operations {
                 department?: components["parameters"]["CustomerDepartment"];
                 /** @description comma-separated corp tag ids: a relationship carries any of them */
                 tag?: components["parameters"]["CustomerTag"];
+                /**
+                 * @description comma-separated personal tag (个人标签) ids: the customer carries any of them. A member's filter matches only its
+                 *     own personal tags (another account's id matches no one); an admin's matches anyone's. An id that is not a
+                 *     positive integer is `invalid_filter` (400).
+                 * @example 12,15
+                 */
+                personal_tag?: components["parameters"]["CustomerPersonalTag"];
                 /** @description relationship added at or after (Unix ms) */
                 added_from?: components["parameters"]["CustomerAddedFrom"];
                 /** @description relationship added before (Unix ms) */
@@ -4951,6 +4972,13 @@ export interface operations {
                 department?: components["parameters"]["CustomerDepartment"];
                 /** @description comma-separated corp tag ids: a relationship carries any of them */
                 tag?: components["parameters"]["CustomerTag"];
+                /**
+                 * @description comma-separated personal tag (个人标签) ids: the customer carries any of them. A member's filter matches only its
+                 *     own personal tags (another account's id matches no one); an admin's matches anyone's. An id that is not a
+                 *     positive integer is `invalid_filter` (400).
+                 * @example 12,15
+                 */
+                personal_tag?: components["parameters"]["CustomerPersonalTag"];
                 /** @description relationship added at or after (Unix ms) */
                 added_from?: components["parameters"]["CustomerAddedFrom"];
                 /** @description relationship added before (Unix ms) */

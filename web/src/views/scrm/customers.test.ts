@@ -1,12 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp, h, nextTick, type App } from 'vue'
-import { createPinia } from 'pinia'
+import { createPinia, setActivePinia } from 'pinia'
 import { createMemoryHistory, createRouter, RouterView, type Router } from 'vue-router'
 import ElementPlus, { ElMessageBox } from 'element-plus'
 import { i18n } from '@/locales'
 import {
-  cancelBulkTagApi, getBulkTagApi, listCustomersApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, startBulkTagApi, type CustomersApi,
+  cancelBulkTagApi, getBulkTagApi, listCustomersApi, listPersonalTagsApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, startBulkTagApi,
+  type CustomersApi,
 } from '@/api/customers'
+import type { AuthApi } from '@/api/auth'
+import { useSessionStore } from '@/stores/use-session-store'
 import { ApiError } from '@/api/request'
 import { listCustomerExportsApi, startCustomerExportApi, type ExportsApi } from '@/api/exports'
 import { listWecomEmployeesApi } from '@/api/wecom'
@@ -14,7 +17,7 @@ import CustomersPage from './customers.vue'
 
 vi.mock('@/api/customers', () => ({
   listCustomersApi: vi.fn(), listScrmDepartmentsApi: vi.fn(), listScrmTagsApi: vi.fn(), startBulkTagApi: vi.fn(), getBulkTagApi: vi.fn(),
-  listStagesApi: vi.fn(), cancelBulkTagApi: vi.fn(),
+  listStagesApi: vi.fn(), cancelBulkTagApi: vi.fn(), listPersonalTagsApi: vi.fn(),
 }))
 vi.mock('@/api/wecom', () => ({ listWecomEmployeesApi: vi.fn() }))
 vi.mock('@/api/exports', async (importOriginal) => ({
@@ -47,6 +50,15 @@ const customers: CustomersApi.Customer[] = [
     follows: [follow({ active: false, deleted_by: 'employee', deleted_at: 1_700_200_000_000 })], tags: [], stage_id: null, stage_name: '',
   },
 ]
+const personalTag = (id: number, name: string, account_id = 7, owner_name = '王小锦'): CustomersApi.PersonalTag =>
+  ({ id, name, account_id, owner_name, customers: 1, created_at: 1 })
+function session(role: 'admin' | 'member'): AuthApi.Session {
+  return {
+    account: { id: 7, phone: '13800000000', name: '王小锦', role, status: 'active' },
+    team: { id: 3, name: '锦鲤茶饮' },
+    apps: [{ key: 'scrm', activated: true, activated_at: 1 }],
+  }
+}
 const page = (items: CustomersApi.Customer[], scope = ADMIN, total = items.length): CustomersApi.Page =>
   ({ items, total, page: 1, page_size: 20, scope })
 
@@ -54,7 +66,7 @@ let app: App | null = null
 let root: HTMLElement
 let router: Router
 
-async function mountPage(path = '/scrm/customers') {
+async function mountPage(path = '/scrm/customers', role: 'admin' | 'member' = 'member') {
   router = createRouter({
     history: createMemoryHistory(),
     routes: [
@@ -66,8 +78,11 @@ async function mountPage(path = '/scrm/customers') {
   await router.isReady()
   root = document.createElement('div')
   document.body.appendChild(root)
+  const pinia = createPinia()
+  setActivePinia(pinia)
+  useSessionStore().set(session(role))
   app = createApp({ render: () => h(RouterView) })
-  app.use(createPinia()).use(i18n).use(router).use(ElementPlus).mount(root)
+  app.use(pinia).use(i18n).use(router).use(ElementPlus).mount(root)
   await settle()
 }
 async function settle() {
@@ -85,6 +100,7 @@ beforeEach(() => {
   vi.mocked(listCustomersApi).mockReset().mockResolvedValue(page(customers))
   vi.mocked(listScrmDepartmentsApi).mockReset().mockResolvedValue({ items: [{ id: 1, name: '锦鲤', parent_id: 0 }, { id: 2, name: '上海店', parent_id: 1 }] })
   vi.mocked(listScrmTagsApi).mockReset().mockResolvedValue({ items: [{ group_id: 'g1', name: '客户等级', tags: [tag(1), tag(2)] }] })
+  vi.mocked(listPersonalTagsApi).mockReset().mockResolvedValue({ items: [] })
   vi.mocked(listStagesApi).mockReset().mockResolvedValue({ items: [{ id: 1, name: '新客', sort: 1, customers: 4 }, { id: 2, name: '意向', sort: 2, customers: 1 }], unstaged: 7 })
   vi.mocked(listWecomEmployeesApi).mockReset().mockResolvedValue({ items: [], total: 0, page: 1, page_size: 20 })
   vi.mocked(startBulkTagApi).mockReset()
@@ -167,6 +183,67 @@ describe('the customer list', () => {
     await settle()
     expect(lastQuery()).toEqual({ stage: 2, page: 1, page_size: 20 })
     expect(router.currentRoute.value.query).toEqual({ stage: '2' })
+  })
+
+  it('offers no personal tag filter to a caller without personal tags', async () => {
+    await mountPage()
+    expect(listPersonalTagsApi).toHaveBeenCalledTimes(1)
+    expect(q('customer-tag-filter')).not.toBeNull()
+    expect(q('customer-personal-tag-filter')).toBeNull()
+  })
+
+  it('filters by the caller\'s personal tags, kept in the address and cleared by reset', async () => {
+    vi.mocked(listPersonalTagsApi).mockResolvedValue({ items: [personalTag(1, '爱喝奶茶'), personalTag(2, '老客户')] })
+    await mountPage()
+    const filter = q('customer-personal-tag-filter')!
+    expect(filter).not.toBeNull()
+    // next to the enterprise tag filter
+    expect(q('customer-tag-filter')!.nextElementSibling).toBe(filter)
+    expect(text(filter)).toContain('个人标签')
+    // a member's own tags, by name only
+    expect([...document.body.querySelectorAll<HTMLElement>('[data-test^="personal-tag-filter-option-"]')].map(text)).toEqual(['爱喝奶茶', '老客户'])
+    expect(q('customer-reset')!.classList.contains('is-disabled')).toBe(true)
+
+    await clickIn('personal-tag-filter-option-1')
+    expect(lastQuery()).toEqual({ personal_tag: '1', page: 1, page_size: 20 })
+    await clickIn('personal-tag-filter-option-2')
+    expect(lastQuery()).toEqual({ personal_tag: '1,2', page: 1, page_size: 20 })
+    expect(router.currentRoute.value.query).toEqual({ personal_tag: '1,2' })
+    expect(q('customer-reset')!.classList.contains('is-disabled')).toBe(false)
+
+    q('customer-reset')!.click()
+    await settle()
+    expect(lastQuery()).toEqual({ page: 1, page_size: 20 })
+    expect(router.currentRoute.value.query).toEqual({})
+    expect(text(filter)).not.toContain('爱喝奶茶')
+    expect(q('customer-reset')!.classList.contains('is-disabled')).toBe(true)
+  })
+
+  it('restores the personal tag filter from the address; an admin sees whose each tag is', async () => {
+    vi.mocked(listPersonalTagsApi).mockResolvedValue({ items: [personalTag(1, '爱喝奶茶', 9, '小林'), personalTag(2, '老客户')] })
+    await mountPage('/scrm/customers?personal_tag=1,2', 'admin')
+    expect(lastQuery()).toEqual({ personal_tag: '1,2', page: 1, page_size: 20 })
+    expect([...document.body.querySelectorAll<HTMLElement>('[data-test^="personal-tag-filter-option-"]')].map(text)).toEqual([
+      '爱喝奶茶（小林）', '老客户（王小锦）',
+    ])
+    expect(text(q('customer-personal-tag-filter'))).toContain('爱喝奶茶（小林）')
+    expect(q('customer-reset')!.classList.contains('is-disabled')).toBe(false)
+    // unpicking one keeps the other
+    await clickIn('personal-tag-filter-option-1')
+    expect(lastQuery()).toEqual({ personal_tag: '2', page: 1, page_size: 20 })
+    expect(router.currentRoute.value.query).toEqual({ personal_tag: '2' })
+  })
+
+  it('keeps a personal tag of the address that the caller\'s list lacks, so that it can be cleared', async () => {
+    vi.mocked(listCustomersApi).mockResolvedValue(page([]))
+    await mountPage('/scrm/customers?personal_tag=5')
+    expect(lastQuery()).toEqual({ personal_tag: '5', page: 1, page_size: 20 })
+    expect(text(inBody('personal-tag-filter-option-5'))).toBe('#5')
+    expect(q('customer-no-match')).not.toBeNull()
+    q('customer-reset-empty')!.click()
+    await settle()
+    expect(lastQuery()).toEqual({ page: 1, page_size: 20 })
+    expect(q('customer-personal-tag-filter')).toBeNull()
   })
 
   it('follows an address changed from outside, e.g. the menu item', async () => {
@@ -314,6 +391,19 @@ describe('bulk tagging from the customer list', () => {
     expect(text(inBody('bulk-total'))).toBe('共 80 条跟进关系')
   })
 
+  it('tags everyone carrying the personal tags chosen in the filter', async () => {
+    vi.mocked(listPersonalTagsApi).mockResolvedValue({ items: [personalTag(1, '爱喝奶茶'), personalTag(2, '老客户')] })
+    await mountPage()
+    await clickIn('personal-tag-filter-option-1')
+    await clickIn('personal-tag-filter-option-2')
+    await clickIn('bulk-tag-open')
+    expect(radioChecked('bulk-target-filter')).toBe(true)
+    await clickIn('bulk-add-option-et1')
+    vi.mocked(startBulkTagApi).mockResolvedValueOnce(bulkJob())
+    await clickIn('bulk-tag-submit')
+    expect(startBulkTagApi).toHaveBeenCalledWith({ personal_tag: '1,2' }, { add: ['et1'], remove: [] })
+  })
+
   it('shows the server refusal in the dialog', async () => {
     await mountPage()
     await clickIn('bulk-tag-open')
@@ -443,6 +533,14 @@ describe('exporting the customer list', () => {
     expect(startCustomerExportApi).toHaveBeenCalledWith(
       { mode: 'relationship', q: '锦鲤', status: 'active' }, { format: 'csv', lang: 'en-US' },
     )
+  })
+
+  it('exports the customers carrying the personal tags of the filter', async () => {
+    vi.mocked(listPersonalTagsApi).mockResolvedValue({ items: [personalTag(1, '爱喝奶茶'), personalTag(2, '老客户')] })
+    await mountPage('/scrm/customers?personal_tag=1,2&gender=2')
+    vi.mocked(startCustomerExportApi).mockResolvedValueOnce(exportOf({ format: 'csv' }))
+    await exportAs('csv')
+    expect(startCustomerExportApi).toHaveBeenCalledWith({ personal_tag: '1,2', gender: 2 }, { format: 'csv', lang: 'zh-CN' })
   })
 
   it('says what the server refused, in the user\'s language', async () => {
