@@ -163,7 +163,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     head->keep_alive(keep);
     head->content_length(static_cast<std::uint64_t>(res.body_size));
     auto serializer = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*head);
-    auto source = std::make_shared<std::function<bool(std::string&)>>(std::move(res.body_source));
+    Source source = std::make_shared<std::function<bool(std::string&)>>(std::move(res.body_source));
     stream_.expires_after(std::chrono::seconds(server_.settings.read_timeout_seconds));
     bhttp::async_write_header(stream_, *serializer, [self = shared_from_this(), head, serializer, source, keep,
                                                      size = res.body_size](beast::error_code ec, std::size_t) {
@@ -172,10 +172,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
-  void StreamNext(std::shared_ptr<std::function<bool(std::string&)>> source, int64_t remaining, bool keep) {
+  using Source = std::shared_ptr<std::function<bool(std::string&)>>;
+
+  void StreamNext(Source source, int64_t remaining, bool keep) {
     asio::post(server_.workers, [self = shared_from_this(), source, remaining, keep] {
       auto piece = std::make_shared<std::string>();
-      const bool ok = (*source)(*piece);
+      bool ok = false;
+      try {
+        ok = (*source)(*piece);
+      } catch (const std::exception& e) {  // as the dispatcher does for handlers: log it, fail this response only
+        spdlog::error("a streamed body failed: {}", e.what());
+      }
       asio::post(self->stream_.get_executor(), [self, source, piece, ok, remaining, keep] {
         const auto size = static_cast<int64_t>(piece->size());
         if (!ok || size > remaining || (piece->empty() && remaining > 0)) {
@@ -184,17 +191,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
         }
         if (piece->empty()) {
           self->busy_ = false;
-          if (!keep) return self->Close();
+          // Decided again now: the server may have begun stopping during a long download.
+          if (!keep || self->server_.stopping.load()) return self->Close();
           return self->Read();
         }
-        self->stream_.expires_after(std::chrono::seconds(self->server_.settings.read_timeout_seconds));
-        asio::async_write(self->stream_, asio::buffer(*piece),
-                          [self, source, piece, remaining, keep, size](beast::error_code ec, std::size_t) {
-                            if (ec) return self->Close();
-                            self->StreamNext(source, remaining - size, keep);
-                          });
+        self->WriteSlices(source, piece, 0, remaining - size, keep);
       });
     });
+  }
+
+  // Writes a piece in slices of 64 KiB, each with its own timeout, so a slow but steady client is not cut off.
+  void WriteSlices(Source source, std::shared_ptr<std::string> piece, size_t at, int64_t remaining, bool keep) {
+    constexpr size_t kSlice = 64 * 1024;
+    const size_t n = std::min(kSlice, piece->size() - at);
+    stream_.expires_after(std::chrono::seconds(server_.settings.read_timeout_seconds));
+    asio::async_write(stream_, asio::buffer(piece->data() + at, n),
+                      [self = shared_from_this(), source, piece, at, n, remaining, keep](beast::error_code ec,
+                                                                                          std::size_t) {
+                        if (ec) return self->Close();
+                        if (at + n < piece->size()) return self->WriteSlices(source, piece, at + n, remaining, keep);
+                        self->StreamNext(source, remaining, keep);
+                      });
   }
 
   void Close() {

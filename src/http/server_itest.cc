@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <stdexcept>
 #include <thread>
 
 #include "http/envelope.h"
@@ -87,6 +88,21 @@ class ServerTest : public ::testing::Test {
       };
       return r;
     });
+    router_.Add("GET", "/api/v1/stream-long", [](Request&) {  // 200 pieces of 100 KB, for a client that leaves
+      Response r;
+      r.body_size = 200 * 100'000;
+      r.body_source = [n = 0](std::string& piece) mutable {
+        piece = n++ < 200 ? std::string(100'000, 'y') : "";
+        return true;
+      };
+      return r;
+    });
+    router_.Add("GET", "/api/v1/stream-throws", [](Request&) {
+      Response r;
+      r.body_size = 10;
+      r.body_source = [](std::string&) -> bool { throw std::runtime_error("boom"); };
+      return r;
+    });
     router_.Add("GET", "/api/v1/stream-broken", [](Request&) {
       Response r;
       r.body_size = 10;
@@ -145,9 +161,34 @@ TEST_F(ServerTest, StreamedBodiesArriveWholeWithTheirLengthOrTheConnectionCloses
   SendAll(fd, "GET /api/v1/stream-broken HTTP/1.1\r\nHost: x\r\n\r\n");
   std::string broken;
   char tmp[4096];
-  for (ssize_t n; (n = recv(fd, tmp, sizeof tmp, 0)) > 0;) broken.append(tmp, static_cast<size_t>(n));
+  ssize_t n = 0;
+  while ((n = recv(fd, tmp, sizeof tmp, 0)) > 0) broken.append(tmp, static_cast<size_t>(n));
+  EXPECT_EQ(n, 0) << "the server closes the connection (not a receive timeout)";
   EXPECT_NE(broken.find("Content-Length: 10"), std::string::npos) << broken;
   EXPECT_EQ(broken.substr(broken.find("\r\n\r\n") + 4), "12345");  // short, then closed
+  close(fd);
+}
+
+TEST_F(ServerTest, AClientLeavingMidStreamOrASourceThrowingHarmsNoOneElse) {
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  SendAll(fd, "GET /api/v1/stream-long HTTP/1.1\r\nHost: x\r\n\r\n");
+  char tmp[4096];
+  ASSERT_GT(recv(fd, tmp, sizeof tmp, 0), 0);
+  close(fd);  // gone after the first bytes
+  fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  SendAll(fd, "GET /api/v1/stream-throws HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r;
+  ssize_t n = 0;
+  while ((n = recv(fd, tmp, sizeof tmp, 0)) > 0) r.append(tmp, static_cast<size_t>(n));
+  EXPECT_EQ(n, 0);
+  EXPECT_EQ(StatusOf(r), 200);  // the header went out; the body stops short and the connection closes
+  close(fd);
+  fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  SendAll(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(StatusOf(ReadResponse(fd)), 200);
   close(fd);
 }
 

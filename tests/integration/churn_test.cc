@@ -125,6 +125,16 @@ TEST_P(ChurnTest, LostRelationshipsAreListedWithTheirTagsAndCountedUntilSeen) {
   EXPECT_EQ(unread->count, 1);
   ASSERT_EQ(unread->items.size(), 1u);
   EXPECT_EQ(unread->items[0].external_userid, other_ext);
+  // A loss WeCom dated before the account looked, but applied after (a retried callback), is still new.
+  ASSERT_TRUE(churn_->MarkSeen(admin_).ok());
+  clock_.Advance(1000);
+  auto late = t.db->Query("SELECT userid, external_userid FROM wecom_follows WHERE team_id = ? AND deleted_at IS NULL "
+                          "ORDER BY userid DESC, external_userid LIMIT 1", {team});
+  ASSERT_TRUE(t.db->Transact([&](storage::Session& tx) {
+    return wecom_link::mirror::MarkRelationLost(tx, admin_.team, late->rows.at(0).Text(0), late->rows.at(0).Text(1),
+                                                "customer", clock_.NowMillis() - 600'000, clock_.NowMillis());
+  }).ok());
+  EXPECT_EQ(churn_->Unread(admin_)->count, 1);
 
   // A member sees its employee's churn only; one that never looked counts the last week.
   auto m = accounts_->AddMember(admin_, "13900000006", "小孙", {});
@@ -153,7 +163,7 @@ TEST_P(ChurnTest, LostRelationshipsAreListedWithTheirTagsAndCountedUntilSeen) {
     f.createtime = clock_.NowMillis() / 1000;
     return wecom_link::mirror::UpsertRelation(tx, admin_.team, c, f, 0);
   }).ok());
-  EXPECT_EQ(churn_->List(admin_, {}, 1, 20)->total, 3);  // the customer's, gone; the later one, still there
+  EXPECT_EQ(churn_->List(admin_, {}, 1, 20)->total, 4);  // the customer's, gone; the two later ones, still there
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ChurnTest, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),

@@ -26,6 +26,9 @@ class CustomerExportTest : public wecom_link::WecomBench {
     exports_ = std::make_unique<ExportService>(db, clock_, *queue_, *customers_,
                                                ExportOptions{.batch = 7, .on_piece = [this](int64_t piece) {
                                                  if (piece == stop_after_piece_) stopping_ = true;
+                                                 if (piece == delete_at_piece_) {
+                                                   EXPECT_TRUE(exports_->Delete(admin_, deleting_).ok());
+                                                 }
                                                }});
   }
 
@@ -67,6 +70,8 @@ class CustomerExportTest : public wecom_link::WecomBench {
   std::unique_ptr<ExportService> exports_;
   std::atomic<bool> stopping_{false};
   int64_t stop_after_piece_ = -1;
+  int64_t delete_at_piece_ = -1;
+  int64_t deleting_ = 0;
 };
 
 std::vector<std::string> CsvLines(const std::string& csv) {
@@ -165,6 +170,43 @@ TEST_P(CustomerExportTest, TheFileHoldsEveryMatchingRowOnceAcrossARestart) {
       t.db->Query("SELECT COUNT(*) FROM wecom_customers WHERE team_id = ?", {admin_.team.value()})->rows.at(0).Int(0);
   EXPECT_EQ(rows - 1, customers);
   EXPECT_EQ(static_cast<int64_t>(ids.size()), customers);
+
+  // Every relationship (lost ones too), across many pieces whose boundaries fall inside customers with several
+  // relationships: each (customer, employee) pair once.
+  auto rels = exports_->Start(admin_, {.filter = {.mode = ListMode::kRelationship}, .format = "csv", .lang = "en-US"},
+                              client);
+  ASSERT_TRUE(rels.ok()) << rels.status().ToString();
+  ASSERT_TRUE(RunOnce().ok());
+  auto rel_lines = CsvLines(Download(admin_, rels->id).substr(3));
+  std::set<std::pair<std::string, std::string>> pairs;
+  for (size_t i = 1; i < rel_lines.size(); ++i) {
+    std::vector<std::string> cells;
+    for (size_t start = 0;;) {  // (no quoted commas in the sandbox's ids and names)
+      const size_t comma = rel_lines[i].find(',', start);
+      cells.push_back(rel_lines[i].substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    EXPECT_TRUE(pairs.insert({cells.back(), cells[5]}).second) << "twice: " << rel_lines[i];
+  }
+  std::set<std::pair<std::string, std::string>> want_pairs;
+  auto all_follows = t.db->Query("SELECT external_userid, userid FROM wecom_follows WHERE team_id = ?",
+                                 {admin_.team.value()});
+  for (const auto& row : all_follows->rows) want_pairs.insert({row.Text(0), row.Text(1)});
+  EXPECT_GT(want_pairs.size(), static_cast<size_t>(customers));  // some customers have several relationships
+  EXPECT_EQ(pairs, want_pairs);
+
+  // Deleted while its job runs: the job stops writing and leaves no pieces behind.
+  auto doomed = exports_->Start(admin_, {.filter = {}, .format = "csv", .lang = "zh-CN"}, client);
+  ASSERT_TRUE(doomed.ok());
+  deleting_ = doomed->id;
+  delete_at_piece_ = 1;
+  Status run = RunOnce();  // (the job itself may end either way: its export is gone)
+  (void)run;
+  delete_at_piece_ = -1;
+  EXPECT_EQ(exports_->Get(admin_, doomed->id).status().reason(), "export_not_found");
+  EXPECT_EQ(t.db->Query("SELECT COUNT(*) FROM customer_export_chunks WHERE export_id = ?", {doomed->id})->rows.at(0)
+                .Int(0), 0);
 }
 
 TEST_P(CustomerExportTest, ExportsArePrivateLimitedAndDeleted) {

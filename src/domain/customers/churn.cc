@@ -137,7 +137,8 @@ Result<ChurnUnread> ChurnService::Unread(const accounts::Principal& who) {
   std::vector<Value> params;
   auto base = ScopeWhere(who.team, scope, params);
   if (!base) return out;
-  const std::string where = *base + " AND f.deleted_at > ?";
+  // Against when Koi learnt of each loss, not when WeCom says it happened: an event applied late is still new.
+  const std::string where = *base + " AND COALESCE(f.lost_recorded_at, f.deleted_at) > ?";
   params.emplace_back(std::in_place_type<int64_t>, out.seen_at_ms);
   KOI_ASSIGN_OR_RETURN(auto count, db_.Query("SELECT COUNT(*) FROM wecom_follows f" + where, params));
   out.count = count.rows.at(0).Int(0);

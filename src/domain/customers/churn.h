@@ -1,8 +1,8 @@
 // Churn reminders (流失提醒, issue 5): the customer–employee relationships that ended because the customer deleted
 // the employee, the employee deleted the customer, or the reconcile found them gone (wecom_follows.deleted_by
 // customer | employee | sync; a handover is not churn). The mirror marks them as the callbacks and syncs arrive;
-// this reads them: a list newest loss first, and an account's unread ones since it last looked — the console's
-// notification. Reading is derived from the mirror, so a replayed callback or a reconcile never notifies twice.
+// this reads them: a list newest loss first, and an account's unread ones since it last looked (by when Koi learnt
+// of each loss) — the console's notification. Reading is derived from the mirror, so a replayed callback or a reconcile never notifies twice.
 //
 // Data permission as for the customer list: admins see the team's churn, a member its employee's (or department's).
 #pragma once

@@ -381,8 +381,10 @@ Result<std::vector<CustomerRow>> CustomerService::RowsAfter(TeamId team, const S
   std::vector<Value> params = query.params;
   std::string keyset;
   if (by_relationship) {
-    keyset = " AND (f.external_userid > ? OR (f.external_userid = ? AND f.userid > ?)) ORDER BY f.external_userid, "
-             "f.userid LIMIT ?";
+    // (The leading >= lets both engines seek the index instead of filtering from the team's first row.)
+    keyset = " AND f.external_userid >= ? AND (f.external_userid > ? OR (f.external_userid = ? AND f.userid > ?)) "
+             "ORDER BY f.external_userid, f.userid LIMIT ?";
+    params.emplace_back(std::in_place_type<std::string>, after.first);
     params.emplace_back(std::in_place_type<std::string>, after.first);
     params.emplace_back(std::in_place_type<std::string>, after.first);
     params.emplace_back(std::in_place_type<std::string>, after.second);
@@ -397,7 +399,10 @@ Result<std::vector<CustomerRow>> CustomerService::RowsAfter(TeamId team, const S
   std::vector<std::string> row_userids;
   for (const auto& row : r.rows) {
     rows.push_back(RowOf(row));
-    if (by_relationship) row_userids.push_back(row.Text(7));
+    if (by_relationship) {
+      rows.back().relationship_userid = row.Text(7);
+      row_userids.push_back(row.Text(7));
+    }
   }
   KOI_RETURN_IF_ERROR(FillFollows(team, scope, rows, by_relationship ? &row_userids : nullptr));
   return rows;

@@ -79,6 +79,7 @@ struct CustomerRow {
   std::vector<TagRef> tags;             // distinct corp tags over those relationships
   std::optional<int64_t> stage_id;      // the customer's stage (customer_stages), if any
   std::string stage_name;
+  std::string relationship_userid;      // relationship mode: the row's employee (also when not visible in follows)
 };
 
 // Who the caller may see.

@@ -36,7 +36,7 @@ bool AppendXmlChar(std::string_view in, size_t& i, std::string& out) {
     }
     return true;
   }
-  size_t len = b0 >= 0xF0 && b0 <= 0xF4 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC2 && b0 < 0xE0 ? 2 : 0;
+  size_t len = b0 > 0xF4 ? 0 : b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC2 ? 2 : 0;
   if (len == 0 || i + len > in.size()) {
     ++i;
     return false;

@@ -72,7 +72,7 @@ TEST(ExportFormat, CsvIsReadBackAsWritten) {
 
 TEST(ExportFormat, SheetCellsAreEscapedAndCleaned) {
   const std::string row =
-      SheetRow(2, {"a<b>&\"c\"", std::string("bell\x07 ok"), "bad\xFF utf8", " padded ", ""}, false);
+      SheetRow(2, {"a<b>&\"c\"", std::string("bell\x07 ok"), "bad\xFF\xF8\x88\x80 utf8", " padded ", ""}, false);
   EXPECT_EQ(row,
             "<row r=\"2\"><c t=\"inlineStr\"><is><t>a&lt;b&gt;&amp;&quot;c&quot;</t></is></c>"
             "<c t=\"inlineStr\"><is><t>bell ok</t></is></c>"

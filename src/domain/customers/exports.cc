@@ -403,8 +403,7 @@ Status ExportService::Run(jobs::JobContext& ctx) {
     std::string key_customer = e.Text(8), key_userid = e.Text(9);
     if (!rows.empty()) {
       key_customer = rows.back().external_userid;
-      key_userid = mode == ListMode::kRelationship && !rows.back().follows.empty() ? rows.back().follows.front().userid
-                                                                                   : "";
+      key_userid = mode == ListMode::kRelationship ? rows.back().relationship_userid : "";
     }
     bool gone = false;
     KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {

@@ -56,8 +56,12 @@ Columns ColumnsOf(const std::vector<std::string>& header) {
   return c;
 }
 
+// A cell trimmed, without NUL characters (no text column takes them).
 std::string Cell(const std::vector<std::string>& row, int at) {
-  return at >= 0 && static_cast<size_t>(at) < row.size() ? TrimSpace(row[static_cast<size_t>(at)]) : std::string();
+  if (at < 0 || static_cast<size_t>(at) >= row.size()) return std::string();
+  std::string v = TrimSpace(row[static_cast<size_t>(at)]);
+  v.erase(std::remove(v.begin(), v.end(), '\0'), v.end());
+  return v;
 }
 
 }  // namespace
@@ -132,7 +136,7 @@ Result<FanImportResult> FanService::Import(const accounts::Principal& who, const
     if (!ValidWechatId(openid)) bad.push_back({line, "fan_openid_invalid", openid});
     else if (!openids.insert(openid).second) bad.push_back({line, "fan_openid_duplicate", openid});
     if (!ValidWechatId(unionid)) bad.push_back({line, "fan_unionid_invalid", unionid});
-    if (CodePointCount(nickname) > 64) bad.push_back({line, "fan_nickname_too_long", nickname.substr(0, 64)});
+    if (CodePointCount(nickname) > 64) bad.push_back({line, "fan_nickname_too_long", ToValidUtf8(nickname.substr(0, 64))});
   }
   if (!bad.empty()) {
     const size_t n = bad.size();

@@ -127,7 +127,7 @@ Status EventApplier::Apply(TeamId team, const TeamContext& context, int64_t id, 
         if (detail.ok())
           for (const auto& f : detail->follows)
             if (f.userid == userid) return mirror::UpsertRelation(tx, team, detail->contact, f, run);
-        return mirror::MarkRelationLost(tx, team, userid, ext, by, at_ms);
+        return mirror::MarkRelationLost(tx, team, userid, ext, by, at_ms, clock_.NowMillis());
       });
     }
     return done(nothing, "recorded");  // transfer_fail, msg_audit_approved

@@ -353,11 +353,11 @@ Status WecomLink::RunFullSync(jobs::JobContext& ctx) {
     const std::vector<Value> p{team.value(), run};
     const int64_t now = clock_.NowMillis();
     KOI_RETURN_IF_ERROR(tx.Exec("UPDATE wecom_employees SET status = 5 WHERE team_id = ? AND sync_run <> ?", p));
-    KOI_RETURN_IF_ERROR(tx.Exec("UPDATE wecom_follows SET deleted_at = ?, deleted_by = 'sync' WHERE team_id = ? AND "
-                                "sync_run <> ? AND deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM wecom_employees e "
-                                "WHERE e.team_id = wecom_follows.team_id AND e.userid = wecom_follows.userid AND "
-                                "e.status = 5)",
-                                {now, team.value(), run}));
+    KOI_RETURN_IF_ERROR(tx.Exec("UPDATE wecom_follows SET deleted_at = ?, deleted_by = 'sync', lost_recorded_at = ? "
+                                "WHERE team_id = ? AND sync_run <> ? AND deleted_at IS NULL AND NOT EXISTS (SELECT 1 "
+                                "FROM wecom_employees e WHERE e.team_id = wecom_follows.team_id AND e.userid = "
+                                "wecom_follows.userid AND e.status = 5)",
+                                {now, now, team.value(), run}));
     KOI_RETURN_IF_ERROR(mirror::RefreshSummariesLostAt(tx, team, now));
     KOI_RETURN_IF_ERROR(mirror::KeepTagsOfSyncLosses(tx, team, now));
     KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_follow_tags WHERE team_id = ? AND NOT EXISTS (SELECT 1 FROM "

@@ -85,7 +85,7 @@ Status UpsertRelation(storage::Session& tx, TeamId team, const wecom::ExternalCo
                                                               "description", "createtime", "add_way", "state",
                                                               "oper_userid", "remark_mobiles", "remark_corp_name",
                                                               "sync_run"}, 3,
-                                            ", deleted_at = NULL, deleted_by = '', lost_tags = ''");
+                                            ", deleted_at = NULL, deleted_by = '', lost_tags = '', lost_recorded_at = NULL");
   KOI_RETURN_IF_ERROR(tx.Exec(csql, {team.value(), c.external_userid, c.name, int64_t{c.type}, int64_t{c.gender},
                                      c.unionid, c.corp_name, c.position, run}));
   json::array mobiles;
@@ -104,10 +104,11 @@ Status UpsertRelation(storage::Session& tx, TeamId team, const wecom::ExternalCo
 }
 
 Status MarkRelationLost(storage::Session& tx, TeamId team, const std::string& userid,
-                        const std::string& external_userid, const std::string& by, int64_t at_ms) {
-  KOI_RETURN_IF_ERROR(tx.Exec("UPDATE wecom_follows SET deleted_at = ?, deleted_by = ? WHERE team_id = ? AND userid = ? "
-                              "AND external_userid = ? AND deleted_at IS NULL",
-                              {at_ms, by, team.value(), userid, external_userid}));
+                        const std::string& external_userid, const std::string& by, int64_t at_ms,
+                        std::optional<int64_t> recorded_ms) {
+  KOI_RETURN_IF_ERROR(tx.Exec("UPDATE wecom_follows SET deleted_at = ?, deleted_by = ?, lost_recorded_at = ? WHERE "
+                              "team_id = ? AND userid = ? AND external_userid = ? AND deleted_at IS NULL",
+                              {at_ms, by, recorded_ms.value_or(at_ms), team.value(), userid, external_userid}));
   KOI_RETURN_IF_ERROR(KeepLostTags(tx, "f.team_id = ? AND f.userid = ? AND f.external_userid = ? AND f.deleted_at = ?",
                                    {team.value(), userid, external_userid, at_ms}));
   KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_follow_tags WHERE team_id = ? AND userid = ? AND external_userid = ?",

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,11 @@ Status UpsertRelation(storage::Session& tx, TeamId team, const wecom::ExternalCo
                       const wecom::FollowInfo& follow, int64_t run);
 // Marks a relationship lost: `by` is "customer" (del_follow_user), "employee" (del_external_contact), "transfer"
 // or "sync" (a full sync did not see it). The row stays for churn history; its tags are dropped.
+// `at_ms` is when it happened (the callback's CreateTime); `recorded_ms` when Koi learnt it (default: at_ms), which
+// is what an account's unread churn is measured against, so an event applied late still counts as new.
 Status MarkRelationLost(storage::Session& tx, TeamId team, const std::string& userid,
-                        const std::string& external_userid, const std::string& by, int64_t at_ms);
+                        const std::string& external_userid, const std::string& by, int64_t at_ms,
+                        std::optional<int64_t> recorded_ms = std::nullopt);
 // Recomputes a customer's relationship summary (latest add time, active relationships) after its follows changed.
 Status RefreshCustomerSummary(storage::Session& tx, TeamId team, const std::string& external_userid);
 // The same for every customer with a relationship lost at `at_ms` (the full sync's clean-up marks them in bulk).

@@ -574,6 +574,12 @@ CREATE INDEX fans_unionid ON fans (team_id, unionid);
 CREATE INDEX fans_account ON fans (team_id, account_name);
 CREATE INDEX wecom_customers_unionid ON wecom_customers (team_id, unionid);
 )sql"},
+      // Issue 5: when Koi learnt of a lost relationship (deleted_at is when it happened, per WeCom), so churn
+      // applied late — a retried callback — still counts as unread (domain/customers/churn.h).
+      {17, "churn_recorded_at", R"sql(
+ALTER TABLE wecom_follows ADD COLUMN lost_recorded_at BIGINT;
+UPDATE wecom_follows SET lost_recorded_at = deleted_at WHERE deleted_at IS NOT NULL;
+)sql"},
   };
   return m;
 }
