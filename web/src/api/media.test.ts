@@ -2,23 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ApiError, DEFAULT_TIMEOUT_MS, errorText, setRequestHooks, upload } from './request'
 import { uploadMediaApi } from './media'
 import { FakeXhr } from '@/test-utils/fake-xhr'
-
-function clearCookies() {
-  for (const c of document.cookie.split(';')) {
-    const name = c.split('=')[0].trim()
-    if (name) document.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/`
-  }
-}
-
-/** The ApiError a request fails with; fails the test if it succeeds. */
-async function failure(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p
-  } catch (e) {
-    return e as ApiError
-  }
-  throw new Error('expected the request to fail')
-}
+import { clearCookies, failure } from '@/test-utils/request'
 
 const MEDIA = { id: 5, media_id: 'MEDIA_1', type: 'image', filename: '海报 1.png', size: 6, expires_at: 1_700_000_000_000 }
 const png = () => new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])], '海报 1.png', { type: 'image/png' })

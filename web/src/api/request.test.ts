@@ -1,26 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ApiError, DEFAULT_TIMEOUT_MS, errorText, readCookie, request, requestClient, setRequestHooks, setRequestTimeout } from './request'
 import { i18n } from '@/locales'
+import { clearCookies, failure } from '@/test-utils/request'
 
 function mockFetch(impl: () => Promise<Response>) {
   vi.stubGlobal('fetch', vi.fn(impl))
-}
-
-/** The ApiError a request fails with; fails the test if it succeeds. */
-async function failure(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p
-  } catch (e) {
-    return e as ApiError
-  }
-  throw new Error('expected the request to fail')
-}
-
-function clearCookies() {
-  for (const c of document.cookie.split(';')) {
-    const name = c.split('=')[0].trim()
-    if (name) document.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/`
-  }
 }
 
 afterEach(() => {

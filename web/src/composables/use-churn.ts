@@ -1,10 +1,11 @@
 import { computed, onScopeDispose, reactive, ref, watch } from 'vue'
 import { defineStore } from 'pinia'
-import type { LocationQuery, LocationQueryValue } from 'vue-router'
+import type { LocationQuery } from 'vue-router'
 import { getChurnUnreadApi, listChurnApi, markChurnSeenApi, type ChurnApi } from '@/api/churn'
 import { getScrmScopeApi, type CustomersApi } from '@/api/customers'
 import { ApiError, errorText } from '@/api/request'
 import { useAppsStore } from '@/stores/use-apps-store'
+import { first, int, list } from './route-query'
 import { usePagedList } from './use-paged-list'
 
 /** who ended a lost relationship, in the filter's order */
@@ -76,19 +77,10 @@ export function churnRouteQuery(f: ChurnFilters, page: number): Record<string, s
   return out
 }
 
-function first(v: LocationQueryValue | LocationQueryValue[] | undefined): string {
-  const x = Array.isArray(v) ? v[0] : v
-  return typeof x === 'string' ? x : ''
-}
-function int(v: LocationQueryValue | LocationQueryValue[] | undefined): number | null {
-  const s = first(v)
-  return /^-?\d+$/.test(s) ? Number(s) : null
-}
-
 /** The filters and page of an address query made by churnRouteQuery; anything malformed is left out. */
 export function churnFromRouteQuery(query: LocationQuery): { filters: ChurnFilters; page: number } {
   const f = defaultChurnFilters()
-  f.userids = first(query.userid).split(',').filter((x) => x !== '')
+  f.userids = list(query.userid)
   const by = first(query.deleted_by)
   if ((CHURN_DELETED_BY as string[]).includes(by)) f.deletedBy = by as ChurnApi.DeletedBy
   const from = int(query.lost_from)

@@ -1,8 +1,9 @@
 import { computed, reactive, ref, watch } from 'vue'
-import type { LocationQuery, LocationQueryValue } from 'vue-router'
+import type { LocationQuery } from 'vue-router'
 import {
   listCustomersApi, listPersonalTagsApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, type CustomersApi,
 } from '@/api/customers'
+import { first, int, list } from './route-query'
 import { usePagedList } from './use-paged-list'
 import { useSearchText } from './use-search-text'
 
@@ -91,18 +92,6 @@ export function routeQuery(f: CustomerFilters, q: string, page: number): Record<
 export function sameQuery(a: Record<string, string>, b: Record<string, string>): boolean {
   const ka = Object.keys(a)
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k])
-}
-
-function first(v: LocationQueryValue | LocationQueryValue[] | undefined): string {
-  const x = Array.isArray(v) ? v[0] : v
-  return typeof x === 'string' ? x : ''
-}
-function int(v: LocationQueryValue | LocationQueryValue[] | undefined): number | null {
-  const s = first(v)
-  return /^-?\d+$/.test(s) ? Number(s) : null
-}
-function list(v: LocationQueryValue | LocationQueryValue[] | undefined): string[] {
-  return first(v).split(',').filter((x) => x !== '')
 }
 
 /** The filters, search text and page of an address query made by routeQuery; anything malformed is left out. */
