@@ -1,19 +1,16 @@
-# Sourced by the customer benchmarks: builds, generates a team with N customers straight into a fresh database
+# Sourced by the customer and segment benchmarks: builds, generates a team with N customers straight into a fresh database
 # (koi-bench-customers-gen; PostgreSQL: $KOI_TEST_PG_URL from scripts/with-postgres), starts `koi serve` on it and
 # logs in as the generator's admin. After start_generated_koi N ENGINE JOBS_ENABLED: base (the server's URL), data
 # (a scratch directory, removed on exit), jar (the cookie jar), csrf, session, gen_s (generation time, s) and
 # $data/gen.txt (the generator's summary, last line).
 source bench/wecom/lib.sh
 
-start_generated_koi() {
-  local n=$1 engine=$2 jobs=$3 db_url gen_start port
-  make -s build >/dev/null
-  cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DKOI_BUILD_TESTS=OFF -DKOI_BUILD_BENCH=ON >/dev/null
-  cmake --build build-bench -j2 --target koi-bench-customers-gen >/dev/null
-  port=$(pick_port)
-  data=$(mktemp -d /tmp/koi-bench-customers.XXXXXX); mkdir -p "$data/www"
-  koi_pid=""
-  trap 'kill -TERM $koi_pid 2>/dev/null; wait $koi_pid 2>/dev/null; rm -rf "$data"' EXIT
+# Generates a team with N customers into a fresh database (ENGINE sqlite: a file in a new scratch directory;
+# postgresql: $KOI_TEST_PG_URL). Sets data (the scratch directory, removed on exit), db_url and gen_s.
+generate_customers() {
+  local n=$1 engine=$2 gen_start
+  data=$(mktemp -d /tmp/koi-bench-customers.XXXXXX)
+  trap 'rm -rf "$data"' EXIT
   if [ "$engine" = postgresql ]; then
     db_url=${KOI_TEST_PG_URL:?run under scripts/with-postgres}
   else
@@ -22,6 +19,18 @@ start_generated_koi() {
   gen_start=$(date +%s.%N)
   build-bench/koi-bench-customers-gen --db "$db_url" --customers "$n" >"$data/gen.txt"
   gen_s=$(python3 -c "print(round($(date +%s.%N) - $gen_start))")
+}
+
+start_generated_koi() {
+  local n=$1 engine=$2 jobs=$3 port
+  make -s build >/dev/null
+  cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DKOI_BUILD_TESTS=OFF -DKOI_BUILD_BENCH=ON >/dev/null
+  cmake --build build-bench -j2 --target koi-bench-customers-gen >/dev/null
+  port=$(pick_port)
+  generate_customers "$n" "$engine"
+  mkdir -p "$data/www"
+  koi_pid=""
+  trap 'kill -TERM $koi_pid 2>/dev/null; wait $koi_pid 2>/dev/null; rm -rf "$data"' EXIT
   KOI_SERVER_LISTEN="127.0.0.1:$port" KOI_DATABASE_URL="$db_url" KOI_LOG_LEVEL=warn KOI_SERVER_STATIC_DIR="$data/www" \
     KOI_WECOM_SECRET_KEY_FILE="$data/key" KOI_JOBS_ENABLED="$jobs" build/koi serve >"$data/koi.log" 2>&1 &
   koi_pid=$!

@@ -9,16 +9,8 @@ cd "$(dirname "$0")/../.."
 n=${1:-1000000}; engine=${2:-sqlite}; sql_iterations=${3:-3}
 cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DKOI_BUILD_TESTS=OFF -DKOI_BUILD_BENCH=ON >/dev/null
 cmake --build build-bench -j2 --target koi-bench-customers-gen koi-bench-segments >/dev/null
-data=$(mktemp -d /tmp/koi-bench-segments.XXXXXX)
-trap 'rm -rf "$data"' EXIT
-if [ "$engine" = postgresql ]; then
-  db_url=${KOI_TEST_PG_URL:?run under scripts/with-postgres}
-else
-  db_url="sqlite:$data/koi.db"
-fi
-gen_start=$(date +%s.%N)
-build-bench/koi-bench-customers-gen --db "$db_url" --customers "$n" >"$data/gen.txt"
-gen_s=$(python3 -c "print(round($(date +%s.%N) - $gen_start))")
+source bench/customers/lib.sh
+generate_customers "$n" "$engine"
 echo
 echo "### $n customers, $engine"
 echo
