@@ -266,9 +266,10 @@ int Serve(const std::string& config_path) {
   http::AddAccountRoutes(router, guard, accounts, app_service);
   http::AddWecomRoutes(router, guard, {wecom_link, callback_inbox, wecom_events, app_service});
   customers::StageService stage_service(database, clock, customer_service);
+  customers::FieldService field_service(database, clock, customer_service);
   http::AddCustomerRoutes(router, guard,
                           {customer_service, tag_service, stage_service, segment_service, export_service,
-                           churn_service, fan_service});
+                           churn_service, fan_service, field_service});
   http::AddGroupRoutes(router, guard, group_service);
   http::AddMessageRoutes(router, guard, messaging_service, media_service);
   http::AddSystemRoutes(

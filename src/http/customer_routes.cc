@@ -46,6 +46,14 @@ Result<customers::CustomerFilter> FilterOf(const Request& r) {
       return Status::InvalidArgument("invalid_filter", "personal_tag lists personal tag ids");
     f.personal_tag_ids.push_back(v);
   }
+  KOI_ASSIGN_OR_RETURN(auto options, ListParam(r, "field_option"));
+  for (const auto& id : options) {
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), v);
+    if (ec != std::errc() || end != id.data() + id.size() || v <= 0)
+      return Status::InvalidArgument("invalid_filter", "field_option lists options of custom fields by id");
+    f.field_option_ids.push_back(v);
+  }
   KOI_ASSIGN_OR_RETURN(f.department, IntParam(r, "department"));
   KOI_ASSIGN_OR_RETURN(f.stage_id, IntParam(r, "stage"));
   KOI_ASSIGN_OR_RETURN(f.added_from_ms, IntParam(r, "added_from"));
@@ -108,6 +116,51 @@ json::object ScopeJson(const customers::Scope& s) {
 json::object NoteJson(const customers::Note& n) {
   return json::object{{"id", n.id}, {"account_id", n.account_id}, {"author_name", n.author_name},
                       {"body", n.body}, {"created_at", n.created_at_ms}};
+}
+
+json::object FieldJson(const customers::CustomField& f) {
+  json::array options;
+  for (const auto& o : f.options) options.push_back(json::object{{"id", o.id}, {"label", o.label}});
+  return json::object{{"id", f.id}, {"name", f.name}, {"kind", customers::FieldKindName(f.kind)},
+                      {"options", std::move(options)}, {"sort", f.sort}, {"customers", f.customers}};
+}
+
+json::array FieldValuesJson(const std::vector<customers::FieldValue>& values) {
+  json::array out;
+  for (const auto& v : values) {
+    json::array ids;
+    for (int64_t id : v.option_ids) ids.push_back(id);
+    out.push_back(json::object{{"field_id", v.field_id}, {"value", v.value}, {"option_ids", std::move(ids)}});
+  }
+  return out;
+}
+
+// {"values": [{"field_id": 1, "value": "…"} | {"field_id": 2, "option_ids": [5, 6]}]}
+Result<std::vector<customers::FieldEdit>> FieldEditsOf(const json::object& o) {
+  const Status bad = Status::InvalidArgument(
+      "invalid_argument", "values is a list of {field_id, value} or {field_id, option_ids}");
+  const json::value* v = o.if_contains("values");
+  if (!v || !v->is_array()) return bad;
+  if (v->as_array().size() > customers::kMaxFields) return bad;
+  std::vector<customers::FieldEdit> out;
+  for (const auto& item : v->as_array()) {
+    if (!item.is_object()) return bad;
+    const auto& e = item.as_object();
+    const json::value* id = e.if_contains("field_id");
+    if (!id || !id->is_int64() || id->as_int64() <= 0) return bad;
+    customers::FieldEdit edit{.field_id = id->as_int64(), .value = {}, .option_ids = {}};
+    if (const json::value* text = e.if_contains("value"); text && !text->is_null()) {
+      if (!text->is_string()) return bad;
+      edit.value = std::string(text->as_string());
+    }
+    if (e.contains("option_ids")) {
+      auto ids = IdList(e, "option_ids");
+      if (!ids.ok()) return bad;
+      edit.option_ids = std::move(*ids);
+    }
+    out.push_back(std::move(edit));
+  }
+  return out;
 }
 
 json::object BindingJson(const customers::Binding& b) {
@@ -227,6 +280,7 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
   customers::CustomerService& customers = services.customers;
   customers::TagService& tags = services.tags;
   customers::StageService& stages = services.stages;
+  customers::FieldService& fields = services.fields;
   segments::SegmentService& segs = services.segments;
   const GuardOptions scrm{.app = "scrm"};
   const GuardOptions scrm_admin{.admin_only = true, .app = "scrm"};
@@ -245,9 +299,11 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
   }, scrm));
 
   router.Add("GET", "/api/v1/scrm/customers/:external_userid",
-             guard.Authed([&customers](Request& r, const accounts::Principal& who) {
+             guard.Authed([&customers, &fields](Request& r, const accounts::Principal& who) {
     auto p = customers.Get(who, r.path_params.at("external_userid"));
     if (!p.ok()) return JsonError(p.status());
+    auto values = fields.ValuesOf(who.team, p->customer.external_userid);
+    if (!values.ok()) return JsonError(values.status());
     json::array groups, notes, timeline;
     for (const auto& g : p->groups)
       groups.push_back(json::object{{"chat_id", g.chat_id}, {"name", g.name}, {"owner_name", g.owner_name},
@@ -268,6 +324,7 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
       linked.push_back(json::object{{"account_name", a.account_name}, {"account_type", a.account_type},
                                     {"openid", a.openid}, {"nickname", a.nickname}});
     out["linked_accounts"] = std::move(linked);
+    out["fields"] = FieldValuesJson(*values);
     return JsonOk(out);
   }, scrm));
 
@@ -611,6 +668,76 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
     auto s = stages.SetCustomerStage(who, r.path_params.at("external_userid"), v->as_int64());
     if (!s.ok()) return JsonError(s.status());
     return JsonOk(json::object{{"stage", *s ? json::value(StageJson(**s)) : json::value(nullptr)}});
+  }, scrm));
+  // ----- custom fields -----
+  router.Add("GET", "/api/v1/scrm/customer-fields", guard.Authed([&fields](Request&, const accounts::Principal& who) {
+    auto list = fields.List(who.team);
+    if (!list.ok()) return JsonError(list.status());
+    json::array items;
+    for (const auto& f : *list) items.push_back(FieldJson(f));
+    return JsonOk(json::object{{"items", std::move(items)}});
+  }, scrm));
+  router.Add("POST", "/api/v1/scrm/customer-fields", guard.Authed([&fields](Request& r, const accounts::Principal& who) {
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    auto options = StrList(*o, "options");
+    if (!options.ok()) return JsonError(options.status());
+    auto f = fields.Create(who, StrField(*o, "name"), StrField(*o, "kind"), *options);
+    return f.ok() ? JsonOk(FieldJson(*f), 201) : JsonError(f.status());
+  }, scrm_admin));
+  router.Add("PUT", "/api/v1/scrm/customer-fields/:id", guard.Authed([&fields](Request& r, const accounts::Principal& who) {
+    auto id = IdParam(r, "id", "field_not_found");
+    if (!id.ok()) return JsonError(id.status());
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    std::optional<std::string> name;
+    if (const json::value* n = o->if_contains("name")) {
+      if (!n->is_string()) return JsonError(Status::InvalidArgument("field_name_empty", "a custom field needs a name"));
+      name = std::string(n->as_string());
+    }
+    std::optional<std::vector<customers::FieldOption>> options;
+    if (const json::value* list = o->if_contains("options")) {
+      const Status bad = Status::InvalidArgument("field_option_invalid", "options is a list of {id?, label}");
+      if (!list->is_array()) return JsonError(bad);
+      options.emplace();
+      for (const auto& item : list->as_array()) {
+        if (!item.is_object()) return JsonError(bad);
+        const json::value* label = item.as_object().if_contains("label");
+        const json::value* oid = item.as_object().if_contains("id");
+        if (!label || !label->is_string()) return JsonError(bad);
+        if (oid && !oid->is_null() && (!oid->is_int64() || oid->as_int64() < 0)) return JsonError(bad);
+        options->push_back({.id = oid && oid->is_int64() ? oid->as_int64() : 0, .label = std::string(label->as_string())});
+      }
+    }
+    auto f = fields.Update(who, *id, name ? std::optional<std::string_view>(*name) : std::nullopt, options);
+    return f.ok() ? JsonOk(FieldJson(*f)) : JsonError(f.status());
+  }, scrm_admin));
+  router.Add("DELETE", "/api/v1/scrm/customer-fields/:id", guard.Authed([&fields](Request& r, const accounts::Principal& who) {
+    auto id = IdParam(r, "id", "field_not_found");
+    if (!id.ok()) return JsonError(id.status());
+    Status s = fields.Delete(who, *id);
+    return s.ok() ? JsonOk(json::object{{"id", *id}}) : JsonError(s);
+  }, scrm_admin));
+  router.Add("PUT", "/api/v1/scrm/customer-field-order", guard.Authed([&fields](Request& r, const accounts::Principal& who) {
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    auto ids = IdList(*o, "ids");
+    if (!ids.ok()) return JsonError(ids.status());
+    Status s = fields.Reorder(who, *ids);
+    if (!s.ok()) return JsonError(s);
+    json::array out;
+    for (int64_t id : *ids) out.push_back(id);
+    return JsonOk(json::object{{"ids", std::move(out)}});
+  }, scrm_admin));
+  router.Add("PUT", "/api/v1/scrm/customers/:external_userid/fields",
+             guard.Authed([&fields](Request& r, const accounts::Principal& who) {
+    auto o = ObjectBody(r);
+    if (!o.ok()) return JsonError(o.status());
+    auto edits = FieldEditsOf(*o);
+    if (!edits.ok()) return JsonError(edits.status());
+    auto values = fields.SetValues(who, r.path_params.at("external_userid"), *edits);
+    if (!values.ok()) return JsonError(values.status());
+    return JsonOk(json::object{{"fields", FieldValuesJson(*values)}});
   }, scrm));
   router.Add("GET", "/api/v1/scrm/capacity", guard.Authed([&stages](Request&, const accounts::Principal& who) {
     auto c = stages.CapacityOf(who.team);

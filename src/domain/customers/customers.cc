@@ -118,6 +118,14 @@ std::string WithPersonalTags(std::string_view a, TeamId team, const Scope& scope
   return sql + ")";
 }
 
+// The customer has any of these options of custom fields (fields.h); option ids are unique in the team.
+std::string WithFieldOptions(std::string_view a, TeamId team, const CustomerFilter& f, std::vector<Value>& params) {
+  if (f.field_option_ids.empty()) return "";
+  params.emplace_back(Value(team.value()));
+  return " AND " + std::string(a) + ".external_userid IN (SELECT v.external_userid FROM customer_field_values v WHERE "
+         "v.team_id = ? AND v.option_id IN (" + InList(params, f.field_option_ids) + "))";
+}
+
 // Whether customer mode needs "EXISTS (a matching relationship)". A tag filter alone does not: TaggedCustomers
 // already says it exactly (relationship tags exist only on active relationships, and it applies the scope).
 bool NeedsRelationshipCheck(const Scope& scope, const std::vector<std::string>& employees, const CustomerFilter& f) {
@@ -304,6 +312,7 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
     out.where += TaggedCustomers("f", team, scope, filter, params);
     out.where += InStage("f", team, filter, params);
     out.where += WithPersonalTags("f", team, scope, filter, params);
+    out.where += WithFieldOptions("f", team, filter, params);
     // Counting needs the customer only for conditions on it.
     if (q.empty() && !filter.gender) {
       out.count_from = " FROM wecom_follows f";
@@ -322,6 +331,7 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
     out.where = " WHERE c.team_id = ?" + TaggedCustomers("c", team, scope, filter, params);
     out.where += InStage("c", team, filter, params);
     out.where += WithPersonalTags("c", team, scope, filter, params);
+    out.where += WithFieldOptions("c", team, filter, params);
     if (NeedsRelationshipCheck(scope, employees, filter))
       out.where += " AND EXISTS (SELECT 1 FROM wecom_follows f WHERE f.team_id = c.team_id AND f.external_userid = "
                    "c.external_userid" + FollowConditions("f", scope, employees, filter, params) + ")";

@@ -43,6 +43,8 @@ struct CustomerFilter {
   // The customer carries any of these personal tags. A member's filter matches only its own tags (another's id
   // matches no one); an admin's, anyone's.
   std::vector<int64_t> personal_tag_ids;
+  // The customer has any of these options of custom fields (fields.h).
+  std::vector<int64_t> field_option_ids;
 };
 
 struct TagRef {

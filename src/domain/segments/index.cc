@@ -28,6 +28,7 @@ class TeamIndex {
   std::unordered_map<std::string, Roaring> newest;
   Roaring ended_by_customer;
   std::unordered_map<int64_t, Roaring> personal_tags, stages, add_ways, genders;
+  std::unordered_map<int64_t, Roaring> field_options;  // custom fields: per chosen option
   std::map<int32_t, Roaring> days, blocks;
   int64_t applied_upto = 0;
   std::set<int64_t> recent;  // applied change seqs above applied_upto - lag (PostgreSQL may commit them late)
@@ -42,7 +43,7 @@ class TeamIndex {
     f(ended_by_customer);
     for (auto* m : {&tags, &employees, &employees_any, &states, &groups, &newest})
       for (auto& [k, b] : *m) f(b);
-    for (auto* m : {&personal_tags, &stages, &add_ways, &genders})
+    for (auto* m : {&personal_tags, &stages, &add_ways, &genders, &field_options})
       for (auto& [k, b] : *m) f(b);
     for (auto* m : {&days, &blocks})
       for (auto& [k, b] : *m) f(b);
@@ -152,6 +153,9 @@ class Loader {
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, tag_id FROM personal_tag_customers WHERE team_id = ? AND ",
                                "external_userid", cond,
                                [this](uint32_t id, const storage::Row& row) { ix_.personal_tags[row.Int(1)].add(id); }));
+    KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, option_id FROM customer_field_values WHERE option_id <> 0 AND "
+                               "team_id = ? AND ", "external_userid", cond,
+                               [this](uint32_t id, const storage::Row& row) { ix_.field_options[row.Int(1)].add(id); }));
     KOI_RETURN_IF_ERROR(Simple("SELECT member_id, chat_id FROM wecom_group_members WHERE team_id = ? AND ", "member_id",
                                cond, [this](uint32_t id, const storage::Row& row) {
                                  Bitmap(ix_.groups, TextAt(row, 1)).add(id);
@@ -232,9 +236,11 @@ class Evaluator {
   // The node as a set, or (subtract) as the set to remove: a negation, or a "has none of" tags condition.
   Roaring Positive(const Node& n, const Roaring* within, bool& subtract) {
     subtract = n.negate;
-    if (!n.is_group && n.match == Match::kNone && (n.field == Field::kCorpTag || n.field == Field::kPersonalTag)) {
+    if (!n.is_group && n.match == Match::kNone &&
+        (n.field == Field::kCorpTag || n.field == Field::kPersonalTag || n.field == Field::kCustomField)) {
       subtract = !subtract;
-      return n.field == Field::kCorpTag ? AnyOf(ix_.tags, n.texts, within) : AnyOf(ix_.personal_tags, n.numbers, within);
+      if (n.field == Field::kCorpTag) return AnyOf(ix_.tags, n.texts, within);
+      return AnyOf(n.field == Field::kPersonalTag ? ix_.personal_tags : ix_.field_options, n.numbers, within);
     }
     return n.is_group ? Group(n, within) : Condition(n, within);
   }
@@ -289,6 +295,7 @@ class Evaluator {
         return n.match == Match::kAll ? std::min(all, sum(ix_.tags, std::vector<std::string>{n.texts.front()}))
                                        : sum(ix_.tags, n.texts);
       case Field::kPersonalTag: return n.match == Match::kNone ? all : sum(ix_.personal_tags, n.numbers);
+      case Field::kCustomField: return n.match == Match::kNone ? all : sum(ix_.field_options, n.numbers);
       case Field::kEmployee: return sum(ix_.employees, n.texts);
       case Field::kChannelState: return sum(ix_.states, n.texts);
       case Field::kGroup: return sum(ix_.groups, n.texts);
@@ -340,6 +347,9 @@ class Evaluator {
       case Field::kPersonalTag:
         return n.match == Match::kAll ? AllOf(ix_.personal_tags, n.numbers, base)
                                       : AnyOf(ix_.personal_tags, n.numbers, within);
+      case Field::kCustomField:
+        return n.match == Match::kAll ? AllOf(ix_.field_options, n.numbers, base)
+                                      : AnyOf(ix_.field_options, n.numbers, within);
       case Field::kEmployee: return AnyOf(ix_.employees, n.texts, within);
       case Field::kDepartment: {
         std::set<std::string> users;
@@ -448,6 +458,7 @@ void MergeInto(TeamIndex& into, TeamIndex& part) {
   merge(into.stages, part.stages);
   merge(into.add_ways, part.add_ways);
   merge(into.genders, part.genders);
+  merge(into.field_options, part.field_options);
   merge(into.days, part.days);
   merge(into.blocks, part.blocks);
 }

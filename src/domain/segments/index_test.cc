@@ -27,6 +27,7 @@ constexpr int kTags = 24;
 constexpr int kStages = 5;
 constexpr int kGroups = 8;
 constexpr int kPersonalTags = 4;
+constexpr int kFieldOptions = 6;  // options 1–3 of custom field 1, 4–6 of field 2
 constexpr int32_t kToday = 20600;  // 2026-05-26
 
 std::string Cust(int i) { return "wm" + std::to_string(1000 + i); }
@@ -69,7 +70,7 @@ class World {
       for (int k = 0; k < n; ++k) {
         const std::string c = Cust(Pick(kCustomers));
         const std::string e = Emp(Pick(kEmployees));
-        switch (Pick(9)) {
+        switch (Pick(10)) {
           case 0:
             KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO wecom_follow_tags (team_id, userid, external_userid, tag_id) "
                                         "SELECT team_id, userid, external_userid, ? FROM wecom_follows WHERE team_id = ? "
@@ -109,6 +110,11 @@ class World {
             KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO personal_tag_customers (tag_id, team_id, external_userid, "
                                         "created_at) VALUES (?, ?, ?, 0)", {int64_t{1 + Pick(kPersonalTags)}, kTeam, c}));
             break;
+          case 9:
+            KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM customer_field_values WHERE team_id = ? AND external_userid = ?",
+                                        {kTeam, c}));
+            KOI_RETURN_IF_ERROR(AddFieldValues(tx, kTeam, c));
+            break;
         }
       }
       return Status::Ok();
@@ -125,7 +131,7 @@ class World {
       for (int i = 0; i < kids; ++i) n.children.push_back(RandomRule(depth + 1));
       return n;
     }
-    n.field = static_cast<Field>(Pick(11));
+    n.field = static_cast<Field>(Pick(12));
     n.match = static_cast<Match>(Pick(3));
     const int values = 1 + Pick(3);
     for (int i = 0; i < values; ++i) {
@@ -139,6 +145,7 @@ class World {
         case Field::kGender: n.numbers.push_back(Pick(3)); break;
         case Field::kStage: n.numbers.push_back(Pick(kStages + 1)); break;  // 0: in no stage
         case Field::kGroup: n.texts.push_back(Chat(Pick(kGroups))); break;
+        case Field::kCustomField: n.numbers.push_back(1 + Pick(kFieldOptions + 1)); break;  // 7: no one's
         default: break;
       }
     }
@@ -173,6 +180,21 @@ class World {
     return Status::Ok();
   }
 
+  // Custom field values: an option of field 1 (a choice), some of field 2's (several choices), a text of field 3.
+  Status AddFieldValues(storage::Session& tx, int team, const std::string& c) {
+    if (Pick(2))
+      KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO customer_field_values (team_id, external_userid, field_id, option_id, "
+                                  "value, updated_at) VALUES (?, ?, 1, ?, '', 0)", {int64_t{team}, c, int64_t{1 + Pick(3)}}));
+    for (int o = 4; o <= kFieldOptions; ++o)
+      if (Pick(3) == 0)
+        KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO customer_field_values (team_id, external_userid, field_id, option_id, "
+                                    "value, updated_at) VALUES (?, ?, 2, ?, '', 0)", {int64_t{team}, c, int64_t{o}}));
+    if (Pick(2))
+      KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO customer_field_values (team_id, external_userid, field_id, option_id, "
+                                  "value, updated_at) VALUES (?, ?, 3, 0, 'text', 0)", {int64_t{team}, c}));
+    return Status::Ok();
+  }
+
   Status AddCustomer(storage::Session& tx, int team, int i) {
     const std::string c = Cust(i);
     KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO wecom_customers (team_id, external_userid, name, type, gender, unionid, "
@@ -186,6 +208,7 @@ class World {
     if (team == kTeam && Pick(3) == 0)  // personal tags are team 1's
       KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO personal_tag_customers (tag_id, team_id, external_userid, created_at) "
                                   "VALUES (?, ?, ?, 0)", {int64_t{1 + Pick(kPersonalTags)}, int64_t{team}, c}));
+    KOI_RETURN_IF_ERROR(AddFieldValues(tx, team, c));
     for (int g = 0; g < kGroups; ++g)
       if (Pick(6) == 0)
         KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO wecom_group_members (team_id, chat_id, member_id, type, join_time, "

@@ -19,7 +19,7 @@ struct FieldInfo {
   bool has_match;
 };
 
-constexpr std::array<FieldInfo, 11> kFields = {{
+constexpr std::array<FieldInfo, 12> kFields = {{
     {Field::kCorpTag, "corp_tag", FieldInfo::kTexts, true},
     {Field::kPersonalTag, "personal_tag", FieldInfo::kNumbers, true},
     {Field::kEmployee, "employee", FieldInfo::kTexts, false},
@@ -31,6 +31,7 @@ constexpr std::array<FieldInfo, 11> kFields = {{
     {Field::kStage, "stage", FieldInfo::kNumbers, false},
     {Field::kGroup, "group", FieldInfo::kTexts, false},
     {Field::kStatus, "status", FieldInfo::kStatus, false},
+    {Field::kCustomField, "custom_field", FieldInfo::kNumbers, true},
 }};
 
 const FieldInfo& InfoOf(Field f) {
@@ -170,7 +171,8 @@ class Parser {
         int64_t n = arr[i].is_int64() ? arr[i].as_int64() : static_cast<int64_t>(arr[i].as_uint64());
         if (n < 0) return Bad(at, "must not be negative");
         if (out.field == Field::kGender && n > 2) return Bad(at, "gender is 0 (unknown), 1 (male) or 2 (female)");
-        if ((out.field == Field::kPersonalTag || out.field == Field::kDepartment) && n == 0)
+        if ((out.field == Field::kPersonalTag || out.field == Field::kDepartment || out.field == Field::kCustomField) &&
+            n == 0)
           return Bad(at, "no such id");
         out.numbers.push_back(n);
       } else {

@@ -39,6 +39,7 @@ enum class Field {
   kStage,        // values: stage ids; 0 means "in no stage"
   kGroup,        // values: group chat ids the customer is a member of
   kStatus,       // value: active (at least one active relationship) | lost (none left)
+  kCustomField,  // values: option ids of the team's choice custom fields; match any | all | none
 };
 
 enum class Match { kAny, kAll, kNone };
@@ -53,7 +54,7 @@ struct Node {
   Field field = Field::kCorpTag;
   Match match = Match::kAny;
   std::vector<std::string> texts;   // corp_tag, employee, channel_state, group
-  std::vector<int64_t> numbers;     // personal_tag, department, add_way, gender, stage
+  std::vector<int64_t> numbers;     // personal_tag, department, add_way, gender, stage, custom_field
   std::optional<int32_t> from_day;  // added: days since 1970-01-01 in UTC+8
   std::optional<int32_t> to_day;
   std::optional<int32_t> within_days;

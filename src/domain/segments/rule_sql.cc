@@ -43,6 +43,10 @@ class SqlWriter {
     return "EXISTS (SELECT 1 FROM personal_tag_customers p WHERE p.team_id = c.team_id AND p.external_userid = "
            "c.external_userid AND p.tag_id IN (" + Numbers(tags) + "))";
   }
+  std::string OptionAny(const std::vector<int64_t>& options) {
+    return "EXISTS (SELECT 1 FROM customer_field_values v WHERE v.team_id = c.team_id AND v.external_userid = "
+           "c.external_userid AND v.option_id IN (" + Numbers(options) + "))";
+  }
   template <typename T, typename One>
   std::string Matching(const std::vector<T>& values, Match match, One one) {
     if (match == Match::kAny) return one(values);
@@ -61,6 +65,8 @@ class SqlWriter {
         return Matching(n.texts, n.match, [this](const std::vector<std::string>& v) { return TaggedAny(v); });
       case Field::kPersonalTag:
         return Matching(n.numbers, n.match, [this](const std::vector<int64_t>& v) { return PersonalAny(v); });
+      case Field::kCustomField:
+        return Matching(n.numbers, n.match, [this](const std::vector<int64_t>& v) { return OptionAny(v); });
       case Field::kEmployee: return ActiveFollow("f.userid IN (" + Texts(n.texts) + ")");
       case Field::kDepartment: {
         std::set<std::string> users;

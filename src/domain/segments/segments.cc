@@ -70,6 +70,15 @@ Status SegmentService::CheckReferences(TeamId team, const Node& rule, bool admin
           return Bad(at + "[" + std::to_string(*i) + "]", "no such personal tag of yours");
         break;
       }
+      case Field::kCustomField: {
+        KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT id FROM customer_field_options WHERE team_id = ? AND id IN (" +
+                                               storage::InList(p, c->numbers) + ")", p));
+        std::set<int64_t> found;
+        for (const auto& row : r.rows) found.insert(row.Int(0));
+        if (auto i = FirstMissing(c->numbers, found))
+          return Bad(at + "[" + std::to_string(*i) + "]", "no such option of a custom field");
+        break;
+      }
       case Field::kStage: {
         std::vector<int64_t> ids;
         for (auto s : c->numbers)

@@ -125,6 +125,12 @@ TEST_P(SegmentServiceTest, RejectsReferencesOutsideTheTeamWithThePath) {
   EXPECT_EQ(error(admin, R"({"field":"group","values":["wr1"]})"), "rule.values[0]: no such group chat");
   EXPECT_EQ(error(admin, R"({"field":"personal_tag","values":[7]})"), "ok");
   EXPECT_EQ(error(member, R"({"field":"personal_tag","values":[7]})"), "rule.values[0]: no such personal tag of yours");
+  // Options of custom fields: the team's own only (team 2's option 8 is not team 1's).
+  ASSERT_TRUE(t.db->Exec("INSERT INTO customer_field_options (id, team_id, field_id, label, sort) VALUES (5, 1, 1, "
+                         "'金卡', 0), (8, 2, 2, '银卡', 0)").ok());
+  EXPECT_EQ(error(member, R"({"field":"custom_field","match":"all","values":[5]})"), "ok");
+  EXPECT_EQ(error(admin, R"({"field":"custom_field","values":[5,8]})"),
+            "rule.values[1]: no such option of a custom field");
 }
 
 TEST_P(SegmentServiceTest, SavesSegmentsWithHistoryAndUsesThemAsTargets) {

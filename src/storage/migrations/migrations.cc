@@ -580,31 +580,69 @@ CREATE INDEX wecom_customers_unionid ON wecom_customers (team_id, unionid);
 ALTER TABLE wecom_follows ADD COLUMN lost_recorded_at BIGINT;
 UPDATE wecom_follows SET lost_recorded_at = deleted_at WHERE deleted_at IS NOT NULL;
 )sql"},
+      // Issue 5: custom fields (domain/customers/fields.h). A value row per text/number/date value (option_id 0)
+      // and per chosen option (value ''); the segment index watches the values (issue 6).
+      {18, "custom_fields", R"sql(
+CREATE TABLE customer_fields (
+  id {{pk}},
+  team_id BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  sort BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX customer_fields_name ON customer_fields (team_id, name);
+CREATE TABLE customer_field_options (
+  id {{pk}},
+  team_id BIGINT NOT NULL,
+  field_id BIGINT NOT NULL,
+  label TEXT NOT NULL,
+  sort BIGINT NOT NULL
+);
+CREATE INDEX customer_field_options_field ON customer_field_options (team_id, field_id, sort);
+CREATE TABLE customer_field_values (
+  team_id BIGINT NOT NULL,
+  external_userid TEXT NOT NULL,
+  field_id BIGINT NOT NULL,
+  option_id BIGINT NOT NULL,
+  value TEXT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (team_id, external_userid, field_id, option_id)
+);
+CREATE INDEX customer_field_values_field ON customer_field_values (team_id, field_id, option_id);
+{{segment_triggers:18}}
+)sql"},
   };
   return m;
 }
 
 // The tables the segment index reads, the column naming the customer, and the columns whose updates matter.
+// `since`: the migration that creates the triggers (the one that created the table, or 8 for the first ones).
 struct Watched {
   const char* table;
   const char* customer;
   const char* update_of;
+  int since;
 };
 constexpr Watched kWatched[] = {
-    {"wecom_customers", "external_userid", "gender"},
-    {"wecom_follows", "external_userid", "createtime, add_way, state, deleted_at"},
-    {"wecom_follow_tags", "external_userid", nullptr},
-    {"customer_profiles", "external_userid", "stage_id"},
-    {"personal_tag_customers", "external_userid", nullptr},
-    {"wecom_group_members", "member_id", nullptr},
+    {"wecom_customers", "external_userid", "gender", 8},
+    {"wecom_follows", "external_userid", "createtime, add_way, state, deleted_at", 8},
+    {"wecom_follow_tags", "external_userid", nullptr, 8},
+    {"customer_profiles", "external_userid", "stage_id", 8},
+    {"personal_tag_customers", "external_userid", nullptr, 8},
+    {"wecom_group_members", "member_id", nullptr, 8},
+    {"customer_field_values", "external_userid", nullptr, 18},
 };
 
-std::string SegmentTriggers(Engine engine) {
+// The triggers migration `version` creates (8 also creates customer_keys' trigger and PostgreSQL's functions).
+std::string SegmentTriggers(Engine engine, int version) {
   std::string out;
   if (engine == Engine::kSqlite) {
-    out += "CREATE TRIGGER customer_keys_assign AFTER INSERT ON wecom_customers BEGIN INSERT OR IGNORE INTO "
-           "customer_keys (team_id, external_userid) VALUES (NEW.team_id, NEW.external_userid); END;\n";
+    if (version == 8)
+      out += "CREATE TRIGGER customer_keys_assign AFTER INSERT ON wecom_customers BEGIN INSERT OR IGNORE INTO "
+             "customer_keys (team_id, external_userid) VALUES (NEW.team_id, NEW.external_userid); END;\n";
     for (const auto& w : kWatched) {
+      if (w.since != version) continue;
       const std::string t = w.table, col = w.customer;
       auto trig = [&](const std::string& when, const char* row) {
         return "CREATE TRIGGER seg_" + t + "_" + when.substr(0, 3) + " AFTER " + when + " ON " + t +
@@ -620,18 +658,21 @@ std::string SegmentTriggers(Engine engine) {
     }
     return out;
   }
-  out += "CREATE FUNCTION koi_customer_keys_assign() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO "
-         "customer_keys (team_id, external_userid) VALUES (NEW.team_id, NEW.external_userid) ON CONFLICT DO NOTHING; "
-         "RETURN NULL; END $$;\n"
-         "CREATE TRIGGER customer_keys_assign AFTER INSERT ON wecom_customers FOR EACH ROW EXECUTE FUNCTION "
-         "koi_customer_keys_assign();\n";
-  for (const char* col : {"external_userid", "member_id"}) {
-    out += std::string("CREATE FUNCTION koi_segment_change_") + col +
-           "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF TG_OP = 'DELETE' THEN INSERT INTO segment_changes "
-           "(team_id, external_userid) VALUES (OLD.team_id, OLD." + col + "); ELSE INSERT INTO segment_changes "
-           "(team_id, external_userid) VALUES (NEW.team_id, NEW." + col + "); END IF; RETURN NULL; END $$;\n";
+  if (version == 8) {
+    out += "CREATE FUNCTION koi_customer_keys_assign() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO "
+           "customer_keys (team_id, external_userid) VALUES (NEW.team_id, NEW.external_userid) ON CONFLICT DO NOTHING; "
+           "RETURN NULL; END $$;\n"
+           "CREATE TRIGGER customer_keys_assign AFTER INSERT ON wecom_customers FOR EACH ROW EXECUTE FUNCTION "
+           "koi_customer_keys_assign();\n";
+    for (const char* col : {"external_userid", "member_id"}) {
+      out += std::string("CREATE FUNCTION koi_segment_change_") + col +
+             "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF TG_OP = 'DELETE' THEN INSERT INTO segment_changes "
+             "(team_id, external_userid) VALUES (OLD.team_id, OLD." + col + "); ELSE INSERT INTO segment_changes "
+             "(team_id, external_userid) VALUES (NEW.team_id, NEW." + col + "); END IF; RETURN NULL; END $$;\n";
+    }
   }
   for (const auto& w : kWatched) {
+    if (w.since != version) continue;
     const std::string t = w.table;
     std::string events = "INSERT OR DELETE";
     if (w.update_of) events += std::string(" OR UPDATE OF ") + w.update_of;
@@ -648,7 +689,14 @@ std::string Render(const std::string& sql, Engine engine) {
   for (size_t pos = out.find("{{pk}}"); pos != std::string::npos; pos = out.find("{{pk}}", pos))
     out.replace(pos, 6, pk);
   constexpr std::string_view kTriggers = "{{segment_triggers}}";
-  if (auto pos = out.find(kTriggers); pos != std::string::npos) out.replace(pos, kTriggers.size(), SegmentTriggers(engine));
+  if (auto pos = out.find(kTriggers); pos != std::string::npos)
+    out.replace(pos, kTriggers.size(), SegmentTriggers(engine, 8));
+  constexpr std::string_view kLaterTriggers = "{{segment_triggers:";  // "{{segment_triggers:18}}"
+  if (auto pos = out.find(kLaterTriggers); pos != std::string::npos) {
+    const size_t end = out.find("}}", pos);
+    const int version = std::stoi(out.substr(pos + kLaterTriggers.size(), end - pos - kLaterTriggers.size()));
+    out.replace(pos, end + 2 - pos, SegmentTriggers(engine, version));
+  }
   return out;
 }
 
