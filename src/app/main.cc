@@ -202,6 +202,10 @@ int Serve(const std::string& config_path) {
   });
   segments::SegmentIndex segment_index(database, clock);
   segments::SegmentService segment_service(database, clock, segment_index, customer_service);
+  // The customer list counts and searches with the index where it can (at 1M customers a COUNT costs ~100 ms, a
+  // LIKE search seconds).
+  segments::IndexListAccelerator list_accelerator(segment_index);
+  customer_service.SetListAccelerator(&list_accelerator);
   // Hourly: today's size of every saved segment (their history), and the applied change log trimmed.
   runner.Register("segments.snapshot", [&segment_service, &segment_index](jobs::JobContext&) -> Status {
     KOI_RETURN_IF_ERROR(segment_service.SnapshotAll());

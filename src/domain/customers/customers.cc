@@ -126,6 +126,13 @@ std::string WithFieldOptions(std::string_view a, TeamId team, const CustomerFilt
          "v.team_id = ? AND v.option_id IN (" + InList(params, f.field_option_ids) + "))";
 }
 
+// A search's candidates (ListAccelerator::SearchCandidates): "AND <a>.external_userid IN (those customers)".
+std::string InCandidates(std::string_view a, TeamId team, const std::vector<int64_t>& ids, std::vector<Value>& params) {
+  params.emplace_back(Value(team.value()));
+  return " AND " + std::string(a) + ".external_userid IN (SELECT k.external_userid FROM customer_keys k WHERE "
+         "k.team_id = ? AND k.id IN (" + InList(params, ids) + "))";
+}
+
 // Whether customer mode needs "EXISTS (a matching relationship)". A tag filter alone does not: TaggedCustomers
 // already says it exactly (relationship tags exist only on active relationships, and it applies the scope).
 bool NeedsRelationshipCheck(const Scope& scope, const std::vector<std::string>& employees, const CustomerFilter& f) {
@@ -300,6 +307,12 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
   const bool by_name = filter.sort.find("name") != std::string::npos;
   const std::string q = TrimSpace(filter.query);
   const std::string esc(kEscape);
+  // A search first narrows to the customers whose texts hold its characters, when the index can tell.
+  std::optional<std::vector<int64_t>> candidates;
+  if (!q.empty() && accelerator_) {
+    candidates = accelerator_->SearchCandidates(team, q, kMaxSearchCandidates);
+    if (candidates && candidates->empty()) return std::optional<ListQuery>();
+  }
   ListQuery out;
   out.params = {team.value()};
   auto& params = out.params;
@@ -309,6 +322,7 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
                                                         : " FROM wecom_follows f, wecom_customers c";
     // (Separate statements: each call appends params, and the operands of + have no set order.)
     out.where = " WHERE f.team_id = ?" + FollowConditions("f", scope, employees, filter, params);
+    if (candidates) out.where += InCandidates("f", team, *candidates, params);
     out.where += TaggedCustomers("f", team, scope, filter, params);
     out.where += InStage("f", team, filter, params);
     out.where += WithPersonalTags("f", team, scope, filter, params);
@@ -329,6 +343,7 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
   } else {
     out.from = " FROM wecom_customers c";
     out.where = " WHERE c.team_id = ?" + TaggedCustomers("c", team, scope, filter, params);
+    if (candidates) out.where += InCandidates("c", team, *candidates, params);
     out.where += InStage("c", team, filter, params);
     out.where += WithPersonalTags("c", team, scope, filter, params);
     out.where += WithFieldOptions("c", team, filter, params);
@@ -364,10 +379,14 @@ Result<CustomerPage> CustomerService::List(const accounts::Principal& who, const
   KOI_ASSIGN_OR_RETURN(auto query, BuildQuery(team, out.scope, filter));
   if (!query) return out;
   auto& q = *query;
-  KOI_ASSIGN_OR_RETURN(auto count, q.count_from.empty()
-                                        ? db_.Query("SELECT COUNT(*)" + q.from + q.where, q.params)
-                                        : db_.Query("SELECT COUNT(*)" + q.count_from + q.count_where, q.params));
-  out.total = count.rows.at(0).Int(0);
+  if (auto fast = accelerator_ ? accelerator_->Count(team, out.scope, filter) : std::nullopt) {
+    out.total = *fast;
+  } else {
+    KOI_ASSIGN_OR_RETURN(auto count, q.count_from.empty()
+                                          ? db_.Query("SELECT COUNT(*)" + q.from + q.where, q.params)
+                                          : db_.Query("SELECT COUNT(*)" + q.count_from + q.count_where, q.params));
+    out.total = count.rows.at(0).Int(0);
+  }
   q.params.emplace_back(Value(int64_t{page_size}));
   q.params.emplace_back(Value(int64_t{page - 1} * page_size));
   const bool by_relationship = filter.mode == ListMode::kRelationship;

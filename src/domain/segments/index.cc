@@ -29,6 +29,11 @@ class TeamIndex {
   Roaring ended_by_customer;
   std::unordered_map<int64_t, Roaring> personal_tags, stages, add_ways, genders;
   std::unordered_map<int64_t, Roaring> field_options;  // custom fields: per chosen option
+  // The customer list's search (SearchCandidates): per character and per pair of adjacent characters of a
+  // customer's name, company, and every relationship's remark, remark mobiles and remark company. A superset: a
+  // changed customer's new grams are added but its old ones stay until the next build (the list re-checks with
+  // LIKE), so a change costs nothing here. Not in ForEachBitmap.
+  std::unordered_map<uint64_t, Roaring> grams;
   std::map<int32_t, Roaring> days, blocks;
   int64_t applied_upto = 0;
   std::set<int64_t> recent;  // applied change seqs above applied_upto - lag (PostgreSQL may commit them late)
@@ -52,6 +57,55 @@ class TeamIndex {
 
 namespace {
 
+// The code points of `text` with ASCII letters folded to lower case (both engines' LIKE then re-checks); bytes of
+// invalid UTF-8 stand for themselves.
+void FoldedCodePoints(std::string_view text, std::vector<uint32_t>& out) {
+  out.clear();
+  for (size_t i = 0; i < text.size();) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    uint32_t cp = b;
+    size_t len = 1;
+    if (b >= 0xF0) {
+      len = 4;
+      cp = b & 0x07;
+    } else if (b >= 0xE0) {
+      len = 3;
+      cp = b & 0x0F;
+    } else if (b >= 0xC0) {
+      len = 2;
+      cp = b & 0x1F;
+    }
+    if (len > 1) {
+      bool ok = i + len <= text.size();
+      for (size_t k = 1; ok && k < len; ++k) {
+        const auto c = static_cast<unsigned char>(text[i + k]);
+        if ((c & 0xC0) != 0x80) ok = false;
+        else cp = (cp << 6) | (c & 0x3F);
+      }
+      if (!ok) {
+        cp = b;
+        len = 1;
+      }
+    }
+    if (cp >= 'A' && cp <= 'Z') cp += 'a' - 'A';
+    out.push_back(cp & 0x1FFFFF);
+    i += len;
+  }
+}
+
+constexpr uint64_t kPairFlag = uint64_t{1} << 42;
+inline uint64_t PairGram(uint32_t a, uint32_t b) { return kPairFlag | (uint64_t{a} << 21) | b; }
+
+// The grams a text is indexed under: each character and each pair of adjacent ones.
+void AddGrams(std::string_view text, uint32_t id, std::unordered_map<uint64_t, Roaring>& grams,
+              std::vector<uint32_t>& scratch) {
+  FoldedCodePoints(text, scratch);
+  for (size_t i = 0; i < scratch.size(); ++i) {
+    grams[scratch[i]].add(id);
+    if (i + 1 < scratch.size()) grams[PairGram(scratch[i], scratch[i + 1])].add(id);
+  }
+}
+
 const std::string& TextAt(const storage::Row& row, size_t i) {
   static const std::string kEmpty;
   const auto* s = std::get_if<std::string>(&row.at(i));
@@ -72,9 +126,9 @@ class Loader {
     {
       std::vector<Value> p{team_.value()};
       const std::string where = cond("c.external_userid", p);
-      KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT k.id, c.external_userid, c.gender FROM wecom_customers c JOIN "
-                                             "customer_keys k ON k.team_id = c.team_id AND k.external_userid = "
-                                             "c.external_userid WHERE c.team_id = ? AND " + where, p));
+      KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT k.id, c.external_userid, c.gender, c.name, c.corp_name FROM "
+                                             "wecom_customers c JOIN customer_keys k ON k.team_id = c.team_id AND "
+                                             "k.external_userid = c.external_userid WHERE c.team_id = ? AND " + where, p));
       ids_.reserve(r.rows.size());
       for (const auto& row : r.rows) {
         const int64_t id = row.Int(0);
@@ -84,6 +138,8 @@ class Loader {
         ids_.emplace(TextAt(row, 1), u);
         ix_.universe.add(u);
         ix_.genders[row.Int(2)].add(u);
+        AddGrams(TextAt(row, 3), u, ix_.grams, scratch_);
+        AddGrams(TextAt(row, 4), u, ix_.grams, scratch_);
       }
     }
     if (ids_.empty()) return Status::Ok();
@@ -91,8 +147,9 @@ class Loader {
       std::vector<Value> p{team_.value()};
       const std::string where = cond("external_userid", p);
       KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT external_userid, userid, createtime, add_way, state, "
-                                             "deleted_at IS NULL, COALESCE(deleted_at, 0), deleted_by = 'customer' "
-                                             "FROM wecom_follows WHERE team_id = ? AND " + where, p));
+                                             "deleted_at IS NULL, COALESCE(deleted_at, 0), deleted_by = 'customer', "
+                                             "remark, remark_mobiles, remark_corp_name FROM wecom_follows WHERE "
+                                             "team_id = ? AND " + where, p));
       // Per customer: the most recent active relationship, and the last one that ended.
       struct Latest {
         int64_t createtime = -1;
@@ -107,6 +164,7 @@ class Loader {
         if (!id) continue;
         const std::string& userid = TextAt(row, 1);
         Bitmap(ix_.employees_any, userid).add(id);
+        for (size_t col : {8, 9, 10}) AddGrams(TextAt(row, col), id, ix_.grams, scratch_);
         Latest& l = latest[id];
         if (row.Int(5) == 0) {
           // The last to end; at equal times, ended by the customer if any was.
@@ -200,6 +258,7 @@ class Loader {
   TeamIndex& ix_;
   TeamId team_;
   std::unordered_map<std::string, uint32_t> ids_;
+  std::vector<uint32_t> scratch_;  // AddGrams' code points
   const std::string* last_ = nullptr;
   uint32_t last_id_ = 0;
   std::unordered_set<uint64_t> active_;
@@ -459,6 +518,7 @@ void MergeInto(TeamIndex& into, TeamIndex& part) {
   merge(into.add_ways, part.add_ways);
   merge(into.genders, part.genders);
   merge(into.field_options, part.field_options);
+  merge(into.grams, part.grams);
   merge(into.days, part.days);
   merge(into.blocks, part.blocks);
 }
@@ -524,6 +584,7 @@ Status BuildInto(storage::Database& db, TeamId team, size_t page_size, int worke
     b.runOptimize();
     b.shrinkToFit();
   });
+  for (auto& [k, b] : ix.grams) b.shrinkToFit();
   malloc_trim(0);  // the pages' rows are gone; give their memory back rather than keep it resident
   ix.build_ms = ElapsedMs(started);
   ++ix.builds;
@@ -556,8 +617,14 @@ Status SegmentIndex::Build(TeamId team) {
   return Status::Ok();
 }
 
-Status SegmentIndex::Refresh(TeamId team, Slot& slot) {
+Status SegmentIndex::Refresh(TeamId team, Slot& slot, bool may_rebuild) {
   auto rebuild = [&]() -> Status {
+    if (!may_rebuild) return Status::Unavailable("segment_index_busy", "the segment index is being built");
+    slot.building = true;
+    struct Done {
+      std::atomic<bool>& flag;
+      ~Done() { flag = false; }
+    } done{slot.building};
     KOI_ASSIGN_OR_RETURN(slot.index, FreshIndex(db_, team, options_, stopping_, slot.index.get()));
     Publish(slot);
     return Status::Ok();
@@ -653,7 +720,56 @@ Status SegmentIndex::Evaluate(TeamId team, const Node& rule, const EvalContext& 
                               const std::function<void(const Roaring&)>& use) {
   Slot& slot = SlotOf(team);
   std::lock_guard lock(slot.mu);
-  KOI_RETURN_IF_ERROR(Refresh(team, slot));
+  return EvaluateLocked(team, slot, rule, ctx, use, true);
+}
+
+Status SegmentIndex::TryEvaluate(TeamId team, const Node& rule, const EvalContext& ctx,
+                                 const std::function<void(const Roaring&)>& use) {
+  Slot& slot = SlotOf(team);
+  KOI_ASSIGN_OR_RETURN(auto lock, LockUnlessBuilding(slot));
+  return EvaluateLocked(team, slot, rule, ctx, use, false);
+}
+
+Result<std::unique_lock<std::timed_mutex>> SegmentIndex::LockUnlessBuilding(Slot& slot) {
+  const Status busy = Status::Unavailable("segment_index_busy", "the segment index is being built");
+  if (slot.building) return busy;
+  std::unique_lock lock(slot.mu, std::defer_lock);
+  if (!lock.try_lock_for(std::chrono::milliseconds(200))) return busy;
+  return lock;
+}
+
+Result<std::vector<int64_t>> SegmentIndex::TrySearchCandidates(TeamId team, std::string_view text, size_t limit) {
+  Slot& slot = SlotOf(team);
+  KOI_ASSIGN_OR_RETURN(auto lock, LockUnlessBuilding(slot));
+  KOI_RETURN_IF_ERROR(Refresh(team, slot, false));
+  const TeamIndex& ix = *slot.index;
+  std::vector<uint32_t> cps;
+  FoldedCodePoints(text, cps);
+  std::vector<uint64_t> keys;
+  if (cps.size() == 1) keys.push_back(cps[0]);
+  for (size_t i = 0; i + 1 < cps.size(); ++i) keys.push_back(PairGram(cps[i], cps[i + 1]));
+  std::vector<const Roaring*> sets;
+  for (uint64_t k : keys) {
+    auto it = ix.grams.find(k);
+    if (it == ix.grams.end()) return std::vector<int64_t>{};  // a pair no text has: nobody
+    sets.push_back(&it->second);
+  }
+  if (sets.empty()) return Status::InvalidArgument("invalid_argument", "nothing to search for");
+  std::sort(sets.begin(), sets.end(),
+            [](const Roaring* a, const Roaring* b) { return a->cardinality() < b->cardinality(); });
+  Roaring r = *sets.front();
+  for (size_t i = 1; i < sets.size() && !r.isEmpty(); ++i) r &= *sets[i];
+  if (r.cardinality() > limit)
+    return Status::ResourceExhausted("too_many_candidates", "the search matches too many customers to narrow");
+  std::vector<int64_t> out;
+  out.reserve(r.cardinality());
+  for (uint32_t id : r) out.push_back(id);
+  return out;
+}
+
+Status SegmentIndex::EvaluateLocked(TeamId team, Slot& slot, const Node& rule, const EvalContext& ctx,
+                                    const std::function<void(const Roaring&)>& use, bool may_rebuild) {
+  KOI_RETURN_IF_ERROR(Refresh(team, slot, may_rebuild));
   const TeamIndex& ix = *slot.index;
   Evaluator ev(ix, ctx);
   if (!ctx.scope_userids) {
@@ -675,10 +791,12 @@ void SegmentIndex::Publish(Slot& slot) {
   if (slot.index) {
     TeamIndex& ix = *slot.index;
     s.customers = static_cast<int64_t>(ix.universe.cardinality());
-    ix.ForEachBitmap([&s](Roaring& b) {
+    auto count = [&s](Roaring& b) {
       ++s.bitmaps;
       s.bytes += static_cast<int64_t>(b.getSizeInBytes(false));
-    });
+    };
+    ix.ForEachBitmap(count);
+    for (auto& [k, b] : ix.grams) count(b);
     s.build_ms = ix.build_ms;
     s.builds = ix.builds;
     s.incremental_customers = ix.incremental;

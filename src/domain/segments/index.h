@@ -68,6 +68,10 @@ class SegmentIndex {
   // The matching customer ids, exact as of now. The callback runs under the team's lock with the result.
   Status Evaluate(TeamId team, const Node& rule, const EvalContext& ctx,
                   const std::function<void(const Roaring&)>& use);
+  // Evaluate, but never waits: kUnavailable when the team's index is in use, not built yet, or would have to be
+  // rebuilt to be current (the customer list then counts with SQL rather than stall a page).
+  Status TryEvaluate(TeamId team, const Node& rule, const EvalContext& ctx,
+                     const std::function<void(const Roaring&)>& use);
 
   // What the mass-message planner needs of a target (issue 7), exact as of now, under the team's lock: for every
   // employee with an active relationship with a target customer, employee(userid, those customers, those of them
@@ -77,6 +81,12 @@ class SegmentIndex {
                      const std::function<void(const std::string& userid, const Roaring& active,
                                               const Roaring& newest)>& employee,
                      const std::function<void(const Roaring& none, const Roaring& ended_by_customer)>& lost);
+
+  // Customers whose name, company, or a relationship's remark, remark mobiles or remark company may contain `text`:
+  // they hold each pair of adjacent characters of it (its one character, if that is all), ASCII letters folded —
+  // a superset of those that do, for the caller to re-check. Never waits (kUnavailable as TryEvaluate);
+  // kResourceExhausted when there are more than `limit`.
+  Result<std::vector<int64_t>> TrySearchCandidates(TeamId team, std::string_view text, size_t limit);
 
   // Builds (or rebuilds) the team's index now.
   Status Build(TeamId team);
@@ -95,7 +105,8 @@ class SegmentIndex {
 
  private:
   struct Slot {
-    std::mutex mu;  // held while the index is refreshed or read (a build holds it for its whole duration)
+    std::timed_mutex mu;  // held while the index is refreshed or read (a build holds it for its whole duration)
+    std::atomic<bool> building{false};  // a build holds mu
     std::unique_ptr<TeamIndex> index;
     std::mutex stats_mu;  // guards `stats` only, so /metrics never waits for a build
     IndexStats stats;
@@ -103,7 +114,13 @@ class SegmentIndex {
   Slot& SlotOf(TeamId team);
   // Copies the index's figures into slot.stats; under slot.mu.
   static void Publish(Slot& slot);
-  Status Refresh(TeamId team, Slot& slot);
+  // Brings the index up to date; without `may_rebuild`, kUnavailable where that needs a (re)build.
+  Status Refresh(TeamId team, Slot& slot, bool may_rebuild = true);
+  // Locks the team's index for a caller that must not wait for a build: kUnavailable when one runs (or the lock is
+  // held longer than an evaluation takes).
+  static Result<std::unique_lock<std::timed_mutex>> LockUnlessBuilding(Slot& slot);
+  Status EvaluateLocked(TeamId team, Slot& slot, const Node& rule, const EvalContext& ctx,
+                        const std::function<void(const Roaring&)>& use, bool may_rebuild);
 
   storage::Database& db_;
   const Clock& clock_;

@@ -152,6 +152,44 @@ Result<int64_t> SegmentService::CountPrepared(TeamId team, const Prepared& p) {
   return n;
 }
 
+std::optional<int64_t> IndexListAccelerator::Count(TeamId team, const customers::Scope& scope,
+                                               const customers::CustomerFilter& f) {
+  if (f.mode != customers::ListMode::kCustomer || !f.query.empty() || !f.userids.empty() || f.department ||
+      f.added_from_ms || f.added_to_ms || f.add_way || !f.state.empty())
+    return std::nullopt;
+  // A member's tag and status filters look at the relationships in scope only, which the index cannot tell apart;
+  // a member's personal-tag filter matches only their own tags.
+  if (!scope.all && (!f.tag_ids.empty() || !f.status.empty() || !f.personal_tag_ids.empty())) return std::nullopt;
+  if (!f.status.empty() && f.status != "active") return std::nullopt;
+  if (!scope.all && scope.userids.empty()) return std::nullopt;
+  Node rule;
+  rule.is_group = true;
+  auto add = [&rule](Field field) -> Node& {
+    Node& n = rule.children.emplace_back();
+    n.field = field;
+    return n;
+  };
+  if (!f.tag_ids.empty()) add(Field::kCorpTag).texts = f.tag_ids;
+  if (f.stage_id) add(Field::kStage).numbers = {*f.stage_id};
+  if (f.gender) add(Field::kGender).numbers = {*f.gender};
+  if (!f.personal_tag_ids.empty()) add(Field::kPersonalTag).numbers = f.personal_tag_ids;
+  if (!f.field_option_ids.empty()) add(Field::kCustomField).numbers = f.field_option_ids;
+  if (!f.status.empty()) add(Field::kStatus).active = true;
+  EvalContext ctx;
+  if (!scope.all) ctx.scope_userids = scope.userids;
+  int64_t count = 0;
+  Status s = index_.TryEvaluate(team, rule, ctx, [&count](const Roaring& r) { count = static_cast<int64_t>(r.cardinality()); });
+  if (!s.ok()) return std::nullopt;
+  return count;
+}
+
+std::optional<std::vector<int64_t>> IndexListAccelerator::SearchCandidates(TeamId team, std::string_view text,
+                                                                           size_t limit) {
+  auto ids = index_.TrySearchCandidates(team, text, limit);
+  if (!ids.ok()) return std::nullopt;
+  return std::move(*ids);
+}
+
 Result<Preview> SegmentService::Count(const accounts::Principal& who, std::string_view rule_json) {
   KOI_ASSIGN_OR_RETURN(auto p, Prepare(who, rule_json));
   Preview out;

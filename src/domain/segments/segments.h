@@ -75,6 +75,21 @@ inline constexpr size_t kMaxSegmentNameChars = 30;
 inline constexpr size_t kMaxSegmentsPerTeam = 500;
 inline constexpr size_t kSampleSize = 10;
 
+// The customer list's accelerator (customers::ListAccelerator) answered by the index, never waiting for it. Counts
+// for the filters whose meaning the index holds exactly: one row per customer, no search, and only corp tags
+// (admins), stage, gender, personal tags (admins), custom field options and status "active" (admins); a member's
+// scope is the employees they see. Search candidates from the index's character grams.
+class IndexListAccelerator final : public customers::ListAccelerator {
+ public:
+  explicit IndexListAccelerator(SegmentIndex& index) : index_(index) {}
+  std::optional<int64_t> Count(TeamId team, const customers::Scope& scope,
+                               const customers::CustomerFilter& filter) override;
+  std::optional<std::vector<int64_t>> SearchCandidates(TeamId team, std::string_view text, size_t limit) override;
+
+ private:
+  SegmentIndex& index_;
+};
+
 class SegmentService {
  public:
   SegmentService(storage::Database& db, const Clock& clock, SegmentIndex& index, customers::CustomerService& customers)

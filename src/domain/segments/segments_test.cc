@@ -103,6 +103,91 @@ TEST_P(SegmentServiceTest, CountsExactlyWithASampleInTheCallersScope) {
   EXPECT_EQ(CountOf(svc, member, R"({"field":"corp_tag","values":["t1"]})"), 3);
 }
 
+TEST_P(SegmentServiceTest, IndexCountsTheCustomerListExactlyWhereItCan) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
+  auto admin = MakeAccount(*t.db, 1, 1, accounts::Role::kAdmin);
+  auto member = MakeAccount(*t.db, 1, 2, accounts::Role::kMember);
+  Seed(*t.db);
+  ASSERT_TRUE(t.db->Exec("INSERT INTO customer_stages (id, team_id, name, sort, created_at) VALUES (4, 1, '成交', 1, 0)").ok());
+  ASSERT_TRUE(t.db->Exec("INSERT INTO customer_profiles (team_id, external_userid, stage_id, updated_at) VALUES "
+                         "(1, 'c1', 4, 0), (1, 'c3', 4, 0), (2, 'c9', 4, 0)").ok());
+  ASSERT_TRUE(t.db->Exec("INSERT INTO personal_tags (id, team_id, account_id, name, created_at) VALUES (7, 1, 1, '老板', 0)").ok());
+  ASSERT_TRUE(t.db->Exec("INSERT INTO personal_tag_customers (tag_id, team_id, external_userid, created_at) VALUES "
+                         "(7, 1, 'c2', 0)").ok());
+  ASSERT_TRUE(t.db->Exec("INSERT INTO customer_field_values (team_id, external_userid, field_id, option_id, value, "
+                         "updated_at) VALUES (1, 'c1', 1, 11, '', 0), (1, 'c2', 1, 12, '', 0), (2, 'c9', 1, 11, '', 0)").ok());
+  ASSERT_TRUE(t.db->Exec("UPDATE wecom_follows SET remark = '老客户', remark_mobiles = '[\"13800001111\"]', "
+                         "remark_corp_name = 'Koi Ltd' WHERE team_id = 1 AND external_userid = 'c2'").ok());
+  customers::CustomerService plain(*t.db, clock_);
+  customers::CustomerService fast(*t.db, clock_);
+  SegmentIndex index(*t.db, clock_);
+  IndexListAccelerator counter(index);
+  fast.SetListAccelerator(&counter);
+  ASSERT_TRUE(index.Build(TeamId(1)).ok());
+  ASSERT_TRUE(plain.Bind(admin, 2, "lisi", "own", {}).ok());
+
+  using F = customers::CustomerFilter;
+  const std::vector<F> answered = {
+      F{}, F{.tag_ids = {"t1"}}, F{.tag_ids = {"t1", "t2"}}, F{.tag_ids = {"t9"}}, F{.gender = 2},
+      F{.status = "active"}, F{.stage_id = 4}, F{.stage_id = 0}, F{.stage_id = 99},
+      F{.personal_tag_ids = {7}}, F{.field_option_ids = {11}}, F{.field_option_ids = {11, 12}},
+      F{.tag_ids = {"t1"}, .gender = 2, .stage_id = 0}};
+  const std::vector<F> not_answered = {F{.query = "王"}, F{.mode = customers::ListMode::kRelationship},
+                                       F{.userids = {"lisi"}}, F{.status = "lost"}, F{.add_way = 1}};
+  auto check = [&](const char* when) {
+    for (const auto* who : {&admin, &member}) {
+      auto scope = plain.ScopeOf(*who);
+      ASSERT_TRUE(scope.ok());
+      for (const auto& f : answered) {
+        auto want = plain.List(*who, f, 1, 50);
+        auto got = fast.List(*who, f, 1, 50);
+        ASSERT_TRUE(want.ok() && got.ok());
+        EXPECT_EQ(got->total, want->total) << when << " " << who->name << " filter #" << (&f - answered.data());
+        EXPECT_EQ(got->items.size(), want->items.size());
+        const bool member_only_sql = !who->is_admin() && (!f.tag_ids.empty() || !f.status.empty() ||
+                                                          !f.personal_tag_ids.empty());
+        EXPECT_EQ(counter.Count(TeamId(1), *scope, f).has_value(), !member_only_sql)
+            << when << " " << who->name << " filter #" << (&f - answered.data());
+      }
+      for (const auto& f : not_answered) EXPECT_FALSE(counter.Count(TeamId(1), *scope, f).has_value());
+      // Searches: the index narrows to candidates and SQL re-checks them, so the pages are SQL's exactly.
+      for (const char* q : {"王", "王小明", "小明", "王大", "老客户", "0000111", "koi", "KOI ltd", "alice", "ALI", "李华x",
+                            "明", "zz"}) {
+        for (auto mode : {customers::ListMode::kCustomer, customers::ListMode::kRelationship}) {
+          const F f{.mode = mode, .query = q};
+          auto want = plain.List(*who, f, 1, 50);
+          auto got = fast.List(*who, f, 1, 50);
+          ASSERT_TRUE(want.ok() && got.ok());
+          EXPECT_EQ(got->total, want->total) << when << " " << who->name << " search " << q;
+          std::vector<std::string> a, b;
+          for (const auto& r : want->items) a.push_back(r.external_userid);
+          for (const auto& r : got->items) b.push_back(r.external_userid);
+          EXPECT_EQ(a, b) << when << " " << who->name << " search " << q;
+        }
+      }
+    }
+    // The candidates themselves: a superset that is small where the text is rare.
+    EXPECT_EQ(counter.SearchCandidates(TeamId(1), "zz", 100), std::vector<int64_t>{});
+    auto wang = counter.SearchCandidates(TeamId(1), "王小明", 100);
+    ASSERT_TRUE(wang.has_value());
+    EXPECT_GE(wang->size(), 1u);
+    EXPECT_FALSE(counter.SearchCandidates(TeamId(1), "i", 0).has_value());  // more than the limit
+  };
+  check("built");
+  // Changes reach the counts at once: a new tag, a loss, a new customer, a stage change.
+  ASSERT_TRUE(t.db->Transact([](storage::Session& tx) -> Status {
+    const TeamId team(1);
+    KOI_RETURN_IF_ERROR(mirror::UpsertRelation(tx, team, Contact("c4", "赵六", 2), Follow("lisi", kNow, {"t1"}), 1));
+    KOI_RETURN_IF_ERROR(mirror::MarkRelationLost(tx, team, "lisi", "c2", "employee", kNow * 1000));
+    KOI_RETURN_IF_ERROR(tx.Exec("UPDATE wecom_customers SET name = '王大明' WHERE team_id = 1 AND external_userid = 'c3'"));
+    KOI_RETURN_IF_ERROR(tx.Exec("UPDATE wecom_follows SET remark = '老客户' WHERE team_id = 1 AND external_userid = 'c1' "
+                                "AND userid = 'lisi'"));
+    return tx.Exec("UPDATE customer_profiles SET stage_id = NULL WHERE team_id = 1 AND external_userid = 'c3'");
+  }).ok());
+  check("changed");
+}
+
 TEST_P(SegmentServiceTest, RejectsReferencesOutsideTheTeamWithThePath) {
   KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
   ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
