@@ -1368,6 +1368,124 @@ const tests = {
     }, { login: team })
   },
 
+  async 'custom fields: the admin defines a select and a date field, fills both on a profile, the timeline tells, the list filters by an option'() {
+    const team = await linkedDemoTeam()
+    // Fields of an earlier run against this database go first, so that the page creates them afresh.
+    for (const f of (await team.api.ok('GET', '/api/v1/scrm/customer-fields')).items) {
+      if (f.name === '会员等级' || f.name === '生日') await team.api.ok('DELETE', `/api/v1/scrm/customer-fields/${f.id}`)
+    }
+    const customer = (await team.api.ok('GET', '/api/v1/scrm/customers?status=active&page_size=1')).items[0]
+    const profilePath = `/scrm/customers/${encodeURIComponent(customer.external_userid)}`
+    await withPage(async (page, errors) => {
+      // The fields page: a select field with two options, then a date field.
+      await page.goto(base + '/scrm/overview')
+      await page.click('[data-test="menu-fields"]')
+      await page.locator('[data-test="field-table"], [data-test="fields-empty"]').first().waitFor()
+      assert(new URL(page.url()).pathname === '/scrm/fields', `the menu led to ${page.url()}`)
+      const dialog = page.locator('[data-test="field-dialog"]')
+
+      await page.click('[data-test="field-add"]')
+      await dialog.waitFor()
+      await field(page, 'field-name-input').fill('会员等级')
+      await dialog.locator('[data-test="field-kind-select"]').click()
+      await page.locator('[data-test="field-kind-option-select"]:visible').click()
+      await page.locator('input[data-test="field-option-input"]').first().fill('金卡')
+      await page.click('[data-test="field-option-add"]')
+      await page.locator('input[data-test="field-option-input"]').nth(1).fill('银卡')
+      await page.click('[data-test="field-submit"]')
+      await dialog.waitFor({ state: 'hidden' })
+      const levelRow = page.locator('[data-test="field-table"] tbody tr', { hasText: '会员等级' })
+      await levelRow.locator('[data-test="field-option"]', { hasText: '银卡' }).waitFor()
+
+      await page.click('[data-test="field-add"]')
+      await dialog.waitFor()
+      await field(page, 'field-name-input').fill('生日')
+      await dialog.locator('[data-test="field-kind-select"]').click()
+      await page.locator('[data-test="field-kind-option-date"]:visible').click()
+      assert(await dialog.locator('[data-test="field-options-editor"]').count() === 0, 'a date field offers options')
+      await page.click('[data-test="field-submit"]')
+      await dialog.waitFor({ state: 'hidden' })
+      await page.locator('[data-test="field-table"] tbody tr', { hasText: '生日' }).locator('[data-test="field-kind"]', { hasText: '日期' }).waitFor()
+
+      const fields = (await team.api.ok('GET', '/api/v1/scrm/customer-fields')).items
+      const level = fields.find((f) => f.name === '会员等级')
+      const birthday = fields.find((f) => f.name === '生日')
+      assert(level?.kind === 'select' && level.options.map((o) => o.label).join() === '金卡,银卡', `会员等级: ${JSON.stringify(level)}`)
+      assert(birthday?.kind === 'date' && birthday.options.length === 0, `生日: ${JSON.stringify(birthday)}`)
+      const gold = level.options.find((o) => o.label === '金卡')
+
+      await page.waitForLoadState('networkidle')
+      await waitToastsGone(page)
+      await noHorizontalScroll(page, 'fields zh')
+      await page.screenshot({ path: join(shots, 'fields-zh.png'), animations: 'disabled' })
+      await switchLanguage(page, 'English')
+      await page.locator('[data-test="fields-page"]').getByText('Single choice').first().waitFor()
+      await noHorizontalScroll(page, 'fields en')
+      await page.screenshot({ path: join(shots, 'fields-en.png'), animations: 'disabled' })
+      await switchLanguage(page, '中文')
+
+      // The profile: both set in the fields dialog, shown on the card and on the timeline.
+      await page.goto(base + profilePath)
+      const card = page.locator('[data-test="customer-fields-card"]')
+      await card.locator('[data-test="customer-field"]', { hasText: '会员等级' }).waitFor()
+      await card.locator('[data-test="customer-fields-edit"]').click()
+      const edit = page.locator('[data-test="customer-fields-dialog"]')
+      await edit.waitFor()
+      await edit.locator(`[data-test="customer-field-input-${level.id}"]`).click()
+      await page.locator(`[data-test="customer-field-option-${gold.id}"]:visible`).click()
+      const day = edit.locator(`[data-test="customer-field-input-${birthday.id}"] input`)
+      await day.fill('1990-05-01')
+      await day.press('Enter')
+      // leaves the date box (its calendar closes) without closing the dialog
+      await edit.locator('.el-dialog__title').click()
+      assert(await day.inputValue() === '1990-05-01', `the date box holds "${await day.inputValue()}"`)
+      await edit.locator('[data-test="customer-fields-save"]').click()
+      await edit.waitFor({ state: 'hidden' })
+      await card.locator('[data-test="customer-field"]', { hasText: '会员等级' }).getByText('金卡').waitFor()
+      await card.locator('[data-test="customer-field"]', { hasText: '生日' }).getByText('1990-05-01').waitFor()
+      await page.locator('[data-test="timeline-item"]', { hasText: '将「会员等级」设为「金卡」' }).first().waitFor()
+      await page.locator('[data-test="timeline-item"]', { hasText: '将「生日」设为「1990-05-01」' }).first().waitFor()
+      const profile = await team.api.ok('GET', `/api/v1/scrm/customers/${encodeURIComponent(customer.external_userid)}`)
+      assert(profile.fields.some((v) => v.field_id === level.id && v.option_ids.join() === String(gold.id)) &&
+        profile.fields.some((v) => v.field_id === birthday.id && v.value === '1990-05-01'), `the profile's fields: ${JSON.stringify(profile.fields)}`)
+      assert(profile.timeline.some((t) => t.kind === 'field_changed' && t.detail === '会员等级:  → 金卡' && t.employee_name === '王小锦'),
+        `no field_changed entry for 会员等级: ${JSON.stringify(profile.timeline.slice(0, 3))}`)
+      await page.waitForLoadState('networkidle')
+      await waitToastsGone(page)
+      await card.scrollIntoViewIfNeeded()
+      await card.screenshot({ path: join(shots, 'customer-fields-zh.png'), animations: 'disabled' })
+      await tallScreenshot(page, join(shots, 'customer-fields-profile-zh.png'))
+      await switchLanguage(page, 'English')
+      await card.getByText('Custom fields').first().waitFor()
+      await page.locator('[data-test="timeline-item"]', { hasText: 'set "会员等级" to "金卡"' }).first().waitFor()
+      await card.screenshot({ path: join(shots, 'customer-fields-en.png'), animations: 'disabled' })
+      await switchLanguage(page, '中文')
+
+      // The customer list filtered by 金卡: exactly that customer, the option kept in the address.
+      await page.goto(base + '/scrm/customers')
+      await page.locator('[data-test="customer-row"]').first().waitFor()
+      await page.locator('[data-test="customer-field-filter"]').click()
+      const answered = page.waitForResponse((r) => r.url().includes('/api/v1/scrm/customers?') && r.url().includes('field_option='))
+      await page.locator(`[data-test="field-filter-option-${gold.id}"]:visible`).click()
+      await page.keyboard.press('Escape')
+      const filtered = (await (await answered).json()).data
+      assert(filtered.total === 1 && filtered.items[0]?.external_userid === customer.external_userid,
+        `the custom field filter lists ${JSON.stringify(filtered.items.map((c) => c.external_userid))}`)
+      assert(new URL(page.url()).searchParams.get('field_option') === String(gold.id), `the option is not in the address: ${page.url()}`)
+      await page.waitForFunction(() => document.querySelectorAll('[data-test="customer-row"]').length === 1 &&
+        (document.querySelector('[data-test="customer-total"]')?.textContent ?? '').replace(/[^0-9]/g, '') === '1')
+      const byApi = await team.api.ok('GET', `/api/v1/scrm/customers?field_option=${gold.id}&page_size=1`)
+      assert(byApi.total === 1, `the API lists ${byApi.total} customers with 金卡`)
+      await page.waitForLoadState('networkidle')
+      await page.screenshot({ path: join(shots, 'customers-field-filter-zh.png'), animations: 'disabled' })
+      await page.locator('[data-test="customer-row"]').click()
+      await page.locator('[data-test="customer-detail"]').waitFor()
+      assert(new URL(page.url()).pathname === profilePath, `the row opens ${page.url()}`)
+      const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
+      assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
+    }, { login: team })
+  },
+
   async 'segments: a nested rule with NOT counted live as the API counts it, saved with history, senders explained, deleted'() {
     const team = await linkedDemoTeam()
     const count = async (rule) => (await team.api.ok('POST', '/api/v1/scrm/segments/count', { rule })).customers

@@ -5,18 +5,19 @@ import type { SegmentsApi } from '@/api/segments'
 
 /** The fields a condition can test, in the order the field select lists them. */
 export const SEGMENT_FIELDS = [
-  'corp_tag', 'personal_tag', 'employee', 'department', 'added', 'add_way', 'channel_state', 'gender', 'stage', 'group', 'status',
+  'corp_tag', 'personal_tag', 'custom_field', 'employee', 'department', 'added', 'add_way', 'channel_state', 'gender', 'stage', 'group',
+  'status',
 ] as const
 export type SegmentField = (typeof SEGMENT_FIELDS)[number]
 
 /** How a field's values are edited and sent: a list of strings, a list of numbers, a day range, or one status. */
 export type ValueKind = 'texts' | 'numbers' | 'added' | 'status'
 export const FIELD_KIND: Record<SegmentField, ValueKind> = {
-  corp_tag: 'texts', personal_tag: 'numbers', employee: 'texts', department: 'numbers', added: 'added', add_way: 'numbers',
+  corp_tag: 'texts', personal_tag: 'numbers', custom_field: 'numbers', employee: 'texts', department: 'numbers', added: 'added', add_way: 'numbers',
   channel_state: 'texts', gender: 'numbers', stage: 'numbers', group: 'texts', status: 'status',
 }
-/** Fields whose values are tags, matched any / all / none. */
-export const MATCH_FIELDS: readonly SegmentField[] = ['corp_tag', 'personal_tag']
+/** Fields whose values are tags (or custom field options), matched any / all / none. */
+export const MATCH_FIELDS: readonly SegmentField[] = ['corp_tag', 'personal_tag', 'custom_field']
 export const TAG_MATCHES: readonly SegmentsApi.TagMatch[] = ['any', 'all', 'none']
 
 // The server's limits (src/domain/segments/rule.h).
@@ -46,11 +47,11 @@ export interface EditorCondition {
   key: number
   field: SegmentField
   not: boolean
-  /** tag fields */
+  /** tag fields and custom_field */
   match: SegmentsApi.TagMatch
   /** corp_tag, employee, channel_state, group */
   texts: string[]
-  /** personal_tag, department, add_way, gender, stage (0: in no stage) */
+  /** personal_tag, custom_field (option ids), department, add_way, gender, stage (0: in no stage) */
   numbers: number[]
   /** added: within the last N days, or from / to (YYYY-MM-DD, '' for open) */
   addedMode: AddedMode
@@ -222,6 +223,7 @@ function conditionToRule(c: EditorCondition): SegmentsApi.Rule {
     case 'corp_tag':
       return { field: c.field, match: c.match, values: [...c.texts], ...not }
     case 'personal_tag':
+    case 'custom_field':
       return { field: c.field, match: c.match, values: [...c.numbers], ...not }
     case 'employee':
     case 'channel_state':

@@ -11,7 +11,7 @@ vi.mock('@/api/customers', () => ({ getCustomerApi: vi.fn(), addCustomerNoteApi:
 function profile(over: Partial<CustomersApi.Profile> = {}): CustomersApi.Profile {
   return {
     external_userid: 'wm1', name: '王小锦', type: 1, gender: 2, corp_name: '', last_add_time: 1000, active_follows: 1, follows: [], tags: [],
-    position: '', unionid: '', groups: [], personal_tags: [], stage_id: null, stage_name: '', linked_accounts: [],
+    position: '', unionid: '', groups: [], personal_tags: [], stage_id: null, stage_name: '', linked_accounts: [], fields: [],
     notes: [{ id: 1, account_id: 7, author_name: '张三', body: '旧的记录', created_at: 3000 }],
     timeline: [
       { at: 3000, kind: 'note', userid: '', employee_name: '张三', detail: '旧的记录' },
@@ -58,6 +58,7 @@ describe('timelineText', () => {
       { at: 1, kind: 'tagged', userid: 'zhangsan', employee_name: '王小锦', detail: 'VIP、高意向' },
       { at: 1, kind: 'untagged', userid: 'lisi', employee_name: '王小锦', detail: '新客' },
       { at: 1, kind: 'stage_changed', userid: '', employee_name: '王小锦', detail: '意向 → 成交' },
+      { at: 1, kind: 'field_changed', userid: '', employee_name: '王小锦', detail: '会员等级: 金卡 → 银卡' },
     ]
     for (const lang of ['zh-CN', 'en-US'] as const) {
       i18n.global.locale.value = lang
@@ -92,6 +93,22 @@ describe('timelineText', () => {
     i18n.global.locale.value = 'en-US'
     expect(line(tagged)).toBe('王小锦 tagged (via 张三): VIP、高意向')
     expect(line(untagged)).toBe('王小锦 untagged (via lisi): 新客')
+  })
+
+  it('says who changed a custom field, from which value to which; an empty side is no value', () => {
+    const change = (detail: string, names: string[] = []): string => {
+      const { key, values } = timelineText({ at: 1, kind: 'field_changed', userid: '', employee_name: '王小锦', detail }, {}, names)
+      return i18n.global.t(key, values)
+    }
+    expect(change('会员等级: 金卡 → 银卡')).toBe('王小锦 将「会员等级」从「金卡」改为「银卡」')
+    expect(change('生日:  → 1990-05-01')).toBe('王小锦 将「生日」设为「1990-05-01」')
+    expect(change('兴趣: 茶饮、甜品 → ')).toBe('王小锦 清除了「兴趣」（原为「茶饮、甜品」）')
+    expect(change('备注: 时间: 周末 → 工作日', ['备注'])).toBe('王小锦 将「备注」从「时间: 周末」改为「工作日」')
+    expect(change('会员等级:  → ')).toBe('其他动态')
+    i18n.global.locale.value = 'en-US'
+    expect(change('Level: Gold → Silver')).toBe('王小锦 changed "Level" from "Gold" to "Silver"')
+    expect(change('Birthday:  → 1990-05-01')).toBe('王小锦 set "Birthday" to "1990-05-01"')
+    expect(change('Level: Gold → ')).toBe('王小锦 cleared "Level" (was "Gold")')
   })
 
   it('says who changed the stage, from which to which; an empty side is no stage', () => {

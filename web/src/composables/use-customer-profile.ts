@@ -2,6 +2,7 @@ import { ref } from 'vue'
 import { addCustomerNoteApi, getCustomerApi, type CustomersApi } from '@/api/customers'
 import { ApiError, errorText } from '@/api/request'
 import { stageChange } from './use-stages'
+import { fieldChange } from './use-custom-fields'
 
 /** The longest follow-up note, in characters (Unicode code points, as the server counts). */
 export const NOTE_MAX = 2000
@@ -28,11 +29,13 @@ export function noteProblem(text: string): '' | 'note_empty' | 'note_too_long' {
 
 /**
  * The locale key (under customers.timeline) and values of a timeline entry's text. `employees` names the
- * relationships' employees (userid → name, e.g. from the profile's follows) for the entries that give only the userid.
+ * relationships' employees (userid → name, e.g. from the profile's follows) for the entries that give only the userid;
+ * `fieldNames` are the team's custom fields' names, to tell a field_changed entry's field name from its values.
  */
 export function timelineText(
   item: CustomersApi.TimelineItem,
   employees: Record<string, string> = {},
+  fieldNames: readonly string[] = [],
 ): { key: string; values: Record<string, string> } {
   const who = item.employee_name || item.userid
   switch (item.kind) {
@@ -68,6 +71,13 @@ export function timelineText(
       if (!from && !to) return { key: 'customers.timeline.other', values: {} }
       const key = !from ? 'set' : !to ? 'cleared' : 'changed'
       return { key: `customers.timeline.remark.${key}`, values }
+    }
+    case 'field_changed': {
+      // employee_name is who changed it in Koi; detail "<field name>: old → new", a side empty for no value.
+      const { field, from, to } = fieldChange(item.detail, fieldNames)
+      if (!field || (!from && !to)) return { key: 'customers.timeline.other', values: {} }
+      const key = !from ? 'set' : !to ? 'cleared' : 'changed'
+      return { key: `customers.timeline.field.${key}`, values: { actor: item.employee_name || '—', field, from, to } }
     }
   }
   return { key: 'customers.timeline.other', values: {} }

@@ -31,7 +31,7 @@ function profile(): CustomersApi.Profile {
   return {
     external_userid: 'wm1', name: '陈总', type: 1, gender: 1, corp_name: '', last_add_time: 1, active_follows: 2,
     follows: [follow('zhangsan', [GOLD, GONE]), follow('lisi', [HIGH])], tags: [GOLD, GONE, HIGH],
-    position: '', unionid: '', groups: [], notes: [], timeline: [], stage_id: null, stage_name: '', linked_accounts: [],
+    position: '', unionid: '', groups: [], notes: [], timeline: [], stage_id: null, stage_name: '', linked_accounts: [], fields: [],
     personal_tags: [personal(1, '爱喝奶茶'), personal(5, '老客户', 9, '赵六')],
   }
 }

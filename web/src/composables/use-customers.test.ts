@@ -8,10 +8,12 @@ import {
   customerQuery, dayRange, defaultFilters, departmentTree, emptyReason, fromRouteQuery, hasFilters, personalTagFilterLabel, routeQuery,
   rowAddTime, rowState, sameQuery, sortOf, tableSort, useCustomers, type CustomerFilters,
 } from './use-customers'
+import { listCustomFieldsApi } from '@/api/fields'
 
 vi.mock('@/api/customers', () => ({
   listCustomersApi: vi.fn(), listScrmDepartmentsApi: vi.fn(), listScrmTagsApi: vi.fn(), listStagesApi: vi.fn(), listPersonalTagsApi: vi.fn(),
 }))
+vi.mock('@/api/fields', () => ({ listCustomFieldsApi: vi.fn() }))
 
 const ADMIN: CustomersApi.Scope = { all: true, bound: false, userid: '', data_scope: '' }
 const UNBOUND: CustomersApi.Scope = { all: false, bound: false, userid: '', data_scope: '' }
@@ -50,6 +52,7 @@ beforeEach(() => {
     items: [{ id: 1, name: '爱喝奶茶', account_id: 9, owner_name: '小林', customers: 2, created_at: 1 }],
   })
   vi.mocked(listStagesApi).mockReset().mockResolvedValue({ items: [{ id: 2, name: '意向', sort: 1, customers: 3 }], unstaged: 5 })
+  vi.mocked(listCustomFieldsApi).mockReset().mockResolvedValue({ items: [] })
 })
 afterEach(() => vi.useRealTimers())
 
@@ -82,7 +85,7 @@ describe('the list query', () => {
 
   it('round-trips through the address, page included; malformed values are dropped', () => {
     const f = filters({ mode: 'relationship', userids: ['a'], tags: ['t'], personalTags: [7, 3], department: 4, gender: 0, status: 'lost', sort: 'add_time',
-      days: [new Date(2026, 2, 1), new Date(2026, 2, 3)], addWay: 202, stage: 4 })
+      days: [new Date(2026, 2, 1), new Date(2026, 2, 3)], addWay: 202, stage: 4, fieldOptions: [31, 5] })
     const query = routeQuery(f, '张', 3)
     expect(query.page).toBe('3')
     expect(Object.values(query).every((v) => typeof v === 'string')).toBe(true)
@@ -210,6 +213,36 @@ describe('useCustomers', () => {
     expect(c.filters.personalTags).toEqual([])
     expect(lastQuery()).toEqual({ page: 1, page_size: 20 })
     expect(c.filtered.value).toBe(false)
+    expect(c.routeQuery.value).toEqual({})
+  })
+
+  it('filters by custom field options: restored from the address, sent as field_option, cleared by reset', async () => {
+    expect(customerQuery(filters({ fieldOptions: [31, 42] }), '')).toEqual({ field_option: '31,42' })
+    expect(routeQuery(filters({ fieldOptions: [31] }), '', 2)).toEqual({ field_option: '31', page: '2' })
+    expect(hasFilters(filters({ fieldOptions: [31] }), '')).toBe(true)
+    // option ids are positive integers, each once
+    expect(fromRouteQuery({ field_option: '31,x,0,-2,2.5,,42,31' }).filters.fieldOptions).toEqual([31, 42])
+    vi.mocked(listCustomFieldsApi).mockResolvedValueOnce({
+      items: [
+        { id: 1, name: '生日', kind: 'date', options: [], sort: 1, customers: 0 },
+        { id: 2, name: '会员等级', kind: 'select', options: [{ id: 31, label: '金卡' }], sort: 2, customers: 1 },
+      ],
+    })
+    const c = setup({ field_option: '31,42', stage: '2' })
+    expect(c.filters.fieldOptions).toEqual([31, 42])
+    expect(c.filtered.value).toBe(true)
+    await c.init()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(lastQuery()).toEqual({ field_option: '31,42', stage: 2, page: 1, page_size: 20 })
+    // only the choice fields are offered
+    expect(c.choiceFields.value.map((f) => f.name)).toEqual(['会员等级'])
+    expect(c.routeQuery.value).toEqual({ field_option: '31,42', stage: '2' })
+    c.filters.fieldOptions = [42]
+    await nextTick()
+    expect(lastQuery()).toEqual({ field_option: '42', stage: 2, page: 1, page_size: 20 })
+    c.reset()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(c.filters.fieldOptions).toEqual([])
     expect(c.routeQuery.value).toEqual({})
   })
 

@@ -3,7 +3,9 @@ import type { LocationQuery } from 'vue-router'
 import {
   listCustomersApi, listPersonalTagsApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, type CustomersApi,
 } from '@/api/customers'
+import { listCustomFieldsApi, type FieldsApi } from '@/api/fields'
 import { first, int, list } from './route-query'
+import { isChoice } from './use-custom-fields'
 import { usePagedList } from './use-paged-list'
 import { useSearchText } from './use-search-text'
 
@@ -28,13 +30,15 @@ export interface CustomerFilters {
   status: CustomersApi.StatusFilter | ''
   /** a customer stage's id; 0: customers in no stage */
   stage: number | null
+  /** options of choice custom fields (自定义字段) by id: the customer has any of them */
+  fieldOptions: number[]
   sort: CustomersApi.Sort
 }
 
 export function defaultFilters(): CustomerFilters {
   return {
     mode: 'customer', userids: [], department: null, tags: [], personalTags: [], days: null, addWay: null, gender: null, status: '',
-    stage: null, sort: DEFAULT_SORT,
+    stage: null, fieldOptions: [], sort: DEFAULT_SORT,
   }
 }
 
@@ -68,6 +72,7 @@ export function customerQuery(f: CustomerFilters, q: string): CustomersApi.ListQ
   if (isSet(f.gender)) out.gender = f.gender
   if (isSet(f.status)) out.status = f.status
   if (isSet(f.stage)) out.stage = f.stage
+  if (f.fieldOptions.length) out.field_option = f.fieldOptions.join(',')
   if (f.sort !== DEFAULT_SORT) out.sort = f.sort
   return out
 }
@@ -76,7 +81,7 @@ export function customerQuery(f: CustomerFilters, q: string): CustomersApi.ListQ
 export function hasFilters(f: CustomerFilters, q: string): boolean {
   return (
     q.trim() !== '' || f.userids.length > 0 || isSet(f.department) || f.tags.length > 0 || f.personalTags.length > 0 ||
-    !!f.days || isSet(f.addWay) || isSet(f.gender) || isSet(f.status) || isSet(f.stage)
+    !!f.days || isSet(f.addWay) || isSet(f.gender) || isSet(f.status) || isSet(f.stage) || f.fieldOptions.length > 0
   )
 }
 
@@ -116,6 +121,7 @@ export function fromRouteQuery(query: LocationQuery): { filters: CustomerFilters
   if ((CUSTOMER_STATUSES as string[]).includes(status)) f.status = status as CustomersApi.StatusFilter
   const stage = int(query.stage)
   if (stage !== null && stage >= 0) f.stage = stage
+  f.fieldOptions = [...new Set(list(query.field_option).filter((x) => /^[1-9]\d{0,14}$/.test(x)).map(Number))]
   const sort = first(query.sort)
   if ((CUSTOMER_SORTS as string[]).includes(sort)) f.sort = sort as CustomersApi.Sort
   const page = int(query.page)
@@ -220,7 +226,7 @@ export function emptyReason(scope: CustomersApi.Scope | null, filtered: boolean)
  * The customer list: filters and search (typing is searched once it pauses, Enter at once), server paging and
  * sorting; only the answer to the latest request is kept. `initial` is the page's address query (see routeQuery),
  * so that the list comes back as it was. Also loads the filters' choices (departments, tag groups, the caller's
- * personal tags, stages).
+ * personal tags, stages, the choice custom fields).
  */
 export function useCustomers(options: { pageSize?: number; debounceMs?: number; initial?: LocationQuery } = {}) {
   const start = fromRouteQuery(options.initial ?? {})
@@ -234,6 +240,8 @@ export function useCustomers(options: { pageSize?: number; debounceMs?: number; 
   /** the personal tags the caller may filter by (an admin's list has everyone's) */
   const personalTags = ref<CustomersApi.PersonalTag[]>([])
   const stages = ref<CustomersApi.Stage[]>([])
+  /** the team's choice custom fields, whose options the list can be filtered by */
+  const choiceFields = ref<FieldsApi.Field[]>([])
 
   let seq = 0
   const list = usePagedList<CustomersApi.Customer>(async (page, size) => {
@@ -277,7 +285,18 @@ export function useCustomers(options: { pageSize?: number; debounceMs?: number; 
     filters.sort = sortOf(prop, order)
   }
 
+  /** The choice custom fields (a failure just offers none). */
+  async function loadFields() {
+    try {
+      choiceFields.value = (await listCustomFieldsApi()).items.filter((f) => isChoice(f.kind))
+    } catch {
+      // no custom field filter then
+    }
+  }
+
   async function loadChoices() {
+    // Not waited for: the other filters need not wait for the custom fields.
+    void loadFields()
     const [d, t, s, p] = await Promise.allSettled([listScrmDepartmentsApi(), listScrmTagsApi(), listStagesApi(), listPersonalTagsApi()])
     // Without them the filters just offer nothing; the list shows its own error when the server is away.
     if (d.status === 'fulfilled') departments.value = d.value.items
@@ -302,6 +321,7 @@ export function useCustomers(options: { pageSize?: number; debounceMs?: number; 
     tagGroups,
     personalTags,
     stages,
+    choiceFields,
     departmentTree: computed(() => departmentTree(departments.value)),
     filtered,
     emptyReason: computed(() => emptyReason(scope.value, filtered.value)),

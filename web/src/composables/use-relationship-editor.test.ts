@@ -19,7 +19,7 @@ function profile(type: 1 | 2 = 1): CustomersApi.Profile {
     external_userid: 'wm1', name: '陈总', type, gender: 1, corp_name: '', last_add_time: 1, active_follows: 1,
     follows: [follow(), follow({ userid: 'lisi', employee_name: '李四', remark: '' })], tags: [],
     position: '', unionid: '', groups: [], notes: [], timeline: [], stage_id: null, stage_name: '', personal_tags: [],
-    linked_accounts: [],
+    linked_accounts: [], fields: [],
   }
 }
 const form = (over: Partial<RemarkForm> = {}): RemarkForm => ({ ...remarkForm(follow()), ...over })

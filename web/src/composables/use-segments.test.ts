@@ -10,6 +10,7 @@ import {
   canChangeSegment, niceMax, segmentErrorText, segmentNameProblem, sizeChart, useSegmentChoices, useSegmentEditor, useSegmentList,
   useSegmentSenders,
 } from './use-segments'
+import { listCustomFieldsApi } from '@/api/fields'
 
 vi.mock('@/api/segments', () => ({
   listSegmentsApi: vi.fn(), getSegmentApi: vi.fn(), createSegmentApi: vi.fn(), updateSegmentApi: vi.fn(), deleteSegmentApi: vi.fn(),
@@ -18,6 +19,7 @@ vi.mock('@/api/segments', () => ({
 vi.mock('@/api/customers', () => ({
   listScrmTagsApi: vi.fn(), listPersonalTagsApi: vi.fn(), listScrmDepartmentsApi: vi.fn(), listStagesApi: vi.fn(),
 }))
+vi.mock('@/api/fields', () => ({ listCustomFieldsApi: vi.fn(async () => ({ items: [] })) }))
 
 const VIP: SegmentsApi.Rule = { op: 'and', children: [{ field: 'corp_tag', match: 'any', values: ['et_vip'] }] }
 function segment(id: number, over: Partial<SegmentsApi.Segment> = {}): SegmentsApi.Segment {
@@ -219,12 +221,20 @@ describe('useSegmentChoices', () => {
     vi.mocked(listPersonalTagsApi).mockRejectedValueOnce(new ApiError(0, 'network', 'x'))
     vi.mocked(listScrmDepartmentsApi).mockResolvedValueOnce({ items: [{ id: 1, name: '锦鲤', parent_id: 0 }, { id: 2, name: '上海店', parent_id: 1 }] })
     vi.mocked(listStagesApi).mockResolvedValueOnce({ items: [{ id: 3, name: '意向', sort: 1, customers: 0 }], unstaged: 0 })
+    vi.mocked(listCustomFieldsApi).mockResolvedValueOnce({
+      items: [
+        { id: 1, name: '生日', kind: 'date', options: [], sort: 1, customers: 0 },
+        { id: 2, name: '会员等级', kind: 'select', options: [{ id: 31, label: '金卡' }], sort: 2, customers: 0 },
+      ],
+    })
     const c = useSegmentChoices()
     await c.load()
     expect(c.tagGroups.value).toHaveLength(1)
     expect(c.personalTags.value).toEqual([])
     expect(c.departmentTree.value).toEqual([{ value: 1, label: '锦鲤', children: [{ value: 2, label: '上海店' }] }])
     expect(c.stages.value.map((s) => s.name)).toEqual(['意向'])
+    // the choice custom fields only
+    expect(c.customFields.value.map((f) => f.name)).toEqual(['会员等级'])
   })
 })
 

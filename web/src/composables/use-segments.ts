@@ -5,11 +5,13 @@ import {
 import {
   listPersonalTagsApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, type CustomersApi,
 } from '@/api/customers'
+import { listCustomFieldsApi, type FieldsApi } from '@/api/fields'
 import { ApiError, errorText } from '@/api/request'
 import { i18n } from '@/locales'
 import { completeRule, emptyRule, fromRule, ruleKey, type EditorGroup } from './segment-rule'
 import { trimTagName } from './tag-rules'
 import { departmentTree } from './use-customers'
+import { isChoice } from './use-custom-fields'
 import { useAction, useItemActions, useLatestLoad } from './use-async-action'
 import { usePagedList } from './use-paged-list'
 
@@ -232,15 +234,27 @@ export function useSegmentSenders(segmentId: () => number | null) {
 
 /**
  * What a rule's conditions can name: the corp tag groups, the caller's personal tags, the departments (as a tree),
- * the stages. A list that fails to load just offers nothing (the count says what is wrong with the rule).
+ * the stages, the choice custom fields with their options. A list that fails to load just offers nothing (the count
+ * says what is wrong with the rule).
  */
 export function useSegmentChoices() {
   const tagGroups = ref<CustomersApi.TagGroup[]>([])
   const personalTags = ref<CustomersApi.PersonalTag[]>([])
   const departments = ref<CustomersApi.Department[]>([])
   const stages = ref<CustomersApi.Stage[]>([])
+  const customFields = ref<FieldsApi.Field[]>([])
+
+  async function loadFields(): Promise<void> {
+    try {
+      customFields.value = (await listCustomFieldsApi()).items.filter((f) => isChoice(f.kind))
+    } catch {
+      // no custom field options to pick then
+    }
+  }
 
   async function load(): Promise<void> {
+    // Not waited for: the other lists need not wait for the custom fields.
+    void loadFields()
     const [t, p, d, s] = await Promise.allSettled([listScrmTagsApi(), listPersonalTagsApi(), listScrmDepartmentsApi(), listStagesApi()])
     if (t.status === 'fulfilled') tagGroups.value = t.value.items
     if (p.status === 'fulfilled') personalTags.value = p.value.items
@@ -249,7 +263,7 @@ export function useSegmentChoices() {
   }
 
   return {
-    tagGroups, personalTags, departments, stages, load,
+    tagGroups, personalTags, departments, stages, customFields, load,
     departmentTree: computed(() => departmentTree(departments.value)),
   }
 }

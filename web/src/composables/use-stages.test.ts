@@ -163,7 +163,7 @@ describe('useCustomerStage', () => {
     ref<CustomersApi.Profile | null>({
       external_userid: 'wm1', name: '陈总', type: 1, gender: 1, corp_name: '', last_add_time: 1, active_follows: 1, follows: [],
       tags: [], stage_id: 2, stage_name: '意向', position: '', unionid: '', groups: [], notes: [], personal_tags: [], timeline: [],
-      linked_accounts: [],
+      linked_accounts: [], fields: [],
       ...over,
     })
 

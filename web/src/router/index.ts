@@ -31,6 +31,7 @@ export const routes: RouteRecordRaw[] = [
       { path: 'scrm/groups', component: () => import('@/views/scrm/groups.vue'), meta: { titleKey: 'menu.groups' } },
       { path: 'scrm/tags', component: () => import('@/views/scrm/tags.vue'), meta: { titleKey: 'menu.tags' } },
       { path: 'scrm/stages', component: () => import('@/views/scrm/stages.vue'), meta: { titleKey: 'menu.stages' } },
+      { path: 'scrm/fields', component: () => import('@/views/scrm/fields.vue'), meta: { titleKey: 'menu.fields' } },
       { path: 'scrm/segments', component: () => import('@/views/scrm/segments.vue'), meta: { titleKey: 'menu.segments' } },
       { path: 'scrm/segments/new', component: () => import('@/views/scrm/segment-editor.vue'), meta: { titleKey: 'segments.editor.newTitle' } },
       { path: 'scrm/segments/:id(\\d+)', component: () => import('@/views/scrm/segment-editor.vue'), meta: { titleKey: 'menu.segments' } },

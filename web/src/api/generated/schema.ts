@@ -831,7 +831,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One customer's profile (客户详情) with the relationships, groups, follow-up notes, personal tags and timeline the caller may see.
+         * One customer's profile (客户详情) with the relationships, groups, follow-up notes, personal tags, custom field values and timeline the caller may see.
          * @description `personal_tags` are the caller's own personal tags on the customer; an admin sees every member's (`owner_name`
          *     says whose). Errors `customer_not_found` (404; also for a customer outside a member's scope).
          */
@@ -1005,6 +1005,117 @@ export interface paths {
          *     `stage_not_found` (404), `customer_not_found` (404; also outside a member's scope).
          */
         put: operations["setCustomerStage"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/customer-fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's custom fields (自定义字段) in their order, with how many customers have a value of each.
+         * @description Extra facts the team keeps about customers: a text, a number, a date, one choice (`select`) or several
+         *     (`multi_select`) of a field's options. Every SCRM member may read them; `customers` counts the team's
+         *     customers with a value of the field (whatever the caller may see). The order of `items` is the team's.
+         */
+        get: operations["listCustomFields"];
+        put?: never;
+        /**
+         * Adds a custom field at the end of the team's fields (admin only).
+         * @description The name is trimmed and has 1–30 characters, unique in the team; a team has at most 50 fields. A choice field
+         *     (`select`, `multi_select`) needs 1–100 distinct options of 1–30 characters each (trimmed), in the order given;
+         *     the other kinds take no options. Errors: `field_name_empty` (400), `field_name_too_long` (400),
+         *     `field_kind_invalid` (400), `field_options_empty` (400), `field_options_too_many` (400), `field_option_invalid`
+         *     (400; an option empty or longer than 30 characters), `field_option_duplicate` (400), `field_options_unexpected`
+         *     (400; options for a kind that takes none), `field_exists` (409), `field_limit` (422), `admin_only` (403).
+         */
+        post: operations["createCustomField"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/customer-fields/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Renames a custom field and/or changes a choice field's options (admin only); its kind never changes.
+         * @description Fields left out stay. `options` (choice fields only) is the new list of options in order: an option with an
+         *     `id` keeps it (and is renamed when its label changed), one without is added, and an existing option left out is
+         *     removed — from every customer that had it chosen too. The same checks as creating apply. Errors:
+         *     `field_name_empty` (400), `field_name_too_long` (400), `field_options_empty` (400), `field_options_too_many`
+         *     (400), `field_option_invalid` (400; also an `id` that is not an option of this field, or given twice),
+         *     `field_option_duplicate` (400), `field_options_unexpected` (400; options for a text, number or date field),
+         *     `field_exists` (409; another field has the name), `field_not_found` (404), `admin_only` (403).
+         */
+        put: operations["updateCustomField"];
+        post?: never;
+        /**
+         * Deletes a custom field and every customer's value of it (admin only).
+         * @description Errors `field_not_found` (404), `admin_only` (403).
+         */
+        delete: operations["deleteCustomField"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/customer-field-order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Puts the custom fields in a new order (admin only).
+         * @description `ids` lists every custom field of the team exactly once, in the new order. Errors `invalid_field_order` (400; a
+         *     field missing, repeated or unknown), `invalid_argument` (400; `ids` not a list of integers), `admin_only` (403).
+         */
+        put: operations["reorderCustomFields"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/customers/{external_userid}/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Sets custom field values of a customer the caller may see; the fields not listed stay as they are.
+         * @description Each item names a field and its new value: `value` for text, number and date fields, `option_ids` for choice
+         *     fields; `""` (or null) and `[]` clear the field. Values are trimmed and checked: text at most 200 characters;
+         *     number an optional minus, at most 15 digits, optionally a point and at most 6 decimals, stored in a canonical
+         *     form (`007.50` becomes `7.5`); date `YYYY-MM-DD` between 1900 and 2100; `select` at most one option. All or
+         *     nothing: one bad value changes none. Each change is added to the customer's timeline (`field_changed`); a value
+         *     set to what it was records nothing. Errors: `invalid_argument` (400; `values` not a list of {field_id, value}
+         *     or {field_id, option_ids}, or more than 50 of them), `field_value_invalid` (400; the message names the field),
+         *     `field_not_found` (404), `customer_not_found` (404; also outside a member's scope).
+         */
+        put: operations["setCustomerFields"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2138,6 +2249,9 @@ export interface components {
              *     `personal_tag_not_found`.
              *     Stages: `stage_name_empty`, `stage_name_too_long`, `stage_exists`, `stage_limit`, `stage_not_found`,
              *     `invalid_stage_order`.
+             *     Custom fields: `field_not_found`, `field_name_empty`, `field_name_too_long`, `field_kind_invalid`,
+             *     `field_options_empty`, `field_options_too_many`, `field_option_invalid`, `field_option_duplicate`,
+             *     `field_options_unexpected`, `field_limit`, `field_exists`, `invalid_field_order`, `field_value_invalid`.
              *     Customer groups: `group_tag_name_invalid`, `group_tag_exists`, `group_tag_not_found`, `group_tag_limit`,
              *     `group_tags_invalid`, `group_not_found`.
              *     Segments: `invalid_segment_rule` (the message starts with the path of the bad node), `invalid_segment_name`,
@@ -2653,15 +2767,17 @@ export interface components {
         CustomerTimelineItem: {
             at: number;
             /** @enum {string} */
-            kind: "added" | "lost" | "joined_group" | "note" | "tagged" | "untagged" | "stage_changed" | "remark_changed";
+            kind: "added" | "lost" | "joined_group" | "note" | "tagged" | "untagged" | "stage_changed" | "remark_changed" | "field_changed";
             /** @description the employee of an added */
             userid: string;
-            /** @description the employee; the note's author; tagged/untagged/stage_changed/remark_changed: who did it in Koi */
+            /** @description the employee; the note's author; tagged/untagged/stage_changed/remark_changed/field_changed: who did it in Koi */
             employee_name: string;
             /**
              * @description lost: who deleted (customer | employee | transfer | sync); joined_group: the group's name; note: the text;
              *     tagged/untagged: the tags' names joined by "、"; stage_changed: "old → new" (the stages' names; a side is
-             *     empty for no stage, e.g. " → 意向"); remark_changed: "old → new" (the remarks; a side is empty for none)
+             *     empty for no stage, e.g. " → 意向"); remark_changed: "old → new" (the remarks; a side is empty for none);
+             *     field_changed: "<field name>: old → new" (a custom field's values; choices as their labels joined by "、"; a
+             *     side is empty for no value, e.g. "会员等级:  → 金卡")
              */
             detail: string;
         };
@@ -2678,6 +2794,8 @@ export interface components {
             notes: components["schemas"]["CustomerNote"][];
             /** @description the caller's own personal tags on the customer (an admin's view, everyone's), by name */
             personal_tags: components["schemas"]["PersonalTag"][];
+            /** @description the customer's custom field values, in the fields' order; only fields with a value */
+            fields: components["schemas"]["FieldValue"][];
             /** @description newest first */
             timeline: components["schemas"]["CustomerTimelineItem"][];
         };
@@ -3159,6 +3277,112 @@ export interface components {
             };
         };
         /**
+         * @description text (at most 200 characters), number (decimal text, e.g. `-3.5`), date (`YYYY-MM-DD`), select (one option),
+         *     multi_select (any number of options)
+         * @enum {string}
+         */
+        CustomFieldKind: "text" | "number" | "date" | "select" | "multi_select";
+        /** @description An option of a choice custom field. */
+        FieldOption: {
+            /** @description unique in the team */
+            id: number;
+            /** @description 1–30 characters */
+            label: string;
+        };
+        /** @description A custom field (自定义字段) the team keeps about customers. */
+        CustomField: {
+            id: number;
+            /** @description 1–30 characters */
+            name: string;
+            kind: components["schemas"]["CustomFieldKind"];
+            /** @description a choice field's options in order; empty for the other kinds */
+            options: components["schemas"]["FieldOption"][];
+            /** @description its place among the team's fields (ascending) */
+            sort: number;
+            /** @description the team's customers with a value of the field */
+            customers: number;
+        };
+        CustomFieldEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["CustomField"];
+        };
+        CustomFieldListEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                /** @description the team's order */
+                items: components["schemas"]["CustomField"][];
+            };
+        };
+        CreateCustomFieldRequest: {
+            /** @description 1–30 characters once trimmed */
+            name: string;
+            kind: components["schemas"]["CustomFieldKind"];
+            /** @description choice fields only (1–100 distinct labels of 1–30 characters, in order); left out or empty otherwise */
+            options?: string[];
+        };
+        FieldOptionEdit: {
+            /** @description an existing option's id (kept */
+            id?: number | null;
+            /** @description 1–30 characters once trimmed */
+            label: string;
+        };
+        /** @description the changes; what is left out stays */
+        UpdateCustomFieldRequest: {
+            /** @description 1–30 characters once trimmed */
+            name?: string;
+            /**
+             * @description choice fields only: the options afterwards, in order. An existing option left out is removed, from every
+             *     customer too.
+             */
+            options?: components["schemas"]["FieldOptionEdit"][];
+        };
+        CustomFieldIdEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                id: number;
+            };
+        };
+        CustomFieldOrder: {
+            /** @description every custom field of the team exactly once, in the new order */
+            ids: number[];
+        };
+        CustomFieldOrderEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["CustomFieldOrder"];
+        };
+        /** @description A customer's value of one custom field. */
+        FieldValue: {
+            field_id: number;
+            /** @description text, number and date fields: the value (number in canonical form, date YYYY-MM-DD); "" for choice fields */
+            value: string;
+            /** @description choice fields the chosen options, in the field's option order (at most one for select); [] otherwise */
+            option_ids: number[];
+        };
+        /** @description one field's new value: `value` for text, number and date fields, `option_ids` for choice fields */
+        FieldValueEdit: {
+            field_id: number;
+            /** @description "" or null clears the field */
+            value?: string | null;
+            /** @description [] clears the field; at most one for select */
+            option_ids?: number[];
+        };
+        SetCustomerFieldsRequest: {
+            /** @description the fields to change, each once; the others stay */
+            values: components["schemas"]["FieldValueEdit"][];
+        };
+        CustomerFieldsEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                /** @description the customer's values afterwards (as CustomerProfile.fields) */
+                fields: components["schemas"]["FieldValue"][];
+            };
+        };
+        /**
          * @description `warning` from 80 % of the limit, `critical` from 95 %
          * @enum {string}
          */
@@ -3333,11 +3557,11 @@ export interface components {
          *     `and` group, which matches every customer. Unknown keys are refused. Duplicate values are dropped.
          *     Relationship facts (corp tags, employee, department, added, add way, channel state) are read from the
          *     customer's ACTIVE relationships: "has tag X" means an employee who still has the customer tagged them X.
-         *     References (tag, personal tag, employee, department, stage and group ids) must exist in the team; a member may
+         *     References (tag, personal tag, employee, department, stage, group and custom field option ids) must exist in the team; a member may
          *     use only their own personal tags. A rule that breaks any of this is refused with `invalid_segment_rule`, whose
          *     message starts with the path of the first bad node (e.g. `rule.children[1].values[0]: no such corp tag`).
          */
-        SegmentRule: components["schemas"]["SegmentGroup"] | components["schemas"]["SegmentTagCondition"] | components["schemas"]["SegmentPersonalTagCondition"] | components["schemas"]["SegmentTextCondition"] | components["schemas"]["SegmentNumberCondition"] | components["schemas"]["SegmentAddedCondition"] | components["schemas"]["SegmentStatusCondition"];
+        SegmentRule: components["schemas"]["SegmentGroup"] | components["schemas"]["SegmentTagCondition"] | components["schemas"]["SegmentPersonalTagCondition"] | components["schemas"]["SegmentCustomFieldCondition"] | components["schemas"]["SegmentTextCondition"] | components["schemas"]["SegmentNumberCondition"] | components["schemas"]["SegmentAddedCondition"] | components["schemas"]["SegmentStatusCondition"];
         /** @description Its children joined with AND or OR (negated with `not`). */
         SegmentGroup: {
             /** @enum {string} */
@@ -3365,6 +3589,19 @@ export interface components {
         SegmentPersonalTagCondition: {
             /** @enum {string} */
             field: "personal_tag";
+            /** @description negates the node (false when left out) */
+            not?: boolean;
+            match?: components["schemas"]["SegmentTagMatch"];
+            values: number[];
+        };
+        /**
+         * @description custom_field: options of the team's choice custom fields (option ids, see CustomField.options; they may be of
+         *     different fields), matched any / all / none like tags. An unknown option is refused (`invalid_segment_rule`,
+         *     "…: no such option of a custom field").
+         */
+        SegmentCustomFieldCondition: {
+            /** @enum {string} */
+            field: "custom_field";
             /** @description negates the node (false when left out) */
             not?: boolean;
             match?: components["schemas"]["SegmentTagMatch"];
@@ -4004,6 +4241,12 @@ export interface components {
         CustomerSortParam: components["schemas"]["CustomerSort"];
         /** @description the customer's stage (客户阶段) id; 0: customers in no stage */
         CustomerStage: number;
+        /**
+         * @description comma-separated option ids of choice custom fields (自定义字段; see CustomField.options): the customer has any of
+         *     them chosen. An id that is not a positive integer is `invalid_filter` (400); an unknown one matches no one.
+         * @example 31,32
+         */
+        CustomerFieldOption: string;
     };
     requestBodies: never;
     headers: never;
@@ -4785,6 +5028,12 @@ export interface operations {
                 status?: components["parameters"]["CustomerStatus"];
                 /** @description the customer's stage (客户阶段) id; 0: customers in no stage */
                 stage?: components["parameters"]["CustomerStage"];
+                /**
+                 * @description comma-separated option ids of choice custom fields (自定义字段; see CustomField.options): the customer has any of
+                 *     them chosen. An id that is not a positive integer is `invalid_filter` (400); an unknown one matches no one.
+                 * @example 31,32
+                 */
+                field_option?: components["parameters"]["CustomerFieldOption"];
                 sort?: components["parameters"]["CustomerSortParam"];
             };
             header?: never;
@@ -4841,6 +5090,12 @@ export interface operations {
                 status?: components["parameters"]["CustomerStatus"];
                 /** @description the customer's stage (客户阶段) id; 0: customers in no stage */
                 stage?: components["parameters"]["CustomerStage"];
+                /**
+                 * @description comma-separated option ids of choice custom fields (自定义字段; see CustomField.options): the customer has any of
+                 *     them chosen. An id that is not a positive integer is `invalid_filter` (400); an unknown one matches no one.
+                 * @example 31,32
+                 */
+                field_option?: components["parameters"]["CustomerFieldOption"];
                 sort?: components["parameters"]["CustomerSortParam"];
             };
             header: {
@@ -4991,6 +5246,12 @@ export interface operations {
                 status?: components["parameters"]["CustomerStatus"];
                 /** @description the customer's stage (客户阶段) id; 0: customers in no stage */
                 stage?: components["parameters"]["CustomerStage"];
+                /**
+                 * @description comma-separated option ids of choice custom fields (自定义字段; see CustomField.options): the customer has any of
+                 *     them chosen. An id that is not a positive integer is `invalid_filter` (400); an unknown one matches no one.
+                 * @example 31,32
+                 */
+                field_option?: components["parameters"]["CustomerFieldOption"];
                 sort?: components["parameters"]["CustomerSortParam"];
             };
             header: {
@@ -5490,6 +5751,186 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SetCustomerStageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    listCustomFields: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the fields */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomFieldListEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    createCustomField: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateCustomFieldRequest"];
+            };
+        };
+        responses: {
+            /** @description the field (no customers yet) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomFieldEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
+            422: components["responses"]["Failure"];
+        };
+    };
+    updateCustomField: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateCustomFieldRequest"];
+            };
+        };
+        responses: {
+            /** @description the field afterwards */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomFieldEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
+        };
+    };
+    deleteCustomField: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomFieldIdEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    reorderCustomFields: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomFieldOrder"];
+            };
+        };
+        responses: {
+            /** @description the order as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomFieldOrderEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
+    setCustomerFields: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                /** @description the customer's WeCom external_userid */
+                external_userid: components["parameters"]["ExternalUserid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetCustomerFieldsRequest"];
+            };
+        };
+        responses: {
+            /** @description the customer's values afterwards (fields with a value only, in the fields' order) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerFieldsEnvelope"];
                 };
             };
             400: components["responses"]["Failure"];

@@ -13,6 +13,7 @@ import type { AuthApi } from '@/api/auth'
 import { formatDateTime } from '@/composables/format'
 import { useSessionStore } from '@/stores/use-session-store'
 import { listCustomerMessagesApi } from '@/api/messages'
+import { listCustomFieldsApi, setCustomerFieldsApi, type FieldsApi } from '@/api/fields'
 import DetailPage from './customer-detail.vue'
 
 vi.mock('@/api/customers', () => ({
@@ -21,6 +22,7 @@ vi.mock('@/api/customers', () => ({
   listStagesApi: vi.fn(), setCustomerStageApi: vi.fn(), editRelationshipApi: vi.fn(),
 }))
 vi.mock('@/api/messages', () => ({ listCustomerMessagesApi: vi.fn(async () => ({ items: [] })) }))
+vi.mock('@/api/fields', () => ({ listCustomFieldsApi: vi.fn(), setCustomerFieldsApi: vi.fn() }))
 vi.mock('element-plus', async (importOriginal) => ({
   ...(await importOriginal<typeof import('element-plus')>()),
   ElMessage: { success: vi.fn(), error: vi.fn() },
@@ -47,6 +49,7 @@ function profile(): CustomersApi.Profile {
     notes: [],
     personal_tags: [],
     linked_accounts: [],
+    fields: [],
     timeline: [
       { at: LOST_AT, kind: 'lost', userid: 'lisi', employee_name: '李四', detail: 'customer' },
       { at: 1_700_000_000_000, kind: 'added', userid: 'zhangsan', employee_name: '张三', detail: '' },
@@ -55,6 +58,15 @@ function profile(): CustomersApi.Profile {
 }
 
 const GOLD = { tag_id: 'et2', name: '金卡', group_name: '等级' }
+const customField = (id: number, name: string, kind: FieldsApi.Kind, options: [number, string][] = []): FieldsApi.Field =>
+  ({ id, name, kind, options: options.map(([oid, label]) => ({ id: oid, label })), sort: id, customers: 1 })
+const FIELDS: FieldsApi.Field[] = [
+  customField(1, '会员等级', 'select', [[11, '金卡'], [12, '银卡']]),
+  customField(2, '生日', 'date'),
+  customField(3, '口味偏好', 'text'),
+  customField(4, '鞋码', 'number'),
+  customField(5, '兴趣', 'multi_select', [[51, '茶饮'], [52, '甜品']]),
+]
 const personalTag = (id: number, name: string, account_id = 7, owner_name = '王小锦'): CustomersApi.PersonalTag =>
   ({ id, name, account_id, owner_name, customers: 0, created_at: 1 })
 function session(): AuthApi.Session {
@@ -113,6 +125,8 @@ beforeEach(() => {
   vi.mocked(createPersonalTagApi).mockReset()
   vi.mocked(markCustomerPersonalTagsApi).mockReset()
   vi.mocked(editRelationshipApi).mockReset()
+  vi.mocked(listCustomFieldsApi).mockReset().mockResolvedValue({ items: FIELDS })
+  vi.mocked(setCustomerFieldsApi).mockReset()
 })
 afterEach(() => {
   app?.unmount()
@@ -400,6 +414,138 @@ describe('a customer profile', () => {
     await nextTick()
     expect(text(card.querySelector('.el-card__header'))).toBe('Linked accounts')
     expect(all('linked-account-type', card).map(text)).toEqual(['Official account', 'Mini program'])
+  })
+
+  it('shows every custom field with its value or a dash, and saves only the fields changed; the timeline tells', async () => {
+    const p = profile()
+    p.fields = [{ field_id: 1, value: '', option_ids: [11] }, { field_id: 3, value: '少糖', option_ids: [] }, { field_id: 5, value: '', option_ids: [51, 52] }]
+    vi.mocked(getCustomerApi).mockResolvedValue(p)
+    await mountPage('/scrm/customers/wmA')
+    const card = q('customer-fields-card')!
+    expect(text(card.querySelector('.card-title'))).toBe('自定义字段')
+    expect(text(q('customer-fields-edit', card))).toBe('编辑')
+    expect(all('customer-field-name', card).map(text)).toEqual(['会员等级', '生日', '口味偏好', '鞋码', '兴趣'])
+    expect(all('customer-field-value', card).map(text)).toEqual(['金卡', '—', '少糖', '—', '茶饮甜品'])
+    expect([...all('customer-field-value', card)[4].querySelectorAll('.el-tag')].map(text)).toEqual(['茶饮', '甜品'])
+
+    q('customer-fields-edit')!.click()
+    await settle()
+    const dialog = q('customer-fields-dialog', document.body)!
+    expect(dialog).not.toBeNull()
+    // the right input for each kind, filled in with the values
+    expect((q('customer-field-input-3', dialog) as HTMLInputElement).value).toBe('少糖')
+    expect(text(q('customer-field-input-3', dialog)!.closest('.el-input')!.querySelector('.el-input__count'))).toBe('2 / 200')
+    expect((q('customer-field-input-4', dialog) as HTMLInputElement).value).toBe('')
+    expect(q('customer-field-input-2', dialog)!.querySelector('.el-date-editor')).not.toBeNull()
+    expect(text(q('customer-field-input-1', dialog))).toContain('金卡')
+    expect(q('customer-field-input-5', dialog)!.querySelector('.el-select__selection')).not.toBeNull()
+
+    // 鞋码 typed, 会员等级 changed, the rest left as they were
+    const size = q('customer-field-input-4', dialog) as HTMLInputElement
+    size.value = ' 38.5 '
+    size.dispatchEvent(new Event('input'))
+    q('customer-field-option-12', document.body)!.click()
+    await settle()
+    const after: FieldsApi.Value[] = [
+      { field_id: 1, value: '', option_ids: [12] }, { field_id: 3, value: '少糖', option_ids: [] }, { field_id: 4, value: '38.5', option_ids: [] },
+      { field_id: 5, value: '', option_ids: [51, 52] },
+    ]
+    vi.mocked(setCustomerFieldsApi).mockResolvedValueOnce({ fields: after })
+    vi.mocked(getCustomerApi).mockResolvedValueOnce({
+      ...p,
+      fields: after,
+      timeline: [
+        { at: 1_800_000_000_000, kind: 'field_changed', userid: '', employee_name: '王小锦', detail: '会员等级: 金卡 → 银卡' },
+        { at: 1_800_000_000_000, kind: 'field_changed', userid: '', employee_name: '王小锦', detail: '鞋码:  → 38.5' },
+        ...p.timeline,
+      ],
+    })
+    q('customer-fields-save', dialog)!.click()
+    await settle()
+    await settle()
+    expect(setCustomerFieldsApi).toHaveBeenCalledWith('wmA', [{ field_id: 1, option_ids: [12] }, { field_id: 4, value: '38.5' }])
+    expect(all('customer-field-value', card).map(text)).toEqual(['银卡', '—', '少糖', '38.5', '茶饮甜品'])
+    expect(getCustomerApi).toHaveBeenCalledTimes(2)
+    const lines = all('timeline-item').map((el) => text(el.querySelector('.el-timeline-item__content')))
+    expect(lines.slice(0, 2)).toEqual(['王小锦 将「会员等级」从「金卡」改为「银卡」', '王小锦 将「鞋码」设为「38.5」'])
+  })
+
+  it('clears a field with an empty value, and sends nothing when nothing changed', async () => {
+    const p = profile()
+    p.fields = [{ field_id: 3, value: '少糖', option_ids: [] }, { field_id: 5, value: '', option_ids: [51] }]
+    vi.mocked(getCustomerApi).mockResolvedValue(p)
+    await mountPage('/scrm/customers/wmA')
+    q('customer-fields-edit')!.click()
+    await settle()
+    const dialog = q('customer-fields-dialog', document.body)!
+    q('customer-fields-save', dialog)!.click()
+    await settle()
+    expect(setCustomerFieldsApi).not.toHaveBeenCalled()
+
+    q('customer-fields-edit')!.click()
+    await settle()
+    const taste = q('customer-field-input-3', dialog) as HTMLInputElement
+    taste.value = '  '
+    taste.dispatchEvent(new Event('input'))
+    // unpicking the only option of 兴趣
+    q('customer-field-option-51', document.body)!.click()
+    await settle()
+    vi.mocked(setCustomerFieldsApi).mockResolvedValueOnce({ fields: [] })
+    q('customer-fields-save', dialog)!.click()
+    await settle()
+    expect(setCustomerFieldsApi).toHaveBeenCalledWith('wmA', [{ field_id: 3, value: '' }, { field_id: 5, option_ids: [] }])
+    expect(all('customer-field-value').map(text)).toEqual(['—', '—', '—', '—', '—'])
+  })
+
+  it('checks a number before sending, and shows a refused save in the dialog', async () => {
+    await mountPage('/scrm/customers/wmA')
+    q('customer-fields-edit')!.click()
+    await settle()
+    const dialog = q('customer-fields-dialog', document.body)!
+    const size = q('customer-field-input-4', dialog) as HTMLInputElement
+    size.value = '三十八'
+    size.dispatchEvent(new Event('input'))
+    // el-form-item shows its error a moment after it is set
+    const fieldError = () => text(q('customer-field-item-4', dialog)!.querySelector('.el-form-item__error'))
+    await vi.waitFor(() => expect(fieldError()).toBe('请填写数字：最多 15 位整数、6 位小数，例如 42 或 -3.5'), { timeout: 3000 })
+    q('customer-fields-save', dialog)!.click()
+    await settle()
+    expect(text(q('customer-fields-error', dialog))).toBe('请先修改标红的字段')
+    expect(setCustomerFieldsApi).not.toHaveBeenCalled()
+
+    size.value = '-007.50'
+    size.dispatchEvent(new Event('input'))
+    await settle()
+    expect(q('customer-field-item-4', dialog)!.classList.contains('is-error')).toBe(false)
+    vi.mocked(setCustomerFieldsApi).mockRejectedValueOnce(new ApiError(404, 'field_not_found', 'x'))
+    q('customer-fields-save', dialog)!.click()
+    await settle()
+    expect(setCustomerFieldsApi).toHaveBeenCalledWith('wmA', [{ field_id: 4, value: '-007.50' }])
+    expect(text(q('customer-fields-error', dialog))).toBe('自定义字段不存在，可能已被删除')
+    // the fields are asked for again (the one gone is no longer offered next time)
+    expect(listCustomFieldsApi).toHaveBeenCalledTimes(2)
+    expect(q('customer-fields-dialog', document.body)).not.toBeNull()
+  })
+
+  it('says when the team has no custom fields; an admin is pointed to the fields page', async () => {
+    vi.mocked(listCustomFieldsApi).mockResolvedValue({ items: [] })
+    await mountPage('/scrm/customers/wmA')
+    expect(text(q('customer-no-fields'))).toContain('团队还没有自定义字段')
+    expect(q('customer-manage-fields')!.getAttribute('href')).toBe('/scrm/fields')
+    expect(q('customer-fields-edit')).toBeNull()
+  })
+
+  it('shows a cleared custom field on the timeline, in English too', async () => {
+    vi.mocked(getCustomerApi).mockResolvedValue({
+      ...profile(),
+      timeline: [{ at: LOST_AT + 1, kind: 'field_changed', userid: '', employee_name: '王小锦', detail: '兴趣: 茶饮、甜品 → ' }, ...profile().timeline],
+    })
+    await mountPage('/scrm/customers/wmA')
+    const first = () => text(all('timeline-item')[0].querySelector('.el-timeline-item__content'))
+    expect(first()).toBe('王小锦 清除了「兴趣」（原为「茶饮、甜品」）')
+    i18n.global.locale.value = 'en-US'
+    await nextTick()
+    expect(first()).toBe('王小锦 cleared "兴趣" (was "茶饮、甜品")')
   })
 
   it('says when no account is linked', async () => {

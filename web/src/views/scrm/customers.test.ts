@@ -13,6 +13,7 @@ import { useSessionStore } from '@/stores/use-session-store'
 import { ApiError } from '@/api/request'
 import { listCustomerExportsApi, startCustomerExportApi, type ExportsApi } from '@/api/exports'
 import { listWecomEmployeesApi } from '@/api/wecom'
+import { listCustomFieldsApi, type FieldsApi } from '@/api/fields'
 import CustomersPage from './customers.vue'
 
 vi.mock('@/api/customers', () => ({
@@ -20,6 +21,7 @@ vi.mock('@/api/customers', () => ({
   listStagesApi: vi.fn(), cancelBulkTagApi: vi.fn(), listPersonalTagsApi: vi.fn(),
 }))
 vi.mock('@/api/wecom', () => ({ listWecomEmployeesApi: vi.fn() }))
+vi.mock('@/api/fields', () => ({ listCustomFieldsApi: vi.fn() }))
 vi.mock('@/api/exports', async (importOriginal) => ({
   ...(await importOriginal<typeof import('@/api/exports')>()),
   startCustomerExportApi: vi.fn(), listCustomerExportsApi: vi.fn(), deleteCustomerExportApi: vi.fn(),
@@ -103,6 +105,7 @@ beforeEach(() => {
   vi.mocked(listPersonalTagsApi).mockReset().mockResolvedValue({ items: [] })
   vi.mocked(listStagesApi).mockReset().mockResolvedValue({ items: [{ id: 1, name: '新客', sort: 1, customers: 4 }, { id: 2, name: '意向', sort: 2, customers: 1 }], unstaged: 7 })
   vi.mocked(listWecomEmployeesApi).mockReset().mockResolvedValue({ items: [], total: 0, page: 1, page_size: 20 })
+  vi.mocked(listCustomFieldsApi).mockReset().mockResolvedValue({ items: [] })
   vi.mocked(startBulkTagApi).mockReset()
   vi.mocked(getBulkTagApi).mockReset()
   vi.mocked(cancelBulkTagApi).mockReset()
@@ -244,6 +247,56 @@ describe('the customer list', () => {
     await settle()
     expect(lastQuery()).toEqual({ page: 1, page_size: 20 })
     expect(q('customer-personal-tag-filter')).toBeNull()
+  })
+
+  const customField = (id: number, name: string, kind: FieldsApi.Kind, options: [number, string][] = []): FieldsApi.Field =>
+    ({ id, name, kind, options: options.map(([oid, label]) => ({ id: oid, label })), sort: id, customers: 1 })
+  const FIELDS = [
+    customField(1, '生日', 'date'), customField(2, '会员等级', 'select', [[31, '金卡'], [32, '银卡']]),
+    customField(3, '兴趣', 'multi_select', [[41, '茶饮'], [42, '甜品']]),
+  ]
+  const fieldOptions = () => [...document.body.querySelectorAll<HTMLElement>('[data-test^="field-filter-option-"]')]
+
+  it('offers no custom field filter while the team has no choice field', async () => {
+    vi.mocked(listCustomFieldsApi).mockResolvedValue({ items: [customField(1, '生日', 'date')] })
+    await mountPage()
+    expect(listCustomFieldsApi).toHaveBeenCalledTimes(1)
+    expect(q('customer-field-filter')).toBeNull()
+  })
+
+  it('filters by options of the choice custom fields, grouped by field, kept in the address and cleared by reset', async () => {
+    vi.mocked(listCustomFieldsApi).mockResolvedValue({ items: FIELDS })
+    await mountPage()
+    const filter = q('customer-field-filter')!
+    expect(filter).not.toBeNull()
+    expect(text(filter)).toContain('自定义字段')
+    expect(fieldOptions().map(text)).toEqual(['金卡', '银卡', '茶饮', '甜品'])
+    const groups = [...document.body.querySelectorAll('.el-select-group__title')].map(text)
+    expect(groups).toEqual(expect.arrayContaining(['会员等级', '兴趣']))
+    expect(groups).not.toContain('生日')
+
+    await clickIn('field-filter-option-31')
+    expect(lastQuery()).toEqual({ field_option: '31', page: 1, page_size: 20 })
+    await clickIn('field-filter-option-42')
+    expect(lastQuery()).toEqual({ field_option: '31,42', page: 1, page_size: 20 })
+    expect(router.currentRoute.value.query).toEqual({ field_option: '31,42' })
+    expect(q('customer-reset')!.classList.contains('is-disabled')).toBe(false)
+
+    q('customer-reset')!.click()
+    await settle()
+    expect(lastQuery()).toEqual({ page: 1, page_size: 20 })
+    expect(router.currentRoute.value.query).toEqual({})
+  })
+
+  it('restores the custom field filter from the address, keeping an option no field lists so that it can be cleared', async () => {
+    vi.mocked(listCustomFieldsApi).mockResolvedValue({ items: FIELDS })
+    await mountPage('/scrm/customers?field_option=32,99,x&gender=2')
+    expect(lastQuery()).toEqual({ field_option: '32,99', gender: 2, page: 1, page_size: 20 })
+    expect(text(q('customer-field-filter'))).toContain('银卡')
+    expect(text(inBody('field-filter-option-99'))).toBe('#99')
+    await clickIn('field-filter-option-99')
+    expect(lastQuery()).toEqual({ field_option: '32', gender: 2, page: 1, page_size: 20 })
+    expect(router.currentRoute.value.query).toEqual({ field_option: '32', gender: '2' })
   })
 
   it('follows an address changed from outside, e.g. the menu item', async () => {
@@ -404,6 +457,16 @@ describe('bulk tagging from the customer list', () => {
     expect(startBulkTagApi).toHaveBeenCalledWith({ personal_tag: '1,2' }, { add: ['et1'], remove: [] })
   })
 
+  it('tags everyone having the custom field options chosen in the filter', async () => {
+    await mountPage('/scrm/customers?field_option=31,41')
+    await clickIn('bulk-tag-open')
+    expect(radioChecked('bulk-target-filter')).toBe(true)
+    await clickIn('bulk-add-option-et1')
+    vi.mocked(startBulkTagApi).mockResolvedValueOnce(bulkJob())
+    await clickIn('bulk-tag-submit')
+    expect(startBulkTagApi).toHaveBeenCalledWith({ field_option: '31,41' }, { add: ['et1'], remove: [] })
+  })
+
   it('shows the server refusal in the dialog', async () => {
     await mountPage()
     await clickIn('bulk-tag-open')
@@ -541,6 +604,13 @@ describe('exporting the customer list', () => {
     vi.mocked(startCustomerExportApi).mockResolvedValueOnce(exportOf({ format: 'csv' }))
     await exportAs('csv')
     expect(startCustomerExportApi).toHaveBeenCalledWith({ personal_tag: '1,2', gender: 2 }, { format: 'csv', lang: 'zh-CN' })
+  })
+
+  it('exports the customers having the custom field options of the filter', async () => {
+    await mountPage('/scrm/customers?field_option=31&stage=2')
+    vi.mocked(startCustomerExportApi).mockResolvedValueOnce(exportOf({ format: 'xlsx' }))
+    await exportAs('xlsx')
+    expect(startCustomerExportApi).toHaveBeenCalledWith({ stage: 2, field_option: '31' }, { format: 'xlsx', lang: 'zh-CN' })
   })
 
   it('says what the server refused, in the user\'s language', async () => {

@@ -33,6 +33,7 @@ vi.mock('@/api/customers', () => ({
 }))
 vi.mock('@/api/wecom', () => ({ listWecomEmployeesApi: vi.fn() }))
 vi.mock('@/api/groups', () => ({ listGroupTagsApi: vi.fn() }))
+vi.mock('@/api/fields', () => ({ listCustomFieldsApi: vi.fn(async () => ({ items: [] })) }))
 vi.mock('element-plus', async (importOriginal) => {
   const ep = await importOriginal<typeof import('element-plus')>()
   return { ...ep, ElMessage: { success: vi.fn(), error: vi.fn() }, ElMessageBox: { confirm: vi.fn() } }

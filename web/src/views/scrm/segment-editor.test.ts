@@ -12,6 +12,7 @@ import {
   getBulkTagApi, listPersonalTagsApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, type CustomersApi,
 } from '@/api/customers'
 import { listWecomEmployeesApi } from '@/api/wecom'
+import { listCustomFieldsApi, type FieldsApi } from '@/api/fields'
 import { all, mountApp, q, testSession, text } from '@/test-utils/mount'
 import SegmentEditor from './segment-editor.vue'
 
@@ -24,11 +25,18 @@ vi.mock('@/api/customers', () => ({
   cancelBulkTagApi: vi.fn(), startBulkTagApi: vi.fn(),
 }))
 vi.mock('@/api/wecom', () => ({ listWecomEmployeesApi: vi.fn() }))
+vi.mock('@/api/fields', () => ({ listCustomFieldsApi: vi.fn() }))
 vi.mock('element-plus', async (importOriginal) => {
   const ep = await importOriginal<typeof import('element-plus')>()
   return { ...ep, ElMessage: { success: vi.fn(), error: vi.fn() }, ElMessageBox: { confirm: vi.fn() } }
 })
 
+const customField = (id: number, name: string, kind: FieldsApi.Kind, options: [number, string][] = []): FieldsApi.Field =>
+  ({ id, name, kind, options: options.map(([oid, label]) => ({ id: oid, label })), sort: id, customers: 1 })
+const CUSTOM_FIELDS = [
+  customField(1, '生日', 'date'), customField(2, '会员等级', 'select', [[31, '金卡'], [32, '银卡']]),
+  customField(3, '兴趣', 'multi_select', [[41, '茶饮'], [42, '甜品']]),
+]
 const VIP: SegmentsApi.Rule = { op: 'and', children: [{ field: 'corp_tag', match: 'any', values: ['et1'] }] }
 function segment(id: number, over: Partial<SegmentsApi.Segment> = {}): SegmentsApi.Segment {
   return {
@@ -97,6 +105,7 @@ beforeEach(() => {
   vi.mocked(listScrmDepartmentsApi).mockReset().mockResolvedValue({ items: [{ id: 1, name: '锦鲤', parent_id: 0 }] })
   vi.mocked(listStagesApi).mockReset().mockResolvedValue({ items: [{ id: 3, name: '意向', sort: 1, customers: 0 }], unstaged: 0 })
   vi.mocked(listWecomEmployeesApi).mockReset().mockResolvedValue({ items: [], total: 0, page: 1, page_size: 20 })
+  vi.mocked(listCustomFieldsApi).mockReset().mockResolvedValue({ items: CUSTOM_FIELDS })
   vi.mocked(ElMessageBox.confirm).mockReset().mockResolvedValue('confirm' as never)
 })
 afterEach(() => {
@@ -241,6 +250,46 @@ describe('a new segment', () => {
         { field: 'channel_state', values: ['qr_shop'] },
       ],
     })
+  })
+
+  it('picks options of the choice custom fields, grouped by field, matched any / all / none', async () => {
+    await mountPage('/scrm/segments/new')
+    await clickTest('add-condition')
+    expect(text(all('field-option-custom_field').at(-1))).toBe('自定义字段')
+    await pickField(q('segment-condition')!, 'custom_field')
+    const condition = q('segment-condition')!
+    expect(q('value-custom-fields', condition)).not.toBeNull()
+    expect(q('condition-issue', condition)).not.toBeNull()
+    expect(all('match-option-all').length).toBeGreaterThan(0)
+    // the options by field; a date field has none to offer
+    const options = q('custom-field-option-31')!.closest('.el-select-dropdown')!
+    expect([...options.querySelectorAll('.el-select-group__title')].map(text)).toEqual(['会员等级', '兴趣'])
+    expect([...options.querySelectorAll('[data-test^="custom-field-option-"]')].map(text)).toEqual(['金卡', '银卡', '茶饮', '甜品'])
+    await clickOn(q('custom-field-option-31'))
+    await clickOn(q('custom-field-option-42'))
+    await clickOn(all('match-option-none').at(-1))
+    await counted300()
+    expect(lastRule()?.rule).toEqual({ op: 'and', children: [{ field: 'custom_field', match: 'none', values: [31, 42] }] })
+    expect(text(q('value-custom-fields'))).toContain('金卡')
+
+    i18n.global.locale.value = 'en-US'
+    await nextTick()
+    expect(text(all('field-option-custom_field').at(-1))).toBe('Custom field')
+  })
+
+  it('loads a rule on custom field options, keeping an option since removed as its id, and shows the server refusal', async () => {
+    const rule: SegmentsApi.Rule = { op: 'and', children: [{ field: 'custom_field', match: 'any', values: [32, 99] }] }
+    vi.mocked(getSegmentApi).mockResolvedValueOnce(segment(4, { rule, problem: 'rule.children[0].values[1]: no such option of a custom field', customers: 0 }))
+    vi.mocked(countSegmentApi).mockRejectedValueOnce(
+      new ApiError(400, 'invalid_segment_rule', 'rule.children[0].values[1]: no such option of a custom field'),
+    )
+    await mountPage('/scrm/segments/4')
+    expect(text(q('value-custom-fields'))).toContain('银卡')
+    expect(text(q('value-custom-fields'))).toContain('#99')
+    await counted300()
+    expect(lastRule()).toEqual({ rule })
+    expect(text(q('segment-count-error'))).toBe('规则有误：rule.children[0].values[1]: no such option of a custom field')
+    expect(q('segment-condition')!.classList.contains('bad')).toBe(true)
   })
 
   it('asks before leaving unsaved edits', async () => {
