@@ -387,6 +387,20 @@ Result<CustomerPage> CustomerService::List(const accounts::Principal& who, const
                                           : db_.Query("SELECT COUNT(*)" + q.count_from + q.count_where, q.params));
     out.total = count.rows.at(0).Int(0);
   }
+  // SQLite answers a filtered page by looking up every matching customer and sorting them all (~80 ms for 23,000
+  // of 1M). When the matches are dense, walking the newest-first index finds the page within a few thousand
+  // steps; a unary + on the IN lists keeps SQLite from driving the plan by them, so it walks instead.
+  if (db_.engine() == storage::Engine::kSqlite && filter.mode == ListMode::kCustomer &&
+      filter.sort.find("add_time") != std::string::npos && accelerator_ && out.total > 0) {
+    if (auto all = accelerator_->Count(team, Scope{.all = true}, CustomerFilter{})) {
+      const int64_t steps = int64_t{page} * page_size * *all / out.total;
+      if (steps <= 4 * out.total && steps <= 200000) {
+        constexpr std::string_view kIn = " AND c.external_userid IN (";
+        for (size_t at = q.where.find(kIn); at != std::string::npos; at = q.where.find(kIn, at + kIn.size()))
+          q.where.replace(at, kIn.size(), " AND +c.external_userid IN (");
+      }
+    }
+  }
   q.params.emplace_back(Value(int64_t{page_size}));
   q.params.emplace_back(Value(int64_t{page - 1} * page_size));
   const bool by_relationship = filter.mode == ListMode::kRelationship;

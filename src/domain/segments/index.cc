@@ -738,6 +738,23 @@ Result<std::unique_lock<std::timed_mutex>> SegmentIndex::LockUnlessBuilding(Slot
   return lock;
 }
 
+Result<int64_t> SegmentIndex::TryRelationshipCount(TeamId team, const std::vector<std::string>* userids, bool active) {
+  Slot& slot = SlotOf(team);
+  KOI_ASSIGN_OR_RETURN(auto lock, LockUnlessBuilding(slot));
+  KOI_RETURN_IF_ERROR(Refresh(team, slot, false));
+  const auto& by_employee = active ? slot.index->employees : slot.index->employees_any;
+  int64_t n = 0;
+  if (!userids) {
+    for (const auto& [u, b] : by_employee) n += static_cast<int64_t>(b.cardinality());
+    return n;
+  }
+  for (const auto& u : std::set<std::string>(userids->begin(), userids->end())) {
+    auto it = by_employee.find(u);
+    if (it != by_employee.end()) n += static_cast<int64_t>(it->second.cardinality());
+  }
+  return n;
+}
+
 Result<std::vector<int64_t>> SegmentIndex::TrySearchCandidates(TeamId team, std::string_view text, size_t limit) {
   Slot& slot = SlotOf(team);
   KOI_ASSIGN_OR_RETURN(auto lock, LockUnlessBuilding(slot));

@@ -82,6 +82,10 @@ class SegmentIndex {
                                               const Roaring& newest)>& employee,
                      const std::function<void(const Roaring& none, const Roaring& ended_by_customer)>& lost);
 
+  // How many relationships (any status, or active ones) the team has with `userids` (nullptr: with anyone): the
+  // sum of the employees' bitmaps, since a customer has at most one relationship with an employee. Never waits.
+  Result<int64_t> TryRelationshipCount(TeamId team, const std::vector<std::string>* userids, bool active);
+
   // Customers whose name, company, or a relationship's remark, remark mobiles or remark company may contain `text`:
   // they hold each pair of adjacent characters of it (its one character, if that is all), ASCII letters folded —
   // a superset of those that do, for the caller to re-check. Never waits (kUnavailable as TryEvaluate);

@@ -154,7 +154,29 @@ Result<int64_t> SegmentService::CountPrepared(TeamId team, const Prepared& p) {
 
 std::optional<int64_t> IndexListAccelerator::Count(TeamId team, const customers::Scope& scope,
                                                const customers::CustomerFilter& f) {
-  if (f.mode != customers::ListMode::kCustomer || !f.query.empty() || !f.userids.empty() || f.department ||
+  if (f.mode == customers::ListMode::kRelationship) {
+    // Relationships by employee and status only: sums of the employees' bitmaps.
+    if (!f.query.empty() || f.department || !f.tag_ids.empty() || f.added_from_ms || f.added_to_ms || f.add_way ||
+        !f.state.empty() || f.gender || f.stage_id || !f.personal_tag_ids.empty() || !f.field_option_ids.empty() ||
+        (!f.status.empty() && f.status != "active"))
+      return std::nullopt;
+    std::optional<std::vector<std::string>> userids;
+    if (!f.userids.empty()) userids = f.userids;
+    if (!scope.all) {
+      if (!userids) {
+        userids = scope.userids;
+      } else {
+        std::vector<std::string> both;
+        for (const auto& u : *userids)
+          if (std::find(scope.userids.begin(), scope.userids.end(), u) != scope.userids.end()) both.push_back(u);
+        userids = std::move(both);
+      }
+    }
+    auto n = index_.TryRelationshipCount(team, userids ? &*userids : nullptr, f.status == "active");
+    if (!n.ok()) return std::nullopt;
+    return *n;
+  }
+  if (!f.query.empty() || !f.userids.empty() || f.department ||
       f.added_from_ms || f.added_to_ms || f.add_way || !f.state.empty())
     return std::nullopt;
   // A member's tag and status filters look at the relationships in scope only, which the index cannot tell apart;
