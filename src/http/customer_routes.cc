@@ -670,8 +670,8 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
     return JsonOk(json::object{{"stage", *s ? json::value(StageJson(**s)) : json::value(nullptr)}});
   }, scrm));
   // ----- custom fields -----
-  router.Add("GET", "/api/v1/scrm/customer-fields", guard.Authed([&fields](Request&, const accounts::Principal& who) {
-    auto list = fields.List(who.team);
+  router.Add("GET", "/api/v1/scrm/customer-fields", guard.Authed([&fields](Request& r, const accounts::Principal& who) {
+    auto list = fields.List(who.team, r.Query("counts") == "true");
     if (!list.ok()) return JsonError(list.status());
     json::array items;
     for (const auto& f : *list) items.push_back(FieldJson(f));

@@ -412,6 +412,7 @@ TEST_P(CustomersTest, CustomFieldsAreDefinedFilledFilteredAndRecorded) {
   EXPECT_EQ(fields.Create(admin, "等级", "select", {}).status().reason(), "field_options_empty");
   EXPECT_EQ(fields.Create(admin, "等级", "select", {"金卡", " 金卡 "}).status().reason(), "field_option_duplicate");
   EXPECT_EQ(fields.Create(admin, "生日", "date", {"x"}).status().reason(), "field_options_unexpected");
+  EXPECT_EQ(fields.Create(admin, "等级", "select", {"金\x01卡"}).status().reason(), "field_option_invalid");
   auto level = fields.Create(admin, "会员等级", "select", {"金卡", "银卡", "铜卡"});
   ASSERT_TRUE(level.ok()) << level.status().ToString();
   ASSERT_EQ(level->options.size(), 3u);
@@ -421,7 +422,7 @@ TEST_P(CustomersTest, CustomFieldsAreDefinedFilledFilteredAndRecorded) {
   auto size = fields.Create(admin, "鞋码", "number", {});
   ASSERT_TRUE(hobbies.ok() && birthday.ok() && size.ok());
   EXPECT_EQ(fields.Create(admin, "生日", "text", {}).status().reason(), "field_exists");
-  EXPECT_EQ(fields.List(TeamId(2))->size(), 0u);  // another team's
+  EXPECT_EQ(fields.List(TeamId(2), false)->size(), 0u);  // another team's
 
   // Values: checked against the field, all or nothing, only on customers the caller may see.
   auto set = fields.SetValues(admin, "c1", {{.field_id = level->id, .value = "", .option_ids = {gold}},
@@ -497,7 +498,7 @@ TEST_P(CustomersTest, CustomFieldsAreDefinedFilledFilteredAndRecorded) {
   // Order and deletion.
   ASSERT_TRUE(fields.Reorder(admin, {size->id, birthday->id, hobbies->id, level->id}).ok());
   EXPECT_EQ(fields.Reorder(admin, {size->id}).reason(), "invalid_field_order");
-  EXPECT_EQ(fields.List(TeamId(1))->front().name, "鞋码");
+  EXPECT_EQ(fields.List(TeamId(1), false)->front().name, "鞋码");
   EXPECT_EQ(fields.Delete(other_admin, size->id).reason(), "field_not_found");
   ASSERT_TRUE(fields.Delete(admin, size->id).ok());
   EXPECT_EQ(fields.ValuesOf(TeamId(1), "c1")->size(), 3u);

@@ -31,7 +31,9 @@ Status CheckOptions(std::vector<FieldOption>& options) {
   std::set<std::string> labels;
   for (auto& o : options) {
     o.label = TrimSpace(o.label);
-    if (o.label.empty() || !IsValidUtf8(o.label) || CodePointCount(o.label) > kMaxOptionChars)
+    const bool control = std::any_of(o.label.begin(), o.label.end(),
+                                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
+    if (o.label.empty() || control || !IsValidUtf8(o.label) || CodePointCount(o.label) > kMaxOptionChars)
       return Status::InvalidArgument("field_option_invalid", "an option has 1 to 30 characters");
     if (!labels.insert(o.label).second)
       return Status::InvalidArgument("field_option_duplicate", "the option \"" + o.label + "\" is listed twice");
@@ -176,8 +178,9 @@ Result<std::string> NormalizeFieldValue(FieldKind kind, std::string_view raw) {
   return Status::InvalidArgument("field_value_invalid", "a choice field takes option ids, not text");
 }
 
-Result<std::vector<CustomField>> FieldService::List(TeamId team) {
+Result<std::vector<CustomField>> FieldService::List(TeamId team, bool with_counts) {
   KOI_ASSIGN_OR_RETURN(auto fields, LoadFields(db_, team));
+  if (!with_counts) return fields;
   KOI_ASSIGN_OR_RETURN(auto counts, db_.Query("SELECT field_id, COUNT(DISTINCT external_userid) FROM "
                                               "customer_field_values WHERE team_id = ? GROUP BY field_id",
                                               {team.value()}));
@@ -287,7 +290,7 @@ Result<CustomField> FieldService::Update(const accounts::Principal& who, int64_t
     }
     return Status::Ok();
   }));
-  KOI_ASSIGN_OR_RETURN(auto fields, List(team));
+  KOI_ASSIGN_OR_RETURN(auto fields, List(team, true));
   for (auto& f : fields)
     if (f.id == id) return std::move(f);
   return kFieldNotFound;

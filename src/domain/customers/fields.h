@@ -64,7 +64,8 @@ class FieldService {
   FieldService(storage::Database& db, const Clock& clock, CustomerService& customers)
       : db_(db), clock_(clock), customers_(customers) {}
 
-  Result<std::vector<CustomField>> List(TeamId team);
+  // `with_counts`: also how many customers have a value of each (a scan of the team's values: for the fields page).
+  Result<std::vector<CustomField>> List(TeamId team, bool with_counts);
   // Admin only. Names 1–30 characters, unique in the team; at most 50 fields. Choice fields need 1–100 distinct
   // options of 1–30 characters; other kinds take none.
   Result<CustomField> Create(const accounts::Principal& who, std::string_view name, std::string_view kind,

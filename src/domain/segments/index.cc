@@ -11,6 +11,8 @@
 #include <roaring/roaring.hh>
 #include <spdlog/spdlog.h>
 
+#include "core/utf8.h"
+
 namespace koi::segments {
 using storage::Value;
 
@@ -480,7 +482,24 @@ int64_t ElapsedMs(std::chrono::steady_clock::time_point since) {
 
 SegmentIndex::SegmentIndex(storage::Database& db, const Clock& clock, Options options)
     : db_(db), clock_(clock), options_(options) {}
-SegmentIndex::~SegmentIndex() = default;
+SegmentIndex::~SegmentIndex() {
+  stopping_.store(true);
+  std::lock_guard lock(builders_mu_);
+  for (auto& t : builders_) t.join();
+}
+
+void SegmentIndex::BuildSoon(TeamId team, Slot& slot) {
+  if (stopping_.load() || slot.build_queued.exchange(true)) return;
+  std::lock_guard lock(builders_mu_);
+  builders_.emplace_back([this, team, &slot] {
+    {
+      std::lock_guard build_lock(slot.mu);
+      if (Status s = Refresh(team, slot); !s.ok() && !stopping_.load())
+        spdlog::warn("segment index for team {}: background build: {}", team.value(), s.ToString());
+    }
+    slot.build_queued = false;
+  });
+}
 
 SegmentIndex::Slot& SegmentIndex::SlotOf(TeamId team) {
   std::lock_guard lock(mu_);
@@ -491,9 +510,12 @@ SegmentIndex::Slot& SegmentIndex::SlotOf(TeamId team) {
 
 namespace {
 
+// The newest change a build reflects: at least the purge horizon (a log purged empty has no MAX(seq), and an index
+// that started below the horizon would rebuild again and again).
 Result<int64_t> MaxChangeSeq(storage::Database& db) {
   KOI_ASSIGN_OR_RETURN(auto r, db.Query("SELECT COALESCE(MAX(seq), 0) FROM segment_changes"));
-  return r.rows.at(0).Int(0);
+  KOI_ASSIGN_OR_RETURN(auto h, db.Query("SELECT COALESCE(MAX(upto), 0) FROM segment_change_horizon"));
+  return std::max(r.rows.at(0).Int(0), h.rows.at(0).Int(0));
 }
 
 void MergeInto(TeamIndex& into, TeamIndex& part) {
@@ -619,13 +641,18 @@ Status SegmentIndex::Build(TeamId team) {
 
 Status SegmentIndex::Refresh(TeamId team, Slot& slot, bool may_rebuild) {
   auto rebuild = [&]() -> Status {
-    if (!may_rebuild) return Status::Unavailable("segment_index_busy", "the segment index is being built");
+    if (!may_rebuild) {
+      slot.stale = true;
+      BuildSoon(team, slot);
+      return Status::Unavailable("segment_index_busy", "the segment index is being built");
+    }
     slot.building = true;
     struct Done {
       std::atomic<bool>& flag;
       ~Done() { flag = false; }
     } done{slot.building};
     KOI_ASSIGN_OR_RETURN(slot.index, FreshIndex(db_, team, options_, stopping_, slot.index.get()));
+    slot.stale = false;
     Publish(slot);
     return Status::Ok();
   };
@@ -726,21 +753,26 @@ Status SegmentIndex::Evaluate(TeamId team, const Node& rule, const EvalContext& 
 Status SegmentIndex::TryEvaluate(TeamId team, const Node& rule, const EvalContext& ctx,
                                  const std::function<void(const Roaring&)>& use) {
   Slot& slot = SlotOf(team);
-  KOI_ASSIGN_OR_RETURN(auto lock, LockUnlessBuilding(slot));
+  KOI_ASSIGN_OR_RETURN(auto lock, LockUnlessBuilding(team, slot));
   return EvaluateLocked(team, slot, rule, ctx, use, false);
 }
 
-Result<std::unique_lock<std::timed_mutex>> SegmentIndex::LockUnlessBuilding(Slot& slot) {
+Result<std::unique_lock<std::timed_mutex>> SegmentIndex::LockUnlessBuilding(TeamId team, Slot& slot) {
   const Status busy = Status::Unavailable("segment_index_busy", "the segment index is being built");
   if (slot.building) return busy;
+  if (slot.stale) {
+    BuildSoon(team, slot);
+    return busy;
+  }
+  // A read takes well under a millisecond; an incremental refresh of many customers longer: do not wait for that.
   std::unique_lock lock(slot.mu, std::defer_lock);
-  if (!lock.try_lock_for(std::chrono::milliseconds(200))) return busy;
+  if (!lock.try_lock_for(std::chrono::milliseconds(20))) return busy;
   return lock;
 }
 
 Result<int64_t> SegmentIndex::TryRelationshipCount(TeamId team, const std::vector<std::string>* userids, bool active) {
   Slot& slot = SlotOf(team);
-  KOI_ASSIGN_OR_RETURN(auto lock, LockUnlessBuilding(slot));
+  KOI_ASSIGN_OR_RETURN(auto lock, LockUnlessBuilding(team, slot));
   KOI_RETURN_IF_ERROR(Refresh(team, slot, false));
   const auto& by_employee = active ? slot.index->employees : slot.index->employees_any;
   int64_t n = 0;
@@ -757,7 +789,11 @@ Result<int64_t> SegmentIndex::TryRelationshipCount(TeamId team, const std::vecto
 
 Result<std::vector<int64_t>> SegmentIndex::TrySearchCandidates(TeamId team, std::string_view text, size_t limit) {
   Slot& slot = SlotOf(team);
-  KOI_ASSIGN_OR_RETURN(auto lock, LockUnlessBuilding(slot));
+  KOI_ASSIGN_OR_RETURN(auto lock, LockUnlessBuilding(team, slot));
+  // Text the database may decode differently from FoldedCodePoints (invalid UTF-8, U+FFFD…U+FFFF): scan instead.
+  if (!IsValidUtf8(text) || text.find("\xEF\xBF\xBD") != std::string_view::npos ||
+      text.find("\xEF\xBF\xBE") != std::string_view::npos || text.find("\xEF\xBF\xBF") != std::string_view::npos)
+    return Status::Unavailable("segment_index_busy", "the index does not search this text");
   KOI_RETURN_IF_ERROR(Refresh(team, slot, false));
   const TeamIndex& ix = *slot.index;
   std::vector<uint32_t> cps;

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -111,6 +112,8 @@ class SegmentIndex {
   struct Slot {
     std::timed_mutex mu;  // held while the index is refreshed or read (a build holds it for its whole duration)
     std::atomic<bool> building{false};  // a build holds mu
+    std::atomic<bool> stale{false};     // a reader that must not wait found that only a (re)build catches up
+    std::atomic<bool> build_queued{false};  // BuildSoon's thread has not finished yet
     std::unique_ptr<TeamIndex> index;
     std::mutex stats_mu;  // guards `stats` only, so /metrics never waits for a build
     IndexStats stats;
@@ -120,9 +123,11 @@ class SegmentIndex {
   static void Publish(Slot& slot);
   // Brings the index up to date; without `may_rebuild`, kUnavailable where that needs a (re)build.
   Status Refresh(TeamId team, Slot& slot, bool may_rebuild = true);
-  // Locks the team's index for a caller that must not wait for a build: kUnavailable when one runs (or the lock is
-  // held longer than an evaluation takes).
-  static Result<std::unique_lock<std::timed_mutex>> LockUnlessBuilding(Slot& slot);
+  // Locks the team's index for a caller that must not wait for a build: kUnavailable when one runs, when the index
+  // is stale (a build is then started in the background), or when the lock is held longer than a read takes.
+  Result<std::unique_lock<std::timed_mutex>> LockUnlessBuilding(TeamId team, Slot& slot);
+  // Builds the team's index on a background thread, once at a time, so that non-waiting readers get it back.
+  void BuildSoon(TeamId team, Slot& slot);
   Status EvaluateLocked(TeamId team, Slot& slot, const Node& rule, const EvalContext& ctx,
                         const std::function<void(const Roaring&)>& use, bool may_rebuild);
 
@@ -132,6 +137,8 @@ class SegmentIndex {
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::map<int64_t, std::unique_ptr<Slot>> slots_;
+  std::mutex builders_mu_;
+  std::vector<std::thread> builders_;  // BuildSoon's; joined by the destructor
 };
 
 }  // namespace koi::segments

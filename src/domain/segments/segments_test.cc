@@ -1,5 +1,8 @@
 #include "domain/segments/segments.h"
 
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "domain/customers/customers_test_util.h"
@@ -194,6 +197,38 @@ TEST_P(SegmentServiceTest, IndexCountsTheCustomerListExactlyWhereItCan) {
     return tx.Exec("UPDATE customer_profiles SET stage_id = NULL WHERE team_id = 1 AND external_userid = 'c3'");
   }).ok());
   check("changed");
+}
+
+TEST_P(SegmentServiceTest, ListAcceleratorNeverWaitsAndCatchesUpInTheBackground) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
+  auto admin = MakeAccount(*t.db, 1, 1, accounts::Role::kAdmin);
+  Seed(*t.db);
+  customers::CustomerService plain(*t.db, clock_);
+  SegmentIndex index(*t.db, clock_, SegmentIndex::Options{.page_size = 100, .build_threads = 1});
+  IndexListAccelerator accelerator(index);
+  auto scope = plain.ScopeOf(admin);
+  ASSERT_TRUE(scope.ok());
+  // Answered once the background build it started is done; the list meanwhile counts with SQL.
+  auto eventually = [&](int64_t want) {
+    for (int i = 0; i < 500; ++i) {
+      if (auto n = accelerator.Count(TeamId(1), *scope, {})) return *n == want;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  EXPECT_FALSE(accelerator.Count(TeamId(1), *scope, {}).has_value());  // no index yet: never waits for the build
+  EXPECT_TRUE(eventually(3));
+  // Changes the index can no longer read (the log was purged past them): stale, rebuilt in the background.
+  ASSERT_TRUE(t.db->Transact([](storage::Session& tx) -> Status {
+    for (const char* c : {"c4", "c5", "c6"})
+      KOI_RETURN_IF_ERROR(mirror::UpsertRelation(tx, TeamId(1), Contact(c, "新客"), Follow("lisi", kNow), 1));
+    return Status::Ok();
+  }).ok());
+  ASSERT_TRUE(index.PurgeChanges(0).ok());
+  EXPECT_FALSE(accelerator.Count(TeamId(1), *scope, {}).has_value());
+  EXPECT_TRUE(eventually(6));
+  EXPECT_EQ(plain.List(admin, {}, 1, 50)->total, 6);
 }
 
 TEST_P(SegmentServiceTest, RejectsReferencesOutsideTheTeamWithThePath) {

@@ -614,8 +614,10 @@ CREATE INDEX customer_field_values_field ON customer_field_values (team_id, fiel
 )sql"},
       // Issue 5: the customer list's search is narrowed by the segment index's character grams, so changes to the
       // searched texts (name, company, remarks) must reach segment_changes too.
+      // Also: a custom field's option labels are unique (FieldService checks it; this makes concurrent edits safe).
       {19, "search_text_changes", R"sql(
 {{segment_update_triggers}}
+CREATE UNIQUE INDEX customer_field_options_label ON customer_field_options (team_id, field_id, label);
 )sql"},
   };
   return m;

@@ -12,9 +12,11 @@ export namespace FieldsApi {
   export type ValueEdit = components['schemas']['FieldValueEdit']
 }
 
-/** The team's custom fields (自定义字段) in their order, each with how many customers have a value of it. */
-export function listCustomFieldsApi() {
-  return requestClient.get<{ items: FieldsApi.Field[] }>('/api/v1/scrm/customer-fields')
+/** The team's custom fields (自定义字段) in their order; with `counts`, how many customers have a value of each (a scan: the fields page only). */
+export function listCustomFieldsApi(options: { counts?: boolean } = {}) {
+  return requestClient.get<{ items: FieldsApi.Field[] }>(
+    `/api/v1/scrm/customer-fields${options.counts ? '?counts=true' : ''}`,
+  )
 }
 
 /** Adds a field at the end (admin only); `options` for choice fields only. */

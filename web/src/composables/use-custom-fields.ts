@@ -142,7 +142,7 @@ const row = (id = 0, label = ''): OptionRow => ({ key: ++lastKey, id, label })
 export function useCustomFields() {
   const items = ref<FieldsApi.Field[]>([])
   const { loading, loaded, error, load, supersede } = useLatestLoad(
-    () => listCustomFieldsApi(),
+    () => listCustomFieldsApi({ counts: true }),
     (res) => {
       items.value = res.items
     },

@@ -1020,10 +1020,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The team's custom fields (自定义字段) in their order, with how many customers have a value of each.
+         * The team's custom fields (自定义字段) in their order, and with `counts=true` how many customers have a value of each.
          * @description Extra facts the team keeps about customers: a text, a number, a date, one choice (`select`) or several
-         *     (`multi_select`) of a field's options. Every SCRM member may read them; `customers` counts the team's
-         *     customers with a value of the field (whatever the caller may see). The order of `items` is the team's.
+         *     (`multi_select`) of a field's options. Every SCRM member may read them. With `counts=true`, `customers` counts
+         *     the team's customers with a value of the field (whatever the caller may see; it reads every value of the
+         *     team, so only the fields page asks for it); otherwise it is 0. The order of `items` is the team's.
          */
         get: operations["listCustomFields"];
         put?: never;
@@ -2255,7 +2256,9 @@ export interface components {
              *     Customer groups: `group_tag_name_invalid`, `group_tag_exists`, `group_tag_not_found`, `group_tag_limit`,
              *     `group_tags_invalid`, `group_not_found`.
              *     Segments: `invalid_segment_rule` (the message starts with the path of the bad node), `invalid_segment_name`,
-             *     `segment_name_taken`, `too_many_segments`, `segment_not_found`, `segment_not_yours`.
+             *     `segment_name_taken`, `too_many_segments`, `segment_not_found`, `segment_not_yours`, and, never
+             *     returned by the API but named here so every reason is listed, `segment_index_busy` and `too_many_candidates`
+             *     (the segment index declining to speed up a customer list page, which then asks the database).
              *     Mass messages: `message_empty`, `message_text_too_long`, `message_attachments_exceeded`,
              *     `message_attachment_not_allowed`, `message_link_not_http`, `message_attachment_invalid`, `message_title_invalid`,
              *     `message_no_sender`, `message_kind_invalid`, `message_target_invalid`, `message_target_empty`,
@@ -5761,7 +5764,10 @@ export interface operations {
     };
     listCustomFields: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description true: fill in `customers` */
+                counts?: "true" | "false";
+            };
             header?: never;
             path?: never;
             cookie?: never;

@@ -181,6 +181,7 @@ describe('the custom fields page', () => {
     expect(vi.mocked(ElMessageBox.confirm).mock.lastCall?.[0]).toBe('删除字段「会员等级」？已填写的 5 位客户的该字段值将一并删除，无法恢复。')
     expect(deleteCustomFieldApi).toHaveBeenCalledWith(2)
     expect(listCustomFieldsApi).toHaveBeenCalledTimes(2)
+    expect(listCustomFieldsApi).toHaveBeenLastCalledWith({ counts: true })  // the page shows the counts
   })
 
   it('shows a failed delete', async () => {
