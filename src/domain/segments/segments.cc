@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <set>
+#include <type_traits>
 
 #include <roaring/roaring.hh>
 
@@ -33,6 +35,21 @@ std::optional<size_t> FirstMissing(const std::vector<T>& values, const std::set<
   return std::nullopt;
 }
 
+// Every value of a condition must be the team's: `select` ("SELECT x FROM t WHERE team_id = ? AND x IN (") finds the
+// ones that are; `found` starts with those that need no row (a stage's 0). The first other one is reported at `at`.
+template <typename T>
+Status AllKnown(storage::Database& db, TeamId team, const std::string& select, const std::vector<T>& values,
+                std::set<T> found, const std::string& at, const char* what) {
+  std::vector<Value> p{team.value()};
+  KOI_ASSIGN_OR_RETURN(auto r, db.Query(select + storage::InList(p, values) + ")", p));
+  for (const auto& row : r.rows) {
+    if constexpr (std::is_same_v<T, std::string>) found.insert(row.Text(0));
+    else found.insert(row.Int(0));
+  }
+  if (auto i = FirstMissing(values, found)) return Bad(at + "[" + std::to_string(*i) + "]", what);
+  return Status::Ok();
+}
+
 Status CheckName(std::string_view raw, std::string& out) {
   out = TrimSpace(raw);
   const size_t n = CodePointCount(out);
@@ -52,14 +69,10 @@ Status SegmentService::CheckReferences(TeamId team, const Node& rule, bool admin
     const std::string at = c->path + ".values";
     std::vector<Value> p{team.value()};
     switch (c->field) {
-      case Field::kCorpTag: {
-        KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT tag_id FROM wecom_tags WHERE team_id = ? AND tag_id IN (" +
-                                               storage::InList(p, c->texts) + ")", p));
-        std::set<std::string> found;
-        for (const auto& row : r.rows) found.insert(row.Text(0));
-        if (auto i = FirstMissing(c->texts, found)) return Bad(at + "[" + std::to_string(*i) + "]", "no such corp tag");
+      case Field::kCorpTag:
+        KOI_RETURN_IF_ERROR(AllKnown<std::string>(db_, team, "SELECT tag_id FROM wecom_tags WHERE team_id = ? AND tag_id IN (",
+                                                  c->texts, {}, at, "no such corp tag"));
         break;
-      }
       case Field::kPersonalTag: {
         KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT id, account_id FROM personal_tags WHERE team_id = ? AND id IN (" +
                                                storage::InList(p, c->numbers) + ")", p));
@@ -70,56 +83,30 @@ Status SegmentService::CheckReferences(TeamId team, const Node& rule, bool admin
           return Bad(at + "[" + std::to_string(*i) + "]", "no such personal tag of yours");
         break;
       }
-      case Field::kCustomField: {
-        KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT id FROM customer_field_options WHERE team_id = ? AND id IN (" +
-                                               storage::InList(p, c->numbers) + ")", p));
-        std::set<int64_t> found;
-        for (const auto& row : r.rows) found.insert(row.Int(0));
-        if (auto i = FirstMissing(c->numbers, found))
-          return Bad(at + "[" + std::to_string(*i) + "]", "no such option of a custom field");
+      case Field::kCustomField:
+        KOI_RETURN_IF_ERROR(AllKnown<int64_t>(db_, team, "SELECT id FROM customer_field_options WHERE team_id = ? AND id IN (",
+                                              c->numbers, {}, at, "no such option of a custom field"));
         break;
-      }
-      case Field::kStage: {
-        std::vector<int64_t> ids;
-        for (auto s : c->numbers)
-          if (s != 0) ids.push_back(s);
-        if (ids.empty()) break;
-        KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT id FROM customer_stages WHERE team_id = ? AND id IN (" +
-                                               storage::InList(p, ids) + ")", p));
-        std::set<int64_t> found{0};
-        for (const auto& row : r.rows) found.insert(row.Int(0));
-        if (auto i = FirstMissing(c->numbers, found)) return Bad(at + "[" + std::to_string(*i) + "]", "no such stage");
+      case Field::kStage:  // 0: in no stage
+        KOI_RETURN_IF_ERROR(AllKnown<int64_t>(db_, team, "SELECT id FROM customer_stages WHERE team_id = ? AND id IN (",
+                                              c->numbers, {0}, at, "no such stage"));
         break;
-      }
-      case Field::kDepartment: {
-        KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT dept_id FROM wecom_departments WHERE team_id = ? AND dept_id IN (" +
-                                               storage::InList(p, c->numbers) + ")", p));
-        std::set<int64_t> found;
-        for (const auto& row : r.rows) found.insert(row.Int(0));
-        if (auto i = FirstMissing(c->numbers, found))
-          return Bad(at + "[" + std::to_string(*i) + "]", "no such department");
+      case Field::kDepartment:
+        KOI_RETURN_IF_ERROR(AllKnown<int64_t>(db_, team, "SELECT dept_id FROM wecom_departments WHERE team_id = ? AND "
+                                              "dept_id IN (", c->numbers, {}, at, "no such department"));
         for (auto d : c->numbers)
           if (!ctx.department_employees.count(d)) {
             KOI_ASSIGN_OR_RETURN(ctx.department_employees[d], customers_.EmployeesUnder(team, {d}));
           }
         break;
-      }
-      case Field::kEmployee: {
-        KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT userid FROM wecom_employees WHERE team_id = ? AND userid IN (" +
-                                               storage::InList(p, c->texts) + ")", p));
-        std::set<std::string> found;
-        for (const auto& row : r.rows) found.insert(row.Text(0));
-        if (auto i = FirstMissing(c->texts, found)) return Bad(at + "[" + std::to_string(*i) + "]", "no such employee");
+      case Field::kEmployee:
+        KOI_RETURN_IF_ERROR(AllKnown<std::string>(db_, team, "SELECT userid FROM wecom_employees WHERE team_id = ? AND "
+                                                  "userid IN (", c->texts, {}, at, "no such employee"));
         break;
-      }
-      case Field::kGroup: {
-        KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT chat_id FROM wecom_group_chats WHERE team_id = ? AND chat_id IN (" +
-                                               storage::InList(p, c->texts) + ")", p));
-        std::set<std::string> found;
-        for (const auto& row : r.rows) found.insert(row.Text(0));
-        if (auto i = FirstMissing(c->texts, found)) return Bad(at + "[" + std::to_string(*i) + "]", "no such group chat");
+      case Field::kGroup:
+        KOI_RETURN_IF_ERROR(AllKnown<std::string>(db_, team, "SELECT chat_id FROM wecom_group_chats WHERE team_id = ? AND "
+                                                  "chat_id IN (", c->texts, {}, at, "no such group chat"));
         break;
-      }
       default:
         break;
     }
