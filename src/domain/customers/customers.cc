@@ -82,6 +82,7 @@ std::string FollowConditions(std::string_view a, const Scope& scope, const std::
 
 // With a tag filter: "AND <a>.external_userid IN (the customers carrying one of the tags)". Redundant with the
 // relationship condition, but it lets the database start from the tag index instead of walking every customer.
+// (List rewrites this text into a correlated EXISTS when SQLite walks the newest-first index: keep them in step.)
 std::string TaggedCustomers(std::string_view a, TeamId team, const Scope& scope, const CustomerFilter& f,
                             std::vector<Value>& params) {
   if (f.tag_ids.empty()) return "";
@@ -391,7 +392,9 @@ Result<CustomerPage> CustomerService::List(const accounts::Principal& who, const
   }
   // SQLite answers a filtered page by looking up every matching customer and sorting them all (~80 ms for 23,000
   // of 1M). When the matches are dense, walking the newest-first index finds the page within a few thousand
-  // steps; a unary + on the IN lists keeps SQLite from driving the plan by them, so it walks instead. (The estimate
+  // steps; a unary + on the IN lists keeps SQLite from driving the plan by them, so it walks instead, and the tag
+  // condition becomes a probe per walked customer rather than a list of every tagged one (same parameters, in the
+  // same order; 6 → 2 ms for a tag on 23,000 customers). (The estimate
   // assumes the matches spread evenly over time; if they cluster among the oldest the walk is longer — at most the
   // whole index, ~100 ms at 1M — never wrong.) Only newest first, and only when the index answered the count.
   if (db_.engine() == storage::Engine::kSqlite && filter.mode == ListMode::kCustomer && filter.sort == "-add_time" &&
@@ -399,6 +402,11 @@ Result<CustomerPage> CustomerService::List(const accounts::Principal& who, const
     if (auto all = accelerator_->Count(team, Scope{.all = true}, CustomerFilter{})) {
       const int64_t steps = int64_t{page} * page_size * *all / out.total;
       if (steps <= 4 * out.total && steps <= 200000) {
+        constexpr std::string_view kTagged = " AND c.external_userid IN (SELECT t.external_userid FROM wecom_follow_tags t "
+                                             "WHERE";
+        if (auto at = q.where.find(kTagged); at != std::string::npos)
+          q.where.replace(at, kTagged.size(), " AND EXISTS (SELECT 1 FROM wecom_follow_tags t WHERE t.external_userid = "
+                                              "c.external_userid AND");
         constexpr std::string_view kIn = " AND c.external_userid IN (";
         for (size_t at = q.where.find(kIn); at != std::string::npos; at = q.where.find(kIn, at + kIn.size()))
           q.where.replace(at, kIn.size(), " AND +c.external_userid IN (");
