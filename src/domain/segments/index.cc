@@ -747,17 +747,18 @@ Status SegmentIndex::Evaluate(TeamId team, const Node& rule, const EvalContext& 
                               const std::function<void(const Roaring&)>& use) {
   Slot& slot = SlotOf(team);
   std::lock_guard lock(slot.mu);
-  return EvaluateLocked(team, slot, rule, ctx, use, true);
+  KOI_RETURN_IF_ERROR(Refresh(team, slot));
+  return EvaluateLocked(slot, rule, ctx, use);
 }
 
 Status SegmentIndex::TryEvaluate(TeamId team, const Node& rule, const EvalContext& ctx,
                                  const std::function<void(const Roaring&)>& use) {
   Slot& slot = SlotOf(team);
-  KOI_ASSIGN_OR_RETURN(auto lock, LockUnlessBuilding(team, slot));
-  return EvaluateLocked(team, slot, rule, ctx, use, false);
+  KOI_ASSIGN_OR_RETURN(auto lock, LockCurrentWithoutWaiting(team, slot));
+  return EvaluateLocked(slot, rule, ctx, use);
 }
 
-Result<std::unique_lock<std::timed_mutex>> SegmentIndex::LockUnlessBuilding(TeamId team, Slot& slot) {
+Result<std::unique_lock<std::timed_mutex>> SegmentIndex::LockCurrentWithoutWaiting(TeamId team, Slot& slot) {
   const Status busy = Status::Unavailable("segment_index_busy", "the segment index is being built");
   if (slot.building) return busy;
   if (slot.stale) {
@@ -767,13 +768,13 @@ Result<std::unique_lock<std::timed_mutex>> SegmentIndex::LockUnlessBuilding(Team
   // A read takes well under a millisecond; an incremental refresh of many customers longer: do not wait for that.
   std::unique_lock lock(slot.mu, std::defer_lock);
   if (!lock.try_lock_for(std::chrono::milliseconds(20))) return busy;
+  KOI_RETURN_IF_ERROR(Refresh(team, slot, false));
   return lock;
 }
 
 Result<int64_t> SegmentIndex::TryRelationshipCount(TeamId team, const std::vector<std::string>* userids, bool active) {
   Slot& slot = SlotOf(team);
-  KOI_ASSIGN_OR_RETURN(auto lock, LockUnlessBuilding(team, slot));
-  KOI_RETURN_IF_ERROR(Refresh(team, slot, false));
+  KOI_ASSIGN_OR_RETURN(auto lock, LockCurrentWithoutWaiting(team, slot));
   const auto& by_employee = active ? slot.index->employees : slot.index->employees_any;
   int64_t n = 0;
   if (!userids) {
@@ -789,12 +790,11 @@ Result<int64_t> SegmentIndex::TryRelationshipCount(TeamId team, const std::vecto
 
 Result<std::vector<int64_t>> SegmentIndex::TrySearchCandidates(TeamId team, std::string_view text, size_t limit) {
   Slot& slot = SlotOf(team);
-  KOI_ASSIGN_OR_RETURN(auto lock, LockUnlessBuilding(team, slot));
   // Text the database may decode differently from FoldedCodePoints (invalid UTF-8, U+FFFD…U+FFFF): scan instead.
   if (!IsValidUtf8(text) || text.find("\xEF\xBF\xBD") != std::string_view::npos ||
       text.find("\xEF\xBF\xBE") != std::string_view::npos || text.find("\xEF\xBF\xBF") != std::string_view::npos)
     return Status::Unavailable("segment_index_busy", "the index does not search this text");
-  KOI_RETURN_IF_ERROR(Refresh(team, slot, false));
+  KOI_ASSIGN_OR_RETURN(auto lock, LockCurrentWithoutWaiting(team, slot));
   const TeamIndex& ix = *slot.index;
   std::vector<uint32_t> cps;
   FoldedCodePoints(text, cps);
@@ -820,9 +820,8 @@ Result<std::vector<int64_t>> SegmentIndex::TrySearchCandidates(TeamId team, std:
   return out;
 }
 
-Status SegmentIndex::EvaluateLocked(TeamId team, Slot& slot, const Node& rule, const EvalContext& ctx,
-                                    const std::function<void(const Roaring&)>& use, bool may_rebuild) {
-  KOI_RETURN_IF_ERROR(Refresh(team, slot, may_rebuild));
+Status SegmentIndex::EvaluateLocked(Slot& slot, const Node& rule, const EvalContext& ctx,
+                                    const std::function<void(const Roaring&)>& use) {
   const TeamIndex& ix = *slot.index;
   Evaluator ev(ix, ctx);
   if (!ctx.scope_userids) {

@@ -123,13 +123,15 @@ class SegmentIndex {
   static void Publish(Slot& slot);
   // Brings the index up to date; without `may_rebuild`, kUnavailable where that needs a (re)build.
   Status Refresh(TeamId team, Slot& slot, bool may_rebuild = true);
-  // Locks the team's index for a caller that must not wait for a build: kUnavailable when one runs, when the index
-  // is stale (a build is then started in the background), or when the lock is held longer than a read takes.
-  Result<std::unique_lock<std::timed_mutex>> LockUnlessBuilding(TeamId team, Slot& slot);
+  // Locks the team's index and brings it up to date, for a caller that must not wait for a build: kUnavailable when
+  // one runs, when only a (re)build would catch up (one is then started in the background), or when the lock is
+  // held longer than a read takes.
+  Result<std::unique_lock<std::timed_mutex>> LockCurrentWithoutWaiting(TeamId team, Slot& slot);
   // Builds the team's index on a background thread, once at a time, so that non-waiting readers get it back.
   void BuildSoon(TeamId team, Slot& slot);
-  Status EvaluateLocked(TeamId team, Slot& slot, const Node& rule, const EvalContext& ctx,
-                        const std::function<void(const Roaring&)>& use, bool may_rebuild);
+  // Evaluates on the team's index as it is; under slot.mu, after Refresh.
+  static Status EvaluateLocked(Slot& slot, const Node& rule, const EvalContext& ctx,
+                               const std::function<void(const Roaring&)>& use);
 
   storage::Database& db_;
   const Clock& clock_;
