@@ -19,3 +19,18 @@ export function int(v: RouteQueryValue): number | null {
 export function list(v: RouteQueryValue): string[] {
   return first(v).split(',').filter((x) => x !== '')
 }
+
+/** Midnight (local time) starting the day of `d`, `plusDays` later, in milliseconds. */
+export function localMidnight(d: Date, plusDays = 0): number {
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate() + plusDays).getTime()
+}
+
+/**
+ * A range of whole local days as a date picker holds it (first and last day), from the bounds the API and the
+ * address use (the start of the first day, the start of the day after the last); null unless from < to.
+ */
+export function pickedDays(from: number | null, to: number | null): [Date, Date] | null {
+  if (from === null || to === null || from >= to) return null
+  const end = new Date(to)
+  return [new Date(from), new Date(end.getFullYear(), end.getMonth(), end.getDate() - 1)]
+}

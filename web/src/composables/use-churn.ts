@@ -5,7 +5,7 @@ import { getChurnUnreadApi, listChurnApi, markChurnSeenApi, type ChurnApi } from
 import { getScrmScopeApi, type CustomersApi } from '@/api/customers'
 import { ApiError, errorText } from '@/api/request'
 import { useAppsStore } from '@/stores/use-apps-store'
-import { first, int, list } from './route-query'
+import { first, int, list, localMidnight, pickedDays } from './route-query'
 import { usePagedList } from './use-paged-list'
 
 /** who ended a lost relationship, in the filter's order */
@@ -49,10 +49,6 @@ export function defaultChurnFilters(): ChurnFilters {
   return { userids: [], deletedBy: '', days: null }
 }
 
-function localMidnight(d: Date, plusDays = 0): number {
-  return new Date(d.getFullYear(), d.getMonth(), d.getDate() + plusDays).getTime()
-}
-
 /** The API's query for the filters, paging left out; unset filters are left out too (a short, stable URL). */
 export function churnQuery(f: ChurnFilters): ChurnApi.ListQuery {
   const out: ChurnApi.ListQuery = {}
@@ -83,12 +79,7 @@ export function churnFromRouteQuery(query: LocationQuery): { filters: ChurnFilte
   f.userids = list(query.userid)
   const by = first(query.deleted_by)
   if ((CHURN_DELETED_BY as string[]).includes(by)) f.deletedBy = by as ChurnApi.DeletedBy
-  const from = int(query.lost_from)
-  const to = int(query.lost_to)
-  if (from !== null && to !== null && from < to) {
-    const end = new Date(to)
-    f.days = [new Date(from), new Date(end.getFullYear(), end.getMonth(), end.getDate() - 1)]
-  }
+  f.days = pickedDays(int(query.lost_from), int(query.lost_to))
   const page = int(query.page)
   return { filters: f, page: page !== null && page > 0 ? page : 1 }
 }

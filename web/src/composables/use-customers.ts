@@ -4,7 +4,7 @@ import {
   listCustomersApi, listPersonalTagsApi, listScrmDepartmentsApi, listScrmTagsApi, listStagesApi, type CustomersApi,
 } from '@/api/customers'
 import { listCustomFieldsApi, type FieldsApi } from '@/api/fields'
-import { first, int, list } from './route-query'
+import { first, int, list, localMidnight, pickedDays } from './route-query'
 import { isChoice } from './use-custom-fields'
 import { usePagedList } from './use-paged-list'
 import { useSearchText } from './use-search-text'
@@ -43,11 +43,6 @@ export function defaultFilters(): CustomerFilters {
 }
 
 const isSet = <T>(v: T | null | undefined | ''): v is T => v !== null && v !== undefined && v !== ''
-
-/** Midnight (local time) starting the day of `d`, `plusDays` later. */
-function localMidnight(d: Date, plusDays = 0): number {
-  return new Date(d.getFullYear(), d.getMonth(), d.getDate() + plusDays).getTime()
-}
 
 /** The add-time range of whole local days: from the start of the first day to the start of the day after the last. */
 export function dayRange(days: readonly [Date, Date]): { added_from: number; added_to: number } {
@@ -108,12 +103,7 @@ export function fromRouteQuery(query: LocationQuery): { filters: CustomerFilters
   f.tags = list(query.tag)
   // ids as the server takes them (positive integers), each once
   f.personalTags = [...new Set(list(query.personal_tag).filter((x) => /^[1-9]\d{0,14}$/.test(x)).map(Number))]
-  const from = int(query.added_from)
-  const to = int(query.added_to)
-  if (from !== null && to !== null && from < to) {
-    const end = new Date(to)
-    f.days = [new Date(from), new Date(end.getFullYear(), end.getMonth(), end.getDate() - 1)]
-  }
+  f.days = pickedDays(int(query.added_from), int(query.added_to))
   f.addWay = int(query.add_way)
   const gender = int(query.gender)
   if (gender === 0 || gender === 1 || gender === 2) f.gender = gender
