@@ -20,4 +20,7 @@ size_t CodePointCount(std::string_view in);
 // `in` without leading and trailing ASCII whitespace (spaces, tabs, line breaks).
 std::string TrimSpace(std::string_view in);
 
+// `in` percent-encoded for a URL's query: every byte but A-Z a-z 0-9 - _ . ~ becomes %XX.
+std::string PercentEncode(std::string_view in);
+
 }  // namespace koi

@@ -12,6 +12,7 @@
 
 #include "core/utf8.h"
 #include "rules/rule_pack.h"
+#include "suite.h"
 #include "wecom/protocol/errcode.h"
 #include "wecom/protocol/media.h"
 
@@ -24,8 +25,10 @@ using http::Response;
 using storage::Row;
 using storage::Value;
 
+}  // namespace
+
 // WeCom's errmsg shape: "<text>, hint: [<id>], from ip: <ip>, more info at …?e=<code>".
-Response Error(int code, const std::string& text, const Request& r) {
+Response WecomError(int code, const std::string& text, const Request& r) {
   Response resp;
   json::object body{{"errcode", code},
                     {"errmsg", text + ", hint: [" + r.request_id + "], from ip: " + r.remote_addr +
@@ -35,13 +38,18 @@ Response Error(int code, const std::string& text, const Request& r) {
   return resp;
 }
 
-Response Ok(json::object body = {}) {
+Response WecomOk(json::object body) {
   body["errcode"] = 0;
   body["errmsg"] = "ok";
   Response resp;
   resp.body = json::serialize(body);
   return resp;
 }
+
+namespace {
+
+Response Error(int code, const std::string& text, const Request& r) { return WecomError(code, text, r); }
+Response Ok(json::object body = {}) { return WecomOk(std::move(body)); }
 
 // WeCom reads bodies as JSON whatever the content type; bad JSON is errcode 47001.
 bool ParseBody(const Request& r, json::object& out) {
@@ -375,8 +383,9 @@ void SandboxApi::AddRoutes(http::Router& router) {
     if (q->rows[0].Text(0) != secret) return Error(40001, "invalid credential", r);
     int64_t now = clock_.NowSeconds();
     // The same token until it expires (compatible with both readings of the docs).
-    auto live = db_.Query("SELECT token, expires_at FROM access_tokens WHERE corp_id = ? AND expires_at > ? "
-                          "ORDER BY expires_at DESC LIMIT 1",
+    // (Not a token issued to a third-party install: those carry its visible range.)
+    auto live = db_.Query("SELECT token, expires_at FROM access_tokens WHERE corp_id = ? AND expires_at > ? AND "
+                          "token NOT IN (SELECT token FROM token_scopes) ORDER BY expires_at DESC LIMIT 1",
                           {corp, now});
     if (live.ok() && !live->rows.empty())
       return Ok({{"access_token", live->rows[0].Text(0)}, {"expires_in", live->rows[0].Int(1) - now}});
@@ -396,6 +405,8 @@ void SandboxApi::AddRoutes(http::Router& router) {
     std::string corp;
     Response err;
     if (!Admit(r, "/cgi-bin/department/list", corp, err)) return err;
+    auto scope = LoadTokenScope(db_, r.Query("access_token"), corp);
+    if (!scope.ok()) return Error(-1, "system busy", r);
     auto q = db_.Query("SELECT id, name, parent_id, sort FROM departments WHERE corp_id = ? ORDER BY id", {corp});
     if (!q.ok()) return Error(-1, "system busy", r);
     int64_t root = 0;
@@ -418,7 +429,7 @@ void SandboxApi::AddRoutes(http::Router& router) {
     }
     json::array out;
     for (const auto& row : q->rows) {
-      if (root != 0 && !wanted.count(row.Int(0))) continue;
+      if ((root != 0 && !wanted.count(row.Int(0))) || !scope->SeesDepartment(row.Int(0))) continue;
       out.push_back(json::object{{"id", row.Int(0)},
                                  {"name", row.Text(1)},
                                  {"name_en", ""},
@@ -433,6 +444,8 @@ void SandboxApi::AddRoutes(http::Router& router) {
     std::string corp;
     Response err;
     if (!Admit(r, "/cgi-bin/user/list_id", corp, err)) return err;
+    auto scope = LoadTokenScope(db_, r.Query("access_token"), corp);
+    if (!scope.ok()) return Error(-1, "system busy", r);
     json::object body;
     if (!ParseBody(r, body)) return Error(47001, "data format error", r);
     int64_t limit = 0;
@@ -447,7 +460,8 @@ void SandboxApi::AddRoutes(http::Router& router) {
     std::string next;
     for (size_t i = 0; i < q->rows.size() && i < static_cast<size_t>(limit); ++i) {
       for (const auto& d : JsonStrings(q->rows[i].Text(1)))
-        rows.push_back(json::object{{"userid", q->rows[i].Text(0)}, {"department", d}});
+        if (scope->SeesUser(q->rows[i].Text(0)))
+          rows.push_back(json::object{{"userid", q->rows[i].Text(0)}, {"department", d}});
       if (q->rows.size() > static_cast<size_t>(limit) && i + 1 == static_cast<size_t>(limit))
         next = EncodeCursor(q->rows[i].Text(0));
     }
@@ -458,6 +472,9 @@ void SandboxApi::AddRoutes(http::Router& router) {
     std::string corp;
     Response err;
     if (!Admit(r, "/cgi-bin/user/get", corp, err)) return err;
+    auto scope = LoadTokenScope(db_, r.Query("access_token"), corp);
+    if (!scope.ok()) return Error(-1, "system busy", r);
+    if (!scope->SeesUser(r.Query("userid"))) return Error(60011, "no privilege to access/modify contact/party/agent", r);
     auto q = db_.Query("SELECT userid, name, departments, main_department, position, gender, mobile, status FROM "
                        "employees WHERE corp_id = ? AND userid = ?",
                        {corp, r.Query("userid")});
@@ -490,12 +507,15 @@ void SandboxApi::AddRoutes(http::Router& router) {
     std::string corp;
     Response err;
     if (!Admit(r, "/cgi-bin/externalcontact/get_follow_user_list", corp, err)) return err;
+    auto scope = LoadTokenScope(db_, r.Query("access_token"), corp);
+    if (!scope.ok()) return Error(-1, "system busy", r);
     auto q = db_.Query("SELECT userid FROM employees WHERE corp_id = ? AND customer_contact = 1 AND status = 1 "
                        "ORDER BY userid",
                        {corp});
     if (!q.ok()) return Error(-1, "system busy", r);
     json::array ids;
-    for (const auto& row : q->rows) ids.push_back(json::string(row.Text(0)));
+    for (const auto& row : q->rows)
+      if (scope->SeesUser(row.Text(0))) ids.push_back(json::string(row.Text(0)));
     return Ok({{"follow_user", std::move(ids)}});
   });
 
@@ -564,6 +584,10 @@ void SandboxApi::AddRoutes(http::Router& router) {
     std::vector<std::string> users = Strings(body, "userid_list");
     int64_t limit = 0;
     if (users.empty() || users.size() > 100) return Error(40058, "userid_list must hold 1-100 userids", r);
+    auto scope = LoadTokenScope(db_, r.Query("access_token"), corp);
+    if (!scope.ok()) return Error(-1, "system busy", r);
+    for (const auto& u : users)
+      if (!scope->SeesUser(u)) return Error(60011, "no privilege to access/modify contact/party/agent", r);
     if (!Int(body, "limit", 50, limit) || limit < 1 || limit > 100) return Error(40058, "invalid limit", r);
     std::string after_key;
     if (!DecodeCursor(Str(body, "cursor"), after_key)) return Error(40058, "invalid cursor", r);
@@ -880,7 +904,14 @@ void SandboxApi::AddRoutes(http::Router& router) {
     if (auto it = body.find("owner_filter"); it != body.end() && it->value().is_object())
       owners = Strings(it->value().as_object(), "userid_list");
     if (owners.size() > 100) return Error(40058, "owner_filter holds at most 100 userids", r);
-    if (owners.empty()) {
+    // An install with a visible range sees the groups its members own.
+    auto scope = LoadTokenScope(db_, r.Query("access_token"), corp);
+    if (!scope.ok()) return Error(-1, "system busy", r);
+    if (!scope->all) {
+      if (owners.empty()) owners.assign(scope->users.begin(), scope->users.end());
+      else std::erase_if(owners, [&](const std::string& u) { return !scope->SeesUser(u); });
+      if (owners.empty()) return Ok({{"group_chat_list", json::array{}}, {"next_cursor", ""}});
+    } else if (owners.empty()) {
       auto count = db_.Query("SELECT COUNT(*) FROM employees WHERE corp_id = ?", {corp});
       if (!count.ok()) return Error(-1, "system busy", r);
       if (count->rows[0].Int(0) > 1000) return Error(81017, "too much data, please set owner_filter", r);

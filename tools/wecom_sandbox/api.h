@@ -26,6 +26,7 @@
 // Thread safety: handlers are thread-safe (state in the database; counters under a mutex).
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -39,6 +40,11 @@
 #include "storage/database.h"
 
 namespace koi::sandbox {
+
+// WeCom's answers: {"errcode": code, "errmsg": "<text>, hint: [<request id>], from ip: …"}, and success as
+// {"errcode": 0, "errmsg": "ok", …body}.
+http::Response WecomError(int code, const std::string& text, const http::Request& r);
+http::Response WecomOk(boost::json::object body = {});
 
 struct ApiOptions {
   int64_t token_ttl_s = 7200;

@@ -31,6 +31,7 @@
 #include "http/server.h"
 #include "rules/rule_pack.h"
 #include "scenario.h"
+#include "suite.h"
 #include "wecom/protocol/crypto.h"
 #include "wecom/protocol/xml.h"
 #include "storage/database.h"
@@ -63,6 +64,8 @@ int Serve(const std::string& db_path, const std::string& listen, int64_t calls_p
   http::Router router;
   api.AddRoutes(router);
   sandbox::AddScenarioRoutes(router, **db, clock, *pack);
+  sandbox::SuiteApi suite(**db, clock);
+  suite.AddRoutes(router);
   http::Dispatcher dispatcher(router, nullptr);
   ServerSettings settings;
   // media/upload takes files up to 20 MB, plus the multipart framing.
@@ -84,6 +87,9 @@ int Serve(const std::string& db_path, const std::string& listen, int64_t calls_p
       return reply.status;
     });
     while (!stopping.load()) {
+      // WeCom pushes each suite a fresh suite_ticket every 10 minutes (the first at once).
+      if (auto pushed = sandbox::PushSuiteTickets(**db, clock); !pushed.ok())
+        spdlog::warn("suite tickets: {}", pushed.status().ToString());
       auto stats = delivery.DeliverDue();
       if (!stats.ok()) spdlog::warn("callback delivery: {}", stats.status().ToString());
       else if (stats->delivered + stats->retrying + stats->failed > 0)
@@ -214,6 +220,19 @@ int main(int argc, char** argv) {
   callback->add_option("--token", token, "token")->default_val(token);
   callback->add_option("--aes-key", aes_key, "EncodingAESKey")->default_val(aes_key);
 
+  sandbox::SuiteSpec suite_spec;
+  auto* suite = scenario->add_subcommand("suite", "Create or update a third-party suite (the install flow)");
+  suite->add_option("--db", db_path, "SQLite file holding the simulated world");
+  suite->add_option("--suite-id", suite_spec.suite_id, "suite id")->default_val(suite_spec.suite_id);
+  suite->add_option("--suite-secret", suite_spec.suite_secret, "suite secret")->default_val(suite_spec.suite_secret);
+  suite->add_option("--name", suite_spec.name, "the app's name on the authorisation page")->default_val(suite_spec.name);
+  suite->add_option("--token", suite_spec.token, "callback token")->default_val(suite_spec.token);
+  suite->add_option("--aes-key", suite_spec.aes_key, "callback EncodingAESKey")->default_val(suite_spec.aes_key);
+  suite->add_option("--instruction-url", suite_spec.instruction_url,
+                    "where suite_ticket and create_auth go (指令回调)")->required();
+  suite->add_option("--data-url", suite_spec.data_url,
+                    "each installing corp's callback URL (数据回调); $CORPID$ becomes the corp id");
+
   // One subcommand per action, plus "script" (a random mix of --count actions).
   std::map<std::string, std::string> args;
   std::map<std::string, std::string> arg_values;
@@ -258,6 +277,15 @@ int main(int argc, char** argv) {
   if (*serve) return Serve(db_path, listen, calls_per_minute, latency_ms, rule_pack);
   if (*sign) return SignCallbacks(spec.corp_id, token, aes_key, sign_path, sign_count, sign_out);
   if (*seed) return Seed(db_path, spec);
+  if (*suite) {
+    auto db = OpenWorld(db_path);
+    if (!db.ok()) return Fail(db.status());
+    if (Status s = sandbox::ConfigureSuite(**db, suite_spec); !s.ok()) return Fail(s);
+    std::cout << "suite " << suite_spec.suite_id << ": instructions go to " << suite_spec.instruction_url
+              << ", installing corps' callbacks to " << (suite_spec.data_url.empty() ? "(unchanged)" : suite_spec.data_url)
+              << "\n";
+    return 0;
+  }
   if (*callback) {
     auto db = OpenWorld(db_path);
     if (!db.ok()) return Fail(db.status());

@@ -638,19 +638,29 @@ Status ConfigureCallback(storage::Database& db, const std::string& corp_id, cons
 }
 
 Result<DeliveryStats> CallbackDeliverer::DeliverDue(int limit) {
-  const int64_t now = clock_.NowMillis();
-  KOI_ASSIGN_OR_RETURN(auto due, db_.Query("SELECT o.id, o.corp_id, o.message, o.attempts, c.callback_url, "
-                                           "c.callback_token, c.callback_aes_key FROM callback_outbox o JOIN corps c ON "
-                                           "c.corp_id = o.corp_id WHERE o.state = 'pending' AND o.next_at <= ? ORDER BY "
-                                           "o.id LIMIT ?",
-                                           {now, int64_t{limit}}));
   DeliveryStats stats;
+  // The corps' data callbacks (receiveid: the corp id), then the suites' instruction callbacks (the suite id).
+  KOI_RETURN_IF_ERROR(DeliverFrom("SELECT o.id, o.corp_id, o.message, o.attempts, c.callback_url, c.callback_token, "
+                                  "c.callback_aes_key FROM callback_outbox o JOIN corps c ON c.corp_id = o.corp_id "
+                                  "WHERE o.state = 'pending' AND o.next_at <= ? ORDER BY o.id LIMIT ?",
+                                  "callback_outbox", limit, stats));
+  KOI_RETURN_IF_ERROR(DeliverFrom("SELECT o.id, o.suite_id, o.message, o.attempts, s.instruction_url, s.token, "
+                                  "s.aes_key FROM suite_outbox o JOIN suites s ON s.suite_id = o.suite_id WHERE "
+                                  "o.state = 'pending' AND o.next_at <= ? ORDER BY o.id LIMIT ?",
+                                  "suite_outbox", limit, stats));
+  return stats;
+}
+
+Status CallbackDeliverer::DeliverFrom(const std::string& due_sql, const std::string& table, int limit,
+                                      DeliveryStats& stats) {
+  const int64_t now = clock_.NowMillis();
+  KOI_ASSIGN_OR_RETURN(auto due, db_.Query(due_sql, {now, int64_t{limit}}));
   for (const auto& row : due.rows) {
     const int64_t id = row.Int(0), attempts = row.Int(3) + 1;
-    const std::string corp = row.Text(1), url = row.Text(4);
+    const std::string receiver = row.Text(1), url = row.Text(4);
     int status = 0;
     std::string error;
-    auto keys = wecom::MakeCallbackKeys(row.Text(5), row.Text(6), corp);
+    auto keys = wecom::MakeCallbackKeys(row.Text(5), row.Text(6), receiver);
     if (!keys.ok()) {
       error = keys.status().message();
     } else {
@@ -662,7 +672,7 @@ Result<DeliveryStats> CallbackDeliverer::DeliverDue(int limit) {
         const std::string sig = wecom::CallbackSignature(keys->token, ts, nonce, *cipher);
         const std::string target = url + (url.find('?') == std::string::npos ? "?" : "&") + "msg_signature=" + sig +
                                    "&timestamp=" + ts + "&nonce=" + nonce;
-        auto posted = post_(target, wecom::BuildEncryptedEnvelope({corp, *cipher, ""}));
+        auto posted = post_(target, wecom::BuildEncryptedEnvelope({receiver, *cipher, ""}));
         if (posted.ok()) status = *posted;
         else error = posted.status().message();
       }
@@ -678,11 +688,11 @@ Result<DeliveryStats> CallbackDeliverer::DeliverDue(int limit) {
       ++stats.retrying;
     }
     if (error.empty() && status != 200) error = "HTTP " + std::to_string(status);
-    KOI_RETURN_IF_ERROR(db_.Exec("UPDATE callback_outbox SET state = ?, attempts = ?, next_at = ?, last_status = ?, "
+    KOI_RETURN_IF_ERROR(db_.Exec("UPDATE " + table + " SET state = ?, attempts = ?, next_at = ?, last_status = ?, "
                                  "last_error = ? WHERE id = ?",
                                  {state, attempts, now + kRetryAfterMs, int64_t{status}, error.substr(0, 300), id}));
   }
-  return stats;
+  return Status::Ok();
 }
 
 void AddScenarioRoutes(http::Router& router, storage::Database& db, const Clock& clock, const rules::RulePack& pack) {

@@ -110,10 +110,12 @@ class CallbackDeliverer {
   CallbackDeliverer(storage::Database& db, const Clock& clock, CallbackPoster post)
       : db_(db), clock_(clock), post_(std::move(post)) {}
 
-  // Delivers up to `limit` due callbacks in the order they were queued.
+  // Delivers up to `limit` due callbacks of the corps, and as many of the suites (suite.h), in the order queued.
   Result<DeliveryStats> DeliverDue(int limit = 200);
 
  private:
+  Status DeliverFrom(const std::string& due_sql, const std::string& table, int limit, DeliveryStats& stats);
+
   storage::Database& db_;
   const Clock& clock_;
   CallbackPoster post_;

@@ -19,6 +19,25 @@ CREATE TABLE IF NOT EXISTS corps (
   created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS access_tokens (
   token TEXT PRIMARY KEY, corp_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
+-- Third-party suites (suite.h): the suite, its tokens, its one-time codes (pre_auth: one install; auth: one
+-- get_permanent_code), each corp's install (allow_party: the visible departments, '' for everyone), the scope of
+-- the corp tokens issued under an install, and the instruction callbacks waiting to go out.
+CREATE TABLE IF NOT EXISTS suites (
+  suite_id TEXT PRIMARY KEY, suite_secret TEXT NOT NULL, name TEXT NOT NULL, token TEXT NOT NULL, aes_key TEXT NOT NULL,
+  instruction_url TEXT NOT NULL, data_url TEXT NOT NULL, ticket TEXT NOT NULL DEFAULT '', ticket_at INTEGER NOT NULL DEFAULT 0,
+  previous_ticket TEXT NOT NULL DEFAULT '', previous_ticket_at INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS suite_tokens (token TEXT PRIMARY KEY, suite_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS suite_codes (
+  code TEXT PRIMARY KEY, kind TEXT NOT NULL, suite_id TEXT NOT NULL, corp_id TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL DEFAULT '', expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS suite_auths (
+  suite_id TEXT NOT NULL, corp_id TEXT NOT NULL, permanent_code TEXT NOT NULL, agent_id INTEGER NOT NULL,
+  allow_party TEXT NOT NULL, auth_user TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (suite_id, corp_id));
+CREATE TABLE IF NOT EXISTS token_scopes (token TEXT PRIMARY KEY, allow_party TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS suite_outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, suite_id TEXT NOT NULL, message TEXT NOT NULL, created_at INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0,
+  last_status INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS departments (
   corp_id TEXT NOT NULL, id INTEGER NOT NULL, name TEXT NOT NULL, parent_id INTEGER NOT NULL, sort INTEGER NOT NULL,
   PRIMARY KEY (corp_id, id));

@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "core/utf8.h"
 #include "wecom/protocol/errcode.h"
 
 namespace koi::wecom {
@@ -16,20 +17,7 @@ namespace json = boost::json;
 
 constexpr int64_t kRefreshMarginMs = 5 * 60 * 1000;
 
-std::string UrlEncode(std::string_view s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string UrlEncode(std::string_view s) { return PercentEncode(s); }
 
 std::string Str(const json::object& o, std::string_view key) {
   auto it = o.find(key);
@@ -129,12 +117,11 @@ Result<std::string> WecomClient::Token(const CorpCredentials& corp, const std::s
     refreshing_[key] = true;
   }
   Result<json::object> answer = Status::Unavailable("wecom_unreachable", "not called");
-  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
-    answer = Exchange({"GET", options_.base_url + "/cgi-bin/gettoken?corpid=" + UrlEncode(corp.corp_id) +
-                                  "&corpsecret=" + UrlEncode(corp.secret),
-                       ""});
-    bool busy = !answer.ok() || Int(*answer, "errcode") == -1;
-    if (!busy || attempt == options_.max_attempts) break;
+  const int tries = corp.third_party ? 1 : options_.max_attempts;  // SuiteCall has retried already
+  for (int attempt = 1; attempt <= tries; ++attempt) {
+    answer = FetchToken(corp);
+    bool busy = !answer.ok() ? answer.status().code() == StatusCode::kUnavailable : Int(*answer, "errcode") == -1;
+    if (!busy || attempt == tries) break;
     Sleep(1000LL << (attempt - 1));
   }
   std::unique_lock lock(mu_);
@@ -151,6 +138,100 @@ Result<std::string> WecomClient::Token(const CorpCredentials& corp, const std::s
   int64_t expires_ms = Int(*answer, "expires_in") * 1000;
   tokens_[key] = {token, clock_.NowMillis() + std::max<int64_t>(expires_ms - kRefreshMarginMs, expires_ms / 2)};
   return token;
+}
+
+Result<json::object> WecomClient::FetchToken(const CorpCredentials& corp) {
+  if (!corp.third_party)
+    return Exchange({"GET", options_.base_url + "/cgi-bin/gettoken?corpid=" + UrlEncode(corp.corp_id) +
+                                "&corpsecret=" + UrlEncode(corp.secret),
+                     ""});
+  if (!HasSuite())
+    return Status::FailedPrecondition("wecom_suite_not_configured",
+                                      "this corp was installed through a third-party suite that Koi is not configured for");
+  // SuiteCall retries on its own and turns errcodes into a Status (40084: the corp cancelled the install).
+  return SuiteCall("/cgi-bin/service/get_corp_token",
+                   json::object{{"auth_corpid", corp.corp_id}, {"permanent_code", corp.secret}});
+}
+
+void WecomClient::SetSuite(SuiteOptions suite) { suite_ = std::move(suite); }
+
+Result<std::string> WecomClient::SuiteToken(const std::string& stale) {
+  std::lock_guard lock(suite_mu_);
+  if (!suite_token_.token.empty() && suite_token_.token != stale && suite_token_.refresh_after_ms > clock_.NowMillis())
+    return suite_token_.token;
+  KOI_ASSIGN_OR_RETURN(std::string ticket, suite_.ticket());
+  Result<json::object> answer = Status::Unavailable("wecom_unreachable", "not called");
+  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+    answer = Exchange({"POST", options_.base_url + "/cgi-bin/service/get_suite_token",
+                       json::serialize(json::object{{"suite_id", suite_.suite_id},
+                                                    {"suite_secret", suite_.suite_secret},
+                                                    {"suite_ticket", ticket}})});
+    bool busy = !answer.ok() || Int(*answer, "errcode") == -1;
+    if (!busy || attempt == options_.max_attempts) break;
+    Sleep(1000LL << (attempt - 1));
+  }
+  if (!answer.ok()) return answer.status();
+  if (int64_t code = Int(*answer, "errcode"); code != 0)
+    return StatusFromErrcode(static_cast<int>(code), Str(*answer, "errmsg"));
+  int64_t expires_ms = Int(*answer, "expires_in") * 1000;
+  suite_token_ = {Str(*answer, "suite_access_token"),
+                  clock_.NowMillis() + std::max<int64_t>(expires_ms - kRefreshMarginMs, expires_ms / 2)};
+  return suite_token_.token;
+}
+
+Result<json::object> WecomClient::SuiteCall(const std::string& path, const json::object& body, bool get) {
+  if (!HasSuite())
+    return Status::FailedPrecondition("wecom_suite_not_configured", "Koi has no third-party suite configured");
+  std::string stale;
+  bool token_retried = false;
+  Status last;
+  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+    KOI_ASSIGN_OR_RETURN(std::string token, SuiteToken(stale));
+    std::string url = options_.base_url + path + "?suite_access_token=" + UrlEncode(token);
+    auto answer = Exchange({get ? "GET" : "POST", url, get ? std::string() : json::serialize(body)});
+    if (!answer.ok()) {
+      last = answer.status();
+      Sleep(1000LL << (attempt - 1));
+      continue;
+    }
+    int code = static_cast<int>(Int(*answer, "errcode"));
+    if (code == 0) return std::move(*answer);
+    last = StatusFromErrcode(code, Str(*answer, "errmsg"));
+    if ((code == 40082 || code == 42009) && !token_retried) {
+      stale = token;
+      token_retried = true;
+      --attempt;
+      continue;
+    }
+    if (!LookupErrcode(code).retryable) return last;
+    Sleep(1000LL << (attempt - 1));
+  }
+  return last;
+}
+
+Result<WecomClient::PreAuthCode> WecomClient::GetPreAuthCode() {
+  KOI_ASSIGN_OR_RETURN(auto o, SuiteCall("/cgi-bin/service/get_pre_auth_code", {}, /*get=*/true));
+  PreAuthCode out{Str(o, "pre_auth_code"), Int(o, "expires_in")};
+  if (out.code.empty()) return Status::Unavailable("wecom_bad_response", "WeCom gave no pre_auth_code");
+  return out;
+}
+
+Result<PermanentCode> WecomClient::GetPermanentCode(const std::string& auth_code) {
+  KOI_ASSIGN_OR_RETURN(auto o, SuiteCall("/cgi-bin/service/get_permanent_code", json::object{{"auth_code", auth_code}}));
+  const auto& corp = Obj(o, "auth_corp_info");
+  const auto& user = Obj(o, "auth_user_info");
+  PermanentCode out{.permanent_code = Str(o, "permanent_code"),
+                    .corp_id = Str(corp, "corpid"),
+                    .corp_name = Str(corp, "corp_name"),
+                    .agent_id = "",
+                    .auth_user_id = Str(user, "userid"),
+                    .auth_user_name = Str(user, "name"),
+                    .state = Str(o, "state")};
+  for (const auto& a : Arr(Obj(o, "auth_info"), "agent"))
+    if (a.is_object() && out.agent_id.empty()) out.agent_id = std::to_string(Int(a.as_object(), "agentid"));
+  if (out.permanent_code.empty() || out.corp_id.empty())
+    return Status::Unavailable("wecom_bad_response", "WeCom gave no permanent_code or corp id");
+  return out;
 }
 
 void WecomClient::WaitForBudget(const std::string& corp_id, const std::string& path) {

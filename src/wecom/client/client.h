@@ -49,9 +49,25 @@ struct ClientOptions {
   std::function<void(int64_t ms)> sleep;
 };
 
+// How Koi calls a corp's API. Self-built app: `secret` is the app secret (gettoken). Third-party app (installed
+// through the suite, wecom-api.md §2.2): `third_party` is set and `secret` is the corp's permanent_code, exchanged
+// with service/get_corp_token under the suite's token.
 struct CorpCredentials {
   std::string corp_id;
   std::string secret;
+  bool third_party = false;
+};
+
+// The third-party suite (服务商应用) Koi is installed through. `ticket` returns the latest suite_ticket WeCom pushed
+// (kUnavailable "wecom_suite_ticket_missing" while none has arrived).
+struct SuiteOptions {
+  std::string suite_id, suite_secret;
+  std::function<Result<std::string>()> ticket;
+};
+
+// service/get_permanent_code's answer, the fields Koi keeps.
+struct PermanentCode {
+  std::string permanent_code, corp_id, corp_name, agent_id, auth_user_id, auth_user_name, state;
 };
 
 // --- wire types (only the fields Koi uses) ---
@@ -228,12 +244,31 @@ class WecomClient {
   // Forgets a corp's cached token (e.g. after its secret changed).
   void ForgetToken(const CorpCredentials& corp);
 
+  // --- The third-party suite (§2.2). Set once at start, before any call. ---
+  void SetSuite(SuiteOptions suite);
+  bool HasSuite() const { return !suite_.suite_id.empty(); }
+  const std::string& SuiteId() const { return suite_.suite_id; }
+  // A one-time code for one install (service/get_pre_auth_code), valid `expires_in` seconds.
+  struct PreAuthCode {
+    std::string code;
+    int64_t expires_in = 0;
+  };
+  Result<PreAuthCode> GetPreAuthCode();
+  // Exchanges the auth_code of a finished install (good once, 10 minutes) for the corp's permanent code.
+  Result<PermanentCode> GetPermanentCode(const std::string& auth_code);
+
  private:
   struct CachedToken {
     std::string token;
     int64_t refresh_after_ms = 0;
   };
   Result<std::string> Token(const CorpCredentials& corp, const std::string& stale);
+  // One token request: gettoken, or for a third-party corp get_corp_token under the suite's token.
+  Result<boost::json::object> FetchToken(const CorpCredentials& corp);
+  // The suite_access_token (cached like a corp token; `stale` forces a new one).
+  Result<std::string> SuiteToken(const std::string& stale);
+  // A call under the suite_access_token, retried once with a new token on 40082/42009 and on busy answers.
+  Result<boost::json::object> SuiteCall(const std::string& path, const boost::json::object& body, bool get = false);
   // Call with the body already encoded as `content_type` ("" for a GET).
   Result<boost::json::object> Send(const CorpCredentials& corp, const std::string& path,
                                    const std::vector<std::pair<std::string, std::string>>& query,
@@ -254,6 +289,9 @@ class WecomClient {
   std::map<std::pair<std::string, std::string>, CachedToken> tokens_;        // guarded by mu_
   std::map<std::pair<std::string, std::string>, bool> refreshing_;           // guarded by mu_
   std::map<std::tuple<std::string, std::string, int64_t>, int64_t> budget_;  // guarded by mu_
+  SuiteOptions suite_;  // set before use, then read-only
+  std::mutex suite_mu_;  // serialises suite token refreshes (rare: one per two hours)
+  CachedToken suite_token_;  // guarded by suite_mu_
 };
 
 }  // namespace koi::wecom
