@@ -23,6 +23,7 @@
 #include "domain/segments/segments.h"
 #include "domain/messaging/media.h"
 #include "domain/messaging/messaging.h"
+#include "domain/wecom_link/install.h"
 #include "domain/wecom_link/link.h"
 #include "http/customer_routes.h"
 #include "http/group_routes.h"
@@ -182,6 +183,25 @@ int Serve(const std::string& config_path) {
   auto wecom_client = MakeWecomClient(s, clock);
   wecom_link::WecomLink wecom_link(database, clock, queue, *wecom_client, *secret_box);
   runner.Register(wecom_link::kFullSyncJob, [&wecom_link](jobs::JobContext& ctx) { return wecom_link.RunFullSync(ctx); });
+  // The third-party suite corps can install Koi through (前往授权), when configured.
+  wecom_link::SuiteInstall suite_install(database, clock, *wecom_client, wecom_link, *secret_box,
+                                         {.suite_id = s.wecom.suite_id,
+                                          .token = s.wecom.suite_token,
+                                          .aes_key = s.wecom.suite_aes_key,
+                                          .install_url = s.wecom.install_url,
+                                          .public_url = s.wecom.public_url});
+  if (!s.wecom.suite_id.empty()) {
+    auto keys = wecom::MakeCallbackKeys(s.wecom.suite_token, s.wecom.suite_aes_key, s.wecom.suite_id);
+    if (s.wecom.suite_secret.empty() || s.wecom.suite_token.empty() || !keys.ok()) {
+      spdlog::critical("wecom.suite_id is set: wecom.suite_secret, wecom.suite_token and a 43-character "
+                       "wecom.suite_aes_key are required too");
+      return 1;
+    }
+    wecom_client->SetSuite({.suite_id = s.wecom.suite_id,
+                            .suite_secret = s.wecom.suite_secret,
+                            .ticket = [&suite_install] { return suite_install.Ticket(); }});
+    spdlog::info("third-party suite {}: installs through {}", s.wecom.suite_id, s.wecom.install_url);
+  }
   wecom_link::CallbackInbox callback_inbox(database, clock, *secret_box, [&runner] { runner.Wake(); });
   wecom_link::EventApplier wecom_events(database, clock, *wecom_client, wecom_link);
   runner.Register(wecom_link::kApplyEventsJob, [&wecom_events](jobs::JobContext& ctx) { return wecom_events.RunJob(ctx); });
@@ -268,7 +288,7 @@ int Serve(const std::string& config_path) {
   http::Router router;
   http::AuthGuard guard(accounts, app_service, s.auth.cookie_secure);
   http::AddAccountRoutes(router, guard, accounts, app_service);
-  http::AddWecomRoutes(router, guard, {wecom_link, callback_inbox, wecom_events, app_service});
+  http::AddWecomRoutes(router, guard, {wecom_link, callback_inbox, wecom_events, app_service, suite_install});
   customers::StageService stage_service(database, clock, customer_service);
   customers::FieldService field_service(database, clock, customer_service);
   http::AddCustomerRoutes(router, guard,

@@ -157,6 +157,17 @@ const std::vector<KeySpec>& Specs() {
       KOI_INT_KEY_("wecom.send_grace_seconds", wecom.send_grace_seconds, 1, 3600,
                    "A mass-message part whose add_msg_template call may still be in flight is looked up in WeCom or "
                    "sent again only this long after the call started"),
+      KOI_STRING_KEY_("wecom.suite_id", wecom.suite_id,
+                      "Third-party suite id corps install Koi through (前往授权); empty: only self-built apps"),
+      KOI_STRING_KEY_("wecom.suite_secret", wecom.suite_secret,
+                      "The suite's secret (never logged; prefer the environment variable)"),
+      KOI_STRING_KEY_("wecom.suite_token", wecom.suite_token, "The suite's callback token"),
+      KOI_STRING_KEY_("wecom.suite_aes_key", wecom.suite_aes_key, "The suite's callback EncodingAESKey (43 characters)"),
+      KOI_STRING_KEY_("wecom.install_url", wecom.install_url,
+                      "WeCom's authorisation page for installs (koi-wecom-sandbox: http://127.0.0.1:9080/3rdapp/install)"),
+      KOI_STRING_KEY_("wecom.public_url", wecom.public_url,
+                      "Koi's URL as admins' browsers reach it (https://scrm.example.com), for the install's "
+                      "redirect_uri; empty: taken from each request's Host header"),
       KeySpec{"log.level", Kind::kString, "trace, debug, info, warn or error",
               [](Settings& s, const std::string& v, int64_t, bool) -> std::string {
                 static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};

@@ -75,6 +75,11 @@ struct WecomSettings {
   std::string secret_key_file = "./data/koi-secret.key";       // seals the corps' secrets at rest (created if missing)
   int calls_per_minute = 8000;                                 // per corp per API, below WeCom's 10,000
   int send_grace_seconds = 180;  // a mass-message call may still be in flight this long after it started
+  // The third-party suite (服务商应用) corps install Koi through ("前往授权"); empty suite_id: not offered.
+  std::string suite_id, suite_secret, suite_token, suite_aes_key;
+  std::string install_url = "https://open.work.weixin.qq.com/3rdapp/install";  // WeCom's authorisation page
+  // Koi's address as the admin's browser reaches it, for the install's redirect_uri (empty: from the request's Host)
+  std::string public_url;
 };
 
 struct Settings {

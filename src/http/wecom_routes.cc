@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/utf8.h"
 #include "http/envelope.h"
 #include "http/route_helpers.h"
 #include "http/target.h"
@@ -25,10 +26,11 @@ json::value SyncJson(const std::optional<wecom_link::SyncState>& s) {
                       {"finished_at", Opt(s->finished_at_ms)}};
 }
 
-json::value StateJson(const wecom_link::LinkState& s, const wecom_link::EventCounts& e) {
+json::value StateJson(const wecom_link::LinkState& s, const wecom_link::EventCounts& e, bool install_available) {
   const auto& c = s.counts;
   return json::object{
       {"linked", s.linked},
+      {"install", json::object{{"available", install_available}}},
       {"corp", s.linked ? json::value(json::object{{"corp_id", s.corp_id},
                                                    {"corp_name", s.corp_name},
                                                    {"mode", s.mode},
@@ -52,7 +54,8 @@ json::value StateJson(const wecom_link::LinkState& s, const wecom_link::EventCou
 }
 
 wecom_link::CallbackRequest CallbackRequestOf(const Request& r) {
-  return {.corp_id = r.path_params.at("corp_id"),
+  auto corp = r.path_params.find("corp_id");
+  return {.corp_id = corp == r.path_params.end() ? std::string() : corp->second,
           .msg_signature = r.Query("msg_signature"),
           .timestamp = r.Query("timestamp"),
           .nonce = r.Query("nonce"),
@@ -74,14 +77,43 @@ void AddWecomRoutes(Router& router, const AuthGuard& guard, const WecomServices&
   wecom_link::CallbackInbox& inbox = services.inbox;
   wecom_link::EventApplier& events = services.events;
   apps::AppService& apps = services.apps;
+  wecom_link::SuiteInstall& install = services.install;
   // State for the console: the link, the sync and the callbacks.
-  auto state = [&link, &events](TeamId team) -> Response {
+  auto state = [&link, &events, &install](TeamId team) -> Response {
     auto s = link.State(team);
     if (!s.ok()) return JsonError(s.status());
     auto e = events.Counts(team);
     if (!e.ok()) return JsonError(e.status());
-    return JsonOk(StateJson(*s, *e));
+    return JsonOk(StateJson(*s, *e, install.Available()));
   };
+
+  // The suite's instruction callbacks (suite_ticket, create_auth …): signed like a corp's; answered "success".
+  router.Add("GET", "/api/v1/wecom/suite/callback", [&install](Request& r) {
+    auto echo = install.VerifyUrl(CallbackRequestOf(r));
+    return echo.ok() ? PlainText(*echo) : JsonError(echo.status());
+  });
+  router.Add("POST", "/api/v1/wecom/suite/callback", [&install](Request& r) {
+    Status s = install.Receive(CallbackRequestOf(r));
+    return s.ok() ? PlainText("success") : JsonError(s);
+  });
+  // 前往授权: the WeCom install URL for this admin (one-time state, 20 minutes).
+  router.Add("POST", "/api/v1/scrm/wecom/install", guard.Authed([&install](Request& r, const accounts::Principal& who) {
+    auto start = install.Begin(who, r.Header("host"));
+    if (!start.ok()) return JsonError(start.status());
+    return JsonOk(json::object{{"install_url", start->install_url}, {"expires_at", start->expires_at_ms}});
+  }, GuardOptions{.admin_only = true, .app = "scrm"}));
+  // The admin's browser coming back from WeCom's authorisation page: a top-level GET from another site, so no
+  // session or CSRF token is needed or used; the one-time state names the team and the admin who started it.
+  router.Add("GET", "/api/v1/wecom/install/return", [&install](Request& r) {
+    auto done = install.Complete(r.Query("state"), r.Query("auth_code"), AuthGuard::ClientOf(r));
+    Response out;
+    out.status = 302;
+    out.content_type = "text/plain; charset=utf-8";
+    out.SetHeader("Location", done.ok() ? "/scrm/setup?installed=1"
+                                        : "/scrm/setup?install_error=" + PercentEncode(done.status().reason()));
+    out.SetHeader("Cache-Control", "no-store");
+    return out;
+  });
 
   // WeCom's callbacks. GET answers the URL check with the decrypted echostr (plain text, nothing else); POST stores
   // the event and answers an empty 200 within WeCom's 5 s. No session: the signature is the authentication.

@@ -1,11 +1,13 @@
-// The WeCom link's API (SCRM app; issue 4): link state and sync progress, linking a self-built app, starting a
-// full sync, and the synced employees; and the callback URL WeCom calls (GET: URL check, POST: events), which
-// needs no session (WeCom signs it instead). The contract is api/openapi.yaml.
+// The WeCom link's API (SCRM app; issue 4): link state and sync progress, linking a self-built app or installing
+// the third-party app (前往授权: the install URL, and the browser's return from WeCom), starting a full sync, and
+// the synced employees; and the callback URLs WeCom calls — a corp's (GET: URL check, POST: events) and the
+// suite's instructions — which need no session (WeCom signs them instead). The contract is api/openapi.yaml.
 #pragma once
 
 #include "domain/apps/apps.h"
 #include "domain/wecom_link/callbacks.h"
 #include "domain/wecom_link/events.h"
+#include "domain/wecom_link/install.h"
 #include "domain/wecom_link/link.h"
 #include "http/auth_guard.h"
 #include "http/router.h"
@@ -17,6 +19,7 @@ struct WecomServices {
   wecom_link::CallbackInbox& inbox;
   wecom_link::EventApplier& events;
   apps::AppService& apps;
+  wecom_link::SuiteInstall& install;
 };
 
 // REQUIRES: guard and the services outlive the router. Also serves SCRM's home, GET /api/v1/scrm/overview.

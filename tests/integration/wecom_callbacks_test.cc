@@ -19,29 +19,6 @@ using testing::TestEngine;
 
 constexpr const char* kToken = "koi-callback-token";
 
-// "http://koi.test/api/v1/wecom/callback/<corp>?msg_signature=…&timestamp=…&nonce=…" → a CallbackRequest.
-CallbackRequest RequestFromUrl(const std::string& url, const std::string& body) {
-  CallbackRequest r;
-  auto q = url.find('?');
-  std::string path = url.substr(0, q);
-  r.corp_id = path.substr(path.rfind('/') + 1);
-  std::string query = q == std::string::npos ? "" : url.substr(q + 1);
-  size_t pos = 0;
-  while (pos <= query.size() && !query.empty()) {
-    size_t amp = query.find('&', pos);
-    std::string pair = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-    auto eq = pair.find('=');
-    std::string k = pair.substr(0, eq), v = eq == std::string::npos ? "" : pair.substr(eq + 1);
-    if (k == "msg_signature") r.msg_signature = v;
-    if (k == "timestamp") r.timestamp = v;
-    if (k == "nonce") r.nonce = v;
-    if (amp == std::string::npos) break;
-    pos = amp + 1;
-  }
-  r.body = body;
-  return r;
-}
-
 class WecomCallbacksTest : public WecomBench {
  protected:
   // Links the sandbox corp to a new team and runs the full sync to the end.

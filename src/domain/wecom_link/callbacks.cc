@@ -46,29 +46,35 @@ Result<CallbackInbox::CorpKeys> CallbackInbox::Keys(const std::string& corp_id) 
   return out;
 }
 
-Result<std::string> CallbackInbox::Open(const CallbackRequest& req, const std::string& cipher, CorpKeys& keys) {
+Status CheckCallbackRequest(const CallbackRequest& req, const std::string& cipher, int64_t now_s) {
   if (req.msg_signature.empty() || req.timestamp.empty() || req.nonce.empty() || cipher.empty())
-    return Refuse(req.corp_id, Status::InvalidArgument("callback_bad_request",
-                                                       "msg_signature, timestamp, nonce and the message are required"));
+    return Status::InvalidArgument("callback_bad_request", "msg_signature, timestamp, nonce and the message are required");
   int64_t ts = 0;
   auto [end, ec] = std::from_chars(req.timestamp.data(), req.timestamp.data() + req.timestamp.size(), ts);
   if (ec != std::errc() || end != req.timestamp.data() + req.timestamp.size())
-    return Refuse(req.corp_id, Status::InvalidArgument("callback_bad_request", "timestamp must be Unix seconds"));
-  if (std::llabs(clock_.NowSeconds() - ts) > kMaxClockSkewS)
-    return Refuse(req.corp_id, Status::Unauthenticated("callback_stale_timestamp",
-                                                       "the timestamp is more than five minutes away from now"));
+    return Status::InvalidArgument("callback_bad_request", "timestamp must be Unix seconds");
+  if (std::llabs(now_s - ts) > CallbackInbox::kMaxClockSkewS)
+    return Status::Unauthenticated("callback_stale_timestamp", "the timestamp is more than five minutes away from now");
+  return Status::Ok();
+}
+
+Result<std::string> DecryptSignedCallback(const wecom::CallbackKeys& keys, const CallbackRequest& req,
+                                          const std::string& cipher) {
+  if (Status s = wecom::VerifyCallbackSignature(keys, req.msg_signature, req.timestamp, req.nonce, cipher); !s.ok())
+    return Status::Unauthenticated(s.reason(), s.message());
+  auto plain = wecom::DecryptCallback(keys, cipher);
+  if (!plain.ok() && plain.status().reason() == "callback_receiveid_mismatch")
+    return Status::PermissionDenied(plain.status().reason(), plain.status().message());
+  return plain;
+}
+
+Result<std::string> CallbackInbox::Open(const CallbackRequest& req, const std::string& cipher, CorpKeys& keys) {
+  if (Status s = CheckCallbackRequest(req, cipher, clock_.NowSeconds()); !s.ok()) return Refuse(req.corp_id, s);
   auto found = Keys(req.corp_id);
   if (!found.ok()) return Refuse(req.corp_id, found.status());
   keys = std::move(*found);
-  if (Status s = wecom::VerifyCallbackSignature(keys.keys, req.msg_signature, req.timestamp, req.nonce, cipher);
-      !s.ok())
-    return Refuse(req.corp_id, Status::Unauthenticated(s.reason(), s.message()));
-  auto plain = wecom::DecryptCallback(keys.keys, cipher);
-  if (!plain.ok()) {
-    if (plain.status().reason() == "callback_receiveid_mismatch")
-      return Refuse(req.corp_id, Status::PermissionDenied(plain.status().reason(), plain.status().message()));
-    return Refuse(req.corp_id, plain.status());
-  }
+  auto plain = DecryptSignedCallback(keys.keys, req, cipher);
+  if (!plain.ok()) return Refuse(req.corp_id, plain.status());
   return plain;
 }
 

@@ -54,6 +54,15 @@ struct CallbackReceipt {
   std::string event, change_type;
 };
 
+// The checks every callback passes before its content is read, shared by the corps' inbox and the suite's
+// instruction callbacks: the parameters are present and the timestamp is within five minutes of `now_s`
+// (callback_bad_request, callback_stale_timestamp) ...
+Status CheckCallbackRequest(const CallbackRequest& request, const std::string& cipher, int64_t now_s);
+// ... then the signature, and the decryption with its receiveid check (callback_signature_mismatch 401,
+// callback_receiveid_mismatch 403, callback_bad_base64 / callback_decrypt_failed / callback_bad_buffer 400).
+Result<std::string> DecryptSignedCallback(const wecom::CallbackKeys& keys, const CallbackRequest& request,
+                                          const std::string& cipher);
+
 class CallbackInbox {
  public:
   CallbackInbox(storage::Database& db, const Clock& clock, const SecretBox& box,

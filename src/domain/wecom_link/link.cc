@@ -71,11 +71,12 @@ Result<int> WecomLink::ReconcileAll() {
 }
 
 Result<wecom::CorpCredentials> WecomLink::Credentials(TeamId team) {
-  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT corp_id, secret_enc FROM wecom_corps WHERE team_id = ?", {team.value()}));
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT corp_id, secret_enc, mode FROM wecom_corps WHERE team_id = ?",
+                                         {team.value()}));
   if (r.rows.empty())
     return Status::FailedPrecondition("wecom_not_linked", "the team has not linked its WeCom corp yet");
   KOI_ASSIGN_OR_RETURN(std::string secret, box_.Open(r.rows[0].Text(1)));
-  return wecom::CorpCredentials{r.rows[0].Text(0), secret};
+  return wecom::CorpCredentials{r.rows[0].Text(0), secret, r.rows[0].Text(2) == "third_party"};
 }
 
 Result<std::optional<SyncState>> WecomLink::LatestSync(TeamId team) {
@@ -139,26 +140,48 @@ Result<LinkState> WecomLink::LinkSelfBuilt(const accounts::Principal& who, const
   std::string corp_name;
   for (const auto& d : departments)
     if (d.parent_id == 0) corp_name = d.name;
-  int64_t now = clock_.NowMillis();
-  KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
+  KOI_RETURN_IF_ERROR(Store(who, {.corp_id = in.corp_id, .corp_name = corp_name, .mode = "self_built",
+                                   .secret = in.secret, .callback_token = in.callback_token,
+                                   .encoding_aes_key = in.encoding_aes_key, .agent_id = in.agent_id},
+                             client));
+  KOI_RETURN_IF_ERROR(StartFullSync(who.team).status());
+  return State(who.team);
+}
+
+Result<LinkState> WecomLink::LinkThirdParty(TeamId team, AccountId account, const wecom::PermanentCode& code,
+                                            const std::string& callback_token, const std::string& encoding_aes_key,
+                                            const accounts::Client& client) {
+  const accounts::Principal who{.team = team, .account = account, .role = accounts::Role::kAdmin};
+  wecom::CorpCredentials creds{code.corp_id, code.permanent_code, true};
+  client_.ForgetToken(creds);
+  KOI_RETURN_IF_ERROR(Store(who, {.corp_id = code.corp_id, .corp_name = code.corp_name, .mode = "third_party",
+                                  .secret = code.permanent_code, .callback_token = callback_token,
+                                  .encoding_aes_key = encoding_aes_key, .agent_id = code.agent_id},
+                            client));
+  KOI_RETURN_IF_ERROR(StartFullSync(team).status());
+  return State(team);
+}
+
+Status WecomLink::Store(const accounts::Principal& who, const StoredLink& in, const accounts::Client& client) {
+  const int64_t now = clock_.NowMillis();
+  return db_.Transact([&](storage::Session& tx) -> Status {
     KOI_ASSIGN_OR_RETURN(auto mine, tx.Query("SELECT corp_id FROM wecom_corps WHERE team_id = ?", {who.team.value()}));
     if (!mine.rows.empty() && mine.rows[0].Text(0) != in.corp_id)
       return Status::AlreadyExists("team_already_linked", "this team is already linked to another WeCom corp");
     auto r = tx.Exec("INSERT INTO wecom_corps (team_id, corp_id, corp_name, mode, secret_enc, callback_token_enc, "
-                     "callback_aes_key_enc, agent_id, linked_at, linked_by) VALUES (?, ?, ?, 'self_built', ?, ?, ?, ?, "
-                     "?, ?) ON CONFLICT (team_id) DO UPDATE SET corp_name = excluded.corp_name, secret_enc = "
-                     "excluded.secret_enc, callback_token_enc = excluded.callback_token_enc, callback_aes_key_enc = "
-                     "excluded.callback_aes_key_enc, agent_id = excluded.agent_id",
-                     {who.team.value(), in.corp_id, corp_name, box_.Seal(in.secret), box_.Seal(in.callback_token),
-                      box_.Seal(in.encoding_aes_key), in.agent_id, now, who.account.value()});
+                     "callback_aes_key_enc, agent_id, linked_at, linked_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                     "ON CONFLICT (team_id) DO UPDATE SET corp_name = excluded.corp_name, mode = excluded.mode, "
+                     "secret_enc = excluded.secret_enc, callback_token_enc = excluded.callback_token_enc, "
+                     "callback_aes_key_enc = excluded.callback_aes_key_enc, agent_id = excluded.agent_id",
+                     {who.team.value(), in.corp_id, in.corp_name, in.mode, box_.Seal(in.secret),
+                      box_.Seal(in.callback_token), box_.Seal(in.encoding_aes_key), in.agent_id, now,
+                      who.account.value()});
     if (r.code() == StatusCode::kAlreadyExists)
       return Status::AlreadyExists("corp_linked_elsewhere", "this WeCom corp is already linked to another team");
     KOI_RETURN_IF_ERROR(r);
     return accounts::AccountService::RecordAudit(tx, clock_, who.team, &who, "wecom.linked", in.corp_id, client.ip,
-                                                 "mode=self_built");
-  }));
-  KOI_RETURN_IF_ERROR(StartFullSync(who.team).status());
-  return State(who.team);
+                                                 "mode=" + in.mode);
+  });
 }
 
 Result<SyncState> WecomLink::StartFullSync(const accounts::Principal& who) {

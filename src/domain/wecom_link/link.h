@@ -1,7 +1,7 @@
 // WecomLink: a team's link to its WeCom corp (企业授权) and the full sync that mirrors the corp's departments,
 // employees, corp tags, customers with their follow relationships, and customer groups into Koi (issue 4).
 //
-// Linking (self-built app mode): the admin enters the corp id, the app secret, the callback token and the
+// Linking, self-built app mode: the admin enters the corp id, the app secret, the callback token and the
 // EncodingAESKey; Koi checks them (the key's shape, and a real gettoken call), stores the three secrets sealed by
 // SecretBox, and starts a full sync. One corp belongs to one team.
 //
@@ -85,6 +85,12 @@ class WecomLink {
   // wecom_invalid_credential (secret), corp_linked_elsewhere (409), team_already_linked (409: another corp).
   // Linking the same corp again updates its secrets.
   Result<LinkState> LinkSelfBuilt(const accounts::Principal& who, const LinkInput& input, const accounts::Client& client);
+  // Links `team` to the corp that installed Koi's third-party app (SuiteInstall::Complete, on behalf of the admin
+  // `account` who started it): the permanent code is the corp's credential and the suite's token and key decrypt
+  // its callbacks. Same conflicts as LinkSelfBuilt; linking the same corp again (a reinstall) replaces them.
+  Result<LinkState> LinkThirdParty(TeamId team, AccountId account, const wecom::PermanentCode& code,
+                                   const std::string& callback_token, const std::string& encoding_aes_key,
+                                   const accounts::Client& client);
   // Admin only. Starts a full sync unless one is queued or running (then returns that one).
   Result<SyncState> StartFullSync(const accounts::Principal& who);
   // Same without a principal: `koi seed-demo` and the nightly reconcile.
@@ -102,6 +108,12 @@ class WecomLink {
   Result<wecom::CorpCredentials> Credentials(TeamId team);
 
  private:
+  struct StoredLink {
+    std::string corp_id, corp_name, mode, secret, callback_token, encoding_aes_key, agent_id;
+  };
+  // Stores a team's link (both modes) with its audit entry; refuses a team linked to another corp and a corp
+  // linked to another team.
+  Status Store(const accounts::Principal& who, const StoredLink& link, const accounts::Client& client);
   Result<std::optional<SyncState>> LatestSync(TeamId team);
 
   storage::Database& db_;

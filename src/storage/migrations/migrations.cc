@@ -619,6 +619,26 @@ CREATE INDEX customer_field_values_field ON customer_field_values (team_id, fiel
 {{segment_update_triggers}}
 CREATE UNIQUE INDEX customer_field_options_label ON customer_field_options (team_id, field_id, label);
 )sql"},
+      // Issue 4: installs through the third-party suite. WeCom pushes a suite_ticket every 10 minutes (the latest
+      // is kept); an admin's install is a one-time state (stored hashed) that comes back with the auth_code.
+      {20, "wecom_suite_install", R"sql(
+CREATE TABLE wecom_suite_tickets (
+  suite_id TEXT PRIMARY KEY,
+  ticket_enc TEXT NOT NULL,
+  received_at BIGINT NOT NULL
+);
+CREATE TABLE wecom_installs (
+  state_hash TEXT PRIMARY KEY,
+  team_id BIGINT NOT NULL REFERENCES teams (id),
+  account_id BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at BIGINT,
+  corp_id TEXT NOT NULL DEFAULT '',
+  error_reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX wecom_installs_team ON wecom_installs (team_id, created_at);
+)sql"},
   };
   return m;
 }

@@ -486,6 +486,8 @@ export interface paths {
          * The team's WeCom link (企业授权), its latest full sync and what the mirror holds.
          * @description `linked` is false (and `corp` null) until an admin links the corp. `sync` is the latest full sync (null before
          *     the first). `callbacks` counts the WeCom callback events stored for the team and gives the callback URL's path.
+         *     `install.available` says whether this server can install Koi's third-party app (前往授权, POST
+         *     /api/v1/scrm/wecom/install); a corp linked that way has `corp.mode` `third_party`.
          *     Every route under /api/v1/scrm/wecom answers 403 `app_not_activated` until SCRM is activated.
          */
         get: operations["getWecomLink"];
@@ -538,6 +540,34 @@ export interface paths {
          * @description Errors `wecom_not_linked` (422), `admin_only` (403).
          */
         post: operations["startWecomSync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/wecom/install": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Starts the third-party install (前往授权, admin only) and answers the WeCom authorisation page to open.
+         * @description Needs the server's third-party suite (`install.available` in GET /api/v1/scrm/wecom). Koi gets a pre-auth code
+         *     from WeCom with the suite's access token and answers the URL of WeCom's install page (on WeCom's origin), which
+         *     the console opens in the same tab. Its `state` is single use and expires after 20 minutes (`expires_at`); after
+         *     the WeCom admin approves, WeCom sends the browser to GET /api/v1/wecom/install/return. The body is empty (`{}`).
+         *     Errors: `wecom_suite_not_configured` (412: no suite on this server), `wecom_suite_ticket_missing` (503: WeCom
+         *     has not pushed the suite ticket yet; try again in a minute), `wecom_invalid_suite_id`,
+         *     `wecom_invalid_suite_secret`, `wecom_invalid_suite_ticket`, `wecom_invalid_suite_token`,
+         *     `wecom_invalid_pre_auth_code`, `wecom_busy`, `wecom_rate_limited`, `wecom_bad_response`, `wecom_unknown`,
+         *     `outbound_failed` (503: WeCom cannot be reached), `admin_only` (403), `app_not_activated` (403).
+         */
+        post: operations["startWecomInstall"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2150,6 +2180,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/wecom/install/return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where WeCom sends the admin's browser back after the third-party install (the suite's redirect URI).
+         * @description Opened by the browser coming from WeCom's page (a top-level GET from another site), not by the console's
+         *     scripts: needs no session and no CSRF token; the `state` (from POST /api/v1/scrm/wecom/install; single use,
+         *     20 minutes) names the team and the admin who asked for the link. Koi exchanges `auth_code` for the corp's
+         *     permanent code, links the team to the corp (mode `third_party`) and queues the first full sync. WeCom also
+         *     sends the same authorisation as a `create_auth` instruction (POST /api/v1/wecom/suite/callback): whichever
+         *     arrives first completes the install and the other gets its outcome, so a return whose install already
+         *     succeeded answers `installed=1` too. Always answers 302 to the console: `/scrm/setup?installed=1` on success,
+         *     `/scrm/setup?install_error=<reason>` otherwise, with reasons `install_state_invalid` (the link expired or was
+         *     used already: start again), `install_cancelled` (no auth_code came back), `team_already_linked`,
+         *     `corp_linked_elsewhere`, `wecom_invalid_auth_code`, `wecom_invalid_permanent_code`, the suite's errors
+         *     (`wecom_invalid_suite_id`, `wecom_invalid_suite_secret`, `wecom_invalid_suite_token`,
+         *     `wecom_invalid_suite_ticket`, `wecom_suite_ticket_missing`) and WeCom's other errors (`wecom_*`,
+         *     `outbound_failed`).
+         */
+        get: operations["returnFromWecomInstall"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wecom/suite/callback": {
+        parameters: {
+            query: {
+                /** @description WeCom's signature of the suite Token, timestamp, nonce and the ciphertext */
+                msg_signature: string;
+                /** @description Unix seconds; refused when more than 300 s from the server's clock */
+                timestamp: string;
+                nonce: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * WeCom's URL check of the suite's instruction callback URL (指令回调URL), made when the provider saves it.
+         * @description Called by WeCom, not by the console: needs no session and no CSRF token; the signature, made with the suite's
+         *     Token, is the authentication. Koi verifies `msg_signature`, decrypts `echostr` with the suite's EncodingAESKey
+         *     and answers the plain text. Errors: those of GET /api/v1/wecom/callback/{corp_id} (`callback_bad_request`,
+         *     `callback_stale_timestamp`, `callback_signature_mismatch`, `callback_bad_base64`, `callback_decrypt_failed`,
+         *     `callback_bad_buffer`, `callback_receiveid_mismatch`), and `callback_unknown_corp` (404: no suite on this
+         *     server).
+         */
+        get: operations["verifyWecomSuiteCallbackUrl"];
+        put?: never;
+        /**
+         * A suite instruction from WeCom (suite_ticket every 10 minutes, create_auth, change_auth, cancel_auth, …).
+         * @description Called by WeCom, not by the console: needs no session and no CSRF token; the signature is the authentication.
+         *     Koi verifies `msg_signature` over the `Encrypt` element, decrypts it (the receiveid is the suite id; an
+         *     instruction naming another suite is refused with `callback_receiveid_mismatch`) and answers the plain text
+         *     `success` within WeCom's 5 s. `suite_ticket` (every 10 minutes) is stored, the newest kept: the install needs
+         *     it. `create_auth` completes the install its State names, like GET /api/v1/wecom/install/return (one without a
+         *     State, from WeCom's app market, is ignored); other instructions are acknowledged.
+         *     Errors: those of the URL check, `callback_bad_envelope` (400: the body, or the decrypted message, is not the
+         *     expected XML), `callback_replayed` (409), and the storage errors (`database_busy`, `database_unavailable`:
+         *     WeCom retries).
+         */
+        post: operations["receiveWecomSuiteCallback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/store/overview": {
         parameters: {
             query?: never;
@@ -2229,6 +2334,12 @@ export interface components {
              *     `corp_linked_elsewhere`, `team_already_linked`, `wecom_not_linked`, `wecom_invalid_tag_id` (40068: the tag no
              *     longer exists in WeCom), `wecom_no_relationship` (84061: the employee no longer has the customer); the last error of a WeCom sync may also be
              *     `job_interrupted`.
+             *     WeCom third-party install (前往授权): `wecom_suite_not_configured` (the server has no suite),
+             *     `wecom_suite_ticket_missing` (WeCom has not pushed the suite ticket yet), `install_state_invalid` (the install
+             *     link expired or was used already), `install_cancelled` (WeCom sent the admin back without an auth code),
+             *     `wecom_invalid_pre_auth_code`, `wecom_invalid_auth_code`, `wecom_invalid_suite_secret`,
+             *     `wecom_invalid_suite_token`, `wecom_invalid_suite_id`, `wecom_invalid_permanent_code`,
+             *     `wecom_invalid_suite_ticket`.
              *     WeCom callbacks: `callback_unknown_corp`, `callback_bad_request`, `callback_stale_timestamp`,
              *     `callback_signature_mismatch`, `callback_replayed`, `callback_bad_envelope`, `callback_bad_base64`,
              *     `callback_decrypt_failed`, `callback_bad_buffer`, `callback_receiveid_mismatch`.
@@ -2535,9 +2646,13 @@ export interface components {
             corp_id: string;
             /** @description the name of the corp's root department */
             corp_name: string;
-            /** @enum {string} */
-            mode: "self_built";
-            /** @description "" when not given */
+            /**
+             * @description `self_built`: linked with a self-built app's secret (POST /api/v1/scrm/wecom/link); `third_party`: Koi's
+             *     app was installed by the corp's admin through the server's suite (POST /api/v1/scrm/wecom/install).
+             * @enum {string}
+             */
+            mode: "self_built" | "third_party";
+            /** @description "" when not given; for `third_party`, the agent id of Koi's app in the corp */
             agent_id: string;
             linked_at: number;
             /** @description when the last full sync succeeded */
@@ -2584,7 +2699,8 @@ export interface components {
         WecomCallbacks: {
             /**
              * @description The path of the callback URL to enter in the self-built app (接收消息 → 设置API接收), joined to the
-             *     console's origin; null when not linked.
+             *     console's origin; null when not linked. For a `third_party` corp the provider configures the suite's data
+             *     callback URL once for every corp: the admin has nothing to enter.
              * @example /api/v1/wecom/callback/wwkoidemo0000001
              */
             url_path: string | null;
@@ -2603,6 +2719,26 @@ export interface components {
             sync: components["schemas"]["WecomSync"] | null;
             counts: components["schemas"]["WecomCounts"];
             callbacks: components["schemas"]["WecomCallbacks"];
+            install: components["schemas"]["WecomInstall"];
+        };
+        /** @description The third-party install (前往授权) on this server. */
+        WecomInstall: {
+            /** @description true when the server has a third-party suite configured (POST /api/v1/scrm/wecom/install can work) */
+            available: boolean;
+        };
+        WecomInstallLink: {
+            /**
+             * @description WeCom's authorisation page (on WeCom's origin), with the pre-auth code, the redirect URI and the state
+             * @example https://open.work.weixin.qq.com/3rdapp/install?suite_id=wwkoisuite0000001&pre_auth_code=…&redirect_uri=…&state=…
+             */
+            install_url: string;
+            /** @description when the link's state expires (20 minutes after it was made) */
+            expires_at: number;
+        };
+        WecomInstallLinkEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["WecomInstallLink"];
         };
         WecomLinkStateEnvelope: {
             /** @enum {integer} */
@@ -4965,6 +5101,38 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Failure"];
             422: components["responses"]["Failure"];
+        };
+    };
+    startWecomInstall: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description the authorisation page to open */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WecomInstallLinkEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            412: components["responses"]["Failure"];
+            503: components["responses"]["Failure"];
         };
     };
     listWecomEmployees: {
@@ -7597,6 +7765,101 @@ export interface operations {
         };
         responses: {
             /** @description stored (or already stored); an empty body */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Failure"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            409: components["responses"]["Failure"];
+            503: components["responses"]["Failure"];
+        };
+    };
+    returnFromWecomInstall: {
+        parameters: {
+            query: {
+                /** @description WeCom's temporary authorisation code; missing when the admin did not approve */
+                auth_code?: string;
+                /** @description the state of the install link */
+                state: string;
+                /** @description seconds the auth_code is valid (sent by WeCom; not used) */
+                expires_in?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description back to the console's 企业授权 page, with `installed=1` or `install_error=<reason>` */
+            302: {
+                headers: {
+                    /** @example /scrm/setup?installed=1 */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    verifyWecomSuiteCallbackUrl: {
+        parameters: {
+            query: {
+                /** @description WeCom's signature of the suite Token, timestamp, nonce and the ciphertext */
+                msg_signature: string;
+                /** @description Unix seconds; refused when more than 300 s from the server's clock */
+                timestamp: string;
+                nonce: string;
+                /** @description the encrypted random string to answer */
+                echostr: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the decrypted echostr */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Failure"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    receiveWecomSuiteCallback: {
+        parameters: {
+            query: {
+                /** @description WeCom's signature of the suite Token, timestamp, nonce and the ciphertext */
+                msg_signature: string;
+                /** @description Unix seconds; refused when more than 300 s from the server's clock */
+                timestamp: string;
+                nonce: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/xml": string;
+            };
+        };
+        responses: {
+            /** @description handled; the body is `success` */
             200: {
                 headers: {
                     [name: string]: unknown;

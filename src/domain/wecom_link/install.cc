@@ -1,0 +1,159 @@
+#include "domain/wecom_link/install.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <thread>
+
+#include "core/utf8.h"
+#include "domain/accounts/secrets.h"
+#include "wecom/protocol/xml.h"
+
+namespace koi::wecom_link {
+namespace {
+
+using storage::Value;
+
+Status Refuse(const std::string& suite_id, Status status) {
+  spdlog::warn("wecom suite callback for {} refused: {} ({})", suite_id, status.reason(), status.message());
+  return status;
+}
+
+Status StateInvalid() {
+  return Status::InvalidArgument("install_state_invalid",
+                                 "this authorisation link expired or was used already; start again from 前往授权");
+}
+
+}  // namespace
+
+Result<wecom::CallbackKeys> SuiteInstall::Keys() const {
+  return wecom::MakeCallbackKeys(settings_.token, settings_.aes_key, settings_.suite_id);
+}
+
+Result<std::string> SuiteInstall::Ticket() {
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT ticket_enc FROM wecom_suite_tickets WHERE suite_id = ?",
+                                         {settings_.suite_id}));
+  if (r.rows.empty())
+    return Status::Unavailable("wecom_suite_ticket_missing",
+                               "WeCom has not sent the suite its ticket yet (it does every 10 minutes); try again soon");
+  return box_.Open(r.rows[0].Text(0));
+}
+
+Result<SuiteInstall::Start> SuiteInstall::Begin(const accounts::Principal& who, const std::string& request_host) {
+  KOI_RETURN_IF_ERROR(accounts::RequireAdmin(who));
+  if (!Available())
+    return Status::FailedPrecondition("wecom_suite_not_configured",
+                                      "this Koi has no third-party app configured; link a self-built app instead");
+  KOI_ASSIGN_OR_RETURN(auto pre, client_.GetPreAuthCode());
+  const std::string state = accounts::RandomToken();
+  const int64_t now = clock_.NowMillis();
+  int64_t ttl = kStateTtlMs;
+  if (pre.expires_in > 0) ttl = std::min(ttl, pre.expires_in * 1000);
+  KOI_RETURN_IF_ERROR(db_.Exec("INSERT INTO wecom_installs (state_hash, team_id, account_id, created_at, expires_at) "
+                               "VALUES (?, ?, ?, ?, ?)",
+                               {accounts::Sha256Hex(state), who.team.value(), who.account.value(), now, now + ttl}));
+  std::string base = settings_.public_url;
+  if (base.empty()) base = "http://" + request_host;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  const std::string redirect = base + "/api/v1/wecom/install/return";
+  Start out;
+  out.install_url = settings_.install_url + (settings_.install_url.find('?') == std::string::npos ? "?" : "&") +
+                    "suite_id=" + PercentEncode(settings_.suite_id) + "&pre_auth_code=" + PercentEncode(pre.code) +
+                    "&redirect_uri=" + PercentEncode(redirect) + "&state=" + PercentEncode(state);
+  out.expires_at_ms = now + ttl;
+  return out;
+}
+
+Result<std::string> SuiteInstall::Complete(const std::string& state, const std::string& auth_code,
+                                           const accounts::Client& client) {
+  if (state.empty() || state.size() > 200) return StateInvalid();
+  const std::string hash = accounts::Sha256Hex(state);
+  int64_t now = clock_.NowMillis();
+  KOI_ASSIGN_OR_RETURN(auto claimed, db_.Query("UPDATE wecom_installs SET used_at = ? WHERE state_hash = ? AND used_at "
+                                               "IS NULL AND expires_at > ? RETURNING team_id, account_id",
+                                               {now, hash, now}));
+  if (claimed.rows.empty()) {
+    // The other path (the redirect or the create_auth instruction) may hold it: wait for its outcome, briefly.
+    for (int i = 0; i < 50; ++i) {
+      KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT used_at, corp_id, error_reason FROM wecom_installs WHERE "
+                                             "state_hash = ?",
+                                             {hash}));
+      if (r.rows.empty() || r.rows[0].IsNull(0)) return StateInvalid();
+      if (!r.rows[0].Text(1).empty()) return r.rows[0].Text(1);
+      if (!r.rows[0].Text(2).empty() || clock_.NowMillis() - r.rows[0].Int(0) > 30'000) return StateInvalid();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return StateInvalid();
+  }
+  const TeamId team(claimed.rows[0].Int(0));
+  const AccountId account(claimed.rows[0].Int(1));
+  auto fail = [&](Status s) -> Status {
+    (void)db_.Exec("UPDATE wecom_installs SET error_reason = ? WHERE state_hash = ?", {s.reason(), hash});
+    spdlog::warn("wecom install for team {} failed: {}", team.value(), s.ToString());
+    return s;
+  };
+  if (auth_code.empty())
+    return fail(Status::InvalidArgument("install_cancelled", "WeCom returned no authorisation: the install was not approved"));
+  auto code = client_.GetPermanentCode(auth_code);
+  if (!code.ok()) return fail(code.status());
+  auto linked = link_.LinkThirdParty(team, account, *code, settings_.token, settings_.aes_key, client);
+  if (!linked.ok()) return fail(linked.status());
+  KOI_RETURN_IF_ERROR(db_.Exec("UPDATE wecom_installs SET corp_id = ? WHERE state_hash = ?", {code->corp_id, hash}));
+  return code->corp_id;
+}
+
+Result<std::string> SuiteInstall::VerifyUrl(const CallbackRequest& req) {
+  if (!Available()) return Status::NotFound("callback_unknown_corp", "no third-party suite is configured");
+  if (Status s = CheckCallbackRequest(req, req.echostr, clock_.NowSeconds()); !s.ok())
+    return Refuse(settings_.suite_id, s);
+  KOI_ASSIGN_OR_RETURN(auto keys, Keys());
+  auto plain = DecryptSignedCallback(keys, req, req.echostr);
+  if (!plain.ok()) return Refuse(settings_.suite_id, plain.status());
+  return plain;
+}
+
+Status SuiteInstall::Receive(const CallbackRequest& req) {
+  if (!Available()) return Status::NotFound("callback_unknown_corp", "no third-party suite is configured");
+  auto envelope = wecom::ParseEncryptedEnvelope(req.body);
+  if (!envelope.ok()) return Refuse(settings_.suite_id, envelope.status());
+  if (Status s = CheckCallbackRequest(req, envelope->encrypt, clock_.NowSeconds()); !s.ok())
+    return Refuse(settings_.suite_id, s);
+  KOI_ASSIGN_OR_RETURN(auto keys, Keys());
+  auto plain = DecryptSignedCallback(keys, req, envelope->encrypt);
+  if (!plain.ok()) return Refuse(settings_.suite_id, plain.status());
+  auto message = wecom::ParseXmlMessage(*plain);
+  if (!message.ok()) return Refuse(settings_.suite_id, message.status());
+  if (message->Get("SuiteId") != settings_.suite_id)
+    return Refuse(settings_.suite_id, Status::PermissionDenied("callback_receiveid_mismatch",
+                                                               "the instruction names another suite"));
+  const std::string type = message->Get("InfoType");
+  if (type == "suite_ticket") {
+    const std::string ticket = message->Get("SuiteTicket");
+    if (ticket.empty() || ticket.size() > 512)
+      return Refuse(settings_.suite_id, Status::InvalidArgument("callback_bad_request", "suite_ticket without a ticket"));
+    // Tickets can arrive out of order (a retry of an older push): keep the newest by its TimeStamp.
+    const int64_t at = std::atoll(message->Get("TimeStamp").c_str()) * 1000;
+    return db_.Exec("INSERT INTO wecom_suite_tickets (suite_id, ticket_enc, received_at) VALUES (?, ?, ?) ON CONFLICT "
+                    "(suite_id) DO UPDATE SET ticket_enc = excluded.ticket_enc, received_at = excluded.received_at "
+                    "WHERE excluded.received_at >= wecom_suite_tickets.received_at",
+                    {settings_.suite_id, box_.Seal(ticket), at});
+  }
+  if (type == "create_auth") {
+    // The same install the browser brings back; whichever comes first completes it. An install started outside
+    // Koi (from WeCom's app market) has no state Koi knows: it waits until a team's admin starts one.
+    const std::string state = message->Get("State");
+    if (state.empty()) {
+      spdlog::info("wecom suite {}: create_auth without a state (installed from the app market); ignored",
+                   settings_.suite_id);
+      return Status::Ok();
+    }
+    auto done = Complete(state, message->Get("AuthCode"), accounts::Client{.ip = "wecom", .user_agent = "create_auth"});
+    if (!done.ok()) spdlog::info("wecom suite {}: create_auth not applied: {}", settings_.suite_id, done.status().reason());
+    return Status::Ok();  // answered "success" either way: WeCom retrying would not change the outcome
+  }
+  spdlog::info("wecom suite {}: instruction {} for corp {} acknowledged", settings_.suite_id, type,
+               message->Get("AuthCorpId"));
+  return Status::Ok();
+}
+
+}  // namespace koi::wecom_link
