@@ -671,8 +671,13 @@ const tests = {
       await page.locator('[data-test="link-form"]').waitFor()
       assert(new URL(page.url()).pathname === '/scrm/setup', `menu led to ${page.url()}`)
       assert((await page.title()).startsWith('企业授权'), `title is "${await page.title()}"`)
-      assert(await page.locator('[data-test="third-party-go"]').isDisabled(), 'the third-party install button is enabled')
-      assert((await page.locator('[data-test="third-party-note"]').innerText()).includes('服务商套件'), 'no note on the third-party way')
+      // 前往授权 works when the server has a WeCom suite (the install test uses it); otherwise it says why not.
+      if ((await team.api.ok('GET', '/api/v1/scrm/wecom')).install?.available) {
+        assert(await page.locator('[data-test="third-party-go"]').isEnabled(), 'the third-party install button is disabled with a suite')
+      } else {
+        assert(await page.locator('[data-test="third-party-go"]').isDisabled(), 'the third-party install button is enabled')
+        assert((await page.locator('[data-test="third-party-note"]').innerText()).includes('服务商套件'), 'no note on the third-party way')
+      }
       await page.click('[data-test="step-toolbar"]')
       await page.locator('[data-test="toolbar-soon"]').waitFor()
       await page.click('[data-test="step-next"]')
@@ -827,6 +832,137 @@ const tests = {
       const refused = await member.api.call('POST', '/api/v1/scrm/wecom/sync')
       assert(refused.status === 403 && refused.body?.reason === 'admin_only', `member sync: ${refused.status} ${refused.text}`)
     }, { login: member })
+  },
+
+  async 'wecom third-party install: 前往授权 on WeCom\'s page with one department visible links 锦鲤授权测试门店 and syncs only that department; a bogus return is refused'() {
+    // The harness gives Koi the sandbox's suite (its install page is E2E_SANDBOX_URL/3rdapp/install) and seeds
+    // wwkoisuite0corp2 with 8 employees in 3 departments. Only this test installs that corp.
+    const sandbox = process.env.E2E_SANDBOX_URL
+    if (!sandbox) { console.log('# wecom third-party install: E2E_SANDBOX_URL is not set; skipped'); return }
+    const CORP = 'wwkoisuite0corp2'
+    const CORP_NAME = '锦鲤授权测试门店'
+    const CORP_EMPLOYEES = 8
+    const sandboxOrigin = new URL(sandbox).origin
+    const koiOrigin = new URL(base).origin
+    const team = await registerTeam({ teamName: '锦鲤授权测试团队', name: '王小锦', apps: ['scrm'] })
+    const before = await team.api.ok('GET', '/api/v1/scrm/wecom')
+    assert(before.linked === false && before.install?.available === true, `before the install: ${JSON.stringify(before)}`)
+
+    await withPage(async (page, errors) => {
+      // Every document the tab loads, redirects included (WeCom's page → Koi's return → /scrm/setup?installed=1).
+      const documents = []
+      page.on('request', (r) => { if (r.isNavigationRequest() && r.frame() === page.mainFrame()) documents.push(r.url()) })
+
+      await page.goto(base + '/scrm/setup')
+      await page.locator('[data-test="link-form"]').waitFor()
+      const go = page.locator('[data-test="third-party-go"]')
+      assert(await go.isEnabled(), 'the 前往授权 button is disabled although the server has a suite')
+      assert((await page.locator('[data-test="third-party-note"]').innerText()).includes('前往企业微信授权页'), 'no hint under 前往授权')
+      await page.locator('[data-test="way-third-party"]').screenshot({ path: join(shots, 'setup-install-way-zh.png'), animations: 'disabled' })
+
+      // 前往授权: the server makes the link, the console opens WeCom's authorisation page (the sandbox's) in this tab.
+      // Until WeCom has pushed the suite its first suite_ticket the server says to try again in a minute: so do we.
+      for (let attempt = 1; ; attempt++) {
+        await go.click()
+        const outcome = await Promise.race([
+          page.waitForURL((u) => u.origin === sandboxOrigin, { timeout: 20_000 }).then(() => 'wecom', () => 'timeout'),
+          page.locator('[data-test="install-error"]').waitFor({ timeout: 20_000 }).then(() => 'refused', () => 'timeout'),
+        ])
+        if (outcome === 'wecom') break
+        const why = outcome === 'refused' ? await page.locator('[data-test="install-error"]').innerText() : `still at ${page.url()}`
+        if (!why.includes('suite_ticket') || attempt >= 8) throw new Error(`前往授权 did not open WeCom's page: ${why}`)
+        await sleep(10_000)
+      }
+      const corp = page.locator('select#corp')
+      await corp.waitFor()
+      if ((await corp.inputValue()) !== CORP) {
+        // Choosing a corp reloads the page with its departments.
+        await corp.selectOption(CORP)
+        await Promise.all([page.waitForURL((u) => u.searchParams.get('corp_id') === CORP), page.click('#switch-corp')])
+        await corp.waitFor()
+      }
+      assert((await corp.inputValue()) === CORP, `the sandbox's page shows corp ${await corp.inputValue()}`)
+      // 指定部门: exactly one department that is not the root (the root, parent 0, comes first).
+      await page.locator('#scope-parties').check()
+      const parties = page.locator('input[name=party]')
+      assert(await parties.count() >= 2, `the sandbox lists ${await parties.count()} departments for ${CORP}`)
+      const party = parties.nth(1)
+      const partyName = await party.getAttribute('data-name')
+      await party.check()
+      assert(await page.locator('input[name=party]:checked').count() === 1, 'more than one department ticked')
+      await page.screenshot({ path: join(shots, 'wecom-install-page.png'), animations: 'disabled' })
+      await page.click('#approve')
+      try {
+        await page.waitForURL((u) => u.origin === koiOrigin && u.pathname === '/scrm/setup', { timeout: 30_000 })
+      } catch (e) {
+        const refusal = await page.locator('#install-error').count() ? await page.locator('#install-error').innerText() : e.message
+        throw new Error(`the approval did not come back to Koi's /scrm/setup (at ${page.url()}): ${refusal}`)
+      }
+
+      // Back on Koi: ?installed=1 is said once and taken out of the address.
+      await page.waitForFunction(() => location.pathname === '/scrm/setup' && location.search === '')
+      const landed = documents.map((u) => new URL(u))
+      assert(landed.some((u) => u.origin === koiOrigin && u.pathname === '/scrm/setup' && u.searchParams.get('installed') === '1'),
+        `never landed on /scrm/setup?installed=1: ${documents.join(' → ')}`)
+      const returnUrl = documents.find((u) => new URL(u).pathname === '/api/v1/wecom/install/return')
+      assert(returnUrl && new URL(returnUrl).searchParams.get('auth_code'), `WeCom did not send the browser back with an auth_code: ${documents.join(' → ')}`)
+      await page.locator('.el-message--success').getByText(`已授权「${CORP_NAME}」，正在同步企业微信数据`).waitFor()
+      await page.locator('[data-test="corp-card"]').waitFor()
+      assert((await page.locator('[data-test="link-state"]').innerText()).trim() === '已授权', 'not shown as linked')
+      assert((await page.locator('[data-test="corp-name"]').innerText()).trim() === CORP_NAME, `corp name: ${await page.locator('[data-test="corp-name"]').innerText()}`)
+      assert((await page.locator('[data-test="corp-id"]').innerText()).trim() === CORP, 'corp id not shown')
+      assert((await page.locator('[data-test="corp-mode"]').innerText()).trim() === '第三方应用授权', `mode: ${await page.locator('[data-test="corp-mode"]').innerText()}`)
+      await page.locator('[data-test="way-third-party"] [data-test="way-current"]').waitFor()
+      assert(await page.locator('[data-test="way-self-built"] [data-test="way-current"]').count() === 0, 'the self-built way is marked as in use')
+      assert(await page.locator('[data-test="third-party-go"]').count() === 0, '前往授权 still offered to a corp installed through it')
+      assert(await page.locator('[data-test="link-form"]').count() === 0, 'the self-built form is shown to a third-party corp')
+
+      // The first full sync runs to its end.
+      await page.waitForFunction(() =>
+        ['succeeded', 'failed'].includes(document.querySelector('[data-test="sync-state"]')?.getAttribute('data-state')), null, { timeout: 60_000 })
+      const syncState = await page.locator('[data-test="sync-state"]').getAttribute('data-state')
+      if (syncState !== 'succeeded') {
+        const why = await page.locator('[data-test="sync-error"]').count() ? await page.locator('[data-test="sync-error"]').innerText() : ''
+        throw new Error(`the first sync of the installed corp ${syncState}: ${why}`)
+      }
+      // Its callbacks come to the provider's URL: nothing for the admin to enter.
+      await page.locator('[data-test="callbacks-provider-note"]').waitFor()
+      assert(await page.locator('[data-test="callback-url"]').count() === 0, 'a callback URL to enter is shown to a third-party corp')
+
+      // Only the visible department was synced.
+      const state = await team.api.ok('GET', '/api/v1/scrm/wecom')
+      assert(state.linked && state.corp.corp_id === CORP && state.corp.mode === 'third_party' && state.sync.state === 'succeeded',
+        `state after the install: ${JSON.stringify(state)}`)
+      const employees = await team.api.ok('GET', '/api/v1/scrm/wecom/employees?page_size=100')
+      assert(employees.total > 0 && employees.total < CORP_EMPLOYEES,
+        `${employees.total} employees synced with only 「${partyName}」 visible (the corp has ${CORP_EMPLOYEES})`)
+
+      await page.waitForLoadState('networkidle')
+      await waitToastsGone(page)
+      await noHorizontalScroll(page, 'setup third-party zh')
+      await tallScreenshot(page, join(shots, 'setup-third-party-zh.png'))
+      await switchLanguage(page, 'English')
+      await page.locator('[data-test="corp-mode"]').getByText('Third-party app', { exact: true }).waitFor()
+      await page.locator('[data-test="way-third-party"] [data-test="way-current"]').getByText('In use').waitFor()
+      await noHorizontalScroll(page, 'setup third-party en')
+      await tallScreenshot(page, join(shots, 'setup-third-party-en.png'))
+      await switchLanguage(page, '中文')
+
+      // A return with a state Koi never made: the page says to start again, and the address is cleaned.
+      const refused = page.locator('[data-test="install-return-error"]')
+      await page.goto(`${base}/api/v1/wecom/install/return?auth_code=x&state=bogus`)
+      await refused.waitFor()
+      assert(new URL(page.url()).pathname === '/scrm/setup', `the bogus return led to ${page.url()}`)
+      await page.waitForFunction(() => location.search === '')
+      assert((await refused.getAttribute('data-reason')) === 'install_state_invalid', `bogus return: reason ${await refused.getAttribute('data-reason')}`)
+      await refused.getByText('授权链接已过期（有效期 20 分钟）或已使用过，请重新点击「前往授权」').waitFor()
+      await page.locator('[data-test="corp-card"]').waitFor()
+      assert((await page.locator('[data-test="corp-mode"]').innerText()).trim() === '第三方应用授权', 'a refused return changed the link')
+      await page.waitForLoadState('networkidle')
+      await refused.screenshot({ path: join(shots, 'setup-install-refused-zh.png'), animations: 'disabled' })
+      const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
+      assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
+    }, { login: team })
   },
 
   async 'customers: list, search in Chinese, tag filter, profile with a follow-up note; a member sees only the bound employee\'s customers'() {

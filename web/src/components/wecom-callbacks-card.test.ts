@@ -21,7 +21,9 @@ function callbacks(over: Partial<WecomApi.Callbacks> = {}): WecomApi.Callbacks {
 let app: App | null = null
 let root: HTMLElement
 
-type Props = { callbacks: WecomApi.Callbacks; origin?: string; refreshing?: boolean; onRefresh?: () => void }
+type Props = {
+  callbacks: WecomApi.Callbacks; mode?: WecomApi.Corp['mode']; origin?: string; refreshing?: boolean; onRefresh?: () => void
+}
 
 /**
  * Mounts the card as the page does (Element Plus, i18n) inside a parent that passes reactive props, so a test can
@@ -165,5 +167,17 @@ describe('the callbacks card', () => {
     expect(text('callbacks-card')).toContain('Callback (live sync)')
     expect(q('callbacks-failed-tag')?.textContent).toContain('1 failed')
     expect(text('callbacks-guide-paste')).toContain('same Token and EncodingAESKey')
+  })
+
+  it('a third-party corp has nothing to enter: a note instead of the URL and the guide, the counts as usual', async () => {
+    const props = mount({ callbacks: callbacks(), mode: 'third_party', origin: ORIGIN })
+    expect(text('callbacks-provider-note')).toContain('由锦鲤的服务商统一配置')
+    expect(q('callback-url')).toBeNull()
+    expect(q('callbacks-guide')).toBeNull()
+    expect(text('callbacks-empty')).toContain('一有变化，这里就会开始计数')
+    expect(text('callbacks-empty')).not.toContain('按上面的步骤')
+    props.callbacks = callbacks({ applied: 3, last_received_at: 1 })
+    await nextTick()
+    expect(value('callbacks-applied')).toBe('3')
   })
 })

@@ -20,7 +20,7 @@ function serve(page: number, pageSize: number, q = ''): Promise<WecomApi.Employe
 }
 const notLinked: WecomApi.State = {
   linked: false, corp: null, sync: null, counts: { departments: 0, employees: 0, customers: 0, follows: 0, tags: 0, groups: 0 },
-  callbacks: { url_path: null, pending: 0, applied: 0, failed: 0, last_received_at: null },
+  callbacks: { url_path: null, pending: 0, applied: 0, failed: 0, last_received_at: null }, install: { available: false },
 }
 
 function setup() {

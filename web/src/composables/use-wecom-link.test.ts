@@ -1,12 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { effectScope } from 'vue'
 import { ApiError } from '@/api/request'
-import { getWecomStateApi, linkWecomApi, startWecomSyncApi, type WecomApi } from '@/api/wecom'
+import { getWecomStateApi, linkWecomApi, startWecomInstallApi, startWecomSyncApi, type WecomApi } from '@/api/wecom'
 import {
-  callbackUrl, callbacksReceived, isSyncActive, linkRequest, syncErrorText, syncPercent, useWecomLink, SYNC_POLL_MS,
+  callbackUrl, callbacksReceived, installAvailable, installTarget, isSyncActive, linkRequest, syncErrorText, syncPercent,
+  useWecomLink, SYNC_POLL_MS,
 } from './use-wecom-link'
 
-vi.mock('@/api/wecom', () => ({ getWecomStateApi: vi.fn(), linkWecomApi: vi.fn(), startWecomSyncApi: vi.fn(), listWecomEmployeesApi: vi.fn() }))
+vi.mock('@/api/wecom', () => ({
+  getWecomStateApi: vi.fn(), linkWecomApi: vi.fn(), startWecomSyncApi: vi.fn(), startWecomInstallApi: vi.fn(),
+  listWecomEmployeesApi: vi.fn(),
+}))
 
 function sync(over: Partial<WecomApi.Sync> = {}): WecomApi.Sync {
   return {
@@ -24,12 +28,13 @@ function linkState(s: WecomApi.Sync | null = sync(), over: Partial<WecomApi.Stat
     sync: s,
     counts: { departments: 3, employees: 20, customers: 120, follows: 130, tags: 8, groups: 2 },
     callbacks: callbacks(),
+    install: { available: false },
     ...over,
   }
 }
 const unlinked: WecomApi.State = {
   linked: false, corp: null, sync: null, counts: { departments: 0, employees: 0, customers: 0, follows: 0, tags: 0, groups: 0 },
-  callbacks: { url_path: null, pending: 0, applied: 0, failed: 0, last_received_at: null },
+  callbacks: { url_path: null, pending: 0, applied: 0, failed: 0, last_received_at: null }, install: { available: false },
 }
 
 function setup(options?: { pollMs?: number }) {
@@ -45,6 +50,7 @@ beforeEach(() => {
   vi.mocked(getWecomStateApi).mockReset()
   vi.mocked(linkWecomApi).mockReset()
   vi.mocked(startWecomSyncApi).mockReset()
+  vi.mocked(startWecomInstallApi).mockReset()
 })
 afterEach(() => vi.useRealTimers())
 
@@ -264,5 +270,68 @@ describe('useWecomLink writes', () => {
     const { w } = setup()
     await expect(w.syncAgain()).rejects.toMatchObject({ reason: 'wecom_not_linked' })
     expect(w.starting.value).toBe(false)
+  })
+})
+
+describe('the third-party install', () => {
+  it('is available only when the server says so', () => {
+    expect(installAvailable(linkState(null, { install: { available: true } }))).toBe(true)
+    expect(installAvailable(linkState(null))).toBe(false)
+    expect(installAvailable(null)).toBe(false)
+    expect(installAvailable({} as WecomApi.State)).toBe(false)
+  })
+
+  it('opens only http(s) addresses', () => {
+    expect(installTarget('https://open.work.weixin.qq.com/3rdapp/install?suite_id=ww1&state=s')).toBe(
+      'https://open.work.weixin.qq.com/3rdapp/install?suite_id=ww1&state=s')
+    expect(installTarget('http://127.0.0.1:9100/3rdapp/install')).toBe('http://127.0.0.1:9100/3rdapp/install')
+    expect(installTarget('javascript:alert(1)')).toBe('')
+    expect(installTarget('/relative')).toBe('')
+    expect(installTarget('')).toBe('')
+    expect(installTarget(undefined)).toBe('')
+  })
+
+  it('asks for the link and opens it, spinning until the page is left', async () => {
+    vi.mocked(startWecomInstallApi).mockResolvedValueOnce({ install_url: 'https://wecom.example/3rdapp/install?state=s1', expires_at: 2 })
+    const { w } = setup()
+    const navigate = vi.fn()
+    expect(await w.install(navigate)).toBe(true)
+    expect(navigate).toHaveBeenCalledWith('https://wecom.example/3rdapp/install?state=s1')
+    expect(w.installing.value).toBe(true)
+    expect(w.installError.value).toBe('')
+    // Back from WeCom through the back-forward cache: the button works again.
+    window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }))
+    expect(w.installing.value).toBe(false)
+  })
+
+  it('a refusal is shown in the user language and opens nothing', async () => {
+    vi.mocked(startWecomInstallApi).mockRejectedValueOnce(new ApiError(503, 'wecom_suite_ticket_missing', 'no suite_ticket yet'))
+    const { w } = setup()
+    const navigate = vi.fn()
+    expect(await w.install(navigate)).toBe(false)
+    expect(navigate).not.toHaveBeenCalled()
+    expect(w.installing.value).toBe(false)
+    expect(w.installError.value).toBe('企业微信还没有向锦鲤推送 suite_ticket，请一分钟后再试')
+  })
+
+  it('a link that is not http(s) is not opened', async () => {
+    vi.mocked(startWecomInstallApi).mockResolvedValueOnce({ install_url: 'javascript:alert(1)', expires_at: 2 })
+    const { w } = setup()
+    const navigate = vi.fn()
+    expect(await w.install(navigate)).toBe(false)
+    expect(navigate).not.toHaveBeenCalled()
+    expect(w.installError.value).toBe('企业微信返回了无法识别的内容，请稍后重试')
+  })
+
+  it('does not leave a page the user already left', async () => {
+    let answer!: (l: WecomApi.InstallLink) => void
+    vi.mocked(startWecomInstallApi).mockImplementationOnce(() => new Promise((r) => (answer = r)))
+    const { w, scope } = setup()
+    const navigate = vi.fn()
+    const started = w.install(navigate)
+    scope.stop()
+    answer({ install_url: 'https://wecom.example/3rdapp/install', expires_at: 2 })
+    expect(await started).toBe(false)
+    expect(navigate).not.toHaveBeenCalled()
   })
 })

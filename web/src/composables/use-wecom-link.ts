@@ -1,6 +1,6 @@
 import { onScopeDispose, ref } from 'vue'
 import { ApiError, errorText } from '@/api/request'
-import { getWecomStateApi, linkWecomApi, startWecomSyncApi, type WecomApi } from '@/api/wecom'
+import { getWecomStateApi, linkWecomApi, startWecomInstallApi, startWecomSyncApi, type WecomApi } from '@/api/wecom'
 
 /** how often the link page asks for the sync's progress while it is queued or running */
 export const SYNC_POLL_MS = 2000
@@ -48,6 +48,27 @@ export function callbacksReceived(callbacks: WecomApi.Callbacks | null | undefin
   return callbacks.last_received_at !== null || callbacks.pending + callbacks.applied + callbacks.failed > 0
 }
 
+/** Whether this server can install Koi's third-party app (前往授权): it has a WeCom suite configured. */
+export function installAvailable(state: Pick<WecomApi.State, 'install'> | null | undefined): boolean {
+  return state?.install?.available === true
+}
+
+/** The install link as an http(s) address to open, or '' for anything else (the console opens nothing else). */
+export function installTarget(url: string | null | undefined): string {
+  if (!url) return ''
+  try {
+    const parsed = new URL(url)
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : ''
+  } catch {
+    return ''
+  }
+}
+
+/** Opens WeCom's authorisation page in this tab (the install comes back to /scrm/setup). */
+export function openInstallPage(url: string): void {
+  window.location.assign(url)
+}
+
 export type LinkForm = WecomApi.LinkRequest & { agent_id: string }
 
 /** The request body from the form: every value trimmed (copied secrets often bring spaces); no empty agent_id. */
@@ -64,7 +85,8 @@ export function linkRequest(form: LinkForm): WecomApi.LinkRequest {
 }
 
 /**
- * The team's WeCom link (企业授权): its state, linking (admin), "sync again" (admin), and the progress of the sync.
+ * The team's WeCom link (企业授权): its state, linking (admin), the third-party install (admin), "sync again" (admin),
+ * and the progress of the sync.
  * While the sync is queued or running the state is asked for again every `pollMs` (one request at a time); polling
  * stops when the sync ends, and for good when the scope that created it ends (leaving the page). `pollMs: 0` never
  * polls (the overview). Answers to loads that started before a link or a sync start are ignored: the write's own
@@ -78,6 +100,9 @@ export function useWecomLink(options: { pollMs?: number } = {}) {
   const linking = ref(false)
   const linkError = ref('')
   const starting = ref(false)
+  /** the install link is being asked for, or WeCom's page is opening */
+  const installing = ref(false)
+  const installError = ref('')
   /** a poll is scheduled */
   const polling = ref(false)
 
@@ -175,10 +200,46 @@ export function useWecomLink(options: { pollMs?: number } = {}) {
     }
   }
 
+  /**
+   * 前往授权 (admin): asks the server for WeCom's authorisation page and opens it in this tab (`navigate`); false with
+   * installError set when the server refused. `installing` stays true while the page is being left.
+   */
+  async function install(navigate: (url: string) => void = openInstallPage): Promise<boolean> {
+    installing.value = true
+    installError.value = ''
+    try {
+      const link = await startWecomInstallApi()
+      const url = installTarget(link?.install_url)
+      if (!url) throw new ApiError(0, 'wecom_bad_response', `install_url is not an http(s) address: ${link?.install_url}`)
+      // Left the page while waiting: do not take the user away from where they went.
+      if (disposed) {
+        installing.value = false
+        return false
+      }
+      navigate(url)
+      return true
+    } catch (e) {
+      installError.value = errorText(e)
+      installing.value = false
+      return false
+    }
+  }
+
+  // Back from WeCom's page with the browser's back button: the page may come back from the back-forward cache as it
+  // was left, button spinning.
+  const onPageShow = (e: PageTransitionEvent) => {
+    if (e.persisted) installing.value = false
+  }
+  if (typeof window !== 'undefined') window.addEventListener('pageshow', onPageShow)
+
   onScopeDispose(() => {
     disposed = true
     stopPolling()
+    if (typeof window !== 'undefined') window.removeEventListener('pageshow', onPageShow)
   })
 
-  return { state, loading, error, linking, linkError, starting, polling, load, link, syncAgain, stopPolling }
+  return {
+    state, loading, error, linking, linkError, starting, installing, installError, polling, load, link, install, syncAgain,
+    stopPolling,
+  }
 }
