@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/pinyin.h"
 #include "core/clock.h"
 #include "domain/accounts/accounts.h"
 #include "domain/apps/apps.h"
@@ -143,10 +144,10 @@ int Run(const std::string& url, int64_t customers, int employees, int tags, int 
   const int64_t three_years = 3LL * 365 * 86400;
   std::vector<std::vector<storage::Value>> follows, follow_tags;
   const std::vector<std::string> ccols{"team_id", "external_userid", "name", "type", "gender", "unionid", "corp_name",
-                                       "position", "sync_run", "last_add_time", "active_follows"};
+                                       "position", "sync_run", "last_add_time", "active_follows", "name_py"};
   const std::vector<std::string> fcols{"team_id", "userid", "external_userid", "remark", "description", "createtime",
                                        "add_way", "state", "oper_userid", "remark_mobiles", "remark_corp_name",
-                                       "sync_run", "deleted_at", "deleted_by"};
+                                       "sync_run", "deleted_at", "deleted_by", "remark_py"};
   const std::vector<std::string> tcols{"team_id", "userid", "external_userid", "tag_id"};
   const std::vector<std::string> pcols{"team_id", "external_userid", "stage_id", "updated_at"};
   const std::vector<std::string> mcols{"team_id", "chat_id", "member_id", "type", "join_time", "join_scene", "invitor",
@@ -167,12 +168,13 @@ int Run(const std::string& url, int64_t customers, int employees, int tags, int 
       active += lost ? 0 : 1;
       const std::string mobile = rng() % 3 == 0 ? "[\"1" + std::to_string(3000000000LL + rng() % 999999999) + "\"]"
                                                 : "[]";
-      follows.push_back({team, u, std::string(ext), rng() % 4 == 0 ? name + "（老客）" : std::string(""),
+      const std::string remark = rng() % 4 == 0 ? name + "（老客）" : std::string("");
+      follows.push_back({team, u, std::string(ext), remark,
                          std::string(""), added, int64_t{1 + static_cast<int64_t>(rng() % 6)},
                          rng() % 5 == 0 ? std::string("channel") + std::to_string(rng() % 40) : std::string(""),
                          u, mobile, std::string(""), int64_t{0},
                          lost ? storage::Value(added * 1000 + 86400000) : storage::Value(),
-                         std::string(lost ? "customer" : "")});
+                         std::string(lost ? "customer" : ""), PinyinInitials(remark)});
       ++n_follows;
       if (lost) continue;
       const int nt = static_cast<int>(rng() % 16);
@@ -200,7 +202,7 @@ int Run(const std::string& url, int64_t customers, int employees, int tags, int 
     }
     rows.push_back({team, std::string(ext), name, int64_t{1}, int64_t{static_cast<int64_t>(rng() % 3)},
                     std::string(""), rng() % 8 == 0 ? std::string("某某贸易有限公司") : std::string(""),
-                    std::string(""), int64_t{0}, last, active});
+                    std::string(""), int64_t{0}, last, active, PinyinInitials(name)});
     if (rows.size() >= 50000) {
       if (s = copy("wecom_customers", ccols, rows); !s.ok()) return Fail("customers", s);
       if (s = copy("wecom_follows", fcols, follows); !s.ok()) return Fail("follows", s);

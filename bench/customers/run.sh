@@ -27,12 +27,13 @@ run() {  # label path -> a table row: p50, p99, req/s, total
     "$(awk '$1=="99%" {print $2}' <<<"$out")" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" "$total"
 }
 echo
-echo "$engine, $(tail -1 "$data/gen.txt") (generated in ${gen_s} s, segment index ready ${index_s} s after start); wrk -t1 -c4 -d${secs}s, page_size=50:"
+echo "$engine, $(tail -1 "$data/gen.txt") (generated in ${gen_s} s; koi ready ${ready_s} s after start, its segment index ${index_s} s later); wrk -t1 -c4 -d${secs}s, page_size=50:"
 echo
 echo "| request | p50 | p99 | req/s | total rows |"
 echo "|---|---|---|---|---|"
 run "first page, newest first" "/api/v1/scrm/customers?page_size=50"
 run "corp tag filter (a mid-popular tag)" "/api/v1/scrm/customers?page_size=50&tag=ettag40"
 run "search 王小明" "/api/v1/scrm/customers?page_size=50&q=%E7%8E%8B%E5%B0%8F%E6%98%8E"
+run "search by pinyin initials wxm" "/api/v1/scrm/customers?page_size=50&q=wxm"
 run "page 200" "/api/v1/scrm/customers?page_size=50&page=200"
 run "one row per relationship" "/api/v1/scrm/customers?page_size=50&mode=relationship"

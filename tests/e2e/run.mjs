@@ -993,6 +993,19 @@ const tests = {
       await field(page, 'customer-search').fill('')
       await totalShown(page, all.total)
 
+      // Pinyin initials: a relationship's remark 欧阳娜娜 is found by typing OYNN.
+      const target = (await team.api.ok('GET', '/api/v1/scrm/customers?page_size=5&page=2')).items[1]
+      const follow = target.follows.find((f) => f.active) ?? target.follows[0]
+      await team.api.ok('PUT', `/api/v1/scrm/customers/${encodeURIComponent(target.external_userid)}/relationships/${encodeURIComponent(follow.userid)}`,
+        { remark: '欧阳娜娜' })
+      const byInitials = await team.api.ok('GET', '/api/v1/scrm/customers?q=oynn&page_size=50')
+      assert(byInitials.items.some((c) => c.external_userid === target.external_userid), `q=oynn misses ${target.external_userid}: ${JSON.stringify(byInitials.items.map((c) => c.name))}`)
+      await field(page, 'customer-search').fill('OYNN')
+      await totalShown(page, byInitials.total)
+      assert((await page.locator('[data-test="customer-name"]').allInnerTexts()).some((n) => n.includes(target.name)), `no row for ${target.name} when searching OYNN`)
+      await field(page, 'customer-search').fill('')
+      await totalShown(page, all.total)
+
       // Filter by a corp tag, picked in its group.
       await page.locator('[data-test="customer-tag-filter"]').click()
       await page.locator('.el-select-dropdown__item:visible', { hasText: tag.name }).first().click()

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/pinyin.h"
 #include "core/utf8.h"
 
 namespace koi::customers {
@@ -307,6 +308,8 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
   const std::string dir = filter.sort[0] == '-' ? " DESC" : "";
   const bool by_name = filter.sort.find("name") != std::string::npos;
   const std::string q = TrimSpace(filter.query);
+  // Letters only may also be pinyin initials ("wxm" finds 王小明), matched against the initials columns.
+  const std::string py = InitialsQuery(q);
   const std::string esc(kEscape);
   // A search first narrows to the customers whose texts hold its characters, when the index can tell.
   std::optional<std::vector<int64_t>> candidates;
@@ -336,8 +339,13 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
     out.where += " AND c.team_id = f.team_id AND c.external_userid = f.external_userid";
     if (!q.empty()) {
       out.where += " AND (c.name LIKE ?" + esc + " OR c.corp_name LIKE ?" + esc + " OR f.remark LIKE ?" + esc +
-                   " OR f.remark_mobiles LIKE ?" + esc + " OR f.remark_corp_name LIKE ?" + esc + ")";
+                   " OR f.remark_mobiles LIKE ?" + esc + " OR f.remark_corp_name LIKE ?" + esc;
       for (int i = 0; i < 5; ++i) params.emplace_back(Value(storage::LikeContains(q)));
+      if (!py.empty()) {
+        out.where += " OR c.name_py LIKE ? OR f.remark_py LIKE ?";
+        for (int i = 0; i < 2; ++i) params.emplace_back(Value(storage::LikeContains(py)));
+      }
+      out.where += ")";
     }
     out.order = by_name ? " ORDER BY c.name" + dir + ", f.external_userid" + dir + ", f.userid" + dir
                         : " ORDER BY f.createtime" + dir + ", f.external_userid" + dir + ", f.userid" + dir;
@@ -352,15 +360,24 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
       out.where += " AND EXISTS (SELECT 1 FROM wecom_follows f WHERE f.team_id = c.team_id AND f.external_userid = "
                    "c.external_userid" + FollowConditions("f", scope, employees, filter, params) + ")";
     if (!q.empty()) {
-      out.where += " AND (c.name LIKE ?" + esc + " OR c.corp_name LIKE ?" + esc +
-                   " OR EXISTS (SELECT 1 FROM wecom_follows s WHERE s.team_id = c.team_id AND s.external_userid = "
+      out.where += " AND (c.name LIKE ?" + esc + " OR c.corp_name LIKE ?" + esc;
+      params.emplace_back(Value(storage::LikeContains(q)));
+      params.emplace_back(Value(storage::LikeContains(q)));
+      if (!py.empty()) {
+        out.where += " OR c.name_py LIKE ?";
+        params.emplace_back(Value(storage::LikeContains(py)));
+      }
+      out.where += " OR EXISTS (SELECT 1 FROM wecom_follows s WHERE s.team_id = c.team_id AND s.external_userid = "
                    "c.external_userid";
-      params.emplace_back(Value(storage::LikeContains(q)));
-      params.emplace_back(Value(storage::LikeContains(q)));
       if (!scope.all) out.where += " AND s.userid IN (" + InList(params, scope.userids) + ")";
       out.where += " AND (s.remark LIKE ?" + esc + " OR s.remark_mobiles LIKE ?" + esc + " OR s.remark_corp_name LIKE ?" +
-                   esc + ")))";
+                   esc;
       for (int i = 0; i < 3; ++i) params.emplace_back(Value(storage::LikeContains(q)));
+      if (!py.empty()) {
+        out.where += " OR s.remark_py LIKE ?";
+        params.emplace_back(Value(storage::LikeContains(py)));
+      }
+      out.where += ")))";
     }
     out.order = by_name ? " ORDER BY c.name" + dir + ", c.external_userid" + dir
                         : " ORDER BY c.last_add_time" + dir + ", c.external_userid" + dir;
@@ -658,6 +675,50 @@ Status CustomerService::Unbind(const accounts::Principal& who, int64_t account_i
     return accounts::AccountService::RecordAudit(tx, clock_, who.team, &who, "member.employee_unbound",
                                                  std::to_string(account_id), client.ip, b.rows[0].Text(0));
   });
+}
+
+Result<int64_t> BackfillInitials(storage::Database& db) {
+  struct Table {
+    const char* name;
+    const char* text;
+    const char* initials;
+    std::vector<const char*> key;
+  };
+  const Table tables[] = {{"wecom_customers", "name", "name_py", {"team_id", "external_userid"}},
+                          {"wecom_follows", "remark", "remark_py", {"team_id", "userid", "external_userid"}}};
+  constexpr int64_t kBatch = 5000;
+  int64_t filled = 0;
+  for (const auto& t : tables) {
+    std::string cols, tuple, where;
+    for (size_t i = 0; i < t.key.size(); ++i) {
+      cols += std::string(i ? ", " : "") + t.key[i];
+      tuple += i ? ", ?" : "?";
+      where += std::string(i ? " AND " : "") + t.key[i] + " = ?";
+    }
+    const std::string select = std::string("SELECT ") + cols + ", " + t.text + " FROM " + t.name + " WHERE " +
+                               t.initials + " IS NULL AND (" + cols + ") > (" + tuple + ") ORDER BY " + cols +
+                               " LIMIT " + std::to_string(kBatch);
+    const std::string update = std::string("UPDATE ") + t.name + " SET " + t.initials + " = ? WHERE " + where;
+    // Keyset over the primary key: every batch starts where the last ended, never rescans filled rows.
+    std::vector<Value> after{int64_t{0}};
+    for (size_t i = 1; i < t.key.size(); ++i) after.emplace_back(std::in_place_type<std::string>);
+    for (;;) {
+      KOI_ASSIGN_OR_RETURN(auto batch, db.Query(select, after));
+      if (batch.rows.empty()) break;
+      KOI_RETURN_IF_ERROR(db.Transact([&](storage::Session& tx) -> Status {
+        for (const auto& row : batch.rows) {
+          std::vector<Value> p{Value(PinyinInitials(row.Text(t.key.size())))};
+          for (size_t i = 0; i < t.key.size(); ++i) p.push_back(row.at(i));
+          KOI_RETURN_IF_ERROR(tx.Exec(update, p));
+        }
+        return Status::Ok();
+      }));
+      filled += static_cast<int64_t>(batch.rows.size());
+      const auto& last = batch.rows.back();
+      for (size_t i = 0; i < t.key.size(); ++i) after[i] = last.at(i);
+    }
+  }
+  return filled;
 }
 
 }  // namespace koi::customers

@@ -207,6 +207,11 @@ class ListAccelerator {
 // A search narrows the list to the accelerator's candidates when there are at most this many.
 inline constexpr size_t kMaxSearchCandidates = 20000;
 
+// Fills the pinyin initials (name_py, remark_py; core/pinyin.h) of rows written before migration 21, in batches by
+// primary key. The mirror's writes keep them current afterwards. Run at start, before the segment index is built
+// (it indexes the initials for search). Returns how many rows it filled.
+Result<int64_t> BackfillInitials(storage::Database& db);
+
 class CustomerService {
  public:
   CustomerService(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}

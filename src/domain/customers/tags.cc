@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/pinyin.h"
 #include "core/utf8.h"
 #include "domain/wecom_link/mirror.h"
 #include "rules/rule_pack.h"
@@ -460,7 +461,11 @@ Result<Follow> TagService::EditRelationship(const accounts::Principal& who, std:
   KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
     std::string sets;
     std::vector<Value> params;
-    if (edit.remark) sets += ", remark = ?", params.emplace_back(Value(*edit.remark));
+    if (edit.remark) {
+      sets += ", remark = ?, remark_py = ?";
+      params.emplace_back(Value(*edit.remark));
+      params.emplace_back(Value(PinyinInitials(*edit.remark)));
+    }
     if (edit.description) sets += ", description = ?", params.emplace_back(Value(*edit.description));
     if (edit.remark_company) sets += ", remark_corp_name = ?", params.emplace_back(Value(*edit.remark_company));
     if (edit.remark_mobiles) sets += ", remark_mobiles = ?", params.emplace_back(Value(json::serialize(JsonStrings(*edit.remark_mobiles))));

@@ -128,7 +128,7 @@ class Loader {
     {
       std::vector<Value> p{team_.value()};
       const std::string where = cond("c.external_userid", p);
-      KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT k.id, c.external_userid, c.gender, c.name, c.corp_name FROM "
+      KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT k.id, c.external_userid, c.gender, c.name, c.corp_name, c.name_py FROM "
                                              "wecom_customers c JOIN customer_keys k ON k.team_id = c.team_id AND "
                                              "k.external_userid = c.external_userid WHERE c.team_id = ? AND " + where, p));
       ids_.reserve(r.rows.size());
@@ -140,8 +140,7 @@ class Loader {
         ids_.emplace(TextAt(row, 1), u);
         ix_.universe.add(u);
         ix_.genders[row.Int(2)].add(u);
-        AddGrams(TextAt(row, 3), u, ix_.grams, scratch_);
-        AddGrams(TextAt(row, 4), u, ix_.grams, scratch_);
+        for (size_t col : {3, 4, 5}) AddGrams(TextAt(row, col), u, ix_.grams, scratch_);
       }
     }
     if (ids_.empty()) return Status::Ok();
@@ -150,7 +149,7 @@ class Loader {
       const std::string where = cond("external_userid", p);
       KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT external_userid, userid, createtime, add_way, state, "
                                              "deleted_at IS NULL, COALESCE(deleted_at, 0), deleted_by = 'customer', "
-                                             "remark, remark_mobiles, remark_corp_name FROM wecom_follows WHERE "
+                                             "remark, remark_mobiles, remark_corp_name, remark_py FROM wecom_follows WHERE "
                                              "team_id = ? AND " + where, p));
       // Per customer: the most recent active relationship, and the last one that ended.
       struct Latest {
@@ -166,7 +165,7 @@ class Loader {
         if (!id) continue;
         const std::string& userid = TextAt(row, 1);
         Bitmap(ix_.employees_any, userid).add(id);
-        for (size_t col : {8, 9, 10}) AddGrams(TextAt(row, col), id, ix_.grams, scratch_);
+        for (size_t col : {8, 9, 10, 11}) AddGrams(TextAt(row, col), id, ix_.grams, scratch_);
         Latest& l = latest[id];
         if (row.Int(5) == 0) {
           // The last to end; at equal times, ended by the customer if any was.

@@ -164,7 +164,7 @@ TEST_P(SegmentServiceTest, IndexCountsTheCustomerListExactlyWhereItCan) {
       for (const auto& f : not_answered) EXPECT_FALSE(counter.Count(TeamId(1), *scope, f).has_value());
       // Searches: the index narrows to candidates and SQL re-checks them, so the pages are SQL's exactly.
       for (const char* q : {"王", "王小明", "小明", "王大", "老客户", "0000111", "koi", "KOI ltd", "alice", "ALI", "李华x",
-                            "明", "zz"}) {
+                            "明", "zz", "wxm", "WXm", "xm", "zl", "lk", "w"}) {
         for (auto mode : {customers::ListMode::kCustomer, customers::ListMode::kRelationship}) {
           const F f{.mode = mode, .query = q};
           auto want = plain.List(*who, f, 1, 50);

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "core/pinyin.h"
+
 namespace koi::wecom_link::mirror {
 namespace {
 
@@ -80,19 +82,20 @@ Status UpsertEmployee(storage::Session& tx, TeamId team, const wecom::User& u, b
 Status UpsertRelation(storage::Session& tx, TeamId team, const wecom::ExternalContact& c, const wecom::FollowInfo& f,
                       int64_t run) {
   static const std::string csql = UpsertSql("wecom_customers", {"team_id", "external_userid", "name", "type", "gender",
-                                                                "unionid", "corp_name", "position", "sync_run"}, 2);
+                                                                "unionid", "corp_name", "position", "sync_run",
+                                                                "name_py"}, 2);
   static const std::string fsql = UpsertSql("wecom_follows", {"team_id", "userid", "external_userid", "remark",
                                                               "description", "createtime", "add_way", "state",
                                                               "oper_userid", "remark_mobiles", "remark_corp_name",
-                                                              "sync_run"}, 3,
+                                                              "sync_run", "remark_py"}, 3,
                                             ", deleted_at = NULL, deleted_by = '', lost_tags = '', lost_recorded_at = NULL");
   KOI_RETURN_IF_ERROR(tx.Exec(csql, {team.value(), c.external_userid, c.name, int64_t{c.type}, int64_t{c.gender},
-                                     c.unionid, c.corp_name, c.position, run}));
+                                     c.unionid, c.corp_name, c.position, run, PinyinInitials(c.name)}));
   json::array mobiles;
   for (const auto& m : f.remark_mobiles) mobiles.push_back(json::string(m));
   KOI_RETURN_IF_ERROR(tx.Exec(fsql, {team.value(), f.userid, c.external_userid, f.remark, f.description, f.createtime,
                                      int64_t{f.add_way}, f.state, f.oper_userid, json::serialize(mobiles),
-                                     f.remark_corp_name, run}));
+                                     f.remark_corp_name, run, PinyinInitials(f.remark)}));
   // A relationship's corp tags are replaced as a whole: WeCom's list is the truth.
   KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_follow_tags WHERE team_id = ? AND userid = ? AND external_userid = ?",
                               {team.value(), f.userid, c.external_userid}));

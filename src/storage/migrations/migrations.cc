@@ -639,6 +639,12 @@ CREATE TABLE wecom_installs (
 );
 CREATE INDEX wecom_installs_team ON wecom_installs (team_id, created_at);
 )sql"},
+      // Issue 5: search by pinyin initials (王小明 → "wxm"). Filled by the mirror's writes; NULL until the start-up
+      // backfill (customers::BackfillInitials) computes it for rows written before.
+      {21, "pinyin_initials", R"sql(
+ALTER TABLE wecom_customers ADD COLUMN name_py TEXT;
+ALTER TABLE wecom_follows ADD COLUMN remark_py TEXT;
+)sql"},
   };
   return m;
 }

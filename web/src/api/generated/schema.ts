@@ -4348,7 +4348,7 @@ export interface components {
         MemberId: number;
         /** @description the customer's WeCom external_userid */
         ExternalUserid: string;
-        /** @description substring of the name, the company, or a remark, remark mobile or remark company (at most 100 bytes) */
+        /** @description substring of the name, the company, or a remark, remark mobile or remark company (at most 100 bytes); letters only also match the pinyin initials of the name or a remark (wxm finds 王小明; case-insensitive) */
         CustomerQ: string;
         CustomerMode: components["schemas"]["CustomerListMode"];
         /**
@@ -5168,7 +5168,7 @@ export interface operations {
             query?: {
                 page?: number;
                 page_size?: number;
-                /** @description substring of the name, the company, or a remark, remark mobile or remark company (at most 100 bytes) */
+                /** @description substring of the name, the company, or a remark, remark mobile or remark company (at most 100 bytes); letters only also match the pinyin initials of the name or a remark (wxm finds 王小明; case-insensitive) */
                 q?: components["parameters"]["CustomerQ"];
                 mode?: components["parameters"]["CustomerMode"];
                 /**
@@ -5230,7 +5230,7 @@ export interface operations {
     startBulkTag: {
         parameters: {
             query?: {
-                /** @description substring of the name, the company, or a remark, remark mobile or remark company (at most 100 bytes) */
+                /** @description substring of the name, the company, or a remark, remark mobile or remark company (at most 100 bytes); letters only also match the pinyin initials of the name or a remark (wxm finds 王小明; case-insensitive) */
                 q?: components["parameters"]["CustomerQ"];
                 mode?: components["parameters"]["CustomerMode"];
                 /**
@@ -5386,7 +5386,7 @@ export interface operations {
     startCustomerExport: {
         parameters: {
             query?: {
-                /** @description substring of the name, the company, or a remark, remark mobile or remark company (at most 100 bytes) */
+                /** @description substring of the name, the company, or a remark, remark mobile or remark company (at most 100 bytes); letters only also match the pinyin initials of the name or a remark (wxm finds 王小明; case-insensitive) */
                 q?: components["parameters"]["CustomerQ"];
                 mode?: components["parameters"]["CustomerMode"];
                 /**
