@@ -1,8 +1,12 @@
 #include "domain/segments/index.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <limits>
+#include <map>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 
@@ -31,6 +35,8 @@ class TeamIndex {
   Roaring ended_by_customer;
   std::unordered_map<int64_t, Roaring> personal_tags, stages, add_ways, genders;
   std::unordered_map<int64_t, Roaring> field_options;  // custom fields: per chosen option
+  // Number and date custom fields: per field, per value (a date as its day number), who holds it.
+  std::unordered_map<int64_t, std::map<double, Roaring>> field_values;
   // The customer list's search (SearchCandidates): per character and per pair of adjacent characters of a
   // customer's name, company, and every relationship's remark, remark mobiles and remark company. A superset: a
   // changed customer's new grams are added but its old ones stay until the next build (the list re-checks with
@@ -54,6 +60,8 @@ class TeamIndex {
       for (auto& [k, b] : *m) f(b);
     for (auto* m : {&days, &blocks})
       for (auto& [k, b] : *m) f(b);
+    for (auto& [field, values] : field_values)
+      for (auto& [v, b] : values) f(b);
   }
 };
 
@@ -106,6 +114,16 @@ void AddGrams(std::string_view text, uint32_t id, std::unordered_map<uint64_t, R
     grams[scratch[i]].add(id);
     if (i + 1 < scratch.size()) grams[PairGram(scratch[i], scratch[i + 1])].add(id);
   }
+}
+
+// A number or date custom field's stored value as a number (a date: its day number), or nullopt for other text.
+std::optional<double> TypedValue(const std::string& text) {
+  if (auto day = ParseDay(text)) return static_cast<double>(*day);
+  if (text.empty() || text.size() > 40) return std::nullopt;
+  double v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
 }
 
 const std::string& TextAt(const storage::Row& row, size_t i) {
@@ -215,6 +233,12 @@ class Loader {
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, option_id FROM customer_field_values WHERE option_id <> 0 AND "
                                "team_id = ? AND ", "external_userid", cond,
                                [this](uint32_t id, const storage::Row& row) { ix_.field_options[row.Int(1)].add(id); }));
+    // Typed values (option 0): a date is YYYY-MM-DD, a number its decimal text; anything else is a text field's.
+    KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, field_id, value FROM customer_field_values WHERE option_id = 0 "
+                               "AND team_id = ? AND ", "external_userid", cond,
+                               [this](uint32_t id, const storage::Row& row) {
+                                 if (auto v = TypedValue(TextAt(row, 2))) ix_.field_values[row.Int(1)][*v].add(id);
+                               }));
     KOI_RETURN_IF_ERROR(Simple("SELECT member_id, chat_id FROM wecom_group_members WHERE team_id = ? AND ", "member_id",
                                cond, [this](uint32_t id, const storage::Row& row) {
                                  Bitmap(ix_.groups, TextAt(row, 1)).add(id);
@@ -362,6 +386,13 @@ class Evaluator {
       case Field::kGender: return sum(ix_.genders, n.numbers);
       case Field::kAddWay: return sum(ix_.add_ways, n.numbers);
       case Field::kStatus: return n.active ? ix_.active.cardinality() : all;
+      case Field::kCustomValue: {
+        auto it = ix_.field_values.find(n.field_id);
+        if (it == ix_.field_values.end()) return 0;
+        uint64_t e = 0;
+        for (const auto& [v, b] : it->second) e += b.cardinality();
+        return std::min(e, all);
+      }
       default: return all;
     }
   }
@@ -446,6 +477,21 @@ class Evaluator {
         Roaring r = base;
         r -= ix_.active;
         return r;
+      }
+      case Field::kCustomValue: {
+        auto it = ix_.field_values.find(n.field_id);
+        if (it == ix_.field_values.end()) return Roaring();
+        const auto& values = it->second;
+        // A number field's bounds are min/max, a date field's from/to (as day numbers).
+        std::optional<double> lo = n.min_value, hi = n.max_value;
+        if (n.from_day) lo = *n.from_day;
+        if (n.to_day) hi = *n.to_day;
+        if (lo && hi && *lo > *hi) return Roaring();
+        auto from = lo ? values.lower_bound(*lo) : values.begin();
+        auto to = hi ? values.upper_bound(*hi) : values.end();
+        std::vector<const Roaring*> parts;
+        for (auto v = from; v != to && (!hi || v->first <= *hi); ++v) parts.push_back(&v->second);
+        return Within(parts, within);
       }
     }
     return Roaring();
@@ -539,6 +585,7 @@ void MergeInto(TeamIndex& into, TeamIndex& part) {
   merge(into.add_ways, part.add_ways);
   merge(into.genders, part.genders);
   merge(into.field_options, part.field_options);
+  for (auto& [field, values] : part.field_values) merge(into.field_values[field], values);
   merge(into.grams, part.grams);
   merge(into.days, part.days);
   merge(into.blocks, part.blocks);

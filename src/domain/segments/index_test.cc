@@ -131,7 +131,7 @@ class World {
       for (int i = 0; i < kids; ++i) n.children.push_back(RandomRule(depth + 1));
       return n;
     }
-    n.field = static_cast<Field>(Pick(12));
+    n.field = static_cast<Field>(Pick(13));
     n.match = static_cast<Match>(Pick(3));
     const int values = 1 + Pick(3);
     for (int i = 0; i < values; ++i) {
@@ -155,6 +155,18 @@ class World {
       } else {
         if (Pick(4)) n.from_day = kToday - 400 + Pick(400);
         if (Pick(4) || !n.from_day) n.to_day = n.from_day.value_or(kToday - 400) + Pick(300);
+      }
+    }
+    if (n.field == Field::kCustomValue) {
+      // Field 4 holds numbers, 5 dates; 6 exists nowhere. One bound or both.
+      static const double kBounds[] = {-5, 0, 1.5, 7, 42, 99.5, 100, 1e12};
+      n.field_id = 4 + Pick(3);
+      if (n.field_id != 5) {
+        if (Pick(3)) n.min_value = kBounds[Pick(8)];
+        if (Pick(3) || !n.min_value) n.max_value = n.min_value.value_or(-10) + kBounds[Pick(8)] + 5;
+      } else {
+        if (Pick(3)) n.from_day = kToday - 800 + Pick(800);
+        if (Pick(3) || !n.from_day) n.to_day = n.from_day.value_or(kToday - 900) + Pick(500);
       }
     }
     n.active = Pick(2) == 0;
@@ -192,6 +204,16 @@ class World {
     if (Pick(2))
       KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO customer_field_values (team_id, external_userid, field_id, option_id, "
                                   "value, updated_at) VALUES (?, ?, 3, 0, 'text', 0)", {int64_t{team}, c}));
+    // A number (stored normalised, as FieldService writes it) and a date.
+    static const char* kNumbers[] = {"-3", "0", "1.5", "7", "42", "99.5", "100", "1000000000000"};
+    if (Pick(3))
+      KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO customer_field_values (team_id, external_userid, field_id, option_id, "
+                                  "value, updated_at) VALUES (?, ?, 4, 0, ?, 0)",
+                                  {int64_t{team}, c, std::string(kNumbers[Pick(8)])}));
+    if (Pick(3))
+      KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO customer_field_values (team_id, external_userid, field_id, option_id, "
+                                  "value, updated_at) VALUES (?, ?, 5, 0, ?, 0)",
+                                  {int64_t{team}, c, FormatDay(kToday - Pick(900))}));
     return Status::Ok();
   }
 

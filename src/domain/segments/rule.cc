@@ -1,6 +1,7 @@
 #include "domain/segments/rule.h"
 
 #include <array>
+#include <cmath>
 #include <charconv>
 #include <set>
 
@@ -15,11 +16,11 @@ namespace {
 struct FieldInfo {
   Field field;
   std::string_view name;
-  enum Kind { kTexts, kNumbers, kRange, kStatus } kind;
+  enum Kind { kTexts, kNumbers, kRange, kStatus, kValueRange } kind;
   bool has_match;
 };
 
-constexpr std::array<FieldInfo, 12> kFields = {{
+constexpr std::array<FieldInfo, 13> kFields = {{
     {Field::kCorpTag, "corp_tag", FieldInfo::kTexts, true},
     {Field::kPersonalTag, "personal_tag", FieldInfo::kNumbers, true},
     {Field::kEmployee, "employee", FieldInfo::kTexts, false},
@@ -32,6 +33,7 @@ constexpr std::array<FieldInfo, 12> kFields = {{
     {Field::kGroup, "group", FieldInfo::kTexts, false},
     {Field::kStatus, "status", FieldInfo::kStatus, false},
     {Field::kCustomField, "custom_field", FieldInfo::kNumbers, true},
+    {Field::kCustomValue, "custom_value", FieldInfo::kValueRange, false},
 }};
 
 const FieldInfo& InfoOf(Field f) {
@@ -44,8 +46,10 @@ Status Bad(const std::string& path, const std::string& what) {
   return Status::InvalidArgument("invalid_segment_rule", path + ": " + what);
 }
 
+}  // namespace
+
 // "YYYY-MM-DD" → days since 1970-01-01 (proleptic Gregorian; days_from_civil).
-std::optional<int32_t> ParseDate(std::string_view s) {
+std::optional<int32_t> ParseDay(std::string_view s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
   int y = 0, m = 0, d = 0;
   auto num = [&](size_t at, size_t len, int& out) {
@@ -53,7 +57,7 @@ std::optional<int32_t> ParseDate(std::string_view s) {
     return r.ec == std::errc() && r.ptr == s.data() + at + len;
   };
   if (!num(0, 4, y) || !num(5, 2, m) || !num(8, 2, d)) return std::nullopt;
-  if (y < 1970 || y > 2200 || m < 1 || m > 12 || d < 1) return std::nullopt;
+  if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1) return std::nullopt;
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   if (d > kDays[m - 1] + (m == 2 && leap ? 1 : 0)) return std::nullopt;
@@ -63,6 +67,15 @@ std::optional<int32_t> ParseDate(std::string_view s) {
   const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + doe - 719468;
+}
+
+namespace {
+
+// Added days before 1970 mean nothing (WeCom's times are Unix seconds).
+std::optional<int32_t> ParseDate(std::string_view s) {
+  auto day = ParseDay(s);
+  if (!day || *day < 0) return std::nullopt;
+  return day;
 }
 
 class Parser {
@@ -126,6 +139,9 @@ class Parser {
       case FieldInfo::kRange:
         KOI_RETURN_IF_ERROR(OnlyKeys(o, path, {"field", "not", "from", "to", "within_days"}));
         return ParseRange(o, path, out);
+      case FieldInfo::kValueRange:
+        KOI_RETURN_IF_ERROR(OnlyKeys(o, path, {"field", "not", "field_id", "min", "max", "from", "to"}));
+        return ParseValueRange(o, path, out);
       case FieldInfo::kStatus: {
         KOI_RETURN_IF_ERROR(OnlyKeys(o, path, {"field", "not", "value"}));
         const auto* v = o.if_contains("value");
@@ -220,6 +236,39 @@ class Parser {
     return Status::Ok();
   }
 
+  // custom_value: a field id and a number range (min/max) or a date range (from/to).
+  static Status ParseValueRange(const json::object& o, const std::string& path, Node& out) {
+    const auto* id = o.if_contains("field_id");
+    if (!id || !(id->is_int64() || id->is_uint64()) || id->to_number<int64_t>() < 1)
+      return Bad(path + ".field_id", "must be the id of a number or date custom field");
+    out.field_id = id->to_number<int64_t>();
+    const bool numbers = o.contains("min") || o.contains("max"), dates = o.contains("from") || o.contains("to");
+    if (numbers && dates) return Bad(path, "use min/max (a number field) or from/to (a date field), not both");
+    if (!numbers && !dates) return Bad(path, "needs min or max (a number field), or from or to (a date field)");
+    if (numbers) {
+      for (const char* key : {"min", "max"}) {
+        const auto* v = o.if_contains(key);
+        if (!v) continue;
+        if (!v->is_number() || std::abs(v->to_number<double>()) > kMaxCustomNumber)
+          return Bad(path + "." + key, "must be a number of at most 15 digits");
+        (std::string_view(key) == "min" ? out.min_value : out.max_value) = v->to_number<double>();
+      }
+      if (out.min_value && out.max_value && *out.min_value > *out.max_value)
+        return Bad(path + ".max", "is below min");
+      return Status::Ok();
+    }
+    for (const char* key : {"from", "to"}) {
+      const auto* v = o.if_contains(key);
+      if (!v) continue;
+      std::optional<int32_t> day;
+      if (v->is_string()) day = ParseDay(std::string_view(v->as_string()));
+      if (!day) return Bad(path + "." + key, "must be a date YYYY-MM-DD");
+      (std::string_view(key) == "from" ? out.from_day : out.to_day) = day;
+    }
+    if (out.from_day && out.to_day && *out.from_day > *out.to_day) return Bad(path + ".to", "is before from");
+    return Status::Ok();
+  }
+
   size_t nodes_ = 0;
 };
 
@@ -242,6 +291,17 @@ json::value ToJson(const Node& n) {
       json::array a;
       for (auto x : n.numbers) a.emplace_back(x);
       o["values"] = std::move(a);
+    } else if (info.kind == FieldInfo::kValueRange) {
+      o["field_id"] = n.field_id;
+      // Whole numbers as integers (10, not 1E1).
+      auto number = [](double x) -> json::value {
+        if (std::floor(x) == x && std::abs(x) <= kMaxCustomNumber) return static_cast<int64_t>(x);
+        return x;
+      };
+      if (n.min_value) o["min"] = number(*n.min_value);
+      if (n.max_value) o["max"] = number(*n.max_value);
+      if (n.from_day) o["from"] = FormatDay(*n.from_day);
+      if (n.to_day) o["to"] = FormatDay(*n.to_day);
     } else if (info.kind == FieldInfo::kRange) {
       if (n.within_days) o["within_days"] = *n.within_days;
       if (n.from_day) o["from"] = FormatDay(*n.from_day);

@@ -40,6 +40,8 @@ enum class Field {
   kGroup,        // values: group chat ids the customer is a member of
   kStatus,       // value: active (at least one active relationship) | lost (none left)
   kCustomField,  // values: option ids of the team's choice custom fields; match any | all | none
+  kCustomValue,  // field_id of a number field with min/max, or of a date field with from/to (inclusive; one bound
+                 // may be left out): the customer's value of that field lies in the range
 };
 
 enum class Match { kAny, kAll, kNone };
@@ -58,6 +60,9 @@ struct Node {
   std::optional<int32_t> from_day;  // added: days since 1970-01-01 in UTC+8
   std::optional<int32_t> to_day;
   std::optional<int32_t> within_days;
+  int64_t field_id = 0;               // custom_value
+  std::optional<double> min_value;    // custom_value of a number field
+  std::optional<double> max_value;
   bool active = true;               // status
   std::string path;                 // where this node is in the JSON ("rule.children[2]"), for errors
 };
@@ -75,6 +80,11 @@ Result<Node> ParseRule(std::string_view json_text);
 std::string SerializeRule(const Node& rule);
 
 std::string_view FieldName(Field field);
+
+// "YYYY-MM-DD" (1900–2200) as days since 1970-01-01, or nullopt.
+std::optional<int32_t> ParseDay(std::string_view text);
+// The largest magnitude of a custom_value bound (a number field holds at most 15 digits).
+inline constexpr double kMaxCustomNumber = 1e15;
 
 // Day arithmetic in UTC+8, shared by the index, the SQL form and the console's "within N days".
 inline constexpr int64_t kDayOffsetSeconds = 8 * 3600;

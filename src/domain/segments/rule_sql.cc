@@ -115,6 +115,29 @@ class SqlWriter {
         return "EXISTS (SELECT 1 FROM wecom_group_members m WHERE m.team_id = c.team_id AND m.member_id = "
                "c.external_userid AND m.chat_id IN (" + Texts(n.texts) + "))";
       case Field::kStatus: return n.active ? ActiveFollow("") : "NOT " + ActiveFollow("");
+      case Field::kCustomValue: {
+        // Values are stored normalised: numbers as decimal text ("7.5"), dates as YYYY-MM-DD (text order is date
+        // order). The CASE keeps the cast to the field's own rows whatever order the planner evaluates in.
+        std::string pred = "EXISTS (SELECT 1 FROM customer_field_values v WHERE v.team_id = c.team_id AND "
+                           "v.external_userid = c.external_userid AND v.field_id = ? AND v.option_id = 0";
+        params_.emplace_back(std::in_place_type<int64_t>, n.field_id);
+        auto bound = [&](const char* op, double x) {
+          pred += std::string(" AND CASE WHEN v.field_id = ? THEN CAST(v.value AS DOUBLE PRECISION) END ") + op + " ?";
+          params_.emplace_back(std::in_place_type<int64_t>, n.field_id);
+          params_.emplace_back(std::in_place_type<double>, x);
+        };
+        if (n.min_value) bound(">=", *n.min_value);
+        if (n.max_value) bound("<=", *n.max_value);
+        if (n.from_day) {
+          pred += " AND v.value >= ?";
+          params_.emplace_back(std::in_place_type<std::string>, FormatDay(*n.from_day));
+        }
+        if (n.to_day) {
+          pred += " AND v.value <= ?";
+          params_.emplace_back(std::in_place_type<std::string>, FormatDay(*n.to_day));
+        }
+        return pred + ")";
+      }
     }
     return "1 = 0";
   }

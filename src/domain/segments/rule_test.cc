@@ -67,6 +67,34 @@ TEST(SegmentRuleTest, PointsAtTheBadNode) {
   EXPECT_EQ(ErrorOf(R"({"op":"and","children":[]})"), "ok");  // the empty root: everyone
 }
 
+TEST(SegmentRuleTest, CustomValuesTakeANumberOrADateRange) {
+  auto r = ParseRule(R"({"op":"and","children":[{"field":"custom_value","field_id":4,"min":10,"max":99.5},
+      {"field":"custom_value","field_id":5,"from":"1988-02-29","not":true},{"field":"custom_value","field_id":4,"max":-1}]})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->children[0].field_id, 4);
+  EXPECT_EQ(r->children[0].min_value, 10);
+  EXPECT_EQ(r->children[0].max_value, 99.5);
+  EXPECT_EQ(FormatDay(*r->children[1].from_day), "1988-02-29");  // birthdays before 1970 are fine here
+  EXPECT_FALSE(r->children[1].to_day);
+  const std::string canonical = SerializeRule(*r);
+  EXPECT_NE(canonical.find(R"("field_id":4,"min":10,"max":9.95E1)"), std::string::npos) << canonical;
+  EXPECT_EQ(SerializeRule(ParseRule(canonical).value()), canonical);
+
+  EXPECT_EQ(ErrorOf(R"({"field":"custom_value","min":1})"),
+            "rule.field_id: must be the id of a number or date custom field");
+  EXPECT_EQ(ErrorOf(R"({"field":"custom_value","field_id":4})"),
+            "rule: needs min or max (a number field), or from or to (a date field)");
+  EXPECT_EQ(ErrorOf(R"({"field":"custom_value","field_id":4,"min":1,"to":"2026-01-01"})"),
+            "rule: use min/max (a number field) or from/to (a date field), not both");
+  EXPECT_EQ(ErrorOf(R"({"field":"custom_value","field_id":4,"min":"1"})"), "rule.min: must be a number of at most 15 digits");
+  EXPECT_EQ(ErrorOf(R"({"field":"custom_value","field_id":4,"max":1e16})"), "rule.max: must be a number of at most 15 digits");
+  EXPECT_EQ(ErrorOf(R"({"field":"custom_value","field_id":4,"min":5,"max":4})"), "rule.max: is below min");
+  EXPECT_EQ(ErrorOf(R"({"field":"custom_value","field_id":5,"from":"2026-13-01"})"), "rule.from: must be a date YYYY-MM-DD");
+  EXPECT_EQ(ErrorOf(R"({"field":"custom_value","field_id":5,"from":"2026-02-02","to":"2026-02-01"})"),
+            "rule.to: is before from");
+  EXPECT_EQ(ErrorOf(R"({"field":"added","from":"1969-12-31"})"), "rule.from: must be a date YYYY-MM-DD");
+}
+
 TEST(SegmentRuleTest, DaysAreChinaCalendarDays) {
   // 2026-01-01 00:00 in UTC+8 is 2025-12-31 16:00 UTC (1767196800).
   EXPECT_EQ(DayOf(1767196800), 20454);

@@ -107,6 +107,18 @@ Status SegmentService::CheckReferences(TeamId team, const Node& rule, bool admin
         KOI_RETURN_IF_ERROR(AllKnown<std::string>(db_, team, "SELECT chat_id FROM wecom_group_chats WHERE team_id = ? AND "
                                                   "chat_id IN (", c->texts, {}, at, "no such group chat"));
         break;
+      case Field::kCustomValue: {
+        // The bounds must fit the field: min/max for a number field, from/to for a date field.
+        KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT kind FROM customer_fields WHERE team_id = ? AND id = ?",
+                                               {team.value(), c->field_id}));
+        const std::string kind = r.rows.empty() ? "" : r.rows[0].Text(0);
+        if (kind != "number" && kind != "date")
+          return Bad(c->path + ".field_id", "no such number or date custom field");
+        const bool numbers = c->min_value || c->max_value;
+        if (kind == "number" && !numbers) return Bad(c->path, "a number field takes min and max, not dates");
+        if (kind == "date" && numbers) return Bad(c->path, "a date field takes from and to (YYYY-MM-DD), not numbers");
+        break;
+      }
       default:
         break;
     }

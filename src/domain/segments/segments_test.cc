@@ -259,6 +259,25 @@ TEST_P(SegmentServiceTest, RejectsReferencesOutsideTheTeamWithThePath) {
   EXPECT_EQ(error(member, R"({"field":"custom_field","match":"all","values":[5]})"), "ok");
   EXPECT_EQ(error(admin, R"({"field":"custom_field","values":[5,8]})"),
             "rule.values[1]: no such option of a custom field");
+  // Typed values: a number field takes min/max, a date field from/to, and only the team's own.
+  ASSERT_TRUE(t.db->Exec("INSERT INTO customer_fields (id, team_id, name, kind, sort, created_at) VALUES (21, 1, '积分', "
+                         "'number', 0, 0), (22, 1, '生日', 'date', 1, 0), (23, 1, '备注', 'text', 2, 0), (24, 2, '积分', "
+                         "'number', 0, 0)").ok());
+  ASSERT_TRUE(t.db->Exec("INSERT INTO customer_field_values (team_id, external_userid, field_id, option_id, value, "
+                         "updated_at) VALUES (1, 'c1', 21, 0, '120', 0), (1, 'c2', 21, 0, '80.5', 0), (1, 'c1', 22, 0, "
+                         "'1990-05-01', 0), (1, 'c3', 22, 0, '2001-12-31', 0)").ok());
+  EXPECT_EQ(error(admin, R"({"field":"custom_value","field_id":21,"min":100})"), "ok");
+  EXPECT_EQ(svc.Count(admin, R"({"field":"custom_value","field_id":21,"min":80.5})")->customers, 2);
+  EXPECT_EQ(svc.Count(admin, R"({"field":"custom_value","field_id":21,"min":81,"max":200})")->customers, 1);
+  EXPECT_EQ(svc.Count(admin, R"({"field":"custom_value","field_id":22,"to":"1999-12-31"})")->customers, 1);
+  EXPECT_EQ(svc.Count(admin, R"({"field":"custom_value","field_id":22,"from":"1990-05-01","not":true})")->customers, 1);
+  EXPECT_EQ(error(admin, R"({"field":"custom_value","field_id":22,"min":1})"),
+            "rule: a date field takes from and to (YYYY-MM-DD), not numbers");
+  EXPECT_EQ(error(admin, R"({"field":"custom_value","field_id":21,"from":"2026-01-01"})"),
+            "rule: a number field takes min and max, not dates");
+  for (int id : {23, 24, 99})
+    EXPECT_EQ(error(admin, R"({"field":"custom_value","field_id":)" + std::to_string(id) + R"(,"min":1})"),
+              "rule.field_id: no such number or date custom field");
 }
 
 TEST_P(SegmentServiceTest, SavesSegmentsWithHistoryAndUsesThemAsTargets) {
