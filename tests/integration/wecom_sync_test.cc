@@ -108,6 +108,18 @@ TEST_P(WecomSyncTest, ListsTheGroupsOfALargeCorpByOwner) {
   const auto calls = sandbox_->CallCounts();
   // One refused unfiltered call, then one per hundred employees.
   EXPECT_EQ(calls.at({spec_.corp_id, "/cgi-bin/externalcontact/groupchat/list"}), 1 + 11);
+
+  // A group owner resigns: WeCom no longer lists him, but his groups stay his until handed over, and a later full
+  // sync (by owner again) keeps them.
+  ASSERT_TRUE(world_->Exec("UPDATE employees SET status = 5 WHERE corp_id = ? AND userid = (SELECT owner FROM "
+                           "group_chats ORDER BY chat_id LIMIT 1)", {spec_.corp_id}).ok());
+  clock_.Advance(60'000);
+  ASSERT_TRUE(link.StartFullSync(admin->team).ok());
+  Status again = RunSyncOnce(queue, link);
+  ASSERT_TRUE(again.ok()) << again.ToString();
+  EXPECT_EQ(t.db->Query("SELECT COUNT(*) FROM wecom_group_chats WHERE team_id = ?", {admin->team.value()})->rows.at(0).Int(0),
+            30);
+  ExpectMirrorEqualsWorld(*t.db, admin->team);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, WecomSyncTest, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),

@@ -328,10 +328,11 @@ Status WecomLink::RunFullSync(jobs::JobContext& ctx) {
 
   if (cp.phase == "groups") {
     // All groups at once; a large corp (WeCom answers 81017 "too much data") by owner, 100 employees a call:
-    // chunk 0 is the unfiltered listing, chunk k the k-th hundred of this run's employees.
+    // chunk 0 is the unfiltered listing, chunk k the k-th hundred of the employees Koi knows — this run's and
+    // those who left: a resigned owner's groups stay his in WeCom until they are handed over (离职继承).
     std::vector<std::string> owners;
-    KOI_ASSIGN_OR_RETURN(auto employees, db_.Query("SELECT userid FROM wecom_employees WHERE team_id = ? AND "
-                                                   "sync_run = ? ORDER BY userid", {team.value(), run}));
+    KOI_ASSIGN_OR_RETURN(auto employees, db_.Query("SELECT userid FROM wecom_employees WHERE team_id = ? ORDER BY userid",
+                                                   {team.value()}));
     for (const auto& r : employees.rows) owners.push_back(r.Text(0));
     const int64_t owner_chunks = (static_cast<int64_t>(owners.size()) + kUsersPerChunk - 1) / kUsersPerChunk;
     int pages = 0;
