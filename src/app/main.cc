@@ -196,12 +196,15 @@ int Serve(const std::string& config_path) {
                                           .token = s.wecom.suite_token,
                                           .aes_key = s.wecom.suite_aes_key,
                                           .install_url = s.wecom.install_url,
-                                          .public_url = s.wecom.public_url});
+                                          .public_url = s.wecom.public_url,
+                                          .provider_corp_id = s.wecom.provider_corp_id});
   if (!s.wecom.suite_id.empty()) {
     auto keys = wecom::MakeCallbackKeys(s.wecom.suite_token, s.wecom.suite_aes_key, s.wecom.suite_id);
-    if (s.wecom.suite_secret.empty() || s.wecom.suite_token.empty() || !keys.ok()) {
-      spdlog::critical("wecom.suite_id is set: wecom.suite_secret, wecom.suite_token and a 43-character "
-                       "wecom.suite_aes_key are required too");
+    const auto& url = s.wecom.public_url;
+    if (s.wecom.suite_secret.empty() || s.wecom.suite_token.empty() || !keys.ok() ||
+        (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0)) {
+      spdlog::critical("wecom.suite_id is set: wecom.suite_secret, wecom.suite_token, a 43-character "
+                       "wecom.suite_aes_key and wecom.public_url (http(s)://…) are required too");
       return 1;
     }
     wecom_client->SetSuite({.suite_id = s.wecom.suite_id,

@@ -166,8 +166,10 @@ const std::vector<KeySpec>& Specs() {
       KOI_STRING_KEY_("wecom.install_url", wecom.install_url,
                       "WeCom's authorisation page for installs (koi-wecom-sandbox: http://127.0.0.1:9080/3rdapp/install)"),
       KOI_STRING_KEY_("wecom.public_url", wecom.public_url,
-                      "Koi's URL as admins' browsers reach it (https://scrm.example.com), for the install's "
-                      "redirect_uri; empty: taken from each request's Host header"),
+                      "Koi's URL as admins' browsers reach it (https://scrm.example.com): the install's redirect_uri. "
+                      "Required with wecom.suite_id"),
+      KOI_STRING_KEY_("wecom.provider_corp_id", wecom.provider_corp_id,
+                      "The service provider's own corp id: WeCom checks the suite's data-callback URL under it"),
       KeySpec{"log.level", Kind::kString, "trace, debug, info, warn or error",
               [](Settings& s, const std::string& v, int64_t, bool) -> std::string {
                 static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};

@@ -78,8 +78,9 @@ struct WecomSettings {
   // The third-party suite (服务商应用) corps install Koi through ("前往授权"); empty suite_id: not offered.
   std::string suite_id, suite_secret, suite_token, suite_aes_key;
   std::string install_url = "https://open.work.weixin.qq.com/3rdapp/install";  // WeCom's authorisation page
-  // Koi's address as the admin's browser reaches it, for the install's redirect_uri (empty: from the request's Host)
+  // Koi's address as admins' browsers reach it, for the install's redirect_uri (required with a suite)
   std::string public_url;
+  std::string provider_corp_id;  // the service provider's own corp id (WeCom checks data-callback URLs under it)
 };
 
 struct Settings {

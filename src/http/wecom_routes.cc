@@ -97,15 +97,20 @@ void AddWecomRoutes(Router& router, const AuthGuard& guard, const WecomServices&
     return s.ok() ? PlainText("success") : JsonError(s);
   });
   // 前往授权: the WeCom install URL for this admin (one-time state, 20 minutes).
-  router.Add("POST", "/api/v1/scrm/wecom/install", guard.Authed([&install](Request& r, const accounts::Principal& who) {
-    auto start = install.Begin(who, r.Header("host"));
+  router.Add("POST", "/api/v1/scrm/wecom/install", guard.Authed([&install](Request&, const accounts::Principal& who) {
+    auto start = install.Begin(who);
     if (!start.ok()) return JsonError(start.status());
     return JsonOk(json::object{{"install_url", start->install_url}, {"expires_at", start->expires_at_ms}});
   }, GuardOptions{.admin_only = true, .app = "scrm"}));
   // The admin's browser coming back from WeCom's authorisation page: a top-level GET from another site, so no
   // session or CSRF token is needed or used; the one-time state names the team and the admin who started it.
-  router.Add("GET", "/api/v1/wecom/install/return", [&install](Request& r) {
-    auto done = install.Complete(r.Query("state"), r.Query("auth_code"), AuthGuard::ClientOf(r));
+  router.Add("GET", "/api/v1/wecom/install/return", [&install, &inbox, &guard](Request& r) {
+    // The session the top-level navigation carries (SameSite=Lax): only the admin who started may complete.
+    auto session = guard.SessionOf(r);
+    auto done = install.Complete(r.Query("state"), r.Query("auth_code"),
+                                 session.ok() ? std::optional<accounts::Principal>(*session) : std::nullopt,
+                                 AuthGuard::ClientOf(r));
+    if (done.ok()) inbox.Forget(*done);  // a reinstall or a switch from self-built changed its callback keys
     Response out;
     out.status = 302;
     out.content_type = "text/plain; charset=utf-8";
@@ -117,8 +122,13 @@ void AddWecomRoutes(Router& router, const AuthGuard& guard, const WecomServices&
 
   // WeCom's callbacks. GET answers the URL check with the decrypted echostr (plain text, nothing else); POST stores
   // the event and answers an empty 200 within WeCom's 5 s. No session: the signature is the authentication.
-  router.Add("GET", "/api/v1/wecom/callback/:corp_id", [&inbox](Request& r) {
+  router.Add("GET", "/api/v1/wecom/callback/:corp_id", [&inbox, &install](Request& r) {
     auto echo = inbox.VerifyUrl(CallbackRequestOf(r));
+    // A suite's data-callback URL is checked under the provider's own corp id, which no team links.
+    if (!echo.ok() && echo.status().reason() == "callback_unknown_corp") {
+      auto provider = install.VerifyProviderDataUrl(CallbackRequestOf(r));
+      if (provider.ok() || provider.status().reason() != "callback_unknown_corp") echo = std::move(provider);
+    }
     return echo.ok() ? PlainText(*echo) : JsonError(echo.status());
   });
   router.Add("POST", "/api/v1/wecom/callback/:corp_id", [&inbox](Request& r) {

@@ -66,7 +66,8 @@ class WecomInstallTest : public WecomBench {
                                                             .token = suite_.token,
                                                             .aes_key = suite_.aes_key,
                                                             .install_url = "http://sandbox.test/3rdapp/install",
-                                                            .public_url = "https://koi.test/"});
+                                                            .public_url = "https://koi.test/",
+                                                            .provider_corp_id = "wwprovider000001"});
     client_->SetSuite({.suite_id = suite_.suite_id, .suite_secret = suite_.suite_secret,
                        .ticket = [this] { return install_->Ticket(); }});
   }
@@ -142,7 +143,7 @@ TEST_P(WecomInstallTest, AnInstallWithOneDepartmentVisibleLinksTheTeamAndSyncsEx
   StartKoi(*t.db);
 
   // Before WeCom's first suite_ticket there is no suite token, so no install yet.
-  auto early = install_->Begin(admin_, "koi.test");
+  auto early = install_->Begin(admin_);
   ASSERT_FALSE(early.ok());
   EXPECT_EQ(early.status().reason(), "wecom_suite_ticket_missing");
   ASSERT_EQ(sandbox::PushSuiteTickets(*world_, clock_).value(), 1);
@@ -150,8 +151,8 @@ TEST_P(WecomInstallTest, AnInstallWithOneDepartmentVisibleLinksTheTeamAndSyncsEx
 
   // Members may not install; the admin gets WeCom's install URL with a one-time state.
   auto member = accounts::Principal{.team = admin_.team, .account = AccountId(999), .role = accounts::Role::kMember};
-  EXPECT_EQ(install_->Begin(member, "koi.test").status().reason(), "admin_only");
-  auto start = install_->Begin(admin_, "ignored.example");
+  EXPECT_EQ(install_->Begin(member).status().reason(), "admin_only");
+  auto start = install_->Begin(admin_);
   ASSERT_TRUE(start.ok()) << start.status().ToString();
   EXPECT_EQ(start->install_url.rfind("http://sandbox.test/3rdapp/install?suite_id=wwkoisuite000001&", 0), 0u);
   EXPECT_EQ(Param(start->install_url, "redirect_uri"), "https://koi.test/api/v1/wecom/install/return");
@@ -166,16 +167,20 @@ TEST_P(WecomInstallTest, AnInstallWithOneDepartmentVisibleLinksTheTeamAndSyncsEx
   EXPECT_EQ(back.rfind("https://koi.test/api/v1/wecom/install/return?auth_code=", 0), 0u) << back;
   EXPECT_EQ(Param(back, "state"), state);
 
-  // create_auth arrives first and completes the install; the browser's return then finds it done.
+  // create_auth arrives first and is only acknowledged: the install completes in the admin's own session.
   ASSERT_EQ(Deliver().delivered, 1) << last_refusal_;
+  EXPECT_FALSE(link_->State(admin_.team).value().linked);
+  EXPECT_EQ(install_->Complete(state, Param(back, "auth_code"), std::nullopt, {}).status().reason(), "install_not_yours");
+  EXPECT_EQ(install_->Complete(state, Param(back, "auth_code"), member, {}).status().reason(), "install_not_yours");
+  auto returned = install_->Complete(state, Param(back, "auth_code"), admin_, {});
+  ASSERT_TRUE(returned.ok()) << returned.status().ToString();
+  EXPECT_EQ(*returned, spec_.corp_id);
   auto linked = link_->State(admin_.team).value();
   ASSERT_TRUE(linked.linked);
   EXPECT_EQ(linked.mode, "third_party");
   EXPECT_EQ(linked.corp_id, spec_.corp_id);
   EXPECT_EQ(linked.corp_name, spec_.corp_name);
-  auto returned = install_->Complete(Param(back, "state"), Param(back, "auth_code"), {});
-  ASSERT_TRUE(returned.ok()) << returned.status().ToString();
-  EXPECT_EQ(*returned, spec_.corp_id);
+  EXPECT_EQ(install_->Complete(state, Param(back, "auth_code"), admin_, {}).value(), spec_.corp_id);  // a reload
   // The auth_code was good once: the sandbox refuses it now.
   EXPECT_EQ(client_->GetPermanentCode(Param(back, "auth_code")).status().reason(), "wecom_invalid_auth_code");
 
@@ -212,34 +217,41 @@ TEST_P(WecomInstallTest, BadStatesCodesAndConflictsAreRefused) {
   ASSERT_EQ(sandbox::PushSuiteTickets(*world_, clock_).value(), 1);
   ASSERT_EQ(Deliver().delivered, 1) << last_refusal_;
 
-  EXPECT_EQ(install_->Complete("", "x", {}).status().reason(), "install_state_invalid");
-  EXPECT_EQ(install_->Complete("bogus", "x", {}).status().reason(), "install_state_invalid");
+  EXPECT_EQ(install_->Complete("", "x", admin_, {}).status().reason(), "install_state_invalid");
+  EXPECT_EQ(install_->Complete("bogus", "x", admin_, {}).status().reason(), "install_state_invalid");
+  EXPECT_EQ(install_->Complete(std::string(43, 'A'), "x", admin_, {}).status().reason(), "install_state_invalid");
 
   // Coming back without an auth_code (not approved) ends that install; the state cannot be used again.
-  auto start = install_->Begin(admin_, "koi.test").value();
+  auto start = install_->Begin(admin_).value();
   const std::string state = Param(start.install_url, "state");
-  EXPECT_EQ(install_->Complete(state, "", {}).status().reason(), "install_cancelled");
-  EXPECT_EQ(install_->Complete(state, "", {}).status().reason(), "install_state_invalid");
+  EXPECT_EQ(install_->Complete(state, "", admin_, {}).status().reason(), "install_cancelled");
+  EXPECT_EQ(install_->Complete(state, "x", admin_, {}).status().reason(), "install_cancelled");  // ended
 
   // An unknown auth_code is WeCom's 40078; a state is good for 20 minutes.
-  start = install_->Begin(admin_, "koi.test").value();
-  EXPECT_EQ(install_->Complete(Param(start.install_url, "state"), "not-a-code", {}).status().reason(),
+  start = install_->Begin(admin_).value();
+  EXPECT_EQ(install_->Complete(Param(start.install_url, "state"), "not-a-code", admin_, {}).status().reason(),
             "wecom_invalid_auth_code");
-  start = install_->Begin(admin_, "koi.test").value();
+  start = install_->Begin(admin_).value();
   clock_.Advance(SuiteInstall::kStateTtlMs + 1);
-  EXPECT_EQ(install_->Complete(Param(start.install_url, "state"), "x", {}).status().reason(), "install_state_invalid");
+  EXPECT_EQ(install_->Complete(Param(start.install_url, "state"), "x", admin_, {}).status().reason(),
+            "install_state_invalid");
 
   // A corp installed by one team cannot be linked by another.
   ASSERT_EQ(sandbox::PushSuiteTickets(*world_, clock_).value(), 1);
   ASSERT_EQ(Deliver().delivered, 1);
-  start = install_->Begin(admin_, "koi.test").value();
+  start = install_->Begin(admin_).value();
   std::string back = Approve(start.install_url, spec_.corp_id, {});
-  ASSERT_TRUE(install_->Complete(Param(back, "state"), Param(back, "auth_code"), {}).ok());
+  // WeCom not answering leaves the install open: the same return, reloaded, completes it.
+  down_after_ = calls_;
+  EXPECT_EQ(install_->Complete(Param(back, "state"), Param(back, "auth_code"), admin_, {}).status().code(),
+            StatusCode::kUnavailable);
+  down_after_ = -1;
+  ASSERT_TRUE(install_->Complete(Param(back, "state"), Param(back, "auth_code"), admin_, {}).ok());
   auto other = accounts_->CreateTeam({.phone = "13900139000", .password = "secret123", .team_name = "乙", .name = "李"})
                    .value();
-  start = install_->Begin(other, "koi.test").value();
+  start = install_->Begin(other).value();
   back = Approve(start.install_url, spec_.corp_id, {});
-  EXPECT_EQ(install_->Complete(Param(back, "state"), Param(back, "auth_code"), {}).status().reason(),
+  EXPECT_EQ(install_->Complete(Param(back, "state"), Param(back, "auth_code"), other, {}).status().reason(),
             "corp_linked_elsewhere");
   EXPECT_FALSE(link_->State(other.team).value().linked);
 }
@@ -293,6 +305,15 @@ TEST_P(WecomInstallTest, SuiteEndpointsAnswerWeComsErrcodesAndInstructionsAreVer
   check.echostr = wecom::EncryptCallback(keys, "echo-88").value();
   check.msg_signature = wecom::CallbackSignature(keys.token, check.timestamp, check.nonce, check.echostr);
   EXPECT_EQ(install_->VerifyUrl(check).value(), "echo-88");
+
+  // The data-callback URL is checked under the provider's corp id (no team links it), with the suite's keys.
+  const auto provider = wecom::MakeCallbackKeys(suite_.token, suite_.aes_key, "wwprovider000001").value();
+  CallbackRequest data{.corp_id = "wwprovider000001", .timestamp = std::to_string(clock_.NowSeconds()), .nonce = "8"};
+  data.echostr = wecom::EncryptCallback(provider, "echo-99").value();
+  data.msg_signature = wecom::CallbackSignature(provider.token, data.timestamp, data.nonce, data.echostr);
+  EXPECT_EQ(install_->VerifyProviderDataUrl(data).value(), "echo-99");
+  data.corp_id = "wwsomeonelse0001";
+  EXPECT_EQ(install_->VerifyProviderDataUrl(data).status().reason(), "callback_unknown_corp");
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, WecomInstallTest, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),

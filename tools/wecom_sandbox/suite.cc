@@ -113,7 +113,10 @@ Result<PreAuth> CheckPreAuth(storage::Database& db, int64_t now, const std::stri
   return PreAuth{suite_id, q.rows[0].Text(0)};
 }
 
+// An http(s) URL without control characters (it ends up in a response header).
 bool HttpUrl(const std::string& url) {
+  for (unsigned char c : url)
+    if (c < 0x20 || c == 0x7F) return false;
   return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
 }
 
@@ -282,15 +285,15 @@ void SuiteApi::AddRoutes(http::Router& router) {
     std::string corp;
     int errcode = 0;
     Status s = db_.Transact([&](storage::Session& tx) -> Status {
-      KOI_ASSIGN_OR_RETURN(auto c, tx.Query("SELECT corp_id, state FROM suite_codes WHERE code = ? AND kind = 'auth' "
-                                            "AND suite_id = ? AND used = 0 AND expires_at > ?",
+      // Claimed in one statement: an auth_code is good once, however many ask at the same time.
+      KOI_ASSIGN_OR_RETURN(auto c, tx.Query("UPDATE suite_codes SET used = 1 WHERE code = ? AND kind = 'auth' AND "
+                                            "suite_id = ? AND used = 0 AND expires_at > ? RETURNING corp_id, state",
                                             {code, suite, clock_.NowSeconds()}));
       if (c.rows.empty()) {
         errcode = 40078;
         return Status::Ok();
       }
       corp = c.rows[0].Text(0);
-      KOI_RETURN_IF_ERROR(tx.Exec("UPDATE suite_codes SET used = 1 WHERE code = ?", {code}));
       KOI_ASSIGN_OR_RETURN(auto a, tx.Query("SELECT a.permanent_code, a.agent_id, a.auth_user, co.corp_name, "
                                             "COALESCE(e.name, '') FROM suite_auths a JOIN corps co ON co.corp_id = "
                                             "a.corp_id LEFT JOIN employees e ON e.corp_id = a.corp_id AND e.userid = "

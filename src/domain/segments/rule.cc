@@ -239,9 +239,9 @@ class Parser {
   // custom_value: a field id and a number range (min/max) or a date range (from/to).
   static Status ParseValueRange(const json::object& o, const std::string& path, Node& out) {
     const auto* id = o.if_contains("field_id");
-    if (!id || !(id->is_int64() || id->is_uint64()) || id->to_number<int64_t>() < 1)
+    if (!id || !id->is_int64() || id->as_int64() < 1)  // (a uint64 is above every id)
       return Bad(path + ".field_id", "must be the id of a number or date custom field");
-    out.field_id = id->to_number<int64_t>();
+    out.field_id = id->as_int64();
     const bool numbers = o.contains("min") || o.contains("max"), dates = o.contains("from") || o.contains("to");
     if (numbers && dates) return Bad(path, "use min/max (a number field) or from/to (a date field), not both");
     if (!numbers && !dates) return Bad(path, "needs min or max (a number field), or from or to (a date field)");

@@ -82,6 +82,8 @@ TEST(SegmentRuleTest, CustomValuesTakeANumberOrADateRange) {
 
   EXPECT_EQ(ErrorOf(R"({"field":"custom_value","min":1})"),
             "rule.field_id: must be the id of a number or date custom field");
+  EXPECT_EQ(ErrorOf(R"({"field":"custom_value","field_id":18446744073709551615,"min":1})"),
+            "rule.field_id: must be the id of a number or date custom field");
   EXPECT_EQ(ErrorOf(R"({"field":"custom_value","field_id":4})"),
             "rule: needs min or max (a number field), or from or to (a date field)");
   EXPECT_EQ(ErrorOf(R"({"field":"custom_value","field_id":4,"min":1,"to":"2026-01-01"})"),

@@ -39,7 +39,7 @@ Result<std::string> SuiteInstall::Ticket() {
   return box_.Open(r.rows[0].Text(0));
 }
 
-Result<SuiteInstall::Start> SuiteInstall::Begin(const accounts::Principal& who, const std::string& request_host) {
+Result<SuiteInstall::Start> SuiteInstall::Begin(const accounts::Principal& who) {
   KOI_RETURN_IF_ERROR(accounts::RequireAdmin(who));
   if (!Available())
     return Status::FailedPrecondition("wecom_suite_not_configured",
@@ -53,7 +53,6 @@ Result<SuiteInstall::Start> SuiteInstall::Begin(const accounts::Principal& who, 
                                "VALUES (?, ?, ?, ?, ?)",
                                {accounts::Sha256Hex(state), who.team.value(), who.account.value(), now, now + ttl}));
   std::string base = settings_.public_url;
-  if (base.empty()) base = "http://" + request_host;
   while (!base.empty() && base.back() == '/') base.pop_back();
   const std::string redirect = base + "/api/v1/wecom/install/return";
   Start out;
@@ -65,41 +64,70 @@ Result<SuiteInstall::Start> SuiteInstall::Begin(const accounts::Principal& who, 
 }
 
 Result<std::string> SuiteInstall::Complete(const std::string& state, const std::string& auth_code,
+                                           const std::optional<accounts::Principal>& who,
                                            const accounts::Client& client) {
-  if (state.empty() || state.size() > 200) return StateInvalid();
+  // States are RandomToken()s: anything else is refused before touching the database.
+  if (state.size() != 43 || state.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+                                std::string::npos)
+    return StateInvalid();
   const std::string hash = accounts::Sha256Hex(state);
-  int64_t now = clock_.NowMillis();
-  KOI_ASSIGN_OR_RETURN(auto claimed, db_.Query("UPDATE wecom_installs SET used_at = ? WHERE state_hash = ? AND used_at "
-                                               "IS NULL AND expires_at > ? RETURNING team_id, account_id",
-                                               {now, hash, now}));
-  if (claimed.rows.empty()) {
-    // The other path (the redirect or the create_auth instruction) may hold it: wait for its outcome, briefly.
-    for (int i = 0; i < 50; ++i) {
-      KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT used_at, corp_id, error_reason FROM wecom_installs WHERE "
-                                             "state_hash = ?",
+  const int64_t now = clock_.NowMillis();
+  KOI_ASSIGN_OR_RETURN(auto found, db_.Query("SELECT team_id, account_id, expires_at, used_at, corp_id, error_reason "
+                                             "FROM wecom_installs WHERE state_hash = ?",
                                              {hash}));
-      if (r.rows.empty() || r.rows[0].IsNull(0)) return StateInvalid();
-      if (!r.rows[0].Text(1).empty()) return r.rows[0].Text(1);
-      if (!r.rows[0].Text(2).empty() || clock_.NowMillis() - r.rows[0].Int(0) > 30'000) return StateInvalid();
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+  if (found.rows.empty()) return StateInvalid();
+  const auto& row = found.rows[0];
+  const TeamId team(row.Int(0));
+  const AccountId account(row.Int(1));
+  // Only the admin who started the install completes it, in the browser that holds their session: a link sent to
+  // another corp's admin cannot tie that corp to this team.
+  if (!who || who->team != team || who->account != account || !who->is_admin())
+    return Status::PermissionDenied("install_not_yours",
+                                    "this authorisation was started by another account; sign in as the admin who "
+                                    "started it, or start again from 前往授权");
+  if (!row.IsNull(3)) {
+    if (!row.Text(4).empty()) return row.Text(4);  // done before (a reload of the return page)
+    if (!row.Text(5).empty()) return Status::FailedPrecondition(row.Text(5), "this authorisation did not complete; "
+                                                                             "start again from 前往授权");
     return StateInvalid();
   }
-  const TeamId team(claimed.rows[0].Int(0));
-  const AccountId account(claimed.rows[0].Int(1));
+  KOI_ASSIGN_OR_RETURN(auto claimed, db_.Query("UPDATE wecom_installs SET used_at = ? WHERE state_hash = ? AND used_at "
+                                               "IS NULL AND expires_at > ? RETURNING team_id",
+                                               {now, hash, now}));
+  if (claimed.rows.empty()) return StateInvalid();
   auto fail = [&](Status s) -> Status {
     (void)db_.Exec("UPDATE wecom_installs SET error_reason = ? WHERE state_hash = ?", {s.reason(), hash});
     spdlog::warn("wecom install for team {} failed: {}", team.value(), s.ToString());
     return s;
   };
-  if (auth_code.empty())
+  if (auth_code.empty() || auth_code.size() > 512)
     return fail(Status::InvalidArgument("install_cancelled", "WeCom returned no authorisation: the install was not approved"));
   auto code = client_.GetPermanentCode(auth_code);
-  if (!code.ok()) return fail(code.status());
+  if (!code.ok()) {
+    if (code.status().code() == StatusCode::kUnavailable) {
+      // WeCom did not answer: the auth_code is still good (10 minutes), so a reload of this page may try again.
+      (void)db_.Exec("UPDATE wecom_installs SET used_at = NULL WHERE state_hash = ?", {hash});
+      return code.status();
+    }
+    return fail(code.status());
+  }
+  if (!code->state.empty() && code->state != state)
+    return fail(Status::PermissionDenied("install_state_invalid", "the authorisation belongs to another install"));
   auto linked = link_.LinkThirdParty(team, account, *code, settings_.token, settings_.aes_key, client);
   if (!linked.ok()) return fail(linked.status());
   KOI_RETURN_IF_ERROR(db_.Exec("UPDATE wecom_installs SET corp_id = ? WHERE state_hash = ?", {code->corp_id, hash}));
   return code->corp_id;
+}
+
+Result<std::string> SuiteInstall::VerifyProviderDataUrl(const CallbackRequest& req) {
+  if (!Available() || settings_.provider_corp_id.empty() || req.corp_id != settings_.provider_corp_id)
+    return Status::NotFound("callback_unknown_corp", "no team has linked this WeCom corp");
+  if (Status s = CheckCallbackRequest(req, req.echostr, clock_.NowSeconds()); !s.ok())
+    return Refuse(settings_.suite_id, s);
+  KOI_ASSIGN_OR_RETURN(auto keys, wecom::MakeCallbackKeys(settings_.token, settings_.aes_key, settings_.provider_corp_id));
+  auto plain = DecryptSignedCallback(keys, req, req.echostr);
+  if (!plain.ok()) return Refuse(settings_.suite_id, plain.status());
+  return plain;
 }
 
 Result<std::string> SuiteInstall::VerifyUrl(const CallbackRequest& req) {
@@ -138,19 +166,19 @@ Status SuiteInstall::Receive(const CallbackRequest& req) {
                     "WHERE excluded.received_at >= wecom_suite_tickets.received_at",
                     {settings_.suite_id, box_.Seal(ticket), at});
   }
-  if (type == "create_auth") {
-    // The same install the browser brings back; whichever comes first completes it. An install started outside
-    // Koi (from WeCom's app market) has no state Koi knows: it waits until a team's admin starts one.
-    const std::string state = message->Get("State");
-    if (state.empty()) {
-      spdlog::info("wecom suite {}: create_auth without a state (installed from the app market); ignored",
-                   settings_.suite_id);
-      return Status::Ok();
+  if (type == "reset_permanent_code") {
+    // The corp's admin reset the app's authorisation: the old permanent code no longer works, the new one comes
+    // from this auth_code.
+    auto code = client_.GetPermanentCode(message->Get("AuthCode"));
+    if (!code.ok()) {
+      spdlog::warn("wecom suite {}: reset_permanent_code not applied: {}", settings_.suite_id, code.status().ToString());
+      return code.status().code() == StatusCode::kUnavailable ? code.status() : Status::Ok();  // WeCom retries
     }
-    auto done = Complete(state, message->Get("AuthCode"), accounts::Client{.ip = "wecom", .user_agent = "create_auth"});
-    if (!done.ok()) spdlog::info("wecom suite {}: create_auth not applied: {}", settings_.suite_id, done.status().reason());
-    return Status::Ok();  // answered "success" either way: WeCom retrying would not change the outcome
+    return db_.Exec("UPDATE wecom_corps SET secret_enc = ? WHERE corp_id = ? AND mode = 'third_party'",
+                    {box_.Seal(code->permanent_code), code->corp_id});
   }
+  // create_auth also carries the install's auth_code, but only the browser's return (the admin's own session)
+  // completes an install; change_auth and cancel_auth are logged.
   spdlog::info("wecom suite {}: instruction {} for corp {} acknowledged", settings_.suite_id, type,
                message->Get("AuthCorpId"));
   return Status::Ok();

@@ -191,7 +191,7 @@ Result<json::object> WecomClient::SuiteCall(const std::string& path, const json:
     auto answer = Exchange({get ? "GET" : "POST", url, get ? std::string() : json::serialize(body)});
     if (!answer.ok()) {
       last = answer.status();
-      Sleep(1000LL << (attempt - 1));
+      if (attempt < options_.max_attempts) Sleep(1000LL << (attempt - 1));
       continue;
     }
     int code = static_cast<int>(Int(*answer, "errcode"));
@@ -204,7 +204,7 @@ Result<json::object> WecomClient::SuiteCall(const std::string& path, const json:
       continue;
     }
     if (!LookupErrcode(code).retryable) return last;
-    Sleep(1000LL << (attempt - 1));
+    if (attempt < options_.max_attempts) Sleep(1000LL << (attempt - 1));
   }
   return last;
 }

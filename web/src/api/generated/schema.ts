@@ -2190,14 +2190,16 @@ export interface paths {
         /**
          * Where WeCom sends the admin's browser back after the third-party install (the suite's redirect URI).
          * @description Opened by the browser coming from WeCom's page (a top-level GET from another site), not by the console's
-         *     scripts: needs no session and no CSRF token; the `state` (from POST /api/v1/scrm/wecom/install; single use,
-         *     20 minutes) names the team and the admin who asked for the link. Koi exchanges `auth_code` for the corp's
-         *     permanent code, links the team to the corp (mode `third_party`) and queues the first full sync. WeCom also
-         *     sends the same authorisation as a `create_auth` instruction (POST /api/v1/wecom/suite/callback): whichever
-         *     arrives first completes the install and the other gets its outcome, so a return whose install already
-         *     succeeded answers `installed=1` too. Always answers 302 to the console: `/scrm/setup?installed=1` on success,
-         *     `/scrm/setup?install_error=<reason>` otherwise, with reasons `install_state_invalid` (the link expired or was
-         *     used already: start again), `install_cancelled` (no auth_code came back), `team_already_linked`,
+         *     scripts: no CSRF token; the `state` (from POST /api/v1/scrm/wecom/install; single use, 20 minutes) names the
+         *     team and the admin who asked for the link, and the session cookie the navigation carries must be that
+         *     admin's (so a link sent to another corp's admin cannot tie that corp to the team). Koi exchanges `auth_code`
+         *     for the corp's permanent code (whose state must match), links the team to the corp (mode `third_party`) and
+         *     queues the first full sync. WeCom's `create_auth` instruction (POST /api/v1/wecom/suite/callback) carries the
+         *     same code but is only acknowledged. A reload of a return that succeeded answers `installed=1` again; when
+         *     WeCom did not answer, the install stays open and a reload tries again. Always answers 302 to the console:
+         *     `/scrm/setup?installed=1` on success, `/scrm/setup?install_error=<reason>` otherwise, with reasons
+         *     `install_state_invalid` (the link expired or was used already: start again), `install_not_yours` (another
+         *     account's session, or none), `install_cancelled` (no auth_code came back), `team_already_linked`,
          *     `corp_linked_elsewhere`, `wecom_invalid_auth_code`, `wecom_invalid_permanent_code`, the suite's errors
          *     (`wecom_invalid_suite_id`, `wecom_invalid_suite_secret`, `wecom_invalid_suite_token`,
          *     `wecom_invalid_suite_ticket`, `wecom_suite_ticket_missing`) and WeCom's other errors (`wecom_*`,
@@ -2336,7 +2338,8 @@ export interface components {
              *     `job_interrupted`.
              *     WeCom third-party install (前往授权): `wecom_suite_not_configured` (the server has no suite),
              *     `wecom_suite_ticket_missing` (WeCom has not pushed the suite ticket yet), `install_state_invalid` (the install
-             *     link expired or was used already), `install_cancelled` (WeCom sent the admin back without an auth code),
+             *     link expired or was used already), `install_not_yours` (the install was started by another account),
+             *     `install_cancelled` (WeCom sent the admin back without an auth code),
              *     `wecom_invalid_pre_auth_code`, `wecom_invalid_auth_code`, `wecom_invalid_suite_secret`,
              *     `wecom_invalid_suite_token`, `wecom_invalid_suite_id`, `wecom_invalid_permanent_code`,
              *     `wecom_invalid_suite_ticket`.
@@ -3691,16 +3694,19 @@ export interface components {
          *       {"field": "added", "within_days": 30}]}
          *     ```
          *
+         *     Custom fields are tested by the options of a choice field (`custom_field`) or by a range of a number or date
+         *     field's value (`custom_value`, e.g. `{"field": "custom_value", "field_id": 21, "min": 10, "max": 99.5}`).
+         *
          *     Limits: a group has at most 50 children, groups nest at most 6 deep (the root is the first), a rule has at most
          *     300 nodes and a condition at most 500 values. A nested group needs at least one child; the root may be an empty
          *     `and` group, which matches every customer. Unknown keys are refused. Duplicate values are dropped.
          *     Relationship facts (corp tags, employee, department, added, add way, channel state) are read from the
          *     customer's ACTIVE relationships: "has tag X" means an employee who still has the customer tagged them X.
-         *     References (tag, personal tag, employee, department, stage, group and custom field option ids) must exist in the team; a member may
+         *     References (tag, personal tag, employee, department, stage, group, custom field and custom field option ids) must exist in the team; a member may
          *     use only their own personal tags. A rule that breaks any of this is refused with `invalid_segment_rule`, whose
          *     message starts with the path of the first bad node (e.g. `rule.children[1].values[0]: no such corp tag`).
          */
-        SegmentRule: components["schemas"]["SegmentGroup"] | components["schemas"]["SegmentTagCondition"] | components["schemas"]["SegmentPersonalTagCondition"] | components["schemas"]["SegmentCustomFieldCondition"] | components["schemas"]["SegmentTextCondition"] | components["schemas"]["SegmentNumberCondition"] | components["schemas"]["SegmentAddedCondition"] | components["schemas"]["SegmentStatusCondition"];
+        SegmentRule: components["schemas"]["SegmentGroup"] | components["schemas"]["SegmentTagCondition"] | components["schemas"]["SegmentPersonalTagCondition"] | components["schemas"]["SegmentCustomFieldCondition"] | components["schemas"]["SegmentCustomValueCondition"] | components["schemas"]["SegmentTextCondition"] | components["schemas"]["SegmentNumberCondition"] | components["schemas"]["SegmentAddedCondition"] | components["schemas"]["SegmentStatusCondition"];
         /** @description Its children joined with AND or OR (negated with `not`). */
         SegmentGroup: {
             /** @enum {string} */
@@ -3745,6 +3751,50 @@ export interface components {
             not?: boolean;
             match?: components["schemas"]["SegmentTagMatch"];
             values: number[];
+        };
+        /**
+         * @description custom_value: the customer's value of one of the team's number or date custom fields (`field_id`, see
+         *     CustomField) lies in a range, both ends included. A number field takes `min` and/or `max` (numbers of at most
+         *     15 digits, |x| ≤ 1e15; `{"field": "custom_value", "field_id": 21, "min": 10, "max": 99.5}`); a date field takes
+         *     `from` and/or `to` (YYYY-MM-DD, years 1900–2200; `{"field": "custom_value", "field_id": 22, "from":
+         *     "1990-01-01", "to": "1999-12-31"}`). At least one end is needed; an end left out is open. A customer without a
+         *     value of the field is not in any range, so `not: true` (no value in the range) includes them.
+         *     Refused (`invalid_segment_rule`, the message starting with the node's path): `…field_id: must be the id of a
+         *     number or date custom field` (not a positive integer), `…field_id: no such number or date custom field`, `…: a
+         *     number field takes min and max, not dates`, `…: a date field takes from and to (YYYY-MM-DD), not numbers`, `…:
+         *     use min/max (a number field) or from/to (a date field), not both`, `…: needs min or max (a number field), or
+         *     from or to (a date field)`, `…min: must be a number of at most 15 digits` (also `…max`), `…from: must be a date
+         *     YYYY-MM-DD` (also `…to`), `…max: is below min`, `…to: is before from`.
+         */
+        SegmentCustomValueCondition: {
+            /** @enum {string} */
+            field: "custom_value";
+            /** @description negates the node (false when left out) */
+            not?: boolean;
+            /** @description a custom field of kind `number` or `date` */
+            field_id: number;
+            /**
+             * @description a number field: the least value (inclusive)
+             * @example 10
+             */
+            min?: number;
+            /**
+             * @description a number field: the greatest value (inclusive), not below min
+             * @example 99.5
+             */
+            max?: number;
+            /**
+             * Format: date
+             * @description a date field: the first day (inclusive)
+             * @example 1990-01-01
+             */
+            from?: string;
+            /**
+             * Format: date
+             * @description a date field: the last day (inclusive), not before from
+             * @example 1999-12-31
+             */
+            to?: string;
         };
         /**
          * @description Any of the values: `employee` (userids: an active relationship with any of these employees), `channel_state`
