@@ -1630,6 +1630,48 @@ const tests = {
       await page.locator('[data-test="customer-row"]').click()
       await page.locator('[data-test="customer-detail"]').waitFor()
       assert(new URL(page.url()).pathname === profilePath, `the row opens ${page.url()}`)
+
+      // A segment of the birthdays in 1990 (custom_value on the date field), built by clicking: the live count is the
+      // API's count of the same rule, that customer alone (the fields are new: no other customer has a birthday).
+      const born1990 = { field: 'custom_value', field_id: birthday.id, from: '1990-01-01', to: '1990-12-31' }
+      const expected = (await team.api.ok('POST', '/api/v1/scrm/segments/count', { rule: { op: 'and', children: [born1990] } })).customers
+      assert(expected === 1, `the API counts ${expected} customers born in 1990`)
+      await page.goto(base + '/scrm/segments/new')
+      await page.locator('[data-test="rule-everyone"]').waitFor()
+      await page.locator('[data-test="add-condition"]').first().click()
+      const condition = page.locator('[data-test="segment-condition"]').first()
+      await condition.locator('[data-test="condition-field"]').click()
+      await page.locator('[data-test="field-option-custom_value"]:visible').click()
+      await condition.locator('[data-test="value-field-select"]').click()
+      // the date field is offered, the select field is not
+      await page.locator(`[data-test="value-field-option-${birthday.id}"]:visible`).click()
+      assert(await page.locator(`[data-test="value-field-option-${level.id}"]`).count() === 0, 'a select field is offered for a range')
+      const sent = page.waitForRequest((r) => {
+        if (!r.url().endsWith('/api/v1/scrm/segments/count') || r.method() !== 'POST') return false
+        const c = r.postDataJSON()?.rule?.children?.[0]
+        return c?.field === 'custom_value' && c.field_id === birthday.id && c.from === born1990.from && c.to === born1990.to
+      })
+      for (const end of ['from', 'to']) {
+        const box = condition.locator(`[data-test="value-${end}"] input`)
+        await box.fill(born1990[end])
+        await box.press('Enter')
+        // leaves the date box (its calendar closes)
+        await page.locator('[data-test="segment-rule"] .card-title').click()
+        assert(await box.inputValue() === born1990[end], `the ${end} box holds "${await box.inputValue()}"`)
+      }
+      const request = await sent
+      assert(JSON.stringify(request.postDataJSON().rule) === JSON.stringify({ op: 'and', children: [born1990] }),
+        `the console counts ${request.postData()}`)
+      await request.response()
+      // the count of that rule (an earlier one, of "from" alone, may still be shown while it is counted)
+      await page.waitForFunction((n) => {
+        if (document.querySelector('[data-test="segment-counting"]')) return false
+        const text = document.querySelector('[data-test="segment-count"]')?.textContent ?? ''
+        return /^\s*([\d,]+)/.exec(text)?.[1]?.replace(/,/g, '') === String(n)
+      }, expected)
+      assert(await condition.locator('[data-test="condition-issue"]').count() === 0, 'the range condition is marked unfinished')
+      await page.waitForLoadState('networkidle')
+      await page.screenshot({ path: join(shots, 'segment-custom-value-zh.png'), animations: 'disabled' })
       const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
       assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
     }, { login: team })

@@ -3,7 +3,7 @@ import type { SegmentsApi } from '@/api/segments'
 import {
   addCondition, addGroup, canAddCondition, canAddGroup, completeRule, conditionIssue, countNodes, emptyRule, findNode, fromRule,
   newCondition, newGroup, nodeAtPath, removeNode, RULE_MAX_CHILDREN, RULE_MAX_DEPTH, ruleIssues, ruleKey, rulePathOf, setField,
-  toRule, type EditorCondition, type EditorGroup, type SegmentField,
+  setValueField, toRule, type EditorCondition, type EditorGroup, type SegmentField,
 } from './segment-rule'
 
 function cond(field: SegmentField, over: Partial<EditorCondition> = {}): EditorCondition {
@@ -62,6 +62,16 @@ describe('editing the tree', () => {
     setField(c, 'stage')
     expect(c).toMatchObject({ key, field: 'stage', not: true, texts: [], numbers: [], match: 'any' })
   })
+
+  it("another custom field keeps a range of its kind and clears one of the other kind", () => {
+    const c = cond('custom_value')
+    setValueField(c, 21, 'number')
+    Object.assign(c, { min: 10, max: 99.5 })
+    setValueField(c, 23, 'number')
+    expect(c).toMatchObject({ fieldId: 23, valueKind: 'number', min: 10, max: 99.5 })
+    setValueField(c, 22, 'date')
+    expect(c).toMatchObject({ fieldId: 22, valueKind: 'date', min: null, max: null, from: '', to: '' })
+  })
 })
 
 describe('completeness', () => {
@@ -85,6 +95,28 @@ describe('completeness', () => {
     expect(conditionIssue(cond('added', { addedMode: 'range', to: '2026-01-05' }))).toBeNull()
     expect(conditionIssue(cond('added', { addedMode: 'range', from: '2026-01-05', to: '2026-01-04' }))).toBe('daysReversed')
     expect(conditionIssue(cond('added', { addedMode: 'range', from: '2026-01-05', to: '2026-01-05' }))).toBeNull()
+  })
+
+  it('a custom value condition needs its field and one end of a range the server takes', () => {
+    const number = (over: Partial<EditorCondition>) => cond('custom_value', { fieldId: 21, valueKind: 'number', ...over })
+    const date = (over: Partial<EditorCondition>) => cond('custom_value', { fieldId: 22, valueKind: 'date', ...over })
+    expect(conditionIssue(cond('custom_value'))).toBe('noValueField')
+    expect(conditionIssue(cond('custom_value', { min: 1 }))).toBe('noValueField')
+    expect(conditionIssue(number({}))).toBe('noBounds')
+    expect(conditionIssue(number({ min: 10 }))).toBeNull()
+    expect(conditionIssue(number({ max: -1 }))).toBeNull()
+    expect(conditionIssue(number({ min: 0, max: 0 }))).toBeNull()
+    expect(conditionIssue(number({ min: 100, max: 99.5 }))).toBe('minAboveMax')
+    expect(conditionIssue(number({ max: 1e16 }))).toBe('badNumber')
+    expect(conditionIssue(number({ min: -1e15 }))).toBeNull()
+    // the from / to of a date field, not its min / max
+    expect(conditionIssue(date({ min: 1 }))).toBe('noDays')
+    expect(conditionIssue(date({ from: '1990-01-01' }))).toBeNull()
+    expect(conditionIssue(date({ to: '1999-12-31' }))).toBeNull()
+    expect(conditionIssue(date({ from: '1999-12-31', to: '1990-01-01' }))).toBe('daysReversed')
+    expect(conditionIssue(date({ from: '1899-12-31' }))).toBe('badDay')
+    expect(conditionIssue(date({ to: '1990-02-30' }))).toBe('badDay')
+    expect(conditionIssue(date({ to: '2200-12-31' }))).toBeNull()
   })
 
   it('an empty root is everyone; an empty nested group is unfinished; nothing unfinished is sent', () => {
@@ -119,6 +151,11 @@ describe('the API form', () => {
       cond('stage', { numbers: [3, 0] }),
       cond('group', { texts: ['wr1'] }),
       cond('status', { status: 'lost' }),
+      cond('custom_value', { fieldId: 21, valueKind: 'number', min: 10, max: 99.5 }),
+      cond('custom_value', { fieldId: 21, valueKind: 'number', max: 5, not: true }),
+      cond('custom_value', { fieldId: 22, valueKind: 'date', from: '1990-01-01', to: '1999-12-31' }),
+      // what the other kind would take is not sent
+      cond('custom_value', { fieldId: 22, valueKind: 'date', to: '1999-12-31', min: 3 }),
       Object.assign(newGroup('or', [cond('gender', { numbers: [0] })]), { not: true }),
     ])
     expect(toRule(root)).toEqual({
@@ -137,6 +174,10 @@ describe('the API form', () => {
         { field: 'stage', values: [3, 0] },
         { field: 'group', values: ['wr1'] },
         { field: 'status', value: 'lost' },
+        { field: 'custom_value', field_id: 21, min: 10, max: 99.5 },
+        { field: 'custom_value', field_id: 21, max: 5, not: true },
+        { field: 'custom_value', field_id: 22, from: '1990-01-01', to: '1999-12-31' },
+        { field: 'custom_value', field_id: 22, to: '1999-12-31' },
         { op: 'or', not: true, children: [{ field: 'gender', values: [0] }] },
       ],
     })
@@ -151,9 +192,17 @@ describe('the API form', () => {
         { field: 'added', from: '2026-02-01', to: '2026-02-28' },
         { field: 'added', within_days: 90, not: true },
         { op: 'and', children: [{ field: 'stage', values: [0] }, { field: 'status', value: 'lost' }] },
+        { field: 'custom_value', field_id: 21, min: 10, max: 99.5, not: true },
+        { field: 'custom_value', field_id: 21, min: -3 },
+        { field: 'custom_value', field_id: 22, from: '1990-01-01' },
+        { field: 'custom_value', field_id: 22, from: '1990-01-01', to: '1999-12-31' },
       ],
     }
     const root = fromRule(saved)
+    expect(root.children[4]).toMatchObject({ field: 'custom_value', fieldId: 21, valueKind: 'number', min: 10, max: 99.5, not: true })
+    expect(root.children[5]).toMatchObject({ fieldId: 21, valueKind: 'number', min: -3, max: null })
+    expect(root.children[6]).toMatchObject({ fieldId: 22, valueKind: 'date', from: '1990-01-01', to: '' })
+    expect(ruleIssues(root).size).toBe(0)
     expect(root.op).toBe('or')
     expect(root.not).toBe(true)
     expect((root.children[1] as EditorCondition).addedMode).toBe('range')

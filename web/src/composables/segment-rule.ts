@@ -5,16 +5,19 @@ import type { SegmentsApi } from '@/api/segments'
 
 /** The fields a condition can test, in the order the field select lists them. */
 export const SEGMENT_FIELDS = [
-  'corp_tag', 'personal_tag', 'custom_field', 'employee', 'department', 'added', 'add_way', 'channel_state', 'gender', 'stage', 'group',
-  'status',
+  'corp_tag', 'personal_tag', 'custom_field', 'custom_value', 'employee', 'department', 'added', 'add_way', 'channel_state', 'gender', 'stage',
+  'group', 'status',
 ] as const
 export type SegmentField = (typeof SEGMENT_FIELDS)[number]
 
-/** How a field's values are edited and sent: a list of strings, a list of numbers, a day range, or one status. */
-export type ValueKind = 'texts' | 'numbers' | 'added' | 'status'
+/**
+ * How a field's values are edited and sent: a list of strings, a list of numbers, a day range, one status, or a range
+ * of a custom field's value.
+ */
+export type ValueKind = 'texts' | 'numbers' | 'added' | 'status' | 'range'
 export const FIELD_KIND: Record<SegmentField, ValueKind> = {
-  corp_tag: 'texts', personal_tag: 'numbers', custom_field: 'numbers', employee: 'texts', department: 'numbers', added: 'added', add_way: 'numbers',
-  channel_state: 'texts', gender: 'numbers', stage: 'numbers', group: 'texts', status: 'status',
+  corp_tag: 'texts', personal_tag: 'numbers', custom_field: 'numbers', custom_value: 'range', employee: 'texts', department: 'numbers',
+  added: 'added', add_way: 'numbers', channel_state: 'texts', gender: 'numbers', stage: 'numbers', group: 'texts', status: 'status',
 }
 /** Fields whose values are tags (or custom field options), matched any / all / none. */
 export const MATCH_FIELDS: readonly SegmentField[] = ['corp_tag', 'personal_tag', 'custom_field']
@@ -27,10 +30,17 @@ export const RULE_MAX_DEPTH = 6
 export const RULE_MAX_NODES = 300
 export const RULE_MAX_VALUES = 500
 export const WITHIN_DAYS_MAX = 3660
+/** the largest magnitude of a custom_value bound (a number field holds at most 15 digits) */
+export const CUSTOM_NUMBER_MAX = 1e15
+/** the years a custom_value date range may name */
+export const CUSTOM_YEAR_MIN = 1900
+export const CUSTOM_YEAR_MAX = 2200
 
 export type GroupOp = 'and' | 'or'
 export type AddedMode = 'within' | 'range'
 export type CustomerStatus = 'active' | 'lost'
+/** what a custom_value condition's field holds: numbers (min / max) or dates (from / to) */
+export type ValueFieldKind = 'number' | 'date'
 
 export interface EditorGroup {
   kind: 'group'
@@ -53,13 +63,19 @@ export interface EditorCondition {
   texts: string[]
   /** personal_tag, custom_field (option ids), department, add_way, gender, stage (0: in no stage) */
   numbers: number[]
-  /** added: within the last N days, or from / to (YYYY-MM-DD, '' for open) */
+  /** added: within the last N days, or from / to (YYYY-MM-DD, '' for open; custom_value of a date field too) */
   addedMode: AddedMode
   withinDays: number | null
   from: string
   to: string
   /** status */
   status: CustomerStatus
+  /** custom_value: the number or date custom field (null: none picked yet) and what it holds */
+  fieldId: number | null
+  valueKind: ValueFieldKind
+  /** custom_value of a number field: the least and the greatest value (null for open) */
+  min: number | null
+  max: number | null
 }
 
 export type EditorNode = EditorGroup | EditorCondition
@@ -70,7 +86,7 @@ const nextKey = () => ++lastKey
 export function newCondition(field: SegmentField = 'corp_tag'): EditorCondition {
   return {
     kind: 'condition', key: nextKey(), field, not: false, match: 'any', texts: [], numbers: [], addedMode: 'within', withinDays: 30,
-    from: '', to: '', status: 'active',
+    from: '', to: '', status: 'active', fieldId: null, valueKind: 'number', min: null, max: null,
   }
 }
 
@@ -85,6 +101,16 @@ export const emptyRule = (): EditorGroup => newGroup('and')
 export function setField(c: EditorCondition, field: SegmentField): void {
   const fresh = newCondition(field)
   Object.assign(c, { ...fresh, key: c.key, not: c.not })
+}
+
+/**
+ * Gives a custom_value condition another custom field, of kind `kind`; a range of the other kind is cleared (numbers
+ * mean nothing to a date field), one of the same kind stays.
+ */
+export function setValueField(c: EditorCondition, fieldId: number, kind: ValueFieldKind): void {
+  if (kind !== c.valueKind) Object.assign(c, { min: null, max: null, from: '', to: '' })
+  c.fieldId = fieldId
+  c.valueKind = kind
 }
 
 // ----- walking the tree ----------------------------------------------------------------------------------------
@@ -172,9 +198,33 @@ export function rulePathOf(message: string): string {
 // ----- completeness ----------------------------------------------------------------------------------------------
 
 /** Why a node cannot be sent yet. */
-export type NodeIssue = 'noValues' | 'tooManyValues' | 'noDays' | 'badWithinDays' | 'daysReversed' | 'emptyGroup'
+export type NodeIssue =
+  | 'noValues' | 'tooManyValues' | 'noDays' | 'badWithinDays' | 'daysReversed' | 'emptyGroup'
+  | 'noValueField' | 'noBounds' | 'badNumber' | 'minAboveMax' | 'badDay'
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/
+
+/** Whether a custom_value bound is a number the server takes (at most 15 digits). */
+const isBound = (n: number) => Number.isFinite(n) && Math.abs(n) <= CUSTOM_NUMBER_MAX
+/** Whether "YYYY-MM-DD" is a day the server takes in a custom_value range (a real day, 1900–2200). */
+function isRangeDay(day: string): boolean {
+  if (!DAY.test(day)) return false
+  const [y, m, d] = day.split('-').map(Number)
+  if (y < CUSTOM_YEAR_MIN || y > CUSTOM_YEAR_MAX || m < 1 || m > 12 || d < 1) return false
+  return d <= new Date(Date.UTC(y, m, 0)).getUTCDate()
+}
+
+function valueRangeIssue(c: EditorCondition): NodeIssue | null {
+  if (c.fieldId === null) return 'noValueField'
+  if (c.valueKind === 'number') {
+    if (c.min === null && c.max === null) return 'noBounds'
+    if ((c.min !== null && !isBound(c.min)) || (c.max !== null && !isBound(c.max))) return 'badNumber'
+    return c.min !== null && c.max !== null && c.min > c.max ? 'minAboveMax' : null
+  }
+  if (!c.from && !c.to) return 'noDays'
+  if ((c.from && !isRangeDay(c.from)) || (c.to && !isRangeDay(c.to))) return 'badDay'
+  return c.from && c.to && c.from > c.to ? 'daysReversed' : null
+}
 
 export function conditionIssue(c: EditorCondition): NodeIssue | null {
   switch (FIELD_KIND[c.field]) {
@@ -196,6 +246,8 @@ export function conditionIssue(c: EditorCondition): NodeIssue | null {
     }
     case 'status':
       return null
+    case 'range':
+      return valueRangeIssue(c)
   }
 }
 
@@ -239,6 +291,12 @@ function conditionToRule(c: EditorCondition): SegmentsApi.Rule {
       return { field: c.field, ...(c.from ? { from: c.from } : {}), ...(c.to ? { to: c.to } : {}), ...not }
     case 'status':
       return { field: c.field, value: c.status, ...not }
+    case 'custom_value': {
+      const range = c.valueKind === 'number'
+        ? { ...(c.min !== null ? { min: c.min } : {}), ...(c.max !== null ? { max: c.max } : {}) }
+        : { ...(c.from ? { from: c.from } : {}), ...(c.to ? { to: c.to } : {}) }
+      return { field: c.field, field_id: c.fieldId ?? 0, ...range, ...not }
+    }
   }
 }
 
@@ -278,6 +336,17 @@ function conditionFromRule(r: Exclude<SegmentsApi.Rule, SegmentsApi.Group>): Edi
     }
   }
   if (r.field === 'status') c.status = r.value === 'lost' ? 'lost' : 'active'
+  if (r.field === 'custom_value') {
+    c.fieldId = typeof r.field_id === 'number' && r.field_id > 0 ? r.field_id : null
+    // The server keeps a number range as min / max and a date range as from / to: which it is says the field's kind.
+    const dates = r.from !== undefined || r.to !== undefined
+    c.valueKind = dates ? 'date' : 'number'
+    const bound = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? n : null)
+    c.min = dates ? null : bound(r.min)
+    c.max = dates ? null : bound(r.max)
+    c.from = dates && typeof r.from === 'string' ? r.from : ''
+    c.to = dates && typeof r.to === 'string' ? r.to : ''
+  }
   return c
 }
 

@@ -225,6 +225,8 @@ describe('useSegmentChoices', () => {
       items: [
         { id: 1, name: '生日', kind: 'date', options: [], sort: 1, customers: 0 },
         { id: 2, name: '会员等级', kind: 'select', options: [{ id: 31, label: '金卡' }], sort: 2, customers: 0 },
+        { id: 3, name: '积分', kind: 'number', options: [], sort: 3, customers: 0 },
+        { id: 4, name: '备注', kind: 'text', options: [], sort: 4, customers: 0 },
       ],
     })
     const c = useSegmentChoices()
@@ -235,6 +237,9 @@ describe('useSegmentChoices', () => {
     expect(c.stages.value.map((s) => s.name)).toEqual(['意向'])
     // the choice custom fields only
     expect(c.customFields.value.map((f) => f.name)).toEqual(['会员等级'])
+    // the number and date fields, for ranges
+    expect(c.valueFields.value.map((f) => f.name)).toEqual(['生日', '积分'])
+    expect(c.fieldsLoaded.value).toBe(true)
   })
 })
 

@@ -232,10 +232,13 @@ export function useSegmentSenders(segmentId: () => number | null) {
   return { plan, shares, loading, loaded, error, load, clear }
 }
 
+/** Whether a custom field's values can be tested as a range (custom_value): number and date fields. */
+export const isValueField = (kind: string): kind is 'number' | 'date' => kind === 'number' || kind === 'date'
+
 /**
  * What a rule's conditions can name: the corp tag groups, the caller's personal tags, the departments (as a tree),
- * the stages, the choice custom fields with their options. A list that fails to load just offers nothing (the count
- * says what is wrong with the rule).
+ * the stages, the choice custom fields with their options, the number and date custom fields. A list that fails to
+ * load just offers nothing (the count says what is wrong with the rule).
  */
 export function useSegmentChoices() {
   const tagGroups = ref<CustomersApi.TagGroup[]>([])
@@ -243,10 +246,17 @@ export function useSegmentChoices() {
   const departments = ref<CustomersApi.Department[]>([])
   const stages = ref<CustomersApi.Stage[]>([])
   const customFields = ref<FieldsApi.Field[]>([])
+  /** the number and date custom fields (custom_value) */
+  const valueFields = ref<FieldsApi.Field[]>([])
+  /** the custom fields were loaded (a hint that the team has none waits for them) */
+  const fieldsLoaded = ref(false)
 
   async function loadFields(): Promise<void> {
     try {
-      customFields.value = (await listCustomFieldsApi()).items.filter((f) => isChoice(f.kind))
+      const items = (await listCustomFieldsApi()).items
+      customFields.value = items.filter((f) => isChoice(f.kind))
+      valueFields.value = items.filter((f) => isValueField(f.kind))
+      fieldsLoaded.value = true
     } catch {
       // no custom field options to pick then
     }
@@ -263,7 +273,7 @@ export function useSegmentChoices() {
   }
 
   return {
-    tagGroups, personalTags, departments, stages, customFields, load,
+    tagGroups, personalTags, departments, stages, customFields, valueFields, fieldsLoaded, load,
     departmentTree: computed(() => departmentTree(departments.value)),
   }
 }

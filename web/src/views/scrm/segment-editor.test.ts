@@ -35,7 +35,7 @@ const customField = (id: number, name: string, kind: FieldsApi.Kind, options: [n
   ({ id, name, kind, options: options.map(([oid, label]) => ({ id: oid, label })), sort: id, customers: 1 })
 const CUSTOM_FIELDS = [
   customField(1, '生日', 'date'), customField(2, '会员等级', 'select', [[31, '金卡'], [32, '银卡']]),
-  customField(3, '兴趣', 'multi_select', [[41, '茶饮'], [42, '甜品']]),
+  customField(3, '兴趣', 'multi_select', [[41, '茶饮'], [42, '甜品']]), customField(4, '积分', 'number'), customField(5, '备注', 'text'),
 ]
 const VIP: SegmentsApi.Rule = { op: 'and', children: [{ field: 'corp_tag', match: 'any', values: ['et1'] }] }
 function segment(id: number, over: Partial<SegmentsApi.Segment> = {}): SegmentsApi.Segment {
@@ -91,6 +91,19 @@ async function pickField(condition: HTMLElement, field: string) {
   await clickOn(all(`field-option-${field}`).at(-1))
 }
 const lastRule = () => vi.mocked(countSegmentApi).mock.lastCall?.[0]
+/** types into an input (a number box or a date picker, found by the data-test on it or around it) and leaves it */
+async function enter(test: string, value: string, within: ParentNode = document.body) {
+  const input = (q(test, within)?.matches('input') ? q(test, within) : q(test, within)?.querySelector('input')) as HTMLInputElement
+  input.value = value
+  input.dispatchEvent(new Event('input'))
+  input.dispatchEvent(new Event('change'))
+  await nextTick()
+}
+/** picks custom field `id` in a custom_value condition's field select */
+async function pickValueField(condition: HTMLElement, id: number) {
+  await clickOn(q('value-field-select', condition)?.querySelector<HTMLElement>('.el-select__wrapper'))
+  await clickOn(all(`value-field-option-${id}`).at(-1))
+}
 
 beforeEach(() => {
   vi.useFakeTimers()
@@ -290,6 +303,105 @@ describe('a new segment', () => {
     expect(lastRule()).toEqual({ rule })
     expect(text(q('segment-count-error'))).toBe('规则有误：rule.children[0].values[1]: no such option of a custom field')
     expect(q('segment-condition')!.classList.contains('bad')).toBe(true)
+  })
+
+  it('tests a number custom field by a range: only number and date fields offered, min above max marked and not counted', async () => {
+    await mountPage('/scrm/segments/new')
+    await counted300()
+    await clickTest('add-condition')
+    expect(text(all('field-option-custom_value').at(-1))).toBe('自定义字段（数字/日期）')
+    await pickField(q('segment-condition')!, 'custom_value')
+    const condition = q('segment-condition')!
+    expect(text(q('condition-issue', condition))).toBe('请选择自定义字段')
+    await pickValueField(condition, 4)
+    // the number and date fields only, each with its kind
+    const options = q('value-field-option-4')!.closest('.el-select-dropdown')!
+    expect([...options.querySelectorAll('[data-test^="value-field-option-"]')].map(text)).toEqual(['生日日期', '积分数字'])
+    expect(text(q('value-field-select', condition))).toContain('积分')
+    expect(q('value-from', condition)).toBeNull()
+    expect(text(q('condition-issue', condition))).toBe('请填写最小值或最大值')
+
+    await enter('value-min', '100', condition)
+    await enter('value-max', '99.5', condition)
+    await counted300()
+    expect(text(q('condition-issue', condition))).toBe('最小值不能大于最大值')
+    expect(text(q('segment-count-incomplete'))).toBe('条件未填完整')
+    expect(countSegmentApi).toHaveBeenCalledTimes(1)
+
+    await enter('value-min', '10', condition)
+    await counted300()
+    expect(q('condition-issue', condition)).toBeNull()
+    expect(countSegmentApi).toHaveBeenCalledTimes(2)
+    expect(lastRule()).toEqual({ rule: { op: 'and', children: [{ field: 'custom_value', field_id: 4, min: 10, max: 99.5 }] } })
+
+    // an end left empty is open; NOT as on any condition
+    await enter('value-min', '', condition)
+    await clickOn(q('condition-not', condition)?.querySelector<HTMLElement>('input'))
+    await counted300()
+    expect(lastRule()?.rule).toEqual({ op: 'and', children: [{ field: 'custom_value', field_id: 4, max: 99.5, not: true }] })
+
+    i18n.global.locale.value = 'en-US'
+    await nextTick()
+    expect(text(all('field-option-custom_value').at(-1))).toBe('Custom field (number / date)')
+    expect(text(q('value-number-range', condition))).toBe('–')
+  })
+
+  it('tests a date custom field by a range of days, either end open', async () => {
+    await mountPage('/scrm/segments/new')
+    await clickTest('add-condition')
+    const condition = q('segment-condition')!
+    await pickField(condition, 'custom_value')
+    await pickValueField(condition, 1)
+    expect(q('value-min', condition)).toBeNull()
+    expect(text(q('condition-issue', condition))).toBe('请选择开始或结束日期')
+    await enter('value-from', '1999-12-31', condition)
+    await enter('value-to', '1990-01-01', condition)
+    expect(text(q('condition-issue', condition))).toBe('开始日期不能晚于结束日期')
+    await enter('value-from', '1990-01-01', condition)
+    await enter('value-to', '1999-12-31', condition)
+    await counted300()
+    expect(q('condition-issue', condition)).toBeNull()
+    expect(lastRule()?.rule).toEqual({ op: 'and', children: [{ field: 'custom_value', field_id: 1, from: '1990-01-01', to: '1999-12-31' }] })
+    // another kind of field: the dates meant nothing to it
+    await pickValueField(condition, 4)
+    expect(text(q('condition-issue', condition))).toBe('请填写最小值或最大值')
+  })
+
+  it('hints at the custom fields page when the team has no number or date field', async () => {
+    vi.mocked(listCustomFieldsApi).mockResolvedValue({ items: CUSTOM_FIELDS.filter((f) => f.kind !== 'date' && f.kind !== 'number') })
+    await mountPage('/scrm/segments/new')
+    await clickTest('add-condition')
+    await pickField(q('segment-condition')!, 'custom_value')
+    expect(q('value-field-select')).toBeNull()
+    expect(text(q('no-value-fields'))).toBe('还没有数字或日期类型的自定义字段。 去设置自定义字段')
+    await clickTest('value-fields-link')
+    await vi.waitFor(() => expect(router.currentRoute.value.path).toBe('/scrm/fields'))
+  })
+
+  it('loads a rule on custom field ranges into the editor as it was saved', async () => {
+    const rule: SegmentsApi.Rule = {
+      op: 'and',
+      children: [
+        { field: 'custom_value', field_id: 4, min: 10, max: 99.5, not: true },
+        { field: 'custom_value', field_id: 1, from: '1990-01-01' },
+        { field: 'custom_value', field_id: 9, max: 5 },
+      ],
+    }
+    vi.mocked(getSegmentApi).mockResolvedValueOnce(segment(6, { rule }))
+    await mountPage('/scrm/segments/6')
+    const [points, birthday, gone] = all('segment-condition')
+    expect(text(q('value-field-select', points))).toContain('积分')
+    expect((q('value-min', points)!.querySelector('input') as HTMLInputElement).value).toBe('10')
+    expect((q('value-max', points)!.querySelector('input') as HTMLInputElement).value).toBe('99.5')
+    expect((q('condition-not', points)!.querySelector('input') as HTMLInputElement).checked).toBe(true)
+    expect(text(q('value-field-select', birthday))).toContain('生日')
+    expect((q('value-from', birthday)!.querySelector('input') as HTMLInputElement).value).toBe('1990-01-01')
+    expect((q('value-to', birthday)!.querySelector('input') as HTMLInputElement).value).toBe('')
+    // a field since deleted is kept as its id
+    expect(text(q('value-field-select', gone))).toContain('#9')
+    expect(q('segment-save')!.hasAttribute('disabled')).toBe(true)
+    await counted300()
+    expect(lastRule()).toEqual({ rule })
   })
 
   it('asks before leaving unsaved edits', async () => {
