@@ -586,8 +586,11 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
     return f.ok() ? JsonOk(FollowJson(*f)) : JsonError(f.status());
   }, scrm));
 
-  router.Add("GET", "/api/v1/scrm/personal-tags", guard.Authed([&tags](Request&, const accounts::Principal& who) {
-    auto list = tags.PersonalTags(who);
+  router.Add("GET", "/api/v1/scrm/personal-tags", guard.Authed([&tags](Request& r, const accounts::Principal& who) {
+    const std::string scope = r.Query("scope", "own");
+    if (scope != "own" && scope != "team")
+      return JsonError(Status::InvalidArgument("invalid_argument", "scope is own or team"));
+    auto list = tags.PersonalTags(who, scope == "team");
     return list.ok() ? JsonOk(json::object{{"items", PersonalTagsJson(*list)}}) : JsonError(list.status());
   }, scrm));
   router.Add("POST", "/api/v1/scrm/personal-tags", guard.Authed([&tags](Request& r, const accounts::Principal& who) {

@@ -1460,6 +1460,18 @@ const tests = {
     }, { login: a })
     const seenByAdmin = await team.api.ok('GET', `/api/v1/scrm/customers/${encodeURIComponent(customer.external_userid)}`)
     assert(seenByAdmin.personal_tags.some((t) => t.name === '爱喝奶茶' && t.owner_name === '店员阿青'), 'the admin does not see the personal tag')
+    // The admin filters the list by a member's personal tag, named with its owner.
+    await withPage(async (page) => {
+      await page.goto(base + '/scrm/customers')
+      await page.locator('[data-test="customer-row"]').first().waitFor()
+      await page.locator('[data-test="customer-personal-tag-filter"]').click()
+      const answered = page.waitForResponse((r) => r.url().includes('/api/v1/scrm/customers?') && r.url().includes('personal_tag='))
+      await page.locator('[data-test^="personal-tag-filter-option-"]:visible', { hasText: '爱喝奶茶（店员阿青）' }).click()
+      await page.keyboard.press('Escape')
+      const filtered = (await (await answered).json()).data
+      assert(filtered.total === 1 && filtered.items[0]?.external_userid === customer.external_userid,
+        `the admin's personal tag filter lists ${JSON.stringify(filtered.items.map((c) => c.external_userid))}`)
+    }, { login: team })
     await team.api.ok('DELETE', `/api/v1/scrm/bindings/${a.member.id}`)
     await team.api.ok('PUT', `/api/v1/scrm/bindings/${b.member.id}`, { userid, data_scope: 'own' })
     await withPage(async (page) => {

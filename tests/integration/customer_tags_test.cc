@@ -175,6 +175,19 @@ TEST_P(CustomerTagsTest, PersonalTagsStayInKoiAndAreSeenByTheirOwnerAndAdmins) {
   ASSERT_EQ(seen_by_admin->personal_tags.size(), 1u);
   EXPECT_EQ(seen_by_admin->personal_tags[0].owner_name, "小林");
   EXPECT_EQ(tags_->PersonalTags(a)->at(0).customers, 1);
+  // An admin lists every member's (to filter by them), owners first by name; members only their own.
+  ASSERT_TRUE(tags_->CreatePersonalTag(b, "周末客").ok());
+  EXPECT_TRUE(tags_->PersonalTags(admin_)->empty());
+  auto team = tags_->PersonalTags(admin_, true);
+  ASSERT_TRUE(team.ok()) << team.status().ToString();
+  ASSERT_EQ(team->size(), 2u);
+  EXPECT_EQ((*team)[0].owner_name, "小周");  // 小 周 < 小 林 in byte order
+  EXPECT_EQ((*team)[0].name, "周末客");
+  EXPECT_EQ((*team)[1].owner_name, "小林");
+  EXPECT_EQ((*team)[1].account_id, a.account.value());
+  EXPECT_EQ((*team)[1].customers, 1);
+  EXPECT_EQ(tags_->PersonalTags(a, true).status().reason(), "admin_only");
+  EXPECT_EQ(tags_->PersonalTags(b)->size(), 1u);
   // The list filters by it, for its owner and admins, in both modes.
   for (const auto& who : {a, admin_}) {
     for (auto mode : {ListMode::kCustomer, ListMode::kRelationship}) {
@@ -197,7 +210,7 @@ TEST_P(CustomerTagsTest, PersonalTagsStayInKoiAndAreSeenByTheirOwnerAndAdmins) {
   EXPECT_TRUE(seen_by_b->personal_tags.empty());
   EXPECT_EQ(tags_->MarkPersonalTags(b, ext, {tag->id}, {}).reason(), "personal_tag_not_found");
   EXPECT_EQ(tags_->DeletePersonalTag(b, tag->id).reason(), "personal_tag_not_found");
-  EXPECT_TRUE(tags_->PersonalTags(b)->empty());
+  EXPECT_EQ(tags_->PersonalTags(b)->at(0).name, "周末客");  // b's own only
   EXPECT_EQ(customers_->List(b, {.personal_tag_ids = {tag->id}}, 1, 20)->total, 0);  // another's tag matches no one
   EXPECT_GT(customers_->List(b, {}, 1, 20)->total, 0);  // while b sees the customer itself
   // Never pushed to WeCom.

@@ -488,14 +488,22 @@ Result<Follow> TagService::EditRelationship(const accounts::Principal& who, std:
 
 // ----- personal tags -------------------------------------------------------------------------------------------
 
-Result<std::vector<PersonalTag>> TagService::PersonalTags(const accounts::Principal& who) {
-  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT t.id, t.name, t.created_at, (SELECT COUNT(*) FROM "
-                                         "personal_tag_customers c WHERE c.tag_id = t.id) FROM personal_tags t WHERE "
-                                         "t.team_id = ? AND t.account_id = ? ORDER BY t.name, t.id",
-                                         {who.team.value(), who.account.value()}));
+Result<std::vector<PersonalTag>> TagService::PersonalTags(const accounts::Principal& who, bool whole_team) {
+  if (whole_team) KOI_RETURN_IF_ERROR(accounts::RequireAdmin(who));
+  std::string sql = "SELECT t.id, t.name, t.created_at, (SELECT COUNT(*) FROM personal_tag_customers c WHERE c.tag_id = "
+                    "t.id), t.account_id, COALESCE(a.name, '') FROM personal_tags t LEFT JOIN accounts a ON a.id = "
+                    "t.account_id AND a.team_id = t.team_id WHERE t.team_id = ?";
+  std::vector<Value> params{who.team.value()};
+  if (whole_team) {
+    sql += " ORDER BY COALESCE(a.name, ''), t.account_id, t.name, t.id";
+  } else {
+    sql += " AND t.account_id = ? ORDER BY t.name, t.id";
+    params.emplace_back(std::in_place_type<int64_t>, who.account.value());
+  }
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query(sql, params));
   std::vector<PersonalTag> out;
   for (const auto& row : r.rows)
-    out.push_back({.id = row.Int(0), .name = row.Text(1), .account_id = who.account.value(), .owner_name = who.name,
+    out.push_back({.id = row.Int(0), .name = row.Text(1), .account_id = row.Int(4), .owner_name = row.Text(5),
                    .customers = row.Int(3), .created_at_ms = row.Int(2)});
   return out;
 }

@@ -100,8 +100,9 @@ class TagService {
   Result<Follow> EditRelationship(const accounts::Principal& who, std::string_view external_userid,
                                   std::string_view userid, const wecom::WecomClient::RemarkEdit& edit);
 
-  // The caller's personal tags with how many customers carry each.
-  Result<std::vector<PersonalTag>> PersonalTags(const accounts::Principal& who);
+  // The caller's personal tags with how many customers carry each; with `whole_team` (admins only, admin_only
+  // otherwise) every member's, ordered by owner name, then name.
+  Result<std::vector<PersonalTag>> PersonalTags(const accounts::Principal& who, bool whole_team = false);
   Result<PersonalTag> CreatePersonalTag(const accounts::Principal& who, std::string_view name);
   // The owner, or an admin.
   Status DeletePersonalTag(const accounts::Principal& who, int64_t id);

@@ -119,9 +119,11 @@ export function cancelBulkTagApi(jobId: number) {
   return requestClient.post<CustomersApi.BulkTagState>(`/api/v1/scrm/bulk-tags/${jobId}/cancel`)
 }
 
-/** The caller's own personal tags, with how many customers carry each. */
-export function listPersonalTagsApi() {
-  return requestClient.get<{ items: CustomersApi.PersonalTag[] }>('/api/v1/scrm/personal-tags')
+/** The caller's own personal tags, or (`team`, admins) every member's, with how many customers carry each. */
+export function listPersonalTagsApi(scope: 'own' | 'team' = 'own') {
+  return requestClient.get<{ items: CustomersApi.PersonalTag[] }>(
+    scope === 'team' ? '/api/v1/scrm/personal-tags?scope=team' : '/api/v1/scrm/personal-tags',
+  )
 }
 
 export function createPersonalTagApi(name: string) {

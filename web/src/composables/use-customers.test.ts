@@ -190,6 +190,13 @@ describe('useCustomers', () => {
     expect(lastQuery()).toEqual({ page: 1, page_size: 20 })
   })
 
+  it("an admin's personal-tag choices are every member's", async () => {
+    let c!: ReturnType<typeof useCustomers>
+    effectScope().run(() => (c = useCustomers({ pageSize: 20, debounceMs: 300, initial: {}, allPersonalTags: true })))
+    await c.init()
+    expect(listPersonalTagsApi).toHaveBeenCalledWith('team')
+  })
+
   it('filters by personal tags: restored from the address, sent as personal_tag, cleared by reset', async () => {
     expect(customerQuery(filters({ personalTags: [1, 2] }), '')).toEqual({ personal_tag: '1,2' })
     expect(routeQuery(filters({ personalTags: [1, 2] }), '', 1)).toEqual({ personal_tag: '1,2' })
@@ -199,6 +206,7 @@ describe('useCustomers', () => {
     await c.init()
     expect(lastQuery()).toEqual({ personal_tag: '1,2', gender: 1, page: 1, page_size: 20 })
     expect(listPersonalTagsApi).toHaveBeenCalledTimes(1)
+    expect(listPersonalTagsApi).toHaveBeenCalledWith('own')
     expect(c.personalTags.value.map((p) => p.name)).toEqual(['爱喝奶茶'])
     expect(c.routeQuery.value).toEqual({ personal_tag: '1,2', gender: '1' })
 

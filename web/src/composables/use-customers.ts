@@ -218,7 +218,9 @@ export function emptyReason(scope: CustomersApi.Scope | null, filtered: boolean)
  * so that the list comes back as it was. Also loads the filters' choices (departments, tag groups, the caller's
  * personal tags, stages, the choice custom fields).
  */
-export function useCustomers(options: { pageSize?: number; debounceMs?: number; initial?: LocationQuery } = {}) {
+export function useCustomers(
+  options: { pageSize?: number; debounceMs?: number; initial?: LocationQuery; allPersonalTags?: boolean } = {},
+) {
   const start = fromRouteQuery(options.initial ?? {})
   /** `searched`: the search text applied to the list (q once the typing paused, or on Enter) */
   const search = useSearchText(start.q, options.debounceMs ?? 300)
@@ -287,7 +289,8 @@ export function useCustomers(options: { pageSize?: number; debounceMs?: number; 
   async function loadChoices() {
     // Not waited for: the other filters need not wait for the custom fields.
     void loadFields()
-    const [d, t, s, p] = await Promise.allSettled([listScrmDepartmentsApi(), listScrmTagsApi(), listStagesApi(), listPersonalTagsApi()])
+    const [d, t, s, p] = await Promise.allSettled([listScrmDepartmentsApi(), listScrmTagsApi(), listStagesApi(),
+      listPersonalTagsApi(options.allPersonalTags ? 'team' : 'own')])
     // Without them the filters just offer nothing; the list shows its own error when the server is away.
     if (d.status === 'fulfilled') departments.value = d.value.items
     if (t.status === 'fulfilled') tagGroups.value = t.value.items

@@ -240,7 +240,8 @@ export const isValueField = (kind: string): kind is 'number' | 'date' => kind ==
  * the stages, the choice custom fields with their options, the number and date custom fields. A list that fails to
  * load just offers nothing (the count says what is wrong with the rule).
  */
-export function useSegmentChoices() {
+/** `allPersonalTags`: an admin's choices hold every member's personal tags (named with their owner). */
+export function useSegmentChoices(options: { allPersonalTags?: boolean } = {}) {
   const tagGroups = ref<CustomersApi.TagGroup[]>([])
   const personalTags = ref<CustomersApi.PersonalTag[]>([])
   const departments = ref<CustomersApi.Department[]>([])
@@ -265,7 +266,9 @@ export function useSegmentChoices() {
   async function load(): Promise<void> {
     // Not waited for: the other lists need not wait for the custom fields.
     void loadFields()
-    const [t, p, d, s] = await Promise.allSettled([listScrmTagsApi(), listPersonalTagsApi(), listScrmDepartmentsApi(), listStagesApi()])
+    const [t, p, d, s] = await Promise.allSettled([
+      listScrmTagsApi(), listPersonalTagsApi(options.allPersonalTags ? 'team' : 'own'), listScrmDepartmentsApi(), listStagesApi(),
+    ])
     if (t.status === 'fulfilled') tagGroups.value = t.value.items
     if (p.status === 'fulfilled') personalTags.value = p.value.items
     if (d.status === 'fulfilled') departments.value = d.value.items
@@ -274,6 +277,7 @@ export function useSegmentChoices() {
 
   return {
     tagGroups, personalTags, departments, stages, customFields, valueFields, fieldsLoaded, load,
+    allPersonalTags: options.allPersonalTags === true,
     departmentTree: computed(() => departmentTree(departments.value)),
   }
 }

@@ -1324,8 +1324,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The caller's own personal tags (个人标签), by name, with how many customers carry each.
-         * @description Personal tags are Koi's own; only their owner and the team's admins see them, and they are never sent to WeCom.
+         * The caller's own personal tags (个人标签), by name, or for an admin every member's, with how many customers carry each.
+         * @description Personal tags are Koi's own; only their owner and the team's admins see them, and they are never sent to
+         *     WeCom. `scope=team` (admins only: `admin_only` 403 otherwise) lists every member's, ordered by owner name
+         *     and then name, each with `account_id` and `owner_name` — what an admin filters the customer list or a segment
+         *     by. `invalid_argument` (400) for another scope.
          */
         get: operations["listPersonalTags"];
         put?: never;
@@ -6466,14 +6469,17 @@ export interface operations {
     };
     listPersonalTags: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description own (default): the caller's; team: every member's (admins) */
+                scope?: "own" | "team";
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description the caller's personal tags */
+            /** @description the personal tags */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6482,6 +6488,7 @@ export interface operations {
                     "application/json": components["schemas"]["PersonalTagListEnvelope"];
                 };
             };
+            400: components["responses"]["Failure"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Failure"];
         };
