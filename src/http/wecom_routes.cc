@@ -36,6 +36,7 @@ json::value StateJson(const wecom_link::LinkState& s, const wecom_link::EventCou
                                                    {"mode", s.mode},
                                                    {"agent_id", s.agent_id},
                                                    {"linked_at", s.linked_at_ms},
+                                                   {"auth_cancelled_at", Opt(s.auth_cancelled_at_ms)},
                                                    {"last_synced_at", Opt(s.last_synced_at_ms)}})
                         : json::value(nullptr)},
       {"sync", SyncJson(s.sync)},

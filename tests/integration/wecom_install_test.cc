@@ -201,6 +201,24 @@ TEST_P(WecomInstallTest, AnInstallWithOneDepartmentVisibleLinksTheTeamAndSyncsEx
   EXPECT_EQ(corp.rows[0].Text(0), "http://koi.test/api/v1/wecom/callback/" + spec_.corp_id);
   EXPECT_EQ(corp.rows[0].Text(1), suite_.token);
 
+  // The corp's admin uninstalls the app: Koi marks the link, the permanent code stops working; a new install from
+  // the same team clears the mark.
+  ASSERT_TRUE(sandbox::UninstallSuite(*world_, clock_, suite_.suite_id, spec_.corp_id).ok());
+  ASSERT_EQ(Deliver().delivered, 1) << last_refusal_;
+  EXPECT_TRUE(link_->State(admin_.team).value().auth_cancelled_at_ms.has_value());
+  client_->ForgetToken(link_->Credentials(admin_.team).value());
+  EXPECT_EQ(client_->ListDepartments(link_->Credentials(admin_.team).value()).status().reason(),
+            "wecom_invalid_permanent_code");
+  EXPECT_EQ(link_->ReconcileAll().value(), 0);  // nothing to sync
+  clock_.Advance(60'000);
+  auto again = install_->Begin(admin_).value();
+  const std::string back2 = Approve(again.install_url, spec_.corp_id, {dept});
+  ASSERT_TRUE(install_->Complete(Param(back2, "state"), Param(back2, "auth_code"), admin_, {}).ok());
+  EXPECT_FALSE(link_->State(admin_.team).value().auth_cancelled_at_ms.has_value());
+  ASSERT_EQ(Deliver().delivered, 1);  // the new install's create_auth
+  Status resynced = RunSyncOnce(*queue_, *link_);
+  ASSERT_TRUE(resynced.ok()) << resynced.ToString();
+
   // Two hours later every token has expired and the old ticket too: WeCom's next ticket arrives, and the client
   // refreshes the suite token and the corp token on its own.
   clock_.Advance(2 * 3600'000 + 60'000);

@@ -233,6 +233,11 @@ int main(int argc, char** argv) {
   suite->add_option("--data-url", suite_spec.data_url,
                     "each installing corp's callback URL (数据回调); $CORPID$ becomes the corp id");
 
+  auto* uninstall = scenario->add_subcommand("uninstall", "The corp's admin uninstalls the suite's app (cancel_auth)");
+  uninstall->add_option("--db", db_path, "SQLite file holding the simulated world");
+  uninstall->add_option("--suite-id", suite_spec.suite_id, "suite id")->default_val(suite_spec.suite_id);
+  uninstall->add_option("--corp", spec.corp_id, "corp id")->required();
+
   // One subcommand per action, plus "script" (a random mix of --count actions).
   std::map<std::string, std::string> args;
   std::map<std::string, std::string> arg_values;
@@ -284,6 +289,14 @@ int main(int argc, char** argv) {
     std::cout << "suite " << suite_spec.suite_id << ": instructions go to " << suite_spec.instruction_url
               << ", installing corps' callbacks to " << (suite_spec.data_url.empty() ? "(unchanged)" : suite_spec.data_url)
               << "\n";
+    return 0;
+  }
+  if (*uninstall) {
+    auto db = OpenWorld(db_path);
+    if (!db.ok()) return Fail(db.status());
+    if (Status s = sandbox::UninstallSuite(**db, SystemClock::Instance(), suite_spec.suite_id, spec.corp_id); !s.ok())
+      return Fail(s);
+    std::cout << spec.corp_id << " uninstalled " << suite_spec.suite_id << "; cancel_auth queued\n";
     return 0;
   }
   if (*callback) {

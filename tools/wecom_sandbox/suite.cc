@@ -166,6 +166,24 @@ Result<int> PushSuiteTickets(storage::Database& db, const Clock& clock) {
   return queued;
 }
 
+Status UninstallSuite(storage::Database& db, const Clock& clock, const std::string& suite_id,
+                      const std::string& corp_id) {
+  return db.Transact([&](storage::Session& tx) -> Status {
+    KOI_ASSIGN_OR_RETURN(auto gone, tx.Query("DELETE FROM suite_auths WHERE suite_id = ? AND corp_id = ? RETURNING corp_id",
+                                             {suite_id, corp_id}));
+    if (gone.rows.empty()) return Status::NotFound("not_installed", corp_id + " has not installed " + suite_id);
+    KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM access_tokens WHERE corp_id = ? AND token IN (SELECT token FROM "
+                                "token_scopes)",
+                                {corp_id}));
+    return QueueInstruction(tx, suite_id,
+                            {{"SuiteId", suite_id},
+                             {"InfoType", "cancel_auth"},
+                             {"TimeStamp", std::to_string(clock.NowSeconds())},
+                             {"AuthCorpId", corp_id}},
+                            clock.NowMillis());
+  });
+}
+
 Result<TokenScope> LoadTokenScope(storage::Database& db, const std::string& access_token, const std::string& corp_id) {
   TokenScope scope;
   KOI_ASSIGN_OR_RETURN(auto q, db.Query("SELECT allow_party FROM token_scopes WHERE token = ?", {access_token}));

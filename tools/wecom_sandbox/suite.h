@@ -46,6 +46,10 @@ Status ConfigureSuite(storage::Database& db, const SuiteSpec& spec);
 // that has none). Returns how many were queued.
 Result<int> PushSuiteTickets(storage::Database& db, const Clock& clock);
 
+// The corp's admin uninstalls the suite's app: its permanent code and the corp tokens issued under it stop working,
+// and cancel_auth goes to the instruction URL. NotFound when the corp has not installed it.
+Status UninstallSuite(storage::Database& db, const Clock& clock, const std::string& suite_id, const std::string& corp_id);
+
 // What a corp access token may see. A self-built app's token, or an install for everyone, sees all.
 struct TokenScope {
   bool all = true;

@@ -177,8 +177,15 @@ Status SuiteInstall::Receive(const CallbackRequest& req) {
     return db_.Exec("UPDATE wecom_corps SET secret_enc = ? WHERE corp_id = ? AND mode = 'third_party'",
                     {box_.Seal(code->permanent_code), code->corp_id});
   }
+  if (type == "cancel_auth") {
+    // The corp's admin uninstalled the app: its tokens stop working; the console says so until it is installed again.
+    KOI_ASSIGN_OR_RETURN(bool marked, link_.MarkAuthCancelled(message->Get("AuthCorpId")));
+    spdlog::warn("wecom suite {}: corp {} cancelled its authorisation{}", settings_.suite_id, message->Get("AuthCorpId"),
+                 marked ? "" : " (no team has it linked through the suite)");
+    return Status::Ok();
+  }
   // create_auth also carries the install's auth_code, but only the browser's return (the admin's own session)
-  // completes an install; change_auth and cancel_auth are logged.
+  // completes an install; change_auth is logged.
   spdlog::info("wecom suite {}: instruction {} for corp {} acknowledged", settings_.suite_id, type,
                message->Get("AuthCorpId"));
   return Status::Ok();

@@ -57,8 +57,8 @@ int64_t NextReconcileAt(int64_t now_ms) {
 
 Result<int> WecomLink::ReconcileAll() {
   const int64_t cutoff = clock_.NowMillis() - 20 * 3'600'000LL;
-  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT team_id FROM wecom_corps WHERE last_synced_at IS NULL OR "
-                                         "last_synced_at < ? ORDER BY team_id",
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT team_id FROM wecom_corps WHERE auth_cancelled_at IS NULL AND "
+                                         "(last_synced_at IS NULL OR last_synced_at < ?) ORDER BY team_id",
                                          {cutoff}));
   int started = 0;
   for (const auto& row : r.rows) {
@@ -100,8 +100,8 @@ Result<std::optional<SyncState>> WecomLink::LatestSync(TeamId team) {
 
 Result<LinkState> WecomLink::State(TeamId team) {
   LinkState out;
-  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT corp_id, corp_name, mode, agent_id, linked_at, last_synced_at FROM "
-                                         "wecom_corps WHERE team_id = ?",
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT corp_id, corp_name, mode, agent_id, linked_at, last_synced_at, "
+                                         "auth_cancelled_at FROM wecom_corps WHERE team_id = ?",
                                          {team.value()}));
   if (r.rows.empty()) return out;
   out.linked = true;
@@ -111,6 +111,7 @@ Result<LinkState> WecomLink::State(TeamId team) {
   out.agent_id = r.rows[0].Text(3);
   out.linked_at_ms = r.rows[0].Int(4);
   out.last_synced_at_ms = r.rows[0].OptInt(5);
+  out.auth_cancelled_at_ms = r.rows[0].OptInt(6);
   KOI_ASSIGN_OR_RETURN(out.sync, LatestSync(team));
   KOI_ASSIGN_OR_RETURN(auto c, db_.Query("SELECT (SELECT COUNT(*) FROM wecom_departments WHERE team_id = ?), "
                                          "(SELECT COUNT(*) FROM wecom_employees WHERE team_id = ?), "
@@ -172,7 +173,8 @@ Status WecomLink::Store(const accounts::Principal& who, const StoredLink& in, co
                      "callback_aes_key_enc, agent_id, linked_at, linked_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                      "ON CONFLICT (team_id) DO UPDATE SET corp_name = excluded.corp_name, mode = excluded.mode, "
                      "secret_enc = excluded.secret_enc, callback_token_enc = excluded.callback_token_enc, "
-                     "callback_aes_key_enc = excluded.callback_aes_key_enc, agent_id = excluded.agent_id",
+                     "callback_aes_key_enc = excluded.callback_aes_key_enc, agent_id = excluded.agent_id, "
+                     "auth_cancelled_at = NULL",
                      {who.team.value(), in.corp_id, in.corp_name, in.mode, box_.Seal(in.secret),
                       box_.Seal(in.callback_token), box_.Seal(in.encoding_aes_key), in.agent_id, now,
                       who.account.value()});
@@ -182,6 +184,20 @@ Status WecomLink::Store(const accounts::Principal& who, const StoredLink& in, co
     return accounts::AccountService::RecordAudit(tx, clock_, who.team, &who, "wecom.linked", in.corp_id, client.ip,
                                                  "mode=" + in.mode);
   });
+}
+
+Result<bool> WecomLink::MarkAuthCancelled(const std::string& corp_id) {
+  bool marked = false;
+  KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
+    KOI_ASSIGN_OR_RETURN(auto r, tx.Query("UPDATE wecom_corps SET auth_cancelled_at = ? WHERE corp_id = ? AND mode = "
+                                          "'third_party' AND auth_cancelled_at IS NULL RETURNING team_id",
+                                          {clock_.NowMillis(), corp_id}));
+    if (r.rows.empty()) return Status::Ok();
+    marked = true;
+    return accounts::AccountService::RecordAudit(tx, clock_, TeamId(r.rows[0].Int(0)), nullptr,
+                                                 "wecom.auth_cancelled", corp_id, "wecom");
+  }));
+  return marked;
 }
 
 Result<SyncState> WecomLink::StartFullSync(const accounts::Principal& who) {

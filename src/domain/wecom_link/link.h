@@ -62,6 +62,8 @@ struct LinkState {
   std::string corp_id, corp_name, mode, agent_id;
   int64_t linked_at_ms = 0;
   std::optional<int64_t> last_synced_at_ms;
+  // The corp's admin uninstalled the third-party app (cancel_auth): nothing syncs until it is installed again.
+  std::optional<int64_t> auth_cancelled_at_ms;
   std::optional<SyncState> sync;
   Counts counts;
 };
@@ -91,6 +93,9 @@ class WecomLink {
   Result<LinkState> LinkThirdParty(TeamId team, AccountId account, const wecom::PermanentCode& code,
                                    const std::string& callback_token, const std::string& encoding_aes_key,
                                    const accounts::Client& client);
+  // WeCom says `corp_id` uninstalled the third-party app (cancel_auth): marks its link (audited); returns whether a
+  // third-party link was marked.
+  Result<bool> MarkAuthCancelled(const std::string& corp_id);
   // Admin only. Starts a full sync unless one is queued or running (then returns that one).
   Result<SyncState> StartFullSync(const accounts::Principal& who);
   // Same without a principal: `koi seed-demo` and the nightly reconcile.

@@ -645,6 +645,11 @@ CREATE INDEX wecom_installs_team ON wecom_installs (team_id, created_at);
 ALTER TABLE wecom_customers ADD COLUMN name_py TEXT;
 ALTER TABLE wecom_follows ADD COLUMN remark_py TEXT;
 )sql"},
+      // Issue 4: a corp's admin can uninstall the third-party app (cancel_auth): the link stays, marked, until the
+      // app is installed again.
+      {22, "wecom_auth_cancelled", R"sql(
+ALTER TABLE wecom_corps ADD COLUMN auth_cancelled_at BIGINT;
+)sql"},
   };
   return m;
 }

@@ -24,7 +24,7 @@ function callbacks(over: Partial<WecomApi.Callbacks> = {}): WecomApi.Callbacks {
 function linkState(s: WecomApi.Sync | null = sync(), over: Partial<WecomApi.State> = {}): WecomApi.State {
   return {
     linked: true,
-    corp: { corp_id: 'wwkoidemo0000001', corp_name: '锦鲤演示', mode: 'self_built', agent_id: '', linked_at: 1, last_synced_at: null },
+    corp: { corp_id: 'wwkoidemo0000001', corp_name: '锦鲤演示', mode: 'self_built', agent_id: '', linked_at: 1, last_synced_at: null, auth_cancelled_at: null },
     sync: s,
     counts: { departments: 3, employees: 20, customers: 120, follows: 130, tags: 8, groups: 2 },
     callbacks: callbacks(),

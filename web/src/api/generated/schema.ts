@@ -2663,6 +2663,11 @@ export interface components {
             linked_at: number;
             /** @description when the last full sync succeeded */
             last_synced_at: number | null;
+            /**
+             * @description `third_party` only: when WeCom said the corp's admin uninstalled Koi's app (cancel_auth); nothing syncs
+             *     (the nightly reconcile skips it) until the app is installed again, which clears it.
+             */
+            auth_cancelled_at: number | null;
         };
         /** @enum {string} */
         WecomSyncState: "queued" | "running" | "succeeded" | "failed" | "cancelled";

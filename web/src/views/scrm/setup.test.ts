@@ -37,7 +37,7 @@ function sync(over: Partial<WecomApi.Sync> = {}): WecomApi.Sync {
 function linked(s: WecomApi.Sync | null, callbacks: Partial<WecomApi.Callbacks> = {}): WecomApi.State {
   return {
     linked: true,
-    corp: { corp_id: 'wwkoidemo0000001', corp_name: '锦鲤演示', mode: 'self_built', agent_id: '', linked_at: 1, last_synced_at: null },
+    corp: { corp_id: 'wwkoidemo0000001', corp_name: '锦鲤演示', mode: 'self_built', agent_id: '', linked_at: 1, last_synced_at: null, auth_cancelled_at: null },
     sync: s,
     counts: { departments: 3, employees: 20, customers: 120, follows: 130, tags: 8, groups: 2 },
     callbacks: { url_path: PATH, pending: 0, applied: 0, failed: 0, last_received_at: null, ...callbacks },
@@ -257,6 +257,16 @@ describe('前往授权: the third-party install', () => {
     i18n.global.locale.value = 'en-US'
     await nextTick()
     expect(text('corp-mode')).toBe('Third-party app')
+  })
+
+  it('an uninstalled app (cancel_auth): the page says so and offers 前往授权 again', async () => {
+    const state = installed()
+    vi.mocked(getWecomStateApi).mockResolvedValue({ ...state, corp: { ...state.corp!, auth_cancelled_at: 1_795_392_000_000 } })
+    await mountPage()
+    expect(text('auth-cancelled')).toContain('取消授权')
+    expect(goButton()).not.toBeNull()
+    expect(goButton()!.disabled).toBe(false)
+    expect(q('way-third-party')!.querySelector('[data-test="way-current"]')).not.toBeNull()
   })
 
   it('a self-built corp keeps its URL and guide', async () => {
