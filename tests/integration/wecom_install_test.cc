@@ -201,6 +201,20 @@ TEST_P(WecomInstallTest, AnInstallWithOneDepartmentVisibleLinksTheTeamAndSyncsEx
   EXPECT_EQ(corp.rows[0].Text(0), "http://koi.test/api/v1/wecom/callback/" + spec_.corp_id);
   EXPECT_EQ(corp.rows[0].Text(1), suite_.token);
 
+  // WeCom tells the app only about its visible range: a customer added by a member outside it sends nothing.
+  auto contacts = world_->Query("SELECT userid FROM employees WHERE corp_id = ? AND status = 1 AND customer_contact = 1 "
+                                "ORDER BY userid", {spec_.corp_id}).value();
+  std::string in_range, out_of_range;
+  for (const auto& row : contacts.rows)
+    (visible.count(row.Text(0)) ? in_range : out_of_range) = row.Text(0);
+  ASSERT_FALSE(in_range.empty());
+  ASSERT_FALSE(out_of_range.empty());
+  sandbox::Scenario scenario(*world_, clock_, spec_.corp_id, 7);
+  EXPECT_EQ(scenario.Run("add-customer", {{"userid", out_of_range}}).value().outbox_id, 0);
+  EXPECT_GT(scenario.Run("add-customer", {{"userid", in_range}}).value().outbox_id, 0);
+  ASSERT_EQ(Deliver().delivered, 1);
+  EXPECT_EQ(corp_posts_, 1);
+
   // The corp's admin uninstalls the app: Koi marks the link, the permanent code stops working; a new install from
   // the same team clears the mark.
   ASSERT_TRUE(sandbox::UninstallSuite(*world_, clock_, suite_.suite_id, spec_.corp_id).ok());

@@ -9,6 +9,7 @@
 #include "http/envelope.h"
 #include "http/target.h"
 #include "rules/mass_quota.h"
+#include "suite.h"
 #include "wecom/protocol/crypto.h"
 #include "wecom/protocol/xml.h"
 #include "world.h"
@@ -86,6 +87,18 @@ Result<int64_t> Scenario::Queue(storage::Session& tx, const std::string& event, 
   KOI_ASSIGN_OR_RETURN(auto corp, tx.Query("SELECT callback_url FROM corps WHERE corp_id = ?", {corp_}));
   if (corp.rows.empty()) return Status::NotFound("corp_not_found", "no corp " + corp_ + " in this world");
   if (corp.rows[0].Text(0).empty()) return int64_t{0};  // no callback URL configured: WeCom sends nothing
+  // An app installed with a visible range hears only about its members and the groups they own.
+  KOI_ASSIGN_OR_RETURN(auto scope, InstallScope(tx, corp_));
+  if (!scope.all) {
+    for (const auto& [name, value] : fields) {
+      if (name == "UserID" && !scope.SeesUser(value)) return int64_t{0};
+      if (name == "ChatId") {
+        KOI_ASSIGN_OR_RETURN(auto owner, tx.Query("SELECT owner FROM group_chats WHERE corp_id = ? AND chat_id = ?",
+                                                  {corp_, value}));
+        if (!owner.rows.empty() && !scope.SeesUser(owner.rows[0].Text(0))) return int64_t{0};
+      }
+    }
+  }
   std::vector<wecom::XmlField> xml{{"ToUserName", corp_},
                                    {"FromUserName", "sys"},
                                    {"CreateTime", std::to_string(clock_.NowSeconds()), true},

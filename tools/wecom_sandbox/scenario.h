@@ -42,7 +42,7 @@ struct ScenarioEvent {
   std::string action;                      // "add-customer"
   std::string event, change_type;          // the callback: change_external_contact / add_external_contact
   std::map<std::string, std::string> ids;  // what it touched: userid, external_userid, chat_id, tag_id, …
-  int64_t outbox_id = 0;                   // the queued callback; 0 when the corp has no callback URL
+  int64_t outbox_id = 0;  // the queued callback; 0 when the corp has no callback URL or its app cannot see the change
 };
 
 class Scenario {

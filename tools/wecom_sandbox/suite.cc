@@ -184,21 +184,24 @@ Status UninstallSuite(storage::Database& db, const Clock& clock, const std::stri
   });
 }
 
-Result<TokenScope> LoadTokenScope(storage::Database& db, const std::string& access_token, const std::string& corp_id) {
+namespace {
+
+// The scope of an install showing `allow_party` (comma-separated department ids; '' for everyone) in `corp_id`.
+template <typename Querier>
+Result<TokenScope> ScopeOfParties(Querier& q, const std::string& corp_id, const std::string& allow_party) {
   TokenScope scope;
-  KOI_ASSIGN_OR_RETURN(auto q, db.Query("SELECT allow_party FROM token_scopes WHERE token = ?", {access_token}));
-  if (q.rows.empty() || q.rows[0].Text(0).empty()) return scope;
+  if (allow_party.empty()) return scope;
   scope.all = false;
-  std::stringstream parties(q.rows[0].Text(0));
+  std::stringstream parties(allow_party);
   for (std::string id; std::getline(parties, id, ',');)
     if (!id.empty()) scope.departments.insert(std::atoll(id.c_str()));
-  KOI_ASSIGN_OR_RETURN(auto depts, db.Query("SELECT id, parent_id FROM departments WHERE corp_id = ?", {corp_id}));
+  KOI_ASSIGN_OR_RETURN(auto depts, q.Query("SELECT id, parent_id FROM departments WHERE corp_id = ?", {corp_id}));
   for (bool grew = true; grew;) {
     grew = false;
     for (const auto& row : depts.rows)
       if (scope.departments.count(row.Int(1)) && scope.departments.insert(row.Int(0)).second) grew = true;
   }
-  KOI_ASSIGN_OR_RETURN(auto users, db.Query("SELECT userid, departments FROM employees WHERE corp_id = ?", {corp_id}));
+  KOI_ASSIGN_OR_RETURN(auto users, q.Query("SELECT userid, departments FROM employees WHERE corp_id = ?", {corp_id}));
   for (const auto& row : users.rows) {
     boost::system::error_code ec;
     json::value v = json::parse(row.Text(1), ec);
@@ -213,6 +216,20 @@ Result<TokenScope> LoadTokenScope(storage::Database& db, const std::string& acce
     }
   }
   return scope;
+}
+
+}  // namespace
+
+Result<TokenScope> LoadTokenScope(storage::Database& db, const std::string& access_token, const std::string& corp_id) {
+  KOI_ASSIGN_OR_RETURN(auto q, db.Query("SELECT allow_party FROM token_scopes WHERE token = ?", {access_token}));
+  return ScopeOfParties(db, corp_id, q.rows.empty() ? std::string() : q.rows[0].Text(0));
+}
+
+Result<TokenScope> InstallScope(storage::Session& tx, const std::string& corp_id) {
+  KOI_ASSIGN_OR_RETURN(auto q, tx.Query("SELECT allow_party FROM suite_auths WHERE corp_id = ? ORDER BY created_at DESC "
+                                        "LIMIT 1",
+                                        {corp_id}));
+  return ScopeOfParties(tx, corp_id, q.rows.empty() ? std::string() : q.rows[0].Text(0));
 }
 
 void SuiteApi::AddRoutes(http::Router& router) {

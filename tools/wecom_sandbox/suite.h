@@ -59,6 +59,9 @@ struct TokenScope {
   bool SeesDepartment(int64_t id) const { return all || departments.count(id) > 0; }
 };
 Result<TokenScope> LoadTokenScope(storage::Database& db, const std::string& access_token, const std::string& corp_id);
+// What the corp's current suite install sees (everything without one): WeCom sends a third-party app the events of
+// its visible range only.
+Result<TokenScope> InstallScope(storage::Session& tx, const std::string& corp_id);
 
 class SuiteApi {
  public:
