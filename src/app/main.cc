@@ -249,8 +249,9 @@ int Serve(const std::string& config_path) {
   runner.Register(messaging::kDispatchJob,
                   [&messaging_service](jobs::JobContext& ctx) { return messaging_service.RunDispatch(ctx); });
   runner.Register(messaging::kSyncJob, [&messaging_service](jobs::JobContext&) { return messaging_service.SyncDue(); });
-  runner.Register(wecom_link::kReconcileJob, [&wecom_link, &wecom_events](jobs::JobContext&) -> Status {
+  runner.Register(wecom_link::kReconcileJob, [&wecom_link, &wecom_events, &suite_install](jobs::JobContext&) -> Status {
     KOI_RETURN_IF_ERROR(wecom_link.ReconcileAll().status());
+    KOI_RETURN_IF_ERROR(suite_install.PurgeInstalls().status());
     return wecom_events.PurgeApplied().status();
   });
   spdlog::info("WeCom API: {}", s.wecom.api_base_url);

@@ -286,6 +286,13 @@ TEST_P(WecomInstallTest, BadStatesCodesAndConflictsAreRefused) {
   EXPECT_EQ(install_->Complete(Param(back, "state"), Param(back, "auth_code"), other, {}).status().reason(),
             "corp_linked_elsewhere");
   EXPECT_FALSE(link_->State(other.team).value().linked);
+
+  // Install states are kept 30 days, for a reload of the return page to find its outcome.
+  EXPECT_EQ(install_->PurgeInstalls().value(), 0);
+  clock_.Advance(31 * 86'400'000LL);
+  EXPECT_GT(install_->PurgeInstalls().value(), 4);
+  EXPECT_EQ(install_->Complete(Param(back, "state"), Param(back, "auth_code"), other, {}).status().reason(),
+            "install_state_invalid");
 }
 
 TEST_P(WecomInstallTest, SuiteEndpointsAnswerWeComsErrcodesAndInstructionsAreVerified) {

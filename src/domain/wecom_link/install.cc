@@ -39,6 +39,12 @@ Result<std::string> SuiteInstall::Ticket() {
   return box_.Open(r.rows[0].Text(0));
 }
 
+Result<int64_t> SuiteInstall::PurgeInstalls() {
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("DELETE FROM wecom_installs WHERE created_at < ? RETURNING state_hash",
+                                         {clock_.NowMillis() - 30 * 86'400'000LL}));
+  return static_cast<int64_t>(r.rows.size());
+}
+
 Result<SuiteInstall::Start> SuiteInstall::Begin(const accounts::Principal& who) {
   KOI_RETURN_IF_ERROR(accounts::RequireAdmin(who));
   if (!Available())

@@ -73,6 +73,9 @@ class SuiteInstall {
   Result<std::string> VerifyUrl(const CallbackRequest& request);
   Status Receive(const CallbackRequest& request);
 
+  // Deletes install states older than 30 days (nightly, with the reconcile); returns how many.
+  Result<int64_t> PurgeInstalls();
+
   // The latest suite_ticket (kUnavailable "wecom_suite_ticket_missing" before the first).
   Result<std::string> Ticket();
 
