@@ -223,16 +223,8 @@ class Parser {
       out.within_days = static_cast<int32_t>(w->as_int64());
       return Status::Ok();
     }
-    for (const char* key : {"from", "to"}) {
-      const auto* v = o.if_contains(key);
-      if (!v) continue;
-      std::optional<int32_t> day;
-      if (v->is_string()) day = ParseDate(std::string_view(v->as_string()));
-      if (!day) return Bad(path + "." + key, "must be a date YYYY-MM-DD");
-      (std::string_view(key) == "from" ? out.from_day : out.to_day) = day;
-    }
+    KOI_RETURN_IF_ERROR(ParseDays(o, path, ParseDate, out));
     if (!out.from_day && !out.to_day) return Bad(path, "needs from, to or within_days");
-    if (out.from_day && out.to_day && *out.from_day > *out.to_day) return Bad(path + ".to", "is before from");
     return Status::Ok();
   }
 
@@ -257,11 +249,17 @@ class Parser {
         return Bad(path + ".max", "is below min");
       return Status::Ok();
     }
+    return ParseDays(o, path, ParseDay, out);
+  }
+
+  // "from" and "to" (either may be absent) as days by `parse`; from must not be after to.
+  static Status ParseDays(const json::object& o, const std::string& path,
+                          std::optional<int32_t> (*parse)(std::string_view), Node& out) {
     for (const char* key : {"from", "to"}) {
       const auto* v = o.if_contains(key);
       if (!v) continue;
       std::optional<int32_t> day;
-      if (v->is_string()) day = ParseDay(std::string_view(v->as_string()));
+      if (v->is_string()) day = parse(std::string_view(v->as_string()));
       if (!day) return Bad(path + "." + key, "must be a date YYYY-MM-DD");
       (std::string_view(key) == "from" ? out.from_day : out.to_day) = day;
     }
