@@ -103,8 +103,9 @@ void AddWecomRoutes(Router& router, const AuthGuard& guard, const WecomServices&
     if (!start.ok()) return JsonError(start.status());
     return JsonOk(json::object{{"install_url", start->install_url}, {"expires_at", start->expires_at_ms}});
   }, GuardOptions{.admin_only = true, .app = "scrm"}));
-  // The admin's browser coming back from WeCom's authorisation page: a top-level GET from another site, so no
-  // session or CSRF token is needed or used; the one-time state names the team and the admin who started it.
+  // The admin's browser coming back from WeCom's authorisation page: a top-level GET from another site, so no CSRF
+  // token; the one-time state names the team and the admin who started it, and the session cookie (SameSite=Lax,
+  // sent on this navigation) must be that admin's.
   router.Add("GET", "/api/v1/wecom/install/return", [&install, &inbox, &guard](Request& r) {
     // The session the top-level navigation carries (SameSite=Lax): only the admin who started may complete.
     auto session = guard.SessionOf(r);

@@ -229,6 +229,9 @@ TEST_P(WecomInstallTest, AnInstallWithOneDepartmentVisibleLinksTheTeamAndSyncsEx
   const std::string back2 = Approve(again.install_url, spec_.corp_id, {dept});
   ASSERT_TRUE(install_->Complete(Param(back2, "state"), Param(back2, "auth_code"), admin_, {}).ok());
   EXPECT_FALSE(link_->State(admin_.team).value().auth_cancelled_at_ms.has_value());
+  // WeCom retrying the old cancel after the reinstall changes nothing.
+  EXPECT_FALSE(link_->MarkAuthCancelled(spec_.corp_id, clock_.NowMillis() - 30'000).value());
+  EXPECT_FALSE(link_->State(admin_.team).value().auth_cancelled_at_ms.has_value());
   ASSERT_EQ(Deliver().delivered, 1);  // the new install's create_auth
   Status resynced = RunSyncOnce(*queue_, *link_);
   ASSERT_TRUE(resynced.ok()) << resynced.ToString();

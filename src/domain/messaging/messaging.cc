@@ -1349,7 +1349,7 @@ Status MessagingService::SyncDue() {
   // Mass messages made outside Koi, of every linked team, every ten minutes.
   KOI_ASSIGN_OR_RETURN(auto teams, db_.Query(
       "SELECT c.team_id FROM wecom_corps c LEFT JOIN messaging_sync_state s ON s.team_id = c.team_id WHERE "
-      "s.next_personal_sync_at IS NULL OR s.next_personal_sync_at <= ?", {now}));
+      "c.auth_cancelled_at IS NULL AND (s.next_personal_sync_at IS NULL OR s.next_personal_sync_at <= ?)", {now}));
   for (const auto& r : teams.rows) {
     Status s = SyncOutside(TeamId(r.Int(0)));
     if (!s.ok()) {

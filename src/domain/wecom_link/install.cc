@@ -185,7 +185,10 @@ Status SuiteInstall::Receive(const CallbackRequest& req) {
   }
   if (type == "cancel_auth") {
     // The corp's admin uninstalled the app: its tokens stop working; the console says so until it is installed again.
-    KOI_ASSIGN_OR_RETURN(bool marked, link_.MarkAuthCancelled(message->Get("AuthCorpId")));
+    // TimeStamp is WeCom's (seconds): a retried cancel from before a reinstall must not undo it.
+    int64_t at_ms = std::atoll(message->Get("TimeStamp").c_str()) * 1000;
+    if (at_ms <= 0) at_ms = clock_.NowMillis();
+    KOI_ASSIGN_OR_RETURN(bool marked, link_.MarkAuthCancelled(message->Get("AuthCorpId"), at_ms + 999));
     spdlog::warn("wecom suite {}: corp {} cancelled its authorisation{}", settings_.suite_id, message->Get("AuthCorpId"),
                  marked ? "" : " (no team has it linked through the suite)");
     return Status::Ok();

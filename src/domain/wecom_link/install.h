@@ -15,7 +15,8 @@
 //    retries; other failures end the install with their reason (a reload shows it again). The corp's data
 //    callbacks then arrive at /api/v1/wecom/callback/<corp> under the suite's token and key.
 //    WeCom's create_auth instruction carries the same auth_code; it is acknowledged, not used (no session).
-//    reset_permanent_code replaces the stored permanent code.
+//    reset_permanent_code replaces the stored permanent code; cancel_auth (the corp uninstalled the app) marks the
+//    link unless it was installed again after it.
 // Errors: wecom_suite_not_configured (412), wecom_suite_ticket_missing (503), install_state_invalid (400: unknown,
 // expired or used), install_not_yours (403), install_cancelled (400: no auth_code came back), team_already_linked /
 // corp_linked_elsewhere (409), and WeCom's (wecom_invalid_auth_code …).

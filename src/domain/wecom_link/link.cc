@@ -174,7 +174,7 @@ Status WecomLink::Store(const accounts::Principal& who, const StoredLink& in, co
                      "ON CONFLICT (team_id) DO UPDATE SET corp_name = excluded.corp_name, mode = excluded.mode, "
                      "secret_enc = excluded.secret_enc, callback_token_enc = excluded.callback_token_enc, "
                      "callback_aes_key_enc = excluded.callback_aes_key_enc, agent_id = excluded.agent_id, "
-                     "auth_cancelled_at = NULL",
+                     "auth_cancelled_at = NULL, linked_at = excluded.linked_at",
                      {who.team.value(), in.corp_id, in.corp_name, in.mode, box_.Seal(in.secret),
                       box_.Seal(in.callback_token), box_.Seal(in.encoding_aes_key), in.agent_id, now,
                       who.account.value()});
@@ -186,12 +186,14 @@ Status WecomLink::Store(const accounts::Principal& who, const StoredLink& in, co
   });
 }
 
-Result<bool> WecomLink::MarkAuthCancelled(const std::string& corp_id) {
+Result<bool> WecomLink::MarkAuthCancelled(const std::string& corp_id, int64_t cancelled_at_ms) {
   bool marked = false;
   KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
+    // An instruction older than the current link (WeCom retrying a cancel from before a reinstall) changes nothing.
     KOI_ASSIGN_OR_RETURN(auto r, tx.Query("UPDATE wecom_corps SET auth_cancelled_at = ? WHERE corp_id = ? AND mode = "
-                                          "'third_party' AND auth_cancelled_at IS NULL RETURNING team_id",
-                                          {clock_.NowMillis(), corp_id}));
+                                          "'third_party' AND auth_cancelled_at IS NULL AND linked_at <= ? RETURNING "
+                                          "team_id",
+                                          {clock_.NowMillis(), corp_id, cancelled_at_ms}));
     if (r.rows.empty()) return Status::Ok();
     marked = true;
     return accounts::AccountService::RecordAudit(tx, clock_, TeamId(r.rows[0].Int(0)), nullptr,

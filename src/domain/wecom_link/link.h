@@ -93,9 +93,9 @@ class WecomLink {
   Result<LinkState> LinkThirdParty(TeamId team, AccountId account, const wecom::PermanentCode& code,
                                    const std::string& callback_token, const std::string& encoding_aes_key,
                                    const accounts::Client& client);
-  // WeCom says `corp_id` uninstalled the third-party app (cancel_auth): marks its link (audited); returns whether a
-  // third-party link was marked.
-  Result<bool> MarkAuthCancelled(const std::string& corp_id);
+  // WeCom says `corp_id` uninstalled the third-party app at `cancelled_at_ms` (cancel_auth): marks its link
+  // (audited) unless it was (re)linked after that; returns whether a third-party link was marked.
+  Result<bool> MarkAuthCancelled(const std::string& corp_id, int64_t cancelled_at_ms);
   // Admin only. Starts a full sync unless one is queued or running (then returns that one).
   Result<SyncState> StartFullSync(const accounts::Principal& who);
   // Same without a principal: `koi seed-demo` and the nightly reconcile.

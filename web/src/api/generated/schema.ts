@@ -4311,7 +4311,7 @@ export interface components {
             data: components["schemas"]["StoreOverview"];
         };
         /** @enum {string} */
-        AuditAction: "team.register" | "auth.login" | "auth.login_failed" | "auth.locked" | "auth.logout" | "auth.logout_all" | "auth.password_reset" | "account.password_changed" | "account.phone_changed" | "account.profile_changed" | "member.added" | "member.disabled" | "member.enabled" | "member.removed" | "member.password_reset" | "member.unlocked" | "app.activated" | "wecom.linked" | "member.employee_bound" | "member.employee_unbound" | "tag.created" | "tag.renamed" | "tag.deleted" | "group_tag.created" | "group_tag.renamed" | "group_tag.deleted" | "customer.exported" | "fans.subject_set" | "fans.imported" | "fans.deleted";
+        AuditAction: "team.register" | "auth.login" | "auth.login_failed" | "auth.locked" | "auth.logout" | "auth.logout_all" | "auth.password_reset" | "account.password_changed" | "account.phone_changed" | "account.profile_changed" | "member.added" | "member.disabled" | "member.enabled" | "member.removed" | "member.password_reset" | "member.unlocked" | "app.activated" | "wecom.linked" | "member.employee_bound" | "member.employee_unbound" | "tag.created" | "tag.renamed" | "tag.deleted" | "group_tag.created" | "group_tag.renamed" | "group_tag.deleted" | "customer.exported" | "fans.subject_set" | "fans.imported" | "fans.deleted" | "wecom.auth_cancelled";
         AuditEntry: {
             id: number;
             created_at: number;
