@@ -64,19 +64,10 @@ std::string PinyinInitials(std::string_view utf8) {
     for (auto& f : forks) variants.push_back(std::move(f));
   }
   if (variants[0].empty()) return "";
-  std::string out;
-  for (const auto& v : variants) {
-    bool seen = false;
-    for (size_t at = 0; !seen && at < out.size();) {
-      size_t end = out.find(' ', at);
-      if (end == std::string::npos) end = out.size();
-      seen = std::string_view(out).substr(at, end - at) == v;
-      at = end + 1;
-    }
-    if (seen) continue;
-    if (!out.empty()) out += ' ';
-    out += v;
-  }
+  // Distinct by construction: a fork differs from its origin in its last letter (an alternate is never the usual
+  // initial), and forks of different origins differ where their origins did.
+  std::string out = variants[0];
+  for (size_t i = 1; i < variants.size(); ++i) (out += ' ') += variants[i];
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include "http/target.h"
 #include "wecom/protocol/crypto.h"
 #include "wecom/protocol/xml.h"
+#include "world.h"
 
 namespace koi::sandbox {
 namespace {
@@ -19,12 +20,10 @@ using http::Request;
 using http::Response;
 using storage::Value;
 
+// Tokens and codes: unpredictable (random_device seeded), unlike the seeded world's ids.
 std::string RandomToken(int n) {
-  static const char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::string out;
-  for (int i = 0; i < n; ++i) out += kChars[rng() % (sizeof(kChars) - 1)];
-  return out;
+  return RandomId(rng, "", n);
 }
 
 std::string Str(const json::object& o, std::string_view key) {
