@@ -33,6 +33,13 @@ struct ResultDeleter {
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
+// Every session's settings. Statements are prepared once per connection, and PostgreSQL would switch one to a generic
+// plan after five runs when that plan's estimate looks no worse; with skewed parameters (a tag on 2 % of customers,
+// a page's 60 keys) the generic plan hashes every tagged customer (22 ms) where the custom one probes 60 (2 ms).
+// Planning each run costs well under a millisecond for Koi's statements.
+constexpr const char* kSessionSetup =
+    "SET client_min_messages = warning; SET TIME ZONE 'UTC'; SET plan_cache_mode = force_custom_plan";
+
 class Connection final : public Session {
  public:
   explicit Connection(PGconn* conn) : conn_(conn) {}
@@ -45,7 +52,7 @@ class Connection final : public Session {
     if (PQstatus(conn_) == CONNECTION_OK) return true;
     PQreset(conn_);
     prepared_.clear();
-    return PQstatus(conn_) == CONNECTION_OK;
+    return PQstatus(conn_) == CONNECTION_OK && ExecScript(kSessionSetup).ok();
   }
 
   Result<QueryResult> Query(std::string_view sql, const std::vector<Value>& params) override {
@@ -231,7 +238,7 @@ Result<std::unique_ptr<Database>> PgDatabase::Open(const std::string& url, const
       return Status::Unavailable("database_unavailable", "cannot connect to PostgreSQL: " + msg);
     }
     auto c = std::make_unique<Connection>(conn);
-    KOI_RETURN_IF_ERROR(c->ExecScript("SET client_min_messages = warning; SET TIME ZONE 'UTC'"));
+    KOI_RETURN_IF_ERROR(c->ExecScript(kSessionSetup));
     db->pool().Add(std::move(c));
   }
   return std::unique_ptr<Database>(std::move(db));
