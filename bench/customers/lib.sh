@@ -18,9 +18,10 @@ generate_customers() {
   fi
   gen_start=$(date +%s.%N)
   if [ -n "${BENCH_REUSE_DB:-}" ]; then
-    # A database an earlier run generated (e.g. BENCH_REUSE_DB=/tmp/b1m, holding koi.db and gen.txt): no regeneration.
+    # A database an earlier run generated (e.g. BENCH_REUSE_DB=/tmp/b1m, holding koi.db and gen.txt; for PostgreSQL
+    # the database at $KOI_TEST_PG_URL, BENCH_REUSE_DB holding its gen.txt): no regeneration.
     cp "$BENCH_REUSE_DB/gen.txt" "$data/gen.txt"
-    db_url="sqlite:$BENCH_REUSE_DB/koi.db"
+    if [ "$engine" != postgresql ]; then db_url="sqlite:$BENCH_REUSE_DB/koi.db"; fi
   else
     build-bench/koi-bench-customers-gen --db "$db_url" --customers "$n" >"$data/gen.txt"
     # The generator bulk-loads; a running PostgreSQL would have vacuumed and analysed since (planner statistics,

@@ -187,6 +187,8 @@ struct ListQuery {
   // When set, the count reads only these (same params): relationships need no customer join to be counted.
   std::string count_from;
   std::string count_where;
+  // A search narrowed to the accelerator's candidates (at most kMaxSearchCandidates customers match).
+  bool narrowed = false;
 };
 
 inline constexpr size_t kMaxNoteChars = 2000;
@@ -202,6 +204,20 @@ class ListAccelerator {
   // The keys (customer_keys.id) of a superset of the customers whose name, company, or a relationship's remark,
   // remark mobiles or remark company contain `text`, when there are at most `limit` of them.
   virtual std::optional<std::vector<int64_t>> SearchCandidates(TeamId team, std::string_view text, size_t limit) = 0;
+  // A page of the list sorted by add time (filter.sort add_time or -add_time; one row per customer): `total` is the
+  // list's total; the page's customers have last_add_time in [from_s, to_s), and are the customers with keys
+  // `ids` when ids_listed; skipping `skip` of those in the list's order gives the page. No page when !overlaps.
+  // nullopt when the accelerator cannot tell (then Count may still).
+  struct Window {
+    int64_t total = 0;
+    bool overlaps = false;
+    int64_t from_s = 0, to_s = 0;
+    int64_t skip = 0;
+    bool ids_listed = false;
+    std::vector<int64_t> ids;
+  };
+  virtual std::optional<Window> PageWindow(TeamId team, const Scope& scope, const CustomerFilter& filter,
+                                           int64_t offset, int64_t limit) = 0;
 };
 
 // A search narrows the list to the accelerator's candidates when there are at most this many.

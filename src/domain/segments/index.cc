@@ -43,6 +43,8 @@ class TeamIndex {
   // LIKE), so a change costs nothing here. Not in ForEachBitmap.
   std::unordered_map<uint64_t, Roaring> grams;
   std::map<int32_t, Roaring> days, blocks;
+  // The customer list's order (TryWindow): customers by the day (UTC+8) of wecom_customers.last_add_time.
+  std::map<int32_t, Roaring> list_days;
   int64_t applied_upto = 0;
   std::set<int64_t> recent;  // applied change seqs above applied_upto - lag (PostgreSQL may commit them late)
   int64_t build_ms = 0;
@@ -58,7 +60,7 @@ class TeamIndex {
       for (auto& [k, b] : *m) f(b);
     for (auto* m : {&personal_tags, &stages, &add_ways, &genders, &field_options})
       for (auto& [k, b] : *m) f(b);
-    for (auto* m : {&days, &blocks})
+    for (auto* m : {&days, &blocks, &list_days})
       for (auto& [k, b] : *m) f(b);
     for (auto& [field, values] : field_values)
       for (auto& [v, b] : values) f(b);
@@ -146,7 +148,8 @@ class Loader {
     {
       std::vector<Value> p{team_.value()};
       const std::string where = cond("c.external_userid", p);
-      KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT k.id, c.external_userid, c.gender, c.name, c.corp_name, c.name_py FROM "
+      KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT k.id, c.external_userid, c.gender, c.name, c.corp_name, c.name_py, "
+                                             "c.last_add_time FROM "
                                              "wecom_customers c JOIN customer_keys k ON k.team_id = c.team_id AND "
                                              "k.external_userid = c.external_userid WHERE c.team_id = ? AND " + where, p));
       ids_.reserve(r.rows.size());
@@ -158,6 +161,7 @@ class Loader {
         ids_.emplace(TextAt(row, 1), u);
         ix_.universe.add(u);
         ix_.genders[row.Int(2)].add(u);
+        ix_.list_days[DayOf(row.Int(6))].add(u);
         for (size_t col : {3, 4, 5}) AddGrams(TextAt(row, col), u, ix_.grams, scratch_);
       }
     }
@@ -589,6 +593,7 @@ void MergeInto(TeamIndex& into, TeamIndex& part) {
   merge(into.grams, part.grams);
   merge(into.days, part.days);
   merge(into.blocks, part.blocks);
+  merge(into.list_days, part.list_days);
 }
 
 // Pages of customers (by external_userid) are handed out to `workers` threads, each loading into its own part;
@@ -832,6 +837,52 @@ Result<int64_t> SegmentIndex::TryRelationshipCount(TeamId team, const std::vecto
     if (it != by_employee.end()) n += static_cast<int64_t>(it->second.cardinality());
   }
   return n;
+}
+
+Result<SegmentIndex::Window> SegmentIndex::TryWindow(TeamId team, const Node& rule, const EvalContext& ctx,
+                                                    bool newest_first, int64_t offset, int64_t limit,
+                                                    size_t max_ids) {
+  Slot& slot = SlotOf(team);
+  KOI_ASSIGN_OR_RETURN(auto lock, LockCurrentWithoutWaiting(team, slot));
+  Window out;
+  // Walks the day buckets from `it` (the list's first) to `end`.
+  auto walk = [&](const Roaring& matches, auto it, auto end) {
+    out.total = static_cast<int64_t>(matches.cardinality());
+    out.ids_listed = true;
+    int32_t first_day = 0, last_day = 0;
+    int64_t seen = 0;  // matches in the buckets walked so far
+    for (; it != end && seen < offset + limit; ++it) {
+      const Roaring& bucket = it->second;
+      const auto n = static_cast<int64_t>(matches.and_cardinality(bucket));
+      if (n == 0 || seen + n <= offset) {
+        seen += n;
+        continue;
+      }
+      if (!out.overlaps) {
+        out.overlaps = true;
+        out.skip = offset - seen;
+        first_day = it->first;
+      }
+      last_day = it->first;
+      if (out.ids_listed && out.ids.size() + static_cast<size_t>(n) > max_ids) {
+        out.ids_listed = false;
+        out.ids.clear();
+      }
+      if (out.ids_listed)
+        for (uint32_t id : matches & bucket) out.ids.push_back(id);
+      seen += n;
+    }
+    if (!out.overlaps) return;
+    const int32_t lo = std::min(first_day, last_day), hi = std::max(first_day, last_day);
+    out.from_s = int64_t{lo} * 86400 - kDayOffsetSeconds;
+    out.to_s = (int64_t{hi} + 1) * 86400 - kDayOffsetSeconds;
+  };
+  const auto& days = slot.index->list_days;
+  KOI_RETURN_IF_ERROR(EvaluateLocked(slot, rule, ctx, [&](const Roaring& matches) {
+    if (newest_first) walk(matches, days.rbegin(), days.rend());
+    else walk(matches, days.begin(), days.end());
+  }));
+  return out;
 }
 
 Result<std::vector<int64_t>> SegmentIndex::TrySearchCandidates(TeamId team, std::string_view text, size_t limit) {

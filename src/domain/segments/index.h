@@ -93,6 +93,23 @@ class SegmentIndex {
   // kResourceExhausted when there are more than `limit`.
   Result<std::vector<int64_t>> TrySearchCandidates(TeamId team, std::string_view text, size_t limit);
 
+  // One page of the customer list in its order by time (customers' last_add_time, newest or oldest first, ties by
+  // external_userid), found from `rule`'s matches and the index's day buckets (UTC+8) of last_add_time. The page
+  // lies in the buckets it overlaps: last_add_time in [from_s, to_s), where `skip` matches come before it in the
+  // list's order; "those matches, ordered, LIMIT limit OFFSET skip" is the page. `ids` are those matches when there
+  // are at most `max_ids` (else empty, ids_listed false). `total` is every match; no bucket overlaps a page past
+  // the end (overlaps false). Never waits (kUnavailable as TryEvaluate).
+  struct Window {
+    int64_t total = 0;
+    bool overlaps = false;
+    int64_t from_s = 0, to_s = 0;
+    int64_t skip = 0;
+    bool ids_listed = false;
+    std::vector<int64_t> ids;
+  };
+  Result<Window> TryWindow(TeamId team, const Node& rule, const EvalContext& ctx, bool newest_first, int64_t offset,
+                           int64_t limit, size_t max_ids);
+
   // Builds (or rebuilds) the team's index now.
   Status Build(TeamId team);
   // Builds the index of every linked team that has none yet (at start, so the first count is instant).

@@ -151,6 +151,36 @@ Result<int64_t> SegmentService::CountPrepared(TeamId team, const Prepared& p) {
   return n;
 }
 
+namespace {
+// The list's filter (one row per customer) as a rule on the index, or nullopt where the index cannot say exactly.
+std::optional<std::pair<Node, EvalContext>> ListRule(const customers::Scope& scope, const customers::CustomerFilter& f) {
+  if (!f.query.empty() || !f.userids.empty() || f.department ||
+      f.added_from_ms || f.added_to_ms || f.add_way || !f.state.empty())
+    return std::nullopt;
+  // A member's tag and status filters look at the relationships in scope only, which the index cannot tell apart;
+  // a member's personal-tag filter matches only their own tags.
+  if (!scope.all && (!f.tag_ids.empty() || !f.status.empty() || !f.personal_tag_ids.empty())) return std::nullopt;
+  if (!f.status.empty() && f.status != "active") return std::nullopt;
+  if (!scope.all && scope.userids.empty()) return std::nullopt;
+  Node rule;
+  rule.is_group = true;
+  auto add = [&rule](Field field) -> Node& {
+    Node& n = rule.children.emplace_back();
+    n.field = field;
+    return n;
+  };
+  if (!f.tag_ids.empty()) add(Field::kCorpTag).texts = f.tag_ids;
+  if (f.stage_id) add(Field::kStage).numbers = {*f.stage_id};
+  if (f.gender) add(Field::kGender).numbers = {*f.gender};
+  if (!f.personal_tag_ids.empty()) add(Field::kPersonalTag).numbers = f.personal_tag_ids;
+  if (!f.field_option_ids.empty()) add(Field::kCustomField).numbers = f.field_option_ids;
+  if (!f.status.empty()) add(Field::kStatus).active = true;
+  EvalContext ctx;
+  if (!scope.all) ctx.scope_userids = scope.userids;
+  return std::pair{std::move(rule), std::move(ctx)};
+}
+}  // namespace
+
 std::optional<int64_t> IndexListAccelerator::Count(TeamId team, const customers::Scope& scope,
                                                const customers::CustomerFilter& f) {
   if (f.mode == customers::ListMode::kRelationship) {
@@ -175,33 +205,24 @@ std::optional<int64_t> IndexListAccelerator::Count(TeamId team, const customers:
     if (!n.ok()) return std::nullopt;
     return *n;
   }
-  if (!f.query.empty() || !f.userids.empty() || f.department ||
-      f.added_from_ms || f.added_to_ms || f.add_way || !f.state.empty())
-    return std::nullopt;
-  // A member's tag and status filters look at the relationships in scope only, which the index cannot tell apart;
-  // a member's personal-tag filter matches only their own tags.
-  if (!scope.all && (!f.tag_ids.empty() || !f.status.empty() || !f.personal_tag_ids.empty())) return std::nullopt;
-  if (!f.status.empty() && f.status != "active") return std::nullopt;
-  if (!scope.all && scope.userids.empty()) return std::nullopt;
-  Node rule;
-  rule.is_group = true;
-  auto add = [&rule](Field field) -> Node& {
-    Node& n = rule.children.emplace_back();
-    n.field = field;
-    return n;
-  };
-  if (!f.tag_ids.empty()) add(Field::kCorpTag).texts = f.tag_ids;
-  if (f.stage_id) add(Field::kStage).numbers = {*f.stage_id};
-  if (f.gender) add(Field::kGender).numbers = {*f.gender};
-  if (!f.personal_tag_ids.empty()) add(Field::kPersonalTag).numbers = f.personal_tag_ids;
-  if (!f.field_option_ids.empty()) add(Field::kCustomField).numbers = f.field_option_ids;
-  if (!f.status.empty()) add(Field::kStatus).active = true;
-  EvalContext ctx;
-  if (!scope.all) ctx.scope_userids = scope.userids;
+  auto rule = ListRule(scope, f);
+  if (!rule) return std::nullopt;
   int64_t count = 0;
-  Status s = index_.TryEvaluate(team, rule, ctx, [&count](const Roaring& r) { count = static_cast<int64_t>(r.cardinality()); });
+  Status s = index_.TryEvaluate(team, rule->first, rule->second,
+                                [&count](const Roaring& r) { count = static_cast<int64_t>(r.cardinality()); });
   if (!s.ok()) return std::nullopt;
   return count;
+}
+
+std::optional<customers::ListAccelerator::Window> IndexListAccelerator::PageWindow(
+    TeamId team, const customers::Scope& scope, const customers::CustomerFilter& f, int64_t offset, int64_t limit) {
+  if (f.mode != customers::ListMode::kCustomer || (f.sort != "add_time" && f.sort != "-add_time")) return std::nullopt;
+  auto rule = ListRule(scope, f);
+  if (!rule) return std::nullopt;
+  auto w = index_.TryWindow(team, rule->first, rule->second, f.sort == "-add_time", offset, limit, max_window_ids_);
+  if (!w.ok()) return std::nullopt;
+  return Window{.total = w->total, .overlaps = w->overlaps, .from_s = w->from_s, .to_s = w->to_s, .skip = w->skip,
+                .ids_listed = w->ids_listed, .ids = std::move(w->ids)};
 }
 
 std::optional<std::vector<int64_t>> IndexListAccelerator::SearchCandidates(TeamId team, std::string_view text,

@@ -74,6 +74,9 @@ struct SenderPlan {
 inline constexpr size_t kMaxSegmentNameChars = 30;
 inline constexpr size_t kMaxSegmentsPerTeam = 500;
 inline constexpr size_t kSampleSize = 10;
+// A page window of the customer list names its customers to SQL when there are at most this many (else SQL reads the
+// days the page overlaps through the add-time index).
+inline constexpr size_t kMaxWindowIds = 500;
 
 // The customer list's accelerator (customers::ListAccelerator) answered by the index, never waiting for it. Counts
 // for the filters whose meaning the index holds exactly: one row per customer, no search, and only corp tags
@@ -81,13 +84,18 @@ inline constexpr size_t kSampleSize = 10;
 // scope is the employees they see. Search candidates from the index's character grams.
 class IndexListAccelerator final : public customers::ListAccelerator {
  public:
-  explicit IndexListAccelerator(SegmentIndex& index) : index_(index) {}
+  explicit IndexListAccelerator(SegmentIndex& index, size_t max_window_ids = kMaxWindowIds)
+      : index_(index), max_window_ids_(max_window_ids) {}
   std::optional<int64_t> Count(TeamId team, const customers::Scope& scope,
                                const customers::CustomerFilter& filter) override;
   std::optional<std::vector<int64_t>> SearchCandidates(TeamId team, std::string_view text, size_t limit) override;
+  // For the filters Count answers; keys listed when at most max_window_ids.
+  std::optional<Window> PageWindow(TeamId team, const customers::Scope& scope, const customers::CustomerFilter& filter,
+                                   int64_t offset, int64_t limit) override;
 
  private:
   SegmentIndex& index_;
+  size_t max_window_ids_;
 };
 
 class SegmentService {

@@ -199,6 +199,112 @@ TEST_P(SegmentServiceTest, IndexCountsTheCustomerListExactlyWhereItCan) {
   check("changed");
 }
 
+// Sorted by add time, the index names each page's customers from its day buckets (PageWindow): every page, both
+// directions, ties within a second and across a day's boundary, must be SQL's page exactly.
+TEST_P(SegmentServiceTest, IndexPagesTheListByAddTimeExactly) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
+  auto admin = MakeAccount(*t.db, 1, 1, accounts::Role::kAdmin);
+  auto member = MakeAccount(*t.db, 1, 2, accounts::Role::kMember);
+  Seed(*t.db);
+  ASSERT_TRUE(t.db->Transact([](storage::Session& tx) -> Status {
+    for (int i = 0; i < 90; ++i) {
+      // 13 days; within a day three times, one of them shared by several customers, and one a second before the
+      // day's (UTC+8) midnight.
+      const int64_t day_start = kNow - (i % 13) * 86400;
+      const int64_t at = i % 3 == 0 ? day_start : i % 3 == 1 ? day_start - 1 : day_start + 3600;
+      const std::string id = "p" + std::to_string(1000 + (i * 37) % 90);  // keys not in the order of times
+      KOI_RETURN_IF_ERROR(mirror::UpsertRelation(
+          tx, TeamId(1), Contact(id, "客户" + std::to_string(i), 1 + i % 2),
+          Follow(i % 4 == 0 ? "zhangsan" : "lisi", at, i % 5 == 0 ? std::vector<std::string>{"t1"} : std::vector<std::string>{}),
+          1));
+    }
+    return Status::Ok();
+  }).ok());
+  customers::CustomerService plain(*t.db, clock_);
+  customers::CustomerService fast(*t.db, clock_), ranged(*t.db, clock_);
+  SegmentIndex index(*t.db, clock_);
+  IndexListAccelerator accelerator(index);
+  IndexListAccelerator days_only(index, 3);  // more than 3 keys: SQL reads the page's days by time alone
+  fast.SetListAccelerator(&accelerator);
+  ranged.SetListAccelerator(&days_only);
+  ASSERT_TRUE(index.Build(TeamId(1)).ok());
+  ASSERT_TRUE(plain.Bind(admin, 2, "lisi", "own", {}).ok());
+
+  using F = customers::CustomerFilter;
+  auto check = [&](const char* when) {
+    for (const auto* who : {&admin, &member}) {
+      auto window = days_only.PageWindow(TeamId(1), *plain.ScopeOf(*who), F{}, 0, 7);
+      ASSERT_TRUE(window.has_value());
+      EXPECT_FALSE(window->ids_listed);
+      EXPECT_TRUE(window->overlaps);
+      auto scope = plain.ScopeOf(*who);
+      ASSERT_TRUE(scope.ok());
+      for (const char* sort : {"-add_time", "add_time"}) {
+        std::vector<F> filters = {F{.sort = sort}, F{.gender = 2, .sort = sort}, F{.sort = sort, .stage_id = 0}};
+        if (who->is_admin()) filters.push_back(F{.tag_ids = {"t1"}, .sort = sort});
+        for (const auto& f : filters) {
+          EXPECT_TRUE(accelerator.PageWindow(TeamId(1), *scope, f, 0, 7).has_value()) << when << " " << sort;
+          for (int size : {7, 50}) {
+            for (int page = 1;; ++page) {
+              auto want = plain.List(*who, f, page, size);
+              auto got = fast.List(*who, f, page, size);
+              auto by_days = ranged.List(*who, f, page, size);
+              ASSERT_TRUE(want.ok() && got.ok() && by_days.ok());
+              const std::string where = std::string(when) + " " + who->name + " " + sort + " filter #" +
+                                        std::to_string(&f - filters.data()) + " page " + std::to_string(page) + "/" +
+                                        std::to_string(size);
+              EXPECT_EQ(got->total, want->total) << where;
+              std::vector<std::string> a, b, c;
+              for (const auto& r : want->items) a.push_back(r.external_userid);
+              for (const auto& r : got->items) b.push_back(r.external_userid);
+              for (const auto& r : by_days->items) c.push_back(r.external_userid);
+              ASSERT_EQ(a, b) << where;
+              ASSERT_EQ(a, c) << where << " (by days)";
+              if (want->items.empty()) break;
+            }
+          }
+        }
+      }
+      // A search narrowed by the index: every page, every order (one pass gives the total and the page's keys).
+      for (const char* sort : {"-add_time", "add_time", "name", "-name"}) {
+        for (const char* query : {"客户1", "kh2", "新"}) {
+          for (int page = 1;; ++page) {
+            const F f{.query = query, .sort = sort};
+            auto want = plain.List(*who, f, page, 4);
+            auto got = fast.List(*who, f, page, 4);
+            ASSERT_TRUE(want.ok() && got.ok());
+            const std::string where = std::string(when) + " " + who->name + " " + sort + " search " + query +
+                                      " page " + std::to_string(page);
+            EXPECT_EQ(got->total, want->total) << where;
+            std::vector<std::string> a, b;
+            for (const auto& r : want->items) a.push_back(r.external_userid);
+            for (const auto& r : got->items) b.push_back(r.external_userid);
+            ASSERT_EQ(a, b) << where;
+            if (want->items.empty()) break;
+          }
+        }
+      }
+    }
+  };
+  check("built");
+  // A last_add_time written on its own (not with a relationship) moves the customer in the index's order too.
+  ASSERT_TRUE(t.db->Exec("UPDATE wecom_customers SET last_add_time = ? WHERE team_id = 1 AND external_userid = 'p1044'",
+                         {kNow + 86400}).ok());
+  ASSERT_TRUE(t.db->Transact([](storage::Session& tx) {
+    return mirror::UpsertRelation(tx, TeamId(1), Contact("p0999", "新客"), Follow("lisi", kNow - 30 * 86400), 1);
+  }).ok());
+  check("changed");
+  auto first = fast.List(admin, F{}, 1, 1);
+  ASSERT_TRUE(first.ok() && first->items.size() == 1);
+  EXPECT_EQ(first->items[0].external_userid, "p1044");
+  // Past the end: the total, no rows.
+  auto past = fast.List(admin, F{}, 100, 50);
+  ASSERT_TRUE(past.ok());
+  EXPECT_TRUE(past->items.empty());
+  EXPECT_EQ(past->total, 94);
+}
+
 TEST_P(SegmentServiceTest, ListAcceleratorNeverWaitsAndCatchesUpInTheBackground) {
   KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
   ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());

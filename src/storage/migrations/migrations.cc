@@ -656,6 +656,11 @@ ALTER TABLE wecom_corps ADD COLUMN auth_cancelled_at BIGINT;
 CREATE INDEX wecom_customers_name_py_missing ON wecom_customers (team_id, external_userid) WHERE name_py IS NULL;
 CREATE INDEX wecom_follows_remark_py_missing ON wecom_follows (team_id, userid, external_userid) WHERE remark_py IS NULL;
 )sql"},
+      // Issue 5: the segment index also orders the customer list (by day of last_add_time), so a change of it must
+      // reach segment_changes even when written apart from the relationship that caused it.
+      {24, "list_order_changes", R"sql(
+{{list_order_trigger}}
+)sql"},
   };
   return m;
 }
@@ -759,6 +764,16 @@ std::string Render(const std::string& sql, Engine engine) {
   constexpr std::string_view kUpdateTriggers = "{{segment_update_triggers}}";
   if (auto pos = out.find(kUpdateTriggers); pos != std::string::npos)
     out.replace(pos, kUpdateTriggers.size(), SegmentUpdateTriggers(engine));
+  constexpr std::string_view kListOrder = "{{list_order_trigger}}";
+  if (auto pos = out.find(kListOrder); pos != std::string::npos)
+    out.replace(pos, kListOrder.size(),
+                engine == Engine::kSqlite
+                    ? "CREATE TRIGGER seg_wecom_customers_order AFTER UPDATE OF last_add_time ON wecom_customers WHEN "
+                      "OLD.last_add_time IS NOT NEW.last_add_time BEGIN INSERT INTO segment_changes (team_id, "
+                      "external_userid) VALUES (NEW.team_id, NEW.external_userid); END;"
+                    : "CREATE TRIGGER seg_wecom_customers_order AFTER UPDATE OF last_add_time ON wecom_customers FOR "
+                      "EACH ROW WHEN (OLD.last_add_time IS DISTINCT FROM NEW.last_add_time) EXECUTE FUNCTION "
+                      "koi_segment_change_external_userid();");
   constexpr std::string_view kLaterTriggers = "{{segment_triggers:";  // "{{segment_triggers:18}}"
   if (auto pos = out.find(kLaterTriggers); pos != std::string::npos) {
     const size_t end = out.find("}}", pos);
