@@ -215,6 +215,28 @@ TEST_P(WecomInstallTest, AnInstallWithOneDepartmentVisibleLinksTheTeamAndSyncsEx
   ASSERT_EQ(Deliver().delivered, 1);
   EXPECT_EQ(corp_posts_, 1);
 
+  // Calls about members outside the range are refused as WeCom refuses them, and a customer is seen through the
+  // members in range only.
+  const auto creds = link_->Credentials(admin_.team).value();
+  auto only_theirs = world_->Query("SELECT f.external_userid FROM follows f WHERE f.corp_id = ? AND f.userid = ? AND NOT "
+                                   "EXISTS (SELECT 1 FROM follows g WHERE g.corp_id = f.corp_id AND g.external_userid = "
+                                   "f.external_userid AND g.userid <> f.userid) LIMIT 1",
+                                   {spec_.corp_id, out_of_range}).value();
+  ASSERT_FALSE(only_theirs.rows.empty());
+  const std::string theirs = only_theirs.rows[0].Text(0);
+  EXPECT_EQ(client_->GetExternalContact(creds, theirs).status().reason(), "wecom_no_relationship");
+  EXPECT_EQ(client_->MarkTags(creds, out_of_range, theirs, {"et-any"}, {}).reason(), "wecom_no_privilege");
+  EXPECT_EQ(client_->EditRemark(creds, out_of_range, theirs, {.remark = "老客"}).reason(), "wecom_no_privilege");
+  const boost::json::object hello{{"text", boost::json::object{{"content", "hello"}}}};
+  EXPECT_EQ(client_->AddMsgTemplate(creds, out_of_range, {theirs}, hello).status().reason(), "wecom_no_privilege");
+  auto ours = world_->Query("SELECT external_userid FROM follows WHERE corp_id = ? AND userid = ? LIMIT 1",
+                            {spec_.corp_id, in_range}).value();
+  ASSERT_FALSE(ours.rows.empty());
+  auto detail = client_->GetExternalContact(creds, ours.rows[0].Text(0));
+  ASSERT_TRUE(detail.ok()) << detail.status().ToString();
+  ASSERT_FALSE(detail->follows.empty());
+  for (const auto& f : detail->follows) EXPECT_TRUE(visible.count(f.userid)) << f.userid;
+
   // The corp's admin uninstalls the app: Koi marks the link, the permanent code stops working; a new install from
   // the same team clears the mark.
   ASSERT_TRUE(sandbox::UninstallSuite(*world_, clock_, suite_.suite_id, spec_.corp_id).ok());

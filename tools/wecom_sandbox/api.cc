@@ -524,6 +524,9 @@ void SandboxApi::AddRoutes(http::Router& router) {
     Response err;
     if (!Admit(r, "/cgi-bin/externalcontact/list", corp, err)) return err;
     std::string userid = r.Query("userid");
+    auto scope = LoadTokenScope(db_, r.Query("access_token"), corp);
+    if (!scope.ok()) return Error(-1, "system busy", r);
+    if (!scope->SeesUser(userid)) return Error(60011, "no privilege to access/modify contact/party/agent", r);
     auto u = db_.Query("SELECT 1 FROM employees WHERE corp_id = ? AND userid = ?", {corp, userid});
     if (!u.ok()) return Error(-1, "system busy", r);
     if (u->rows.empty()) return Error(60111, "userid not found", r);
@@ -541,6 +544,9 @@ void SandboxApi::AddRoutes(http::Router& router) {
     Response err;
     if (!Admit(r, "/cgi-bin/externalcontact/get", corp, err)) return err;
     std::string ext = r.Query("external_userid");
+    // An app sees the follow users within its visible range only, and no customer that none of them follows.
+    auto scope = LoadTokenScope(db_, r.Query("access_token"), corp);
+    if (!scope.ok()) return Error(-1, "system busy", r);
     auto c = db_.Query(std::string("SELECT ") + kCustomerColumns +
                            " FROM customers c WHERE c.corp_id = ? AND c.external_userid = ?",
                        {corp, ext});
@@ -557,6 +563,10 @@ void SandboxApi::AddRoutes(http::Router& router) {
                        "g.group_id = t.group_id WHERE ft.corp_id = ? AND ft.external_userid = ?",
                        {corp, ext});
     if (!f.ok() || !t.ok()) return Error(-1, "system busy", r);
+    if (!scope->all) {
+      std::erase_if(f->rows, [&](const storage::Row& row) { return !scope->SeesUser(row.Text(0)); });
+      if (f->rows.empty() && r.Query("cursor").empty()) return Error(84061, "not external contact", r);
+    }
     json::array follow_users;
     std::string next;
     for (size_t i = 0; i < f->rows.size() && i < 500; ++i) {
@@ -838,6 +848,9 @@ void SandboxApi::AddRoutes(http::Router& router) {
         mobiles.size() > 5)
       return Error(40058, "invalid remark length", r);
     if (mobiles.size() == 1 && mobiles[0].empty()) mobiles.clear();  // [""] clears
+    auto scope = LoadTokenScope(db_, r.Query("access_token"), corp);
+    if (!scope.ok()) return Error(-1, "system busy", r);
+    if (!scope->SeesUser(userid)) return Error(60011, "no privilege to access/modify contact/party/agent", r);
     auto rel = db_.Query("SELECT 1 FROM follows WHERE corp_id = ? AND userid = ? AND external_userid = ?",
                          {corp, userid, ext});
     if (!rel.ok()) return Error(-1, "system busy", r);
@@ -869,6 +882,9 @@ void SandboxApi::AddRoutes(http::Router& router) {
     const std::string userid = Str(body, "userid"), ext = Str(body, "external_userid");
     const std::vector<std::string> add = Strings(body, "add_tag"), remove = Strings(body, "remove_tag");
     if (add.empty() && remove.empty()) return Error(40058, "add_tag and remove_tag are both empty", r);
+    auto scope = LoadTokenScope(db_, r.Query("access_token"), corp);
+    if (!scope.ok()) return Error(-1, "system busy", r);
+    if (!scope->SeesUser(userid)) return Error(60011, "no privilege to access/modify contact/party/agent", r);
     auto rel = db_.Query("SELECT 1 FROM follows WHERE corp_id = ? AND userid = ? AND external_userid = ?",
                          {corp, userid, ext});
     if (!rel.ok()) return Error(-1, "system busy", r);
@@ -1079,6 +1095,10 @@ void SandboxApi::AddRoutes(http::Router& router) {
                                   ", which is unknown or older than 3 days", r);
       }
     if (content.empty() && attachments.empty()) return Error(40058, "content is empty", r);
+    // A third-party app sends through the members of its visible range only.
+    auto scope = LoadTokenScope(db_, r.Query("access_token"), corp);
+    if (!scope.ok()) return Error(-1, "system busy", r);
+    if (!sender.empty() && !scope->SeesUser(sender)) return Error(60011, "no privilege to access/modify contact/party/agent", r);
 
     const int64_t now = clock_.NowSeconds();
     const std::string msgid = NewId("msg");
@@ -1120,7 +1140,8 @@ void SandboxApi::AddRoutes(http::Router& router) {
                                                   "f.corp_id = ? AND e.status = 1 AND f.external_userid IN " + in +
                                                       " ORDER BY f.external_userid, f.createtime DESC, f.userid",
                                                   params));
-            for (const auto& row : q.rows) member_of.emplace(row.Text(0), row.Text(1));  // the first is the latest
+            for (const auto& row : q.rows)  // the first (in range) is the latest
+              if (scope->SeesUser(row.Text(1))) member_of.emplace(row.Text(0), row.Text(1));
           }
         }
         std::set<std::string> reported;
