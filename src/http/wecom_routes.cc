@@ -22,6 +22,7 @@ json::value SyncJson(const std::optional<wecom_link::SyncState>& s) {
                       {"attempts", s->attempts},
                       {"last_error_reason", s->last_error_reason},
                       {"last_error", s->last_error},
+                      {"next_attempt_at", Opt(s->next_attempt_at_ms)},
                       {"created_at", s->created_at_ms},
                       {"finished_at", Opt(s->finished_at_ms)}};
 }

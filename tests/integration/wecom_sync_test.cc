@@ -52,6 +52,9 @@ TEST_P(WecomSyncTest, LinksTheCorpAndMirrorsItExactlyEvenAcrossAnOutage) {
   auto mid = link.State(admin->team);
   EXPECT_GT(mid->counts.follows, 0);  // committed pages stay
   EXPECT_NE(mid->sync->phase, "departments");
+  EXPECT_EQ(mid->sync->state, "queued");  // waiting to retry, and saying until when
+  ASSERT_TRUE(mid->sync->next_attempt_at_ms.has_value());
+  EXPECT_GT(*mid->sync->next_attempt_at_ms, mid->sync->created_at_ms);
   const int64_t batch_calls_before = sandbox_->CallCounts()[{spec_.corp_id, "/cgi-bin/externalcontact/batch/get_by_user"}];
 
   // It comes back; the same job resumes from its checkpoint and finishes.
@@ -61,6 +64,7 @@ TEST_P(WecomSyncTest, LinksTheCorpAndMirrorsItExactlyEvenAcrossAnOutage) {
   auto done = link.State(admin->team);
   EXPECT_EQ(done->sync->state, "succeeded");
   EXPECT_EQ(done->sync->phase, "done");
+  EXPECT_FALSE(done->sync->next_attempt_at_ms.has_value());
   EXPECT_TRUE(done->last_synced_at_ms.has_value());
   EXPECT_EQ(done->sync->progress_done, done->sync->progress_total);
   ExpectMirrorEqualsWorld(*t.db, admin->team);

@@ -95,6 +95,7 @@ Result<std::optional<SyncState>> WecomLink::LatestSync(TeamId team) {
               .created_at_ms = job->created_at_ms,
               .finished_at_ms = job->finished_at_ms};
   if (job->state == jobs::JobState::kSucceeded) s.phase = "done";
+  if (job->state == jobs::JobState::kQueued && job->attempts > 0) s.next_attempt_at_ms = job->run_at_ms;
   return std::optional<SyncState>(s);
 }
 

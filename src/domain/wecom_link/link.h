@@ -49,6 +49,9 @@ struct SyncState {
   int64_t progress_done = 0, progress_total = 0;
   int attempts = 0;
   std::string last_error_reason, last_error;
+  // A retry waiting for its time: after an attempt failed retryably (WeCom's rate limit 45009, busy, unreachable),
+  // the sync resumes by itself then.
+  std::optional<int64_t> next_attempt_at_ms;
   int64_t created_at_ms = 0;
   std::optional<int64_t> finished_at_ms;
 };

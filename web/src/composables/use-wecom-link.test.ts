@@ -15,7 +15,7 @@ vi.mock('@/api/wecom', () => ({
 function sync(over: Partial<WecomApi.Sync> = {}): WecomApi.Sync {
   return {
     job_id: 7, state: 'running', phase: 'customers', progress_done: 300, progress_total: 500, attempts: 1,
-    last_error_reason: '', last_error: '', created_at: 1_700_000_000_000, finished_at: null, ...over,
+    last_error_reason: '', last_error: '', next_attempt_at: null, created_at: 1_700_000_000_000, finished_at: null, ...over,
   }
 }
 function callbacks(over: Partial<WecomApi.Callbacks> = {}): WecomApi.Callbacks {

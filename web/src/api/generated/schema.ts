@@ -2687,6 +2687,11 @@ export interface components {
             last_error_reason: string;
             /** @description English text for logs */
             last_error: string;
+            /**
+             * @description When a retry waits (state `queued` after a failed attempt, e.g. WeCom's rate limit 45009 or an outage):
+             *     the time it resumes by itself, in ms; otherwise null.
+             */
+            next_attempt_at: number | null;
             created_at: number;
             finished_at: number | null;
         };

@@ -31,7 +31,7 @@ const session: AuthApi.Session = {
 function sync(over: Partial<WecomApi.Sync> = {}): WecomApi.Sync {
   return {
     job_id: 7, state: 'running', phase: 'customers', progress_done: 300, progress_total: 500, attempts: 1,
-    last_error_reason: '', last_error: '', created_at: 1_700_000_000_000, finished_at: null, ...over,
+    last_error_reason: '', last_error: '', next_attempt_at: null, created_at: 1_700_000_000_000, finished_at: null, ...over,
   }
 }
 function linked(s: WecomApi.Sync | null, callbacks: Partial<WecomApi.Callbacks> = {}): WecomApi.State {
@@ -152,6 +152,28 @@ describe('the 企业授权 page and its callbacks card', () => {
     await nextTick()
     expect(calls()).toBe(2)
     expect(value('callbacks-pending')).toBe('4')
+  })
+
+  it('a sync waiting out WeCom\'s rate limit says why and when it resumes, in both languages', async () => {
+    const at = new Date(2026, 10, 27, 14, 5, 9).getTime()
+    const waiting = sync({ state: 'queued', last_error_reason: 'wecom_rate_limited', last_error: 'WeCom errcode 45009', next_attempt_at: at })
+    vi.mocked(getWecomStateApi).mockResolvedValue(linked(waiting))
+    await mountPage()
+    const zh = q('sync-error')!.textContent!
+    expect(zh).toContain('将于')
+    expect(zh).toContain('14:05:09')
+    expect(zh).toContain(i18n.global.t('errors.wecom_rate_limited'))
+    i18n.global.locale.value = 'en-US'
+    await nextTick()
+    const en = q('sync-error')!.textContent!
+    expect(en).toContain('resumes by itself at')
+    expect(en).toContain('14:05:09')
+    // Without a time (an older server, or not waiting) the plain retry text stays.
+    vi.mocked(getWecomStateApi).mockResolvedValue(linked({ ...waiting, next_attempt_at: null }))
+    q('callbacks-refresh')!.click()
+    await vi.advanceTimersByTimeAsync(0)
+    await nextTick()
+    expect(q('sync-error')!.textContent).toContain('will be retried')
   })
 })
 
