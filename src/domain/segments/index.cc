@@ -45,6 +45,25 @@ class TeamIndex {
   std::map<int32_t, Roaring> days, blocks;
   // The customer list's order (TryWindow): customers by the day (UTC+8) of wecom_customers.last_add_time.
   std::map<int32_t, Roaring> list_days;
+  // Per customer (indexed by id - add_day_base): the add day of its one active relationship, kNoAddDay without one,
+  // kManyAddDays with several (those are found in `days`). Lets an add-time range test a small set customer by
+  // customer instead of intersecting it with every day and block of the range.
+  static constexpr uint16_t kNoAddDay = 0xFFFF, kManyAddDays = 0xFFFE;
+  std::vector<uint16_t> add_day;
+  uint32_t add_day_base = 0;
+
+  uint16_t AddDayOf(uint32_t id) const {
+    return id >= add_day_base && id - add_day_base < add_day.size() ? add_day[id - add_day_base] : kNoAddDay;
+  }
+  void SetAddDay(uint32_t id, uint16_t day) {
+    if (add_day.empty()) add_day_base = id;
+    if (id < add_day_base) {  // rare: ids are assigned in increasing order, and a build sizes the vector first
+      add_day.insert(add_day.begin(), add_day_base - id, kNoAddDay);
+      add_day_base = id;
+    }
+    if (id - add_day_base >= add_day.size()) add_day.resize(id - add_day_base + 1, kNoAddDay);
+    add_day[id - add_day_base] = day;
+  }
   int64_t applied_upto = 0;
   std::set<int64_t> recent;  // applied change seqs above applied_upto - lag (PostgreSQL may commit them late)
   int64_t build_ms = 0;
@@ -177,6 +196,8 @@ class Loader {
       struct Latest {
         int64_t createtime = -1;
         const std::string* userid = nullptr;
+        int active = 0;  // active relationships, and the add day of the last one seen
+        int32_t day = 0;
         int64_t ended_at = -1;
         bool by_customer = false;
       };
@@ -207,6 +228,8 @@ class Loader {
         ix_.active.add(id);
         Bitmap(ix_.employees, userid).add(id);
         const int32_t day = DayOf(std::max<int64_t>(0, row.Int(2)));
+        ++l.active;
+        l.day = day;
         ix_.days[day].add(id);
         ix_.blocks[day / kBlockDays].add(id);
         ix_.add_ways[row.Int(3)].add(id);
@@ -216,6 +239,9 @@ class Loader {
       for (const auto& [id, l] : latest) {
         if (l.userid) Bitmap(ix_.newest, *l.userid).add(id);
         else if (l.by_customer) ix_.ended_by_customer.add(id);
+        if (l.active > 0)
+          ix_.SetAddDay(id, l.active > 1 || l.day < 0 || l.day >= TeamIndex::kManyAddDays ? TeamIndex::kManyAddDays
+                                                                                           : static_cast<uint16_t>(l.day));
       }
     }
     {
@@ -308,7 +334,8 @@ Roaring UnionOf(std::vector<const Roaring*>& parts) {
 // intersections with it. Results are the same sets; only the work shrinks.
 class Evaluator {
  public:
-  Evaluator(const TeamIndex& ix, const EvalContext& ctx) : ix_(ix), ctx_(ctx) {}
+  Evaluator(const TeamIndex& ix, const EvalContext& ctx, uint64_t lookup_ratio)
+      : ix_(ix), ctx_(ctx), lookup_ratio_(lookup_ratio) {}
 
   // The customers matching `n` (inside *within when given).
   Roaring Eval(const Node& n, const Roaring* within) {
@@ -504,6 +531,29 @@ class Evaluator {
   Roaring Added(DayRange range, const Roaring* within) {
     if (range.from > range.to) return Roaring();
     range.from = std::max(range.from, 0);
+    // A small set: customer by customer (one lookup each) rather than intersected with every day and block of the
+    // range; customers with several active relationships go the bitmap way below.
+    if (within && within->cardinality() * lookup_ratio_ < ix_.universe.cardinality()) {
+      std::vector<uint32_t> in, several;
+      for (uint32_t id : *within) {
+        const uint16_t d = ix_.AddDayOf(id);
+        if (d == TeamIndex::kNoAddDay) continue;
+        if (d == TeamIndex::kManyAddDays) several.push_back(id);
+        else if (d >= range.from && d <= range.to) in.push_back(id);
+      }
+      Roaring out;
+      out.addMany(in.size(), in.data());
+      if (!several.empty()) {
+        Roaring rest;
+        rest.addMany(several.size(), several.data());
+        out |= AddedByBitmaps(range, &rest);
+      }
+      return out;
+    }
+    return AddedByBitmaps(range, within);
+  }
+
+  Roaring AddedByBitmaps(DayRange range, const Roaring* within) {
     std::vector<const Roaring*> parts;
     for (auto bit = ix_.blocks.lower_bound(range.from / kBlockDays);
          bit != ix_.blocks.end() && bit->first <= range.to / kBlockDays; ++bit) {
@@ -521,6 +571,7 @@ class Evaluator {
 
   const TeamIndex& ix_;
   const EvalContext& ctx_;
+  const uint64_t lookup_ratio_;  // Options::added_lookup_ratio
 };
 
 int64_t ElapsedMs(std::chrono::steady_clock::time_point since) {
@@ -594,6 +645,8 @@ void MergeInto(TeamIndex& into, TeamIndex& part) {
   merge(into.days, part.days);
   merge(into.blocks, part.blocks);
   merge(into.list_days, part.list_days);
+  for (size_t i = 0; i < part.add_day.size(); ++i)
+    if (part.add_day[i] != TeamIndex::kNoAddDay) into.SetAddDay(part.add_day_base + static_cast<uint32_t>(i), part.add_day[i]);
 }
 
 // Pages of customers (by external_userid) are handed out to `workers` threads, each loading into its own part;
@@ -751,6 +804,8 @@ Status SegmentIndex::Refresh(TeamId team, Slot& slot, bool may_rebuild) {
   ix.ForEachBitmap([&gone](Roaring& b) {
     if (b.intersect(gone)) b -= gone;
   });
+  for (uint32_t id : gone)
+    if (ix.AddDayOf(id) != TeamIndex::kNoAddDay) ix.SetAddDay(id, TeamIndex::kNoAddDay);
   Loader loader(db_, ix, team);
   for (size_t i = 0; i < names.size(); i += kChunk) {
     std::vector<std::string> part(names.begin() + i, names.begin() + std::min(names.size(), i + kChunk));
@@ -920,7 +975,7 @@ Result<std::vector<int64_t>> SegmentIndex::TrySearchCandidates(TeamId team, std:
 Status SegmentIndex::EvaluateLocked(Slot& slot, const Node& rule, const EvalContext& ctx,
                                     const std::function<void(const Roaring&)>& use) {
   const TeamIndex& ix = *slot.index;
-  Evaluator ev(ix, ctx);
+  Evaluator ev(ix, ctx, options_.added_lookup_ratio);
   if (!ctx.scope_userids) {
     use(ev.Eval(rule, nullptr));
     return Status::Ok();
@@ -946,6 +1001,7 @@ void SegmentIndex::Publish(Slot& slot) {
     };
     ix.ForEachBitmap(count);
     for (auto& [k, b] : ix.grams) count(b);
+    s.bytes += static_cast<int64_t>(ix.add_day.size() * sizeof(uint16_t));
     s.build_ms = ix.build_ms;
     s.builds = ix.builds;
     s.incremental_customers = ix.incremental;

@@ -47,7 +47,7 @@ struct EvalContext {
 struct IndexStats {
   int64_t customers = 0;
   int64_t bitmaps = 0;
-  int64_t bytes = 0;            // the bitmaps' serialized size at the last build, a close estimate of their memory
+  int64_t bytes = 0;            // the bitmaps' serialized size (and the per-customer add days) at the last build
   int64_t build_ms = 0;         // the last full build
   int64_t builds = 0;
   int64_t incremental_customers = 0;  // customers reloaded from changes since start
@@ -61,6 +61,8 @@ class SegmentIndex {
     size_t page_size = 20000;          // customers per page when building
     size_t rebuild_threshold = 20000;  // more changed customers than this since the last look: rebuild
     int build_threads = 2;             // each needs a database connection while it loads
+    // An add-time range inside a set smaller than 1/ratio of the team tests its customers one by one (0: always).
+    uint64_t added_lookup_ratio = 16;
   };
   SegmentIndex(storage::Database& db, const Clock& clock, Options options);
   SegmentIndex(storage::Database& db, const Clock& clock) : SegmentIndex(db, clock, Options{}) {}
@@ -147,7 +149,7 @@ class SegmentIndex {
   // Builds the team's index on a background thread, once at a time, so that non-waiting readers get it back.
   void BuildSoon(TeamId team, Slot& slot);
   // Evaluates on the team's index as it is; under slot.mu, after Refresh.
-  static Status EvaluateLocked(Slot& slot, const Node& rule, const EvalContext& ctx,
+  Status EvaluateLocked(Slot& slot, const Node& rule, const EvalContext& ctx,
                                const std::function<void(const Roaring&)>& use);
 
   storage::Database& db_;

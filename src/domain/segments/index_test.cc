@@ -286,6 +286,8 @@ TEST_P(SegmentIndexTest, MatchesSqlOnRandomRulesBeforeAndAfterChanges) {
   { Status p = world.Populate(); ASSERT_TRUE(p.ok()) << p.ToString(); }
   // Small pages and a low rebuild threshold so both the paged build and the incremental path are exercised.
   SegmentIndex index(*t.db, clock_, {.page_size = 37, .rebuild_threshold = 60});
+  // The same with add-time ranges always tested customer by customer (the default does so only inside small sets).
+  SegmentIndex lookup(*t.db, clock_, {.page_size = 37, .rebuild_threshold = 60, .added_lookup_ratio = 0});
   EvalContext ctx{.today = kToday, .department_employees = DepartmentEmployees(), .scope_userids = std::nullopt};
 
   int rules = 0, nonempty = 0, mismatches = 0;
@@ -315,6 +317,11 @@ TEST_P(SegmentIndexTest, MatchesSqlOnRandomRulesBeforeAndAfterChanges) {
           ++mismatches;
           ADD_FAILURE() << "rule " << SerializeRule(batch[j]) << ": SQL " << sql[j].size() << " customers, index "
                         << idx.size();
+        }
+        if (auto by_lookup = ByIndex(lookup, batch[j], ctxs[j]); sql[j] != by_lookup) {
+          ++mismatches;
+          ADD_FAILURE() << "rule " << SerializeRule(batch[j]) << ": SQL " << sql[j].size()
+                        << " customers, index with add-day lookups " << by_lookup.size();
         }
       }
     }

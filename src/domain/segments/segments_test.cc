@@ -106,6 +106,45 @@ TEST_P(SegmentServiceTest, CountsExactlyWithASampleInTheCallersScope) {
   EXPECT_EQ(CountOf(svc, member, R"({"field":"corp_tag","values":["t1"]})"), 3);
 }
 
+// Inside a small set an add-time range is tested customer by customer (one add day each; several relationships go
+// through the day bitmaps): the range's two ends are inclusive as in SQL.
+TEST_P(SegmentServiceTest, AddTimeRangesTestedCustomerByCustomerKeepBothEnds) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
+  auto admin = MakeAccount(*t.db, 1, 1, accounts::Role::kAdmin);
+  Seed(*t.db);
+  customers::CustomerService customers(*t.db, clock_);
+  for (uint64_t ratio : {uint64_t{0}, ~uint64_t{0}}) {  // always one by one; never
+    SegmentIndex index(*t.db, clock_, SegmentIndex::Options{.added_lookup_ratio = ratio});
+    SegmentService svc(*t.db, clock_, index, customers);
+    auto count = [&](const std::string& added) {
+      return CountOf(svc, admin, R"({"op":"and","children":[{"field":"corp_tag","values":["t1"]},)" + added + "]}");
+    };
+    // c2 (VIP, one relationship, added 2025-12-01); c1 (VIP, two: 2026-01-10 and 2026-01-02).
+    EXPECT_EQ(count(R"({"field":"added","from":"2025-12-01","to":"2025-12-01"})"), 1) << ratio;
+    EXPECT_EQ(count(R"({"field":"added","from":"2025-11-01","to":"2025-12-01"})"), 1) << ratio;
+    EXPECT_EQ(count(R"({"field":"added","from":"2025-12-02","to":"2026-01-01"})"), 0) << ratio;
+    EXPECT_EQ(count(R"({"field":"added","from":"2025-11-30","to":"2025-11-30"})"), 0) << ratio;
+    EXPECT_EQ(count(R"({"field":"added","from":"2026-01-02","to":"2026-01-02"})"), 1) << ratio;  // c1's older one
+    EXPECT_EQ(count(R"({"field":"added","from":"2025-12-01","to":"2026-01-10"})"), 2) << ratio;
+    // After c2's relationship is lost it has no add day; a new one gives it a new day.
+    ASSERT_TRUE(t.db->Transact([](storage::Session& tx) {
+      return mirror::MarkRelationLost(tx, TeamId(1), "lisi", "c2", "employee", kNow * 1000);
+    }).ok());
+    EXPECT_EQ(count(R"({"field":"added","from":"2025-12-01","to":"2025-12-01"})"), 0) << ratio;
+    ASSERT_TRUE(t.db->Transact([](storage::Session& tx) {
+      return mirror::UpsertRelation(tx, TeamId(1), Contact("c2", "李华", 2), Follow("zhangsan", kNow - 3 * 86400, {"t1"}), 1);
+    }).ok());
+    EXPECT_EQ(count(R"({"field":"added","from":"2026-01-08","to":"2026-01-08"})"), 1) << ratio;
+    ASSERT_TRUE(t.db->Exec("DELETE FROM wecom_follows WHERE team_id = 1 AND external_userid = 'c2' AND userid = 'zhangsan'").ok());
+    ASSERT_TRUE(t.db->Exec("DELETE FROM wecom_follow_tags WHERE team_id = 1 AND external_userid = 'c2'").ok());
+    ASSERT_TRUE(t.db->Exec("UPDATE wecom_follows SET deleted_at = NULL, deleted_by = '' WHERE team_id = 1 AND "
+                           "external_userid = 'c2'").ok());
+    ASSERT_TRUE(t.db->Exec("INSERT INTO wecom_follow_tags (team_id, userid, external_userid, tag_id) VALUES "
+                           "(1, 'lisi', 'c2', 't1')").ok());
+  }
+}
+
 TEST_P(SegmentServiceTest, IndexCountsTheCustomerListExactlyWhereItCan) {
   KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
   ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
