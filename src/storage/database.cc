@@ -72,6 +72,19 @@ std::string InList(std::vector<Value>& params, const std::vector<int64_t>& value
   return marks;
 }
 
+std::string IdsIn(Engine engine, std::string_view column, std::vector<Value>& params, const std::vector<int64_t>& ids) {
+  const bool pg = engine == Engine::kPostgres;
+  std::string list(1, pg ? '{' : '[');
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) list += ',';
+    list += std::to_string(ids[i]);
+  }
+  list += pg ? '}' : ']';
+  params.emplace_back(std::in_place_type<std::string>, std::move(list));
+  return pg ? std::string(column) + " = ANY(CAST(? AS BIGINT[]))"
+            : std::string(column) + " IN (SELECT value FROM json_each(?))";
+}
+
 std::string_view EngineName(Engine engine) { return engine == Engine::kPostgres ? "postgresql" : "sqlite"; }
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& url, const DatabaseOptions& options) {

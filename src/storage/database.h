@@ -64,6 +64,10 @@ std::string LikeContains(std::string_view text);
 // (PostgreSQL refuses "IN ()").
 std::string InList(std::vector<Value>& params, const std::vector<std::string>& values);
 std::string InList(std::vector<Value>& params, const std::vector<int64_t>& values);
+// "<column> is one of `ids`" with the whole list as one parameter, so the statement's text (and its prepared
+// statement) is the same for any number of ids, and thousands of ids cost one bind: SQLite reads a JSON array
+// (json_each), PostgreSQL an array literal. An empty list matches nothing.
+std::string IdsIn(Engine engine, std::string_view column, std::vector<Value>& params, const std::vector<int64_t>& ids);
 
 class Session {
  public:

@@ -34,6 +34,28 @@ TEST_P(StorageContract, RoundTripsEveryValueType) {
   EXPECT_EQ(r->columns, (std::vector<std::string>{"i", "d", "s", "n"}));
 }
 
+TEST_P(StorageContract, IdsInTakesAnyNumberOfIdsAsOneParameter) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(t.db->Exec("CREATE TABLE ids (id BIGINT PRIMARY KEY, team BIGINT)").ok());
+  std::vector<std::vector<Value>> rows;
+  for (int64_t i = 1; i <= 6000; ++i) rows.push_back({i, i % 2});
+  ASSERT_TRUE(t.db->Transact([&](Session& tx) { return tx.CopyIn("ids", {"id", "team"}, rows); }).ok());
+  auto count = [&](const std::vector<int64_t>& ids) -> int64_t {
+    std::vector<Value> params{int64_t{1}};
+    const std::string sql = "SELECT COUNT(*) FROM ids WHERE team = ? AND " + IdsIn(t.db->engine(), "id", params, ids);
+    EXPECT_EQ(params.size(), 2u);
+    auto r = t.db->Query(sql, params);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->rows.at(0).Int(0) : -1;
+  };
+  EXPECT_EQ(count({}), 0);
+  EXPECT_EQ(count({1, 2, 3, 3, 99999}), 2);  // 1 and 3 are odd; duplicates and unknown ids change nothing
+  std::vector<int64_t> many;
+  for (int64_t i = 1; i <= 5000; ++i) many.push_back(i);
+  EXPECT_EQ(count(many), 2500);
+  EXPECT_EQ(count({-5, 9007199254740993}), 0);
+}
+
 TEST_P(StorageContract, UniqueViolationIsAlreadyExists) {
   KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
   ASSERT_TRUE(t.db->Exec("CREATE TABLE u (k TEXT PRIMARY KEY)").ok());

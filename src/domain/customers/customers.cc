@@ -129,10 +129,11 @@ std::string WithFieldOptions(std::string_view a, TeamId team, const CustomerFilt
 }
 
 // A search's candidates (ListAccelerator::SearchCandidates): "AND <a>.external_userid IN (those customers)".
-std::string InCandidates(std::string_view a, TeamId team, const std::vector<int64_t>& ids, std::vector<Value>& params) {
+std::string InCandidates(storage::Engine engine, std::string_view a, TeamId team, const std::vector<int64_t>& ids,
+                         std::vector<Value>& params) {
   params.emplace_back(Value(team.value()));
   return " AND " + std::string(a) + ".external_userid IN (SELECT k.external_userid FROM customer_keys k WHERE "
-         "k.team_id = ? AND k.id IN (" + InList(params, ids) + "))";
+         "k.team_id = ? AND " + storage::IdsIn(engine, "k.id", params, ids) + ")";
 }
 
 // Whether customer mode needs "EXISTS (a matching relationship)". A tag filter alone does not: TaggedCustomers
@@ -326,7 +327,7 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
                                                         : " FROM wecom_follows f, wecom_customers c";
     // (Separate statements: each call appends params, and the operands of + have no set order.)
     out.where = " WHERE f.team_id = ?" + FollowConditions("f", scope, employees, filter, params);
-    if (candidates) out.where += InCandidates("f", team, *candidates, params);
+    if (candidates) out.where += InCandidates(db_.engine(), "f", team, *candidates, params);
     out.where += TaggedCustomers("f", team, scope, filter, params);
     out.where += InStage("f", team, filter, params);
     out.where += WithPersonalTags("f", team, scope, filter, params);
@@ -352,7 +353,7 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
   } else {
     out.from = " FROM wecom_customers c";
     out.where = " WHERE c.team_id = ?" + TaggedCustomers("c", team, scope, filter, params);
-    if (candidates) out.where += InCandidates("c", team, *candidates, params);
+    if (candidates) out.where += InCandidates(db_.engine(), "c", team, *candidates, params);
     out.narrowed = candidates.has_value();
     out.where += InStage("c", team, filter, params);
     out.where += WithPersonalTags("c", team, scope, filter, params);
@@ -419,7 +420,7 @@ Result<CustomerPage> CustomerService::List(const accounts::Principal& who, const
     q.where += " AND c.last_add_time >= ? AND c.last_add_time < ?";
     q.params.emplace_back(std::in_place_type<int64_t>, window->from_s);
     q.params.emplace_back(std::in_place_type<int64_t>, window->to_s);
-    if (window->ids_listed) q.where += InCandidates("c", team, window->ids, q.params);
+    if (window->ids_listed) q.where += InCandidates(db_.engine(), "c", team, window->ids, q.params);
     q.params.emplace_back(Value(int64_t{page_size}));
     q.params.emplace_back(std::in_place_type<int64_t>, window->skip);
     KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT " + std::string(kRowColumns) + q.from + q.where + q.order +
