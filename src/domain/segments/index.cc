@@ -45,24 +45,36 @@ class TeamIndex {
   std::map<int32_t, Roaring> days, blocks;
   // The customer list's order (TryWindow): customers by the day (UTC+8) of wecom_customers.last_add_time.
   std::map<int32_t, Roaring> list_days;
-  // Per customer (indexed by id - add_day_base): the add day of its one active relationship, kNoAddDay without one,
-  // kManyAddDays with several (those are found in `days`). Lets an add-time range test a small set customer by
-  // customer instead of intersecting it with every day and block of the range.
+  // Per customer: the add day of its one active relationship, kNoAddDay without one, kManyAddDays with several
+  // (those are found in `days`). Lets an add-time range test a small set customer by customer instead of
+  // intersecting it with every day and block of the range. Ids are shared by all teams, so a team's are spread
+  // over the whole range: pages of 4,096 days are allocated only where the team has customers (2 bytes a customer
+  // for a team whose ids are dense, and a pointer per 4,096 ids of the range).
   static constexpr uint16_t kNoAddDay = 0xFFFF, kManyAddDays = 0xFFFE;
-  std::vector<uint16_t> add_day;
-  uint32_t add_day_base = 0;
+  static constexpr uint32_t kAddDayPageBits = 12;
+  static constexpr uint32_t kAddDayPageMask = (uint32_t{1} << kAddDayPageBits) - 1;
+  std::vector<std::unique_ptr<uint16_t[]>> add_day_pages;
+  size_t add_day_page_count = 0;  // allocated pages
 
   uint16_t AddDayOf(uint32_t id) const {
-    return id >= add_day_base && id - add_day_base < add_day.size() ? add_day[id - add_day_base] : kNoAddDay;
+    const size_t page = id >> kAddDayPageBits;
+    return page < add_day_pages.size() && add_day_pages[page] ? add_day_pages[page][id & kAddDayPageMask]
+                                                              : kNoAddDay;
   }
   void SetAddDay(uint32_t id, uint16_t day) {
-    if (add_day.empty()) add_day_base = id;
-    if (id < add_day_base) {  // rare: ids are assigned in increasing order, and a build sizes the vector first
-      add_day.insert(add_day.begin(), add_day_base - id, kNoAddDay);
-      add_day_base = id;
+    const size_t page = id >> kAddDayPageBits;
+    if (page >= add_day_pages.size()) {
+      if (day == kNoAddDay) return;
+      add_day_pages.resize(page + 1);
     }
-    if (id - add_day_base >= add_day.size()) add_day.resize(id - add_day_base + 1, kNoAddDay);
-    add_day[id - add_day_base] = day;
+    auto& p = add_day_pages[page];
+    if (!p) {
+      if (day == kNoAddDay) return;
+      p = std::make_unique<uint16_t[]>(size_t{1} << kAddDayPageBits);
+      std::fill_n(p.get(), size_t{1} << kAddDayPageBits, kNoAddDay);
+      ++add_day_page_count;
+    }
+    p[id & kAddDayPageMask] = day;
   }
   int64_t applied_upto = 0;
   std::set<int64_t> recent;  // applied change seqs above applied_upto - lag (PostgreSQL may commit them late)
@@ -645,8 +657,13 @@ void MergeInto(TeamIndex& into, TeamIndex& part) {
   merge(into.days, part.days);
   merge(into.blocks, part.blocks);
   merge(into.list_days, part.list_days);
-  for (size_t i = 0; i < part.add_day.size(); ++i)
-    if (part.add_day[i] != TeamIndex::kNoAddDay) into.SetAddDay(part.add_day_base + static_cast<uint32_t>(i), part.add_day[i]);
+  for (size_t page = 0; page < part.add_day_pages.size(); ++page) {
+    auto& from = part.add_day_pages[page];
+    if (!from) continue;
+    const auto first = static_cast<uint32_t>(page << TeamIndex::kAddDayPageBits);
+    for (uint32_t i = 0; i < (uint32_t{1} << TeamIndex::kAddDayPageBits); ++i)
+      if (from[i] != TeamIndex::kNoAddDay) into.SetAddDay(first + i, from[i]);
+  }
 }
 
 // Pages of customers (by external_userid) are handed out to `workers` threads, each loading into its own part;
@@ -1001,7 +1018,8 @@ void SegmentIndex::Publish(Slot& slot) {
     };
     ix.ForEachBitmap(count);
     for (auto& [k, b] : ix.grams) count(b);
-    s.bytes += static_cast<int64_t>(ix.add_day.size() * sizeof(uint16_t));
+    s.bytes += static_cast<int64_t>(ix.add_day_page_count * (sizeof(uint16_t) << TeamIndex::kAddDayPageBits) +
+                                    ix.add_day_pages.size() * sizeof(void*));
     s.build_ms = ix.build_ms;
     s.builds = ix.builds;
     s.incremental_customers = ix.incremental;
