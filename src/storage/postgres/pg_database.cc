@@ -49,10 +49,17 @@ class Connection final : public Session {
 
   // After a connection failure the prepared statements are gone with the old session; reconnect and forget them.
   bool EnsureConnected() {
-    if (PQstatus(conn_) == CONNECTION_OK) return true;
-    PQreset(conn_);
-    prepared_.clear();
-    return PQstatus(conn_) == CONNECTION_OK && ExecScript(kSessionSetup).ok();
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      PQreset(conn_);
+      prepared_.clear();
+      set_up_ = false;
+      if (PQstatus(conn_) != CONNECTION_OK) return false;
+    }
+    if (set_up_) return true;
+    // A new session (or one whose settings failed to apply): the settings first.
+    ResultPtr res(PQexec(conn_, kSessionSetup));
+    set_up_ = PQresultStatus(res.get()) == PGRES_COMMAND_OK;
+    return set_up_;
   }
 
   Result<QueryResult> Query(std::string_view sql, const std::vector<Value>& params) override {
@@ -189,6 +196,7 @@ class Connection final : public Session {
   }
 
   PGconn* conn_;
+  bool set_up_ = false;  // kSessionSetup applied to the current session
   std::unordered_map<std::string, Prepared> prepared_;
 };
 
@@ -238,7 +246,9 @@ Result<std::unique_ptr<Database>> PgDatabase::Open(const std::string& url, const
       return Status::Unavailable("database_unavailable", "cannot connect to PostgreSQL: " + msg);
     }
     auto c = std::make_unique<Connection>(conn);
-    KOI_RETURN_IF_ERROR(c->ExecScript(kSessionSetup));
+    if (!c->EnsureConnected())
+      return Status::Unavailable("database_unavailable",
+                                 std::string("cannot set up the PostgreSQL session: ") + PQerrorMessage(conn));
     db->pool().Add(std::move(c));
   }
   return std::unique_ptr<Database>(std::move(db));
