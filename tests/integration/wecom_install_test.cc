@@ -229,10 +229,16 @@ TEST_P(WecomInstallTest, AnInstallWithOneDepartmentVisibleLinksTheTeamAndSyncsEx
   EXPECT_EQ(client_->EditRemark(creds, out_of_range, theirs, {.remark = "老客"}).reason(), "wecom_no_privilege");
   const boost::json::object hello{{"text", boost::json::object{{"content", "hello"}}}};
   EXPECT_EQ(client_->AddMsgTemplate(creds, out_of_range, {theirs}, hello).status().reason(), "wecom_no_privilege");
+  // A customer of both: only the member in range is shown.
   auto ours = world_->Query("SELECT external_userid FROM follows WHERE corp_id = ? AND userid = ? LIMIT 1",
                             {spec_.corp_id, in_range}).value();
   ASSERT_FALSE(ours.rows.empty());
-  auto detail = client_->GetExternalContact(creds, ours.rows[0].Text(0));
+  const std::string shared = ours.rows[0].Text(0);
+  ASSERT_TRUE(world_->Exec("INSERT INTO follows (corp_id, userid, external_userid, remark, description, createtime, "
+                           "add_way, state, oper_userid, remark_mobiles, remark_corp_name) VALUES (?, ?, ?, '', '', 1, "
+                           "1, '', ?, '[]', '') ON CONFLICT DO NOTHING",
+                           {spec_.corp_id, out_of_range, shared, out_of_range}).ok());
+  auto detail = client_->GetExternalContact(creds, shared);
   ASSERT_TRUE(detail.ok()) << detail.status().ToString();
   ASSERT_FALSE(detail->follows.empty());
   for (const auto& f : detail->follows) EXPECT_TRUE(visible.count(f.userid)) << f.userid;

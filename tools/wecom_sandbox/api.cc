@@ -563,13 +563,17 @@ void SandboxApi::AddRoutes(http::Router& router) {
                        "g.group_id = t.group_id WHERE ft.corp_id = ? AND ft.external_userid = ?",
                        {corp, ext});
     if (!f.ok() || !t.ok()) return Error(-1, "system busy", r);
+    json::array follow_users;
+    // Pages of 500 follow users as stored; outside the range they are left out (the cursor still moves past them).
+    std::string next;
+    if (f->rows.size() > 500) next = EncodeCursor(f->rows[499].Text(0));
+    if (f->rows.size() > 500) f->rows.erase(f->rows.begin() + 500, f->rows.end());
     if (!scope->all) {
       std::erase_if(f->rows, [&](const storage::Row& row) { return !scope->SeesUser(row.Text(0)); });
-      if (f->rows.empty() && r.Query("cursor").empty()) return Error(84061, "not external contact", r);
+      if (f->rows.empty() && next.empty() && r.Query("cursor").empty())
+        return Error(84061, "not external contact", r);
     }
-    json::array follow_users;
-    std::string next;
-    for (size_t i = 0; i < f->rows.size() && i < 500; ++i) {
+    for (size_t i = 0; i < f->rows.size(); ++i) {
       json::object o = FollowFields(f->rows[i], 0);
       json::array tags;
       for (const auto& tag : t->rows)
@@ -578,7 +582,6 @@ void SandboxApi::AddRoutes(http::Router& router) {
                                       {"type", 1}});
       o["tags"] = std::move(tags);
       follow_users.push_back(std::move(o));
-      if (f->rows.size() > 500 && i == 499) next = EncodeCursor(f->rows[i].Text(0));
     }
     return Ok({{"external_contact", ExternalContact(c->rows[0])},
                {"follow_user", std::move(follow_users)},
