@@ -29,6 +29,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "domain/accounts/accounts.h"
+#include "domain/customers/customers.h"
 #include "domain/segments/rule.h"
 #include "storage/database.h"
 
@@ -101,14 +102,7 @@ class SegmentIndex {
   // list's order; "those matches, ordered, LIMIT limit OFFSET skip" is the page. `ids` are those matches when there
   // are at most `max_ids` (else empty, ids_listed false). `total` is every match; no bucket overlaps a page past
   // the end (overlaps false). Never waits (kUnavailable as TryEvaluate).
-  struct Window {
-    int64_t total = 0;
-    bool overlaps = false;
-    int64_t from_s = 0, to_s = 0;
-    int64_t skip = 0;
-    bool ids_listed = false;
-    std::vector<int64_t> ids;
-  };
+  using Window = customers::ListAccelerator::Window;
   Result<Window> TryWindow(TeamId team, const Node& rule, const EvalContext& ctx, bool newest_first, int64_t offset,
                            int64_t limit, size_t max_ids);
 

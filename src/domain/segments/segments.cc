@@ -221,8 +221,7 @@ std::optional<customers::ListAccelerator::Window> IndexListAccelerator::PageWind
   if (!rule) return std::nullopt;
   auto w = index_.TryWindow(team, rule->first, rule->second, f.sort == "-add_time", offset, limit, max_window_ids_);
   if (!w.ok()) return std::nullopt;
-  return Window{.total = w->total, .overlaps = w->overlaps, .from_s = w->from_s, .to_s = w->to_s, .skip = w->skip,
-                .ids_listed = w->ids_listed, .ids = std::move(w->ids)};
+  return std::move(*w);
 }
 
 std::optional<std::vector<int64_t>> IndexListAccelerator::SearchCandidates(TeamId team, std::string_view text,
