@@ -49,6 +49,8 @@ Response WecomOk(json::object body) {
 namespace {
 
 Response Error(int code, const std::string& text, const Request& r) { return WecomError(code, text, r); }
+// A member outside the calling app's visible range (a third-party install's).
+Response NoPrivilege(const Request& r) { return Error(60011, "no privilege to access/modify contact/party/agent", r); }
 Response Ok(json::object body = {}) { return WecomOk(std::move(body)); }
 
 // WeCom reads bodies as JSON whatever the content type; bad JSON is errcode 47001.
@@ -474,7 +476,7 @@ void SandboxApi::AddRoutes(http::Router& router) {
     if (!Admit(r, "/cgi-bin/user/get", corp, err)) return err;
     auto scope = LoadTokenScope(db_, r.Query("access_token"), corp);
     if (!scope.ok()) return Error(-1, "system busy", r);
-    if (!scope->SeesUser(r.Query("userid"))) return Error(60011, "no privilege to access/modify contact/party/agent", r);
+    if (!scope->SeesUser(r.Query("userid"))) return NoPrivilege(r);
     auto q = db_.Query("SELECT userid, name, departments, main_department, position, gender, mobile, status FROM "
                        "employees WHERE corp_id = ? AND userid = ?",
                        {corp, r.Query("userid")});
@@ -526,7 +528,7 @@ void SandboxApi::AddRoutes(http::Router& router) {
     std::string userid = r.Query("userid");
     auto scope = LoadTokenScope(db_, r.Query("access_token"), corp);
     if (!scope.ok()) return Error(-1, "system busy", r);
-    if (!scope->SeesUser(userid)) return Error(60011, "no privilege to access/modify contact/party/agent", r);
+    if (!scope->SeesUser(userid)) return NoPrivilege(r);
     auto u = db_.Query("SELECT 1 FROM employees WHERE corp_id = ? AND userid = ?", {corp, userid});
     if (!u.ok()) return Error(-1, "system busy", r);
     if (u->rows.empty()) return Error(60111, "userid not found", r);
@@ -600,7 +602,7 @@ void SandboxApi::AddRoutes(http::Router& router) {
     auto scope = LoadTokenScope(db_, r.Query("access_token"), corp);
     if (!scope.ok()) return Error(-1, "system busy", r);
     for (const auto& u : users)
-      if (!scope->SeesUser(u)) return Error(60011, "no privilege to access/modify contact/party/agent", r);
+      if (!scope->SeesUser(u)) return NoPrivilege(r);
     if (!Int(body, "limit", 50, limit) || limit < 1 || limit > 100) return Error(40058, "invalid limit", r);
     std::string after_key;
     if (!DecodeCursor(Str(body, "cursor"), after_key)) return Error(40058, "invalid cursor", r);
@@ -853,7 +855,7 @@ void SandboxApi::AddRoutes(http::Router& router) {
     if (mobiles.size() == 1 && mobiles[0].empty()) mobiles.clear();  // [""] clears
     auto scope = LoadTokenScope(db_, r.Query("access_token"), corp);
     if (!scope.ok()) return Error(-1, "system busy", r);
-    if (!scope->SeesUser(userid)) return Error(60011, "no privilege to access/modify contact/party/agent", r);
+    if (!scope->SeesUser(userid)) return NoPrivilege(r);
     auto rel = db_.Query("SELECT 1 FROM follows WHERE corp_id = ? AND userid = ? AND external_userid = ?",
                          {corp, userid, ext});
     if (!rel.ok()) return Error(-1, "system busy", r);
@@ -887,7 +889,7 @@ void SandboxApi::AddRoutes(http::Router& router) {
     if (add.empty() && remove.empty()) return Error(40058, "add_tag and remove_tag are both empty", r);
     auto scope = LoadTokenScope(db_, r.Query("access_token"), corp);
     if (!scope.ok()) return Error(-1, "system busy", r);
-    if (!scope->SeesUser(userid)) return Error(60011, "no privilege to access/modify contact/party/agent", r);
+    if (!scope->SeesUser(userid)) return NoPrivilege(r);
     auto rel = db_.Query("SELECT 1 FROM follows WHERE corp_id = ? AND userid = ? AND external_userid = ?",
                          {corp, userid, ext});
     if (!rel.ok()) return Error(-1, "system busy", r);
@@ -1101,7 +1103,7 @@ void SandboxApi::AddRoutes(http::Router& router) {
     // A third-party app sends through the members of its visible range only.
     auto scope = LoadTokenScope(db_, r.Query("access_token"), corp);
     if (!scope.ok()) return Error(-1, "system busy", r);
-    if (!sender.empty() && !scope->SeesUser(sender)) return Error(60011, "no privilege to access/modify contact/party/agent", r);
+    if (!sender.empty() && !scope->SeesUser(sender)) return NoPrivilege(r);
 
     const int64_t now = clock_.NowSeconds();
     const std::string msgid = NewId("msg");
