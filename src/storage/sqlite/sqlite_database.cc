@@ -2,7 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "storage/internal/pool.h"
@@ -127,9 +130,123 @@ class Connection final : public Session {
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
+// Copies the write-ahead log back into the database file on a thread of its own. SQLite's default does it inside
+// whichever commit finds the log past 1,000 pages: that commit then copies every page and waits for fdatasync, and
+// with the callback inbox committing hundreds of times a second, that commit's callers (and all queued behind it)
+// waited milliseconds for their acknowledgement (bench/results/wecom-callbacks.md). Every connection's commit hook
+// reports the log's size; past DatabaseOptions::checkpoint_pages this thread runs a PASSIVE checkpoint (it never
+// blocks writers or readers) on a connection of its own.
+class Checkpointer {
+ public:
+  Checkpointer(const std::string& path, int pages) : path_(path), pages_(pages) {}
+  ~Checkpointer() { Stop(); }
+
+  // Replaces the connection's autocheckpoint with a report to this thread.
+  void Watch(sqlite3* handle) { sqlite3_wal_hook(handle, &Checkpointer::OnCommit, this); }
+
+  Status Start() {
+    int rc = sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      Status s = MapError(db_, rc, "open " + path_ + " for checkpoints");
+      sqlite3_close_v2(db_);
+      db_ = nullptr;
+      return Status::Unavailable("database_unavailable", s.message());
+    }
+    sqlite3_busy_timeout(db_, 1000);
+    // A connection learns the file is in WAL mode when it first reads it; until then a checkpoint does nothing.
+    rc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      Status s = MapError(db_, rc, "checkpoint connection");
+      sqlite3_close_v2(db_);
+      db_ = nullptr;
+      return s;
+    }
+    thread_ = std::thread([this] { Loop(); });
+    return Status::Ok();
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+    db_ = nullptr;
+  }
+
+ private:
+  static int OnCommit(void* self, sqlite3*, const char*, int pages) {
+    auto* checkpointer = static_cast<Checkpointer*>(self);
+    if (pages >= checkpointer->pages_) checkpointer->Request();
+    return SQLITE_OK;
+  }
+
+  void Request() {
+    {
+      std::lock_guard lock(mu_);
+      if (requested_) return;
+      requested_ = true;
+    }
+    wake_.notify_one();
+  }
+
+  void Loop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      wake_.wait(lock, [this] { return requested_ || stopping_; });
+      if (stopping_) return;
+      requested_ = false;
+      lock.unlock();
+      // PASSIVE: copies what no reader still needs; a busy result (another checkpoint running) is simply retried at
+      // the next report.
+      (void)sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+  }
+
+  const std::string path_;
+  const int pages_;
+  sqlite3* db_ = nullptr;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool requested_ = false;  // guarded by mu_
+  bool stopping_ = false;   // guarded by mu_
+  std::thread thread_;
+};
+
 class SqliteDb final : public internal::PooledDatabase<Connection> {
  public:
+  explicit SqliteDb(std::unique_ptr<Checkpointer> checkpointer) : checkpointer_(std::move(checkpointer)) {}
+  // The checkpointer stops before the pool's connections close (members are destroyed after this body).
+  ~SqliteDb() override {
+    if (checkpointer_) checkpointer_->Stop();
+  }
+
   Engine engine() const override { return Engine::kSqlite; }
+
+  // One transaction at a time in this process. SQLite allows one writer anyway, and a writer that finds the lock
+  // taken waits in its busy handler, which sleeps 1, 2, 5 … ms between tries: with the callback inbox and the
+  // event applier both writing, most commits waited a millisecond or more for a lock freed microseconds after.
+  // Queueing on a mutex hands the lock over at once. Other processes (a CLI command) still meet the busy handler.
+  // A transaction begun inside another on the same thread does not queue (it would wait for itself); it meets the
+  // busy handler as before.
+  Status Transact(const std::function<Status(Session&)>& fn, const TxOptions& options) override {
+    thread_local bool in_transaction = false;
+    if (in_transaction) return PooledDatabase::Transact(fn, options);
+    std::lock_guard lock(writer_mu_);
+    struct Mark {
+      bool& flag;
+      explicit Mark(bool& f) : flag(f) { flag = true; }
+      ~Mark() { flag = false; }
+    } mark(in_transaction);
+    return PooledDatabase::Transact(fn, options);
+  }
+
+ private:
+  std::mutex writer_mu_;
+  std::unique_ptr<Checkpointer> checkpointer_;
 
  protected:
   std::string_view BeginStatement(const TxOptions&) const override { return "BEGIN IMMEDIATE"; }
@@ -145,7 +262,10 @@ Result<std::unique_ptr<Database>> SqliteDatabase::Open(const std::string& path, 
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     if (ec) return Status::Unavailable("database_unavailable", "cannot create folder " + parent.string() + ": " + ec.message());
   }
-  auto db = std::make_unique<SqliteDb>();
+  // An in-memory database has no log to copy back.
+  auto checkpointer = memory ? nullptr : std::make_unique<Checkpointer>(path, std::max(1, options.checkpoint_pages));
+  Checkpointer* watcher = checkpointer.get();
+  auto db = std::make_unique<SqliteDb>(std::move(checkpointer));
   int n = memory ? 1 : std::max(1, options.pool_size);
   for (int i = 0; i < n; ++i) {
     sqlite3* handle = nullptr;
@@ -164,8 +284,11 @@ Result<std::unique_ptr<Database>> SqliteDatabase::Open(const std::string& path, 
     KOI_RETURN_IF_ERROR(conn->ExecScript(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
         "PRAGMA mmap_size=4294967296;"));
+    if (watcher != nullptr) watcher->Watch(handle);
     db->pool().Add(std::move(conn));
   }
+  // Started once the first connection has made the file a WAL database.
+  if (watcher != nullptr) KOI_RETURN_IF_ERROR(watcher->Start());
   return std::unique_ptr<Database>(std::move(db));
 }
 
