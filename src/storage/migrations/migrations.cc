@@ -661,6 +661,14 @@ CREATE INDEX wecom_follows_remark_py_missing ON wecom_follows (team_id, userid, 
       {24, "list_order_changes", R"sql(
 {{list_order_trigger}}
 )sql"},
+      // Issue 4, callback ingestion: the digest (a SHA-256, random) led its unique index, so every stored callback
+      // dirtied a page somewhere in it and each group commit wrote ~one page per row. The same plaintext always has the
+      // same create_time (it is read from that plaintext), so leading with create_time keeps the rule (one row per
+      // identical message) while new rows land together at the index's end.
+      {25, "wecom_events_digest_by_time", R"sql(
+DROP INDEX wecom_events_digest;
+CREATE UNIQUE INDEX wecom_events_digest ON wecom_events (team_id, create_time, digest);
+)sql"},
   };
   return m;
 }
