@@ -14,6 +14,9 @@ namespace {
 using storage::Value;
 
 constexpr int kBatch = 200;
+// Events written in one transaction: a commit per event made the applier hold SQLite's write lock about as often as
+// callbacks arrived, and the inbox waited for it; a few hundred rows keep a transaction to milliseconds.
+constexpr size_t kEventsPerTransaction = 100;
 
 // WeCom no longer has the object the event names: the event is applied as "gone".
 bool Gone(const Status& s) {
@@ -47,6 +50,7 @@ Result<ApplyStats> EventApplier::ApplyPending(jobs::JobContext* ctx) {
                                            "id > ? ORDER BY id LIMIT ?",
                                            {after, int64_t{kBatch}}));
     if (r.rows.empty()) break;
+    std::vector<Ready> ready;
     for (const auto& row : r.rows) {
       const int64_t id = row.Int(0);
       const TeamId team(row.Int(1));
@@ -57,26 +61,70 @@ Result<ApplyStats> EventApplier::ApplyPending(jobs::JobContext* ctx) {
       }
       auto context = teams.find(team.value());
       if (context == teams.end()) context = teams.emplace(team.value(), LoadTeam(team)).first;
-      Status s;
       auto message = wecom::ParseXmlMessage(row.Text(2));
-      if (!context->second.ok()) s = context->second.status();
-      else s = message.ok() ? Apply(team, *context->second, id, *message) : message.status();
-      if (s.ok()) {
-        ++stats.applied;
-      } else if (Retryable(s)) {
-        spdlog::warn("wecom event {} of team {} deferred: {}", id, team.value(), s.ToString());
+      Result<Prepared> prepared = !context->second.ok() ? Result<Prepared>(context->second.status())
+                                  : message.ok()        ? Prepare(team, *context->second, *message)
+                                                        : Result<Prepared>(message.status());
+      if (prepared.ok()) {
+        ready.push_back({id, team, "done", std::move(*prepared)});
+      } else if (Retryable(prepared.status())) {
+        spdlog::warn("wecom event {} of team {} deferred: {}", id, team.value(), prepared.status().ToString());
         deferred_teams.insert(team.value());
         ++stats.deferred;
       } else {
-        spdlog::warn("wecom event {} of team {} failed: {}", id, team.value(), s.ToString());
-        KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) { return Finish(tx, id, "failed", s.ToString()); }));
-        ++stats.failed;
+        spdlog::warn("wecom event {} of team {} failed: {}", id, team.value(), prepared.status().ToString());
+        ready.push_back({id, team, "failed", {nullptr, prepared.status().ToString()}});
+      }
+      if (ready.size() >= kEventsPerTransaction) {
+        KOI_RETURN_IF_ERROR(Commit(ready, deferred_teams, stats));
+        ready.clear();
       }
     }
+    KOI_RETURN_IF_ERROR(Commit(ready, deferred_teams, stats));
   }
   if (stats.applied + stats.failed > 0)
     spdlog::info("wecom events: {} applied, {} failed, {} deferred", stats.applied, stats.failed, stats.deferred);
   return stats;
+}
+
+Status EventApplier::Commit(const std::vector<Ready>& ready, std::set<int64_t>& deferred_teams, ApplyStats& stats) {
+  if (ready.empty()) return Status::Ok();
+  auto write = [this](storage::Session& tx, const Ready& e) -> Status {
+    if (e.prepared.rows) KOI_RETURN_IF_ERROR(e.prepared.rows(tx));
+    return Finish(tx, e.id, e.state, e.prepared.note);
+  };
+  auto count = [&stats](const Ready& e) { ++(e.state == "done" ? stats.applied : stats.failed); };
+  Status together = db_.Transact([&](storage::Session& tx) -> Status {
+    for (const auto& e : ready) KOI_RETURN_IF_ERROR(write(tx, e));
+    return Status::Ok();
+  });
+  if (together.ok()) {
+    for (const auto& e : ready) count(e);
+    return Status::Ok();
+  }
+  // One of them could not be written: write them one by one, so only that one fails (or waits, with the rest of its
+  // team's events, when the failure is worth retrying).
+  spdlog::warn("{} wecom events could not be written together ({}); writing them one by one", ready.size(),
+               together.ToString());
+  for (const auto& e : ready) {
+    if (deferred_teams.count(e.team.value())) {
+      ++stats.deferred;
+      continue;
+    }
+    Status s = db_.Transact([&](storage::Session& tx) { return write(tx, e); });
+    if (s.ok()) {
+      count(e);
+    } else if (Retryable(s)) {
+      spdlog::warn("wecom event {} of team {} deferred: {}", e.id, e.team.value(), s.ToString());
+      deferred_teams.insert(e.team.value());
+      ++stats.deferred;
+    } else {
+      spdlog::warn("wecom event {} of team {} failed: {}", e.id, e.team.value(), s.ToString());
+      KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) { return Finish(tx, e.id, "failed", s.ToString()); }));
+      ++stats.failed;
+    }
+  }
+  return Status::Ok();
 }
 
 Result<EventApplier::TeamContext> EventApplier::LoadTeam(TeamId team) {
@@ -87,7 +135,8 @@ Result<EventApplier::TeamContext> EventApplier::LoadTeam(TeamId team) {
   return TeamContext{std::move(corp), linked.rows[0].Int(0)};
 }
 
-Status EventApplier::Apply(TeamId team, const TeamContext& context, int64_t id, const wecom::XmlMessage& m) {
+Result<EventApplier::Prepared> EventApplier::Prepare(TeamId team, const TeamContext& context,
+                                                     const wecom::XmlMessage& m) {
   std::string event = m.Get("Event");
   if (event.empty()) event = m.Get("InfoType");
   const std::string change = m.Get("ChangeType");
@@ -95,14 +144,11 @@ Status EventApplier::Apply(TeamId team, const TeamContext& context, int64_t id, 
   const wecom::CorpCredentials& corp = context.corp;
   const int64_t created = std::atoll(m.Get("CreateTime").c_str());
   const int64_t at_ms = created > 0 ? created * 1000 : clock_.NowMillis();
-  // Writes `rows` and marks the event done, in one transaction.
-  auto done = [&](const std::function<Status(storage::Session&)>& rows, const std::string& note = "") {
-    return db_.Transact([&](storage::Session& tx) -> Status {
-      KOI_RETURN_IF_ERROR(rows(tx));
-      return Finish(tx, id, "done", note);
-    });
+  // The rows run later, in a transaction with other events' rows: they own what they write.
+  auto done = [](std::function<Status(storage::Session&)> rows, std::string note = "") {
+    return Prepared{std::move(rows), std::move(note)};
   };
-  auto nothing = [](storage::Session&) { return Status::Ok(); };
+  const std::function<Status(storage::Session&)> nothing = nullptr;
 
   if (event == "change_external_contact") {
     const std::string userid = m.Get("UserID"), ext = m.Get("ExternalUserID");
@@ -110,8 +156,8 @@ Status EventApplier::Apply(TeamId team, const TeamContext& context, int64_t id, 
       auto detail = client_.GetExternalContact(corp, ext);
       if (!detail.ok() && Gone(detail.status())) return done(nothing, "gone: " + detail.status().reason());
       if (!detail.ok()) return detail.status();
-      return done([&](storage::Session& tx) -> Status {
-        for (const auto& f : detail->follows) KOI_RETURN_IF_ERROR(mirror::UpsertRelation(tx, team, detail->contact, f, run));
+      return done([team, run, d = std::move(*detail)](storage::Session& tx) -> Status {
+        for (const auto& f : d.follows) KOI_RETURN_IF_ERROR(mirror::UpsertRelation(tx, team, d.contact, f, run));
         return Status::Ok();
       });
     }
@@ -120,14 +166,17 @@ Status EventApplier::Apply(TeamId team, const TeamContext& context, int64_t id, 
       // add), the relationship stays.
       auto detail = client_.GetExternalContact(corp, ext);
       if (!detail.ok() && !Gone(detail.status())) return detail.status();
-      const std::string by = change == "del_follow_user"                 ? "customer"
-                             : m.Get("Source") == "DELETE_BY_TRANSFER" ? "transfer"
-                                                                       : "employee";
-      return done([&](storage::Session& tx) -> Status {
-        if (detail.ok())
-          for (const auto& f : detail->follows)
-            if (f.userid == userid) return mirror::UpsertRelation(tx, team, detail->contact, f, run);
-        return mirror::MarkRelationLost(tx, team, userid, ext, by, at_ms, clock_.NowMillis());
+      std::optional<wecom::ContactDetail> still;
+      if (detail.ok()) still = std::move(*detail);
+      std::string by = change == "del_follow_user"                 ? "customer"
+                       : m.Get("Source") == "DELETE_BY_TRANSFER" ? "transfer"
+                                                                 : "employee";
+      return done([team, run, userid, ext, by = std::move(by), at_ms, now = clock_.NowMillis(),
+                   still = std::move(still)](storage::Session& tx) -> Status {
+        if (still)
+          for (const auto& f : still->follows)
+            if (f.userid == userid) return mirror::UpsertRelation(tx, team, still->contact, f, run);
+        return mirror::MarkRelationLost(tx, team, userid, ext, by, at_ms, now);
       });
     }
     return done(nothing, "recorded");  // transfer_fail, msg_audit_approved
@@ -135,42 +184,42 @@ Status EventApplier::Apply(TeamId team, const TeamContext& context, int64_t id, 
 
   if (event == "change_external_chat") {
     const std::string chat_id = m.Get("ChatId");
-    if (change == "dismiss")
-      return done([&](storage::Session& tx) { return mirror::DeleteGroupChat(tx, team, chat_id); });
+    auto remove = [team, chat_id](storage::Session& tx) { return mirror::DeleteGroupChat(tx, team, chat_id); };
+    if (change == "dismiss") return done(remove);
     auto chat = client_.GetGroupChat(corp, chat_id);
-    if (!chat.ok() && Gone(chat.status()))
-      return done([&](storage::Session& tx) { return mirror::DeleteGroupChat(tx, team, chat_id); },
-                  "gone: " + chat.status().reason());
+    if (!chat.ok() && Gone(chat.status())) return done(remove, "gone: " + chat.status().reason());
     if (!chat.ok()) return chat.status();
-    return done([&](storage::Session& tx) { return mirror::ReplaceGroupChat(tx, team, *chat, run); });
+    return done([team, run, c = std::move(*chat)](storage::Session& tx) {
+      return mirror::ReplaceGroupChat(tx, team, c, run);
+    });
   }
 
   if (event == "change_external_tag") {
     KOI_ASSIGN_OR_RETURN(auto groups, client_.GetCorpTags(corp));
-    return done([&](storage::Session& tx) { return mirror::ReplaceTagLibrary(tx, team, groups, run); });
+    return done([team, run, g = std::move(groups)](storage::Session& tx) {
+      return mirror::ReplaceTagLibrary(tx, team, g, run);
+    });
   }
 
   if (event == "change_contact") {
+    const std::string userid = m.Get("UserID");
+    auto resigned = [team, userid](storage::Session& tx) {
+      return tx.Exec("UPDATE wecom_employees SET status = 5 WHERE team_id = ? AND userid = ?", {team.value(), userid});
+    };
     if (change == "create_user" || change == "update_user") {
-      const std::string userid = m.Get("UserID");
       auto user = client_.GetUser(corp, userid);
-      if (!user.ok() && Gone(user.status()))
-        return done([&](storage::Session& tx) {
-          return tx.Exec("UPDATE wecom_employees SET status = 5 WHERE team_id = ? AND userid = ?", {team.value(), userid});
-        }, "gone: " + user.status().reason());
+      if (!user.ok() && Gone(user.status())) return done(resigned, "gone: " + user.status().reason());
       if (!user.ok()) return user.status();
       KOI_ASSIGN_OR_RETURN(auto follow_users, client_.GetFollowUsers(corp));
       bool contact = std::find(follow_users.begin(), follow_users.end(), userid) != follow_users.end();
-      return done([&](storage::Session& tx) { return mirror::UpsertEmployee(tx, team, *user, contact, run); });
-    }
-    if (change == "delete_user")
-      return done([&](storage::Session& tx) {
-        return tx.Exec("UPDATE wecom_employees SET status = 5 WHERE team_id = ? AND userid = ?",
-                       {team.value(), m.Get("UserID")});
+      return done([team, run, contact, u = std::move(*user)](storage::Session& tx) {
+        return mirror::UpsertEmployee(tx, team, u, contact, run);
       });
+    }
+    if (change == "delete_user") return done(resigned);
     if (change == "create_party" || change == "update_party" || change == "delete_party") {
       KOI_ASSIGN_OR_RETURN(auto departments, client_.ListDepartments(corp));
-      return done([&](storage::Session& tx) -> Status {
+      return done([team, run, departments = std::move(departments)](storage::Session& tx) -> Status {
         KOI_RETURN_IF_ERROR(mirror::UpsertDepartments(tx, team, departments, run));
         std::set<int64_t> ids;
         for (const auto& d : departments) ids.insert(d.id);

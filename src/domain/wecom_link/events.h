@@ -4,8 +4,9 @@
 //
 // WeCom's events carry ids, not data, so most are applied by asking WeCom for the object's current state and
 // writing that through mirror.h — the same rows a full sync writes. Applying an event twice therefore gives the
-// same result, and a late event cannot roll the mirror back to old data. Each event is applied and marked "done"
-// in one transaction, so a crash in between applies it again, harmlessly.
+// same result, and a late event cannot roll the mirror back to old data. Each event's rows are written and it is
+// marked "done" in one transaction (with up to 100 events after it: what WeCom answered is gathered first, outside
+// any transaction), so a crash in between applies it again, harmlessly.
 //
 //   change_external_contact  add/edit/add_half → externalcontact/get; del_external_contact → relationship lost
 //                            (by the employee, or by a transfer); del_follow_user → lost (by the customer) — both
@@ -25,8 +26,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
@@ -69,8 +73,20 @@ class EventApplier {
     int64_t run = 0;  // the corp's latest sync job: rows written count as seen by it
   };
   Result<TeamContext> LoadTeam(TeamId team);
-  // Applies one event: fetches from WeCom first, then writes and marks it done in one transaction.
-  Status Apply(TeamId team, const TeamContext& context, int64_t event_id, const wecom::XmlMessage& message);
+  // What applying one event writes, read from WeCom first; `rows` owns its data (null: nothing to write).
+  struct Prepared {
+    std::function<Status(storage::Session&)> rows;
+    std::string note;
+  };
+  Result<Prepared> Prepare(TeamId team, const TeamContext& context, const wecom::XmlMessage& message);
+  struct Ready {
+    int64_t id = 0;
+    TeamId team;
+    std::string state;  // "done" or "failed"
+    Prepared prepared;
+  };
+  // Writes the events and their states in one transaction; if that fails, one by one.
+  Status Commit(const std::vector<Ready>& ready, std::set<int64_t>& deferred_teams, ApplyStats& stats);
   Status Finish(storage::Session& tx, int64_t event_id, const std::string& state, const std::string& error);
 
   storage::Database& db_;
