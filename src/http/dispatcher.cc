@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
+#include <future>
 #include <unordered_map>
 
 #include "core/log.h"
@@ -44,6 +46,28 @@ void RecordMetrics(const std::string& route, int status, double seconds) {
   it->second.latency->Observe(seconds);
 }
 
+void AssignRequestId(Request& request) {
+  std::string incoming = request.Header("x-request-id");
+  request.request_id = SaneRequestId(incoming) ? std::move(incoming) : NewRequestId();
+}
+
+// What every response gets once its handler is done, wherever it ran.
+struct Finisher {
+  std::string method, path, request_id, route_label;
+  std::chrono::steady_clock::time_point started;
+
+  void operator()(Response& response) const {
+    if (response.status >= 500) spdlog::warn("{} {} -> {}", method, path, response.status);
+    Dispatcher::AddCommonHeaders(response, request_id);
+    if (method == "HEAD") {
+      response.body.clear();
+      response.body_source = nullptr;
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    RecordMetrics(route_label, response.status, seconds);
+  }
+};
+
 }  // namespace
 
 void Dispatcher::AddCommonHeaders(Response& r, const std::string& request_id) {
@@ -64,16 +88,17 @@ void Dispatcher::AddCommonHeaders(Response& r, const std::string& request_id) {
   }
 }
 
-bool Dispatcher::RunsInline(Request& request) const {
-  if (!request.target_parsed && !ParseTarget(request).ok()) return true;  // answered with 400 at once
+Dispatcher::Placement Dispatcher::Place(Request& request) const {
+  if (!request.target_parsed && !ParseTarget(request).ok()) return Placement::kInline;  // answered with 400 at once
   Request probe;
   probe.method = request.method;
   probe.path = request.path;
   auto match = router_.Find(probe);
   // A route runs inline only when it says it never blocks; everything else that is not a route (static files from
   // memory, 404 and 405 envelopes) is cheap and never touches the database.
-  if (match.kind == Router::Match::Kind::kFound) return match.inline_safe;
-  return true;
+  if (match.kind != Router::Match::Kind::kFound) return Placement::kInline;
+  if (match.async_handler != nullptr) return Placement::kAsync;
+  return match.inline_safe ? Placement::kInline : Placement::kWorker;
 }
 
 Response Dispatcher::Route(Request& request, std::string& route_label) const {
@@ -85,7 +110,12 @@ Response Dispatcher::Route(Request& request, std::string& route_label) const {
   auto match = router_.Find(request);
   if (match.kind == Router::Match::Kind::kFound) {
     route_label = *match.pattern;
-    return (*match.handler)(request);
+    if (match.handler != nullptr) return (*match.handler)(request);
+    // An asynchronous route called the blocking way: wait for its reply.
+    auto done = std::make_shared<std::promise<Response>>();
+    auto replied = done->get_future();
+    (*match.async_handler)(request, [done](Response r) { done->set_value(std::move(r)); });
+    return replied.get();
   }
   if (static_files_ != nullptr && match.kind == Router::Match::Kind::kNotFound) {
     if (auto r = static_files_->Serve(request)) {
@@ -103,28 +133,51 @@ Response Dispatcher::Route(Request& request, std::string& route_label) const {
   return JsonError(404, "route_not_found", "no such route: " + request.method + " " + request.path);
 }
 
-Response Dispatcher::Handle(Request& request) const {
-  auto started = std::chrono::steady_clock::now();
-  std::string incoming = request.Header("x-request-id");
-  request.request_id = SaneRequestId(incoming) ? incoming : NewRequestId();
-  RequestIdScope scope(request.request_id);
-  std::string route_label = "unknown";
-  Response response;
+Response Dispatcher::RouteSafely(Request& request, std::string& route_label) const {
   try {
-    response = Route(request, route_label);
+    return Route(request, route_label);
   } catch (const std::exception& e) {
     spdlog::error("{} {} failed: {}", request.method, request.path, e.what());
-    response = JsonError(500, "internal", "internal error; see the server log for this request id");
+    return JsonError(500, "internal", "internal error; see the server log for this request id");
   }
-  if (response.status >= 500) spdlog::warn("{} {} -> {}", request.method, request.path, response.status);
-  AddCommonHeaders(response, request.request_id);
-  if (request.method == "HEAD") {
-    response.body.clear();
-    response.body_source = nullptr;
-  }
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  RecordMetrics(route_label, response.status, seconds);
+}
+
+Response Dispatcher::Handle(Request& request) const {
+  const auto started = std::chrono::steady_clock::now();
+  AssignRequestId(request);
+  RequestIdScope scope(request.request_id);
+  std::string route_label = "unknown";
+  Response response = RouteSafely(request, route_label);
+  Finisher{request.method, request.path, request.request_id, route_label, started}(response);
   return response;
+}
+
+void Dispatcher::HandleAsync(Request& request, Reply reply) const {
+  const auto started = std::chrono::steady_clock::now();
+  AssignRequestId(request);
+  RequestIdScope scope(request.request_id);
+  Router::Match match;
+  if (request.target_parsed || ParseTarget(request).ok()) match = router_.Find(request);
+  if (match.kind != Router::Match::Kind::kFound || match.async_handler == nullptr) {  // not an async route after all
+    std::string route_label = "unknown";
+    Response response = RouteSafely(request, route_label);
+    Finisher{request.method, request.path, request.request_id, route_label, started}(response);
+    return reply(std::move(response));
+  }
+  auto finish = std::make_shared<Finisher>(
+      Finisher{request.method, request.path, request.request_id, *match.pattern, started});
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  Reply finished = [finish, answered, reply](Response response) {
+    if (answered->exchange(true)) return;  // a handler that replied and then threw: its first answer stands
+    (*finish)(response);
+    reply(std::move(response));
+  };
+  try {
+    (*match.async_handler)(request, finished);
+  } catch (const std::exception& e) {
+    spdlog::error("{} {} failed: {}", request.method, request.path, e.what());
+    finished(JsonError(500, "internal", "internal error; see the server log for this request id"));
+  }
 }
 
 }  // namespace koi::http

@@ -3,6 +3,9 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
+#include <future>
+#include <thread>
 
 #include "http/dispatcher.h"
 #include "http/envelope.h"
@@ -89,6 +92,17 @@ class DispatcherTest : public ::testing::Test {
     router_.Add("GET", "/healthz", [](Request&) { return JsonOk("ok"); }, {.inline_safe = true});
     router_.Add("GET", "/readyz", [](Request&) { return JsonOk("ready"); });  // a route that reads the database
     router_.Add("GET", "/cgi-bin/gettoken", [](Request&) { return JsonOk("token"); });
+    // Answers from a thread of its own, as the WeCom callback route does from the inbox's writer.
+    router_.AddAsync("POST", "/api/v1/later/:id", [](Request& r, Reply reply) {
+      std::string id = r.path_params["id"];
+      if (id == "now") return reply(JsonOk("refused at once"));
+      if (id == "throws") throw std::runtime_error("kaboom");
+      if (id == "replies-then-throws") {
+        reply(JsonOk("first"));
+        throw std::runtime_error("after the reply");
+      }
+      std::thread([id, reply] { reply(JsonOk(boost::json::string(id))); }).detach();
+    });
     dir_ = std::filesystem::temp_directory_path() / ("koi_static_" + std::to_string(getpid()));
     std::filesystem::create_directories(dir_ / "assets");
     std::ofstream(dir_ / "index.html") << "<!doctype html><title>Koi</title>" << std::string(2000, ' ');
@@ -101,7 +115,20 @@ class DispatcherTest : public ::testing::Test {
   Response Do(Request r) { return dispatcher_->Handle(r); }
   bool Inline(const std::string& target) {
     Request r = Req("GET", target);
-    return dispatcher_->RunsInline(r);
+    return dispatcher_->Place(r) == Dispatcher::Placement::kInline;
+  }
+  // HandleAsync, waiting for its first reply; `replies` gets how many came by the time HandleAsync returned.
+  Response DoAsync(Request r, int* replies = nullptr) {
+    auto got = std::make_shared<std::promise<Response>>();
+    auto count = std::make_shared<std::atomic<int>>(0);
+    auto future = got->get_future();
+    EXPECT_EQ(dispatcher_->Place(r), Dispatcher::Placement::kAsync);
+    dispatcher_->HandleAsync(r, [got, count](Response res) {
+      if (++*count == 1) got->set_value(std::move(res));
+    });
+    Response out = future.get();
+    if (replies != nullptr) *replies = count->load();
+    return out;
   }
   std::string Header(const Response& r, const std::string& name) {
     for (const auto& [k, v] : r.headers)
@@ -193,6 +220,24 @@ TEST_F(DispatcherTest, InlineDecision) {
   EXPECT_FALSE(Inline("/cgi-bin/gettoken"));
   // Unrouted requests (static files from memory, 404s) are cheap and stay on the I/O thread.
   EXPECT_TRUE(Inline("/no/such/page"));
+}
+
+TEST_F(DispatcherTest, AsyncRoutesReplyOnceWithCommonHeaders) {
+  Response later = DoAsync(Req("POST", "/api/v1/later/7"));
+  EXPECT_EQ(Body(later)["data"].as_string(), "7");
+  EXPECT_EQ(Header(later, "X-Content-Type-Options"), "nosniff");
+  EXPECT_FALSE(Header(later, "X-Request-Id").empty());
+  EXPECT_EQ(Body(DoAsync(Req("POST", "/api/v1/later/now")))["data"].as_string(), "refused at once");
+  Response thrown = DoAsync(Req("POST", "/api/v1/later/throws"));
+  EXPECT_EQ(thrown.status, 500);
+  EXPECT_EQ(Body(thrown)["reason"].as_string(), "internal");
+  int replies = 0;
+  Response first = DoAsync(Req("POST", "/api/v1/later/replies-then-throws"), &replies);
+  EXPECT_EQ(Body(first)["data"].as_string(), "first");
+  EXPECT_EQ(replies, 1) << "the 500 for the exception after the reply must not be a second answer";
+  // The blocking way (a worker, a test) waits for the same answer.
+  EXPECT_EQ(Body(Do(Req("POST", "/api/v1/later/8")))["data"].as_string(), "8");
+  EXPECT_EQ(Do(Req("GET", "/api/v1/later/8")).status, 405);
 }
 
 TEST(StaticFiles, MissingFolderServesNothing) {

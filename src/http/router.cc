@@ -21,7 +21,13 @@ std::vector<std::string_view> Router::Split(std::string_view path) {
 }
 
 void Router::Add(const std::string& method, const std::string& pattern, Handler handler, RouteOptions options) {
-  Route r{method, pattern, {}, std::move(handler), options};
+  Route r{method, pattern, {}, std::move(handler), nullptr, options};
+  for (auto s : Split(pattern)) r.segments.emplace_back(s);
+  routes_.push_back(std::move(r));
+}
+
+void Router::AddAsync(const std::string& method, const std::string& pattern, AsyncHandler handler) {
+  Route r{method, pattern, {}, nullptr, std::move(handler), {}};
   for (auto s : Split(pattern)) r.segments.emplace_back(s);
   routes_.push_back(std::move(r));
 }
@@ -69,7 +75,10 @@ Router::Match Router::Find(Request& request) const {
     if (!best->segments[i].empty() && best->segments[i][0] == ':')
       request.path_params[best->segments[i].substr(1)] = std::string(parts[i]);
   m.kind = Match::Kind::kFound;
-  m.handler = &best->handler;
+  if (best->async_handler)
+    m.async_handler = &best->async_handler;
+  else
+    m.handler = &best->handler;
   m.pattern = &best->pattern;
   m.inline_safe = best->options.inline_safe;
   return m;

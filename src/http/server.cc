@@ -110,9 +110,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
     version_ = msg.version();
     busy_ = true;
 
-    if (server_.dispatcher.RunsInline(req)) {
-      Write(server_.dispatcher.Handle(req));
-      return;
+    switch (server_.dispatcher.Place(req)) {
+      case Dispatcher::Placement::kInline:
+        return Write(server_.dispatcher.Handle(req));
+      case Dispatcher::Placement::kAsync:
+        // The reply may come from this very call (a refusal) or from the route's own thread; either way the write
+        // happens on the connection's strand.
+        return server_.dispatcher.HandleAsync(req, [self = shared_from_this()](Response res) {
+          asio::dispatch(self->stream_.get_executor(),
+                         [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
+        });
+      case Dispatcher::Placement::kWorker:
+        break;
     }
     asio::post(server_.workers, [self = shared_from_this(), req = std::move(req)]() mutable {
       Response res = self->server_.dispatcher.Handle(req);

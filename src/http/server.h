@@ -1,8 +1,9 @@
 // HttpServer: the Boost.Beast HTTP/1.1 server. This header is Beast-free on purpose (Beast costs ~18 s per
 // translation unit); server.cc is the only file that includes it.
 //
-// I/O threads read and write sockets and run inline-safe requests (static files, /healthz, /metrics); every
-// other request runs on a worker pool so database work never blocks the event loop. Keep-alive, header and body
+// I/O threads read and write sockets, run inline-safe requests (static files, /healthz, /metrics) and start
+// asynchronous ones (WeCom's callbacks), which answer from their own thread; every other request runs on a worker
+// pool so database work never blocks the event loop. Keep-alive, header and body
 // limits (431/413 envelopes), read and idle timeouts. Stop() is graceful: it stops accepting, lets in-flight
 // requests finish (their responses close the connection), closes idle connections, and returns within the
 // grace period.

@@ -134,9 +134,11 @@ void AddWecomRoutes(Router& router, const AuthGuard& guard, const WecomServices&
     }
     return echo.ok() ? PlainText(*echo) : JsonError(echo.status());
   });
-  router.Add("POST", "/api/v1/wecom/callback/:corp_id", [&inbox](Request& r) {
-    auto receipt = inbox.Receive(CallbackRequestOf(r));
-    return receipt.ok() ? PlainText("") : JsonError(receipt.status());
+  // Started on the I/O thread: the inbox checks and decrypts there and answers from its writer after the commit.
+  router.AddAsync("POST", "/api/v1/wecom/callback/:corp_id", [&inbox](Request& r, Reply reply) {
+    inbox.ReceiveAsync(CallbackRequestOf(r), [reply = std::move(reply)](Result<wecom_link::CallbackReceipt> receipt) {
+      reply(receipt.ok() ? PlainText("") : JsonError(receipt.status()));
+    });
   });
   const GuardOptions scrm{.app = "scrm"};
   const GuardOptions scrm_admin{.admin_only = true, .app = "scrm"};

@@ -4,6 +4,10 @@
 // world. Also: every kind of bad callback is refused and stores nothing. Runs on SQLite and PostgreSQL.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <set>
+
 #include "domain/wecom_link/callbacks.h"
 #include "domain/wecom_link/events.h"
 #include "scenario.h"
@@ -121,6 +125,58 @@ TEST_P(WecomCallbacksTest, BadCallbacksAreRefusedAndStoreNothing) {
   EXPECT_EQ(t.db->Query("SELECT team_id FROM wecom_events")->rows[0].Int(0), admin_.team.value());
   EXPECT_EQ(events_->Counts(admin_.team)->pending, 1);
   EXPECT_EQ(events_->Counts(TeamId(admin_.team.value() + 1))->pending, 0);
+}
+
+// The HTTP route starts callbacks without waiting; the inbox's writer commits whatever has gathered in one
+// transaction and answers each caller after it. Many at once: each answered once, each stored once, the replay
+// refused even when its original commits in the same batch, and callbacks arriving before the corp's keys are cached
+// (opened on the writer) treated like the rest. After Stop, callbacks are refused with a status WeCom retries.
+TEST_P(WecomCallbacksTest, ManyCallbacksAtOnceAreEachAnsweredAfterTheirCommit) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  LinkAndSync(*t.db, 200);
+  constexpr int kCallbacks = 300;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Result<CallbackReceipt>> answers;
+  auto done = [&](Result<CallbackReceipt> r) {
+    std::lock_guard lock(mu);
+    answers.push_back(std::move(r));
+    cv.notify_all();
+  };
+  CallbackRequest twice = Signed(Message("del_follow_user", "u-twice", "wm-twice"), "5000");
+  inbox_->ReceiveAsync(twice, done);
+  for (int i = 0; i < kCallbacks; ++i) {
+    inbox_->ReceiveAsync(Signed(Message("del_follow_user", "u" + std::to_string(i), "wm" + std::to_string(i)),
+                                std::to_string(6000 + i)),
+                         done);
+    if (i == kCallbacks / 2) inbox_->ReceiveAsync(twice, done);
+  }
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return answers.size() == kCallbacks + 2; }));
+  }
+  std::set<int64_t> ids;
+  int replayed = 0;
+  for (const auto& a : answers) {
+    if (!a.ok()) {
+      EXPECT_EQ(a.status().reason(), "callback_replayed");
+      ++replayed;
+      continue;
+    }
+    EXPECT_FALSE(a->duplicate);
+    ids.insert(a->event_id);
+  }
+  EXPECT_EQ(replayed, 1);
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kCallbacks + 1));
+  EXPECT_EQ(StoredEvents(*t.db), kCallbacks + 1);
+
+  inbox_->Stop();
+  auto late = inbox_->Receive(Signed(Message("del_follow_user", "u-late", "wm-late"), "9000"));
+  EXPECT_EQ(late.status().reason(), "callback_inbox_stopped");
+  EXPECT_EQ(late.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(StoredEvents(*t.db), kCallbacks + 1);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(answers.size(), static_cast<size_t>(kCallbacks + 2)) << "nobody was answered twice";
 }
 
 TEST_P(WecomCallbacksTest, ScriptedEventsByCallbackLeaveTheMirrorEqualToTheSandbox) {

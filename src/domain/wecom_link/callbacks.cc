@@ -4,6 +4,8 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <future>
+#include <memory>
 
 #include "domain/accounts/secrets.h"
 #include "wecom/protocol/xml.h"
@@ -19,6 +21,24 @@ Status Refuse(const std::string& corp_id, Status status) {
 }
 
 }  // namespace
+
+CallbackInbox::CallbackInbox(storage::Database& db, const Clock& clock, const SecretBox& box,
+                             std::function<void()> on_stored)
+    : db_(db), clock_(clock), box_(box), on_stored_(std::move(on_stored)) {
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+CallbackInbox::~CallbackInbox() { Stop(); }
+
+void CallbackInbox::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  std::lock_guard lock(join_mu_);
+  if (writer_.joinable()) writer_.join();
+}
 
 void CallbackInbox::Forget(const std::string& corp_id) {
   std::lock_guard lock(keys_mu_);
@@ -44,6 +64,14 @@ Result<CallbackInbox::CorpKeys> CallbackInbox::Keys(const std::string& corp_id) 
   std::lock_guard lock(keys_mu_);
   keys_[corp_id] = out;
   return out;
+}
+
+std::optional<CallbackInbox::CorpKeys> CallbackInbox::CachedKeys(const std::string& corp_id) {
+  const int64_t now = clock_.NowMillis();
+  std::lock_guard lock(keys_mu_);
+  auto it = keys_.find(corp_id);
+  if (it != keys_.end() && now - it->second.loaded_at_ms < kKeysTtlMs) return it->second;
+  return std::nullopt;
 }
 
 Status CheckCallbackRequest(const CallbackRequest& req, const std::string& cipher, int64_t now_s) {
@@ -83,64 +111,118 @@ Result<std::string> CallbackInbox::VerifyUrl(const CallbackRequest& req) {
   return Open(req, req.echostr, keys);
 }
 
-Result<CallbackReceipt> CallbackInbox::Receive(const CallbackRequest& req) {
+void CallbackInbox::ReceiveAsync(CallbackRequest req, Done done) {
   auto envelope = wecom::ParseEncryptedEnvelope(req.body);
-  if (!envelope.ok()) return Refuse(req.corp_id, envelope.status());
-  CorpKeys keys;
-  KOI_ASSIGN_OR_RETURN(std::string plain, Open(req, envelope->encrypt, keys));
-  auto message = wecom::ParseXmlMessage(plain);
+  if (!envelope.ok()) return done(Refuse(req.corp_id, envelope.status()));
+  if (Status s = CheckCallbackRequest(req, envelope->encrypt, clock_.NowSeconds()); !s.ok())
+    return done(Refuse(req.corp_id, s));
+  Pending p;
+  p.corp_id = req.corp_id;
+  p.done = std::move(done);
+  if (auto keys = CachedKeys(req.corp_id)) {
+    if (Status s = Fill(req, envelope->encrypt, *keys, p); !s.ok()) return p.done(s);
+  } else {  // reading the keys means reading the database: the writer does it
+    p.cipher = std::move(envelope->encrypt);
+    p.request = std::move(req);
+  }
+  Enqueue(std::move(p));
+}
+
+Result<CallbackReceipt> CallbackInbox::Receive(const CallbackRequest& req) {
+  auto answer = std::make_shared<std::promise<Result<CallbackReceipt>>>();
+  auto answered = answer->get_future();
+  ReceiveAsync(req, [answer](Result<CallbackReceipt> r) { answer->set_value(std::move(r)); });
+  return answered.get();
+}
+
+Status CallbackInbox::Fill(const CallbackRequest& req, const std::string& cipher, const CorpKeys& keys, Pending& p) {
+  auto plain = DecryptSignedCallback(keys.keys, req, cipher);
+  if (!plain.ok()) return Refuse(req.corp_id, plain.status());
+  auto message = wecom::ParseXmlMessage(*plain);
   if (!message.ok()) return Refuse(req.corp_id, message.status());
   // Self-built and agency apps name the event in <Event>; third-party data callbacks in <InfoType>.
   std::string event = message->Get("Event");
   if (event.empty()) event = message->Get("InfoType");
   std::string created = message->Get("CreateTime");
   if (created.empty()) created = message->Get("TimeStamp");
-  PendingRow row{.team = keys.team,
-                 .nonce_key = req.timestamp + ":" + req.nonce,
-                 .digest = accounts::Sha256Hex(plain),
-                 .event = event.substr(0, 64),
-                 .change_type = message->Get("ChangeType").substr(0, 64),
-                 .payload = std::move(plain),
-                 .create_time = std::atoll(created.c_str())};
-  if (Status s = Store(row); !s.ok()) {
-    if (s.reason() == "callback_replayed") return Refuse(req.corp_id, s);
-    spdlog::error("wecom callback for corp {} not stored: {}", req.corp_id, s.ToString());
-    return s;
-  }
-  if (on_stored_ && !row.receipt.duplicate) on_stored_();
-  return row.receipt;
+  p.team = keys.team;
+  p.nonce_key = req.timestamp + ":" + req.nonce;
+  p.digest = accounts::Sha256Hex(*plain);
+  p.event = event.substr(0, 64);
+  p.change_type = message->Get("ChangeType").substr(0, 64);
+  p.payload = std::move(*plain);
+  p.create_time = std::atoll(created.c_str());
+  return Status::Ok();
 }
 
-Status CallbackInbox::Store(PendingRow& row) {
+void CallbackInbox::Enqueue(Pending p) {
   std::unique_lock lock(mu_);
-  queue_.push_back(&row);
-  while (!row.done) {
-    if (committing_) {
-      committed_.wait(lock);
-      continue;
-    }
-    // Leader: take everything queued so far (this row included) and commit it in one transaction.
-    committing_ = true;
-    std::vector<PendingRow*> batch;
-    batch.swap(queue_);
+  if (stopping_) {
     lock.unlock();
-    try {
-      CommitBatch(batch);
-    } catch (const std::exception& e) {  // never leave the followers waiting on a leader that is gone
-      for (auto* r : batch) r->result = Status::Internal("callback_store_failed", e.what());
-    }
-    lock.lock();
-    for (auto* r : batch) r->done = true;
-    committing_ = false;
-    committed_.notify_all();
+    return p.done(Status::Unavailable("callback_inbox_stopped", "Koi is stopping; WeCom will deliver this again"));
   }
-  return row.result;
+  // The writer waits only on an empty queue; while it commits, the queue gathers the next batch unannounced.
+  const bool was_empty = queue_.empty();
+  queue_.push_back(std::move(p));
+  lock.unlock();
+  if (was_empty) wake_.notify_one();
 }
 
-void CallbackInbox::CommitBatch(const std::vector<PendingRow*>& batch) {
+void CallbackInbox::WriterLoop() {
+  std::vector<Pending> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;  // stopping, and everything queued was answered
+      batch.swap(queue_);
+    }
+    bool stored = false;
+    try {
+      stored = CommitBatch(batch);
+    } catch (const std::exception& e) {  // never leave a caller without its answer
+      spdlog::error("wecom callbacks not stored: {}", e.what());
+      for (auto& p : batch)
+        if (p.result.ok()) p.result = Status::Internal("callback_store_failed", e.what());
+    }
+    for (auto& p : batch) {
+      try {
+        if (p.result.ok())
+          p.done(std::move(p.receipt));
+        else
+          p.done(std::move(p.result));
+      } catch (const std::exception& e) {
+        spdlog::error("answering a wecom callback failed: {}", e.what());
+      }
+    }
+    batch.clear();
+    if (stored && on_stored_) on_stored_();
+  }
+}
+
+bool CallbackInbox::CommitBatch(std::vector<Pending>& batch) {
+  std::vector<Pending*> rows;
+  rows.reserve(batch.size());
+  for (auto& p : batch) {
+    if (p.request) {  // its corp's keys were not cached when it arrived
+      auto keys = Keys(p.corp_id);
+      if (!keys.ok()) {
+        p.result = Refuse(p.corp_id, keys.status());
+        continue;
+      }
+      if (Status s = Fill(*p.request, p.cipher, *keys, p); !s.ok()) {
+        p.result = s;
+        continue;
+      }
+    }
+    rows.push_back(&p);
+  }
+  if (rows.empty()) return false;
   const int64_t now = clock_.NowMillis();
+  bool stored = false;
   Status s = db_.Transact([&](storage::Session& tx) -> Status {
-    for (auto* r : batch) {
+    stored = false;
+    for (auto* r : rows) {
       r->result = Status::Ok();
       r->receipt = {.event = r->event, .change_type = r->change_type};
       KOI_ASSIGN_OR_RETURN(auto ins, tx.Query("INSERT INTO wecom_events (team_id, nonce_key, digest, event, "
@@ -150,10 +232,11 @@ void CallbackInbox::CommitBatch(const std::vector<PendingRow*>& batch) {
                                                r->create_time, r->payload, now}));
       if (!ins.rows.empty()) {
         r->receipt.event_id = ins.rows[0].Int(0);
+        stored = true;
         continue;
       }
-      // Nothing inserted: either this timestamp and nonce were used before (a replay), or the same event arrived
-      // again in a new request (a retry).
+      // Nothing inserted: either this timestamp and nonce were used before (a replay, perhaps earlier in this very
+      // batch), or the same event arrived again in a new request (a retry).
       KOI_ASSIGN_OR_RETURN(auto seen, tx.Query("SELECT 1 FROM wecom_events WHERE team_id = ? AND nonce_key = ?",
                                                {r->team.value(), r->nonce_key}));
       if (!seen.rows.empty())
@@ -164,8 +247,14 @@ void CallbackInbox::CommitBatch(const std::vector<PendingRow*>& batch) {
     }
     return Status::Ok();
   });
-  if (!s.ok())
-    for (auto* r : batch) r->result = s;
+  if (!s.ok()) {
+    spdlog::error("{} wecom callbacks not stored: {}", rows.size(), s.ToString());
+    for (auto* r : rows) r->result = s;
+    return false;
+  }
+  for (auto* r : rows)
+    if (r->result.reason() == "callback_replayed") (void)Refuse(r->corp_id, r->result);
+  return stored;
 }
 
 }  // namespace koi::wecom_link

@@ -16,9 +16,11 @@
 // again. "The same event" means the same decrypted message, byte for byte: two identical changes within one second
 // (CreateTime has seconds) are one event, which is harmless because applying an event reads WeCom's current state.
 //
-// Durability and speed: stores are group-committed. Concurrent callers queue their rows; whoever finds no commit
-// in progress becomes the leader and writes the whole queue in one transaction, then wakes the others. Every
-// caller returns only after the transaction holding its row committed.
+// Durability and speed: ReceiveAsync never blocks, so the HTTP server starts it on its I/O thread. When the corp's keys
+// are cached it checks, decrypts and parses there; then it queues the row for the inbox's writer thread, which
+// commits everything queued in one transaction (a group commit: while one batch commits, the next gathers) and only
+// then answers each caller. A corp whose keys are not cached is opened on the writer too (that reads the database).
+// Receive is the same, waiting for the answer. Stop() stores what is queued, answers it, and refuses the rest.
 //
 // Keys: the corp's token and EncodingAESKey are opened from wecom_corps and cached for 30 s (Forget() drops them at
 // once after a re-link on this node). Thread safety: thread-safe.
@@ -29,7 +31,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.h"
@@ -65,15 +69,26 @@ Result<std::string> DecryptSignedCallback(const wecom::CallbackKeys& keys, const
 
 class CallbackInbox {
  public:
+  using Done = std::function<void(Result<CallbackReceipt>)>;
+
+  // `on_stored` runs on the writer thread after a batch that stored new events committed.
   CallbackInbox(storage::Database& db, const Clock& clock, const SecretBox& box,
-                std::function<void()> on_stored = nullptr)
-      : db_(db), clock_(clock), box_(box), on_stored_(std::move(on_stored)) {}
+                std::function<void()> on_stored = nullptr);
+  ~CallbackInbox();
+  CallbackInbox(const CallbackInbox&) = delete;
+  CallbackInbox& operator=(const CallbackInbox&) = delete;
 
   // The URL check WeCom makes when the admin saves the callback URL: returns the decrypted echostr.
   Result<std::string> VerifyUrl(const CallbackRequest& request);
+  // Never blocks; `done` is called exactly once, on this thread (a refusal found here) or on the writer thread.
+  void ReceiveAsync(CallbackRequest request, Done done);
+  // ReceiveAsync, waiting for the answer.
   Result<CallbackReceipt> Receive(const CallbackRequest& request);
 
   void Forget(const std::string& corp_id);
+  // Stores and answers what is queued, then ends the writer; later callbacks are refused (callback_inbox_stopped,
+  // 503, so WeCom retries them against a node that runs). Idempotent; the destructor calls it.
+  void Stop();
 
   static constexpr int64_t kMaxClockSkewS = 300;
 
@@ -83,21 +98,30 @@ class CallbackInbox {
     wecom::CallbackKeys keys;
     int64_t loaded_at_ms = 0;
   };
-  struct PendingRow {
+  struct Pending {
+    // Set while the callback still has to be opened on the writer (its corp's keys were not cached).
+    std::optional<CallbackRequest> request;
+    std::string cipher;
+    // The row to store.
     TeamId team;
-    std::string nonce_key, digest, event, change_type, payload;
+    std::string corp_id, nonce_key, digest, event, change_type, payload;
     int64_t create_time = 0;
-    // Set by the committing leader.
+    Done done;
+    // Set by the writer.
     Status result;
     CallbackReceipt receipt;
-    bool done = false;
   };
 
   Result<CorpKeys> Keys(const std::string& corp_id);
+  std::optional<CorpKeys> CachedKeys(const std::string& corp_id);
   // Checks the parts every request has (corp, timestamp, signature) and decrypts `cipher`.
   Result<std::string> Open(const CallbackRequest& request, const std::string& cipher, CorpKeys& keys);
-  Status Store(PendingRow& row);
-  void CommitBatch(const std::vector<PendingRow*>& batch);
+  // Decrypts and parses with the corp's keys into `p`'s row.
+  Status Fill(const CallbackRequest& request, const std::string& cipher, const CorpKeys& keys, Pending& p);
+  void Enqueue(Pending p);
+  void WriterLoop();
+  // Opens what still needs opening and stores the rest in one transaction; true if it stored a new event.
+  bool CommitBatch(std::vector<Pending>& batch);
 
   storage::Database& db_;
   const Clock& clock_;
@@ -108,9 +132,11 @@ class CallbackInbox {
   std::map<std::string, CorpKeys> keys_;  // guarded by keys_mu_
 
   std::mutex mu_;
-  std::condition_variable committed_;
-  std::vector<PendingRow*> queue_;  // guarded by mu_
-  bool committing_ = false;         // guarded by mu_
+  std::condition_variable wake_;
+  std::vector<Pending> queue_;  // guarded by mu_
+  bool stopping_ = false;       // guarded by mu_
+  std::mutex join_mu_;          // Stop from two threads joins once
+  std::thread writer_;
 };
 
 }  // namespace koi::wecom_link

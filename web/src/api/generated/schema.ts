@@ -2173,8 +2173,9 @@ export interface paths {
          *     stores the event durably and answers an empty 200 within WeCom's 5 s; a background job applies stored events
          *     to the mirror in order. A repeat of an event already stored (a WeCom retry) also gets 200 and is not stored
          *     again. Errors: those of the URL check, `callback_bad_envelope` (400: the body, or the decrypted message, is not
-         *     the expected XML), `callback_replayed` (409: a callback with this timestamp and nonce was stored before), and
-         *     the storage errors (`database_busy`, `database_unavailable`: WeCom retries).
+         *     the expected XML), `callback_replayed` (409: a callback with this timestamp and nonce was stored before),
+         *     `callback_inbox_stopped` (503: the node is shutting down) and the storage errors (`database_busy`,
+         *     `database_unavailable`): WeCom retries those.
          */
         post: operations["receiveWecomCallback"];
         delete?: never;
@@ -2348,7 +2349,7 @@ export interface components {
              *     `wecom_invalid_suite_ticket`.
              *     WeCom callbacks: `callback_unknown_corp`, `callback_bad_request`, `callback_stale_timestamp`,
              *     `callback_signature_mismatch`, `callback_replayed`, `callback_bad_envelope`, `callback_bad_base64`,
-             *     `callback_decrypt_failed`, `callback_bad_buffer`, `callback_receiveid_mismatch`.
+             *     `callback_decrypt_failed`, `callback_bad_buffer`, `callback_receiveid_mismatch`, `callback_inbox_stopped`.
              *     Customers: `invalid_filter`, `invalid_sort`, `invalid_customer_status`, `invalid_time_range`, `customer_not_found`,
              *     `note_empty`, `note_too_long`, `employee_not_found`, `employee_resigned`, `employee_already_bound`,
              *     `invalid_data_scope`, `binding_not_found`, `bulk_target_empty`, `bulk_too_many_targets`, `bulk_job_not_found`,
