@@ -112,6 +112,21 @@ class ServerTest : public ::testing::Test {
       };
       return r;
     });
+    router_.Add("GET", "/api/v1/not-modified", [](Request&) {
+      Response r;
+      r.status = 304;
+      r.body = "ignored";
+      return r;
+    });
+    router_.Add("GET", "/api/v1/injected", [](Request&) {
+      Response r = JsonOk("ok");
+      r.SetHeader("Content-Disposition", "attachment; filename=\"a\r\nSet-Cookie: evil=1\"");
+      return r;
+    });
+    // Answers from another thread, as the WeCom callback route answers from the inbox's writer.
+    router_.AddAsync("POST", "/api/v1/later", [](Request& r, Reply reply) {
+      std::thread([body = r.body, reply] { reply(JsonOk(boost::json::string(body))); }).detach();
+    });
     dispatcher_ = std::make_unique<Dispatcher>(router_, nullptr);
     ServerSettings s;
     s.listen_port = 0;
@@ -145,6 +160,46 @@ TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   SendAll(fd, "POST /api/v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
   std::string echo = ReadResponse(fd);
   EXPECT_NE(echo.find("\"hello\""), std::string::npos) << echo;
+  close(fd);
+}
+
+// Koi writes a response's bytes itself: the status line for the request's version, Content-Length except where HTTP
+// forbids it, Connection where the version's default differs, and no header a value could smuggle in.
+TEST_F(ServerTest, ResponsesAreWellFormedForEitherVersion) {
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  SendAll(fd, "POST /api/v1/later HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nlater");
+  std::string later = ReadResponse(fd);
+  EXPECT_EQ(later.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << later;
+  EXPECT_NE(later.find("\"later\""), std::string::npos) << later;
+  EXPECT_EQ(later.find("Connection:"), std::string::npos) << "keep-alive is HTTP/1.1's default";
+  SendAll(fd, "GET /api/v1/not-modified HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string not_modified = ReadResponse(fd);
+  EXPECT_EQ(StatusOf(not_modified), 304) << not_modified;
+  EXPECT_EQ(not_modified.find("Content-Length"), std::string::npos) << not_modified;
+  EXPECT_EQ(not_modified.find("ignored"), std::string::npos) << not_modified;
+  SendAll(fd, "GET /api/v1/injected HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string injected = ReadResponse(fd);
+  EXPECT_EQ(StatusOf(injected), 200) << injected;
+  EXPECT_EQ(injected.find("\r\nSet-Cookie"), std::string::npos) << injected;
+  close(fd);
+
+  fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  SendAll(fd, "GET /healthz HTTP/1.0\r\n\r\n");
+  std::string old = ReadResponse(fd);
+  EXPECT_EQ(old.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << old;
+  EXPECT_EQ(old.find("Connection: keep-alive"), std::string::npos) << old;
+  char c;
+  EXPECT_EQ(recv(fd, &c, 1, 0), 0) << "an HTTP/1.0 request without keep-alive is answered and closed";
+  close(fd);
+  fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  SendAll(fd, "GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  std::string kept = ReadResponse(fd);
+  EXPECT_NE(kept.find("Connection: keep-alive\r\n"), std::string::npos) << kept;
+  SendAll(fd, "GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_EQ(StatusOf(ReadResponse(fd)), 200);
   close(fd);
 }
 
