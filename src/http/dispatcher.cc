@@ -90,10 +90,7 @@ void Dispatcher::AddCommonHeaders(Response& r, const std::string& request_id) {
 
 Dispatcher::Placement Dispatcher::Place(Request& request) const {
   if (!request.target_parsed && !ParseTarget(request).ok()) return Placement::kInline;  // answered with 400 at once
-  Request probe;
-  probe.method = request.method;
-  probe.path = request.path;
-  auto match = router_.Find(probe);
+  auto match = router_.Find(request);  // fills path_params, which handling fills again
   // A route runs inline only when it says it never blocks; everything else that is not a route (static files from
   // memory, 404 and 405 envelopes) is cheap and never touches the database.
   if (match.kind != Router::Match::Kind::kFound) return Placement::kInline;

@@ -23,13 +23,20 @@ std::vector<std::string_view> Router::Split(std::string_view path) {
 void Router::Add(const std::string& method, const std::string& pattern, Handler handler, RouteOptions options) {
   Route r{method, pattern, {}, std::move(handler), nullptr, options};
   for (auto s : Split(pattern)) r.segments.emplace_back(s);
+  Index(std::move(r));
+}
+
+void Router::Index(Route r) {
+  const size_t length = r.segments.size();
+  if (by_length_.size() <= length) by_length_.resize(length + 1);
+  by_length_[length].push_back(routes_.size());
   routes_.push_back(std::move(r));
 }
 
 void Router::AddAsync(const std::string& method, const std::string& pattern, AsyncHandler handler) {
   Route r{method, pattern, {}, nullptr, std::move(handler), {}};
   for (auto s : Split(pattern)) r.segments.emplace_back(s);
-  routes_.push_back(std::move(r));
+  Index(std::move(r));
 }
 
 int Router::Score(const Route& route, const std::vector<std::string_view>& parts) {
@@ -50,7 +57,9 @@ Router::Match Router::Find(Request& request) const {
   const Route* best = nullptr;
   int best_score = -1;
   std::vector<std::string> allowed;
-  for (const auto& r : routes_) {
+  if (parts.size() >= by_length_.size()) return m;
+  for (size_t index : by_length_[parts.size()]) {
+    const Route& r = routes_[index];
     int score = Score(r, parts);
     if (score < 0) continue;
     bool method_ok = r.method == request.method || (request.method == "HEAD" && r.method == "GET");

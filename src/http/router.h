@@ -57,10 +57,13 @@ class Router {
     RouteOptions options;
   };
   static std::vector<std::string_view> Split(std::string_view path);
+  void Index(Route r);
   // Number of literal segments matched, or -1 for no match.
   static int Score(const Route& route, const std::vector<std::string_view>& parts);
 
   std::vector<Route> routes_;
+  // Indexes into routes_ by segment count, in the order added: a path is scored only against routes of its length.
+  std::vector<std::vector<size_t>> by_length_;
 };
 
 }  // namespace koi::http
