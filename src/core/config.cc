@@ -66,7 +66,7 @@ const std::vector<KeySpec>& Specs() {
       KOI_INT_KEY_("server.io_threads", server.io_threads, 1, 64, "Threads that run network I/O"),
       KOI_INT_KEY_("server.worker_threads", server.worker_threads, 1, 256,
                    "Threads that run request handlers (database work never runs on I/O threads; WeCom callbacks "
-                   "wait here for their group commit, so more threads make bigger batches)"),
+                   "do not use them: the callback inbox stores them on its own thread)"),
       KOI_INT_KEY_("server.max_body_bytes", server.max_body_bytes, 1024, int64_t{1} << 30,
                    "Largest request body accepted; larger ones get 413 body_too_large (21 MB by default: an "
                    "attachment's file for WeCom, up to 20 MB, is uploaded as the body)"),
