@@ -391,8 +391,10 @@ int Serve(const std::string& config_path) {
   int sig = http::HttpServer::WaitForTerminationSignal();
   spdlog::info("received signal {}; shutting down (grace {} s)", sig, s.server.shutdown_grace_seconds);
   segment_index.Stop();  // a build in progress gives up at its next page
+  // The inbox first, while the I/O threads still run to write its answers: it stores and answers what it queued;
+  // callbacks arriving after get 503 and WeCom delivers them again.
+  callback_inbox.Stop();
   (*server)->Stop(std::chrono::seconds(s.server.shutdown_grace_seconds));
-  callback_inbox.Stop();  // stores and answers what it queued while the server still exists to take the answers
   runner.Stop();  // running handlers see ShouldStop() and their jobs are released to the queue
   warm_segments.join();
   spdlog::info("stopped");
