@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <cctype>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -142,7 +144,10 @@ class Checkpointer {
   ~Checkpointer() { Stop(); }
 
   // Replaces the connection's autocheckpoint with a report to this thread.
-  void Watch(sqlite3* handle) { sqlite3_wal_hook(handle, &Checkpointer::OnCommit, this); }
+  void Watch(sqlite3* handle) {
+    sqlite3_wal_hook(handle, &Checkpointer::OnCommit, this);
+    watched_.push_back(handle);
+  }
 
   Status Start() {
     int rc = sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -172,6 +177,8 @@ class Checkpointer {
     }
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
+    for (sqlite3* handle : watched_) sqlite3_wal_hook(handle, nullptr, nullptr);  // they close after this is gone
+    watched_.clear();
     if (db_ != nullptr) sqlite3_close_v2(db_);
     db_ = nullptr;
   }
@@ -208,6 +215,7 @@ class Checkpointer {
 
   const std::string path_;
   const int pages_;
+  std::vector<sqlite3*> watched_;
   sqlite3* db_ = nullptr;
   std::mutex mu_;
   std::condition_variable wake_;
@@ -218,7 +226,8 @@ class Checkpointer {
 
 class SqliteDb final : public internal::PooledDatabase<Connection> {
  public:
-  explicit SqliteDb(std::unique_ptr<Checkpointer> checkpointer) : checkpointer_(std::move(checkpointer)) {}
+  SqliteDb(std::unique_ptr<Checkpointer> checkpointer, int busy_timeout_ms)
+      : busy_timeout_ms_(std::max(0, busy_timeout_ms)), checkpointer_(std::move(checkpointer)) {}
   // The checkpointer stops before the pool's connections close (members are destroyed after this body).
   ~SqliteDb() override {
     if (checkpointer_) checkpointer_->Stop();
@@ -226,26 +235,54 @@ class SqliteDb final : public internal::PooledDatabase<Connection> {
 
   Engine engine() const override { return Engine::kSqlite; }
 
-  // One transaction at a time in this process. SQLite allows one writer anyway, and a writer that finds the lock
-  // taken waits in its busy handler, which sleeps 1, 2, 5 … ms between tries: with the callback inbox and the
-  // event applier both writing, most commits waited a millisecond or more for a lock freed microseconds after.
-  // Queueing on a mutex hands the lock over at once. Other processes (a CLI command) still meet the busy handler.
-  // A transaction begun inside another on the same thread does not queue (it would wait for itself); it meets the
-  // busy handler as before.
+  // One writer at a time in this process. SQLite allows one anyway, and a writer that finds the lock taken waits in
+  // its busy handler, which sleeps 1, 2, 5 … ms between tries: with the callback inbox and the event applier both
+  // writing, most commits waited a millisecond or more for a lock freed microseconds after. Queueing on a mutex
+  // hands the lock over at once. Transactions and statements outside one that may write (anything but SELECT)
+  // queue; a statement that did not would find the lock free only in the gaps between queued writers. The wait is
+  // bounded by the busy timeout, as SQLite's is (database_busy, which Transact's callers retry). Other processes
+  // (a CLI command) still meet the busy handler. A write begun inside a transaction on the same thread does not
+  // queue (it would wait for itself); it meets the busy handler as before.
   Status Transact(const std::function<Status(Session&)>& fn, const TxOptions& options) override {
-    thread_local bool in_transaction = false;
-    if (in_transaction) return PooledDatabase::Transact(fn, options);
-    std::lock_guard lock(writer_mu_);
+    return AsWriter([&] { return PooledDatabase::Transact(fn, options); });
+  }
+
+  Result<QueryResult> Query(std::string_view sql, const std::vector<Value>& params) override {
+    if (ReadOnly(sql)) return PooledDatabase::Query(sql, params);
+    return AsWriter([&] { return PooledDatabase::Query(sql, params); });
+  }
+
+ private:
+  // A statement that begins with SELECT, WITH or EXPLAIN (a WITH … INSERT meets the busy handler, as before).
+  static bool ReadOnly(std::string_view sql) {
+    size_t i = 0;
+    while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
+    auto starts = [&](std::string_view word) {
+      if (sql.size() - i < word.size()) return false;
+      for (size_t k = 0; k < word.size(); ++k)
+        if (std::toupper(static_cast<unsigned char>(sql[i + k])) != word[k]) return false;
+      return true;
+    };
+    return starts("SELECT") || starts("WITH") || starts("EXPLAIN");
+  }
+
+  template <typename F>
+  auto AsWriter(F&& write) -> decltype(write()) {
+    thread_local bool writing = false;
+    if (writing) return write();
+    std::unique_lock lock(writer_mu_, std::defer_lock);
+    if (!lock.try_lock_for(std::chrono::milliseconds(busy_timeout_ms_)))
+      return Status::Aborted("database_busy", "another writer held the database for longer than the busy timeout");
     struct Mark {
       bool& flag;
       explicit Mark(bool& f) : flag(f) { flag = true; }
       ~Mark() { flag = false; }
-    } mark(in_transaction);
-    return PooledDatabase::Transact(fn, options);
+    } mark(writing);
+    return write();
   }
 
- private:
-  std::mutex writer_mu_;
+  int busy_timeout_ms_;
+  std::timed_mutex writer_mu_;
   std::unique_ptr<Checkpointer> checkpointer_;
 
  protected:
@@ -265,7 +302,7 @@ Result<std::unique_ptr<Database>> SqliteDatabase::Open(const std::string& path, 
   // An in-memory database has no log to copy back.
   auto checkpointer = memory ? nullptr : std::make_unique<Checkpointer>(path, std::max(1, options.checkpoint_pages));
   Checkpointer* watcher = checkpointer.get();
-  auto db = std::make_unique<SqliteDb>(std::move(checkpointer));
+  auto db = std::make_unique<SqliteDb>(std::move(checkpointer), options.busy_timeout_ms);
   int n = memory ? 1 : std::max(1, options.pool_size);
   for (int i = 0; i < n; ++i) {
     sqlite3* handle = nullptr;
