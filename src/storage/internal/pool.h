@@ -72,7 +72,12 @@ class PooledDatabase : public Database {
       auto conn = pool_.Checkout();
       last = conn->ExecScript(BeginStatement(options));
       if (last.ok()) {
-        last = fn(*conn);
+        try {
+          last = fn(*conn);
+        } catch (...) {  // the connection goes back to the pool: never with the transaction still open
+          (void)conn->ExecScript("ROLLBACK");
+          throw;
+        }
         if (last.ok()) last = conn->ExecScript("COMMIT");
         if (!last.ok()) (void)conn->ExecScript("ROLLBACK");
       }
