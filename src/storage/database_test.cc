@@ -205,47 +205,52 @@ struct ScratchSqlite {
   ScratchSqlite() { std::filesystem::create_directories(dir); }
   ~ScratchSqlite() { std::filesystem::remove_all(dir); }
   std::string file() const { return (dir / "t.db").string(); }
+  // Opens the file with a counter table c holding (1, 0).
+  std::unique_ptr<Database> OpenCounter(int busy_timeout_ms) const {
+    auto db = Database::Open("sqlite:" + file(), {.pool_size = 4, .busy_timeout_ms = busy_timeout_ms});
+    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    if (!db.ok()) return nullptr;
+    EXPECT_TRUE((*db)->Exec("CREATE TABLE c (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)").ok());
+    EXPECT_TRUE((*db)->Exec("INSERT INTO c VALUES (1, 0)").ok());
+    return std::move(*db);
+  }
 };
 
 // Writers in one process queue on a mutex rather than in SQLite's busy handler (which sleeps 1, 2, 5 … ms between
 // tries): transactions and statements of their own, without retries, none refused and no update lost.
 TEST(SqliteDatabase, WritersInOneProcessTakeTurnsWithoutBusyErrors) {
   ScratchSqlite scratch;
-  auto db = Database::Open("sqlite:" + scratch.file(), {.pool_size = 4, .busy_timeout_ms = 30000});
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
-  ASSERT_TRUE((*db)->Exec("CREATE TABLE c (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)").ok());
-  ASSERT_TRUE((*db)->Exec("INSERT INTO c VALUES (1, 0)").ok());
+  auto db = scratch.OpenCounter(30000);
+  ASSERT_NE(db, nullptr);
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&, i] {
       for (int k = 0; k < 100; ++k) {
         // Half write in transactions, half with a statement of their own: both queue.
-        Status s = i % 2 == 0 ? (*db)->Transact([](Session& tx) -> Status {
+        Status s = i % 2 == 0 ? db->Transact([](Session& tx) -> Status {
           KOI_ASSIGN_OR_RETURN(auto r, tx.Query("SELECT n FROM c WHERE id = 1"));
           return tx.Exec("UPDATE c SET n = ? WHERE id = 1", {r.rows[0].Int(0) + 1});
         }, {.max_attempts = 1})
-                              : (*db)->Exec("UPDATE c SET n = n + 1 WHERE id = 1");
+                              : db->Exec("UPDATE c SET n = n + 1 WHERE id = 1");
         if (!s.ok() && failures++ == 0) ADD_FAILURE() << s.ToString();
       }
     });
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ((*db)->Query("SELECT n FROM c WHERE id = 1")->rows[0].Int(0), 400);
+  EXPECT_EQ(db->Query("SELECT n FROM c WHERE id = 1")->rows[0].Int(0), 400);
 }
 
 // The queue is bounded like SQLite's own wait: a writer behind one that holds the database longer than the busy
 // timeout gets database_busy (which callers retry) instead of waiting for ever; a reader never queues.
 TEST(SqliteDatabase, AWriterWaitsNoLongerThanTheBusyTimeout) {
   ScratchSqlite scratch;
-  auto db = Database::Open("sqlite:" + scratch.file(), {.pool_size = 4, .busy_timeout_ms = 100});
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
-  ASSERT_TRUE((*db)->Exec("CREATE TABLE c (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)").ok());
-  ASSERT_TRUE((*db)->Exec("INSERT INTO c VALUES (1, 0)").ok());
+  auto db = scratch.OpenCounter(100);
+  ASSERT_NE(db, nullptr);
   std::promise<void> inside, release;
   std::thread holder([&] {
-    Status s = (*db)->Transact([&](Session& tx) -> Status {
+    Status s = db->Transact([&](Session& tx) -> Status {
       KOI_RETURN_IF_ERROR(tx.Exec("UPDATE c SET n = 1 WHERE id = 1"));
       inside.set_value();
       release.get_future().wait();
@@ -254,14 +259,14 @@ TEST(SqliteDatabase, AWriterWaitsNoLongerThanTheBusyTimeout) {
     EXPECT_TRUE(s.ok()) << s.ToString();
   });
   inside.get_future().wait();
-  Status blocked = (*db)->Exec("UPDATE c SET n = 2 WHERE id = 1");
+  Status blocked = db->Exec("UPDATE c SET n = 2 WHERE id = 1");
   EXPECT_EQ(blocked.reason(), "database_busy") << blocked.ToString();
-  auto read = (*db)->Query("SELECT n FROM c WHERE id = 1");
+  auto read = db->Query("SELECT n FROM c WHERE id = 1");
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(read->rows[0].Int(0), 0) << "a reader sees the last commit without waiting";
   release.set_value();
   holder.join();
-  EXPECT_TRUE((*db)->Exec("UPDATE c SET n = 3 WHERE id = 1").ok());
+  EXPECT_TRUE(db->Exec("UPDATE c SET n = 3 WHERE id = 1").ok());
 }
 
 // The write-ahead log is copied back into the database file by Koi's checkpoint thread (SQLite's own checkpoint
