@@ -151,16 +151,12 @@ Response Dispatcher::Handle(Request& request) const {
 
 void Dispatcher::HandleAsync(Request& request, Reply reply) const {
   const auto started = std::chrono::steady_clock::now();
-  AssignRequestId(request);
-  RequestIdScope scope(request.request_id);
   Router::Match match;
   if (request.target_parsed || ParseTarget(request).ok()) match = router_.Find(request);
-  if (match.kind != Router::Match::Kind::kFound || match.async_handler == nullptr) {  // not an async route after all
-    std::string route_label = "unknown";
-    Response response = RouteSafely(request, route_label);
-    Finisher{request.method, request.path, request.request_id, route_label, started}(response);
-    return reply(std::move(response));
-  }
+  if (match.kind != Router::Match::Kind::kFound || match.async_handler == nullptr)  // not an async route after all
+    return reply(Handle(request));
+  AssignRequestId(request);
+  RequestIdScope scope(request.request_id);
   auto finish = std::make_shared<Finisher>(
       Finisher{request.method, request.path, request.request_id, *match.pattern, started});
   auto answered = std::make_shared<std::atomic<bool>>(false);
