@@ -58,7 +58,10 @@ Result<Settings> LoadOrExplain(const std::string& config_path) {
 }
 
 Result<std::unique_ptr<storage::Database>> OpenDatabase(const Settings& s) {
-  storage::DatabaseOptions opts{.pool_size = s.database.pool_size, .busy_timeout_ms = s.database.busy_timeout_ms};
+  storage::DatabaseOptions opts{.pool_size = s.database.pool_size,
+                                .busy_timeout_ms = s.database.busy_timeout_ms,
+                                .sqlite_cache_mb = s.database.sqlite_cache_mb,
+                                .sqlite_mmap_mb = s.database.sqlite_mmap_mb};
   auto db = storage::Database::Open(s.database.url, opts);
   if (!db.ok()) return db.status().WithContext("opening database " + RedactUrl(s.database.url));
   return db;

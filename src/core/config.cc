@@ -96,6 +96,10 @@ const std::vector<KeySpec>& Specs() {
       KOI_INT_KEY_("database.pool_size", database.pool_size, 1, 256, "Database connections kept open"),
       KOI_INT_KEY_("database.busy_timeout_ms", database.busy_timeout_ms, 0, 600000,
                    "SQLite: how long a writer waits for the lock before the transaction is retried"),
+      KOI_INT_KEY_("database.sqlite_cache_mb", database.sqlite_cache_mb, 2, 65536,
+                   "SQLite: each connection's page cache, filled as pages are read"),
+      KOI_INT_KEY_("database.sqlite_mmap_mb", database.sqlite_mmap_mb, 0, 1048576,
+                   "SQLite: how much of the file is read through memory mapping (0: none)"),
       KeySpec{"jobs.enabled", Kind::kBool, "Run background jobs on this node",
               [](Settings& s, const std::string&, int64_t, bool b) {
                 s.jobs.enabled = b;

@@ -35,6 +35,8 @@ struct DatabaseSettings {
   std::string url = "sqlite:./data/koi.db";
   int pool_size = 4;
   int busy_timeout_ms = 5000;
+  int sqlite_cache_mb = 256;  // per connection
+  int sqlite_mmap_mb = 0;
 };
 
 struct JobSettings {

@@ -90,6 +90,13 @@ struct DatabaseOptions {
   // 1,000; at 8,000 (32 MB) pages written again and again (an index's last leaf, a table's newest page) are copied
   // once per 8,000 instead of once per 1,000, and callback ingestion went from ~11,500/s to ~13,800/s.
   int checkpoint_pages = 8000;
+  // SQLite: each connection's page cache (allocated as pages are read), and how much of the file is read through a
+  // memory map instead. A map saves copying pages into each connection's cache, but on the 2-core VMs here a process
+  // with 2 GB of a 1M-customer database mapped stalled every few hundred requests for 5-30 ms (even /healthz, which
+  // reads nothing: p99 0.15 ms unmapped vs 2-33 ms mapped), so the default reads through 256 MB caches instead:
+  // bench/results/customers.md, 2026-11-27 (5).
+  int sqlite_cache_mb = 256;
+  int sqlite_mmap_mb = 0;
 };
 
 struct TxOptions {

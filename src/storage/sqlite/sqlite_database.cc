@@ -315,12 +315,12 @@ Result<std::unique_ptr<Database>> SqliteDatabase::Open(const std::string& path, 
     }
     auto conn = std::make_unique<Connection>(handle);
     sqlite3_busy_timeout(handle, options.busy_timeout_ms);
-    // mmap: pages are read from the OS's cache in place rather than copied by pread into each connection's small
-    // page cache — at 1M customers the copying was the largest cost of a list page (bench/results/customers.md).
-    // Address space only; the kernel shares and evicts the pages.
+    // The page cache and memory map: see DatabaseOptions (a small cache made copying pages the largest cost of a
+    // list page at 1M customers; a map stalls the process on the machines here).
     KOI_RETURN_IF_ERROR(conn->ExecScript(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
-        "PRAGMA mmap_size=4294967296;"));
+        "PRAGMA mmap_size=" + std::to_string(int64_t{std::max(0, options.sqlite_mmap_mb)} << 20) +
+        "; PRAGMA cache_size=-" + std::to_string(int64_t{std::max(2, options.sqlite_cache_mb)} * 1024) + ";"));
     if (watcher != nullptr) watcher->Watch(handle);
     db->pool().Add(std::move(conn));
   }
