@@ -77,7 +77,12 @@ class TeamIndex {
     p[id & kAddDayPageMask] = day;
   }
   int64_t applied_upto = 0;
-  std::set<int64_t> recent;  // applied change seqs above applied_upto - lag (PostgreSQL may commit them late)
+  // PostgreSQL commits transactions in any order, so a change can appear below applied_upto after later ones were
+  // read. Every transaction the last read did not see has an id of at least `xmin` (the oldest then running), so
+  // the next read also takes the changes of those (txid >= xmin), skipping the ones in `recent` (applied, by seq,
+  // with their txid; dropped once xmin passes it). SQLite commits one writer at a time in seq order: neither is used.
+  int64_t xmin = 0;
+  std::map<int64_t, int64_t> recent;
   int64_t build_ms = 0;
   int64_t builds = 0;
   int64_t incremental = 0;
@@ -630,6 +635,14 @@ Result<int64_t> MaxChangeSeq(storage::Database& db) {
   return std::max(r.rows.at(0).Int(0), h.rows.at(0).Int(0));
 }
 
+// PostgreSQL: the oldest transaction still running (every transaction a read from now on does not see has an id at
+// least this). 0 on SQLite.
+Result<int64_t> OldestRunningTransaction(storage::Database& db) {
+  if (db.engine() != storage::Engine::kPostgres) return int64_t{0};
+  KOI_ASSIGN_OR_RETURN(auto r, db.Query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"));
+  return r.rows.at(0).Int(0);
+}
+
 void MergeInto(TeamIndex& into, TeamIndex& part) {
   into.universe |= part.universe;
   into.active |= part.active;
@@ -672,7 +685,9 @@ void MergeInto(TeamIndex& into, TeamIndex& part) {
 Status BuildInto(storage::Database& db, TeamId team, size_t page_size, int workers, const std::atomic<bool>& stop,
                  TeamIndex& ix) {
   const auto started = std::chrono::steady_clock::now();
-  KOI_ASSIGN_OR_RETURN(ix.applied_upto, MaxChangeSeq(db));  // changes after this are applied on the next look
+  // Changes after these are applied on the next look (the oldest running transaction first: see TeamIndex::xmin).
+  KOI_ASSIGN_OR_RETURN(ix.xmin, OldestRunningTransaction(db));
+  KOI_ASSIGN_OR_RETURN(ix.applied_upto, MaxChangeSeq(db));
   std::mutex mu;
   std::string after;
   bool done = false;
@@ -782,29 +797,36 @@ Status SegmentIndex::Refresh(TeamId team, Slot& slot, bool may_rebuild) {
   KOI_ASSIGN_OR_RETURN(auto horizon, db_.Query("SELECT COALESCE(MAX(upto), 0) FROM segment_change_horizon"));
   if (ix.applied_upto < horizon.rows.at(0).Int(0)) return rebuild();  // changes we had not read were purged
 
-  const int64_t lag = db_.engine() == storage::Engine::kPostgres ? 1000 : 0;
-  const int64_t low = std::max<int64_t>(0, ix.applied_upto - lag);
-  // Usually nothing changed: count what the window holds before reading it (on PostgreSQL the window re-covers the
-  // last `lag` changes, which a transaction may commit after later ones).
-  KOI_ASSIGN_OR_RETURN(auto probe, db_.Query("SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM segment_changes WHERE "
-                                             "team_id = ? AND seq > ?", {team.value(), low}));
-  if (probe.rows.at(0).Int(0) == static_cast<int64_t>(ix.recent.size()) && probe.rows.at(0).Int(1) <= ix.applied_upto)
-    return Status::Ok();
-  KOI_ASSIGN_OR_RETURN(auto changes, db_.Query("SELECT seq, external_userid FROM segment_changes WHERE team_id = ? "
-                                               "AND seq > ? ORDER BY seq LIMIT ?",
-                                               {team.value(), low,
-                                                static_cast<int64_t>(options_.rebuild_threshold + lag + 1)}));
-  std::set<std::string> changed;
-  std::vector<int64_t> seqs;
-  for (const auto& row : changes.rows) {
-    if (ix.recent.count(row.Int(0))) continue;
-    seqs.push_back(row.Int(0));
-    changed.insert(row.Text(1));
+  // The changes not applied yet (usually none): above applied_upto, and on PostgreSQL those of transactions that
+  // may have committed since the last read (TeamIndex::xmin).
+  const bool postgres = db_.engine() == storage::Engine::kPostgres;
+  KOI_ASSIGN_OR_RETURN(const int64_t xmin_now, OldestRunningTransaction(db_));
+  std::vector<Value> p{team.value(), ix.applied_upto};
+  std::string sql = "SELECT seq, external_userid, txid FROM segment_changes WHERE team_id = ? AND (seq > ?";
+  if (postgres) {
+    sql += " OR txid >= ?) AND NOT ";
+    p.emplace_back(ix.xmin);
+    std::vector<int64_t> applied;
+    applied.reserve(ix.recent.size());
+    for (const auto& [seq, txid] : ix.recent) applied.push_back(seq);
+    sql += storage::IdsIn(db_.engine(), "seq", p, applied);
+  } else {
+    sql += ")";
   }
-  if (seqs.empty()) return Status::Ok();
-  if (changed.size() > options_.rebuild_threshold ||
-      changes.rows.size() > static_cast<size_t>(options_.rebuild_threshold + lag))
-    return rebuild();
+  sql += " ORDER BY seq LIMIT ?";
+  p.emplace_back(static_cast<int64_t>(options_.rebuild_threshold + 1));
+  KOI_ASSIGN_OR_RETURN(auto changes, db_.Query(sql, p));
+  auto forget_finished = [&ix, xmin_now] {
+    ix.xmin = std::max(ix.xmin, xmin_now);
+    std::erase_if(ix.recent, [&ix](const auto& e) { return e.second < ix.xmin; });
+  };
+  if (changes.rows.empty()) {
+    forget_finished();
+    return Status::Ok();
+  }
+  std::set<std::string> changed;
+  for (const auto& row : changes.rows) changed.insert(row.Text(1));
+  if (changes.rows.size() > options_.rebuild_threshold) return rebuild();
 
   // The changed customers' ids, then every bit they had, then their facts as they are now.
   std::vector<std::string> names(changed.begin(), changed.end());
@@ -831,12 +853,11 @@ Status SegmentIndex::Refresh(TeamId team, Slot& slot, bool may_rebuild) {
     }));
   }
   ix.incremental += static_cast<int64_t>(names.size());
-  for (int64_t s : seqs) {
-    ix.recent.insert(s);
-    ix.applied_upto = std::max(ix.applied_upto, s);
+  for (const auto& row : changes.rows) {
+    if (postgres) ix.recent.emplace(row.Int(0), row.Int(2));
+    ix.applied_upto = std::max(ix.applied_upto, row.Int(0));
   }
-  ix.recent.erase(ix.recent.begin(), ix.recent.upper_bound(ix.applied_upto - lag));
-  if (lag == 0) ix.recent.clear();
+  forget_finished();
   {
     // Cheap figures only; the bitmaps' bytes are recounted at the next build.
     std::lock_guard lock(slot.stats_mu);

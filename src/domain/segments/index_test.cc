@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <roaring/roaring.hh>
@@ -357,6 +359,43 @@ TEST_P(SegmentIndexTest, SeesOnlyItsTeamAndRebuildsAfterThePurgeHorizon) {
   ASSERT_TRUE(other.PurgeChanges(0).ok());
   EXPECT_EQ(ByIndex(index, everyone, ctx).size(), static_cast<size_t>(kCustomers - 1));
   EXPECT_EQ(index.Stats(TeamId(kTeam)).builds, 2);
+}
+
+// PostgreSQL gives a change its seq when it is written and shows it when its transaction commits, in any order: a
+// transaction that commits after thousands of later changes were read must still reach the index.
+TEST_P(SegmentIndexTest, SeesAChangeCommittedAfterThousandsOfLaterOnes) {
+  if (GetParam() == TestEngine::kSqlite) GTEST_SKIP() << "SQLite commits one writer at a time, in seq order";
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
+  World world(*t.db, 11);
+  { Status p = world.Populate(); ASSERT_TRUE(p.ok()) << p.ToString(); }
+  SegmentIndex index(*t.db, clock_);
+  EvalContext ctx{.today = kToday, .department_employees = {}, .scope_userids = std::nullopt};
+  Node everyone{.is_group = true};
+  ASSERT_EQ(ByIndex(index, everyone, ctx).size(), static_cast<size_t>(kCustomers));
+
+  std::promise<void> written, commit;
+  std::thread late([&] {
+    Status s = t.db->Transact([&](storage::Session& tx) -> Status {
+      KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM wecom_customers WHERE team_id = ? AND external_userid = ?",
+                                  {kTeam, Cust(5)}));
+      written.set_value();
+      commit.get_future().wait();
+      return Status::Ok();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  });
+  written.get_future().wait();
+  // 1,673 later changes (every other customer renamed seven times), read while the first is still uncommitted.
+  for (int round = 0; round < 7; ++round) {
+    ASSERT_TRUE(t.db->Exec("UPDATE wecom_customers SET name = name || 'x' WHERE team_id = ? AND external_userid <> ?",
+                           {kTeam, Cust(5)}).ok());
+    EXPECT_EQ(ByIndex(index, everyone, ctx).size(), static_cast<size_t>(kCustomers)) << round;
+  }
+  commit.set_value();
+  late.join();
+  EXPECT_EQ(ByIndex(index, everyone, ctx).size(), static_cast<size_t>(kCustomers - 1));
+  EXPECT_EQ(index.Stats(TeamId(kTeam)).builds, 1);  // caught up incrementally
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, SegmentIndexTest, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),

@@ -669,6 +669,13 @@ CREATE INDEX wecom_follows_remark_py_missing ON wecom_follows (team_id, userid, 
 DROP INDEX wecom_events_digest;
 CREATE UNIQUE INDEX wecom_events_digest ON wecom_events (team_id, create_time, digest);
 )sql"},
+      // Issues 5 and 6: PostgreSQL commits transactions in any order, so a change row can appear below changes the
+      // segment index has already read. Each row now carries its transaction's id; the index re-reads the rows of
+      // transactions that were still running at its last read (SegmentIndex::Refresh). SQLite commits in seq order
+      // and leaves it 0.
+      {26, "segment_changes_txid", R"sql(
+{{segment_changes_txid}}
+)sql"},
   };
   return m;
 }
@@ -782,6 +789,14 @@ std::string Render(const std::string& sql, Engine engine) {
                     : "CREATE TRIGGER seg_wecom_customers_order AFTER UPDATE OF last_add_time ON wecom_customers FOR "
                       "EACH ROW WHEN (OLD.last_add_time IS DISTINCT FROM NEW.last_add_time) EXECUTE FUNCTION "
                       "koi_segment_change_external_userid();");
+  constexpr std::string_view kChangesTxid = "{{segment_changes_txid}}";
+  if (auto pos = out.find(kChangesTxid); pos != std::string::npos)
+    out.replace(pos, kChangesTxid.size(),
+                engine == Engine::kSqlite
+                    ? "ALTER TABLE segment_changes ADD COLUMN txid BIGINT NOT NULL DEFAULT 0;"
+                    : "ALTER TABLE segment_changes ADD COLUMN txid BIGINT NOT NULL DEFAULT "
+                      "(pg_current_xact_id()::text::bigint);\n"
+                      "CREATE INDEX segment_changes_txid ON segment_changes (team_id, txid);");
   constexpr std::string_view kLaterTriggers = "{{segment_triggers:";  // "{{segment_triggers:18}}"
   if (auto pos = out.find(kLaterTriggers); pos != std::string::npos) {
     const size_t end = out.find("}}", pos);
