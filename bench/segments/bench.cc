@@ -99,10 +99,12 @@ int Run(const std::string& url, int iterations, int sql_iterations, const std::s
   const int64_t rss_after = ResidentBytes();
   IndexStats stats = index.Stats(team);
   std::printf("index: %lld customers, built in %.1f s; %lld bitmaps, %.1f MB serialized (%.1f bytes/customer); "
-              "resident memory +%.1f MB (%.1f bytes/customer)\n\n",
+              "search texts %.1f MB (%.1f bytes/customer); resident memory +%.1f MB (%.1f bytes/customer)\n\n",
               static_cast<long long>(stats.customers), build_ms / 1000, static_cast<long long>(stats.bitmaps),
               static_cast<double>(stats.bytes) / 1e6,
               static_cast<double>(stats.bytes) / static_cast<double>(std::max<int64_t>(1, stats.customers)),
+              static_cast<double>(stats.search_text_bytes) / 1e6,
+              static_cast<double>(stats.search_text_bytes) / static_cast<double>(std::max<int64_t>(1, stats.customers)),
               static_cast<double>(rss_after - rss_before) / 1e6,
               static_cast<double>(rss_after - rss_before) / static_cast<double>(std::max<int64_t>(1, stats.customers)));
 

@@ -296,6 +296,11 @@ int Serve(const std::string& config_path) {
   registry.AddCallbackGauge("koi_segment_index_bytes",
                             "Memory of the segment index's bitmaps (serialized size, as of each team's last build)",
                             [&segment_index] { return static_cast<double>(segment_index.TotalStats().bytes); });
+  registry.AddCallbackGauge("koi_segment_index_search_text_bytes",
+                            "Memory of the search texts the segment index keeps per customer (as of each team's last build)",
+                            [&segment_index] {
+                              return static_cast<double>(segment_index.TotalStats().search_text_bytes);
+                            });
   registry.AddCallbackGauge("koi_segment_index_customers", "Customers in the segment index",
                             [&segment_index] { return static_cast<double>(segment_index.TotalStats().customers); });
 

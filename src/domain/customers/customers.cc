@@ -280,7 +280,7 @@ Status CustomerService::FillFollows(TeamId team, const Scope& scope, std::vector
 }
 
 Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const Scope& scope,
-                                                             const CustomerFilter& filter) {
+                                                             const CustomerFilter& filter, bool narrow) {
   static const std::set<std::string> sorts{"add_time", "-add_time", "name", "-name"};
   if (!sorts.count(filter.sort))
     return Status::InvalidArgument("invalid_sort", "sort must be one of add_time, -add_time, name, -name");
@@ -289,6 +289,9 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
                                    "status must be one of active, lost, deleted_by_customer, deleted_by_employee");
   if (filter.added_from_ms && filter.added_to_ms && *filter.added_from_ms >= *filter.added_to_ms)
     return Status::InvalidArgument("invalid_time_range", "the start of the add-time range must be before its end");
+  // Both engines would end the text there (a NUL ends a bound string), and search for less than was asked.
+  if (filter.query.find('\0') != std::string::npos)
+    return Status::InvalidArgument("invalid_filter", "the search text must not contain a NUL character");
   if (!scope.all && scope.userids.empty()) return std::optional<ListQuery>();  // an unbound member sees nothing
 
   std::vector<std::string> employees = filter.userids;
@@ -314,7 +317,7 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
   const std::string esc(kEscape);
   // A search first narrows to the customers whose texts hold its characters, when the index can tell.
   std::optional<std::vector<int64_t>> candidates;
-  if (!q.empty() && accelerator_) {
+  if (!q.empty() && accelerator_ && narrow) {
     candidates = accelerator_->SearchCandidates(team, q, kMaxSearchCandidates);
     if (candidates && candidates->empty()) return std::optional<ListQuery>();
   }
@@ -396,9 +399,9 @@ Result<CustomerPage> CustomerService::List(const accounts::Principal& who, const
   const TeamId team = who.team;
   CustomerPage out;
   KOI_ASSIGN_OR_RETURN(out.scope, ScopeOf(who));
-  KOI_ASSIGN_OR_RETURN(auto query, BuildQuery(team, out.scope, filter));
+  // Not narrowed to the search's candidates yet: a window below names the page's customers itself.
+  KOI_ASSIGN_OR_RETURN(auto query, BuildQuery(team, out.scope, filter, false));
   if (!query) return out;
-  auto& q = *query;
   int64_t offset = int64_t{page - 1} * page_size;
   // Sorted by add time, the index knows the days the page lies in (and, when few, its customers): only those are
   // read, not every match (a tag on 23,000 of 1M customers: PostgreSQL looked up and sorted all 23,000 per page).
@@ -410,7 +413,7 @@ Result<CustomerPage> CustomerService::List(const accounts::Principal& who, const
       out.total = window->total;
       return out;
     }
-    ListQuery w = q;
+    ListQuery w = *query;
     if (db_.engine() == storage::Engine::kSqlite) {
       // SQLite would drive the plan by the filter's IN lists (looking up all 23,000 tagged customers); a unary +
       // keeps it from that, so it starts from the page's keys or days and probes the filter per customer.
@@ -438,6 +441,11 @@ Result<CustomerPage> CustomerService::List(const accounts::Principal& who, const
       return out;
     }
   }
+  if (!TrimSpace(filter.query).empty()) {
+    KOI_ASSIGN_OR_RETURN(query, BuildQuery(team, out.scope, filter));
+    if (!query) return out;
+  }
+  auto& q = *query;
   // A search narrowed to a few thousand candidates: one pass re-checks them all and gives the total and the
   // page's keys in order (a COUNT and then the page would re-check them twice); the page's rows by key.
   if (q.narrowed && filter.mode == ListMode::kCustomer) {

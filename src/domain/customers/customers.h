@@ -238,8 +238,10 @@ class CustomerService {
   Result<Scope> ScopeOf(const accounts::Principal& who);
   Result<CustomerPage> List(const accounts::Principal& who, const CustomerFilter& filter, int page, int page_size);
   // The list's query for `filter` seen through `scope` (validated); nullopt when nothing can match (an unbound
-  // member, a department without employees). Bulk actions select their targets with it.
-  Result<std::optional<ListQuery>> BuildQuery(TeamId team, const Scope& scope, const CustomerFilter& filter);
+  // member, a department without employees). Bulk actions select their targets with it. `narrow`: a search is
+  // narrowed to the accelerator's candidates (ListQuery::narrowed) when it can name them.
+  Result<std::optional<ListQuery>> BuildQuery(TeamId team, const Scope& scope, const CustomerFilter& filter,
+                                              bool narrow = true);
   // The export's walk: up to `limit` rows of `query` (BuildQuery's, for `mode`) whose key comes after `after`, in
   // key order, with their relationships as List fills them. A row's key is its external_userid, and in
   // relationship mode also its one relationship's userid ({"", ""} to start).

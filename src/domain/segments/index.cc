@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <optional>
@@ -22,6 +23,96 @@ using storage::Value;
 
 // Days are grouped in blocks of 32 so a long range ORs a few block bitmaps plus the days at its two ends.
 constexpr int32_t kBlockDays = 32;
+
+// The customer list's search texts, one per customer: the columns its LIKE conditions test on the query (name,
+// company, and every relationship's remark, remark mobiles and remark company), each followed by \0, then \1,
+// then those it tests on the pinyin initials (name_py, remark_py), each followed by \0. On SQLite, whose LIKE
+// ignores ASCII case, ASCII letters are stored folded. An entry is a 4-byte length and the bytes, in one arena;
+// per customer id its offset + 1, in pages allocated only where the team has customers (ids are shared by all
+// teams). A changed customer's new entry is appended and the old one left unused until the arena is compacted.
+class SearchTexts {
+ public:
+  static constexpr uint32_t kPageBits = 12;
+
+  void Set(uint32_t id, std::string_view text) {
+    if (arena_.size() + text.size() + 4 > std::numeric_limits<uint32_t>::max()) Compact();
+    uint32_t& slot = SlotFor(id);
+    if (slot) unused_ += 4 + Length(slot - 1);
+    slot = static_cast<uint32_t>(arena_.size()) + 1;
+    const auto n = static_cast<uint32_t>(text.size());
+    arena_.append(reinterpret_cast<const char*>(&n), 4);
+    arena_.append(text);
+    if (unused_ > 4096 && unused_ > arena_.size() / 2) Compact();
+  }
+  void Erase(uint32_t id) {
+    const size_t page = id >> kPageBits;
+    if (page >= pages_.size() || !pages_[page]) return;
+    uint32_t& slot = pages_[page][id & kMask];
+    if (slot) unused_ += 4 + Length(slot - 1);
+    slot = 0;
+  }
+  // nullopt: no text was stored for `id`.
+  std::optional<std::string_view> Get(uint32_t id) const {
+    const size_t page = id >> kPageBits;
+    if (page >= pages_.size() || !pages_[page]) return std::nullopt;
+    const uint32_t slot = pages_[page][id & kMask];
+    if (!slot) return std::nullopt;
+    return std::string_view(arena_).substr(slot - 1 + 4, Length(slot - 1));
+  }
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (size_t page = 0; page < pages_.size(); ++page) {
+      if (!pages_[page]) continue;
+      for (uint32_t i = 0; i <= kMask; ++i)
+        if (const uint32_t slot = pages_[page][i])
+          f(static_cast<uint32_t>((page << kPageBits) | i), std::string_view(arena_).substr(slot - 1 + 4, Length(slot - 1)));
+    }
+  }
+  void Shrink() {
+    if (unused_ > 0) Compact();
+    arena_.shrink_to_fit();
+  }
+  size_t Bytes() const {
+    return arena_.capacity() + page_count_ * (sizeof(uint32_t) << kPageBits) + pages_.size() * sizeof(void*);
+  }
+
+ private:
+  static constexpr uint32_t kMask = (uint32_t{1} << kPageBits) - 1;
+  uint32_t Length(uint32_t at) const {
+    uint32_t n = 0;
+    std::memcpy(&n, arena_.data() + at, 4);
+    return n;
+  }
+  uint32_t& SlotFor(uint32_t id) {
+    const size_t page = id >> kPageBits;
+    if (page >= pages_.size()) pages_.resize(page + 1);
+    auto& p = pages_[page];
+    if (!p) {
+      p = std::make_unique<uint32_t[]>(size_t{1} << kPageBits);  // zeroed: no entries
+      ++page_count_;
+    }
+    return p[id & kMask];
+  }
+  void Compact() {
+    std::string fresh;
+    fresh.reserve(arena_.size() - unused_);
+    for (auto& p : pages_) {
+      if (!p) continue;
+      for (uint32_t i = 0; i <= kMask; ++i) {
+        if (!p[i]) continue;
+        const uint32_t at = p[i] - 1, n = Length(at);
+        p[i] = static_cast<uint32_t>(fresh.size()) + 1;
+        fresh.append(arena_, at, size_t{4} + n);
+      }
+    }
+    arena_ = std::move(fresh);
+    unused_ = 0;
+  }
+  std::string arena_;
+  size_t unused_ = 0;
+  std::vector<std::unique_ptr<uint32_t[]>> pages_;
+  size_t page_count_ = 0;
+};
 
 class TeamIndex {
  public:
@@ -42,6 +133,8 @@ class TeamIndex {
   // changed customer's new grams are added but its old ones stay until the next build (the list re-checks with
   // LIKE), so a change costs nothing here. Not in ForEachBitmap.
   std::unordered_map<uint64_t, Roaring> grams;
+  // What the grams' candidates are checked against, so a search's result is exact (SearchTexts).
+  SearchTexts texts;
   std::map<int32_t, Roaring> days, blocks;
   // The customer list's order (TryWindow): customers by the day (UTC+8) of wecom_customers.last_add_time.
   std::map<int32_t, Roaring> list_days;
@@ -170,17 +263,32 @@ const std::string& TextAt(const storage::Row& row, size_t i) {
   return s ? *s : kEmpty;
 }
 
+// Appends a column's text and its \0 to a search text (SearchTexts): ASCII letters folded when `fold` (SQLite's
+// LIKE ignores their case); the separators \0 and \1 inside a text become \2 (a search holding them is never
+// answered from these texts, so this changes no result).
+void AppendSearchField(std::string& out, std::string_view text, bool fold) {
+  for (char ch : text) {
+    if (ch == '\0' || ch == '\1') ch = '\2';
+    else if (fold && ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    out.push_back(ch);
+  }
+  out.push_back('\0');
+}
+
 // Rows of the customers selected by `cond` (SQL on a column named by `col`, e.g. "external_userid BETWEEN ? AND
 // ?") are added to the index. Built for millions of rows: no per-row copies, and since each table is read through
 // its (team, customer) index, one customer's rows arrive together and the last id lookup is reused.
 class Loader {
  public:
-  Loader(storage::Database& db, TeamIndex& ix, TeamId team) : db_(db), ix_(ix), team_(team) {}
+  Loader(storage::Database& db, TeamIndex& ix, TeamId team)
+      : db_(db), ix_(ix), team_(team), fold_(db.engine() == storage::Engine::kSqlite) {}
 
   Status Load(const std::function<std::string(const std::string& col, std::vector<Value>& params)>& cond) {
     ids_.clear();
     active_.clear();
     last_ = nullptr;
+    // Per customer loaded: its search text's two parts (SearchTexts), stored once its relationships are read.
+    std::unordered_map<uint32_t, std::pair<std::string, std::string>> texts;
     {
       std::vector<Value> p{team_.value()};
       const std::string where = cond("c.external_userid", p);
@@ -199,6 +307,10 @@ class Loader {
         ix_.genders[row.Int(2)].add(u);
         ix_.list_days[DayOf(row.Int(6))].add(u);
         for (size_t col : {3, 4, 5}) AddGrams(TextAt(row, col), u, ix_.grams, scratch_);
+        auto& [query_part, initials_part] = texts[u];
+        AppendSearchField(query_part, TextAt(row, 3), fold_);
+        AppendSearchField(query_part, TextAt(row, 4), fold_);
+        AppendSearchField(initials_part, TextAt(row, 5), fold_);
       }
     }
     if (ids_.empty()) return Status::Ok();
@@ -226,6 +338,10 @@ class Loader {
         const std::string& userid = TextAt(row, 1);
         Bitmap(ix_.employees_any, userid).add(id);
         for (size_t col : {8, 9, 10, 11}) AddGrams(TextAt(row, col), id, ix_.grams, scratch_);
+        if (auto t = texts.find(id); t != texts.end()) {
+          for (size_t col : {8, 9, 10}) AppendSearchField(t->second.first, TextAt(row, col), fold_);
+          AppendSearchField(t->second.second, TextAt(row, 11), fold_);
+        }
         Latest& l = latest[id];
         if (row.Int(5) == 0) {
           // The last to end; at equal times, ended by the customer if any was.
@@ -261,6 +377,14 @@ class Loader {
                                                                                            : static_cast<uint16_t>(l.day));
       }
     }
+    std::string joined;
+    for (auto& [id, parts] : texts) {
+      joined = parts.first;
+      joined.push_back('\1');
+      joined += parts.second;
+      ix_.texts.Set(id, joined);
+    }
+    texts.clear();
     {
       std::vector<Value> p{team_.value()};
       const std::string where = cond("external_userid", p);
@@ -331,6 +455,7 @@ class Loader {
   TeamId team_;
   std::unordered_map<std::string, uint32_t> ids_;
   std::vector<uint32_t> scratch_;  // AddGrams' code points
+  bool fold_;                      // search texts fold ASCII case (SQLite)
   const std::string* last_ = nullptr;
   uint32_t last_id_ = 0;
   std::unordered_set<uint64_t> active_;
@@ -667,6 +792,8 @@ void MergeInto(TeamIndex& into, TeamIndex& part) {
   merge(into.field_options, part.field_options);
   for (auto& [field, values] : part.field_values) merge(into.field_values[field], values);
   merge(into.grams, part.grams);
+  part.texts.ForEach([&into](uint32_t id, std::string_view text) { into.texts.Set(id, text); });
+  part.texts = SearchTexts();
   merge(into.days, part.days);
   merge(into.blocks, part.blocks);
   merge(into.list_days, part.list_days);
@@ -743,6 +870,7 @@ Status BuildInto(storage::Database& db, TeamId team, size_t page_size, int worke
     b.shrinkToFit();
   });
   for (auto& [k, b] : ix.grams) b.shrinkToFit();
+  ix.texts.Shrink();
   malloc_trim(0);  // the pages' rows are gone; give their memory back rather than keep it resident
   ix.build_ms = ElapsedMs(started);
   ++ix.builds;
@@ -843,8 +971,10 @@ Status SegmentIndex::Refresh(TeamId team, Slot& slot, bool may_rebuild) {
   ix.ForEachBitmap([&gone](Roaring& b) {
     if (b.intersect(gone)) b -= gone;
   });
-  for (uint32_t id : gone)
+  for (uint32_t id : gone) {
     if (ix.AddDayOf(id) != TeamIndex::kNoAddDay) ix.SetAddDay(id, TeamIndex::kNoAddDay);
+    ix.texts.Erase(id);  // the customers still there get theirs again below
+  }
   Loader loader(db_, ix, team);
   for (size_t i = 0; i < names.size(); i += kChunk) {
     std::vector<std::string> part(names.begin() + i, names.begin() + std::min(names.size(), i + kChunk));
@@ -978,14 +1108,14 @@ Result<SegmentIndex::Window> SegmentIndex::TryWindow(TeamId team, const Node& ru
   return out;
 }
 
-Result<std::vector<int64_t>> SegmentIndex::TrySearchCandidates(TeamId team, std::string_view text, size_t limit) {
-  Slot& slot = SlotOf(team);
+namespace {
+
+// The customers whose texts hold every character pair of `text` (a superset of those whose texts hold `text`).
+Result<Roaring> SearchCandidatesOf(const TeamIndex& ix, std::string_view text, size_t limit) {
   // Text the database may decode differently from FoldedCodePoints (invalid UTF-8, U+FFFD…U+FFFF): scan instead.
   if (!IsValidUtf8(text) || text.find("\xEF\xBF\xBD") != std::string_view::npos ||
       text.find("\xEF\xBF\xBE") != std::string_view::npos || text.find("\xEF\xBF\xBF") != std::string_view::npos)
     return Status::Unavailable("segment_index_busy", "the index does not search this text");
-  KOI_ASSIGN_OR_RETURN(auto lock, LockCurrentWithoutWaiting(team, slot));
-  const TeamIndex& ix = *slot.index;
   std::vector<uint32_t> cps;
   FoldedCodePoints(text, cps);
   std::vector<uint64_t> keys;
@@ -994,7 +1124,7 @@ Result<std::vector<int64_t>> SegmentIndex::TrySearchCandidates(TeamId team, std:
   std::vector<const Roaring*> sets;
   for (uint64_t k : keys) {
     auto it = ix.grams.find(k);
-    if (it == ix.grams.end()) return std::vector<int64_t>{};  // a pair no text has: nobody
+    if (it == ix.grams.end()) return Roaring();  // a pair no text has: nobody
     sets.push_back(&it->second);
   }
   if (sets.empty()) return Status::InvalidArgument("invalid_argument", "nothing to search for");
@@ -1004,6 +1134,40 @@ Result<std::vector<int64_t>> SegmentIndex::TrySearchCandidates(TeamId team, std:
   for (size_t i = 1; i < sets.size() && !r.isEmpty(); ++i) r &= *sets[i];
   if (r.cardinality() > limit)
     return Status::ResourceExhausted("too_many_candidates", "the search matches too many customers to narrow");
+  return r;
+}
+
+// The customers the list's search finds (EvalContext::search), checked against their texts. The candidates are
+// the characters' (or, for initials, the letters') — the grams hold both kinds of column, folded.
+Result<Roaring> SearchMatches(const TeamIndex& ix, const std::string& query, const std::string& initials, bool fold) {
+  constexpr size_t kMaxChecked = 250'000;  // ~50 ns each
+  if (query.find_first_of(std::string_view("\0\1\2", 3)) != std::string::npos)
+    return Status::Unavailable("segment_index_busy", "the index does not search this text");
+  KOI_ASSIGN_OR_RETURN(Roaring candidates, SearchCandidatesOf(ix, query, kMaxChecked));
+  std::string q = query;
+  if (fold)
+    for (char& ch : q)
+      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  Roaring out;
+  for (uint32_t id : candidates) {
+    auto text = ix.texts.Get(id);
+    if (!text) continue;  // no longer in the mirror (its grams stay until the next build)
+    const size_t split = text->find('\1');
+    const std::string_view by_query = text->substr(0, split);
+    const std::string_view by_initials = split == std::string_view::npos ? std::string_view() : text->substr(split + 1);
+    if (by_query.find(q) != std::string_view::npos ||
+        (!initials.empty() && by_initials.find(initials) != std::string_view::npos))
+      out.add(id);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<int64_t>> SegmentIndex::TrySearchCandidates(TeamId team, std::string_view text, size_t limit) {
+  Slot& slot = SlotOf(team);
+  KOI_ASSIGN_OR_RETURN(auto lock, LockCurrentWithoutWaiting(team, slot));
+  KOI_ASSIGN_OR_RETURN(Roaring r, SearchCandidatesOf(*slot.index, text, limit));
   std::vector<int64_t> out;
   out.reserve(r.cardinality());
   for (uint32_t id : r) out.push_back(id);
@@ -1014,6 +1178,14 @@ Status SegmentIndex::EvaluateLocked(Slot& slot, const Node& rule, const EvalCont
                                     const std::function<void(const Roaring&)>& use) {
   const TeamIndex& ix = *slot.index;
   Evaluator ev(ix, ctx, options_.added_lookup_ratio);
+  if (ctx.search) {
+    KOI_ASSIGN_OR_RETURN(Roaring found, SearchMatches(ix, *ctx.search, ctx.search_initials,
+                                                      db_.engine() == storage::Engine::kSqlite));
+    if (ctx.scope_userids) return Status::InvalidArgument("invalid_argument", "a search is answered for admins only");
+    found &= ix.universe;
+    use(ev.Eval(rule, &found));
+    return Status::Ok();
+  }
   if (!ctx.scope_userids) {
     use(ev.Eval(rule, nullptr));
     return Status::Ok();
@@ -1041,6 +1213,7 @@ void SegmentIndex::Publish(Slot& slot) {
     for (auto& [k, b] : ix.grams) count(b);
     s.bytes += static_cast<int64_t>(ix.add_day_page_count * (sizeof(uint16_t) << TeamIndex::kAddDayPageBits) +
                                     ix.add_day_pages.size() * sizeof(void*));
+    s.search_text_bytes = static_cast<int64_t>(ix.texts.Bytes());
     s.build_ms = ix.build_ms;
     s.builds = ix.builds;
     s.incremental_customers = ix.incremental;
@@ -1067,6 +1240,7 @@ IndexStats SegmentIndex::TotalStats() {
     total.customers += s.customers;
     total.bitmaps += s.bitmaps;
     total.bytes += s.bytes;
+    total.search_text_bytes += s.search_text_bytes;
     total.builds += s.builds;
     total.incremental_customers += s.incremental_customers;
     total.build_ms = std::max(total.build_ms, s.build_ms);

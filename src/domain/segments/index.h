@@ -43,12 +43,18 @@ struct EvalContext {
   std::map<int64_t, std::vector<std::string>> department_employees;
   // Limit to customers with a relationship (any status) with these employees; nullopt: the whole team.
   std::optional<std::vector<std::string>> scope_userids;
+  // The customer list's search (admins only: every relationship's remarks count): only customers whose name or
+  // company, or a relationship's remark, remark mobiles or remark company, holds `search`, or whose initials
+  // columns hold `search_initials` (when not empty), exactly as the list's LIKE conditions on this engine say.
+  std::optional<std::string> search;
+  std::string search_initials;
 };
 
 struct IndexStats {
   int64_t customers = 0;
   int64_t bitmaps = 0;
   int64_t bytes = 0;            // the bitmaps' serialized size (and the per-customer add days) at the last build
+  int64_t search_text_bytes = 0;  // the search texts kept per customer (with the space changes left unused)
   int64_t build_ms = 0;         // the last full build
   int64_t builds = 0;
   int64_t incremental_customers = 0;  // customers reloaded from changes since start

@@ -8,6 +8,7 @@
 
 #include <roaring/roaring.hh>
 
+#include "core/pinyin.h"
 #include "core/utf8.h"
 #include "domain/segments/rule_sql.h"
 
@@ -154,7 +155,9 @@ Result<int64_t> SegmentService::CountPrepared(TeamId team, const Prepared& p) {
 namespace {
 // The list's filter (one row per customer) as a rule on the index, or nullopt where the index cannot say exactly.
 std::optional<std::pair<Node, EvalContext>> ListRule(const customers::Scope& scope, const customers::CustomerFilter& f) {
-  if (!f.query.empty() || !f.userids.empty() || f.department ||
+  // A member's search looks at the remarks of relationships in scope only, which the index cannot tell apart.
+  const std::string query = TrimSpace(f.query);
+  if ((!query.empty() && !scope.all) || !f.userids.empty() || f.department ||
       f.added_from_ms || f.added_to_ms || f.add_way || !f.state.empty())
     return std::nullopt;
   // A member's tag and status filters look at the relationships in scope only, which the index cannot tell apart;
@@ -177,6 +180,10 @@ std::optional<std::pair<Node, EvalContext>> ListRule(const customers::Scope& sco
   if (!f.status.empty()) add(Field::kStatus).active = true;
   EvalContext ctx;
   if (!scope.all) ctx.scope_userids = scope.userids;
+  if (!query.empty()) {
+    ctx.search = query;
+    ctx.search_initials = InitialsQuery(query);
+  }
   return std::pair{std::move(rule), std::move(ctx)};
 }
 }  // namespace

@@ -185,7 +185,7 @@ TEST_P(SegmentServiceTest, IndexCountsTheCustomerListExactlyWhereItCan) {
       // One row per relationship: by employee and status "active" only.
       F{.mode = Rel}, F{.mode = Rel, .userids = {"lisi"}}, F{.mode = Rel, .status = "active"},
       F{.mode = Rel, .userids = {"zhangsan", "nobody"}, .status = "active"}};
-  const std::vector<F> not_answered = {F{.query = "王"}, F{.mode = Rel, .tag_ids = {"t1"}},
+  const std::vector<F> not_answered = {F{.mode = Rel, .query = "王"}, F{.mode = Rel, .tag_ids = {"t1"}},
                                        F{.mode = Rel, .status = "lost"}, F{.userids = {"lisi"}}, F{.status = "lost"},
                                        F{.add_way = 1}};
   auto check = [&](const char* when) {
@@ -207,15 +207,23 @@ TEST_P(SegmentServiceTest, IndexCountsTheCustomerListExactlyWhereItCan) {
             << when << " " << who->name << " filter #" << (&f - answered.data());
       }
       for (const auto& f : not_answered) EXPECT_FALSE(counter.Count(TeamId(1), *scope, f).has_value());
-      // Searches: the index narrows to candidates and SQL re-checks them, so the pages are SQL's exactly.
-      for (const char* q : {"王", "王小明", "小明", "王大", "老客户", "0000111", "koi", "KOI ltd", "alice", "ALI", "李华x",
-                            "明", "zz", "wxm", "WXm", "xm", "zl", "lk", "w"}) {
+      // Searches: for an admin's customers the index answers exactly (its candidates checked against the texts it
+      // keeps, with the engine's LIKE: SQLite ignores ASCII case, PostgreSQL does not); otherwise it narrows to
+      // candidates and SQL re-checks them. Either way the pages are SQL's exactly.
+      for (const char* q : {"王", "王小明", "小明", "王大", "老客户", "0000111", "koi", "KOI ltd", "Koi", "alice", "ALI",
+                            "李华x", "明", "zz", "wxm", "WXm", "xm", "zl", "lk", "w", " 小明 ", "\"", "%", "_"}) {
         for (auto mode : {customers::ListMode::kCustomer, customers::ListMode::kRelationship}) {
           const F f{.mode = mode, .query = q};
           auto want = plain.List(*who, f, 1, 50);
           auto got = fast.List(*who, f, 1, 50);
           ASSERT_TRUE(want.ok() && got.ok());
           EXPECT_EQ(got->total, want->total) << when << " " << who->name << " search " << q;
+          auto counted = counter.Count(TeamId(1), *scope, f);
+          EXPECT_EQ(counted.has_value(), who->is_admin() && mode == customers::ListMode::kCustomer)
+              << when << " " << who->name << " search " << q;
+          if (counted) {
+            EXPECT_EQ(*counted, want->total) << when << " " << who->name << " search " << q;
+          }
           std::vector<std::string> a, b;
           for (const auto& r : want->items) a.push_back(r.external_userid);
           for (const auto& r : got->items) b.push_back(r.external_userid);
@@ -229,6 +237,17 @@ TEST_P(SegmentServiceTest, IndexCountsTheCustomerListExactlyWhereItCan) {
     ASSERT_TRUE(wang.has_value());
     EXPECT_GE(wang->size(), 1u);
     EXPECT_FALSE(counter.SearchCandidates(TeamId(1), "i", 0).has_value());  // more than the limit
+    // Texts holding the separators of the index's texts: SQL answers. A NUL (which would end SQL's text) is refused.
+    auto admin_scope = plain.ScopeOf(admin);
+    ASSERT_TRUE(admin_scope.ok());
+    EXPECT_EQ(fast.List(admin, F{.query = std::string("\x00" "b", 2)}, 1, 50).status().reason(), "invalid_filter");
+    for (std::string q : {std::string("a\x01" "b"), std::string("王\x02")}) {
+      EXPECT_FALSE(counter.Count(TeamId(1), *admin_scope, F{.query = q}).has_value());
+      auto want = plain.List(admin, F{.query = q}, 1, 50);
+      auto got = fast.List(admin, F{.query = q}, 1, 50);
+      ASSERT_TRUE(want.ok() && got.ok());
+      EXPECT_EQ(got->total, want->total);
+    }
   };
   check("built");
   // Changes reach the counts at once: a new tag, a loss, a new customer, a stage change.
@@ -242,6 +261,19 @@ TEST_P(SegmentServiceTest, IndexCountsTheCustomerListExactlyWhereItCan) {
     return tx.Exec("UPDATE customer_profiles SET stage_id = NULL WHERE team_id = 1 AND external_userid = 'c3'");
   }).ok());
   check("changed");
+  // One customer's texts changed again and again: each search sees only the newest (the index's unused entries
+  // are compacted away on the way).
+  auto admin_scope = plain.ScopeOf(admin);
+  ASSERT_TRUE(admin_scope.ok());
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(t.db->Exec("UPDATE wecom_follows SET remark = ? WHERE team_id = 1 AND external_userid = 'c1' AND "
+                           "userid = 'lisi'", {"备注#" + std::to_string(i) + "# with enough text to fill the arena"}).ok());
+    EXPECT_EQ(counter.Count(TeamId(1), *admin_scope, F{.query = "#" + std::to_string(i) + "#"}), 1) << i;
+    if (i > 0) {
+      EXPECT_EQ(counter.Count(TeamId(1), *admin_scope, F{.query = "#" + std::to_string(i - 1) + "#"}), 0) << i;
+    }
+  }
+  check("changed many times");
 }
 
 // Sorted by add time, the index names each page's customers from its day buckets (PageWindow): every page, both
