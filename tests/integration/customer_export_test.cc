@@ -268,6 +268,44 @@ TEST_P(CustomerExportTest, ExportsArePrivateLimitedAndDeleted) {
   EXPECT_EQ(t.db->Query("SELECT COUNT(*) FROM customer_export_chunks")->rows.at(0).Int(0), 0);
 }
 
+// The team's stored files together stay within ExportOptions::team_bytes: an export that would pass it fails (not
+// retried) and keeps nothing; none starts while the quota is used up; deleting an export frees its room.
+TEST_P(CustomerExportTest, TheTeamsStoredExportsStayWithinItsQuota) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  LinkAndSync(*t.db, 80);
+  const accounts::Client client{};
+  const ExportRequest all{.filter = {}, .format = "csv", .lang = "zh-CN"};
+  auto first = exports_->Start(admin_, all, client);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(RunOnce().ok());
+  auto done = exports_->Get(admin_, first->id);
+  ASSERT_TRUE(done.ok() && done->state == "succeeded");
+  const int64_t size = done->bytes;
+  ASSERT_GT(size, 2000);
+
+  // Room for half another such file: the export fails at the piece that would pass the quota.
+  ExportService limited(*t.db, clock_, *queue_, *customers_, ExportOptions{.batch = 7, .team_bytes = size + size / 2});
+  auto second = limited.Start(admin_, all, client);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  auto job = queue_->Lease("test-node", {kExportJob}, 600'000);
+  ASSERT_TRUE(job.ok() && job->has_value());
+  std::atomic<bool> stop{false};
+  jobs::JobContext ctx(*queue_, **job, "test-node", stop);
+  Status s = limited.Run(ctx);
+  EXPECT_EQ(s.reason(), "export_quota_exceeded") << s.ToString();
+  EXPECT_FALSE(s.IsRetryable());
+  EXPECT_EQ(t.db->Query("SELECT COUNT(*) FROM customer_export_chunks WHERE export_id = ?", {second->id})->rows.at(0)
+                .Int(0), 0);
+  EXPECT_EQ(limited.Get(admin_, second->id)->bytes, 0);
+
+  // Used up: no export starts until one is deleted.
+  ExportService full(*t.db, clock_, *queue_, *customers_, ExportOptions{.batch = 7, .team_bytes = size});
+  EXPECT_EQ(full.Start(admin_, all, client).status().reason(), "export_quota_exceeded");
+  ASSERT_TRUE(exports_->Delete(admin_, first->id).ok());
+  auto third = full.Start(admin_, all, client);
+  EXPECT_TRUE(third.ok()) << third.status().ToString();
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, CustomerExportTest, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),
                          testing::EngineParamName());
 

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include <boost/json.hpp>
+#include <fmt/format.h>
 
 #include "domain/customers/export_format.h"
 
@@ -14,6 +15,15 @@ using storage::Value;
 namespace json = boost::json;
 
 constexpr int kUtc8 = 480;  // minutes: the platform's natural day, and the times in the file
+
+// Not retried by the job runner: only deleting exports frees room.
+Status QuotaExceeded(int64_t quota) {
+  return Status::FailedPrecondition(
+      "export_quota_exceeded",
+      fmt::format("the team's stored exports would take more than {:.1f} MB; delete exports you no longer need "
+                  "(each is deleted 7 days after it was asked for)",
+                  static_cast<double>(quota) / (1 << 20)));
+}
 
 // ----- the columns ---------------------------------------------------------------------------------------------
 
@@ -209,6 +219,9 @@ Result<ExportState> ExportService::Start(const accounts::Principal& who, const E
                                              {team.value(), who.account.value()}));
     if (busy.rows.at(0).Int(0) >= kMaxUnfinishedExports)
       return Status::ResourceExhausted("export_busy", "3 of your exports are still running; wait for one to finish");
+    KOI_ASSIGN_OR_RETURN(auto stored, tx.Query("SELECT COALESCE(SUM(bytes), 0) FROM customer_exports WHERE team_id = ?",
+                                               {team.value()}));
+    if (stored.rows.at(0).Int(0) >= options_.team_bytes) return QuotaExceeded(options_.team_bytes);
     KOI_ASSIGN_OR_RETURN(auto count, tx.Query("SELECT COUNT(*)" + (query->count_from.empty() ? query->from
                                                                                                : query->count_from) +
                                                   (query->count_from.empty() ? query->where : query->count_where),
@@ -405,7 +418,7 @@ Status ExportService::Run(jobs::JobContext& ctx) {
       key_customer = rows.back().external_userid;
       key_userid = mode == ListMode::kRelationship ? rows.back().relationship_userid : "";
     }
-    bool gone = false;
+    bool gone = false, over_quota = false;
     KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
       // The row first: it is locked against a concurrent delete, and a deleted export gets no more pieces.
       KOI_ASSIGN_OR_RETURN(auto u, tx.Query("UPDATE customer_exports SET next_seq = ?, rows_written = ?, bytes = ?, "
@@ -420,11 +433,26 @@ Status ExportService::Run(jobs::JobContext& ctx) {
         gone = true;
         return Status::Ok();
       }
+      // The team's files together (this one's new size included) within the quota.
+      KOI_ASSIGN_OR_RETURN(auto stored, tx.Query("SELECT COALESCE(SUM(bytes), 0) FROM customer_exports WHERE team_id = ?",
+                                                 {team.value()}));
+      if (stored.rows.at(0).Int(0) > options_.team_bytes) {
+        over_quota = true;
+        return Status::Ok();
+      }
       KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO customer_export_chunks (export_id, seq, body) VALUES (?, ?, ?)",
                                   {id, seq, piece}));
       return ctx.CheckpointIn(tx, now_written, std::max(total, now_written), key_customer + "\n" + key_userid);
     }));
     if (gone) return Status::Ok();
+    if (over_quota) {
+      // Nothing of the file is kept: the pieces written so far are dropped, so they no longer count either.
+      KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
+        KOI_RETURN_IF_ERROR(tx.Exec("UPDATE customer_exports SET bytes = 0 WHERE id = ?", {id}));
+        return tx.Exec("DELETE FROM customer_export_chunks WHERE export_id = ?", {id});
+      }));
+      return QuotaExceeded(options_.team_bytes);
+    }
     if (options_.on_piece) options_.on_piece(seq);
     if (last) return Status::Ok();
   }

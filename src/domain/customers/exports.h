@@ -32,6 +32,8 @@ inline constexpr int64_t kMaxExportRows = 1'000'000;
 inline constexpr int64_t kMaxUnfinishedExports = 3;      // per account
 inline constexpr int64_t kExportTtlMs = 7LL * 24 * 3600 * 1000;
 inline constexpr int kExportBatch = 1000;
+// What a team's stored export files may take together (they live in the database until deleted or expired).
+inline constexpr int64_t kTeamExportBytes = int64_t{2} << 30;
 
 struct ExportRequest {
   CustomerFilter filter;       // mode picks one row per customer or per relationship
@@ -69,6 +71,7 @@ struct ExportFile {
 
 struct ExportOptions {
   int batch = kExportBatch;  // rows per piece
+  int64_t team_bytes = kTeamExportBytes;
   // Told after each piece is committed (its number from 0), in the job's thread. Tests stop a job here.
   std::function<void(int64_t piece)> on_piece;
 };
@@ -80,7 +83,9 @@ class ExportService {
       : db_(db), clock_(clock), queue_(queue), customers_(customers), options_(std::move(options)) {}
 
   // Errors: export_format_invalid, export_lang_invalid, the list's filter errors, export_empty (nothing matches),
-  // export_too_large (over kMaxExportRows), export_busy (kMaxUnfinishedExports of the caller's not finished).
+  // export_too_large (over kMaxExportRows), export_busy (kMaxUnfinishedExports of the caller's not finished),
+  // export_quota_exceeded (the team's stored exports take ExportOptions::team_bytes already; a job that would
+  // pass it fails with that reason and its file is dropped).
   // Audited as customer.exported.
   Result<ExportState> Start(const accounts::Principal& who, const ExportRequest& request,
                             const accounts::Client& client);

@@ -722,7 +722,9 @@ export interface paths {
          *     Errors: `export_format_invalid` (400; `format` is not csv or xlsx), `export_lang_invalid` (400), `export_empty`
          *     (400; nothing matches the query), `export_too_large` (400; more than 1,000,000 rows), the list's filter errors
          *     (`invalid_filter`, `invalid_sort`, `invalid_customer_status`, `invalid_time_range`, 400), `export_busy` (429;
-         *     the caller has 3 exports queued or running already).
+         *     the caller has 3 exports queued or running already), `export_quota_exceeded` (422; the team's stored export
+         *     files take 2 GB already: delete some — an export whose file would pass it fails with this reason and keeps
+         *     nothing).
          */
         post: operations["startCustomerExport"];
         delete?: never;
@@ -2356,7 +2358,8 @@ export interface components {
              *     `job_finished` (a job asked to stop had ended already), `remark_too_long`, `description_too_long`,
              *     `remark_company_too_long`, `remark_company_wechat_only`, `invalid_remark_mobile`.
              *     Customer exports: `export_format_invalid`, `export_lang_invalid`, `export_empty`, `export_too_large`,
-             *     `export_busy` (429: 3 exports of the caller's are queued or running already), `export_not_found`,
+             *     `export_busy` (429: 3 exports of the caller's are queued or running already), `export_quota_exceeded` (422:
+             *     the team's stored export files would pass 2 GB), `export_not_found`,
              *     `export_not_ready` (409: the file is not written yet, or the export failed or was cancelled).
              *     Fans (unionid matching): `fan_subject_invalid`, `fan_subject_unset` (422: the corp's entity is not set),
              *     `fan_subject_mismatch` (422: a row's entity is not the corp's; the message names the row and the entity),
