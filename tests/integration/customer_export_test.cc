@@ -275,6 +275,24 @@ TEST_P(CustomerExportTest, TheTeamsStoredExportsStayWithinItsQuota) {
   LinkAndSync(*t.db, 80);
   const accounts::Client client{};
   const ExportRequest all{.filter = {}, .format = "csv", .lang = "zh-CN"};
+  // A whole file in one piece that alone passes the quota: it fails, and never shows as written.
+  ExportService tiny(*t.db, clock_, *queue_, *customers_, ExportOptions{.team_bytes = 100});
+  auto one = tiny.Start(admin_, all, client);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  {
+    auto job = queue_->Lease("test-node", {kExportJob}, 600'000);
+    ASSERT_TRUE(job.ok() && job->has_value());
+    std::atomic<bool> stop{false};
+    jobs::JobContext ctx(*queue_, **job, "test-node", stop);
+    EXPECT_EQ(tiny.Run(ctx).reason(), "export_quota_exceeded");
+    ASSERT_TRUE(queue_->Release((*job)->id, "test-node").ok());
+    auto state = tiny.Get(admin_, one->id);
+    ASSERT_TRUE(state.ok());
+    EXPECT_NE(state->state, "succeeded");
+    EXPECT_EQ(state->bytes, 0);
+    EXPECT_EQ(tiny.Open(admin_, one->id).status().reason(), "export_not_ready");
+    ASSERT_TRUE(exports_->Delete(admin_, one->id).ok());
+  }
   auto first = exports_->Start(admin_, all, client);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   ASSERT_TRUE(RunOnce().ok());

@@ -20,8 +20,8 @@ constexpr int kUtc8 = 480;  // minutes: the platform's natural day, and the time
 Status QuotaExceeded(int64_t quota) {
   return Status::FailedPrecondition(
       "export_quota_exceeded",
-      fmt::format("the team's stored exports would take more than {:.1f} MB; delete exports you no longer need "
-                  "(each is deleted 7 days after it was asked for)",
+      fmt::format("the team's stored exports would take more than {:.1f} MB; delete exports you no longer need, or "
+                  "wait for older ones to expire (7 days after each was asked for)",
                   static_cast<double>(quota) / (1 << 20)));
 }
 
@@ -219,8 +219,8 @@ Result<ExportState> ExportService::Start(const accounts::Principal& who, const E
                                              {team.value(), who.account.value()}));
     if (busy.rows.at(0).Int(0) >= kMaxUnfinishedExports)
       return Status::ResourceExhausted("export_busy", "3 of your exports are still running; wait for one to finish");
-    KOI_ASSIGN_OR_RETURN(auto stored, tx.Query("SELECT COALESCE(SUM(bytes), 0) FROM customer_exports WHERE team_id = ?",
-                                               {team.value()}));
+    KOI_ASSIGN_OR_RETURN(auto stored, tx.Query("SELECT COALESCE(SUM(bytes), 0) FROM customer_exports WHERE team_id = ? "
+                                               "AND expires_at > ?", {team.value(), now}));
     if (stored.rows.at(0).Int(0) >= options_.team_bytes) return QuotaExceeded(options_.team_bytes);
     KOI_ASSIGN_OR_RETURN(auto count, tx.Query("SELECT COUNT(*)" + (query->count_from.empty() ? query->from
                                                                                                : query->count_from) +
@@ -420,6 +420,22 @@ Status ExportService::Run(jobs::JobContext& ctx) {
     }
     bool gone = false, over_quota = false;
     KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
+      over_quota = false;
+      // The team's files (expired ones not purged yet no longer count) within the quota with this piece. If not,
+      // nothing of this file is kept: its pieces so far are dropped and it starts over (it is not retried).
+      KOI_ASSIGN_OR_RETURN(auto stored, tx.Query("SELECT COALESCE(SUM(bytes), 0) FROM customer_exports WHERE team_id = ? "
+                                                 "AND expires_at > ?", {team.value(), clock_.NowMillis()}));
+      if (stored.rows.at(0).Int(0) + static_cast<int64_t>(piece.size()) > options_.team_bytes) {
+        KOI_ASSIGN_OR_RETURN(auto u, tx.Query("UPDATE customer_exports SET next_seq = 0, rows_written = 0, bytes = 0, "
+                                              "crc = 0, key_customer = '', key_userid = '' WHERE id = ? AND next_seq = ?",
+                                              {id, seq}));
+        if (u.affected_rows == 0) {
+          gone = true;
+          return Status::Ok();
+        }
+        over_quota = true;
+        return tx.Exec("DELETE FROM customer_export_chunks WHERE export_id = ?", {id});
+      }
       // The row first: it is locked against a concurrent delete, and a deleted export gets no more pieces.
       KOI_ASSIGN_OR_RETURN(auto u, tx.Query("UPDATE customer_exports SET next_seq = ?, rows_written = ?, bytes = ?, "
                                             "crc = ?, key_customer = ?, key_userid = ?, complete = ?, finished_at = ? "
@@ -433,26 +449,12 @@ Status ExportService::Run(jobs::JobContext& ctx) {
         gone = true;
         return Status::Ok();
       }
-      // The team's files together (this one's new size included) within the quota.
-      KOI_ASSIGN_OR_RETURN(auto stored, tx.Query("SELECT COALESCE(SUM(bytes), 0) FROM customer_exports WHERE team_id = ?",
-                                                 {team.value()}));
-      if (stored.rows.at(0).Int(0) > options_.team_bytes) {
-        over_quota = true;
-        return Status::Ok();
-      }
       KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO customer_export_chunks (export_id, seq, body) VALUES (?, ?, ?)",
                                   {id, seq, piece}));
       return ctx.CheckpointIn(tx, now_written, std::max(total, now_written), key_customer + "\n" + key_userid);
     }));
     if (gone) return Status::Ok();
-    if (over_quota) {
-      // Nothing of the file is kept: the pieces written so far are dropped, so they no longer count either.
-      KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
-        KOI_RETURN_IF_ERROR(tx.Exec("UPDATE customer_exports SET bytes = 0 WHERE id = ?", {id}));
-        return tx.Exec("DELETE FROM customer_export_chunks WHERE export_id = ?", {id});
-      }));
-      return QuotaExceeded(options_.team_bytes);
-    }
+    if (over_quota) return QuotaExceeded(options_.team_bytes);
     if (options_.on_piece) options_.on_piece(seq);
     if (last) return Status::Ok();
   }
