@@ -54,7 +54,7 @@ struct IndexStats {
   int64_t customers = 0;
   int64_t bitmaps = 0;
   int64_t bytes = 0;            // the bitmaps' serialized size (and the per-customer add days) at the last build
-  int64_t search_text_bytes = 0;  // the search texts kept per customer (with the space changes left unused)
+  int64_t search_text_bytes = 0;  // the search texts kept per customer, at the last build
   int64_t build_ms = 0;         // the last full build
   int64_t builds = 0;
   int64_t incremental_customers = 0;  // customers reloaded from changes since start
