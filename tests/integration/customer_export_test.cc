@@ -38,14 +38,15 @@ class CustomerExportTest : public wecom_link::WecomBench {
     return {.team = admin_.team, .account = m->id, .role = accounts::Role::kMember, .phone = phone, .name = name};
   }
 
-  // Leases the due export job and runs it as a worker would; a stopped run gives the lease back (a restart).
-  Status RunOnce() {
+  // Leases the due export job and runs it as a worker would (with `service`, else the fixture's); a stopped or
+  // failed run gives the lease back (a restart).
+  Status RunOnce(ExportService* service = nullptr) {
     auto job = queue_->Lease("test-node", {kExportJob}, 600'000);
     if (!job.ok()) return job.status();
     if (!job->has_value()) return Status::NotFound("no_job", "no export was due");
     stopping_ = false;
     jobs::JobContext ctx(*queue_, **job, "test-node", stopping_);
-    Status s = exports_->Run(ctx);
+    Status s = (service ? *service : *exports_).Run(ctx);
     if (s.ok()) return queue_->Complete((*job)->id, "test-node");
     EXPECT_TRUE(queue_->Release((*job)->id, "test-node").ok());
     return s;
@@ -280,12 +281,7 @@ TEST_P(CustomerExportTest, TheTeamsStoredExportsStayWithinItsQuota) {
   auto one = tiny.Start(admin_, all, client);
   ASSERT_TRUE(one.ok()) << one.status().ToString();
   {
-    auto job = queue_->Lease("test-node", {kExportJob}, 600'000);
-    ASSERT_TRUE(job.ok() && job->has_value());
-    std::atomic<bool> stop{false};
-    jobs::JobContext ctx(*queue_, **job, "test-node", stop);
-    EXPECT_EQ(tiny.Run(ctx).reason(), "export_quota_exceeded");
-    ASSERT_TRUE(queue_->Release((*job)->id, "test-node").ok());
+    EXPECT_EQ(RunOnce(&tiny).reason(), "export_quota_exceeded");
     auto state = tiny.Get(admin_, one->id);
     ASSERT_TRUE(state.ok());
     EXPECT_NE(state->state, "succeeded");
@@ -305,11 +301,7 @@ TEST_P(CustomerExportTest, TheTeamsStoredExportsStayWithinItsQuota) {
   ExportService limited(*t.db, clock_, *queue_, *customers_, ExportOptions{.batch = 7, .team_bytes = size + size / 2});
   auto second = limited.Start(admin_, all, client);
   ASSERT_TRUE(second.ok()) << second.status().ToString();
-  auto job = queue_->Lease("test-node", {kExportJob}, 600'000);
-  ASSERT_TRUE(job.ok() && job->has_value());
-  std::atomic<bool> stop{false};
-  jobs::JobContext ctx(*queue_, **job, "test-node", stop);
-  Status s = limited.Run(ctx);
+  Status s = RunOnce(&limited);
   EXPECT_EQ(s.reason(), "export_quota_exceeded") << s.ToString();
   EXPECT_FALSE(s.IsRetryable());
   EXPECT_EQ(t.db->Query("SELECT COUNT(*) FROM customer_export_chunks WHERE export_id = ?", {second->id})->rows.at(0)
