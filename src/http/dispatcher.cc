@@ -73,13 +73,16 @@ struct Finisher {
 void Dispatcher::AddCommonHeaders(Response& r, const std::string& request_id) {
   r.SetHeader("X-Request-Id", request_id);
   r.SetHeader("X-Content-Type-Options", "nosniff");
-  r.SetHeader("X-Frame-Options", "DENY");
+  if (r.frame_ancestor.empty()) r.SetHeader("X-Frame-Options", "DENY");
   r.SetHeader("Referrer-Policy", "same-origin");
   r.SetHeader("Cross-Origin-Opener-Policy", "same-origin");
   // Element Plus sets inline styles; scripts stay same-origin only.
   r.SetHeader("Content-Security-Policy",
               "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-              "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'");
+              "font-src 'self' data:; connect-src 'self'; frame-ancestors " +
+                  (r.frame_ancestor.empty() ? std::string("'none'") : r.frame_ancestor) +
+                  (r.frame_src.empty() ? std::string() : "; frame-src 'self' " + r.frame_src) +
+                  "; base-uri 'self'; form-action 'self'");
   bool api = r.content_type.rfind("application/json", 0) == 0;
   if (api) {
     bool has_cache = false;

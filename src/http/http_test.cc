@@ -190,6 +190,24 @@ TEST_F(DispatcherTest, EveryResponseHasSecurityHeadersAndARequestId) {
   EXPECT_EQ(Header(Do(evil), "X-Request-Id").size(), 16u) << "unsafe ids are replaced";
 }
 
+// The chat sidebar's pages may be framed by the WeCom sandbox's chat page, and nothing else may be framed by anyone.
+TEST_F(DispatcherTest, OnlySidebarPagesMayBeFramedAndOnlyByTheNamedOrigin) {
+  files_->AllowFraming("/sidebar/", "http://127.0.0.1:9080");
+  Response sidebar = Do(Req("GET", "/sidebar/wwcorp/customer"));
+  EXPECT_EQ(sidebar.status, 200);
+  EXPECT_EQ(Header(sidebar, "X-Frame-Options"), "");
+  EXPECT_NE(Header(sidebar, "Content-Security-Policy").find("frame-ancestors http://127.0.0.1:9080;"), std::string::npos);
+  for (const char* other : {"/", "/scrm/customers", "/api/v1/jobs/42"}) {
+    Response r = Do(Req("GET", other));
+    EXPECT_EQ(Header(r, "X-Frame-Options"), "DENY") << other;
+    EXPECT_NE(Header(r, "Content-Security-Policy").find("frame-ancestors 'none'"), std::string::npos) << other;
+  }
+  Response page;
+  page.frame_src = "http://127.0.0.1:8080";
+  Dispatcher::AddCommonHeaders(page, "-");
+  EXPECT_NE(Header(page, "Content-Security-Policy").find("frame-src 'self' http://127.0.0.1:8080;"), std::string::npos);
+}
+
 TEST_F(DispatcherTest, ServesConsoleWithSpaFallbackGzipAndCaching) {
   Response index = Do(Req("GET", "/"));
   EXPECT_EQ(index.status, 200);

@@ -40,6 +40,10 @@ struct Response {
   // connection, so the client sees a body shorter than its Content-Length rather than a wrong one.
   std::function<bool(std::string& piece)> body_source;
   int64_t body_size = 0;
+  // The one origin allowed to frame this response (CSP frame-ancestors); empty: none may (X-Frame-Options DENY).
+  std::string frame_ancestor;
+  // Other origins this page may frame (CSP frame-src besides 'self', space-separated); empty: its own only.
+  std::string frame_src;
 
   void SetHeader(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
 };

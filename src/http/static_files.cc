@@ -110,7 +110,9 @@ std::optional<Response> StaticFiles::Serve(const Request& request) const {
   if (path.find('.', slash) != std::string::npos) return std::nullopt;
   auto index = files_.find("/index.html");
   if (index == files_.end()) return std::nullopt;
-  return Respond(index->second, request);
+  auto out = Respond(index->second, request);
+  if (out && !frame_origin_.empty() && request.path.rfind(frame_prefix_, 0) == 0) out->frame_ancestor = frame_origin_;
+  return out;
 }
 
 }  // namespace koi::http

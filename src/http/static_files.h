@@ -27,6 +27,13 @@ class StaticFiles {
 
   size_t file_count() const { return files_.size(); }
 
+  // Client routes under `path_prefix` ("/sidebar/") may be framed by `origin` (the WeCom sandbox's chat page, which
+  // stands in for WeCom's client around the chat toolbar). Call before serving.
+  void AllowFraming(std::string path_prefix, std::string origin) {
+    frame_prefix_ = std::move(path_prefix);
+    frame_origin_ = std::move(origin);
+  }
+
  private:
   struct File {
     std::string content_type;
@@ -38,6 +45,7 @@ class StaticFiles {
   std::optional<Response> Respond(const File& file, const Request& request) const;
 
   std::map<std::string, File> files_;  // "/assets/index-abc.js" -> file
+  std::string frame_prefix_, frame_origin_;
 };
 
 // Gzip-compresses `in` (zlib, best compression). Exposed for tests.
