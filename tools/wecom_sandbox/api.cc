@@ -338,6 +338,11 @@ std::map<std::pair<std::string, std::string>, int64_t> SandboxApi::CallCounts() 
   return total_calls_;
 }
 
+void SandboxApi::CountCall(const std::string& caller, const std::string& api) {
+  std::lock_guard lock(mu_);
+  ++total_calls_[{caller, api}];
+}
+
 bool SandboxApi::Admit(const Request& r, const std::string& api, std::string& corp_id, Response& error) {
   if (options_.latency_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(options_.latency_ms));
   std::string token = r.Query("access_token");

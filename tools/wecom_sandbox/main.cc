@@ -9,6 +9,9 @@
 //   koi-wecom-sandbox scenario send-mass-message --db sandbox.db --userid U [--msgid M]
 //   koi-wecom-sandbox scenario personal-mass-message --db sandbox.db [--userid U] [--count N] [--chat-type group]
 //                                    [--create-type 0]
+//   koi-wecom-sandbox scenario toolbar --db sandbox.db --corp C --agent-id 1000002 --domain 127.0.0.1:8080
+//                                    --entry "客户画像=http://127.0.0.1:8080/sidebar/…" [--entry …]
+// `serve` also plays the WeCom client for the chat toolbar's pages: http://<listen>/sandbox/chat (toolbar.h).
 // Scenario actions change the world and queue the callback WeCom would send; `serve` delivers the queue. The rule
 // pack `serve` enforces (mass-message limits) and the one a scenario command uses should be the same.
 #include <CLI/CLI.hpp>
@@ -32,6 +35,7 @@
 #include "rules/rule_pack.h"
 #include "scenario.h"
 #include "suite.h"
+#include "toolbar.h"
 #include "wecom/protocol/crypto.h"
 #include "wecom/protocol/xml.h"
 #include "storage/database.h"
@@ -66,6 +70,8 @@ int Serve(const std::string& db_path, const std::string& listen, int64_t calls_p
   sandbox::AddScenarioRoutes(router, **db, clock, *pack);
   sandbox::SuiteApi suite(**db, clock);
   suite.AddRoutes(router);
+  sandbox::ToolbarApi toolbar(**db, clock, api);
+  toolbar.AddRoutes(router);
   http::Dispatcher dispatcher(router, nullptr);
   ServerSettings settings;
   // media/upload takes files up to 20 MB, plus the multipart framing.
@@ -238,6 +244,17 @@ int main(int argc, char** argv) {
   uninstall->add_option("--suite-id", suite_spec.suite_id, "suite id")->default_val(suite_spec.suite_id);
   uninstall->add_option("--corp", spec.corp_id, "corp id")->required();
 
+  auto* toolbar = scenario->add_subcommand("toolbar", "Set the corp's chat toolbar (聊天工具栏): its app, trusted "
+                                          "domain and sidebar pages");
+  sandbox::Toolbar toolbar_spec;
+  std::vector<std::string> toolbar_entries;
+  toolbar->add_option("--db", db_path, "SQLite file holding the simulated world");
+  toolbar->add_option("--corp", spec.corp_id, "corp id")->default_val(spec.corp_id);
+  toolbar->add_option("--agent-id", toolbar_spec.agent_id, "the app's agent id")->required();
+  toolbar->add_option("--domain", toolbar_spec.trusted_domain, "the app's trusted domain (可信域名), host[:port]")
+      ->required();
+  toolbar->add_option("--entry", toolbar_entries, "a page of the toolbar, \"name=url\" (1-10)")->required();
+
   // One subcommand per action, plus "script" (a random mix of --count actions).
   std::map<std::string, std::string> args;
   std::map<std::string, std::string> arg_values;
@@ -297,6 +314,23 @@ int main(int argc, char** argv) {
     if (Status s = sandbox::UninstallSuite(**db, SystemClock::Instance(), suite_spec.suite_id, spec.corp_id); !s.ok())
       return Fail(s);
     std::cout << spec.corp_id << " uninstalled " << suite_spec.suite_id << "; cancel_auth queued\n";
+    return 0;
+  }
+  if (*toolbar) {
+    for (const auto& entry : toolbar_entries) {
+      const size_t eq = entry.find('=');
+      if (eq == std::string::npos)
+        return Fail(Status::InvalidArgument("bad_entry", "--entry \"" + entry + "\": write it name=url"));
+      toolbar_spec.entries.push_back({entry.substr(0, eq), entry.substr(eq + 1)});
+    }
+    auto db = OpenWorld(db_path);
+    if (!db.ok()) return Fail(db.status());
+    Status s = sandbox::ConfigureToolbar(**db, SystemClock::Instance(), spec.corp_id, std::move(toolbar_spec));
+    if (!s.ok()) return Fail(s);
+    auto saved = sandbox::LoadToolbar(**db, spec.corp_id);
+    if (!saved.ok()) return Fail(saved.status());
+    std::cout << "chat toolbar of " << spec.corp_id << " (agent " << saved->agent_id << "): " << saved->entries.size()
+              << " page(s) on the trusted domain " << saved->trusted_domain << "\n";
     return 0;
   }
   if (*callback) {

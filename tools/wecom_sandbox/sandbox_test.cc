@@ -1,5 +1,6 @@
 // The sandbox through its HTTP routes, as a WeCom client sees it: tokens, errcodes, cursors, budgets, determinism.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <boost/json.hpp>
 #include <algorithm>
@@ -8,9 +9,13 @@
 
 #include "api.h"
 #include "scenario.h"
+#include "suite.h"
+#include "toolbar.h"
+#include "core/utf8.h"
 #include "wecom/protocol/crypto.h"
 #include "wecom/protocol/xml.h"
 #include "http/dispatcher.h"
+#include "http/target.h"
 #include "rules/rule_pack.h"
 #include "world.h"
 
@@ -1029,6 +1034,472 @@ TEST_F(MassMessageTest, PersonalGroupMessagesGoToSomeOfTheOwnersGroupsAtOnce) {
   EXPECT_EQ(s.Run("personal-mass-message", {{"userid", groupless}, {"chat_type", "group"}}).status().reason(),
             "nothing_to_act_on");
   EXPECT_EQ(s.Run("personal-mass-message", {{"chat_type", "channel"}}).status().reason(), "bad_argument");
+}
+
+// ----- the chat toolbar (聊天工具栏): OAuth, the agent ticket, agentConfig and the simulated client -----
+
+class ToolbarTest : public SandboxTest {
+ protected:
+  void SetUp() override {
+    SandboxTest::SetUp();
+    if (HasFatalFailure()) return;
+    suite_api_ = std::make_unique<SuiteApi>(*db_, clock_);
+    suite_api_->AddRoutes(router_);
+    toolbar_api_ = std::make_unique<ToolbarApi>(*db_, clock_, *api_);
+    toolbar_api_->AddRoutes(router_);
+    dispatcher_ = std::make_unique<http::Dispatcher>(router_, nullptr);
+    // A member and a customer they follow: the chat the client opens.
+    auto pair = db_->Query("SELECT f.userid, f.external_userid FROM follows f JOIN employees e ON e.corp_id = "
+                           "f.corp_id AND e.userid = f.userid WHERE e.status = 1 ORDER BY f.userid, f.external_userid "
+                           "LIMIT 1")->rows.at(0);
+    member_ = pair.Text(0);
+    customer_ = pair.Text(1);
+  }
+
+  // Any request, answered whatever its status. `cookie` is sent as the Cookie header when not empty.
+  http::Response Raw(const std::string& method, const std::string& target, const std::string& body = "",
+                     const std::string& content_type = "", const std::string& cookie = "") {
+    http::Request r;
+    r.method = method;
+    r.target = target;
+    r.remote_addr = "127.0.0.1";
+    r.body = body;
+    if (!content_type.empty()) r.headers["content-type"] = content_type;
+    if (!cookie.empty()) r.headers["cookie"] = cookie;
+    return dispatcher_->Handle(r);
+  }
+  static std::string Header(const http::Response& resp, const std::string& name) {
+    for (const auto& [k, v] : resp.headers)
+      if (k == name) return v;
+    return "";
+  }
+  // The value of query parameter `name` in `url`, decoded.
+  static std::string Param(const std::string& url, const std::string& name) {
+    for (size_t at = url.find('?'); at != std::string::npos; at = url.find('&', at + 1)) {
+      if (url.compare(at + 1, name.size() + 1, name + "=") != 0) continue;
+      const size_t from = at + name.size() + 2, end = url.find('&', from);
+      std::string out;
+      EXPECT_TRUE(http::PercentDecode(url.substr(from, end == std::string::npos ? end : end - from), false, out));
+      return out;
+    }
+    return "";
+  }
+
+  json::object PutToolbar(const std::string& corp, const json::value& body) {
+    http::Response resp = Raw("PUT", "/sandbox/admin/corps/" + corp + "/toolbar", json::serialize(body),
+                              "application/json");
+    EXPECT_EQ(resp.status, 200) << resp.body;
+    return json::parse(resp.body).as_object();
+  }
+  // The demo app's toolbar: agent 1000002 on koi.test:8080 with one page.
+  void ConfigureDemoToolbar() {
+    auto r = PutToolbar(spec_.corp_id, {{"agent_id", "1000002"}, {"trusted_domain", "koi.test:8080"},
+                                        {"entries", json::array{{{"name", "客户画像"},
+                                                                 {"url", "http://koi.test:8080/sidebar/customer"}}}}});
+    ASSERT_EQ(Code(r), 0) << json::serialize(r);
+  }
+
+  std::string MemberCookie(const std::string& userid = "") const {
+    return std::string(ToolbarApi::kMemberCookie) + "=" + spec_.corp_id + ":" + (userid.empty() ? member_ : userid);
+  }
+  // GET /connect/oauth2/authorize as the member signed in by `cookie`.
+  http::Response Authorize(const std::string& appid, const std::string& redirect_uri, const std::string& cookie,
+                           const std::string& scope = "snsapi_base", const std::string& state = "s1") {
+    return Raw("GET", "/connect/oauth2/authorize?appid=" + appid + "&redirect_uri=" + PercentEncode(redirect_uri) +
+                          "&response_type=code&scope=" + scope + "&state=" + PercentEncode(state) +
+                          "&agentid=1000002#wechat_redirect",
+               "", "", cookie);
+  }
+  // A code for the signed-in member, issued for `appid` (the corp, or a suite it installed).
+  std::string Code(const std::string& appid, const std::string& scope = "snsapi_base") {
+    http::Response resp = Authorize(appid, "http://koi.test:8080/sidebar/customer", MemberCookie(), scope);
+    EXPECT_EQ(resp.status, 302) << resp.body;
+    return Param(Header(resp, "Location"), "code");
+  }
+  using SandboxTest::Code;
+
+  // The hex SHA-1 of the JS-SDK's string, computed here rather than by the sandbox.
+  static std::string Sign(const std::string& ticket, const std::string& nonce, const std::string& timestamp,
+                          const std::string& url) {
+    const std::string text =
+        "jsapi_ticket=" + ticket + "&noncestr=" + nonce + "&timestamp=" + timestamp + "&url=" + url;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(text.data(), text.size(), digest, &n, EVP_sha1(), nullptr);
+    std::string hex;
+    for (unsigned int i = 0; i < n; ++i) {
+      static const char kHex[] = "0123456789abcdef";
+      (hex += kHex[digest[i] >> 4]) += kHex[digest[i] & 15];
+    }
+    return hex;
+  }
+  std::string AgentTicket() {
+    auto r = Call("GET", "/cgi-bin/ticket/get?access_token=" + Token() + "&type=agent_config");
+    EXPECT_EQ(Code(r), 0) << json::serialize(r);
+    return r.contains("ticket") ? std::string(r["ticket"].as_string()) : std::string();
+  }
+  // What the client answers agentConfig with.
+  std::string AgentConfig(const json::object& body) {
+    http::Response resp = Raw("POST", "/sandbox/jsapi/agent-config", json::serialize(body), "application/json");
+    EXPECT_EQ(resp.status, 200) << resp.body;
+    return std::string(json::parse(resp.body).at("err_msg").as_string());
+  }
+
+  // The suite installed in the demo corp through the authorisation page, showing `parties` (empty: everyone); its
+  // suite_access_token.
+  std::string InstallSuite(const std::vector<int64_t>& parties = {}) {
+    SuiteSpec suite;
+    suite.instruction_url = "http://koi.test/suite/callback";
+    EXPECT_TRUE(ConfigureSuite(*db_, suite).ok());
+    EXPECT_TRUE(PushSuiteTickets(*db_, clock_).ok());
+    auto ticket = db_->Query("SELECT ticket FROM suites WHERE suite_id = ?", {suite.suite_id})->rows.at(0).Text(0);
+    auto token = Call("POST", "/cgi-bin/service/get_suite_token",
+                      {{"suite_id", suite.suite_id}, {"suite_secret", suite.suite_secret}, {"suite_ticket", ticket}});
+    const std::string suite_token(token["suite_access_token"].as_string());
+    auto pre = Call("GET", "/cgi-bin/service/get_pre_auth_code?suite_access_token=" + suite_token);
+    std::string form = "suite_id=" + suite.suite_id + "&pre_auth_code=" +
+                       PercentEncode(std::string(pre["pre_auth_code"].as_string())) +
+                       "&redirect_uri=" + PercentEncode("http://koi.test/back") + "&state=x&corp_id=" + spec_.corp_id +
+                       "&scope=" + (parties.empty() ? "all" : "parties");
+    for (int64_t p : parties) form += "&party=" + std::to_string(p);
+    http::Response done = Raw("POST", "/3rdapp/install", form, "application/x-www-form-urlencoded");
+    EXPECT_EQ(done.status, 200) << done.body;
+    return suite_token;
+  }
+
+  std::string member_, customer_;
+  std::unique_ptr<SuiteApi> suite_api_;
+  std::unique_ptr<ToolbarApi> toolbar_api_;
+};
+
+TEST_F(ToolbarTest, TheAgentTicketIsReusedUntilItExpiresAndFetchedAtMost100TimesAnHour) {
+  EXPECT_EQ(Code(Call("GET", "/cgi-bin/ticket/get?type=agent_config")), 41001);
+  const std::string token = Token();
+  auto missing = Call("GET", "/cgi-bin/ticket/get?access_token=" + token);
+  EXPECT_EQ(Code(missing), 40058);
+  EXPECT_NE(std::string(missing["errmsg"].as_string()).find("type"), std::string::npos);
+  EXPECT_EQ(Code(Call("GET", "/cgi-bin/ticket/get?access_token=" + token + "&type=jsapi")), 40058);
+
+  auto first = Call("GET", "/cgi-bin/ticket/get?access_token=" + token + "&type=agent_config");
+  ASSERT_EQ(Code(first), 0) << json::serialize(first);
+  EXPECT_EQ(first["expires_in"].as_int64(), 7200);
+  EXPECT_GE(first["ticket"].as_string().size(), 32u);
+  clock_.Advance(60'000);
+  auto again = Call("GET", "/cgi-bin/ticket/get?access_token=" + token + "&type=agent_config");
+  EXPECT_EQ(again["ticket"], first["ticket"]);  // the same ticket, with what is left of its life
+  EXPECT_EQ(again["expires_in"].as_int64(), 7140);
+
+  // 100 fetches in a rolling hour (the two above included), then 45009 until the oldest is an hour old.
+  for (int i = 2; i < 100; ++i) {
+    clock_.Advance(2000);  // inside the minute budget of 50 calls
+    ASSERT_EQ(Code(Call("GET", "/cgi-bin/ticket/get?access_token=" + token + "&type=agent_config")), 0) << i;
+  }
+  EXPECT_EQ(Code(Call("GET", "/cgi-bin/ticket/get?access_token=" + token + "&type=agent_config")), 45009);
+  clock_.Advance(3600'000 - 60'000 - 98 * 2000);  // the first fetch is now an hour old
+  auto after = Call("GET", "/cgi-bin/ticket/get?access_token=" + Token() + "&type=agent_config");
+  EXPECT_EQ(Code(after), 0) << json::serialize(after);
+  EXPECT_EQ(Code(Call("GET", "/cgi-bin/ticket/get?access_token=" + Token() + "&type=agent_config")), 45009);
+  // After 7200 s a new ticket.
+  clock_.Advance(7200'000);
+  auto fresh = Call("GET", "/cgi-bin/ticket/get?access_token=" + Token() + "&type=agent_config");
+  ASSERT_EQ(Code(fresh), 0);
+  EXPECT_NE(fresh["ticket"], first["ticket"]);
+  EXPECT_EQ((api_->CallCounts()[{spec_.corp_id, "/cgi-bin/ticket/get"}]), 106);
+}
+
+TEST_F(ToolbarTest, AuthorizeRedirectsTheSignedInMemberToTheTrustedDomainOnly) {
+  const std::string sidebar = "http://koi.test:8080/sidebar/customer";
+  http::Response no_cookie = Authorize(spec_.corp_id, sidebar, "");
+  EXPECT_EQ(no_cookie.status, 400);
+  EXPECT_NE(no_cookie.body.find("/sandbox/chat"), std::string::npos) << no_cookie.body;
+  EXPECT_EQ(Authorize(spec_.corp_id, sidebar, "other=1; " + MemberCookie("nobody")).status, 400);
+  // No toolbar yet: the app has no trusted domain.
+  http::Response no_domain = Authorize(spec_.corp_id, sidebar, MemberCookie());
+  EXPECT_EQ(no_domain.status, 400);
+  EXPECT_NE(no_domain.body.find("data-errcode=\"50001\""), std::string::npos) << no_domain.body;
+
+  ConfigureDemoToolbar();
+  http::Response bad_appid = Authorize("wwsomeoneelse0001", sidebar, MemberCookie());
+  EXPECT_EQ(bad_appid.status, 400);
+  EXPECT_NE(bad_appid.body.find("data-errcode=\"40013\""), std::string::npos) << bad_appid.body;
+  for (std::string elsewhere : {"http://evil.test:8080/sidebar", "http://koi.test:8081/sidebar",
+                                       "http://koi.test/sidebar", "http://koi.test:8080@evil.test/",
+                                       "javascript:alert(1)"}) {
+    http::Response resp = Authorize(spec_.corp_id, elsewhere, MemberCookie());
+    EXPECT_EQ(resp.status, 400) << elsewhere;
+    EXPECT_TRUE(Header(resp, "Location").empty()) << elsewhere;
+  }
+  EXPECT_NE(Authorize(spec_.corp_id, "http://evil.test:8080/", MemberCookie()).body.find("50001"), std::string::npos);
+  EXPECT_EQ(Authorize(spec_.corp_id, sidebar, MemberCookie(), "snsapi_userinfo").status, 400);
+
+  http::Response ok = Authorize(spec_.corp_id, sidebar + "?from=toolbar#top", "a=b; " + MemberCookie(),
+                                "snsapi_base", "x y&z");
+  ASSERT_EQ(ok.status, 302) << ok.body;
+  const std::string location = Header(ok, "Location");
+  EXPECT_EQ(location.rfind(sidebar + "?from=toolbar&code=", 0), 0u) << location;
+  EXPECT_EQ(location.find('#'), std::string::npos) << location;
+  EXPECT_NE(location.find("&state=x%20y%26z"), std::string::npos) << location;
+  EXPECT_EQ(Param(location, "state"), "x y&z");
+  EXPECT_EQ(Param(location, "code").size(), 43u);
+  // Host names compare case-insensitively.
+  EXPECT_EQ(Authorize(spec_.corp_id, "http://KOI.test:8080/x", MemberCookie()).status, 302);
+}
+
+TEST_F(ToolbarTest, GetUserInfoTakesACodeOnceForTheCorpItWasIssuedFor) {
+  ConfigureDemoToolbar();
+  // Another corp, with its own token: a code issued for the demo corp means nothing to it.
+  SeedSpec other = spec_;
+  other.corp_id = "wwotherco0000001";
+  other.customers = 5;
+  other.employees = 2;
+  other.groups = 0;
+  ASSERT_TRUE(SeedCorp(*db_, other).ok());
+  auto other_token_answer = Call("GET", "/cgi-bin/gettoken?corpid=" + other.corp_id + "&corpsecret=" + other.secret);
+  const std::string other_token(other_token_answer["access_token"].as_string());
+
+  const std::string code = Code(spec_.corp_id);
+  EXPECT_EQ(Code(Call("GET", "/cgi-bin/auth/getuserinfo?access_token=" + other_token + "&code=" + code)), 40029);
+  auto user = Call("GET", "/cgi-bin/auth/getuserinfo?access_token=" + Token() + "&code=" + code);
+  ASSERT_EQ(Code(user), 0) << json::serialize(user);
+  EXPECT_EQ(user["userid"].as_string(), member_);
+  EXPECT_FALSE(user.contains("user_ticket"));  // snsapi_base: WeCom adds none
+  EXPECT_EQ(Code(Call("GET", "/cgi-bin/auth/getuserinfo?access_token=" + Token() + "&code=" + code)), 40029);
+  EXPECT_EQ(Code(Call("GET", "/cgi-bin/auth/getuserinfo?access_token=" + Token() + "&code=forged")), 40029);
+  EXPECT_EQ(Code(Call("GET", "/cgi-bin/auth/getuserinfo?access_token=" + Token())), 41008);
+
+  auto full = Call("GET", "/cgi-bin/auth/getuserinfo?access_token=" + Token() + "&code=" +
+                              Code(spec_.corp_id, "snsapi_privateinfo"));
+  ASSERT_EQ(Code(full), 0);
+  EXPECT_FALSE(full["user_ticket"].as_string().empty());
+  EXPECT_EQ(full["expires_in"].as_int64(), 1800);
+
+  // Five minutes, then the code is gone.
+  const std::string late = Code(spec_.corp_id);
+  clock_.Advance(300'000);
+  EXPECT_EQ(Code(Call("GET", "/cgi-bin/auth/getuserinfo?access_token=" + Token() + "&code=" + late)), 40029);
+  EXPECT_EQ((api_->CallCounts()[{spec_.corp_id, "/cgi-bin/auth/getuserinfo"}]), 6);
+}
+
+TEST_F(ToolbarTest, GetUserInfo3rdAnswersTheSuiteForCodesIssuedToIt) {
+  ConfigureDemoToolbar();
+  const std::string suite_token = InstallSuite();
+  const std::string suite_id = SuiteSpec{}.suite_id;
+  auto user = Call("GET", "/cgi-bin/service/auth/getuserinfo3rd?suite_access_token=" + suite_token + "&code=" +
+                              Code(suite_id));
+  ASSERT_EQ(Code(user), 0) << json::serialize(user);
+  EXPECT_EQ(user["corpid"].as_string(), spec_.corp_id);
+  EXPECT_EQ(user["userid"].as_string(), member_);
+  const std::string open_userid(user["open_userid"].as_string());
+  EXPECT_FALSE(open_userid.empty());
+  auto again = Call("GET", "/cgi-bin/service/auth/getuserinfo3rd?suite_access_token=" + suite_token + "&code=" +
+                               Code(suite_id, "snsapi_privateinfo"));
+  EXPECT_EQ(again["open_userid"].as_string(), open_userid);  // stable
+  EXPECT_EQ(again["expires_in"].as_int64(), 1800);
+
+  // A self-built app's code is not the suite's, nor the suite's a self-built app's.
+  const std::string corp_code = Code(spec_.corp_id), suite_code = Code(suite_id);
+  EXPECT_EQ(Code(Call("GET", "/cgi-bin/service/auth/getuserinfo3rd?suite_access_token=" + suite_token + "&code=" +
+                             corp_code)),
+            40029);
+  EXPECT_EQ(Code(Call("GET", "/cgi-bin/auth/getuserinfo?access_token=" + Token() + "&code=" + suite_code)), 40029);
+  EXPECT_EQ(Code(Call("GET", "/cgi-bin/service/auth/getuserinfo3rd?suite_access_token=forged&code=" + suite_code)),
+            40082);
+  EXPECT_EQ((api_->CallCounts()[{suite_id, "/cgi-bin/service/auth/getuserinfo3rd"}]), 3);
+
+  // Outside the install's visible range, the member cannot open the app (50002).
+  auto outside = db_->Query("SELECT id FROM departments WHERE corp_id = ? AND parent_id <> 0 AND id NOT IN (SELECT "
+                            "main_department FROM employees WHERE userid = ?) AND NOT EXISTS (SELECT 1 FROM employees "
+                            "WHERE userid = ? AND departments LIKE '%' || departments.id || '%') ORDER BY id LIMIT 1",
+                            {spec_.corp_id, member_, member_});
+  ASSERT_FALSE(outside->rows.empty());
+  InstallSuite({outside->rows[0].Int(0)});
+  http::Response refused = Authorize(suite_id, "http://koi.test:8080/sidebar/customer", MemberCookie());
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("data-errcode=\"50002\""), std::string::npos) << refused.body;
+
+  clock_.Advance(7200'000);
+  EXPECT_EQ(Code(Call("GET", "/cgi-bin/service/auth/getuserinfo3rd?suite_access_token=" + suite_token + "&code=" +
+                             suite_code)),
+            42009);
+}
+
+TEST_F(ToolbarTest, AgentConfigChecksWhatTheClientChecks) {
+  // The signature of the WeChat JS-SDK documentation's example, so the test's own SHA-1 is the right one.
+  EXPECT_EQ(Sign("sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg",
+                 "Wm3WZYTPz0wzccnW", "1414587457", "http://mp.weixin.qq.com?params=value"),
+            "0f9de62fce790f9a083d5c99e95740ceb90c27ed");
+
+  const std::string page = "http://koi.test:8080/sidebar/customer?code=abc&state=s1";
+  const std::string now = std::to_string(clock_.NowSeconds());
+  auto body = [&](const std::string& ticket) {
+    return json::object{{"corpid", spec_.corp_id}, {"agentid", 1000002},          {"timestamp", now},
+                        {"nonceStr", "n0nce"},     {"signature", Sign(ticket, "n0nce", now, page)}, {"url", page}};
+  };
+  EXPECT_EQ(AgentConfig(body("none")), "agentConfig:fail no chat toolbar is configured for the app");
+  ConfigureDemoToolbar();
+  EXPECT_EQ(AgentConfig(body("none")).rfind("agentConfig:fail no agent ticket", 0), 0u);
+
+  const std::string ticket = AgentTicket();
+  EXPECT_EQ(AgentConfig(body(ticket)), "agentConfig:ok");
+  // The fragment is not signed; agentid and timestamp may be strings.
+  auto with_fragment = body(ticket);
+  with_fragment["url"] = page + "#/profile";
+  with_fragment["agentid"] = "1000002";
+  EXPECT_EQ(AgentConfig(with_fragment), "agentConfig:ok");
+
+  auto unknown = body(ticket);
+  unknown["corpid"] = "wwnobody";
+  EXPECT_EQ(AgentConfig(unknown), "agentConfig:fail invalid corpid");
+  auto agent = body(ticket);
+  agent["agentid"] = 1000003;
+  EXPECT_EQ(AgentConfig(agent).rfind("agentConfig:fail invalid agentid", 0), 0u);
+  auto elsewhere = body(ticket);
+  elsewhere["url"] = "http://evil.test:8080/sidebar/customer";
+  elsewhere["signature"] = Sign(ticket, "n0nce", now, "http://evil.test:8080/sidebar/customer");
+  EXPECT_EQ(AgentConfig(elsewhere).rfind("agentConfig:fail url is not on the app's trusted domain", 0), 0u);
+  auto forged = body(ticket);
+  forged["signature"] = Sign(ticket, "other", now, page);
+  EXPECT_EQ(AgentConfig(forged), "agentConfig:fail invalid signature");
+  auto other_page = body(ticket);
+  other_page["url"] = "http://koi.test:8080/sidebar/customer";
+  EXPECT_EQ(AgentConfig(other_page), "agentConfig:fail invalid signature");
+  const std::string stale = std::to_string(clock_.NowSeconds() - 7201);
+  auto old = body(ticket);
+  old["timestamp"] = stale;
+  old["signature"] = Sign(ticket, "n0nce", stale, page);
+  EXPECT_EQ(AgentConfig(old).rfind("agentConfig:fail timestamp", 0), 0u);
+  auto bare = body(ticket);
+  bare.erase("nonceStr");
+  EXPECT_EQ(AgentConfig(bare).rfind("agentConfig:fail invalid arguments", 0), 0u);
+
+  // The ticket expires after 7200 s; a page signed with it fails until a new one signs it.
+  clock_.Advance(7200'000);
+  const std::string later = std::to_string(clock_.NowSeconds());
+  auto expired = body(ticket);
+  expired["timestamp"] = later;
+  expired["signature"] = Sign(ticket, "n0nce", later, page);
+  EXPECT_EQ(AgentConfig(expired).rfind("agentConfig:fail no agent ticket", 0), 0u);
+  const std::string renewed = AgentTicket();
+  expired["signature"] = Sign(renewed, "n0nce", later, page);
+  EXPECT_EQ(AgentConfig(expired), "agentConfig:ok");
+}
+
+TEST_F(ToolbarTest, TheToolbarIsValidatedLikeTheAdminConsoleDoes) {
+  auto none = Call("GET", "/sandbox/admin/corps/" + spec_.corp_id + "/toolbar");
+  EXPECT_EQ(Code(none), 0);
+  EXPECT_TRUE(none["toolbar"].is_null());
+  EXPECT_EQ(Code(Call("GET", "/sandbox/admin/corps/wwnobody/toolbar")), 40013);
+
+  const json::array page{{{"name", "客户画像"}, {"url", "https://koi.example.com/sidebar"}}};
+  auto with = [&](json::object change) {
+    json::object body{{"agent_id", "1000002"}, {"trusted_domain", "koi.example.com"}, {"entries", page}};
+    for (auto& [k, v] : change) body[k] = v;
+    return body;
+  };
+  EXPECT_EQ(Code(PutToolbar("wwnobody", with({}))), 40013);
+  json::array eleven;
+  for (int i = 0; i < 11; ++i) eleven.push_back(json::object{{"name", "页" + std::to_string(i)},
+                                                             {"url", "https://koi.example.com/" + std::to_string(i)}});
+  const std::vector<json::object> refused = {
+      {{"agent_id", "10a"}},
+      {{"agent_id", ""}},
+      {{"trusted_domain", ""}},
+      {{"trusted_domain", "https://koi.example.com"}},
+      {{"trusted_domain", "koi.example.com:99999"}},
+      {{"entries", json::array{}}},
+      {{"entries", eleven}},
+      {{"entries", json::array{{{"name", ""}, {"url", "https://koi.example.com/a"}}}}},
+      {{"entries", json::array{{{"name", "一二三四五六七八九十一二三四五六七"},  // 17
+                                {"url", "https://koi.example.com/a"}}}}},
+      {{"entries", json::array{{{"name", "客户"}, {"url", "ftp://koi.example.com/a"}}}}},
+      {{"entries", json::array{{{"name", "客户"}, {"url", "https://other.example.com/a"}}}}},
+      {{"entries", json::array{{{"name", "客户"}, {"url", "https://koi.example.com:8443/a"}}}}},
+      {{"entries", json::array{"https://koi.example.com/a"}}},
+  };
+  for (const auto& change : refused) {
+    auto r = PutToolbar(spec_.corp_id, with(change));
+    EXPECT_EQ(Code(r), 40058) << json::serialize(change) << " -> " << json::serialize(r);
+  }
+  EXPECT_TRUE(Call("GET", "/sandbox/admin/corps/" + spec_.corp_id + "/toolbar")["toolbar"].is_null());
+
+  // Sixteen characters are fine; the domain is kept in lowercase; a number is a fine agent id.
+  auto ok = PutToolbar(spec_.corp_id, with({{"agent_id", 1000002}, {"trusted_domain", "KOI.example.com"},
+                                            {"entries", json::array{{{"name", "一二三四五六七八九十一二三四五六"},
+                                                                     {"url", "https://koi.example.com/a"}}}}}));
+  ASSERT_EQ(Code(ok), 0) << json::serialize(ok);
+  auto got = Call("GET", "/sandbox/admin/corps/" + spec_.corp_id + "/toolbar")["toolbar"].as_object();
+  EXPECT_EQ(got["agent_id"].as_string(), "1000002");
+  EXPECT_EQ(got["trusted_domain"].as_string(), "koi.example.com");
+  EXPECT_EQ(got["entries"].as_array().size(), 1u);
+  EXPECT_EQ(got["updated_at"].as_int64(), clock_.NowSeconds());
+}
+
+TEST_F(ToolbarTest, TheChatPageSignsTheMemberInAndShowsTheToolbar) {
+  // A member with a customer they do not follow: no such chat.
+  auto stranger = db_->Query("SELECT external_userid FROM customers WHERE corp_id = ? AND external_userid NOT IN "
+                             "(SELECT external_userid FROM follows WHERE userid = ?) LIMIT 1",
+                             {spec_.corp_id, member_})->rows.at(0).Text(0);
+  http::Response none = Raw("GET", "/sandbox/chat?corp=" + spec_.corp_id + "&userid=" + member_ +
+                                       "&external_userid=" + stranger);
+  EXPECT_EQ(none.status, 404);
+  EXPECT_TRUE(Header(none, "Set-Cookie").empty());
+  EXPECT_EQ(Raw("GET", "/sandbox/chat?corp=wwnobody").status, 404);
+
+  const std::string chat =
+      "/sandbox/chat?corp=" + spec_.corp_id + "&userid=" + member_ + "&external_userid=" + customer_;
+  http::Response bare = Raw("GET", chat);
+  ASSERT_EQ(bare.status, 200) << bare.body;
+  EXPECT_EQ(Header(bare, "Set-Cookie"), MemberCookie() + "; Path=/; SameSite=Lax");
+  EXPECT_NE(bare.body.find("data-test=\"no-toolbar\""), std::string::npos);
+  auto names = db_->Query("SELECT e.name, c.name FROM employees e, customers c WHERE e.userid = ? AND "
+                          "c.external_userid = ?",
+                          {member_, customer_})->rows.at(0);
+  EXPECT_NE(bare.body.find(names.Text(0)), std::string::npos);
+  EXPECT_NE(bare.body.find(names.Text(1)), std::string::npos);
+  EXPECT_NE(bare.body.find("data-external-userid=\"" + customer_ + "\""), std::string::npos);
+  EXPECT_NE(bare.body.find("<script src=\"/sandbox/chat.js\"></script>"), std::string::npos);
+
+  // The admin's form saves the toolbar and comes back to the chat.
+  http::Response saved = Raw("POST", "/sandbox/admin/toolbar",
+                             "corp=" + spec_.corp_id + "&userid=" + member_ + "&external_userid=" + customer_ +
+                                 "&agent_id=1000002&trusted_domain=koi.test%3A8080&entries=" +
+                                 PercentEncode("客户画像|http://koi.test:8080/sidebar/customer\r\n\r\n订单|"
+                                               "http://koi.test:8080/sidebar/orders\r\n"),
+                             "application/x-www-form-urlencoded");
+  EXPECT_EQ(saved.status, 303) << saved.body;
+  EXPECT_EQ(Header(saved, "Location"), chat);
+  http::Response refused = Raw("POST", "/sandbox/admin/toolbar",
+                               "corp=" + spec_.corp_id + "&agent_id=1000002&trusted_domain=koi.test%3A8080&entries=" +
+                                   PercentEncode("no bar here"),
+                               "application/x-www-form-urlencoded");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(LoadToolbar(*db_, spec_.corp_id)->entries.size(), 2u);
+
+  http::Response page = Raw("GET", chat);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.body.find("data-test=\"no-toolbar\""), std::string::npos);
+  EXPECT_NE(page.body.find("data-test=\"toolbar-tab\" data-url=\"http://koi.test:8080/sidebar/customer\" "
+                           "aria-selected=\"true\">客户画像</button>"),
+            std::string::npos)
+      << page.body;
+  EXPECT_NE(page.body.find("data-url=\"http://koi.test:8080/sidebar/orders\" aria-selected=\"false\">订单"),
+            std::string::npos);
+  EXPECT_NE(page.body.find("data-test=\"sidebar-frame\""), std::string::npos);
+  EXPECT_NE(page.body.find("data-test=\"toolbar-form\""), std::string::npos);
+  EXPECT_EQ(page.frame_src, "http://koi.test:8080");  // the pages' origin, once, may be framed
+
+  // The picker lists chats of active members, each a link to its chat.
+  http::Response picker = Raw("GET", "/sandbox/chat?corp=" + spec_.corp_id);
+  ASSERT_EQ(picker.status, 200);
+  size_t links = 0;
+  for (size_t at = 0; (at = picker.body.find("data-test=\"chat-pair\"", at)) != std::string::npos; ++at) ++links;
+  EXPECT_EQ(links, 50u);
+  EXPECT_TRUE(Header(picker, "Set-Cookie").empty());
+
+  http::Response script = Raw("GET", "/sandbox/chat.js");
+  EXPECT_EQ(script.status, 200);
+  EXPECT_EQ(script.content_type, "text/javascript; charset=utf-8");
+  EXPECT_NE(script.body.find("koiBridge"), std::string::npos);
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 
 #include "api.h"
 #include "core/utf8.h"
-#include "http/target.h"
+#include "page.h"
 #include "wecom/protocol/crypto.h"
 #include "wecom/protocol/xml.h"
 #include "world.h"
@@ -37,59 +37,6 @@ bool ParseObject(const std::string& body, json::object& out) {
   if (ec || !v.is_object()) return false;
   out = std::move(v.as_object());
   return true;
-}
-
-std::string Html(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-// application/x-www-form-urlencoded: every value of every name, in order.
-std::multimap<std::string, std::string> ParseForm(const std::string& body) {
-  std::multimap<std::string, std::string> out;
-  size_t at = 0;
-  while (at <= body.size()) {
-    size_t end = body.find('&', at);
-    if (end == std::string::npos) end = body.size();
-    std::string_view pair(body.data() + at, end - at);
-    size_t eq = pair.find('=');
-    std::string k, v;
-    if (!pair.empty() && http::PercentDecode(pair.substr(0, eq), true, k) &&
-        (eq == std::string_view::npos || http::PercentDecode(pair.substr(eq + 1), true, v)))
-      out.emplace(std::move(k), std::move(v));
-    at = end + 1;
-  }
-  return out;
-}
-
-std::string FormValue(const std::multimap<std::string, std::string>& form, const std::string& key) {
-  auto it = form.find(key);
-  return it == form.end() ? std::string() : it->second;
-}
-
-Response Page(int status, const std::string& title, const std::string& body) {
-  Response resp;
-  resp.status = status;
-  resp.content_type = "text/html; charset=utf-8";
-  resp.body = "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>" + Html(title) +
-              "</title><style>body{font-family:sans-serif;background:#f5f6f7;margin:0}main{max-width:560px;margin:48px "
-              "auto;background:#fff;border-radius:8px;padding:28px 32px;box-shadow:0 1px 4px #0002}h1{font-size:20px;"
-              "margin:0 0 6px}.muted{color:#777;font-size:13px}fieldset{border:1px solid #ddd;border-radius:6px;"
-              "margin:16px 0;padding:10px 14px}label{display:block;margin:6px 0}button{background:#2e7cf6;color:#fff;"
-              "border:0;border-radius:4px;padding:9px 22px;font-size:15px;cursor:pointer}.error{color:#c0392b}"
-              "</style></head><body><main>" +
-              body + "</main></body></html>";
-  return resp;
 }
 
 Response ErrorPage(int status, const std::string& message) {
@@ -224,11 +171,42 @@ Result<TokenScope> LoadTokenScope(storage::Database& db, const std::string& acce
   return ScopeOfParties(db, corp_id, q.rows.empty() ? std::string() : q.rows[0].Text(0));
 }
 
+Result<TokenScope> SuiteInstallScope(storage::Database& db, const std::string& suite_id, const std::string& corp_id) {
+  KOI_ASSIGN_OR_RETURN(auto q, db.Query("SELECT allow_party FROM suite_auths WHERE suite_id = ? AND corp_id = ?",
+                                        {suite_id, corp_id}));
+  if (q.rows.empty()) return Status::NotFound("not_installed", corp_id + " has not installed " + suite_id);
+  return ScopeOfParties(db, corp_id, q.rows[0].Text(0));
+}
+
 Result<TokenScope> InstallScope(storage::Session& tx, const std::string& corp_id) {
   KOI_ASSIGN_OR_RETURN(auto q, tx.Query("SELECT allow_party FROM suite_auths WHERE corp_id = ? ORDER BY created_at DESC "
                                         "LIMIT 1",
                                         {corp_id}));
   return ScopeOfParties(tx, corp_id, q.rows.empty() ? std::string() : q.rows[0].Text(0));
+}
+
+bool AdmitSuiteToken(storage::Database& db, const Clock& clock, const Request& r, std::string& suite_id,
+                     Response& error) {
+  std::string token = r.Query("suite_access_token");
+  if (token.empty()) {
+    error = WecomError(41001, "suite_access_token missing", r);
+    return false;
+  }
+  auto q = db.Query("SELECT suite_id, expires_at FROM suite_tokens WHERE token = ?", {token});
+  if (!q.ok()) {
+    error = WecomError(-1, "system busy", r);
+    return false;
+  }
+  if (q->rows.empty()) {
+    error = WecomError(40082, "invalid suite_access_token", r);
+    return false;
+  }
+  if (q->rows[0].Int(1) <= clock.NowSeconds()) {
+    error = WecomError(42009, "suite_access_token expired", r);
+    return false;
+  }
+  suite_id = q->rows[0].Text(0);
+  return true;
 }
 
 void SuiteApi::AddRoutes(http::Router& router) {
@@ -257,28 +235,8 @@ void SuiteApi::AddRoutes(http::Router& router) {
     return WecomOk({{"suite_access_token", token}, {"expires_in", token_ttl_s_}});
   });
 
-  // The suite a suite_access_token belongs to, or the errcode answer.
   auto admit = [this](const Request& r, std::string& suite, Response& error) {
-    std::string token = r.Query("suite_access_token");
-    if (token.empty()) {
-      error = WecomError(41001, "suite_access_token missing", r);
-      return false;
-    }
-    auto q = db_.Query("SELECT suite_id, expires_at FROM suite_tokens WHERE token = ?", {token});
-    if (!q.ok()) {
-      error = WecomError(-1, "system busy", r);
-      return false;
-    }
-    if (q->rows.empty()) {
-      error = WecomError(40082, "invalid suite_access_token", r);
-      return false;
-    }
-    if (q->rows[0].Int(1) <= clock_.NowSeconds()) {
-      error = WecomError(42009, "suite_access_token expired", r);
-      return false;
-    }
-    suite = q->rows[0].Text(0);
-    return true;
+    return AdmitSuiteToken(db_, clock_, r, suite, error);
   };
 
   router.Add("GET", "/cgi-bin/service/get_pre_auth_code", [this, admit](Request& r) {

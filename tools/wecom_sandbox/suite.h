@@ -59,9 +59,16 @@ struct TokenScope {
   bool SeesDepartment(int64_t id) const { return all || departments.count(id) > 0; }
 };
 Result<TokenScope> LoadTokenScope(storage::Database& db, const std::string& access_token, const std::string& corp_id);
+// What `suite_id`'s install in `corp_id` sees; NotFound "not_installed" when the corp has not installed it.
+Result<TokenScope> SuiteInstallScope(storage::Database& db, const std::string& suite_id, const std::string& corp_id);
 // What the corp's current suite install sees (everything without one): WeCom sends a third-party app the events of
 // its visible range only.
 Result<TokenScope> InstallScope(storage::Session& tx, const std::string& corp_id);
+
+// The suite a request's suite_access_token belongs to, or WeCom's answer in `error`: 41001 missing, 40082 unknown,
+// 42009 expired. Every endpoint a suite calls with its token admits it this way.
+bool AdmitSuiteToken(storage::Database& db, const Clock& clock, const http::Request& r, std::string& suite_id,
+                     http::Response& error);
 
 class SuiteApi {
  public:

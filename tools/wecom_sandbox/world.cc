@@ -105,6 +105,19 @@ CREATE INDEX IF NOT EXISTS msg_reminders_msg ON msg_reminders (msgid, at);
 CREATE TABLE IF NOT EXISTS media (
   corp_id TEXT NOT NULL, media_id TEXT NOT NULL, type TEXT NOT NULL, filename TEXT NOT NULL, size INTEGER NOT NULL,
   created_at INTEGER NOT NULL, PRIMARY KEY (corp_id, media_id));
+-- The chat toolbar (聊天工具栏, toolbar.h): what the corp's admin configured for its app (the agent, the trusted
+-- domain 可信域名, the sidebar pages as JSON [{"name","url"}]); the JS-SDK tickets issued per corp and kind
+-- ('agent_config'); and the one-time OAuth codes the simulated client hands a page (appid: the corp id of a
+-- self-built app or the suite id of a third-party one; scope: snsapi_base or snsapi_privateinfo). Unix seconds.
+CREATE TABLE IF NOT EXISTS toolbars (
+  corp_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, trusted_domain TEXT NOT NULL, entries TEXT NOT NULL,
+  updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS jsapi_tickets (
+  corp_id TEXT NOT NULL, kind TEXT NOT NULL, ticket TEXT NOT NULL, expires_at INTEGER NOT NULL,
+  PRIMARY KEY (corp_id, kind));
+CREATE TABLE IF NOT EXISTS oauth_codes (
+  code TEXT PRIMARY KEY, appid TEXT NOT NULL, corp_id TEXT NOT NULL, userid TEXT NOT NULL, scope TEXT NOT NULL,
+  expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);
 )sql";
 
 // Names: common surnames and given names with their pinyin, so userids read like real ones ("wangfang3").

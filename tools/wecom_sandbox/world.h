@@ -1,6 +1,6 @@
 // The sandbox's world: the SQLite schema that holds simulated corps (their departments, employees, customers and
 // follow relationships, corp tags, customer groups, mass messages with their tasks and send results, uploaded
-// temporary media) and the deterministic scenario seeder.
+// temporary media, the chat toolbar with its JS-SDK tickets and OAuth codes) and the deterministic scenario seeder.
 //
 // The sandbox stands in for WeCom, so this state plays WeCom's part: ids look like WeCom's (external_userid "wm…",
 // chat_id "wr…", tag ids "et…"), times are Unix seconds as WeCom sends them. Everything is generated from a seed
