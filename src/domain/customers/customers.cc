@@ -315,12 +315,6 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
   // Letters only may also be pinyin initials ("wxm" finds 王小明), matched against the initials columns.
   const std::string py = InitialsQuery(q);
   const std::string esc(kEscape);
-  // A search first narrows to the customers whose texts hold its characters, when the index can tell.
-  std::optional<std::vector<int64_t>> candidates;
-  if (!q.empty() && accelerator_ && narrow) {
-    candidates = accelerator_->SearchCandidates(team, q, kMaxSearchCandidates);
-    if (candidates && candidates->empty()) return std::optional<ListQuery>();
-  }
   ListQuery out;
   out.params = {team.value()};
   auto& params = out.params;
@@ -330,7 +324,6 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
                                                         : " FROM wecom_follows f, wecom_customers c";
     // (Separate statements: each call appends params, and the operands of + have no set order.)
     out.where = " WHERE f.team_id = ?" + FollowConditions("f", scope, employees, filter, params);
-    if (candidates) out.where += InCandidates(db_.engine(), "f", team, *candidates, params);
     out.where += TaggedCustomers("f", team, scope, filter, params);
     out.where += InStage("f", team, filter, params);
     out.where += WithPersonalTags("f", team, scope, filter, params);
@@ -356,8 +349,6 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
   } else {
     out.from = " FROM wecom_customers c";
     out.where = " WHERE c.team_id = ?" + TaggedCustomers("c", team, scope, filter, params);
-    if (candidates) out.where += InCandidates(db_.engine(), "c", team, *candidates, params);
-    out.narrowed = candidates.has_value();
     out.where += InStage("c", team, filter, params);
     out.where += WithPersonalTags("c", team, scope, filter, params);
     out.where += WithFieldOptions("c", team, filter, params);
@@ -391,7 +382,26 @@ Result<std::optional<ListQuery>> CustomerService::BuildQuery(TeamId team, const 
     out.where += " AND c.gender = ?";
     params.emplace_back(Value(int64_t{*filter.gender}));
   }
-  return std::optional<ListQuery>(std::move(out));
+  std::optional<ListQuery> built(std::move(out));
+  if (narrow) KOI_RETURN_IF_ERROR(Narrow(team, filter, built));
+  return built;
+}
+
+Status CustomerService::Narrow(TeamId team, const CustomerFilter& filter, std::optional<ListQuery>& query) {
+  const std::string q = TrimSpace(filter.query);
+  if (!query || q.empty() || !accelerator_) return Status::Ok();
+  // A search narrows to the customers whose texts hold its characters, when the index can tell. The condition goes
+  // last, so its parameters follow all the others.
+  auto candidates = accelerator_->SearchCandidates(team, q, kMaxSearchCandidates);
+  if (!candidates) return Status::Ok();
+  if (candidates->empty()) {
+    query.reset();
+    return Status::Ok();
+  }
+  const bool by_relationship = filter.mode == ListMode::kRelationship;
+  query->where += InCandidates(db_.engine(), by_relationship ? "f" : "c", team, *candidates, query->params);
+  query->narrowed = !by_relationship;
+  return Status::Ok();
 }
 
 Result<CustomerPage> CustomerService::List(const accounts::Principal& who, const CustomerFilter& filter, int page,
@@ -441,10 +451,8 @@ Result<CustomerPage> CustomerService::List(const accounts::Principal& who, const
       return out;
     }
   }
-  if (!TrimSpace(filter.query).empty()) {
-    KOI_ASSIGN_OR_RETURN(query, BuildQuery(team, out.scope, filter));
-    if (!query) return out;
-  }
+  KOI_RETURN_IF_ERROR(Narrow(team, filter, query));
+  if (!query) return out;
   auto& q = *query;
   // A search narrowed to a few thousand candidates: one pass re-checks them all and gives the total and the
   // page's keys in order (a COUNT and then the page would re-check them twice); the page's rows by key.

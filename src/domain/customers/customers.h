@@ -242,6 +242,8 @@ class CustomerService {
   // narrowed to the accelerator's candidates (ListQuery::narrowed) when it can name them.
   Result<std::optional<ListQuery>> BuildQuery(TeamId team, const Scope& scope, const CustomerFilter& filter,
                                               bool narrow = true);
+  // Narrows a query BuildQuery made with `narrow` false to the search's candidates (resets it when there are none).
+  Status Narrow(TeamId team, const CustomerFilter& filter, std::optional<ListQuery>& query);
   // The export's walk: up to `limit` rows of `query` (BuildQuery's, for `mode`) whose key comes after `after`, in
   // key order, with their relationships as List fills them. A row's key is its external_userid, and in
   // relationship mode also its one relationship's userid ({"", ""} to start).
