@@ -931,13 +931,18 @@ Status SegmentIndex::Refresh(TeamId team, Slot& slot, bool may_rebuild) {
   };
   if (!slot.index) return rebuild();
   TeamIndex& ix = *slot.index;
-  KOI_ASSIGN_OR_RETURN(auto horizon, db_.Query("SELECT COALESCE(MAX(upto), 0) FROM segment_change_horizon"));
+  // The purge horizon, and on PostgreSQL the oldest transaction still running now: every transaction older than it
+  // has finished, so the changes read below (a later snapshot) hold all of theirs. One statement: this runs before
+  // every indexed list request.
+  const bool postgres = db_.engine() == storage::Engine::kPostgres;
+  KOI_ASSIGN_OR_RETURN(auto horizon, db_.Query(postgres ? "SELECT COALESCE(MAX(upto), 0), pg_snapshot_xmin("
+                                                          "pg_current_snapshot())::text::bigint FROM segment_change_horizon"
+                                                        : "SELECT COALESCE(MAX(upto), 0), 0 FROM segment_change_horizon"));
   if (ix.applied_upto < horizon.rows.at(0).Int(0)) return rebuild();  // changes we had not read were purged
+  const int64_t xmin_now = horizon.rows.at(0).Int(1);
 
   // The changes not applied yet (usually none): above applied_upto, and on PostgreSQL those of transactions that
   // may have committed since the last read (TeamIndex::xmin).
-  const bool postgres = db_.engine() == storage::Engine::kPostgres;
-  KOI_ASSIGN_OR_RETURN(const int64_t xmin_now, OldestRunningTransaction(db_));
   std::vector<Value> p{team.value(), ix.applied_upto};
   std::string sql = "SELECT seq, external_userid, txid FROM segment_changes WHERE team_id = ? AND (seq > ?";
   if (postgres) {
