@@ -25,10 +25,12 @@
 #include "domain/messaging/messaging.h"
 #include "domain/wecom_link/install.h"
 #include "domain/wecom_link/link.h"
+#include "domain/wecom_link/sidebar.h"
 #include "http/customer_routes.h"
 #include "http/group_routes.h"
 #include "http/message_routes.h"
 #include "http/wecom_routes.h"
+#include "http/sidebar_routes.h"
 #include "http/account_routes.h"
 #include "http/auth_guard.h"
 #include "http/https_client.h"
@@ -101,6 +103,14 @@ std::unique_ptr<wecom::WecomClient> MakeWecomClient(const Settings& s, const Clo
         return std::move(reply.body);
       },
       clock, wecom::ClientOptions{.base_url = s.wecom.api_base_url, .calls_per_minute = s.wecom.calls_per_minute});
+}
+
+// The origin of a WeCom stand-in at `api_base_url` ("http://127.0.0.1:9080"), "" for WeCom itself.
+std::string SandboxOrigin(const std::string& api_base_url) {
+  if (api_base_url.rfind("https://qyapi.weixin.qq.com", 0) == 0) return "";
+  size_t scheme = api_base_url.find("://");
+  if (scheme == std::string::npos) return "";
+  return api_base_url.substr(0, api_base_url.find('/', scheme + 3));
 }
 
 void RegisterSystemJobs(jobs::JobRunner& runner, jobs::JobQueue& queue, const Settings& s, const Clock& clock,
@@ -252,9 +262,22 @@ int Serve(const std::string& config_path) {
   runner.Register(messaging::kDispatchJob,
                   [&messaging_service](jobs::JobContext& ctx) { return messaging_service.RunDispatch(ctx); });
   runner.Register(messaging::kSyncJob, [&messaging_service](jobs::JobContext&) { return messaging_service.SyncDue(); });
-  runner.Register(wecom_link::kReconcileJob, [&wecom_link, &wecom_events, &suite_install](jobs::JobContext&) -> Status {
+  // The chat toolbar's pages. With a WeCom stand-in (not qyapi.weixin.qq.com), its chat page frames them and
+  // answers their JS-SDK calls.
+  wecom_link::Sidebar sidebar(database, clock, *wecom_client, wecom_link,
+                              {.public_url = s.wecom.public_url,
+                               .oauth_url = s.wecom.oauth_url,
+                               .bridge_origin = SandboxOrigin(s.wecom.api_base_url),
+                               .fetch = [](const std::string& url) -> Result<std::pair<int, std::string>> {
+                                 KOI_ASSIGN_OR_RETURN(http::HttpReply reply,
+                                                      http::HttpExchange("GET", url, {}, "", 5'000));
+                                 return std::make_pair(reply.status, std::move(reply.body));
+                               }});
+  runner.Register(wecom_link::kReconcileJob, [&wecom_link, &wecom_events, &suite_install,
+                                              &sidebar](jobs::JobContext&) -> Status {
     KOI_RETURN_IF_ERROR(wecom_link.ReconcileAll().status());
     KOI_RETURN_IF_ERROR(suite_install.PurgeInstalls().status());
+    KOI_RETURN_IF_ERROR(sidebar.Purge().status());
     return wecom_events.PurgeApplied().status();
   });
   spdlog::info("WeCom API: {}", s.wecom.api_base_url);
@@ -308,6 +331,9 @@ int Serve(const std::string& config_path) {
   http::AuthGuard guard(accounts, app_service, s.auth.cookie_secure);
   http::AddAccountRoutes(router, guard, accounts, app_service);
   http::AddWecomRoutes(router, guard, {wecom_link, callback_inbox, wecom_events, app_service, suite_install});
+  http::AddSidebarRoutes(router, guard, {sidebar, customer_service, tag_service, s.auth.cookie_secure});
+  if (!sidebar.settings().bridge_origin.empty())
+    (*static_files)->AllowFraming("/sidebar/", sidebar.settings().bridge_origin);
   customers::StageService stage_service(database, clock, customer_service);
   customers::FieldService field_service(database, clock, customer_service);
   http::AddCustomerRoutes(router, guard,
@@ -523,11 +549,13 @@ int SeedDemo(const std::string& config_path) {
   auto client = MakeWecomClient(*settings, clock);
   wecom_link::WecomLink link(**db, clock, queue, *client, *box);
   auto state = link.State(admin->team);
-  if (state.ok() && state->linked) return 0;
+  // Linked already (a demo linked before the chat toolbar existed gets the app's AgentId once).
+  if (state.ok() && state->linked && !(state->corp_id == "wwkoidemo0000001" && state->agent_id.empty())) return 0;
   auto linked = link.LinkSelfBuilt(*admin,
                                    {.corp_id = "wwkoidemo0000001", .secret = "koi-sandbox-secret",
                                     .callback_token = "koi-callback-token",
-                                    .encoding_aes_key = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"},
+                                    .encoding_aes_key = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt",
+                                    .agent_id = "1000002"},
                                    {.ip = "cli"});
   if (!linked.ok()) {
     std::cerr << "koi: the demo team was not linked to the sandbox corp: " << linked.status().message() << "\n";

@@ -169,8 +169,12 @@ const std::vector<KeySpec>& Specs() {
       KOI_STRING_KEY_("wecom.suite_aes_key", wecom.suite_aes_key, "The suite's callback EncodingAESKey (43 characters)"),
       KOI_STRING_KEY_("wecom.install_url", wecom.install_url,
                       "WeCom's authorisation page for installs (koi-wecom-sandbox: http://127.0.0.1:9080/3rdapp/install)"),
+      KOI_STRING_KEY_("wecom.oauth_url", wecom.oauth_url,
+                      "WeCom's OAuth page that identifies a member opening Koi's chat-toolbar pages "
+                      "(koi-wecom-sandbox: http://127.0.0.1:9080/connect/oauth2/authorize)"),
       KOI_STRING_KEY_("wecom.public_url", wecom.public_url,
-                      "Koi's URL as admins' browsers reach it (https://scrm.example.com): the install's redirect_uri. "
+                      "Koi's URL as browsers reach it (https://scrm.example.com): the install's redirect_uri and the chat "
+                      "toolbar's pages. "
                       "Required with wecom.suite_id"),
       KOI_STRING_KEY_("wecom.provider_corp_id", wecom.provider_corp_id,
                       "The service provider's own corp id: WeCom checks the suite's data-callback URL under it"),

@@ -80,6 +80,7 @@ struct WecomSettings {
   // The third-party suite (服务商应用) corps install Koi through ("前往授权"); empty suite_id: not offered.
   std::string suite_id, suite_secret, suite_token, suite_aes_key;
   std::string install_url = "https://open.work.weixin.qq.com/3rdapp/install";  // WeCom's authorisation page
+  std::string oauth_url = "https://open.weixin.qq.com/connect/oauth2/authorize";  // members' OAuth (sidebar pages)
   // Koi's address as admins' browsers reach it, for the install's redirect_uri (required with a suite)
   std::string public_url;
   std::string provider_corp_id;  // the service provider's own corp id (WeCom checks data-callback URLs under it)

@@ -4,14 +4,40 @@
 
 #include <boost/json.hpp>
 
+#include "http/customer_json.h"
 #include "http/envelope.h"
 #include "http/route_helpers.h"
 #include "http/target.h"
 
 namespace koi::http {
-namespace {
 
 namespace json = boost::json;
+
+json::array TagsJson(const std::vector<customers::TagRef>& tags) {
+  json::array out;
+  for (const auto& t : tags) out.push_back(json::object{{"tag_id", t.tag_id}, {"name", t.name}, {"group_name", t.group_name}});
+  return out;
+}
+
+json::object FollowJson(const customers::Follow& f) {
+  json::array mobiles;
+  for (const auto& m : f.remark_mobiles) mobiles.push_back(json::string(m));
+  return json::object{{"userid", f.userid},
+                      {"employee_name", f.employee_name},
+                      {"remark", f.remark},
+                      {"description", f.description},
+                      {"add_time", f.add_time_ms},
+                      {"add_way", f.add_way},
+                      {"state", f.state},
+                      {"remark_mobiles", std::move(mobiles)},
+                      {"remark_corp_name", f.remark_corp_name},
+                      {"active", f.active},
+                      {"deleted_by", f.deleted_by},
+                      {"deleted_at", Opt(f.deleted_at_ms)},
+                      {"tags", TagsJson(f.tags)}};
+}
+
+namespace {
 
 // A comma-separated list parameter ("a,b,c"), empty items dropped; at most 200 items.
 Result<std::vector<std::string>> ListParam(const Request& r, const std::string& name) {
@@ -67,30 +93,6 @@ Result<customers::CustomerFilter> FilterOf(const Request& r) {
   f.status = r.Query("status");
   f.sort = r.Query("sort", "-add_time");
   return f;
-}
-
-json::array TagsJson(const std::vector<customers::TagRef>& tags) {
-  json::array out;
-  for (const auto& t : tags) out.push_back(json::object{{"tag_id", t.tag_id}, {"name", t.name}, {"group_name", t.group_name}});
-  return out;
-}
-
-json::object FollowJson(const customers::Follow& f) {
-  json::array mobiles;
-  for (const auto& m : f.remark_mobiles) mobiles.push_back(json::string(m));
-  return json::object{{"userid", f.userid},
-                      {"employee_name", f.employee_name},
-                      {"remark", f.remark},
-                      {"description", f.description},
-                      {"add_time", f.add_time_ms},
-                      {"add_way", f.add_way},
-                      {"state", f.state},
-                      {"remark_mobiles", std::move(mobiles)},
-                      {"remark_corp_name", f.remark_corp_name},
-                      {"active", f.active},
-                      {"deleted_by", f.deleted_by},
-                      {"deleted_at", Opt(f.deleted_at_ms)},
-                      {"tags", TagsJson(f.tags)}};
 }
 
 json::object RowJson(const customers::CustomerRow& c) {

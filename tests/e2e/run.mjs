@@ -679,7 +679,7 @@ const tests = {
         assert((await page.locator('[data-test="third-party-note"]').innerText()).includes('服务商套件'), 'no note on the third-party way')
       }
       await page.click('[data-test="step-toolbar"]')
-      await page.locator('[data-test="toolbar-soon"]').waitFor()
+      await page.locator('[data-test="toolbar-not-linked"]').waitFor()
       await page.click('[data-test="step-next"]')
       await page.locator('[data-test="store-link"]').waitFor()
       await page.click('[data-test="step-authorize"]')
@@ -1229,6 +1229,76 @@ const tests = {
     const stranger = await sharedTeam()
     const foreign = await stranger.api.call('GET', `/api/v1/scrm/customer-exports/${xlsxId}/file`)
     assert(foreign.status === 404 && foreign.body?.reason === 'export_not_found', `another team's download: ${foreign.status}`)
+  },
+
+  async 'chat toolbar: a member opens the sidebar in the sandbox WeCom client, sees the chat customer and tags them; step 2 shows the URL and checks pass'() {
+    const sandbox = process.env.E2E_SANDBOX_URL
+    if (!sandbox) { console.log('# chat toolbar: E2E_SANDBOX_URL is not set; skipped'); return }
+    const team = await linkedDemoTeam()
+    // The app's AgentId, as the admin enters it (agentConfig names it).
+    await team.api.ok('POST', '/api/v1/scrm/wecom/link', { ...DEMO_CORP, agent_id: '1000002' })
+    const toolbar = await team.api.ok('GET', '/api/v1/scrm/wecom/toolbar')
+    const pageUrl = `${base}/sidebar/${DEMO_CORP.corp_id}/customer`
+    assert(toolbar.entries.length === 1 && toolbar.entries[0].url === pageUrl, `toolbar entries: ${JSON.stringify(toolbar.entries)}`)
+    assert(toolbar.trusted_domain === new URL(base).host, `trusted domain ${toolbar.trusted_domain}`)
+    assert(toolbar.simulator_url.startsWith(sandbox + '/sandbox/chat'), `simulator ${toolbar.simulator_url}`)
+    // The corp's WeCom admin adds the page to the chat toolbar (in the sandbox's admin API).
+    const put = await fetch(`${sandbox}/sandbox/admin/corps/${DEMO_CORP.corp_id}/toolbar`, {
+      method: 'PUT', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ agent_id: '1000002', trusted_domain: toolbar.trusted_domain, entries: [{ name: '客户画像', url: pageUrl }] }),
+    })
+    assert(put.status === 200 && (await put.json()).errcode === 0, `the sandbox toolbar: ${put.status}`)
+    // A named customer with exactly one employee, and a tag they do not have yet.
+    const list = await team.api.ok('GET', '/api/v1/scrm/customers?mode=relationship&status=active&page_size=50')
+    const chat = list.items.find((c) => c.name && c.follows.length === 1 && c.follows[0].employee_name)
+    assert(chat, 'no active relationship of a named customer with a named employee')
+    const follow = chat.follows[0]
+    const groups = await team.api.ok('GET', '/api/v1/scrm/tags')
+    const owned = new Set(follow.tags.map((x) => x.tag_id))
+    const newTag = groups.items.flatMap((g) => g.tags).find((x) => !owned.has(x.tag_id))
+    assert(newTag, 'no tag left to add')
+
+    await withPage(async (page, errors) => {
+      await page.goto(`${sandbox}/sandbox/chat?corp=${DEMO_CORP.corp_id}&userid=${encodeURIComponent(follow.userid)}&external_userid=${encodeURIComponent(chat.external_userid)}`)
+      const frame = page.frameLocator('[data-test="sidebar-frame"]')
+      // Signed in by WeCom's OAuth, agentConfig accepted, the chat's customer shown as this member's relationship.
+      await frame.locator('[data-test="sidebar-customer-name"]').getByText(chat.name).waitFor({ timeout: 20_000 })
+      const viewer = await frame.locator('[data-test="sidebar-viewer"]').innerText()
+      assert(viewer.includes(follow.employee_name), `the sidebar says ${viewer}`)
+      await page.screenshot({ path: join(shots, 'sidebar-zh.png') })
+      // Tag them from the sidebar: WeCom gets it first, then Koi shows it.
+      await frame.locator('[data-test="sidebar-edit-tags"]').click()
+      await frame.locator('[data-test="sidebar-tag-select"]').click()
+      await frame.locator('.el-select-dropdown__item', { hasText: newTag.name }).first().click()
+      await frame.locator('[data-test="sidebar-customer-name"]').click()  // closes the list, as a user would
+      await frame.locator('[data-test="sidebar-save-tags"]').click()
+      await frame.locator('[data-test="sidebar-tags"]').getByText(newTag.name).waitFor()
+      const after = await team.api.ok('GET', `/api/v1/scrm/customers/${encodeURIComponent(chat.external_userid)}`)
+      assert(after.follows[0].tags.some((x) => x.tag_id === newTag.tag_id), 'the tag did not reach the customer')
+      await frame.locator('[data-test="sidebar-timeline"]').getByText(newTag.name).first().waitFor()
+      // In English too.
+      await frame.locator('[data-test="lang-button"]').click()
+      await frame.getByRole('menuitem', { name: 'English', exact: true }).click()
+      await frame.getByText('Enterprise tags').waitFor()
+      await page.screenshot({ path: join(shots, 'sidebar-en.png') })
+      const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
+      assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
+    })
+
+    // Step 2 of the guide: the URL to configure, the last open, and every check passes.
+    await withPage(async (page) => {
+      await page.goto(base + '/scrm/setup')
+      await page.click('[data-test="step-toolbar"]')
+      await page.locator('[data-test="toolbar-url"]').getByText(pageUrl).waitFor()
+      await page.locator('[data-test="toolbar-last-open"]').getByText(follow.employee_name).waitFor()
+      await page.click('[data-test="toolbar-check"]')
+      await page.locator('[data-test="toolbar-checks"]').waitFor()
+      for (const key of ['public_url', 'agent_id', 'ticket', 'page', 'opened']) {
+        const result = await page.locator(`[data-test="toolbar-check-${key}"]`).getAttribute('data-result')
+        assert(result === 'ok', `check ${key}: ${result} (${await page.locator(`[data-test="toolbar-check-${key}"]`).innerText()})`)
+      }
+      await tallScreenshot(page, join(shots, 'setup-toolbar-zh.png'))
+    }, { login: team })
   },
 
   async 'churn: a customer deletes an employee in WeCom; the bell tells the admin, the churn page lists it first in both languages and clears the bell'() {

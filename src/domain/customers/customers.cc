@@ -533,7 +533,10 @@ Result<std::vector<CustomerRow>> CustomerService::RowsAfter(TeamId team, const S
 
 Result<Profile> CustomerService::Get(const accounts::Principal& who, std::string_view external_userid) {
   KOI_ASSIGN_OR_RETURN(Scope scope, ScopeOf(who));
-  const TeamId team = who.team;
+  return Get(who.team, scope, external_userid);
+}
+
+Result<Profile> CustomerService::Get(TeamId team, const Scope& scope, std::string_view external_userid) {
   const Status not_found = Status::NotFound("customer_not_found", "no such customer, or not one of yours");
   KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT " + std::string(kRowColumns) + ", c.position, c.unionid FROM "
                                          "wecom_customers c WHERE c.team_id = ? AND c.external_userid = ?",
@@ -569,11 +572,11 @@ Result<Profile> CustomerService::Get(const accounts::Principal& who, std::string
   KOI_ASSIGN_OR_RETURN(auto pt, db_.Query("SELECT t.id, t.name, t.account_id, COALESCE(a.name, ''), t.created_at "
                                           "FROM personal_tag_customers c, personal_tags t LEFT JOIN accounts a ON a.id = "
                                           "t.account_id WHERE c.team_id = ? AND c.external_userid = ? AND t.team_id = c.team_id AND t.id = "
-                                          "c.tag_id" + std::string(who.is_admin() ? "" : " AND t.account_id = ?") +
+                                          "c.tag_id" + std::string(scope.all ? "" : " AND t.account_id = ?") +
                                               " ORDER BY t.name, t.id",
-                                          who.is_admin() ? std::vector<Value>{team.value(), std::string(external_userid)}
-                                                         : std::vector<Value>{team.value(), std::string(external_userid),
-                                                                              who.account.value()}));
+                                          scope.all ? std::vector<Value>{team.value(), std::string(external_userid)}
+                                                    : std::vector<Value>{team.value(), std::string(external_userid),
+                                                                         scope.account_id}));
   if (!p.unionid.empty()) {
     KOI_ASSIGN_OR_RETURN(auto la, db_.Query("SELECT account_name, account_type, openid, nickname FROM fans WHERE "
                                             "team_id = ? AND unionid = ? ORDER BY account_type, account_name, openid",

@@ -251,6 +251,9 @@ class CustomerService {
                                              const std::pair<std::string, std::string>& after, int limit);
   // not_found when the customer does not exist or is outside the caller's scope.
   Result<Profile> Get(const accounts::Principal& who, std::string_view external_userid);
+  // Same for a caller described by `scope` alone (a WeCom member in the chat sidebar): personal tags are the
+  // scope's account's (everyone's with scope.all; none without an account).
+  Result<Profile> Get(TeamId team, const Scope& scope, std::string_view external_userid);
   Result<Note> AddNote(const accounts::Principal& who, std::string_view external_userid, std::string_view body);
 
   // The filters' choices: the corp's departments (in WeCom's order) and corp tag groups with their tags.

@@ -219,9 +219,16 @@ Status TagService::DeleteCorpTags(const accounts::Principal& who, const std::vec
 Result<std::vector<TagRef>> TagService::MarkCorpTags(const accounts::Principal& who, std::string_view external_userid,
                                                      std::string_view userid, const std::vector<std::string>& add,
                                                      const std::vector<std::string>& remove) {
+  KOI_ASSIGN_OR_RETURN(Scope scope, customers_.ScopeOf(who));
+  return MarkCorpTags(who.team, scope, who.name, external_userid, userid, add, remove);
+}
+
+Result<std::vector<TagRef>> TagService::MarkCorpTags(TeamId team, const Scope& scope, const std::string& actor,
+                                                     std::string_view external_userid, std::string_view userid,
+                                                     const std::vector<std::string>& add,
+                                                     const std::vector<std::string>& remove) {
   KOI_RETURN_IF_ERROR(CheckTagChange(add, remove));
-  const TeamId team = who.team;
-  KOI_ASSIGN_OR_RETURN(Profile profile, customers_.Get(who, external_userid));  // visible to the caller?
+  KOI_ASSIGN_OR_RETURN(Profile profile, customers_.Get(team, scope, external_userid));  // visible to the caller?
   KOI_RETURN_IF_ERROR(ActiveRelationship(profile, userid).status());
   KOI_ASSIGN_OR_RETURN(auto added, CorpTagNames(db_, team, add));
   KOI_ASSIGN_OR_RETURN(auto removed, CorpTagNames(db_, team, remove));
@@ -231,9 +238,9 @@ Result<std::vector<TagRef>> TagService::MarkCorpTags(const accounts::Principal& 
   const int64_t now = clock_.NowMillis();
   KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) {
     return RecordMarked(tx, team, std::string(userid), std::string(external_userid), add, remove, JoinNames(added),
-                        JoinNames(removed), who.name, now);
+                        JoinNames(removed), actor, now);
   }));
-  KOI_ASSIGN_OR_RETURN(Profile after, customers_.Get(who, external_userid));
+  KOI_ASSIGN_OR_RETURN(Profile after, customers_.Get(team, scope, external_userid));
   for (const auto& f : after.customer.follows)
     if (f.userid == userid) return f.tags;
   return std::vector<TagRef>{};

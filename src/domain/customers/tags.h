@@ -81,6 +81,10 @@ class TagService {
   Result<std::vector<TagRef>> MarkCorpTags(const accounts::Principal& who, std::string_view external_userid,
                                            std::string_view userid, const std::vector<std::string>& add,
                                            const std::vector<std::string>& remove);
+  // Same for a caller described by `scope` (a WeCom member in the chat sidebar), named `actor` on the timeline.
+  Result<std::vector<TagRef>> MarkCorpTags(TeamId team, const Scope& scope, const std::string& actor,
+                                           std::string_view external_userid, std::string_view userid,
+                                           const std::vector<std::string>& add, const std::vector<std::string>& remove);
 
   // Bulk tagging (批量打标签) as the durable job kBulkTagJob: the target relationships are fixed now, then tagged
   // one mark_tag call each (WeCom's client keeps within the corp's call budget and retries busy answers); an item

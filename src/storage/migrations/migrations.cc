@@ -676,6 +676,24 @@ CREATE UNIQUE INDEX wecom_events_digest ON wecom_events (team_id, create_time, d
       {26, "segment_changes_txid", R"sql(
 {{segment_changes_txid}}
 )sql"},
+      // Issue 4, the chat toolbar: a WeCom member who opened one of Koi's sidebar pages, identified by WeCom's OAuth
+      // (wecom_link/sidebar.h). Not an account's session: it carries the member's userid and sees only their
+      // customers. Only the token's hash is stored.
+      {27, "sidebar_sessions", R"sql(
+CREATE TABLE sidebar_sessions (
+  id {{pk}},
+  team_id BIGINT NOT NULL,
+  corp_id TEXT NOT NULL,
+  userid TEXT NOT NULL,
+  token_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  ip TEXT NOT NULL DEFAULT '',
+  user_agent TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX sidebar_sessions_token ON sidebar_sessions (token_hash);
+CREATE INDEX sidebar_sessions_team ON sidebar_sessions (team_id, created_at);
+)sql"},
   };
   return m;
 }

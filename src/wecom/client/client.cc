@@ -179,7 +179,8 @@ Result<std::string> WecomClient::SuiteToken(const std::string& stale) {
   return suite_token_.token;
 }
 
-Result<json::object> WecomClient::SuiteCall(const std::string& path, const json::object& body, bool get) {
+Result<json::object> WecomClient::SuiteCall(const std::string& path, const json::object& body, bool get,
+                                            const std::vector<std::pair<std::string, std::string>>& query) {
   if (!HasSuite())
     return Status::FailedPrecondition("wecom_suite_not_configured", "Koi has no third-party suite configured");
   std::string stale;
@@ -188,6 +189,7 @@ Result<json::object> WecomClient::SuiteCall(const std::string& path, const json:
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     KOI_ASSIGN_OR_RETURN(std::string token, SuiteToken(stale));
     std::string url = options_.base_url + path + "?suite_access_token=" + UrlEncode(token);
+    for (const auto& [k, v] : query) url += "&" + k + "=" + UrlEncode(v);
     auto answer = Exchange({get ? "GET" : "POST", url, get ? std::string() : json::serialize(body)});
     if (!answer.ok()) {
       last = answer.status();
@@ -231,6 +233,27 @@ Result<PermanentCode> WecomClient::GetPermanentCode(const std::string& auth_code
     if (a.is_object() && out.agent_id.empty()) out.agent_id = std::to_string(Int(a.as_object(), "agentid"));
   if (out.permanent_code.empty() || out.corp_id.empty())
     return Status::Unavailable("wecom_bad_response", "WeCom gave no permanent_code or corp id");
+  return out;
+}
+
+Result<WecomClient::OAuthUser> WecomClient::GetOAuthUser(const CorpCredentials& corp, const std::string& code) {
+  json::object o;
+  if (corp.third_party) {
+    KOI_ASSIGN_OR_RETURN(o, SuiteCall("/cgi-bin/service/auth/getuserinfo3rd", {}, /*get=*/true, {{"code", code}}));
+  } else {
+    KOI_ASSIGN_OR_RETURN(o, Call(corp, "/cgi-bin/auth/getuserinfo", {{"code", code}}));
+  }
+  OAuthUser out{.corp_id = corp.third_party ? Str(o, "corpid") : corp.corp_id, .userid = Str(o, "userid")};
+  // Someone outside the corp gets an openid (or an external_userid) instead of a userid.
+  if (out.userid.empty())
+    return Status::PermissionDenied("wecom_not_a_member", "WeCom says the visitor is not a member of the corp");
+  return out;
+}
+
+Result<WecomClient::JsTicket> WecomClient::GetAgentTicket(const CorpCredentials& corp) {
+  KOI_ASSIGN_OR_RETURN(auto o, Call(corp, "/cgi-bin/ticket/get", {{"type", "agent_config"}}));
+  JsTicket out{Str(o, "ticket"), Int(o, "expires_in")};
+  if (out.ticket.empty()) return Status::Unavailable("wecom_bad_response", "WeCom gave no jsapi ticket");
   return out;
 }
 

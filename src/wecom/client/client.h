@@ -241,6 +241,23 @@ class WecomClient {
   Result<UploadedMedia> UploadMedia(const CorpCredentials& corp, const std::string& type, const std::string& filename,
                                     const std::string& content_type, std::string_view bytes);
 
+  // --- Sidebar pages (聊天工具栏): the member behind an OAuth code, and the app's JS-SDK ticket. ---
+  // The member who opened a page: the code WeCom's OAuth redirect carried (good once, 5 minutes). A self-built
+  // app asks auth/getuserinfo under the corp's token; a third-party app asks service/auth/getuserinfo3rd under the
+  // suite's token (the code names the corp). A visitor who is not a member of the corp has no userid:
+  // PermissionDenied "wecom_not_a_member".
+  struct OAuthUser {
+    std::string corp_id, userid;
+  };
+  Result<OAuthUser> GetOAuthUser(const CorpCredentials& corp, const std::string& code);
+  // ticket/get?type=agent_config: the app's jsapi ticket for agentConfig signatures, valid `expires_in` seconds.
+  // WeCom allows 100 fetches an hour per app: callers cache it (JsTicketCache).
+  struct JsTicket {
+    std::string ticket;
+    int64_t expires_in = 0;
+  };
+  Result<JsTicket> GetAgentTicket(const CorpCredentials& corp);
+
   // Forgets a corp's cached token (e.g. after its secret changed).
   void ForgetToken(const CorpCredentials& corp);
 
@@ -268,7 +285,8 @@ class WecomClient {
   // The suite_access_token (cached like a corp token; `stale` forces a new one).
   Result<std::string> SuiteToken(const std::string& stale);
   // A call under the suite_access_token, retried once with a new token on 40082/42009 and on busy answers.
-  Result<boost::json::object> SuiteCall(const std::string& path, const boost::json::object& body, bool get = false);
+  Result<boost::json::object> SuiteCall(const std::string& path, const boost::json::object& body, bool get = false,
+                                        const std::vector<std::pair<std::string, std::string>>& query = {});
   // Call with the body already encoded as `content_type` ("" for a GET).
   Result<boost::json::object> Send(const CorpCredentials& corp, const std::string& path,
                                    const std::vector<std::pair<std::string, std::string>>& query,

@@ -86,15 +86,11 @@ Result<CallbackKeys> MakeCallbackKeys(std::string_view token, std::string_view e
   return keys;
 }
 
-std::string CallbackSignature(std::string_view token, std::string_view timestamp, std::string_view nonce,
-                              std::string_view encrypted) {
-  std::array<std::string_view, 4> parts{token, timestamp, nonce, encrypted};
-  std::sort(parts.begin(), parts.end());
-  std::string joined;
-  for (auto p : parts) joined += p;
+namespace {
+std::string Sha1Hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
-  EVP_Digest(joined.data(), joined.size(), digest, &digest_len, EVP_sha1(), nullptr);
+  EVP_Digest(data.data(), data.size(), digest, &digest_len, EVP_sha1(), nullptr);
   static const char kHex[] = "0123456789abcdef";
   std::string hex;
   for (unsigned int i = 0; i < digest_len; ++i) {
@@ -102,6 +98,25 @@ std::string CallbackSignature(std::string_view token, std::string_view timestamp
     hex += kHex[digest[i] & 15];
   }
   return hex;
+}
+}  // namespace
+
+std::string CallbackSignature(std::string_view token, std::string_view timestamp, std::string_view nonce,
+                              std::string_view encrypted) {
+  std::array<std::string_view, 4> parts{token, timestamp, nonce, encrypted};
+  std::sort(parts.begin(), parts.end());
+  std::string joined;
+  for (auto p : parts) joined += p;
+  return Sha1Hex(joined);
+}
+
+std::string JsSdkSignature(std::string_view ticket, std::string_view nonce, std::string_view timestamp,
+                           std::string_view url) {
+  url = url.substr(0, url.find('#'));
+  std::string plain = "jsapi_ticket=";
+  plain.append(ticket).append("&noncestr=").append(nonce).append("&timestamp=").append(timestamp);
+  plain.append("&url=").append(url);
+  return Sha1Hex(plain);
 }
 
 Status VerifyCallbackSignature(const CallbackKeys& keys, std::string_view msg_signature, std::string_view timestamp,

@@ -35,6 +35,12 @@ Result<CallbackKeys> MakeCallbackKeys(std::string_view token, std::string_view e
 std::string CallbackSignature(std::string_view token, std::string_view timestamp, std::string_view nonce,
                               std::string_view encrypted);
 
+// The JS-SDK signature of config / agentConfig (sidebar pages): lowercase hex SHA-1 of
+// "jsapi_ticket=<ticket>&noncestr=<nonce>&timestamp=<timestamp>&url=<url>", the url without its #fragment (cut
+// here, so callers may pass location.href as is).
+std::string JsSdkSignature(std::string_view ticket, std::string_view nonce, std::string_view timestamp,
+                           std::string_view url);
+
 // Constant-time comparison of `msg_signature` with the expected one.
 Status VerifyCallbackSignature(const CallbackKeys& keys, std::string_view msg_signature, std::string_view timestamp,
                                std::string_view nonce, std::string_view encrypted);

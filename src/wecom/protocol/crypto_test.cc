@@ -149,4 +149,17 @@ TEST(Errcodes, MapToSpecificStatuses) {
 }
 
 }  // namespace
+// The example of the WeChat JS-SDK documentation (appendix 1, the signature algorithm), which WeCom's agentConfig
+// uses unchanged; a #fragment is not signed.
+TEST(JsSdkSignature, MatchesThePublishedExample) {
+  const char* ticket =
+      "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg";
+  EXPECT_EQ(JsSdkSignature(ticket, "Wm3WZYTPz0wzccnW", "1414587457", "http://mp.weixin.qq.com?params=value"),
+            "0f9de62fce790f9a083d5c99e95740ceb90c27ed");
+  EXPECT_EQ(JsSdkSignature(ticket, "Wm3WZYTPz0wzccnW", "1414587457", "http://mp.weixin.qq.com?params=value#top"),
+            "0f9de62fce790f9a083d5c99e95740ceb90c27ed");
+  EXPECT_NE(JsSdkSignature(ticket, "Wm3WZYTPz0wzccnW", "1414587458", "http://mp.weixin.qq.com?params=value"),
+            "0f9de62fce790f9a083d5c99e95740ceb90c27ed");
+}
+
 }  // namespace koi::wecom

@@ -35,6 +35,7 @@ const std::vector<ErrcodeInfo>& AllErrcodes() {
       {41037, "contact_way_type_missing", "contact way type missing", false, false},
       {41051, "customer_started_chatting", "the customer has started chatting; welcome message not sent", false, false},
       {42001, "access_token_expired", "access_token expired", false, true},
+      {40029, "invalid_oauth_code", "invalid OAuth code: unknown, expired (5 minutes) or already used", false, false},
       {40050, "invalid_chat_id", "invalid chat_id", false, false},
       {40068, "invalid_tag_id", "invalid tag id (the tag was deleted in WeCom?)", false, false},
       {40058, "invalid_parameter", "a parameter is invalid or out of range", false, false},

@@ -86,13 +86,14 @@ interface Exchange<T> {
  * One request and its JSON answer. Gives up after `timeoutMs` (waiting for the headers or for the body) with ApiError
  * `timeout`; an unreachable server or an answer that is not JSON (but a 204 No Content) is ApiError `network`.
  */
-async function exchange<T>(method: string, path: string, body: unknown): Promise<Exchange<T>> {
+async function exchange<T>(method: string, path: string, body: unknown, extraHeaders?: Record<string, string>): Promise<Exchange<T>> {
   const headers: Record<string, string> = { Accept: 'application/json' }
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   if (isMutation(method)) {
     const token = readCookie(CSRF_COOKIE)
     if (token) headers[CSRF_HEADER] = token
   }
+  Object.assign(headers, extraHeaders)
   const controller = new AbortController()
   const limit = timeoutMs
   const timedOut = () => new ApiError(0, TIMEOUT_REASON, `no answer within ${limit} ms`)
@@ -164,8 +165,9 @@ async function settle<T>(method: string, path: string, send: () => Promise<Excha
   return envelope.data as T
 }
 
-export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  return settle<T>(method, path, () => exchange<T>(method, path, body))
+/** `extraHeaders` go last (the chat sidebar sends its own session's CSRF token). */
+export async function request<T>(method: string, path: string, body?: unknown, extraHeaders?: Record<string, string>): Promise<T> {
+  return settle<T>(method, path, () => exchange<T>(method, path, body, extraHeaders))
 }
 
 /** reason of an upload stopped through its signal (the user cancelled it: nothing to show) */

@@ -591,6 +591,219 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scrm/wecom/toolbar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Step 2 of the setup guide (配置聊天工具栏) — the sidebar pages to add to the WeCom app's chat toolbar.
+         * @description The URLs to enter in WeCom's admin console (应用管理 → the app → 配置到聊天工具栏), under Koi's public URL
+         *     (`wecom.public_url`; `entries` is empty while it is not set), the trusted domain (可信域名) WeCom requires
+         *     for them, the app's AgentId, and when a member last opened a page from WeCom (`last_open`, null if never).
+         *     Errors: `wecom_not_linked` (412).
+         */
+        get: operations["getWecomToolbar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/wecom/toolbar/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Checks what Koi can of the chat toolbar's setup (admins).
+         * @description In order: `public_url` (set; `warn` `sidebar_not_https` when it is plain HTTP on a public host), `agent_id`
+         *     (known: `fail` `sidebar_agent_id_missing`), `ticket` (WeCom issues the app a JS-SDK ticket; `fail` with
+         *     WeCom's reason), `page` (the first page answers at the public URL: `sidebar_page_unreachable`,
+         *     `sidebar_page_unexpected`), `opened` (a member opened a page from WeCom, which proves the toolbar is
+         *     configured there — Koi cannot read WeCom's toolbar setting: `warn` `sidebar_never_opened`).
+         */
+        post: operations["checkWecomToolbar"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidebar/oauth/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A sidebar page without a session goes here (a navigation) to sign the member in through WeCom's OAuth.
+         * @description Answers 302 to WeCom's OAuth page (`wecom.oauth_url`, snsapi_base: silent inside WeCom's client) with a
+         *     one-time state, also kept in the `koi_sidebar_state` cookie (HttpOnly, 10 minutes); WeCom sends the member
+         *     back to /api/v1/sidebar/oauth/return. When Koi cannot start (`sidebar_page_unknown`, `sidebar_not_configured`,
+         *     `wecom_not_linked`) it answers 302 back to the page with `?error=<reason>`.
+         */
+        get: operations["startSidebarSignIn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidebar/oauth/return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * WeCom's OAuth sends the member back here with a code; Koi starts a sidebar session.
+         * @description The state must equal the `koi_sidebar_state` cookie; Koi asks WeCom whose code it is (auth/getuserinfo, or
+         *     service/auth/getuserinfo3rd for a third-party app) and requires an active employee of the corp's team.
+         *     Sets `koi_sidebar` (HttpOnly, SameSite=Lax, Path=/api/v1/sidebar, 8 hours; only its hash is stored) and
+         *     answers 302 to `/sidebar/{corp}/{page}`, or with `?error=<reason>`: `sidebar_state_invalid`,
+         *     `wecom_invalid_oauth_code`, `wecom_not_a_member`, `sidebar_not_an_employee`, `wecom_not_linked`, WeCom's others.
+         */
+        get: operations["returnFromSidebarSignIn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidebar/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The member behind the sidebar session, with the CSRF token its state-changing calls repeat.
+         * @description Errors: `sidebar_unauthenticated` (401: no session, expired, or the corp is no longer linked).
+         */
+        get: operations["getSidebarSession"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidebar/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ends the sidebar session (if any) and clears its cookie. */
+        post: operations["endSidebarSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidebar/agent-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The parameters of the JS-SDK's agentConfig for the page at `url`, signed with the app's jsapi ticket.
+         * @description signature = SHA-1 of `jsapi_ticket=…&noncestr=…&timestamp=…&url=…` (the url without its #fragment). The ticket
+         *     (ticket/get?type=agent_config) is cached per corp until 5 minutes before it expires. Errors:
+         *     `sidebar_unauthenticated`, `sidebar_url_foreign` (the url is not under Koi's public URL),
+         *     `sidebar_agent_id_missing` (412), WeCom's (`wecom_*`).
+         */
+        get: operations["getSidebarAgentConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidebar/customers/{external_userid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The chat's customer as the member's own relationship sees it (客户画像 in the sidebar).
+         * @description Errors: `sidebar_unauthenticated`, `customer_not_found` (404: unknown, or not the member's customer).
+         */
+        get: operations["getSidebarCustomer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidebar/customers/{external_userid}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Adds and removes enterprise tags on the member's own relationship with the customer (in WeCom first).
+         * @description Needs `X-CSRF-Token` = the session's `csrf_token` (403 `csrf_failed`). Errors: those of POST
+         *     /api/v1/scrm/customers/{external_userid}/tags (`tags_unchanged`, `tag_not_found`, `relationship_not_found`,
+         *     WeCom's), `sidebar_unauthenticated`, `customer_not_found`.
+         */
+        post: operations["markSidebarTags"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidebar/tag-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The corp's enterprise tag library, for tagging from the sidebar. */
+        get: operations["getSidebarTagGroups"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/scrm/customers": {
         parameters: {
             query?: never;
@@ -2346,6 +2559,10 @@ export interface components {
              *     `wecom_suite_ticket_missing` (WeCom has not pushed the suite ticket yet), `install_state_invalid` (the install
              *     link expired or was used already), `install_not_yours` (the install was started by another account),
              *     `install_cancelled` (WeCom sent the admin back without an auth code),
+             *     Chat toolbar (聊天工具栏, the sidebar pages): `sidebar_unauthenticated` (no sidebar session: open the page from
+             *     WeCom), `sidebar_page_unknown`, `sidebar_not_configured` (no public URL), `sidebar_state_invalid`,
+             *     `wecom_invalid_oauth_code` (40029), `wecom_not_a_member`, `sidebar_not_an_employee`, `sidebar_url_foreign`,
+             *     `sidebar_agent_id_missing`,
              *     `wecom_invalid_pre_auth_code`, `wecom_invalid_auth_code`, `wecom_invalid_suite_secret`,
              *     `wecom_invalid_suite_token`, `wecom_invalid_suite_id`, `wecom_invalid_permanent_code`,
              *     `wecom_invalid_suite_ticket`.
@@ -2821,6 +3038,108 @@ export interface components {
          * @enum {string}
          */
         CustomerSort: "-add_time" | "add_time" | "name" | "-name";
+        WecomToolbar: {
+            /** @description Koi's public URL ('' when not configured) */
+            public_url: string;
+            /** @description host[:port] of the public URL: the app's 可信域名 */
+            trusted_domain: string;
+            agent_id: string;
+            entries: {
+                key: string;
+                name_zh: string;
+                name_en: string;
+                url: string;
+            }[];
+            last_open: {
+                userid: string;
+                employee_name: string;
+                at: number;
+            } | null;
+            /** @description sidebar sessions started in the last 7 days */
+            opens_7d: number;
+            /** @description with koi-wecom-sandbox, its chat page where a member's chat shows the toolbar ('' with real WeCom) */
+            simulator_url: string;
+        };
+        WecomToolbarEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["WecomToolbar"];
+        };
+        WecomToolbarCheck: {
+            /** @enum {string} */
+            key: "public_url" | "agent_id" | "ticket" | "page" | "opened";
+            /** @enum {string} */
+            result: "ok" | "warn" | "fail";
+            /** @description why not ok ('' when ok) */
+            reason: string;
+            /** @description the URL, the AgentId, WeCom's words, the member who opened it … */
+            detail: string;
+        };
+        WecomToolbarCheckEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                checks: components["schemas"]["WecomToolbarCheck"][];
+            };
+        };
+        SidebarSession: {
+            corp_id: string;
+            userid: string;
+            employee_name: string;
+            expires_at: number;
+            /** @description repeated in X-CSRF-Token by the session's state-changing calls */
+            csrf_token: string;
+            /** @description the WeCom stand-in's origin whose chat page frames the sidebar ('' with real WeCom) */
+            bridge_origin: string;
+        };
+        SidebarSessionEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["SidebarSession"];
+        };
+        SidebarAgentConfig: {
+            corp_id: string;
+            agent_id: string;
+            timestamp: number;
+            nonce_str: string;
+            signature: string;
+        };
+        SidebarAgentConfigEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["SidebarAgentConfig"];
+        };
+        SidebarCustomer: {
+            external_userid: string;
+            name: string;
+            type: number;
+            gender: number;
+            corp_name: string;
+            position: string;
+            stage_name: string;
+            relationship: components["schemas"]["CustomerFollow"] | null;
+            groups: {
+                chat_id: string;
+                name: string;
+                owner_name: string;
+                join_time: number;
+                member_count: number;
+            }[];
+            /** @description the latest 30 events, newest first */
+            timeline: components["schemas"]["CustomerTimelineItem"][];
+        };
+        SidebarCustomerEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["SidebarCustomer"];
+        };
+        SidebarTagsEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                tags: components["schemas"]["TagRef"][];
+            };
+        };
         TagRef: {
             tag_id: string;
             name: string;
@@ -5228,6 +5547,256 @@ export interface operations {
             400: components["responses"]["Failure"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Failure"];
+        };
+    };
+    getWecomToolbar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the pages and their state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WecomToolbarEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            412: components["responses"]["Failure"];
+        };
+    };
+    checkWecomToolbar: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description each check's result */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WecomToolbarCheckEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            412: components["responses"]["Failure"];
+        };
+    };
+    startSidebarSignIn: {
+        parameters: {
+            query: {
+                corp: string;
+                page: "customer";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description to WeCom's OAuth page, or back to the page with an error */
+            302: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    returnFromSidebarSignIn: {
+        parameters: {
+            query: {
+                corp: string;
+                page: string;
+                code?: string;
+                state: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description back to the page */
+            302: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    getSidebarSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SidebarSessionEnvelope"];
+                };
+            };
+            401: components["responses"]["Failure"];
+        };
+    };
+    endSidebarSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: {
+                            ended: boolean;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getSidebarAgentConfig: {
+        parameters: {
+            query: {
+                url: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description agentConfig's parameters */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SidebarAgentConfigEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Failure"];
+            412: components["responses"]["Failure"];
+        };
+    };
+    getSidebarCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the customer's WeCom external_userid */
+                external_userid: components["parameters"]["ExternalUserid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the customer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SidebarCustomerEnvelope"];
+                };
+            };
+            401: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    markSidebarTags: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the sidebar session's csrf_token */
+                "X-CSRF-Token": string;
+            };
+            path: {
+                /** @description the customer's WeCom external_userid */
+                external_userid: components["parameters"]["ExternalUserid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    add?: string[];
+                    remove?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description the relationship's tags afterwards */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SidebarTagsEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Failure"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    getSidebarTagGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the tag groups */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagGroupListEnvelope"];
+                };
+            };
+            401: components["responses"]["Failure"];
         };
     };
     listCustomers: {
