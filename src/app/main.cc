@@ -105,12 +105,14 @@ std::unique_ptr<wecom::WecomClient> MakeWecomClient(const Settings& s, const Clo
       clock, wecom::ClientOptions{.base_url = s.wecom.api_base_url, .calls_per_minute = s.wecom.calls_per_minute});
 }
 
-// The origin of a WeCom stand-in at `api_base_url` ("http://127.0.0.1:9080"), "" for WeCom itself.
+// The origin of a WeCom stand-in on this machine at `api_base_url` ("http://127.0.0.1:9080"), whose chat page may
+// frame the sidebar and answer its JS-SDK calls; "" for anything else (WeCom itself, or a proxy in front of it,
+// must not be trusted that way).
 std::string SandboxOrigin(const std::string& api_base_url) {
-  if (api_base_url.rfind("https://qyapi.weixin.qq.com", 0) == 0) return "";
-  size_t scheme = api_base_url.find("://");
-  if (scheme == std::string::npos) return "";
-  return api_base_url.substr(0, api_base_url.find('/', scheme + 3));
+  for (const char* loopback : {"http://127.", "http://localhost:", "http://[::1]:"})
+    if (api_base_url.rfind(loopback, 0) == 0)
+      return api_base_url.substr(0, api_base_url.find('/', std::string_view("http://").size()));
+  return "";
 }
 
 void RegisterSystemJobs(jobs::JobRunner& runner, jobs::JobQueue& queue, const Settings& s, const Clock& clock,

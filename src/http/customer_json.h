@@ -12,5 +12,7 @@ namespace koi::http {
 
 boost::json::array TagsJson(const std::vector<customers::TagRef>& tags);
 boost::json::object FollowJson(const customers::Follow& f);
+// The corp's tag library: {"items": [{group_id, name, tags}]}.
+boost::json::object TagGroupsJson(const std::vector<customers::TagGroup>& groups);
 
 }  // namespace koi::http

@@ -37,6 +37,13 @@ json::object FollowJson(const customers::Follow& f) {
                       {"tags", TagsJson(f.tags)}};
 }
 
+json::object TagGroupsJson(const std::vector<customers::TagGroup>& groups) {
+  json::array items;
+  for (const auto& g : groups)
+    items.push_back(json::object{{"group_id", g.group_id}, {"name", g.name}, {"tags", TagsJson(g.tags)}});
+  return json::object{{"items", std::move(items)}};
+}
+
 namespace {
 
 // A comma-separated list parameter ("a,b,c"), empty items dropped; at most 200 items.
@@ -771,11 +778,7 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
 
   router.Add("GET", "/api/v1/scrm/tags", guard.Authed([&customers](Request&, const accounts::Principal& who) {
     auto groups = customers.TagGroups(who.team);
-    if (!groups.ok()) return JsonError(groups.status());
-    json::array items;
-    for (const auto& g : *groups)
-      items.push_back(json::object{{"group_id", g.group_id}, {"name", g.name}, {"tags", TagsJson(g.tags)}});
-    return JsonOk(json::object{{"items", std::move(items)}});
+    return groups.ok() ? JsonOk(TagGroupsJson(*groups)) : JsonError(groups.status());
   }, scrm));
 
   // The caller's own data scope (the console explains an empty list to an unbound member).

@@ -116,12 +116,14 @@ void AddSidebarRoutes(Router& router, const AuthGuard& guard, const SidebarServi
              authed([&sidebar](Request&, const wecom_link::SidebarViewer& v, const std::string& token) {
                return JsonOk(ViewerJson(v, token, sidebar.settings().bridge_origin));
              }, false));
-  router.Add("POST", "/api/v1/sidebar/logout", [&sidebar, secure](Request& r) {
-    sidebar.End(AuthGuard::Cookie(r, kSessionCookie));
-    Response out = JsonOk(json::object{{"ended", true}});
-    out.SetHeader("Set-Cookie", std::string(kSessionCookie) + "=" + CookieAttributes("/api/v1/sidebar", 0, secure));
-    return out;
-  });
+  router.Add("POST", "/api/v1/sidebar/logout",
+             authed([&sidebar, secure](Request&, const wecom_link::SidebarViewer&, const std::string& token) {
+               sidebar.End(token);
+               Response out = JsonOk(json::object{{"ended", true}});
+               out.SetHeader("Set-Cookie",
+                             std::string(kSessionCookie) + "=" + CookieAttributes("/api/v1/sidebar", 0, secure));
+               return out;
+             }, true));
 
   // 3. agentConfig's signature for the page at `url`.
   router.Add("GET", "/api/v1/sidebar/agent-config",
@@ -168,11 +170,7 @@ void AddSidebarRoutes(Router& router, const AuthGuard& guard, const SidebarServi
   router.Add("GET", "/api/v1/sidebar/tag-groups",
              authed([&customers](Request&, const wecom_link::SidebarViewer& v, const std::string&) {
                auto groups = customers.TagGroups(v.team);
-               if (!groups.ok()) return JsonError(groups.status());
-               json::array items;
-               for (const auto& g : *groups)
-                 items.push_back(json::object{{"group_id", g.group_id}, {"name", g.name}, {"tags", TagsJson(g.tags)}});
-               return JsonOk(json::object{{"items", std::move(items)}});
+               return groups.ok() ? JsonOk(TagGroupsJson(*groups)) : JsonError(groups.status());
              }, false));
 
   // Tags the member's own relationship with the customer (in WeCom first, as the console's tagging does).

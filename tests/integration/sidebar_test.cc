@@ -193,9 +193,19 @@ TEST_P(SidebarTest, AMemberOpensTheSidebarSeesTheChatCustomerAndTagsThem) {
   EXPECT_NE(verdict(other), "agentConfig:ok");
   EXPECT_EQ(Reason(Koi("GET", "/api/v1/sidebar/agent-config?url=" + PercentEncode("https://evil.test/x"), cookie)),
             "sidebar_url_foreign");
-  // The ticket is fetched once and cached.
+  EXPECT_EQ(Reason(Koi("GET", "/api/v1/sidebar/agent-config?url=" + PercentEncode(std::string(kKoi) + "/scrm/setup"),
+                       cookie)), "sidebar_url_foreign");
+  // The ticket is fetched once and cached until 5 minutes before its 2 hours end, then fetched again.
   Koi("GET", "/api/v1/sidebar/agent-config?url=" + PercentEncode(href), cookie);
   EXPECT_EQ(sandbox_->CallCounts().at({spec_.corp_id, "/cgi-bin/ticket/get"}), 1);
+  clock_.Advance(116 * 60'000);
+  http::Response later = Koi("GET", "/api/v1/sidebar/agent-config?url=" + PercentEncode(href), cookie);
+  EXPECT_EQ(sandbox_->CallCounts().at({spec_.corp_id, "/cgi-bin/ticket/get"}), 2);
+  check = json::object{{"corpid", Data(later).at("corp_id")}, {"agentid", Data(later).at("agent_id")},
+                       {"timestamp", std::to_string(Data(later).at("timestamp").as_int64())},
+                       {"nonceStr", Data(later).at("nonce_str")}, {"signature", Data(later).at("signature")},
+                       {"url", href}};
+  EXPECT_EQ(verdict(check), "agentConfig:ok");
 
   // The chat's customer, as this member's relationship sees it.
   http::Response got = Koi("GET", "/api/v1/sidebar/customers/" + customer_, cookie);
@@ -249,7 +259,9 @@ TEST_P(SidebarTest, AMemberOpensTheSidebarSeesTheChatCustomerAndTagsThem) {
   EXPECT_EQ((*checks)[3].reason, "sidebar_page_unreachable");
 
   // Logging out ends the session.
-  Koi("POST", "/api/v1/sidebar/logout", cookie);
+  EXPECT_EQ(Reason(Koi("POST", "/api/v1/sidebar/logout", cookie)), "csrf_failed");
+  EXPECT_EQ(Koi("GET", "/api/v1/sidebar/session", cookie).status, 200);
+  EXPECT_EQ(Koi("POST", "/api/v1/sidebar/logout", cookie, "", csrf).status, 200);
   EXPECT_EQ(Reason(Koi("GET", "/api/v1/sidebar/session", cookie)), "sidebar_unauthenticated");
 }
 
@@ -271,8 +283,11 @@ TEST_P(SidebarTest, SignInRefusesAForeignStateAUsedCodeAndStrangers) {
   http::Response again = Koi("GET", path, "koi_sidebar_state=" + state);
   EXPECT_EQ(Param(std::string(kKoi) + HeaderOf(again, "Location"), "error"), "wecom_invalid_oauth_code");
 
-  // A member Koi knows only as resigned (its mirror not yet told otherwise) cannot open it.
+  // A member who resigns: the open session ends, and signing in again is refused.
+  const std::string cookie = SignIn(member_);
+  ASSERT_EQ(Koi("GET", "/api/v1/sidebar/session", cookie).status, 200);
   ASSERT_TRUE(t.db->Exec("UPDATE wecom_employees SET status = 5 WHERE userid = ?", {member_}).ok());
+  EXPECT_EQ(Reason(Koi("GET", "/api/v1/sidebar/customers/" + customer_, cookie)), "sidebar_unauthenticated");
   std::string error;
   EXPECT_EQ(SignIn(member_, &error), "");
   EXPECT_EQ(error, "sidebar_not_an_employee");

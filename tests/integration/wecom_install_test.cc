@@ -11,9 +11,11 @@
 
 #include "core/utf8.h"
 #include "domain/wecom_link/install.h"
+#include "domain/wecom_link/sidebar.h"
 #include "http/target.h"
 #include "scenario.h"
 #include "suite.h"
+#include "toolbar.h"
 #include "wecom/protocol/crypto.h"
 #include "wecom/protocol/xml.h"
 #include "wecom_fixture.h"
@@ -196,6 +198,40 @@ TEST_P(WecomInstallTest, AnInstallWithOneDepartmentVisibleLinksTheTeamAndSyncsEx
   for (const auto& line : outside) EXPECT_TRUE(visible.count(line.substr(0, line.size() - 1))) << line;
   auto follows = t.db->Query("SELECT COUNT(*) FROM wecom_follows WHERE team_id = ?", {admin_.team.value()}).value();
   EXPECT_GT(follows.rows[0].Int(0), 0);
+
+  // The app's chat toolbar: a visible member opening Koi's sidebar signs in through the suite's OAuth (appid = the
+  // suite, the code exchanged with getuserinfo3rd under the suite's token).
+  sandbox::ToolbarApi toolbar_api(*world_, clock_, *sandbox_);
+  toolbar_api.AddRoutes(router_);
+  const std::string page = "https://koi.test/sidebar/" + spec_.corp_id + "/customer";
+  ASSERT_TRUE(sandbox::ConfigureToolbar(*world_, clock_, spec_.corp_id,
+                                        {.agent_id = linked.agent_id, .trusted_domain = "koi.test",
+                                         .entries = {{"客户画像", page}}}).ok());
+  std::string member_id;
+  for (const auto& u : visible)
+    if (member_id.empty() && world_->Query("SELECT status FROM employees WHERE corp_id = ? AND userid = ?",
+                                           {spec_.corp_id, u}).value().rows.at(0).Int(0) == 1)
+      member_id = u;
+  ASSERT_FALSE(member_id.empty());
+  Sidebar sidebar(*t.db, clock_, *client_, *link_,
+                  {.public_url = "https://koi.test", .oauth_url = "http://sandbox.test/connect/oauth2/authorize"});
+  auto begun = sidebar.Begin(spec_.corp_id, "customer");
+  ASSERT_TRUE(begun.ok()) << begun.status().ToString();
+  EXPECT_EQ(Param(begun->oauth_url, "appid"), suite_.suite_id);
+  http::Request authorize;
+  authorize.method = "GET";
+  authorize.target = begun->oauth_url.substr(std::string("http://sandbox.test").size(),
+                                             begun->oauth_url.find('#') - std::string("http://sandbox.test").size());
+  authorize.headers["cookie"] = "wecom_sandbox_member=" + spec_.corp_id + ":" + member_id;
+  http::Response sent_back = dispatcher_->Handle(authorize);
+  ASSERT_EQ(sent_back.status, 302) << sent_back.body;
+  std::string location;
+  for (const auto& [k, v] : sent_back.headers)
+    if (k == "Location") location = v;
+  auto issued = sidebar.Complete(spec_.corp_id, "customer", Param(location, "code"), begun->state, begun->state, {});
+  ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+  EXPECT_EQ(sidebar.SessionOf(issued->token).value().userid, member_id);
+  EXPECT_EQ(sandbox_->CallCounts().at({suite_.suite_id, "/cgi-bin/service/auth/getuserinfo3rd"}), 1);
   // The corp's data callbacks now go to Koi under the suite's token and key.
   auto corp = world_->Query("SELECT callback_url, callback_token FROM corps WHERE corp_id = ?", {spec_.corp_id}).value();
   EXPECT_EQ(corp.rows[0].Text(0), "http://koi.test/api/v1/wecom/callback/" + spec_.corp_id);

@@ -27,6 +27,14 @@ using storage::Value;
 
 }  // namespace
 
+bool ParseBody(const http::Request& r, boost::json::object& out) {
+  boost::system::error_code ec;
+  json::value v = json::parse(r.body.empty() ? std::string_view("{}") : std::string_view(r.body), ec);
+  if (ec || !v.is_object()) return false;
+  out = std::move(v.as_object());
+  return true;
+}
+
 // WeCom's errmsg shape: "<text>, hint: [<id>], from ip: <ip>, more info at …?e=<code>".
 Response WecomError(int code, const std::string& text, const Request& r) {
   Response resp;
@@ -52,15 +60,6 @@ Response Error(int code, const std::string& text, const Request& r) { return Wec
 // A member outside the calling app's visible range (a third-party install's).
 Response NoPrivilege(const Request& r) { return Error(60011, "no privilege to access/modify contact/party/agent", r); }
 Response Ok(json::object body = {}) { return WecomOk(std::move(body)); }
-
-// WeCom reads bodies as JSON whatever the content type; bad JSON is errcode 47001.
-bool ParseBody(const Request& r, json::object& out) {
-  boost::system::error_code ec;
-  json::value v = json::parse(r.body.empty() ? std::string_view("{}") : std::string_view(r.body), ec);
-  if (ec || !v.is_object()) return false;
-  out = std::move(v.as_object());
-  return true;
-}
 
 std::string Str(const json::object& o, std::string_view key) {
   auto it = o.find(key);

@@ -45,6 +45,9 @@ namespace koi::sandbox {
 // {"errcode": 0, "errmsg": "ok", …body}.
 http::Response WecomError(int code, const std::string& text, const http::Request& r);
 http::Response WecomOk(boost::json::object body = {});
+// A request's body as a JSON object, as WeCom reads it whatever the content type (an empty body is {}); false for
+// anything else (WeCom's errcode 47001).
+bool ParseBody(const http::Request& r, boost::json::object& out);
 
 struct ApiOptions {
   int64_t token_ttl_s = 7200;

@@ -31,13 +31,6 @@ std::string Str(const json::object& o, std::string_view key) {
   return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
 }
 
-bool ParseObject(const std::string& body, json::object& out) {
-  boost::system::error_code ec;
-  json::value v = json::parse(body.empty() ? std::string_view("{}") : std::string_view(body), ec);
-  if (ec || !v.is_object()) return false;
-  out = std::move(v.as_object());
-  return true;
-}
 
 Response ErrorPage(int status, const std::string& message) {
   return Page(status, "授权失败", "<h1>无法完成授权</h1><p class=\"error\" id=\"install-error\">" + Html(message) + "</p>");
@@ -213,7 +206,7 @@ void SuiteApi::AddRoutes(http::Router& router) {
   // ----- the suite's token -----
   router.Add("POST", "/cgi-bin/service/get_suite_token", [this](Request& r) {
     json::object body;
-    if (!ParseObject(r.body, body)) return WecomError(47001, "data format error", r);
+    if (!ParseBody(r, body)) return WecomError(47001, "data format error", r);
     const std::string suite = Str(body, "suite_id"), secret = Str(body, "suite_secret"),
                       ticket = Str(body, "suite_ticket");
     auto q = db_.Query("SELECT suite_secret, ticket, ticket_at, previous_ticket, previous_ticket_at FROM suites WHERE "
@@ -257,7 +250,7 @@ void SuiteApi::AddRoutes(http::Router& router) {
     Response err;
     if (!admit(r, suite, err)) return err;
     json::object body;
-    if (!ParseObject(r.body, body)) return WecomError(47001, "data format error", r);
+    if (!ParseBody(r, body)) return WecomError(47001, "data format error", r);
     auto q = db_.Query("SELECT 1 FROM suite_codes WHERE code = ? AND kind = 'pre_auth' AND suite_id = ? AND used = 0 "
                        "AND expires_at > ?",
                        {Str(body, "pre_auth_code"), suite, clock_.NowSeconds()});
@@ -271,7 +264,7 @@ void SuiteApi::AddRoutes(http::Router& router) {
     Response err;
     if (!admit(r, suite, err)) return err;
     json::object body;
-    if (!ParseObject(r.body, body)) return WecomError(47001, "data format error", r);
+    if (!ParseBody(r, body)) return WecomError(47001, "data format error", r);
     const std::string code = Str(body, "auth_code");
     json::object answer;
     std::string corp;
@@ -324,7 +317,7 @@ void SuiteApi::AddRoutes(http::Router& router) {
     Response err;
     if (!admit(r, suite, err)) return err;
     json::object body;
-    if (!ParseObject(r.body, body)) return WecomError(47001, "data format error", r);
+    if (!ParseBody(r, body)) return WecomError(47001, "data format error", r);
     const std::string corp = Str(body, "auth_corpid");
     auto q = db_.Query("SELECT allow_party FROM suite_auths WHERE suite_id = ? AND corp_id = ? AND permanent_code = ?",
                        {suite, corp, Str(body, "permanent_code")});

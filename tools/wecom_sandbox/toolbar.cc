@@ -46,13 +46,6 @@ std::string JsapiSignature(const std::string& ticket, const std::string& nonce, 
   return Sha1Hex("jsapi_ticket=" + ticket + "&noncestr=" + nonce + "&timestamp=" + timestamp + "&url=" + url);
 }
 
-bool ParseObject(const std::string& body, json::object& out) {
-  boost::system::error_code ec;
-  json::value v = json::parse(body.empty() ? std::string_view("{}") : std::string_view(body), ec);
-  if (ec || !v.is_object()) return false;
-  out = std::move(v.as_object());
-  return true;
-}
 
 // A string or integer field as text ("" otherwise): the JS-SDK takes agentid and timestamp either way.
 std::string Scalar(const json::object& o, std::string_view key) {
@@ -241,10 +234,13 @@ void AddUserTicket(const Claimed& c, json::object& answer) {
 // The OAuth page's refusals: an HTML page (the person in the client sees it), status 400.
 Response OauthError(int errcode, const std::string& text) {
   const std::string code = errcode ? std::to_string(errcode) : "";
-  return Page(400, "无法打开页面",
-              "<h1>无法打开页面</h1><p class=\"error\" id=\"oauth-error\" data-test=\"oauth-error\" data-errcode=\"" +
-                  code + "\">" + (errcode ? "errcode " + code + "：" : "") + Html(text) +
-                  "</p><p class=\"muted\">koi-wecom-sandbox 模拟的企业微信网页授权 (OAuth)</p>");
+  Response out = Page(400, "无法打开页面",
+                      "<h1>无法打开页面</h1><p class=\"error\" id=\"oauth-error\" data-test=\"oauth-error\" "
+                      "data-errcode=\"" + code + "\">" + (errcode ? "errcode " + code + "：" : "") + Html(text) +
+                          "</p><p class=\"muted\">koi-wecom-sandbox 模拟的企业微信网页授权 (OAuth)</p>");
+  // Shown where the page was, in the chat page's sidebar frame: the sandbox's own pages may frame it.
+  out.frame_ancestor = "'self'";
+  return out;
 }
 
 // ----- the simulated client's pages -----
@@ -421,7 +417,7 @@ constexpr const char* kChatScript = R"js(
   }
 
   window.addEventListener('message', async (e) => {
-    if (e.source !== frame.contentWindow) return;
+    if (e.source !== frame.contentWindow || e.origin !== current.origin) return;
     const m = e.data;
     if (!m || typeof m !== 'object' || m.koiBridge !== 1) return;
     const name = String(m.name || '');
@@ -613,7 +609,7 @@ void ToolbarApi::AddRoutes(http::Router& router) {
       return resp;
     };
     json::object body;
-    if (!ParseObject(r.body, body)) return answer("fail invalid arguments: send a JSON object");
+    if (!ParseBody(r, body)) return answer("fail invalid arguments: send a JSON object");
     const std::string corp = Scalar(body, "corpid"), agent = Scalar(body, "agentid"),
                       timestamp = Scalar(body, "timestamp"), nonce = Scalar(body, "nonceStr"),
                       signature = Scalar(body, "signature"), page = WithoutFragment(Scalar(body, "url"));
@@ -666,7 +662,7 @@ void ToolbarApi::AddRoutes(http::Router& router) {
   });
   router.Add("PUT", "/sandbox/admin/corps/:corp_id/toolbar", [this, toolbar_answer, refusal](Request& r) {
     json::object body;
-    if (!ParseObject(r.body, body)) return WecomError(47001, "data format error", r);
+    if (!ParseBody(r, body)) return WecomError(47001, "data format error", r);
     const std::string corp = r.path_params.at("corp_id");
     if (Status s = ConfigureToolbar(db_, clock_, corp, ToolbarFromJson(body)); !s.ok()) return refusal(s, r);
     return toolbar_answer(r, corp);

@@ -110,10 +110,11 @@ Result<SidebarViewer> Sidebar::SessionOf(const std::string& token) {
   const Status none = Status::Unauthenticated("sidebar_unauthenticated", "open the page from WeCom's chat toolbar");
   if (token.empty()) return none;
   KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT s.id, s.team_id, s.corp_id, s.userid, s.expires_at, "
-                                         "COALESCE(e.name, s.userid), b.account_id FROM sidebar_sessions s LEFT JOIN "
-                                         "wecom_employees e ON e.team_id = s.team_id AND e.userid = s.userid LEFT JOIN "
+                                         "e.name, b.account_id FROM sidebar_sessions s JOIN wecom_employees e ON "
+                                         "e.team_id = s.team_id AND e.userid = s.userid AND e.status = 1 LEFT JOIN "
                                          "employee_bindings b ON b.team_id = s.team_id AND b.userid = s.userid WHERE "
                                          "s.token_hash = ?", {accounts::Sha256Hex(token)}));
+  // Ended too when the member left the corp (or the app's range) since: the mirror says so.
   if (r.rows.empty() || r.rows[0].Int(4) <= clock_.NowMillis()) return none;
   const auto& row = r.rows[0];
   // The corp must still be this team's (an unlink or another team's link ends its sessions).
@@ -134,28 +135,35 @@ void Sidebar::End(const std::string& token) {
   (void)db_.Exec("DELETE FROM sidebar_sessions WHERE token_hash = ?", {accounts::Sha256Hex(token)});
 }
 
-Result<std::string> Sidebar::Ticket(const wecom::CorpCredentials& corp) {
-  // One fetch at a time: they are rare (one per corp per two hours) and WeCom counts them (100 an hour).
-  std::lock_guard<std::mutex> lock(mu_);
-  const int64_t now = clock_.NowMillis();
-  auto it = tickets_.find(corp.corp_id);
-  if (it != tickets_.end() && now < it->second.refresh_after_ms) return it->second.ticket;
+Result<std::string> Sidebar::Ticket(const wecom::CorpCredentials& corp, const std::string& agent_id, bool fresh) {
+  // A ticket belongs to the app: new credentials (a re-link, another mode or AgentId) need their own.
+  const std::string key =
+      corp.corp_id + '|' + (corp.third_party ? "3" : "s") + '|' + agent_id + '|' + accounts::Sha256Hex(corp.secret);
+  if (!fresh) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = tickets_.find(key);
+    if (it != tickets_.end() && clock_.NowMillis() < it->second.refresh_after_ms) return it->second.ticket;
+  }
+  // Fetched without the lock (one corp's slow answer must not hold up the others' signatures); two concurrent
+  // fetches for one app are rare and WeCom allows 100 an hour.
   KOI_ASSIGN_OR_RETURN(wecom::WecomClient::JsTicket t, client_.GetAgentTicket(corp));
-  int64_t life_ms = std::max<int64_t>(t.expires_in * 1000 - kTicketMarginMs, 60'000);
-  tickets_[corp.corp_id] = {t.ticket, now + life_ms};
+  const int64_t life_ms = std::max<int64_t>(t.expires_in * 1000 - kTicketMarginMs, 60'000);
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(tickets_, [&corp](const auto& e) { return e.first.rfind(corp.corp_id + '|', 0) == 0; });
+  tickets_[key] = {t.ticket, clock_.NowMillis() + life_ms};
   return t.ticket;
 }
 
 Result<Sidebar::AgentConfig> Sidebar::SignAgentConfig(const SidebarViewer& viewer, const std::string& url) {
-  std::string base = TrimSlash(settings_.public_url) + "/";
+  const std::string base = TrimSlash(settings_.public_url) + "/sidebar/" + PercentEncode(viewer.corp_id) + "/";
   if (settings_.public_url.empty() || url.rfind(base, 0) != 0)
-    return Status::InvalidArgument("sidebar_url_foreign", "Koi signs only its own pages (under wecom.public_url)");
+    return Status::InvalidArgument("sidebar_url_foreign", "Koi signs only its own sidebar pages of the member's corp");
   KOI_ASSIGN_OR_RETURN(Linked linked, LinkedCorp(viewer.corp_id));
   if (linked.team != viewer.team) return Status::Unauthenticated("sidebar_unauthenticated", "the session has ended");
   if (linked.agent_id.empty())
     return Status::FailedPrecondition("sidebar_agent_id_missing",
                                       "the WeCom app's AgentId is not set: an admin enters it on the setup page");
-  KOI_ASSIGN_OR_RETURN(std::string ticket, Ticket(linked.corp));
+  KOI_ASSIGN_OR_RETURN(std::string ticket, Ticket(linked.corp, linked.agent_id, false));
   AgentConfig out;
   out.corp_id = viewer.corp_id;
   out.agent_id = linked.agent_id;
@@ -169,8 +177,11 @@ Result<Sidebar::SetupInfo> Sidebar::Setup(TeamId team) {
   SetupInfo out;
   out.public_url = TrimSlash(settings_.public_url);
   out.trusted_domain = HostOf(out.public_url);
-  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT corp_id, agent_id FROM wecom_corps WHERE team_id = ?", {team.value()}));
-  if (r.rows.empty()) return Status::FailedPrecondition("wecom_not_linked", "the team has not linked its WeCom corp yet");
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT corp_id, agent_id FROM wecom_corps WHERE team_id = ? AND "
+                                         "auth_cancelled_at IS NULL", {team.value()}));
+  if (r.rows.empty())
+    return Status::FailedPrecondition("wecom_not_linked", "the team's WeCom corp is not linked (or its admin uninstalled "
+                                                          "the app)");
   out.corp_id = r.rows[0].Text(0);
   out.agent_id = r.rows[0].Text(1);
   if (!out.public_url.empty())
@@ -205,7 +216,7 @@ Result<std::vector<Sidebar::Check>> Sidebar::RunChecks(const accounts::Principal
                                       : Check{"agent_id", "ok", "", info.agent_id});
   // 3. WeCom issues the app a JS-SDK ticket (its credentials work and it may use the JS-SDK).
   auto corp = link_.Credentials(who.team);
-  auto ticket = corp.ok() ? Ticket(*corp) : Result<std::string>(corp.status());
+  auto ticket = corp.ok() ? Ticket(*corp, info.agent_id, /*fresh=*/true) : Result<std::string>(corp.status());
   out.push_back(ticket.ok() ? Check{"ticket", "ok", "", ""}
                             : Check{"ticket", "fail", ticket.status().reason(), ticket.status().message()});
   // 4. The page answers at the public URL (a wrong public URL or a proxy that does not pass /sidebar/ shows here).

@@ -9,8 +9,8 @@
 // 2. Complete() checks the state, asks WeCom whose code it is (WecomClient::GetOAuthUser), requires that member
 //    to be an employee Koi has synced for the corp's team, and issues a sidebar session (8 hours; only the token's
 //    hash is stored, table sidebar_sessions). Its CSRF token is derived from the token, like an account session's.
-// 3. The page signs the JS-SDK's agentConfig through SignAgentConfig (the app's agent_config ticket, cached per corp
-//    until 5 minutes before it expires: WeCom allows 100 fetches an hour) and asks WeCom's client for the current
+// 3. The page signs the JS-SDK's agentConfig through SignAgentConfig (its own URL only; the app's agent_config
+//    ticket, cached per app until 5 minutes before it expires: WeCom allows 100 fetches an hour) and asks WeCom's client for the current
 //    chat's external contact (getCurExternalContact); the routes then show that customer as the member's own
 //    relationship sees it (customers::Scope of one employee).
 //
@@ -135,7 +135,9 @@ class Sidebar {
     std::string agent_id;
   };
   Result<Linked> LinkedCorp(const std::string& corp_id);
-  Result<std::string> Ticket(const wecom::CorpCredentials& corp);
+  // The app's agent_config ticket, cached until 5 minutes before it expires (`fresh`: asked of WeCom anyway, and
+  // cached).
+  Result<std::string> Ticket(const wecom::CorpCredentials& corp, const std::string& agent_id, bool fresh);
 
   storage::Database& db_;
   const Clock& clock_;
@@ -147,7 +149,7 @@ class Sidebar {
     std::string ticket;
     int64_t refresh_after_ms = 0;
   };
-  std::map<std::string, CachedTicket> tickets_;  // by corp id; guarded by mu_
+  std::map<std::string, CachedTicket> tickets_;  // by corp|mode|AgentId|secret hash; guarded by mu_
 };
 
 }  // namespace koi::wecom_link

@@ -251,7 +251,7 @@ class WecomClient {
   };
   Result<OAuthUser> GetOAuthUser(const CorpCredentials& corp, const std::string& code);
   // ticket/get?type=agent_config: the app's jsapi ticket for agentConfig signatures, valid `expires_in` seconds.
-  // WeCom allows 100 fetches an hour per app: callers cache it (JsTicketCache).
+  // WeCom allows 100 fetches an hour per app: callers cache it (wecom_link::Sidebar does).
   struct JsTicket {
     std::string ticket;
     int64_t expires_in = 0;
