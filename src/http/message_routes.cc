@@ -315,6 +315,34 @@ void AddMessageRoutes(Router& router, const AuthGuard& guard, messaging::Messagi
                                {"filename", m->filename}, {"size", m->size}, {"expires_at", m->expires_at_ms}},
                   201);
   }, scrm));
+
+  // The media library (素材库): the team's uploaded files, newest first, paged on the server.
+  router.Add("GET", "/api/v1/scrm/media", guard.Authed([&media](Request& r, const accounts::Principal& who) {
+    auto paging = ParsePaging(r, 20, 100);
+    if (!paging.ok()) return JsonError(paging.status());
+    auto page = media.List(who.team, r.Query("type"), r.Query("q"), paging->page, paging->page_size);
+    if (!page.ok()) return JsonError(page.status());
+    json::array items;
+    for (const auto& it : page->items)
+      items.push_back(json::object{{"id", it.media.id},
+                                   {"media_id", it.media.media_id},
+                                   {"type", it.media.type},
+                                   {"filename", it.media.filename},
+                                   {"size", it.media.size},
+                                   {"expires_at", it.media.expires_at_ms},
+                                   {"uploaded_at", it.uploaded_at_ms},
+                                   {"created_at", it.created_at_ms},
+                                   {"created_by", it.created_by_id},
+                                   {"created_by_name", it.created_by}});
+    return JsonOk(json::object{{"items", std::move(items)}, {"total", page->total}, {"page", paging->page},
+                               {"page_size", paging->page_size}});
+  }, scrm));
+  router.Add("DELETE", "/api/v1/scrm/media/:id", guard.Authed([&media](Request& r, const accounts::Principal& who) {
+    auto id = IdParam(r, "id", "media_not_found");
+    if (!id.ok()) return JsonError(id.status());
+    Status s = media.Delete(who, *id);
+    return s.ok() ? JsonOk(json::object{{"id", *id}}) : JsonError(s);
+  }, scrm));
 }
 
 }  // namespace koi::http

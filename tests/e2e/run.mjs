@@ -1301,6 +1301,62 @@ const tests = {
     }, { login: team })
   },
 
+  async 'media library: upload a poster in 素材库, find it in both languages, pick it in the composer, delete it'() {
+    const sandbox = process.env.E2E_SANDBOX_URL
+    if (!sandbox) { console.log('# media library: E2E_SANDBOX_URL is not set; skipped'); return }
+    const team = await linkedDemoTeam()
+    const name = `门店海报${Date.now() % 100000}.png`
+    // A 1x1 PNG with bytes of its own after the image (a file no other test uploads).
+    const png = Buffer.concat([Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64'),
+      Buffer.from(name)])
+    await withPage(async (page, errors) => {
+      await page.goto(base + '/scrm/overview')
+      await page.click('[data-test="menu-media"]')
+      await page.locator('[data-test="media-page"]').waitFor()
+      await page.locator('input[type="file"][data-test="media-upload-input"]').setInputFiles({ name, mimeType: 'image/png', buffer: png })
+      const row = page.locator('[data-test="media-table"] .el-table__row', { hasText: name })
+      await row.waitFor()
+      await row.locator('[data-test="media-thumb"]').waitFor()
+      assert(await page.locator('[data-test="media-table"]').getByText('王小锦').first().isVisible(), 'the uploader is not shown')
+      await waitToastsGone(page)
+      await tallScreenshot(page, join(shots, 'media-zh.png'))
+      await switchLanguage(page, 'English')
+      await page.getByRole('heading', { name: 'Media library' }).waitFor()
+      await field(page, 'media-search').fill(name.slice(0, 8))
+      await field(page, 'media-search').press('Enter')
+      await page.locator('[data-test="media-table"] .el-table__row', { hasText: name }).waitFor()
+      await switchLanguage(page, '中文')
+
+      // Composing: the image comes from the library, nothing is uploaded again.
+      let uploads = 0
+      page.on('request', (r) => { if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/v1/scrm/media') uploads++ })
+      await page.click('[data-test="menu-messages"]')
+      await page.click('[data-test="message-create"]')
+      await page.locator('[data-test="composer-content"]').waitFor()
+      await page.click('[data-test="attachment-add-button"]')
+      await page.locator('[data-test="attachment-add-image"]:visible').click()
+      await waitMenusClosed(page)
+      const image = page.locator('[data-test="attachment"]').first()
+      await image.locator('[data-test="attachment-library-button"]').click()
+      const picker = page.locator('.el-dialog', { has: page.locator('[data-test="media-picker-table"]') })
+      await picker.locator('.el-table__row', { hasText: name }).locator('[data-test="media-picker-use"]').click()
+      await image.locator('[data-test="attachment-upload-done"]').waitFor()
+      assert((await image.locator('[data-test="attachment-upload-name"]').innerText()).includes(name), 'the picked file name')
+      assert(uploads === 0, `${uploads} uploads while picking from the library`)
+
+      // Deleting, after the question.
+      await page.goto(base + '/scrm/media')
+      const again = page.locator('[data-test="media-table"] .el-table__row', { hasText: name })
+      await again.locator('[data-test="media-delete"]').click()
+      await confirmBox(page)
+      await again.waitFor({ state: 'detached' })
+      const listed = await team.api.ok('GET', `/api/v1/scrm/media?q=${encodeURIComponent(name)}`)
+      assert(listed.total === 0, `still listed: ${JSON.stringify(listed)}`)
+      const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
+      assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
+    }, { login: team })
+  },
+
   async 'churn: a customer deletes an employee in WeCom; the bell tells the admin, the churn page lists it first in both languages and clears the bell'() {
     // The deletion happens in WeCom: the sandbox's scenario plays it and sends Koi the del_follow_user callback.
     const sandbox = process.env.E2E_SANDBOX_URL

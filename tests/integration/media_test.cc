@@ -303,6 +303,77 @@ TEST_P(MediaTest, TheUploadRouteTakesTheRawFileAsTheBody) {
   EXPECT_EQ(reason(get("3madeupelsewhere")), "media_not_found");
 }
 
+// The media library (素材库): newest first, filtered by kind and name, paged; a file goes only when no unsent message
+// uses it, and only by its uploader or an admin.
+TEST_P(MediaTest, TheLibraryListsFiltersAndPagesAndDeletesOnlyUnusedFiles) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  SetUpKoi(*t.db);
+  if (HasFatalFailure()) return;
+  const std::string jpeg = std::string("\xFF\xD8\xFF\xE0", 4) + std::string(100, 'j');
+  auto poster = media_->Upload(admin_, "image", "海报.png", "image/png", kPng);
+  clock_.Advance(1000);
+  auto prices = media_->Upload(admin_, "file", "价目表_100%.pdf", "application/pdf", "%PDF-1.4 prices");
+  clock_.Advance(1000);
+  auto store = media_->Upload(admin_, "image", "门店.jpg", "image/jpeg", jpeg);
+  ASSERT_TRUE(poster.ok() && prices.ok() && store.ok());
+
+  auto names = [](const accounts::Paged<MediaService::LibraryItem>& p) {
+    std::vector<std::string> out;
+    for (const auto& it : p.items) out.push_back(it.media.filename);
+    return out;
+  };
+  auto all = media_->List(admin_.team, "", "", 1, 20);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->total, 3);
+  EXPECT_EQ(names(*all), (std::vector<std::string>{"门店.jpg", "价目表_100%.pdf", "海报.png"}));
+  EXPECT_EQ(all->items[0].created_by, "王");
+  EXPECT_EQ(all->items[0].media.expires_at_ms, all->items[0].uploaded_at_ms + kMediaLifetimeMs);
+  EXPECT_EQ(names(*media_->List(admin_.team, "image", "", 1, 20)), (std::vector<std::string>{"门店.jpg", "海报.png"}));
+  EXPECT_EQ(names(*media_->List(admin_.team, "", "100%", 1, 20)), std::vector<std::string>{"价目表_100%.pdf"});
+  EXPECT_EQ(media_->List(admin_.team, "", "表%1", 1, 20)->total, 0);  // % is a character, not a wildcard
+  auto second = media_->List(admin_.team, "", "", 2, 2);
+  EXPECT_EQ(second->total, 3);
+  EXPECT_EQ(names(*second), std::vector<std::string>{"海报.png"});
+  EXPECT_EQ(media_->List(admin_.team, "voice", "", 1, 20).status().reason(), "media_type_invalid");
+
+  // Another member may not delete the admin's file; nobody deletes another team's.
+  auto m = accounts_->AddMember(admin_, "13900000002", "小林", {});
+  ASSERT_TRUE(m.ok());
+  accounts::Principal member{.team = admin_.team, .account = m->id, .role = accounts::Role::kMember,
+                             .phone = "13900000002", .name = "小林"};
+  EXPECT_EQ(media_->Delete(member, store->id).reason(), "media_not_yours");
+  auto other = accounts_->CreateTeam({.phone = "13700000001", .password = "secret123", .team_name = "乙", .name = "李"});
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(media_->Delete(*other, store->id).reason(), "media_not_found");
+  EXPECT_EQ(media_->List(other->team, "", "", 1, 20)->total, 0);
+
+  // A draft uses the poster: it stays until the draft is sent or deleted.
+  auto draft = [&](const std::string& state, const std::string& media_id) {
+    json::object content{{"text", {{"content", "新品"}}},
+                         {"attachments", json::array{{{"type", "image"}, {"media_id", media_id}}}}};
+    ASSERT_TRUE(t.db->Exec("INSERT INTO mass_messages (team_id, kind, title, content, target, state, rule_pack, "
+                           "send_at, created_by, created_at, updated_at) VALUES (?, 'corp', '新品海报', ?, '{}', ?, "
+                           "'wecom-2025', 0, ?, 0, 0)",
+                           {admin_.team.value(), json::serialize(content), state, admin_.account.value()}).ok());
+  };
+  draft("draft", poster->media_id);
+  Status in_use = media_->Delete(admin_, poster->id);
+  EXPECT_EQ(in_use.reason(), "media_in_use");
+  EXPECT_NE(in_use.message().find("新品海报"), std::string::npos);
+  draft("sent", store->media_id);  // a sent message does not hold its file
+  ASSERT_TRUE(media_->Delete(admin_, store->id).ok());
+  EXPECT_EQ(media_->File(admin_.team, store->media_id).status().reason(), "media_not_found");
+  EXPECT_EQ(media_->List(admin_.team, "", "", 1, 20)->total, 2);
+  EXPECT_EQ(media_->Delete(admin_, store->id).reason(), "media_not_found");
+  EXPECT_EQ(Lines(*t.db, "SELECT action, detail FROM audit_log WHERE team_id = ? AND action = 'media.deleted'",
+                  {admin_.team.value()}),
+            std::vector<std::string>{"media.deleted|门店.jpg|"});
+  // The uploader deletes their own file.
+  auto own = media_->Upload(member, "file", "小林的清单.txt", "text/plain", "member's list");
+  ASSERT_TRUE(own.ok());
+  EXPECT_TRUE(media_->Delete(member, own->id).ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, MediaTest, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),
                          testing::EngineParamName());
 

@@ -776,7 +776,8 @@ const std::vector<std::string>& AuditActions() {
       "app.activated",          "wecom.linked",        "member.employee_bound", "member.employee_unbound",
       "tag.created",            "tag.renamed",         "tag.deleted",           "group_tag.created",
       "group_tag.renamed",      "group_tag.deleted",   "customer.exported",
-      "fans.subject_set",       "fans.imported",       "fans.deleted",          "wecom.auth_cancelled"};
+      "fans.subject_set",       "fans.imported",       "fans.deleted",          "wecom.auth_cancelled",
+      "media.deleted"};
   return actions;
 }
 

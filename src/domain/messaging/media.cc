@@ -156,6 +156,70 @@ bool MediaService::Fresh(const Stored& file) const {
   return file.uploaded_at_ms + kMediaLifetimeMs - kMediaMarginMs > clock_.NowMillis();
 }
 
+Result<accounts::Paged<MediaService::LibraryItem>> MediaService::List(TeamId team, std::string_view type,
+                                                                     std::string_view query, int page, int page_size) {
+  if (!type.empty() && type != "image" && type != "video" && type != "file")
+    return Status::InvalidArgument("media_type_invalid", "type is image, video or file");
+  std::string where = " WHERE f.team_id = ?";
+  std::vector<Value> params{team.value()};
+  if (!type.empty()) {
+    where += " AND f.type = ?";
+    params.emplace_back(std::string(type));
+  }
+  const std::string q = TrimSpace(query);
+  if (!q.empty()) {
+    where += " AND f.filename LIKE ?" + std::string(" ESCAPE '\\'");
+    params.emplace_back(storage::LikeContains(q));
+  }
+  accounts::Paged<LibraryItem> out;
+  KOI_ASSIGN_OR_RETURN(auto n, db_.Query("SELECT COUNT(*) FROM media_files f" + where, params));
+  out.total = n.rows.at(0).Int(0);
+  params.emplace_back(int64_t{page_size});
+  params.emplace_back(int64_t{page - 1} * page_size);
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT f.id, f.type, f.filename, f.content_type, f.media_id, f.size, "
+                                         "f.uploaded_at, f.created_at, f.created_by, COALESCE(a.name, '') FROM "
+                                         "media_files f LEFT JOIN accounts a ON a.id = f.created_by" + where +
+                                             " ORDER BY f.created_at DESC, f.id DESC LIMIT ? OFFSET ?",
+                                         params));
+  for (const auto& row : r.rows) {
+    Stored s{.id = row.Int(0), .type = row.Text(1), .filename = row.Text(2), .content_type = row.Text(3),
+             .media_id = row.Text(4), .size = row.Int(5), .uploaded_at_ms = row.Int(6)};
+    out.items.push_back({.media = ToMedia(s), .uploaded_at_ms = s.uploaded_at_ms, .created_at_ms = row.Int(7),
+                         .created_by = row.Text(9), .created_by_id = row.Int(8)});
+  }
+  return out;
+}
+
+Status MediaService::Delete(const accounts::Principal& who, int64_t id) {
+  const Status not_found = Status::NotFound("media_not_found", "no such file in the team's media library");
+  KOI_ASSIGN_OR_RETURN(auto f, db_.Query("SELECT created_by, filename FROM media_files WHERE team_id = ? AND id = ?",
+                                         {who.team.value(), id}));
+  if (f.rows.empty()) return not_found;
+  if (!who.is_admin() && f.rows[0].Int(0) != who.account.value())
+    return Status::PermissionDenied("media_not_yours", "only the member who uploaded a file, or an admin, deletes it");
+  const std::string filename = f.rows[0].Text(1);
+  return db_.Transact([&](storage::Session& tx) -> Status {
+    // Every id the file ever had: content saved with an older one still uses the file.
+    KOI_ASSIGN_OR_RETURN(auto ids, tx.Query("SELECT media_id FROM media_file_ids WHERE team_id = ? AND file_id = ? "
+                                            "UNION SELECT media_id FROM media_files WHERE id = ?",
+                                            {who.team.value(), id, id}));
+    for (const auto& row : ids.rows) {
+      KOI_ASSIGN_OR_RETURN(auto used, tx.Query("SELECT id, title FROM mass_messages WHERE team_id = ? AND state IN "
+                                               "('draft', 'scheduled', 'sending') AND content LIKE ?" +
+                                                   std::string(" ESCAPE '\\'") + " ORDER BY id LIMIT 1",
+                                               {who.team.value(), storage::LikeContains(row.Text(0))}));
+      if (!used.rows.empty())
+        return Status::FailedPrecondition("media_in_use", "message " + std::to_string(used.rows[0].Int(0)) + " (" +
+                                                              used.rows[0].Text(1) +
+                                                              ") uses this file and is not sent yet");
+    }
+    KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM media_file_ids WHERE team_id = ? AND file_id = ?", {who.team.value(), id}));
+    KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM media_files WHERE team_id = ? AND id = ?", {who.team.value(), id}));
+    return accounts::AccountService::RecordAudit(tx, clock_, who.team, &who, "media.deleted", std::to_string(id), "",
+                                                 filename);
+  });
+}
+
 Media MediaService::ToMedia(const Stored& file) {
   return {.id = file.id, .media_id = file.media_id, .type = file.type, .filename = file.filename, .size = file.size,
           .expires_at_ms = file.uploaded_at_ms + kMediaLifetimeMs};

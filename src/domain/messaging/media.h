@@ -75,6 +75,22 @@ class MediaService {
   };
   Result<Kept> File(TeamId team, const std::string& media_id);
 
+  // --- The media library (素材库): the files the team uploaded, to reuse in messages. ---
+  struct LibraryItem {
+    Media media;
+    int64_t uploaded_at_ms = 0;  // when the current media id was uploaded
+    int64_t created_at_ms = 0;   // when the file first came to Koi
+    std::string created_by;      // the uploader's name ("" when the account is gone)
+    int64_t created_by_id = 0;
+  };
+  // Newest first; `type` "" or image | video | file (media_type_invalid otherwise), `query` a part of the filename.
+  Result<accounts::Paged<LibraryItem>> List(TeamId team, std::string_view type, std::string_view query, int page,
+                                            int page_size);
+  // The uploader or an admin. Refused while a message not sent yet (a draft, scheduled or sending) uses any of the
+  // file's media ids (FailedPrecondition media_in_use, naming the message); media_not_found for another team's file.
+  // A sent message keeps its content but its preview no longer shows the file.
+  Status Delete(const accounts::Principal& who, int64_t id);
+
  private:
   struct Stored {
     int64_t id = 0;

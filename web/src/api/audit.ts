@@ -13,7 +13,7 @@ export const AUDIT_ACTIONS: AuditApi.Action[] = [
   'auth.password_reset', 'account.password_changed', 'account.phone_changed', 'account.profile_changed', 'member.added', 'member.disabled',
   'member.enabled', 'member.removed', 'member.password_reset', 'member.unlocked', 'member.employee_bound', 'member.employee_unbound',
   'app.activated', 'wecom.linked', 'tag.created', 'tag.renamed', 'tag.deleted', 'group_tag.created', 'group_tag.renamed',
-  'group_tag.deleted', 'customer.exported', 'fans.subject_set', 'fans.imported', 'fans.deleted', 'wecom.auth_cancelled',
+  'group_tag.deleted', 'customer.exported', 'fans.subject_set', 'fans.imported', 'fans.deleted', 'wecom.auth_cancelled', 'media.deleted',
 ]
 
 export function listAuditLogApi(page: number, pageSize: number, action = '') {

@@ -1,4 +1,5 @@
-import { query, upload, type UploadOptions } from './request'
+import type { components } from './generated/schema'
+import { query, requestClient, upload, type UploadOptions } from './request'
 
 export namespace MediaApi {
   /** WeCom's kinds of temporary media that mass-message attachments use */
@@ -31,4 +32,26 @@ export function uploadMediaApi(
 /** The address of the file Koi keeps for a media id it uploaded (an image shows inline), for previews. */
 export function mediaFileUrl(mediaId: string): string {
   return `/api/v1/scrm/media/file${query({ media_id: mediaId })}`
+}
+
+export namespace MediaApi {
+  /** A file of the media library (素材库): what the team uploaded, with who and when. */
+  export type LibraryItem = components['schemas']['MediaLibraryItem']
+  export interface LibraryPage {
+    items: LibraryItem[]
+    total: number
+    page: number
+    page_size: number
+  }
+}
+
+/** The team's uploaded files, newest first; `type` '' for every kind, `q` a part of the filename. */
+export function listMediaApi(params: { type?: MediaApi.Type | ''; q?: string; page: number; pageSize: number }) {
+  return requestClient.get<MediaApi.LibraryPage>(
+    `/api/v1/scrm/media${query({ type: params.type, q: params.q, page: params.page, page_size: params.pageSize })}`)
+}
+
+/** Deletes a file from the library (the uploader or an admin; refused while an unsent message uses it). */
+export function deleteMediaApi(id: number) {
+  return requestClient.delete<{ id: number }>(`/api/v1/scrm/media/${id}`)
 }

@@ -3,13 +3,15 @@ import { createApp, h, nextTick, reactive, type App } from 'vue'
 import ElementPlus from 'element-plus'
 import { i18n } from '@/locales'
 import { ApiError } from '@/api/request'
-import { uploadMediaApi, type MediaApi } from '@/api/media'
+import { listMediaApi, uploadMediaApi, type MediaApi } from '@/api/media'
 import { newAttachment, type AttachmentType, type EditorAttachment } from '@/composables/message-content'
 import { settle } from '@/test-utils/mount'
 import MessageAttachmentEditor from './message-attachment-editor.vue'
 import MessagePreview from './message-preview.vue'
 
-vi.mock('@/api/media', () => ({ uploadMediaApi: vi.fn() }))
+vi.mock('@/api/media', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('@/api/media')>()), uploadMediaApi: vi.fn(), listMediaApi: vi.fn(),
+}))
 
 const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]
 const MP4 = [0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d]
@@ -129,6 +131,23 @@ describe('uploading an attachment\'s file', () => {
     await choose(file('价目表.pdf', [1, 2, 3, 4, 5, 6, 7], 'application/pdf'))
     expect(text('attachment-upload-error')).toBe(i18n.global.t('errors.network'))
     expect(a.media_id).toBe('')
+  })
+
+  it('takes a file of the media library instead of uploading one', async () => {
+    vi.mocked(listMediaApi).mockResolvedValue({
+      items: [{ ...media({ id: 5, media_id: 'LIB_5', filename: '门店.png', size: 4096 }), uploaded_at: 1, created_at: 1, created_by: 7, created_by_name: '王小锦' }],
+      total: 1, page: 1, page_size: 10,
+    })
+    const a = await mount('image')
+    q('attachment-library-button')!.click()
+    await settle()
+    expect(vi.mocked(listMediaApi).mock.calls[0][0]).toMatchObject({ type: 'image', page: 1 })
+    document.querySelector<HTMLElement>('[data-test="media-picker-use"]')!.click()
+    await settle()
+    expect(a.media_id).toBe('LIB_5')
+    expect(text('attachment-upload-name')).toBe('门店.png')
+    expect(q('attachment-upload-thumb')!.getAttribute('src')).toBe('/api/v1/scrm/media/file?media_id=LIB_5')
+    expect(uploadMediaApi).not.toHaveBeenCalled()
   })
 
   it('uploads a file (name and size in the editor and the preview) and replaces it', async () => {

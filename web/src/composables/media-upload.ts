@@ -4,7 +4,7 @@
 import { computed, getCurrentScope, onScopeDispose, ref } from 'vue'
 import { i18n } from '@/locales'
 import { ABORTED_REASON, ApiError, errorText } from '@/api/request'
-import { uploadMediaApi, type MediaApi } from '@/api/media'
+import { mediaFileUrl, uploadMediaApi, type MediaApi } from '@/api/media'
 import { ATTACHMENT_FIELDS, type AttachmentType, type EditorAttachment, type MediaField, type UploadedMedia } from './message-content'
 
 export type MediaType = MediaApi.Type
@@ -297,7 +297,20 @@ export function useMediaUpload(
     attachment[field] = ''
   }
 
+  /** Fills the field with a file of the media library (uploaded before: nothing is sent now). */
+  function takeStored(item: MediaApi.LibraryItem) {
+    cancel()
+    error.value = ''
+    const { attachment, field } = target()
+    releaseUpload(attachment.uploads[field])
+    attachment[field] = item.media_id
+    attachment.uploads[field] = {
+      mediaId: item.media_id, mediaType: item.type, name: item.filename, size: item.size,
+      previewUrl: item.type === 'image' ? mediaFileUrl(item.media_id) : '', expiresAt: item.expires_at,
+    }
+  }
+
   if (getCurrentScope()) onScopeDispose(cancel)
 
-  return { sending, uploading, percent, processing, error, mediaType, pick, cancel, remove }
+  return { sending, uploading, percent, processing, error, mediaType, pick, cancel, remove, takeStored }
 }

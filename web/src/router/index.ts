@@ -41,6 +41,7 @@ export const routes: RouteRecordRaw[] = [
       { path: 'scrm/messages/new', component: () => import('@/views/scrm/message-composer.vue'), meta: { titleKey: 'messages.composer.newTitle' } },
       { path: 'scrm/messages/:id(\\d+)/edit', component: () => import('@/views/scrm/message-composer.vue'), meta: { titleKey: 'menu.messages' } },
       { path: 'scrm/messages/:id(\\d+)', component: () => import('@/views/scrm/message-detail.vue'), meta: { titleKey: 'menu.messages' } },
+      { path: 'scrm/media', component: () => import('@/views/scrm/media.vue'), meta: { titleKey: 'menu.media' } },
       { path: 'scrm/settings/rule-pack', component: () => import('@/views/scrm/rule-pack.vue'), meta: { titleKey: 'menu.rulePack' } },
       { path: 'scrm/employees', component: () => import('@/views/scrm/employees.vue'), meta: { titleKey: 'menu.employees' } },
       { path: 'scrm/fans', component: () => import('@/views/scrm/fans.vue'), meta: { titleKey: 'fans.title', adminOnly: true } },

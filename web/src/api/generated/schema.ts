@@ -714,7 +714,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Ends the sidebar session (if any) and clears its cookie. */
+        /**
+         * Ends the sidebar session and clears its cookie.
+         * @description Needs `X-CSRF-Token` = the session's `csrf_token` (403 `csrf_failed`); 401 `sidebar_unauthenticated` without a session.
+         */
         post: operations["endSidebarSession"];
         delete?: never;
         options?: never;
@@ -733,7 +736,7 @@ export interface paths {
          * The parameters of the JS-SDK's agentConfig for the page at `url`, signed with the app's jsapi ticket.
          * @description signature = SHA-1 of `jsapi_ticket=…&noncestr=…&timestamp=…&url=…` (the url without its #fragment). The ticket
          *     (ticket/get?type=agent_config) is cached per corp until 5 minutes before it expires. Errors:
-         *     `sidebar_unauthenticated`, `sidebar_url_foreign` (the url is not under Koi's public URL),
+         *     `sidebar_unauthenticated`, `sidebar_url_foreign` (the url is not one of Koi's sidebar pages of the member's corp),
          *     `sidebar_agent_id_missing` (412), WeCom's (`wecom_*`).
          */
         get: operations["getSidebarAgentConfig"];
@@ -2204,7 +2207,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The media library (素材库) — the team's uploaded files, newest first, paged on the server.
+         * @description Filters: `type` (image, video or file; else 400 `media_type_invalid`) and `q`, a part of the filename.
+         */
+        get: operations["listMedia"];
         put?: never;
         /**
          * Uploads an attachment's file (image, video or file) to WeCom for its media_id.
@@ -2223,6 +2230,28 @@ export interface paths {
          */
         post: operations["uploadMedia"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scrm/media/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Deletes a file from the media library (the uploader or an admin; audited as media.deleted).
+         * @description Refused with 412 `media_in_use` while a message not sent yet (a draft, scheduled or sending) uses any media id
+         *     the file had, naming the message; 403 `media_not_yours` for another member's file; 404 `media_not_found`.
+         *     Sent messages keep their content, but their preview no longer shows the file.
+         */
+        delete: operations["deleteMedia"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2609,7 +2638,8 @@ export interface components {
              *     `message_too_many_groups`.
              *     The message of a refused draft names the field at fault (`content.attachments[1].url: …`).
              *     Attachments' media: `media_type_invalid`, `media_filename_invalid`, `media_empty`, `media_too_large`,
-             *     `media_format_invalid`, `media_not_found` (no file uploaded through Koi has this media id); WeCom's `wecom_invalid_media_type` (40004), `wecom_invalid_file_type` (40005: a
+             *     `media_format_invalid`, `media_not_found` (no file uploaded through Koi has this media id), `media_in_use` (a message not sent yet
+             *     uses the file), `media_not_yours` (another member uploaded it); WeCom's `wecom_invalid_media_type` (40004), `wecom_invalid_file_type` (40005: a
              *     format WeCom does not take), `wecom_invalid_file_size` (40006), `wecom_invalid_media_id` (40007: a media id
              *     WeCom does not know, or older than its 3 days), `wecom_media_data_missing` (41005).
              *     Storage: `database_busy` (the database was busy or a transaction lost a race; try again),
@@ -4621,6 +4651,26 @@ export interface components {
             /** @description when WeCom forgets media_id (ms) */
             expires_at: number;
         };
+        MediaLibraryItem: components["schemas"]["Media"] & {
+            /** @description when the current media_id was uploaded (ms) */
+            uploaded_at: number;
+            /** @description when the file first came to Koi (ms) */
+            created_at: number;
+            /** @description the uploader's account id */
+            created_by: number;
+            /** @description '' when the account is gone */
+            created_by_name: string;
+        };
+        MediaLibraryPageEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: {
+                items: components["schemas"]["MediaLibraryItem"][];
+                total: number;
+                page: number;
+                page_size: number;
+            };
+        };
         MediaEnvelope: {
             /** @enum {integer} */
             code: 0;
@@ -4639,7 +4689,7 @@ export interface components {
             data: components["schemas"]["StoreOverview"];
         };
         /** @enum {string} */
-        AuditAction: "team.register" | "auth.login" | "auth.login_failed" | "auth.locked" | "auth.logout" | "auth.logout_all" | "auth.password_reset" | "account.password_changed" | "account.phone_changed" | "account.profile_changed" | "member.added" | "member.disabled" | "member.enabled" | "member.removed" | "member.password_reset" | "member.unlocked" | "app.activated" | "wecom.linked" | "member.employee_bound" | "member.employee_unbound" | "tag.created" | "tag.renamed" | "tag.deleted" | "group_tag.created" | "group_tag.renamed" | "group_tag.deleted" | "customer.exported" | "fans.subject_set" | "fans.imported" | "fans.deleted" | "wecom.auth_cancelled";
+        AuditAction: "team.register" | "auth.login" | "auth.login_failed" | "auth.locked" | "auth.logout" | "auth.logout_all" | "auth.password_reset" | "account.password_changed" | "account.phone_changed" | "account.profile_changed" | "member.added" | "member.disabled" | "member.enabled" | "member.removed" | "member.password_reset" | "member.unlocked" | "app.activated" | "wecom.linked" | "member.employee_bound" | "member.employee_unbound" | "tag.created" | "tag.renamed" | "tag.deleted" | "group_tag.created" | "group_tag.renamed" | "group_tag.deleted" | "customer.exported" | "fans.subject_set" | "fans.imported" | "fans.deleted" | "wecom.auth_cancelled" | "media.deleted";
         AuditEntry: {
             id: number;
             created_at: number;
@@ -5668,7 +5718,10 @@ export interface operations {
     endSidebarSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description the sidebar session's csrf_token */
+                "X-CSRF-Token": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8107,6 +8160,34 @@ export interface operations {
             403: components["responses"]["Failure"];
         };
     };
+    listMedia: {
+        parameters: {
+            query?: {
+                type?: "image" | "video" | "file";
+                q?: string;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of files */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaLibraryPageEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+        };
+    };
     uploadMedia: {
         parameters: {
             query: {
@@ -8142,6 +8223,41 @@ export interface operations {
             413: components["responses"]["Failure"];
             422: components["responses"]["Failure"];
             503: components["responses"]["Failure"];
+        };
+    };
+    deleteMedia: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The value of the `koi_csrf` cookie; required on every POST/PUT/PATCH/DELETE under /api/ (else 403 `csrf_failed`). */
+                "X-CSRF-Token": components["parameters"]["CsrfToken"];
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: {
+                            id: number;
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+            412: components["responses"]["Failure"];
         };
     };
     getMediaFile: {
