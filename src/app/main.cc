@@ -105,16 +105,6 @@ std::unique_ptr<wecom::WecomClient> MakeWecomClient(const Settings& s, const Clo
       clock, wecom::ClientOptions{.base_url = s.wecom.api_base_url, .calls_per_minute = s.wecom.calls_per_minute});
 }
 
-// The origin of a WeCom stand-in on this machine at `api_base_url` ("http://127.0.0.1:9080"), whose chat page may
-// frame the sidebar and answer its JS-SDK calls; "" for anything else (WeCom itself, or a proxy in front of it,
-// must not be trusted that way).
-std::string SandboxOrigin(const std::string& api_base_url) {
-  for (const char* loopback : {"http://127.", "http://localhost:", "http://[::1]:"})
-    if (api_base_url.rfind(loopback, 0) == 0)
-      return api_base_url.substr(0, api_base_url.find('/', std::string_view("http://").size()));
-  return "";
-}
-
 void RegisterSystemJobs(jobs::JobRunner& runner, jobs::JobQueue& queue, const Settings& s, const Clock& clock,
                         accounts::AccountService& accounts) {
   runner.Register("accounts.housekeeping", [&accounts](jobs::JobContext&) -> Status {
@@ -269,7 +259,7 @@ int Serve(const std::string& config_path) {
   wecom_link::Sidebar sidebar(database, clock, *wecom_client, wecom_link,
                               {.public_url = s.wecom.public_url,
                                .oauth_url = s.wecom.oauth_url,
-                               .bridge_origin = SandboxOrigin(s.wecom.api_base_url),
+                               .bridge_origin = wecom_link::Sidebar::LoopbackOrigin(s.wecom.api_base_url),
                                .fetch = [](const std::string& url) -> Result<std::pair<int, std::string>> {
                                  KOI_ASSIGN_OR_RETURN(http::HttpReply reply,
                                                       http::HttpExchange("GET", url, {}, "", 5'000));

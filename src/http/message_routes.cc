@@ -340,7 +340,7 @@ void AddMessageRoutes(Router& router, const AuthGuard& guard, messaging::Messagi
   router.Add("DELETE", "/api/v1/scrm/media/:id", guard.Authed([&media](Request& r, const accounts::Principal& who) {
     auto id = IdParam(r, "id", "media_not_found");
     if (!id.ok()) return JsonError(id.status());
-    Status s = media.Delete(who, *id);
+    Status s = media.Delete(who, *id, AuthGuard::ClientOf(r));
     return s.ok() ? JsonOk(json::object{{"id", *id}}) : JsonError(s);
   }, scrm));
 }

@@ -341,10 +341,10 @@ TEST_P(MediaTest, TheLibraryListsFiltersAndPagesAndDeletesOnlyUnusedFiles) {
   ASSERT_TRUE(m.ok());
   accounts::Principal member{.team = admin_.team, .account = m->id, .role = accounts::Role::kMember,
                              .phone = "13900000002", .name = "小林"};
-  EXPECT_EQ(media_->Delete(member, store->id).reason(), "media_not_yours");
+  EXPECT_EQ(media_->Delete(member, store->id, {}).reason(), "media_not_yours");
   auto other = accounts_->CreateTeam({.phone = "13700000001", .password = "secret123", .team_name = "乙", .name = "李"});
   ASSERT_TRUE(other.ok());
-  EXPECT_EQ(media_->Delete(*other, store->id).reason(), "media_not_found");
+  EXPECT_EQ(media_->Delete(*other, store->id, {}).reason(), "media_not_found");
   EXPECT_EQ(media_->List(other->team, "", "", 1, 20)->total, 0);
 
   // A draft uses the poster: it stays until the draft is sent or deleted.
@@ -357,21 +357,21 @@ TEST_P(MediaTest, TheLibraryListsFiltersAndPagesAndDeletesOnlyUnusedFiles) {
                            {admin_.team.value(), json::serialize(content), state, admin_.account.value()}).ok());
   };
   draft("draft", poster->media_id);
-  Status in_use = media_->Delete(admin_, poster->id);
+  Status in_use = media_->Delete(admin_, poster->id, {});
   EXPECT_EQ(in_use.reason(), "media_in_use");
   EXPECT_NE(in_use.message().find("新品海报"), std::string::npos);
   draft("sent", store->media_id);  // a sent message does not hold its file
-  ASSERT_TRUE(media_->Delete(admin_, store->id).ok());
+  ASSERT_TRUE(media_->Delete(admin_, store->id, {.ip = "10.0.0.3", .user_agent = ""}).ok());
   EXPECT_EQ(media_->File(admin_.team, store->media_id).status().reason(), "media_not_found");
   EXPECT_EQ(media_->List(admin_.team, "", "", 1, 20)->total, 2);
-  EXPECT_EQ(media_->Delete(admin_, store->id).reason(), "media_not_found");
-  EXPECT_EQ(Lines(*t.db, "SELECT action, detail FROM audit_log WHERE team_id = ? AND action = 'media.deleted'",
+  EXPECT_EQ(media_->Delete(admin_, store->id, {}).reason(), "media_not_found");
+  EXPECT_EQ(Lines(*t.db, "SELECT action, detail, ip FROM audit_log WHERE team_id = ? AND action = 'media.deleted'",
                   {admin_.team.value()}),
-            std::vector<std::string>{"media.deleted|门店.jpg|"});
+            std::vector<std::string>{"media.deleted|门店.jpg|10.0.0.3|"});
   // The uploader deletes their own file.
   auto own = media_->Upload(member, "file", "小林的清单.txt", "text/plain", "member's list");
   ASSERT_TRUE(own.ok());
-  EXPECT_TRUE(media_->Delete(member, own->id).ok());
+  EXPECT_TRUE(media_->Delete(member, own->id, {}).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, MediaTest, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),

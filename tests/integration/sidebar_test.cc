@@ -299,6 +299,20 @@ TEST_P(SidebarTest, SignInRefusesAForeignStateAUsedCodeAndStrangers) {
   EXPECT_EQ(HeaderOf(page, "Location"), "/sidebar/" + spec_.corp_id + "/customer?error=sidebar_page_unknown");
 }
 
+// Only a stand-in on this machine may frame the sidebar and answer its bridge.
+TEST(SidebarLoopbackOrigin, TrustsOnlyPlainHttpToThisMachine) {
+  EXPECT_EQ(Sidebar::LoopbackOrigin("http://127.0.0.1:9080"), "http://127.0.0.1:9080");
+  EXPECT_EQ(Sidebar::LoopbackOrigin("http://127.0.0.1:9080/"), "http://127.0.0.1:9080");
+  EXPECT_EQ(Sidebar::LoopbackOrigin("http://127.1.2.3"), "http://127.1.2.3");
+  EXPECT_EQ(Sidebar::LoopbackOrigin("http://localhost:9080/cgi-bin"), "http://localhost:9080");
+  EXPECT_EQ(Sidebar::LoopbackOrigin("http://[::1]:9080"), "http://[::1]:9080");
+  for (const char* foreign : {"https://qyapi.weixin.qq.com", "http://127.evil.com:9080", "http://127.0.0.1.attacker.net",
+                              "http://localhost:9080@evil.com", "http://localhost.evil.com", "http://10.0.0.1:9080",
+                              "https://127.0.0.1:9080", "http://127.0.0.1:90x", "http://127.0.0.256", "http://[::2]:1",
+                              ""})
+    EXPECT_EQ(Sidebar::LoopbackOrigin(foreign), "") << foreign;
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, SidebarTest, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),
                          testing::EngineParamName());
 

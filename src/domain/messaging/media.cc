@@ -190,7 +190,7 @@ Result<accounts::Paged<MediaService::LibraryItem>> MediaService::List(TeamId tea
   return out;
 }
 
-Status MediaService::Delete(const accounts::Principal& who, int64_t id) {
+Status MediaService::Delete(const accounts::Principal& who, int64_t id, const accounts::Client& client) {
   const Status not_found = Status::NotFound("media_not_found", "no such file in the team's media library");
   KOI_ASSIGN_OR_RETURN(auto f, db_.Query("SELECT created_by, filename FROM media_files WHERE team_id = ? AND id = ?",
                                          {who.team.value(), id}));
@@ -204,10 +204,12 @@ Status MediaService::Delete(const accounts::Principal& who, int64_t id) {
                                             "UNION SELECT media_id FROM media_files WHERE id = ?",
                                             {who.team.value(), id, id}));
     for (const auto& row : ids.rows) {
+      // The id as content holds it, in a media_id or a cover_media_id field (not as a part of another id or text).
       KOI_ASSIGN_OR_RETURN(auto used, tx.Query("SELECT id, title FROM mass_messages WHERE team_id = ? AND state IN "
                                                "('draft', 'scheduled', 'sending') AND content LIKE ?" +
                                                    std::string(" ESCAPE '\\'") + " ORDER BY id LIMIT 1",
-                                               {who.team.value(), storage::LikeContains(row.Text(0))}));
+                                               {who.team.value(),
+                                                storage::LikeContains("media_id\":\"" + row.Text(0) + "\"")}));
       if (!used.rows.empty())
         return Status::FailedPrecondition("media_in_use", "message " + std::to_string(used.rows[0].Int(0)) + " (" +
                                                               used.rows[0].Text(1) +
@@ -215,8 +217,8 @@ Status MediaService::Delete(const accounts::Principal& who, int64_t id) {
     }
     KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM media_file_ids WHERE team_id = ? AND file_id = ?", {who.team.value(), id}));
     KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM media_files WHERE team_id = ? AND id = ?", {who.team.value(), id}));
-    return accounts::AccountService::RecordAudit(tx, clock_, who.team, &who, "media.deleted", std::to_string(id), "",
-                                                 filename);
+    return accounts::AccountService::RecordAudit(tx, clock_, who.team, &who, "media.deleted", std::to_string(id),
+                                                 client.ip, filename);
   });
 }
 

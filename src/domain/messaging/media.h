@@ -89,7 +89,8 @@ class MediaService {
   // The uploader or an admin. Refused while a message not sent yet (a draft, scheduled or sending) uses any of the
   // file's media ids (FailedPrecondition media_in_use, naming the message); media_not_found for another team's file.
   // A sent message keeps its content but its preview no longer shows the file.
-  Status Delete(const accounts::Principal& who, int64_t id);
+  // A composer open while the file goes can still save its id: that message sends while WeCom keeps the id (3 days).
+  Status Delete(const accounts::Principal& who, int64_t id, const accounts::Client& client);
 
  private:
   struct Stored {

@@ -39,6 +39,45 @@ std::string PageUrl(const std::string& public_url, const std::string& corp_id, c
 
 }  // namespace
 
+std::string Sidebar::LoopbackOrigin(const std::string& url) {
+  constexpr std::string_view kScheme = "http://";
+  if (url.rfind(kScheme, 0) != 0) return "";
+  const size_t end = url.find_first_of("/?#", kScheme.size());
+  const std::string authority = url.substr(kScheme.size(), end == std::string::npos ? end : end - kScheme.size());
+  if (authority.find('@') != std::string::npos) return "";
+  std::string host, port;
+  if (!authority.empty() && authority[0] == '[') {
+    const size_t close = authority.find(']');
+    if (close == std::string::npos) return "";
+    host = authority.substr(0, close + 1);
+    port = authority.substr(close + 1);
+  } else {
+    const size_t colon = authority.rfind(':');
+    host = authority.substr(0, colon);
+    port = colon == std::string::npos ? "" : authority.substr(colon);
+  }
+  if (!port.empty() && (port.size() < 2 || port.size() > 6 ||
+                        port.find_first_not_of("0123456789", 1) != std::string::npos || port[0] != ':'))
+    return "";
+  bool loopback = host == "localhost" || host == "[::1]";
+  if (!loopback) {  // 127.a.b.c, each part a number up to 255
+    int parts = 0;
+    size_t pos = 0;
+    bool ok = true;
+    while (ok && pos <= host.size()) {
+      const size_t dot = host.find('.', pos);
+      const std::string part = host.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
+      ok = !part.empty() && part.size() <= 3 && part.find_first_not_of("0123456789") == std::string::npos &&
+           std::stoi(part) <= 255 && (parts > 0 || part == "127");
+      ++parts;
+      if (dot == std::string::npos) break;
+      pos = dot + 1;
+    }
+    loopback = ok && parts == 4;
+  }
+  return loopback ? std::string(kScheme) + authority : "";
+}
+
 const std::vector<SidebarPage>& Sidebar::Pages() {
   static const std::vector<SidebarPage> pages = {{"customer", "客户画像", "Customer profile"}};
   return pages;

@@ -70,6 +70,10 @@ class Sidebar {
       : db_(db), clock_(clock), client_(client), link_(link), settings_(std::move(settings)) {}
 
   static const std::vector<SidebarPage>& Pages();
+  // The origin of a WeCom stand-in on this machine ("http://127.0.0.1:9080" for "http://127.0.0.1:9080/x"): plain
+  // HTTP to 127.x.x.x, localhost or [::1]; "" for anything else — WeCom itself, or a proxy in front of it, must not
+  // frame the sidebar and answer its JS-SDK calls (SidebarSettings::bridge_origin).
+  static std::string LoopbackOrigin(const std::string& url);
   const SidebarSettings& settings() const { return settings_; }
 
   // Step 1: where to send the browser, and the state it must bring back. Errors: sidebar_page_unknown (404),

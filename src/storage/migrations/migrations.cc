@@ -694,6 +694,12 @@ CREATE TABLE sidebar_sessions (
 CREATE UNIQUE INDEX sidebar_sessions_token ON sidebar_sessions (token_hash);
 CREATE INDEX sidebar_sessions_team ON sidebar_sessions (team_id, created_at);
 )sql"},
+      // Issue 7, the media library: a page of files listed from the index alone. On SQLite the kept bytes come
+      // before the listed columns in each row, so reading those from the table walks every file's overflow pages.
+      {28, "media_library_index", R"sql(
+CREATE INDEX media_files_library ON media_files (team_id, created_at, id, type, filename, content_type, media_id, size,
+                                                 uploaded_at, created_by);
+)sql"},
   };
   return m;
 }

@@ -735,7 +735,7 @@ export interface paths {
         /**
          * The parameters of the JS-SDK's agentConfig for the page at `url`, signed with the app's jsapi ticket.
          * @description signature = SHA-1 of `jsapi_ticket=…&noncestr=…&timestamp=…&url=…` (the url without its #fragment). The ticket
-         *     (ticket/get?type=agent_config) is cached per corp until 5 minutes before it expires. Errors:
+         *     (ticket/get?type=agent_config) is cached per app (corp, mode, AgentId, credentials) until 5 minutes before it expires. Errors:
          *     `sidebar_unauthenticated`, `sidebar_url_foreign` (the url is not one of Koi's sidebar pages of the member's corp),
          *     `sidebar_agent_id_missing` (412), WeCom's (`wecom_*`).
          */
