@@ -382,11 +382,10 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
              guard.Authed([&tags](Request& r, const accounts::Principal& who) {
     auto o = ObjectBody(r);
     if (!o.ok()) return JsonError(o.status());
-    auto add = StrList(*o, "add");
-    if (!add.ok()) return JsonError(add.status());
-    auto remove = StrList(*o, "remove");
-    if (!remove.ok()) return JsonError(remove.status());
-    auto after = tags.MarkCorpTags(who, r.path_params.at("external_userid"), StrField(*o, "userid"), *add, *remove);
+    auto change = TagChangeBody(*o);
+    if (!change.ok()) return JsonError(change.status());
+    auto after = tags.MarkCorpTags(who, r.path_params.at("external_userid"), StrField(*o, "userid"), change->add,
+                                   change->remove);
     return after.ok() ? JsonOk(json::object{{"tags", TagsJson(*after)}}) : JsonError(after.status());
   }, scrm));
 
@@ -399,11 +398,10 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
     if (!o.ok()) return JsonError(o.status());
     auto picked = StrList(*o, "external_userids");
     if (!picked.ok()) return JsonError(picked.status());
-    auto add = StrList(*o, "add");
-    if (!add.ok()) return JsonError(add.status());
-    auto remove = StrList(*o, "remove");
-    if (!remove.ok()) return JsonError(remove.status());
-    auto b = tags.StartBulkTag(who, {.filter = *filter, .external_userids = *picked, .add = *add, .remove = *remove});
+    auto change = TagChangeBody(*o);
+    if (!change.ok()) return JsonError(change.status());
+    auto b = tags.StartBulkTag(who, {.filter = *filter, .external_userids = *picked, .add = change->add,
+                                     .remove = change->remove});
     return b.ok() ? JsonOk(BulkJson(*b), 202) : JsonError(b.status());
   }, scrm));
   router.Add("GET", "/api/v1/scrm/bulk-tags/:job_id", guard.Authed([&tags](Request& r, const accounts::Principal& who) {
@@ -869,14 +867,12 @@ void AddCustomerRoutes(Router& router, const AuthGuard& guard, const CustomerSer
     if (!o.ok()) return JsonError(o.status());
     auto rule = RuleOfBody(*o, segs, who);
     if (!rule.ok()) return JsonError(rule.status());
-    auto add = StrList(*o, "add");
-    if (!add.ok()) return JsonError(add.status());
-    auto remove = StrList(*o, "remove");
-    if (!remove.ok()) return JsonError(remove.status());
+    auto change = TagChangeBody(*o);
+    if (!change.ok()) return JsonError(change.status());
     auto target = segs.RelationshipsOf(who, *rule);
     if (!target.ok()) return JsonError(target.status());
-    auto b = tags.StartBulkTag(who, {.filter = {}, .external_userids = {}, .target = *target, .add = *add,
-                                     .remove = *remove});
+    auto b = tags.StartBulkTag(who, {.filter = {}, .external_userids = {}, .target = *target, .add = change->add,
+                                     .remove = change->remove});
     return b.ok() ? JsonOk(BulkJson(*b), 202) : JsonError(b.status());
   }, scrm));
   router.Add("GET", "/api/v1/scrm/segments", guard.Authed([&segs](Request& r, const accounts::Principal& who) {

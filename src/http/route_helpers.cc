@@ -37,6 +37,22 @@ Result<std::vector<std::string>> StrList(const json::object& o, const char* key)
   return out;
 }
 
+Result<TagChange> TagChangeBody(const json::object& o) {
+  TagChange out;
+  KOI_ASSIGN_OR_RETURN(out.add, StrList(o, "add"));
+  KOI_ASSIGN_OR_RETURN(out.remove, StrList(o, "remove"));
+  return out;
+}
+
+Response Redirect(const std::string& location) {
+  Response out;
+  out.status = 302;
+  out.content_type = "text/plain; charset=utf-8";
+  out.SetHeader("Location", location);
+  out.SetHeader("Cache-Control", "no-store");
+  return out;
+}
+
 Result<std::vector<int64_t>> IdList(const json::object& o, const char* key) {
   std::vector<int64_t> out;
   auto* v = o.if_contains(key);

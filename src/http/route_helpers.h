@@ -31,6 +31,15 @@ Result<std::vector<int64_t>> IdList(const boost::json::object& o, const char* ke
 // A positive integer path parameter, or NotFound `reason`.
 Result<int64_t> IdParam(const Request& r, const char* name, const char* reason);
 
+// A tag change's body {"add": [...], "remove": [...]} (a field absent: empty); InvalidArgument otherwise.
+struct TagChange {
+  std::vector<std::string> add, remove;
+};
+Result<TagChange> TagChangeBody(const boost::json::object& o);
+
+// 302 to `location` (not cached): the end of a browser's round trip through WeCom.
+Response Redirect(const std::string& location);
+
 // An optional integer query parameter; InvalidArgument "invalid_filter" when present but not an integer.
 Result<std::optional<int64_t>> IntParam(const Request& r, const std::string& name);
 

@@ -31,15 +31,6 @@ std::string KnownPage(const std::string& page) {
   return wecom_link::Sidebar::Pages().front().key;
 }
 
-Response Redirect(const std::string& location) {
-  Response out;
-  out.status = 302;
-  out.content_type = "text/plain; charset=utf-8";
-  out.SetHeader("Location", location);
-  out.SetHeader("Cache-Control", "no-store");
-  return out;
-}
-
 // Back to the page, with the reason the sign-in failed (the page shows it instead of starting again).
 Response BackToPage(const std::string& corp, const std::string& page, const Status& error) {
   std::string to = "/sidebar/" + PercentEncode(corp) + "/" + KnownPage(page);
@@ -178,12 +169,10 @@ void AddSidebarRoutes(Router& router, const AuthGuard& guard, const SidebarServi
              authed([&tags](Request& r, const wecom_link::SidebarViewer& v, const std::string&) {
                auto o = ObjectBody(r);
                if (!o.ok()) return JsonError(o.status());
-               auto add = StrList(*o, "add");
-               if (!add.ok()) return JsonError(add.status());
-               auto remove = StrList(*o, "remove");
-               if (!remove.ok()) return JsonError(remove.status());
+               auto change = TagChangeBody(*o);
+               if (!change.ok()) return JsonError(change.status());
                auto after = tags.MarkCorpTags(v.team, ScopeOf(v), v.employee_name, r.path_params.at("external_userid"),
-                                              v.userid, *add, *remove);
+                                              v.userid, change->add, change->remove);
                if (!after.ok()) return JsonError(after.status());
                return JsonOk(json::object{{"tags", TagsJson(*after)}});
              }, true));

@@ -114,13 +114,8 @@ void AddWecomRoutes(Router& router, const AuthGuard& guard, const WecomServices&
                                  session.ok() ? std::optional<accounts::Principal>(*session) : std::nullopt,
                                  AuthGuard::ClientOf(r));
     if (done.ok()) inbox.Forget(*done);  // a reinstall or a switch from self-built changed its callback keys
-    Response out;
-    out.status = 302;
-    out.content_type = "text/plain; charset=utf-8";
-    out.SetHeader("Location", done.ok() ? "/scrm/setup?installed=1"
-                                        : "/scrm/setup?install_error=" + PercentEncode(done.status().reason()));
-    out.SetHeader("Cache-Control", "no-store");
-    return out;
+    return Redirect(done.ok() ? "/scrm/setup?installed=1"
+                              : "/scrm/setup?install_error=" + PercentEncode(done.status().reason()));
   });
 
   // WeCom's callbacks. GET answers the URL check with the decrypted echostr (plain text, nothing else); POST stores

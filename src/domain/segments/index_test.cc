@@ -278,7 +278,18 @@ std::vector<int64_t> ByIndex(SegmentIndex& index, const Node& rule, const EvalCo
 
 class SegmentIndexTest : public ::testing::TestWithParam<TestEngine> {
  protected:
+  // A migrated database holding World(`seed`)'s teams, and the index's count of team kTeam's customers.
+  size_t Populated(storage::Database& db, SegmentIndex& index, uint64_t seed) {
+    EXPECT_TRUE(storage::Migrate(db, clock_).ok());
+    World world(db, seed);
+    Status p = world.Populate();
+    EXPECT_TRUE(p.ok()) << p.ToString();
+    return ByIndex(index, everyone_, ctx_).size();
+  }
+
   FakeClock clock_;
+  EvalContext ctx_{.today = kToday, .department_employees = {}, .scope_userids = std::nullopt};
+  Node everyone_{.is_group = true};
 };
 
 TEST_P(SegmentIndexTest, MatchesSqlOnRandomRulesBeforeAndAfterChanges) {
@@ -344,20 +355,14 @@ TEST_P(SegmentIndexTest, MatchesSqlOnRandomRulesBeforeAndAfterChanges) {
 
 TEST_P(SegmentIndexTest, SeesOnlyItsTeamAndRebuildsAfterThePurgeHorizon) {
   KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
-  ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
-  World world(*t.db, 7);
-  { Status p = world.Populate(); ASSERT_TRUE(p.ok()) << p.ToString(); }
   SegmentIndex index(*t.db, clock_);
-  EvalContext ctx{.today = kToday, .department_employees = {}, .scope_userids = std::nullopt};
-  Node everyone{.is_group = true};
-  auto all = ByIndex(index, everyone, ctx);
-  EXPECT_EQ(all.size(), static_cast<size_t>(kCustomers));  // team 2's customers are not team 1's
+  EXPECT_EQ(Populated(*t.db, index, 7), static_cast<size_t>(kCustomers));  // team 2's customers are not team 1's
 
   // Another index (another process) purges the log after a change this index has not read.
   SegmentIndex other(*t.db, clock_);
   ASSERT_TRUE(t.db->Exec("DELETE FROM wecom_customers WHERE team_id = ? AND external_userid = ?", {kTeam, Cust(3)}).ok());
   ASSERT_TRUE(other.PurgeChanges(0).ok());
-  EXPECT_EQ(ByIndex(index, everyone, ctx).size(), static_cast<size_t>(kCustomers - 1));
+  EXPECT_EQ(ByIndex(index, everyone_, ctx_).size(), static_cast<size_t>(kCustomers - 1));
   EXPECT_EQ(index.Stats(TeamId(kTeam)).builds, 2);
 }
 
@@ -366,13 +371,8 @@ TEST_P(SegmentIndexTest, SeesOnlyItsTeamAndRebuildsAfterThePurgeHorizon) {
 TEST_P(SegmentIndexTest, SeesAChangeCommittedAfterThousandsOfLaterOnes) {
   if (GetParam() == TestEngine::kSqlite) GTEST_SKIP() << "SQLite commits one writer at a time, in seq order";
   KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
-  ASSERT_TRUE(storage::Migrate(*t.db, clock_).ok());
-  World world(*t.db, 11);
-  { Status p = world.Populate(); ASSERT_TRUE(p.ok()) << p.ToString(); }
   SegmentIndex index(*t.db, clock_);
-  EvalContext ctx{.today = kToday, .department_employees = {}, .scope_userids = std::nullopt};
-  Node everyone{.is_group = true};
-  ASSERT_EQ(ByIndex(index, everyone, ctx).size(), static_cast<size_t>(kCustomers));
+  ASSERT_EQ(Populated(*t.db, index, 11), static_cast<size_t>(kCustomers));
 
   std::promise<void> written, commit;
   std::thread late([&] {
@@ -390,11 +390,11 @@ TEST_P(SegmentIndexTest, SeesAChangeCommittedAfterThousandsOfLaterOnes) {
   for (int round = 0; round < 7; ++round) {
     ASSERT_TRUE(t.db->Exec("UPDATE wecom_customers SET name = name || 'x' WHERE team_id = ? AND external_userid <> ?",
                            {kTeam, Cust(5)}).ok());
-    EXPECT_EQ(ByIndex(index, everyone, ctx).size(), static_cast<size_t>(kCustomers)) << round;
+    EXPECT_EQ(ByIndex(index, everyone_, ctx_).size(), static_cast<size_t>(kCustomers)) << round;
   }
   commit.set_value();
   late.join();
-  EXPECT_EQ(ByIndex(index, everyone, ctx).size(), static_cast<size_t>(kCustomers - 1));
+  EXPECT_EQ(ByIndex(index, everyone_, ctx_).size(), static_cast<size_t>(kCustomers - 1));
   EXPECT_EQ(index.Stats(TeamId(kTeam)).builds, 1);  // caught up incrementally
 }
 
