@@ -632,18 +632,22 @@ void SandboxApi::AddRoutes(http::Router& router) {
     }
     if (!q.ok()) return Error(-1, "system busy", r);
     size_t n = std::min(q->rows.size(), static_cast<size_t>(limit));
-    // Tag ids of the page's relationships in one query.
+    // Tag ids of the page's relationships, one query per employee on the page (the rows come in userid order).
+    // Naming the employee keeps each read a range of the primary key: with the external ids alone SQLite chose
+    // the covering primary key by corp_id and walked every tag of the corp per page (a million-customer sync
+    // crawled at 200 relationships a second).
     std::map<std::pair<std::string, std::string>, json::array> tag_ids;
-    if (n > 0) {
-      std::vector<Value> tp{corp};
+    for (size_t i = 0; i < n;) {
+      const std::string user = q->rows[i].Text(0);
+      std::vector<Value> tp{corp, user};
       std::string exts = "(";
-      for (size_t i = 0; i < n; ++i) {
-        exts += i ? ",?" : "?";
+      for (; i < n && q->rows[i].Text(0) == user; ++i) {
+        exts += tp.size() > 2 ? ",?" : "?";
         tp.push_back(q->rows[i].Text(9));
       }
       exts += ")";
-      auto t = db_.Query("SELECT userid, external_userid, tag_id FROM follow_tags WHERE corp_id = ? AND "
-                         "external_userid IN " + exts + " ORDER BY tag_id",
+      auto t = db_.Query("SELECT userid, external_userid, tag_id FROM follow_tags WHERE corp_id = ? AND userid = ? "
+                         "AND external_userid IN " + exts + " ORDER BY tag_id",
                          tp);
       if (!t.ok()) return Error(-1, "system busy", r);
       for (const auto& row : t->rows) tag_ids[{row.Text(0), row.Text(1)}].push_back(json::string(row.Text(2)));
