@@ -24,6 +24,15 @@ std::string CookieAttributes(const char* path, int64_t max_age_s, bool secure) {
   return a;
 }
 
+// One state cookie per sign-in in flight, named after its state, so two chats opened at the same moment each keep
+// their own. "" for a state that is not what Begin makes (base64url), which then matches no cookie.
+std::string StateCookie(const std::string& state) {
+  if (state.size() < 12) return "";
+  for (char c : state)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return "";
+  return std::string(kStateCookie) + "_" + state.substr(0, 12);
+}
+
 // A known page's key (the page the browser goes back to); the first page for anything else.
 std::string KnownPage(const std::string& page) {
   for (const auto& p : wecom_link::Sidebar::Pages())
@@ -85,17 +94,19 @@ void AddSidebarRoutes(Router& router, const AuthGuard& guard, const SidebarServi
     auto start = sidebar.Begin(corp, page);
     if (!start.ok()) return BackToPage(corp, page, start.status());
     Response out = Redirect(start->oauth_url);
-    out.SetHeader("Set-Cookie", std::string(kStateCookie) + "=" + start->state +
+    out.SetHeader("Set-Cookie", StateCookie(start->state) + "=" + start->state +
                                     CookieAttributes("/api/v1/sidebar/oauth", kStateTtlS, secure));
     return out;
   });
   // 2. WeCom sends the member back with a code: a session, then the page.
   router.Add("GET", "/api/v1/sidebar/oauth/return", [&sidebar, secure](Request& r) {
-    const std::string corp = r.Query("corp"), page = r.Query("page");
-    auto issued = sidebar.Complete(corp, page, r.Query("code"), r.Query("state"),
-                                   AuthGuard::Cookie(r, kStateCookie), AuthGuard::ClientOf(r));
+    const std::string corp = r.Query("corp"), page = r.Query("page"), state = r.Query("state");
+    const std::string cookie = StateCookie(state);
+    auto issued = sidebar.Complete(corp, page, r.Query("code"), state, cookie.empty() ? "" : AuthGuard::Cookie(r, cookie),
+                                   AuthGuard::ClientOf(r));
     Response out = BackToPage(corp, page, issued.ok() ? Status::Ok() : issued.status());
-    out.SetHeader("Set-Cookie", std::string(kStateCookie) + "=" + CookieAttributes("/api/v1/sidebar/oauth", 0, secure));
+    if (!cookie.empty())
+      out.SetHeader("Set-Cookie", cookie + "=" + CookieAttributes("/api/v1/sidebar/oauth", 0, secure));
     if (issued.ok())
       out.SetHeader("Set-Cookie", std::string(kSessionCookie) + "=" + issued->token +
                                       CookieAttributes("/api/v1/sidebar",

@@ -39,6 +39,9 @@ std::string CookieValue(const std::string& set_cookie) {
   return set_cookie.substr(eq + 1, set_cookie.find(';') - eq - 1);
 }
 
+// "name=value; Path=…" → "name=value": the cookie as the browser sends it back.
+std::string CookiePair(const std::string& set_cookie) { return set_cookie.substr(0, set_cookie.find(';')); }
+
 // Query parameter `key` of `url`, percent-decoded ("" when absent).
 std::string Param(const std::string& url, const std::string& key) {
   http::Request r;
@@ -125,12 +128,12 @@ class SidebarTest : public WecomBench {
     http::Response start = Koi("GET", "/api/v1/sidebar/oauth/start?corp=" + spec_.corp_id + "&page=customer");
     EXPECT_EQ(start.status, 302);
     const std::string oauth = HeaderOf(start, "Location");
-    const std::string state_cookie = CookieValue(HeaderOf(start, "Set-Cookie", "koi_sidebar_state="));
+    const std::string state_cookie = CookiePair(HeaderOf(start, "Set-Cookie", "koi_sidebar_state_"));
     http::Response authorized = Wecom(oauth, userid);
     EXPECT_EQ(authorized.status, 302) << authorized.body;
     const std::string back = HeaderOf(authorized, "Location");
     EXPECT_EQ(back.rfind(std::string(kKoi) + "/api/v1/sidebar/oauth/return?", 0), 0u) << back;
-    http::Response returned = Koi("GET", back.substr(std::string(kKoi).size()), "koi_sidebar_state=" + state_cookie);
+    http::Response returned = Koi("GET", back.substr(std::string(kKoi).size()), state_cookie);
     EXPECT_EQ(returned.status, 302);
     const std::string to = HeaderOf(returned, "Location");
     if (error != nullptr) *error = Param(std::string(kKoi) + to, "error");
@@ -163,7 +166,7 @@ TEST_P(SidebarTest, AMemberOpensTheSidebarSeesTheChatCustomerAndTagsThem) {
   EXPECT_EQ(Param(oauth, "agentid"), kAgent);
   EXPECT_EQ(Param(oauth, "scope"), "snsapi_base");
   EXPECT_NE(oauth.find("#wechat_redirect"), std::string::npos);
-  EXPECT_NE(HeaderOf(start, "Set-Cookie", "koi_sidebar_state=").find("HttpOnly"), std::string::npos);
+  EXPECT_NE(HeaderOf(start, "Set-Cookie", "koi_sidebar_state_").find("HttpOnly"), std::string::npos);
 
   const std::string cookie = SignIn(member_);
   ASSERT_FALSE(cookie.empty());
@@ -271,16 +274,24 @@ TEST_P(SidebarTest, SignInRefusesAForeignStateAUsedCodeAndStrangers) {
   if (HasFatalFailure()) return;
 
   http::Response start = Koi("GET", "/api/v1/sidebar/oauth/start?corp=" + spec_.corp_id + "&page=customer");
-  const std::string state = CookieValue(HeaderOf(start, "Set-Cookie", "koi_sidebar_state="));
+  const std::string state = CookiePair(HeaderOf(start, "Set-Cookie", "koi_sidebar_state_"));
   const std::string back = HeaderOf(Wecom(HeaderOf(start, "Location"), member_), "Location");
   const std::string path = back.substr(std::string(kKoi).size());
   // Another browser's state (a link sent to someone): refused, and the page is told why.
-  http::Response foreign = Koi("GET", path, "koi_sidebar_state=someone-elses");
+  http::Response foreign = Koi("GET", path, state.substr(0, state.find('=') + 1) + "someone-elses");
   EXPECT_EQ(Param(std::string(kKoi) + HeaderOf(foreign, "Location"), "error"), "sidebar_state_invalid");
   EXPECT_EQ(HeaderOf(foreign, "Set-Cookie", "koi_sidebar="), "");
+  EXPECT_EQ(Param(std::string(kKoi) + HeaderOf(Koi("GET", path), "Location"), "error"), "sidebar_state_invalid");
+  // Two sign-ins in flight at once (two chats opened together): each comes back with its own state cookie.
+  http::Response second = Koi("GET", "/api/v1/sidebar/oauth/start?corp=" + spec_.corp_id + "&page=customer");
+  const std::string second_state = CookiePair(HeaderOf(second, "Set-Cookie", "koi_sidebar_state_"));
+  EXPECT_NE(second_state.substr(0, second_state.find('=')), state.substr(0, state.find('=')));
+  const std::string second_back = HeaderOf(Wecom(HeaderOf(second, "Location"), member_), "Location");
+  EXPECT_NE(HeaderOf(Koi("GET", second_back.substr(std::string(kKoi).size()), state + "; " + second_state),
+                     "Set-Cookie", "koi_sidebar="), "");
   // The right state: signed in once; the same code again is refused by WeCom.
-  EXPECT_NE(HeaderOf(Koi("GET", path, "koi_sidebar_state=" + state), "Set-Cookie", "koi_sidebar="), "");
-  http::Response again = Koi("GET", path, "koi_sidebar_state=" + state);
+  EXPECT_NE(HeaderOf(Koi("GET", path, state + "; " + second_state), "Set-Cookie", "koi_sidebar="), "");
+  http::Response again = Koi("GET", path, state);
   EXPECT_EQ(Param(std::string(kKoi) + HeaderOf(again, "Location"), "error"), "wecom_invalid_oauth_code");
 
   // A member who resigns: the open session ends, and signing in again is refused.

@@ -648,7 +648,8 @@ export interface paths {
         /**
          * A sidebar page without a session goes here (a navigation) to sign the member in through WeCom's OAuth.
          * @description Answers 302 to WeCom's OAuth page (`wecom.oauth_url`, snsapi_base: silent inside WeCom's client) with a
-         *     one-time state, also kept in the `koi_sidebar_state` cookie (HttpOnly, 10 minutes); WeCom sends the member
+         *     one-time state, also kept in the cookie `koi_sidebar_state_<its first 12 characters>` (HttpOnly, 10 minutes;
+         *     one per sign-in in flight, so two chats opened at once do not disturb each other); WeCom sends the member
          *     back to /api/v1/sidebar/oauth/return. When Koi cannot start (`sidebar_page_unknown`, `sidebar_not_configured`,
          *     `wecom_not_linked`) it answers 302 back to the page with `?error=<reason>`.
          */
@@ -670,8 +671,8 @@ export interface paths {
         };
         /**
          * WeCom's OAuth sends the member back here with a code; Koi starts a sidebar session.
-         * @description The state must equal the `koi_sidebar_state` cookie; Koi asks WeCom whose code it is (auth/getuserinfo, or
-         *     service/auth/getuserinfo3rd for a third-party app) and requires an active employee of the corp's team.
+         * @description The state must equal its `koi_sidebar_state_<first 12 characters>` cookie; Koi asks WeCom whose code it is
+         *     (auth/getuserinfo, or service/auth/getuserinfo3rd for a third-party app) and requires an active employee of the corp's team.
          *     Sets `koi_sidebar` (HttpOnly, SameSite=Lax, Path=/api/v1/sidebar, 8 hours; only its hash is stored) and
          *     answers 302 to `/sidebar/{corp}/{page}`, or with `?error=<reason>`: `sidebar_state_invalid`,
          *     `wecom_invalid_oauth_code`, `wecom_not_a_member`, `sidebar_not_an_employee`, `wecom_not_linked`, WeCom's others.
