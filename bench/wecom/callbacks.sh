@@ -30,11 +30,14 @@ p50=$(awk '$1=="50%" {print $2}' "$data/wrk.txt")
 p99=$(awk '$1=="99%" {print $2}' "$data/wrk.txt")
 non2xx=$(awk '/Non-2xx/ {print $5}' "$data/wrk.txt"); non2xx=${non2xx:-0}
 # Stored rows, and how long the apply job takes to drain what arrived.
-count_sql="SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0), MAX(received_at) - MIN(received_at) FROM wecom_events"
-query() {
-  if [ "$engine" = postgresql ]; then psql -qtA -F' ' "$KOI_TEST_PG_URL" -c "$count_sql"
-  else python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(*c.execute(sys.argv[2]).fetchone())" "$data/koi.db" "$count_sql"; fi
+# Waiting to be applied: queued (migration 29 on); before it (an A/B against an older build), state 'pending'.
+count_sql="SELECT COUNT(*), (SELECT COUNT(*) FROM wecom_event_queue), MAX(received_at) - MIN(received_at) FROM wecom_events"
+old_count_sql="SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0), MAX(received_at) - MIN(received_at) FROM wecom_events"
+query_with() {
+  if [ "$engine" = postgresql ]; then psql -qtA -F' ' "$KOI_TEST_PG_URL" -c "$1" 2>/dev/null
+  else python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(*c.execute(sys.argv[2]).fetchone())" "$data/koi.db" "$1" 2>/dev/null; fi
 }
+query() { query_with "$count_sql" || query_with "$old_count_sql"; }
 drain_start=$(date +%s.%N)
 for _ in $(seq 1 1200); do read -r stored pending span_ms <<<"$(query)"; [ "$pending" = 0 ] && break; sleep 0.5; done
 rps=$(python3 -c "print(round($stored * 1000 / max($span_ms, 1)))")

@@ -116,14 +116,19 @@ TEST_P(WecomCallbacksTest, BadCallbacksAreRefusedAndStoreNothing) {
   EXPECT_EQ(first->change_type, "del_follow_user");
   EXPECT_EQ(reason(good), "callback_replayed");
   EXPECT_EQ(inbox_->Receive(good).status().code(), StatusCode::kAlreadyExists);
-  auto again = inbox_->Receive(Signed(msg, "4002"));
+  CallbackRequest retry = Signed(msg, "4002");
+  auto again = inbox_->Receive(retry);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(StoredEvents(*t.db), 1);
+  // The retry's own request replayed is a replay too.
+  EXPECT_EQ(reason(retry), "callback_replayed");
   EXPECT_EQ(StoredEvents(*t.db), 1);
 
   // Another team's corp keys cannot speak for this corp, and the stored event belongs to this team only.
   EXPECT_EQ(t.db->Query("SELECT team_id FROM wecom_events")->rows[0].Int(0), admin_.team.value());
   EXPECT_EQ(events_->Counts(admin_.team)->pending, 1);
+  EXPECT_EQ(events_->Counts(admin_.team)->done, 0);
   EXPECT_EQ(events_->Counts(TeamId(admin_.team.value() + 1))->pending, 0);
 }
 
@@ -277,11 +282,54 @@ TEST_P(WecomCallbacksTest, AnOutageDefersEventsInOrderAndTheyApplyLater) {
   down_after_ = -1;
   auto later = events_->ApplyPending(nullptr);
   EXPECT_EQ(later->applied, 2);
+  auto counts = events_->Counts(admin_.team);
+  EXPECT_EQ(counts->pending, 0);
+  EXPECT_EQ(counts->done, 2);
+  EXPECT_EQ(counts->failed, 0);
   ExpectMirrorEqualsWorld(*t.db, admin_.team);
   // The customer came and went: one lost relationship, by the customer.
   auto row = t.db->Query("SELECT deleted_by FROM wecom_follows WHERE external_userid = ?",
                          {added->ids["external_userid"]});
   ASSERT_EQ(row->rows.size(), 0u) << "a customer who left before Koi fetched them is never mirrored";
+}
+
+// An event that cannot be applied is marked failed on its row, with the error, and leaves the queue; an applied one
+// leaves the queue and its row stays as it came. The nightly purge removes both after 30 days, never a queued one.
+TEST_P(WecomCallbacksTest, AFailedEventIsMarkedAndOldEventsArePurged) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  LinkAndSync(*t.db, 10);
+  auto put = [&](const std::string& digest, const std::string& payload) {  // queued by the table's trigger
+    return t.db->Query("INSERT INTO wecom_events (team_id, nonce_key, digest, event, change_type, create_time, "
+                       "payload, received_at, state) VALUES (?, ?, ?, 'x', '', 0, ?, ?, 'received') RETURNING id",
+                       {admin_.team.value(), digest, digest, payload, clock_.NowMillis()})->rows[0].Int(0);
+  };
+  const int64_t broken = put("a", "<xml><Event>not closed");
+  put("b", "<xml><Event><![CDATA[something_new]]></Event></xml>");
+  EXPECT_EQ(events_->Counts(admin_.team)->pending, 2);
+  auto stats = events_->ApplyPending(nullptr);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->failed, 1);
+  EXPECT_EQ(stats->applied, 1);
+  auto counts = events_->Counts(admin_.team);
+  EXPECT_EQ(counts->pending, 0);
+  EXPECT_EQ(counts->done, 1);
+  EXPECT_EQ(counts->failed, 1);
+  auto row = t.db->Query("SELECT state, attempts, error FROM wecom_events WHERE id = ?", {broken});
+  EXPECT_EQ(row->rows[0].Text(0), "failed");
+  EXPECT_EQ(row->rows[0].Int(1), 1);
+  EXPECT_NE(row->rows[0].Text(2), "");
+  EXPECT_EQ(t.db->Query("SELECT COUNT(*) FROM wecom_event_queue")->rows[0].Int(0), 0);
+  // Applying again finds nothing to do.
+  EXPECT_EQ(events_->ApplyPending(nullptr)->applied + events_->ApplyPending(nullptr)->failed, 0);
+
+  const int64_t waiting = put("c", "<xml><Event><![CDATA[something_new]]></Event></xml>");
+  clock_.Advance(31 * 86'400'000LL);
+  auto purged = events_->PurgeApplied();
+  ASSERT_TRUE(purged.ok());
+  EXPECT_EQ(*purged, 2);
+  auto left = t.db->Query("SELECT id FROM wecom_events");
+  ASSERT_EQ(left->rows.size(), 1u);
+  EXPECT_EQ(left->rows[0].Int(0), waiting);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, WecomCallbacksTest, ::testing::Values(TestEngine::kSqlite, TestEngine::kPostgres),

@@ -15,6 +15,12 @@
 // A second delivery of an event already stored (a WeCom retry with a new signature) is accepted and not stored
 // again. "The same event" means the same decrypted message, byte for byte: two identical changes within one second
 // (CreateTime has seconds) are one event, which is harmless because applying an event reads WeCom's current state.
+// A replay is found the same way: a replayed request carries the same ciphertext, so the same message; it is refused
+// when its timestamp and nonce are those the stored message or one of WeCom's retries of it came with.
+//
+// Storage: each event is one row of wecom_events (state 'received'; a batch goes in a few multi-row inserts) and, by
+// a trigger, one of wecom_event_queue, which the applier deletes once the event is applied; the event's row is
+// written again only if applying it fails.
 //
 // Durability and speed: ReceiveAsync never blocks, so the HTTP server starts it on its I/O thread. When the corp's keys
 // are cached it checks, decrypts and parses there; then it queues the row for the inbox's writer thread, which

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -34,9 +35,11 @@ bool Retryable(const Status& s) {
 
 Status EventApplier::Finish(storage::Session& tx, int64_t event_id, const std::string& state,
                             const std::string& error) {
-  return tx.Exec("UPDATE wecom_events SET state = ?, attempts = attempts + 1, applied_at = ?, error = ? WHERE id = ? "
-                 "AND state = 'pending'",
-                 {state, clock_.NowMillis(), error.substr(0, 500), event_id});
+  KOI_ASSIGN_OR_RETURN(auto dequeued, tx.Query("DELETE FROM wecom_event_queue WHERE id = ? RETURNING id", {event_id}));
+  if (dequeued.rows.empty() || state != "failed") return Status::Ok();  // applied: the row stays as it came
+  return tx.Exec("UPDATE wecom_events SET state = 'failed', attempts = attempts + 1, applied_at = ?, error = ? WHERE "
+                 "id = ?",
+                 {clock_.NowMillis(), error.substr(0, 500), event_id});
 }
 
 Result<ApplyStats> EventApplier::ApplyPending(jobs::JobContext* ctx) {
@@ -46,8 +49,8 @@ Result<ApplyStats> EventApplier::ApplyPending(jobs::JobContext* ctx) {
   for (;;) {
     if (ctx && ctx->ShouldStop()) break;
     std::map<int64_t, Result<TeamContext>> teams;  // read again per batch: a sync may have started meanwhile
-    KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT id, team_id, payload FROM wecom_events WHERE state = 'pending' AND "
-                                           "id > ? ORDER BY id LIMIT ?",
+    KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT q.id, q.team_id, e.payload FROM wecom_event_queue q JOIN "
+                                           "wecom_events e ON e.id = q.id WHERE q.id > ? ORDER BY q.id LIMIT ?",
                                            {after, int64_t{kBatch}}));
     if (r.rows.empty()) break;
     std::vector<Ready> ready;
@@ -237,8 +240,12 @@ Result<EventApplier::Prepared> EventApplier::Prepare(TeamId team, const TeamCont
 }
 
 Result<int64_t> EventApplier::PurgeApplied() {
-  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("DELETE FROM wecom_events WHERE state <> 'pending' AND received_at < ?",
-                                         {clock_.NowMillis() - 30 * 86'400'000LL}));
+  const int64_t now = clock_.NowMillis();
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("DELETE FROM wecom_events WHERE received_at < ? AND NOT EXISTS (SELECT 1 FROM "
+                                         "wecom_event_queue q WHERE q.id = wecom_events.id)",
+                                         {now - 30 * 86'400'000LL}));
+  // A retry's nonce matters for as long as its timestamp is accepted (five minutes); a day is plenty.
+  KOI_RETURN_IF_ERROR(db_.Exec("DELETE FROM wecom_event_nonces WHERE received_at < ?", {now - 86'400'000LL}));
   return r.affected_rows;
 }
 
@@ -246,15 +253,18 @@ Result<EventCounts> EventApplier::Counts(TeamId team) {
   KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT state, COUNT(*), MAX(received_at) FROM wecom_events WHERE team_id = ? "
                                          "GROUP BY state",
                                          {team.value()}));
+  KOI_ASSIGN_OR_RETURN(auto queued, db_.Query("SELECT COUNT(*) FROM wecom_event_queue WHERE team_id = ?",
+                                              {team.value()}));
   EventCounts out;
+  out.pending = queued.rows[0].Int(0);
   for (const auto& row : r.rows) {
     const std::string state = row.Text(0);
-    if (state == "pending") out.pending = row.Int(1);
-    else if (state == "done") out.done = row.Int(1);
+    if (state == "received" || state == "done") out.done += row.Int(1);  // less the queued ones, below
     else if (state == "failed") out.failed = row.Int(1);
     auto last = row.OptInt(2);
     if (last && (!out.last_received_at_ms || *last > *out.last_received_at_ms)) out.last_received_at_ms = last;
   }
+  out.done = std::max<int64_t>(0, out.done - out.pending);
   return out;
 }
 

@@ -1,11 +1,11 @@
-// EventApplier: applies the callbacks CallbackInbox stored (wecom_events, state "pending") to the mirror, in the
+// EventApplier: applies the callbacks CallbackInbox stored (queued in wecom_event_queue) to the mirror, in the
 // order they arrived per team. It runs as the repeating system job "wecom.apply_events" (every second, and woken
 // at once when a callback is stored).
 //
 // WeCom's events carry ids, not data, so most are applied by asking WeCom for the object's current state and
 // writing that through mirror.h — the same rows a full sync writes. Applying an event twice therefore gives the
 // same result, and a late event cannot roll the mirror back to old data. Each event's rows are written and it is
-// marked "done" in one transaction (with up to 100 events after it: what WeCom answered is gathered first, outside
+// taken off the queue in one transaction (with up to 100 events after it: what WeCom answered is gathered first, outside
 // any transaction), so a crash in between applies it again, harmlessly.
 //
 //   change_external_contact  add/edit/add_half → externalcontact/get; del_external_contact → relationship lost
@@ -16,12 +16,12 @@
 //   change_external_tag      any change (create/update/delete/shuffle) → the corp tag library is read again.
 //   change_contact           create/update_user → user/get; delete_user → resigned (status 5);
 //                            create/update/delete_party → department/list.
-//   anything else            stored and marked done ("ignored").
+//   anything else            stored and taken off the queue (ignored).
 //
 // Failures: WeCom errors that are worth retrying (busy, rate limits, outages) leave the team's remaining events
 // pending for the next run, keeping their order; an object WeCom no longer has (40096, 84061, 60111, 40050) is
-// applied as gone; any other error marks that event "failed" with the error, and the nightly full sync repairs
-// the mirror.
+// applied as gone; any other error marks that event "failed" with the error (its row's state; an applied event's
+// row stays as it was received), and the nightly full sync repairs the mirror.
 // Thread safety: thread-safe; the job queue runs one apply at a time.
 #pragma once
 
@@ -63,7 +63,8 @@ class EventApplier {
   Status RunJob(jobs::JobContext& ctx) { return ApplyPending(&ctx).status(); }
 
   Result<EventCounts> Counts(TeamId team);
-  // Deletes applied and failed events received more than 30 days ago (the nightly reconcile calls it).
+  // Deletes applied and failed events received more than 30 days ago, and retries' nonces older than a day (the
+  // nightly reconcile calls it).
   Result<int64_t> PurgeApplied();
 
  private:

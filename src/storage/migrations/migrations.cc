@@ -700,6 +700,29 @@ CREATE INDEX sidebar_sessions_team ON sidebar_sessions (team_id, created_at);
 CREATE INDEX media_files_library ON media_files (team_id, created_at, id, type, filename, content_type, media_id, size,
                                                  uploaded_at, created_by);
 )sql"},
+      // Issue 4, callback ingestion: a stored callback cost its row, three index entries, and once applied the whole
+      // row written again to say so. Now the row is written once. What waits to be applied is a row of
+      // wecom_event_queue (two integers, written by a trigger on insert, deleted when applied), so wecom_events.state is 'received' or 'failed' from
+      // here on (a received event no longer queued was applied; older rows keep 'done'). A replay is told from a
+      // retry by the stored row's nonce (a replayed request carries the same ciphertext, hence the same message and
+      // digest), so the nonce index goes; the nonces of WeCom's retries, rare, are kept in wecom_event_nonces.
+      {29, "wecom_event_queue", R"sql(
+CREATE TABLE wecom_event_queue (
+  id {{key}},
+  team_id BIGINT NOT NULL
+);
+{{wecom_event_queue_trigger}}
+INSERT INTO wecom_event_queue (id, team_id) SELECT id, team_id FROM wecom_events WHERE state = 'pending';
+UPDATE wecom_events SET state = 'received' WHERE state = 'pending';
+DROP INDEX wecom_events_pending;
+DROP INDEX wecom_events_nonce;
+CREATE TABLE wecom_event_nonces (
+  team_id BIGINT NOT NULL,
+  nonce_key TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  PRIMARY KEY (team_id, nonce_key)
+);
+)sql"},
   };
   return m;
 }
@@ -797,6 +820,10 @@ std::string Render(const std::string& sql, Engine engine) {
   std::string out = sql;
   for (size_t pos = out.find("{{pk}}"); pos != std::string::npos; pos = out.find("{{pk}}", pos))
     out.replace(pos, 6, pk);
+  // An integer key given by the writer: on SQLite the rowid itself (no separate index).
+  constexpr std::string_view kKey = "{{key}}";
+  for (size_t pos = out.find(kKey); pos != std::string::npos; pos = out.find(kKey, pos))
+    out.replace(pos, kKey.size(), engine == Engine::kPostgres ? "BIGINT PRIMARY KEY" : "INTEGER PRIMARY KEY");
   constexpr std::string_view kTriggers = "{{segment_triggers}}";
   if (auto pos = out.find(kTriggers); pos != std::string::npos)
     out.replace(pos, kTriggers.size(), SegmentTriggers(engine, 8));
@@ -813,6 +840,17 @@ std::string Render(const std::string& sql, Engine engine) {
                     : "CREATE TRIGGER seg_wecom_customers_order AFTER UPDATE OF last_add_time ON wecom_customers FOR "
                       "EACH ROW WHEN (OLD.last_add_time IS DISTINCT FROM NEW.last_add_time) EXECUTE FUNCTION "
                       "koi_segment_change_external_userid();");
+  constexpr std::string_view kEventQueue = "{{wecom_event_queue_trigger}}";
+  if (auto pos = out.find(kEventQueue); pos != std::string::npos)
+    out.replace(pos, kEventQueue.size(),
+                engine == Engine::kSqlite
+                    ? "CREATE TRIGGER wecom_events_queued AFTER INSERT ON wecom_events BEGIN INSERT INTO "
+                      "wecom_event_queue (id, team_id) VALUES (NEW.id, NEW.team_id); END;"
+                    : "CREATE FUNCTION koi_wecom_event_queued() RETURNS trigger AS $$ BEGIN INSERT INTO "
+                      "wecom_event_queue (id, team_id) VALUES (NEW.id, NEW.team_id); RETURN NULL; END $$ LANGUAGE "
+                      "plpgsql;\n"
+                      "CREATE TRIGGER wecom_events_queued AFTER INSERT ON wecom_events FOR EACH ROW EXECUTE FUNCTION "
+                      "koi_wecom_event_queued();");
   constexpr std::string_view kChangesTxid = "{{segment_changes_txid}}";
   if (auto pos = out.find(kChangesTxid); pos != std::string::npos)
     out.replace(pos, kChangesTxid.size(),
