@@ -62,6 +62,7 @@ Result<Settings> LoadOrExplain(const std::string& config_path) {
 Result<std::unique_ptr<storage::Database>> OpenDatabase(const Settings& s) {
   storage::DatabaseOptions opts{.pool_size = s.database.pool_size,
                                 .busy_timeout_ms = s.database.busy_timeout_ms,
+                                .checkpoint_pages = s.database.sqlite_checkpoint_pages,
                                 .sqlite_cache_mb = s.database.sqlite_cache_mb,
                                 .sqlite_mmap_mb = s.database.sqlite_mmap_mb};
   auto db = storage::Database::Open(s.database.url, opts);

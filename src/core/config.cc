@@ -100,6 +100,8 @@ const std::vector<KeySpec>& Specs() {
                    "SQLite: each connection's page cache, filled as pages are read"),
       KOI_INT_KEY_("database.sqlite_mmap_mb", database.sqlite_mmap_mb, 0, 1048576,
                    "SQLite: how much of the file is read through memory mapping (0: none)"),
+      KOI_INT_KEY_("database.sqlite_checkpoint_pages", database.sqlite_checkpoint_pages, 100, 1000000,
+                   "SQLite: log pages (4 KiB each) gathered before they are copied into the database file"),
       KeySpec{"jobs.enabled", Kind::kBool, "Run background jobs on this node",
               [](Settings& s, const std::string&, int64_t, bool b) {
                 s.jobs.enabled = b;

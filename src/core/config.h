@@ -37,6 +37,7 @@ struct DatabaseSettings {
   int busy_timeout_ms = 5000;
   int sqlite_cache_mb = 256;  // per connection
   int sqlite_mmap_mb = 0;
+  int sqlite_checkpoint_pages = 8000;
 };
 
 struct JobSettings {
