@@ -209,6 +209,16 @@ TEST_P(MediaTest, AMessageWithAnUploadedImageStillSendsDaysLater) {
                                                      {"type", "image"}, {"media_id", m->media_id}}}}}),
                                              .target = Target{.customer_ids = {customer}}});
   ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+  // A file deleted from the library while a composer still showed it: saving it is refused.
+  auto gone = media_->Upload(admin_, "file", "旧价目表.pdf", "application/pdf", "%PDF-1.4 old prices");
+  ASSERT_TRUE(gone.ok());
+  ASSERT_TRUE(media_->Delete(admin_, gone->id, {}).ok());
+  auto stale = messages.Create(admin_, Draft{.kind = "enterprise", .audience = "customers", .title = "旧价目",
+                                             .content = json::serialize(json::object{
+                                                 {"attachments", json::array{json::object{
+                                                     {"type", "file"}, {"media_id", gone->media_id}}}}}),
+                                             .target = Target{.customer_ids = {customer}}});
+  EXPECT_EQ(stale.status().reason(), "media_not_found");
   clock_.Advance(4 * 86'400'000LL);
   ASSERT_TRUE(messages.Send(admin_, draft->id, 0).ok());
   auto job = queue_->Lease("test-node", {kDispatchJob}, 600'000);
@@ -220,7 +230,7 @@ TEST_P(MediaTest, AMessageWithAnUploadedImageStillSendsDaysLater) {
   ASSERT_TRUE(sent.ok());
   EXPECT_EQ(sent->state, "sent") << sent->error;
   EXPECT_EQ(sent->chunks_submitted, 1);
-  EXPECT_EQ(Uploads(), 2);  // uploaded again from the kept bytes
+  EXPECT_EQ(Uploads(), 3);  // the deleted file once, the image uploaded again from the kept bytes
   const auto attachments = Lines(*world_, "SELECT attachments FROM msg_templates");
   ASSERT_EQ(attachments.size(), 1u);
   EXPECT_EQ(attachments[0].find(m->media_id), std::string::npos);  // not the expired id
@@ -330,6 +340,7 @@ TEST_P(MediaTest, TheLibraryListsFiltersAndPagesAndDeletesOnlyUnusedFiles) {
   EXPECT_EQ(all->items[0].media.expires_at_ms, all->items[0].uploaded_at_ms + kMediaLifetimeMs);
   EXPECT_EQ(names(*media_->List(admin_.team, "image", "", 1, 20)), (std::vector<std::string>{"门店.jpg", "海报.png"}));
   EXPECT_EQ(names(*media_->List(admin_.team, "", "100%", 1, 20)), std::vector<std::string>{"价目表_100%.pdf"});
+  EXPECT_EQ(names(*media_->List(admin_.team, "", "PDF", 1, 20)), std::vector<std::string>{"价目表_100%.pdf"});
   EXPECT_EQ(media_->List(admin_.team, "", "表%1", 1, 20)->total, 0);  // % is a character, not a wildcard
   auto second = media_->List(admin_.team, "", "", 2, 2);
   EXPECT_EQ(second->total, 3);
@@ -365,6 +376,11 @@ TEST_P(MediaTest, TheLibraryListsFiltersAndPagesAndDeletesOnlyUnusedFiles) {
   EXPECT_EQ(media_->File(admin_.team, store->media_id).status().reason(), "media_not_found");
   EXPECT_EQ(media_->List(admin_.team, "", "", 1, 20)->total, 2);
   EXPECT_EQ(media_->Delete(admin_, store->id, {}).reason(), "media_not_found");
+  // A composer opened before the delete cannot save the deleted file afterwards; other ids pass.
+  EXPECT_EQ(media_->NotDeleted(admin_.team, store->media_id).reason(), "media_not_found");
+  EXPECT_TRUE(media_->NotDeleted(admin_.team, poster->media_id).ok());
+  EXPECT_TRUE(media_->NotDeleted(other->team, store->media_id).ok());
+  EXPECT_TRUE(media_->NotDeleted(admin_.team, "uploaded-elsewhere").ok());
   EXPECT_EQ(Lines(*t.db, "SELECT action, detail, ip FROM audit_log WHERE team_id = ? AND action = 'media.deleted'",
                   {admin_.team.value()}),
             std::vector<std::string>{"media.deleted|门店.jpg|10.0.0.3|"});

@@ -1,6 +1,7 @@
 #include "domain/messaging/media.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "core/utf8.h"
 #include "domain/accounts/secrets.h"
@@ -103,6 +104,15 @@ Result<std::string> MediaService::Usable(TeamId team, const std::string& media_i
   return again.media_id;
 }
 
+Status MediaService::NotDeleted(TeamId team, const std::string& media_id) {
+  if (media_id.empty()) return Status::Ok();
+  KOI_ASSIGN_OR_RETURN(auto q, db_.Query("SELECT 1 FROM media_deleted_ids WHERE team_id = ? AND media_id = ?",
+                                         {team.value(), media_id}));
+  if (q.rows.empty()) return Status::Ok();
+  return Status::NotFound("media_not_found", "the file with media id " + media_id +
+                                                 " was deleted from the media library: choose or upload it again");
+}
+
 Result<MediaService::Kept> MediaService::File(TeamId team, const std::string& media_id) {
   KOI_ASSIGN_OR_RETURN(auto q, db_.Query("SELECT f.type, f.filename, f.content_type, f.bytes FROM media_files f JOIN "
                                          "media_file_ids i ON i.file_id = f.id AND i.team_id = f.team_id WHERE "
@@ -168,8 +178,11 @@ Result<accounts::Paged<MediaService::LibraryItem>> MediaService::List(TeamId tea
   }
   const std::string q = TrimSpace(query);
   if (!q.empty()) {
-    where += " AND f.filename LIKE ?" + std::string(" ESCAPE '\\'");
-    params.emplace_back(storage::LikeContains(q));
+    // Case-insensitive on both engines (SQLite's LIKE folds ASCII case, PostgreSQL's folds none).
+    std::string lower = q;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    where += " AND LOWER(f.filename) LIKE ?" + std::string(" ESCAPE '\\'");
+    params.emplace_back(storage::LikeContains(lower));
   }
   accounts::Paged<LibraryItem> out;
   KOI_ASSIGN_OR_RETURN(auto n, db_.Query("SELECT COUNT(*) FROM media_files f" + where, params));
@@ -215,6 +228,11 @@ Status MediaService::Delete(const accounts::Principal& who, int64_t id, const ac
                                                               used.rows[0].Text(1) +
                                                               ") uses this file and is not sent yet");
     }
+    // Remembered, so that a message composed before the delete cannot still be saved with the file.
+    for (const auto& row : ids.rows)
+      KOI_RETURN_IF_ERROR(tx.Exec("INSERT INTO media_deleted_ids (team_id, media_id, deleted_at) VALUES (?, ?, ?) ON "
+                                  "CONFLICT DO NOTHING",
+                                  {who.team.value(), row.Text(0), clock_.NowMillis()}));
     KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM media_file_ids WHERE team_id = ? AND file_id = ?", {who.team.value(), id}));
     KOI_RETURN_IF_ERROR(tx.Exec("DELETE FROM media_files WHERE team_id = ? AND id = ?", {who.team.value(), id}));
     return accounts::AccountService::RecordAudit(tx, clock_, who.team, &who, "media.deleted", std::to_string(id),

@@ -68,6 +68,9 @@ class MediaService {
   // again through `corp` (the team's). An id Koi never uploaded, or "", is returned unchanged (WeCom judges it).
   Result<std::string> Usable(TeamId team, const std::string& media_id, const wecom::CorpCredentials& corp);
 
+  // media_not_found (NotFound) for a media id of a file deleted from the team's library; Ok for any other id.
+  Status NotDeleted(TeamId team, const std::string& media_id);
+
   // The kept file a media id (current or earlier) of the team stands for, to show in the console; NotFound
   // media_not_found for an id Koi never uploaded for this team.
   struct Kept {
@@ -83,13 +86,15 @@ class MediaService {
     std::string created_by;      // the uploader's name ("" when the account is gone)
     int64_t created_by_id = 0;
   };
-  // Newest first; `type` "" or image | video | file (media_type_invalid otherwise), `query` a part of the filename.
+  // Newest first; `type` "" or image | video | file (media_type_invalid otherwise), `query` a part of the filename
+  // (letters' case ignored).
   Result<accounts::Paged<LibraryItem>> List(TeamId team, std::string_view type, std::string_view query, int page,
                                             int page_size);
   // The uploader or an admin. Refused while a message not sent yet (a draft, scheduled or sending) uses any of the
   // file's media ids (FailedPrecondition media_in_use, naming the message); media_not_found for another team's file.
   // A sent message keeps its content but its preview no longer shows the file.
-  // A composer open while the file goes can still save its id: that message sends while WeCom keeps the id (3 days).
+  // Every media id the file had is remembered as deleted (NotDeleted), so a composer open while the file goes cannot
+  // save it afterwards.
   Status Delete(const accounts::Principal& who, int64_t id, const accounts::Client& client);
 
  private:

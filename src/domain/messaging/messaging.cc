@@ -424,6 +424,10 @@ Result<MessagingService::Computed> MessagingService::Compute(const accounts::Pri
     return Status::InvalidArgument("message_title_invalid",
                                    "title: 1 to " + std::to_string(kMaxTitleChars) + " characters");
   KOI_ASSIGN_OR_RETURN(auto content, ParseContent(draft.content, pack.mass));
+  if (options_.media)
+    for (const auto& a : content.attachments)
+      for (const std::string* id : {&a.media_id, &a.cover_media_id})
+        KOI_RETURN_IF_ERROR(options_.media->NotDeleted(who.team, *id));
   out.content = SerializeContent(content);
   if (draft.kind == "enterprise") {
     KOI_RETURN_IF_ERROR(accounts::RequireAdmin(who));

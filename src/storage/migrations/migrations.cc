@@ -723,6 +723,16 @@ CREATE TABLE wecom_event_nonces (
   PRIMARY KEY (team_id, nonce_key)
 );
 )sql"},
+      // Issue 7, the media library: the media ids of deleted files, so a message composed before a delete cannot be
+      // saved with the file afterwards (MediaService::NotDeleted).
+      {30, "media_deleted_ids", R"sql(
+CREATE TABLE media_deleted_ids (
+  team_id BIGINT NOT NULL,
+  media_id TEXT NOT NULL,
+  deleted_at BIGINT NOT NULL,
+  PRIMARY KEY (team_id, media_id)
+);
+)sql"},
   };
   return m;
 }

@@ -2639,8 +2639,8 @@ export interface components {
              *     `message_too_many_groups`.
              *     The message of a refused draft names the field at fault (`content.attachments[1].url: …`).
              *     Attachments' media: `media_type_invalid`, `media_filename_invalid`, `media_empty`, `media_too_large`,
-             *     `media_format_invalid`, `media_not_found` (no file uploaded through Koi has this media id), `media_in_use` (a message not sent yet
-             *     uses the file), `media_not_yours` (another member uploaded it); WeCom's `wecom_invalid_media_type` (40004), `wecom_invalid_file_type` (40005: a
+             *     `media_format_invalid`, `media_not_found` (no file uploaded through Koi has this media id; or, saving a message, the file
+             *     was deleted from the media library), `media_in_use` (a message not sent yet uses the file), `media_not_yours` (another member uploaded it); WeCom's `wecom_invalid_media_type` (40004), `wecom_invalid_file_type` (40005: a
              *     format WeCom does not take), `wecom_invalid_file_size` (40006), `wecom_invalid_media_id` (40007: a media id
              *     WeCom does not know, or older than its 3 days), `wecom_media_data_missing` (41005).
              *     Storage: `database_busy` (the database was busy or a transaction lost a race; try again),
