@@ -377,10 +377,13 @@ TEST_P(MediaTest, TheLibraryListsFiltersAndPagesAndDeletesOnlyUnusedFiles) {
   EXPECT_EQ(media_->List(admin_.team, "", "", 1, 20)->total, 2);
   EXPECT_EQ(media_->Delete(admin_, store->id, {}).reason(), "media_not_found");
   // A composer opened before the delete cannot save the deleted file afterwards; other ids pass.
-  EXPECT_EQ(media_->NotDeleted(admin_.team, store->media_id).reason(), "media_not_found");
-  EXPECT_TRUE(media_->NotDeleted(admin_.team, poster->media_id).ok());
-  EXPECT_TRUE(media_->NotDeleted(other->team, store->media_id).ok());
-  EXPECT_TRUE(media_->NotDeleted(admin_.team, "uploaded-elsewhere").ok());
+  auto not_deleted = [&](TeamId team, const std::string& media_id) {
+    return t.db->Transact([&](storage::Session& tx) { return media_->NotDeleted(tx, team, {media_id}); });
+  };
+  EXPECT_EQ(not_deleted(admin_.team, store->media_id).reason(), "media_not_found");
+  EXPECT_TRUE(not_deleted(admin_.team, poster->media_id).ok());
+  EXPECT_TRUE(not_deleted(other->team, store->media_id).ok());
+  EXPECT_TRUE(not_deleted(admin_.team, "uploaded-elsewhere").ok());
   EXPECT_EQ(Lines(*t.db, "SELECT action, detail, ip FROM audit_log WHERE team_id = ? AND action = 'media.deleted'",
                   {admin_.team.value()}),
             std::vector<std::string>{"media.deleted|门店.jpg|10.0.0.3|"});

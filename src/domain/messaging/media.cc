@@ -1,7 +1,6 @@
 #include "domain/messaging/media.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "core/utf8.h"
 #include "domain/accounts/secrets.h"
@@ -104,13 +103,21 @@ Result<std::string> MediaService::Usable(TeamId team, const std::string& media_i
   return again.media_id;
 }
 
-Status MediaService::NotDeleted(TeamId team, const std::string& media_id) {
-  if (media_id.empty()) return Status::Ok();
-  KOI_ASSIGN_OR_RETURN(auto q, db_.Query("SELECT 1 FROM media_deleted_ids WHERE team_id = ? AND media_id = ?",
-                                         {team.value(), media_id}));
-  if (q.rows.empty()) return Status::Ok();
-  return Status::NotFound("media_not_found", "the file with media id " + media_id +
-                                                 " was deleted from the media library: choose or upload it again");
+Status MediaService::NotDeleted(storage::Session& tx, TeamId team, const std::vector<std::string>& media_ids) {
+  const bool postgres = tx.engine() == storage::Engine::kPostgres;
+  for (const auto& media_id : media_ids) {
+    if (media_id.empty()) continue;
+    if (postgres)
+      KOI_RETURN_IF_ERROR(tx.Exec("SELECT f.id FROM media_files f JOIN media_file_ids i ON i.file_id = f.id AND "
+                                  "i.team_id = f.team_id WHERE i.team_id = ? AND i.media_id = ? FOR SHARE OF f",
+                                  {team.value(), media_id}));
+    KOI_ASSIGN_OR_RETURN(auto q, tx.Query("SELECT 1 FROM media_deleted_ids WHERE team_id = ? AND media_id = ?",
+                                          {team.value(), media_id}));
+    if (!q.rows.empty())
+      return Status::NotFound("media_not_found", "the file with media id " + media_id +
+                                                     " was deleted from the media library: choose or upload it again");
+  }
+  return Status::Ok();
 }
 
 Result<MediaService::Kept> MediaService::File(TeamId team, const std::string& media_id) {
@@ -178,11 +185,10 @@ Result<accounts::Paged<MediaService::LibraryItem>> MediaService::List(TeamId tea
   }
   const std::string q = TrimSpace(query);
   if (!q.empty()) {
-    // Case-insensitive on both engines (SQLite's LIKE folds ASCII case, PostgreSQL's folds none).
-    std::string lower = q;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    where += " AND LOWER(f.filename) LIKE ?" + std::string(" ESCAPE '\\'");
-    params.emplace_back(storage::LikeContains(lower));
+    // Case-insensitive on both engines (SQLite's LIKE folds ASCII case, PostgreSQL's folds none); each engine
+    // lower-cases both sides its own way.
+    where += " AND LOWER(f.filename) LIKE LOWER(?)" + std::string(" ESCAPE '\\'");
+    params.emplace_back(storage::LikeContains(q));
   }
   accounts::Paged<LibraryItem> out;
   KOI_ASSIGN_OR_RETURN(auto n, db_.Query("SELECT COUNT(*) FROM media_files f" + where, params));
@@ -212,6 +218,12 @@ Status MediaService::Delete(const accounts::Principal& who, int64_t id, const ac
     return Status::PermissionDenied("media_not_yours", "only the member who uploaded a file, or an admin, deletes it");
   const std::string filename = f.rows[0].Text(1);
   return db_.Transact([&](storage::Session& tx) -> Status {
+    // A message being saved with this file holds it (NotDeleted): wait for it, then see it below.
+    if (tx.engine() == storage::Engine::kPostgres) {
+      KOI_ASSIGN_OR_RETURN(auto held, tx.Query("SELECT id FROM media_files WHERE team_id = ? AND id = ? FOR UPDATE",
+                                               {who.team.value(), id}));
+      if (held.rows.empty()) return not_found;
+    }
     // Every id the file ever had: content saved with an older one still uses the file.
     KOI_ASSIGN_OR_RETURN(auto ids, tx.Query("SELECT media_id FROM media_file_ids WHERE team_id = ? AND file_id = ? "
                                             "UNION SELECT media_id FROM media_files WHERE id = ?",

@@ -68,8 +68,11 @@ class MediaService {
   // again through `corp` (the team's). An id Koi never uploaded, or "", is returned unchanged (WeCom judges it).
   Result<std::string> Usable(TeamId team, const std::string& media_id, const wecom::CorpCredentials& corp);
 
-  // media_not_found (NotFound) for a media id of a file deleted from the team's library; Ok for any other id.
-  Status NotDeleted(TeamId team, const std::string& media_id);
+  // In `tx`, the transaction saving a message: media_not_found (NotFound) if any of `media_ids` is an id of a file
+  // deleted from the team's library; Ok for any other id. On PostgreSQL the files the ids stand for stay locked
+  // (FOR SHARE) until `tx` ends and Delete locks its file (FOR UPDATE) before its checks, so a delete and a save
+  // running at once never both pass: whichever locks second sees the other's commit.
+  Status NotDeleted(storage::Session& tx, TeamId team, const std::vector<std::string>& media_ids);
 
   // The kept file a media id (current or earlier) of the team stands for, to show in the console; NotFound
   // media_not_found for an id Koi never uploaded for this team.

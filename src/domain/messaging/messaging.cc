@@ -403,6 +403,7 @@ struct MessagingService::Computed {
   std::string content;  // canonical
   std::string sender;   // a personal message's employee
   std::string target;   // canonical
+  std::vector<std::string> media_ids;  // the content's uploaded files
   std::vector<std::string> employees, names;
   Plan plan;
   std::vector<uint32_t> customers;
@@ -424,10 +425,9 @@ Result<MessagingService::Computed> MessagingService::Compute(const accounts::Pri
     return Status::InvalidArgument("message_title_invalid",
                                    "title: 1 to " + std::to_string(kMaxTitleChars) + " characters");
   KOI_ASSIGN_OR_RETURN(auto content, ParseContent(draft.content, pack.mass));
-  if (options_.media)
-    for (const auto& a : content.attachments)
-      for (const std::string* id : {&a.media_id, &a.cover_media_id})
-        KOI_RETURN_IF_ERROR(options_.media->NotDeleted(who.team, *id));
+  for (const auto& a : content.attachments)
+    for (const std::string* id : {&a.media_id, &a.cover_media_id})
+      if (!id->empty()) out.media_ids.push_back(*id);
   out.content = SerializeContent(content);
   if (draft.kind == "enterprise") {
     KOI_RETURN_IF_ERROR(accounts::RequireAdmin(who));
@@ -555,6 +555,8 @@ Result<Message> MessagingService::Persist(const accounts::Principal& who, std::o
   const std::string plan_json = json::serialize(json::object{{"duplicates", std::move(duplicates)}});
   int64_t message_id = id.value_or(0);
   KOI_RETURN_IF_ERROR(db_.Transact([&](storage::Session& tx) -> Status {
+    // A file deleted from the library while the composer showed it is not saved (checked in this transaction).
+    if (options_.media) KOI_RETURN_IF_ERROR(options_.media->NotDeleted(tx, who.team, c.media_ids));
     if (id) {
       KOI_ASSIGN_OR_RETURN(auto u, tx.Query("UPDATE mass_messages SET kind = ?, audience = ?, title = ?, content = ?, "
                                             "target = ?, sender_userid = ?, rule_pack = ?, send_at = ?, targeted = ?, "

@@ -271,9 +271,10 @@ bool CallbackInbox::CommitBatch(std::vector<Pending>& batch) {
                                                 {r->team.value(), r->create_time, r->digest}));
       bool replayed = !first.rows.empty() && first.rows[0].Text(0) == r->nonce_key;
       if (!replayed) {
-        KOI_ASSIGN_OR_RETURN(auto retry, tx.Query("INSERT INTO wecom_event_nonces (team_id, nonce_key, received_at) "
-                                                  "VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING team_id",
-                                                  {r->team.value(), r->nonce_key, now}));
+        KOI_ASSIGN_OR_RETURN(auto retry, tx.Query("INSERT INTO wecom_event_nonces (team_id, nonce_key, digest, "
+                                                  "received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING "
+                                                  "team_id",
+                                                  {r->team.value(), r->nonce_key, r->digest, now}));
         replayed = retry.rows.empty();
       }
       if (replayed)

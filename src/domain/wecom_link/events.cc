@@ -259,7 +259,7 @@ Result<EventCounts> EventApplier::Counts(TeamId team) {
   out.pending = queued.rows[0].Int(0);
   for (const auto& row : r.rows) {
     const std::string state = row.Text(0);
-    if (state == "received" || state == "done") out.done += row.Int(1);  // less the queued ones, below
+    if (state == "received" || state == "done" || state == "pending") out.done += row.Int(1);  // less the queued
     else if (state == "failed") out.failed = row.Int(1);
     auto last = row.OptInt(2);
     if (last && (!out.last_received_at_ms || *last > *out.last_received_at_ms)) out.last_received_at_ms = last;

@@ -705,7 +705,8 @@ CREATE INDEX media_files_library ON media_files (team_id, created_at, id, type, 
       // wecom_event_queue (two integers, written by a trigger on insert, deleted when applied), so wecom_events.state is 'received' or 'failed' from
       // here on (a received event no longer queued was applied; older rows keep 'done'). A replay is told from a
       // retry by the stored row's nonce (a replayed request carries the same ciphertext, hence the same message and
-      // digest), so the nonce index goes; the nonces of WeCom's retries, rare, are kept in wecom_event_nonces.
+      // digest), so the nonce index goes; the nonces of WeCom's retries, rare, are kept in wecom_event_nonces. The digest
+      // kept is 128 bits from now on; the stored ones are cut to match, so a retry across the upgrade still matches.
       {29, "wecom_event_queue", R"sql(
 CREATE TABLE wecom_event_queue (
   id {{key}},
@@ -714,13 +715,15 @@ CREATE TABLE wecom_event_queue (
 {{wecom_event_queue_trigger}}
 INSERT INTO wecom_event_queue (id, team_id) SELECT id, team_id FROM wecom_events WHERE state = 'pending';
 UPDATE wecom_events SET state = 'received' WHERE state = 'pending';
+UPDATE wecom_events SET digest = substr(digest, 1, 32) WHERE length(digest) = 64;
 DROP INDEX wecom_events_pending;
 DROP INDEX wecom_events_nonce;
 CREATE TABLE wecom_event_nonces (
   team_id BIGINT NOT NULL,
   nonce_key TEXT NOT NULL,
+  digest TEXT NOT NULL,
   received_at BIGINT NOT NULL,
-  PRIMARY KEY (team_id, nonce_key)
+  PRIMARY KEY (team_id, nonce_key, digest)
 );
 )sql"},
       // Issue 7, the media library: the media ids of deleted files, so a message composed before a delete cannot be
