@@ -266,11 +266,12 @@ int Serve(const std::string& config_path) {
                                                       http::HttpExchange("GET", url, {}, "", 5'000));
                                  return std::make_pair(reply.status, std::move(reply.body));
                                }});
-  runner.Register(wecom_link::kReconcileJob, [&wecom_link, &wecom_events, &suite_install,
-                                              &sidebar](jobs::JobContext&) -> Status {
+  runner.Register(wecom_link::kReconcileJob, [&wecom_link, &wecom_events, &suite_install, &sidebar,
+                                              &media_service](jobs::JobContext&) -> Status {
     KOI_RETURN_IF_ERROR(wecom_link.ReconcileAll().status());
     KOI_RETURN_IF_ERROR(suite_install.PurgeInstalls().status());
     KOI_RETURN_IF_ERROR(sidebar.Purge().status());
+    KOI_RETURN_IF_ERROR(media_service.PurgeDeletedIds().status());
     return wecom_events.PurgeApplied().status();
   });
   spdlog::info("WeCom API: {}", s.wecom.api_base_url);

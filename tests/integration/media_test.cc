@@ -384,6 +384,11 @@ TEST_P(MediaTest, TheLibraryListsFiltersAndPagesAndDeletesOnlyUnusedFiles) {
   EXPECT_TRUE(not_deleted(admin_.team, poster->media_id).ok());
   EXPECT_TRUE(not_deleted(other->team, store->media_id).ok());
   EXPECT_TRUE(not_deleted(admin_.team, "uploaded-elsewhere").ok());
+  // A week on (WeCom itself has long forgotten the id) the nightly job forgets it too.
+  EXPECT_EQ(*media_->PurgeDeletedIds(), 0);
+  clock_.Advance(8 * 86'400'000LL);
+  EXPECT_EQ(*media_->PurgeDeletedIds(), 1);
+  EXPECT_TRUE(not_deleted(admin_.team, store->media_id).ok());
   EXPECT_EQ(Lines(*t.db, "SELECT action, detail, ip FROM audit_log WHERE team_id = ? AND action = 'media.deleted'",
                   {admin_.team.value()}),
             std::vector<std::string>{"media.deleted|门店.jpg|10.0.0.3|"});

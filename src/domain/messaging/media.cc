@@ -120,6 +120,12 @@ Status MediaService::NotDeleted(storage::Session& tx, TeamId team, const std::ve
   return Status::Ok();
 }
 
+Result<int64_t> MediaService::PurgeDeletedIds() {
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("DELETE FROM media_deleted_ids WHERE deleted_at < ?",
+                                         {clock_.NowMillis() - 7 * 86'400'000LL}));
+  return r.affected_rows;
+}
+
 Result<MediaService::Kept> MediaService::File(TeamId team, const std::string& media_id) {
   KOI_ASSIGN_OR_RETURN(auto q, db_.Query("SELECT f.type, f.filename, f.content_type, f.bytes FROM media_files f JOIN "
                                          "media_file_ids i ON i.file_id = f.id AND i.team_id = f.team_id WHERE "

@@ -73,6 +73,9 @@ class MediaService {
   // (FOR SHARE) until `tx` ends and Delete locks its file (FOR UPDATE) before its checks, so a delete and a save
   // running at once never both pass: whichever locks second sees the other's commit.
   Status NotDeleted(storage::Session& tx, TeamId team, const std::vector<std::string>& media_ids);
+  // Forgets deleted files' ids older than a week (WeCom forgets a media id after 3 days, so a message saved with one
+  // later is refused by WeCom itself); the nightly wecom.reconcile job calls it. Returns the rows removed.
+  Result<int64_t> PurgeDeletedIds();
 
   // The kept file a media id (current or earlier) of the team stands for, to show in the console; NotFound
   // media_not_found for an id Koi never uploaded for this team.

@@ -837,41 +837,40 @@ std::string Render(const std::string& sql, Engine engine) {
   constexpr std::string_view kKey = "{{key}}";
   for (size_t pos = out.find(kKey); pos != std::string::npos; pos = out.find(kKey, pos))
     out.replace(pos, kKey.size(), engine == Engine::kPostgres ? "BIGINT PRIMARY KEY" : "INTEGER PRIMARY KEY");
-  constexpr std::string_view kTriggers = "{{segment_triggers}}";
-  if (auto pos = out.find(kTriggers); pos != std::string::npos)
-    out.replace(pos, kTriggers.size(), SegmentTriggers(engine, 8));
-  constexpr std::string_view kUpdateTriggers = "{{segment_update_triggers}}";
-  if (auto pos = out.find(kUpdateTriggers); pos != std::string::npos)
-    out.replace(pos, kUpdateTriggers.size(), SegmentUpdateTriggers(engine));
-  constexpr std::string_view kListOrder = "{{list_order_trigger}}";
-  if (auto pos = out.find(kListOrder); pos != std::string::npos)
-    out.replace(pos, kListOrder.size(),
-                engine == Engine::kSqlite
-                    ? "CREATE TRIGGER seg_wecom_customers_order AFTER UPDATE OF last_add_time ON wecom_customers WHEN "
-                      "OLD.last_add_time IS NOT NEW.last_add_time BEGIN INSERT INTO segment_changes (team_id, "
-                      "external_userid) VALUES (NEW.team_id, NEW.external_userid); END;"
-                    : "CREATE TRIGGER seg_wecom_customers_order AFTER UPDATE OF last_add_time ON wecom_customers FOR "
-                      "EACH ROW WHEN (OLD.last_add_time IS DISTINCT FROM NEW.last_add_time) EXECUTE FUNCTION "
-                      "koi_segment_change_external_userid();");
-  constexpr std::string_view kEventQueue = "{{wecom_event_queue_trigger}}";
-  if (auto pos = out.find(kEventQueue); pos != std::string::npos)
-    out.replace(pos, kEventQueue.size(),
-                engine == Engine::kSqlite
-                    ? "CREATE TRIGGER wecom_events_queued AFTER INSERT ON wecom_events BEGIN INSERT INTO "
-                      "wecom_event_queue (id, team_id) VALUES (NEW.id, NEW.team_id); END;"
-                    : "CREATE FUNCTION koi_wecom_event_queued() RETURNS trigger AS $$ BEGIN INSERT INTO "
-                      "wecom_event_queue (id, team_id) VALUES (NEW.id, NEW.team_id); RETURN NULL; END $$ LANGUAGE "
-                      "plpgsql;\n"
-                      "CREATE TRIGGER wecom_events_queued AFTER INSERT ON wecom_events FOR EACH ROW EXECUTE FUNCTION "
-                      "koi_wecom_event_queued();");
-  constexpr std::string_view kChangesTxid = "{{segment_changes_txid}}";
-  if (auto pos = out.find(kChangesTxid); pos != std::string::npos)
-    out.replace(pos, kChangesTxid.size(),
-                engine == Engine::kSqlite
-                    ? "ALTER TABLE segment_changes ADD COLUMN txid BIGINT NOT NULL DEFAULT 0;"
-                    : "ALTER TABLE segment_changes ADD COLUMN txid BIGINT NOT NULL DEFAULT "
-                      "(pg_current_xact_id()::text::bigint);\n"
-                      "CREATE INDEX segment_changes_txid ON segment_changes (team_id, txid);");
+  // Each "{{name}}" placeholder, where the migration has it, replaced by its engine's SQL.
+  auto substitute = [&out](std::string_view name, auto make) {
+    if (auto pos = out.find(name); pos != std::string::npos) out.replace(pos, name.size(), make());
+  };
+  substitute("{{segment_triggers}}", [&] { return SegmentTriggers(engine, 8); });
+  substitute("{{segment_update_triggers}}", [&] { return SegmentUpdateTriggers(engine); });
+  substitute("{{list_order_trigger}}", [&] {
+    return std::string(
+        engine == Engine::kSqlite
+            ? "CREATE TRIGGER seg_wecom_customers_order AFTER UPDATE OF last_add_time ON wecom_customers WHEN "
+              "OLD.last_add_time IS NOT NEW.last_add_time BEGIN INSERT INTO segment_changes (team_id, "
+              "external_userid) VALUES (NEW.team_id, NEW.external_userid); END;"
+            : "CREATE TRIGGER seg_wecom_customers_order AFTER UPDATE OF last_add_time ON wecom_customers FOR "
+              "EACH ROW WHEN (OLD.last_add_time IS DISTINCT FROM NEW.last_add_time) EXECUTE FUNCTION "
+              "koi_segment_change_external_userid();");
+  });
+  substitute("{{wecom_event_queue_trigger}}", [&] {
+    return std::string(
+        engine == Engine::kSqlite
+            ? "CREATE TRIGGER wecom_events_queued AFTER INSERT ON wecom_events BEGIN INSERT INTO "
+              "wecom_event_queue (id, team_id) VALUES (NEW.id, NEW.team_id); END;"
+            : "CREATE FUNCTION koi_wecom_event_queued() RETURNS trigger AS $$ BEGIN INSERT INTO "
+              "wecom_event_queue (id, team_id) VALUES (NEW.id, NEW.team_id); RETURN NULL; END $$ LANGUAGE "
+              "plpgsql;\n"
+              "CREATE TRIGGER wecom_events_queued AFTER INSERT ON wecom_events FOR EACH ROW EXECUTE FUNCTION "
+              "koi_wecom_event_queued();");
+  });
+  substitute("{{segment_changes_txid}}", [&] {
+    return std::string(engine == Engine::kSqlite
+                           ? "ALTER TABLE segment_changes ADD COLUMN txid BIGINT NOT NULL DEFAULT 0;"
+                           : "ALTER TABLE segment_changes ADD COLUMN txid BIGINT NOT NULL DEFAULT "
+                             "(pg_current_xact_id()::text::bigint);\n"
+                             "CREATE INDEX segment_changes_txid ON segment_changes (team_id, txid);");
+  });
   constexpr std::string_view kLaterTriggers = "{{segment_triggers:";  // "{{segment_triggers:18}}"
   if (auto pos = out.find(kLaterTriggers); pos != std::string::npos) {
     const size_t end = out.find("}}", pos);
