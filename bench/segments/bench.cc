@@ -13,7 +13,10 @@
 #include <string>
 #include <vector>
 
+#include <malloc.h>
+
 #include <roaring/roaring.hh>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -29,13 +32,20 @@ using Clock = std::chrono::steady_clock;
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-// Resident anonymous memory: resident pages minus file-backed ones (SQLite reads the database through mmap, whose
-// pages would otherwise count as the index's).
+// Resident anonymous memory (resident pages minus file-backed ones) less what SQLite holds (its page caches, up to
+// 256 MB a connection, are not the index's).
 int64_t ResidentBytes() {
   std::ifstream f("/proc/self/statm");
   int64_t size = 0, resident = 0, shared = 0;
   f >> size >> resident >> shared;
-  return (resident - shared) * sysconf(_SC_PAGESIZE);
+  return (resident - shared) * sysconf(_SC_PAGESIZE) - sqlite3_memory_used();
+}
+
+// Heap bytes in use (malloc's chunks, headers included), less SQLite's: what the index's structures take, without
+// the allocator's free space that resident memory also counts.
+int64_t HeapBytes() {
+  const struct mallinfo2 m = mallinfo2();
+  return static_cast<int64_t>(m.uordblks + m.hblkhd) - sqlite3_memory_used();
 }
 
 double Percentile(std::vector<double> v, double p) {
@@ -92,14 +102,14 @@ int Run(const std::string& url, int iterations, int sql_iterations, const std::s
   for (const auto& r : emps->rows) ctx.department_employees[r.Int(1)].push_back(r.Text(0));
 
   SegmentIndex index(db, clock);
-  const int64_t rss_before = ResidentBytes();
+  const int64_t rss_before = ResidentBytes(), heap_before = HeapBytes();
   auto started = Clock::now();
   if (Status s = index.Build(team); !s.ok()) return Fail("build", s);
   const double build_ms = Ms(Clock::now() - started);
-  const int64_t rss_after = ResidentBytes();
+  const int64_t rss_after = ResidentBytes(), heap_after = HeapBytes();
   IndexStats stats = index.Stats(team);
   std::printf("index: %lld customers, built in %.1f s; %lld bitmaps, %.1f MB serialized (%.1f bytes/customer); "
-              "search texts %.1f MB (%.1f bytes/customer); resident memory +%.1f MB (%.1f bytes/customer)\n\n",
+              "search texts %.1f MB (%.1f bytes/customer); resident memory +%.1f MB (%.1f bytes/customer); ",
               static_cast<long long>(stats.customers), build_ms / 1000, static_cast<long long>(stats.bitmaps),
               static_cast<double>(stats.bytes) / 1e6,
               static_cast<double>(stats.bytes) / static_cast<double>(std::max<int64_t>(1, stats.customers)),
@@ -107,6 +117,8 @@ int Run(const std::string& url, int iterations, int sql_iterations, const std::s
               static_cast<double>(stats.search_text_bytes) / static_cast<double>(std::max<int64_t>(1, stats.customers)),
               static_cast<double>(rss_after - rss_before) / 1e6,
               static_cast<double>(rss_after - rss_before) / static_cast<double>(std::max<int64_t>(1, stats.customers)));
+  std::printf("heap in use +%.1f MB (%.1f bytes/customer)\n\n", static_cast<double>(heap_after - heap_before) / 1e6,
+              static_cast<double>(heap_after - heap_before) / static_cast<double>(std::max<int64_t>(1, stats.customers)));
 
   std::printf("| rule | customers | index p50 ms | index p99 ms | SQL p50 ms | SQL p99 ms | index vs SQL |\n");
   std::printf("|---|---|---|---|---|---|---|\n");

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <thread>
+#include <tuple>
 #include <unordered_set>
 
 #include <malloc.h>
@@ -140,7 +141,7 @@ class TeamIndex {
   // The customer list's order (TryWindow): customers by the day (UTC+8) of wecom_customers.last_add_time.
   std::map<int32_t, Roaring> list_days;
   // Per customer: the add day of its one active relationship, kNoAddDay without one, kManyAddDays with several
-  // (those are found in `days`). Lets an add-time range test a small set customer by customer instead of
+  // (their days are in many_days, or, if one does not fit in 16 bits, only in `days`). Lets an add-time range test a small set customer by customer instead of
   // intersecting it with every day and block of the range. Ids are shared by all teams, so a team's are spread
   // over the whole range: pages of 4,096 days are allocated only where the team has customers (2 bytes a customer
   // for a team whose ids are dense, and a pointer per 4,096 ids of the range).
@@ -168,8 +169,79 @@ class TeamIndex {
       std::fill_n(p.get(), size_t{1} << kAddDayPageBits, kNoAddDay);
       ++add_day_page_count;
     }
+    if (p[id & kAddDayPageMask] == kManyAddDays) {
+      auto& many = many_days[page];
+      const auto at = static_cast<uint16_t>(id & kAddDayPageMask);
+      auto [from, to] = std::equal_range(many.begin(), many.end(), std::pair<uint16_t, uint16_t>(at, 0),
+                                         [](const auto& a, const auto& b) { return a.first < b.first; });
+      many.erase(from, to);
+    }
     p[id & kAddDayPageMask] = day;
+    if (day == kManyAddDays && many_days.size() <= page) many_days.resize(page + 1);
   }
+  // The add days of customers with several active relationships, per page of ids: (id within the page, day), in
+  // order of the id (one entry per relationship; about 0.8 bytes a customer when one in ten has two).
+  std::vector<std::vector<std::pair<uint16_t, uint16_t>>> many_days;
+  // One more add day of `id`, whose AddDayOf is kManyAddDays.
+  void AddManyAddDay(uint32_t id, uint16_t day) {
+    auto& many = many_days[id >> kAddDayPageBits];
+    const std::pair<uint16_t, uint16_t> entry(static_cast<uint16_t>(id & kAddDayPageMask), day);
+    many.insert(std::upper_bound(many.begin(), many.end(), entry), entry);
+  }
+  // For a customer whose AddDayOf is kManyAddDays: whether one of its days is in [from, to]; nullopt when its days
+  // are not kept here.
+  std::optional<bool> ManyAddDaysIn(uint32_t id, int32_t from, int32_t to) const {
+    const size_t page = id >> kAddDayPageBits;
+    if (page >= many_days.size()) return std::nullopt;
+    const auto& many = many_days[page];
+    const auto at = static_cast<uint16_t>(id & kAddDayPageMask);
+    auto it = std::lower_bound(many.begin(), many.end(), std::pair<uint16_t, uint16_t>(at, 0));
+    if (it == many.end() || it->first != at) return std::nullopt;
+    for (; it != many.end() && it->first == at; ++it)
+      if (it->second >= from && it->second <= to) return true;
+    return false;
+  }
+  // Unions of employees' bitmaps that rules ask for again and again (a department is the union of its employees'
+  // `employees`, a member's scope of theirs in `employees_any`), keyed by which map and the sorted userids. Kept
+  // exact by Refresh (UpdateUnions) for the customers it reloads; a fresh build starts without any.
+  struct EmployeeUnion {
+    bool any = false;  // of employees_any (else employees)
+    std::vector<std::string> userids;
+    Roaring set;
+  };
+  // More than this when an evaluation starts: all are dropped (each is at most the size of `universe`). Not while
+  // one runs, since it holds references to them.
+  static constexpr size_t kMaxUnions = 32;
+  std::unordered_map<std::string, EmployeeUnion> unions;
+
+  const Roaring& UnionOfEmployees(bool any, const std::set<std::string>& userids) {
+    std::string key(any ? "a" : "e");
+    for (const auto& u : userids) key.append(u).push_back('\n');
+    auto it = unions.find(key);
+    if (it != unions.end()) return it->second.set;
+    EmployeeUnion u{.any = any, .userids = {userids.begin(), userids.end()}, .set = {}};
+    const auto& map = any ? employees_any : employees;
+    std::vector<const Roaring*> parts;
+    for (const auto& id : u.userids) {
+      auto e = map.find(id);
+      if (e != map.end()) parts.push_back(&e->second);
+    }
+    if (parts.size() == 1) u.set = *parts[0];
+    else if (!parts.empty()) u.set = Roaring::fastunion(parts.size(), parts.data());
+    return unions.emplace(std::move(key), std::move(u)).first->second.set;
+  }
+  // After the customers in `changed` were reloaded: their bits in every union as the employees' bitmaps now say.
+  void UpdateUnions(const Roaring& changed) {
+    for (auto& [key, u] : unions) {
+      u.set -= changed;
+      const auto& map = u.any ? employees_any : employees;
+      for (const auto& id : u.userids) {
+        auto e = map.find(id);
+        if (e != map.end()) u.set |= e->second & changed;
+      }
+    }
+  }
+
   int64_t applied_upto = 0;
   // PostgreSQL commits transactions in any order, so a change can appear below applied_upto after later ones were
   // read. Every transaction the last read did not see has an id of at least `xmin` (the oldest then running), so
@@ -327,8 +399,9 @@ class Loader {
       struct Latest {
         int64_t createtime = -1;
         const std::string* userid = nullptr;
-        int active = 0;  // active relationships, and the add day of the last one seen
+        int active = 0;  // active relationships, and the add day of the first one seen
         int32_t day = 0;
+        std::vector<int32_t> more_days;  // the other active relationships' add days
         int64_t ended_at = -1;
         bool by_customer = false;
       };
@@ -363,8 +436,8 @@ class Loader {
         ix_.active.add(id);
         Bitmap(ix_.employees, userid).add(id);
         const int32_t day = DayOf(std::max<int64_t>(0, row.Int(2)));
-        ++l.active;
-        l.day = day;
+        if (l.active++ == 0) l.day = day;
+        else l.more_days.push_back(day);
         ix_.days[day].add(id);
         ix_.blocks[day / kBlockDays].add(id);
         ix_.add_ways[row.Int(3)].add(id);
@@ -374,9 +447,17 @@ class Loader {
       for (const auto& [id, l] : latest) {
         if (l.userid) Bitmap(ix_.newest, *l.userid).add(id);
         else if (l.by_customer) ix_.ended_by_customer.add(id);
-        if (l.active > 0)
-          ix_.SetAddDay(id, l.active > 1 || l.day < 0 || l.day >= TeamIndex::kManyAddDays ? TeamIndex::kManyAddDays
-                                                                                           : static_cast<uint16_t>(l.day));
+        if (l.active == 0) continue;
+        auto fits = [](int32_t d) { return d >= 0 && d < TeamIndex::kManyAddDays; };
+        if (l.active == 1 && fits(l.day)) {
+          ix_.SetAddDay(id, static_cast<uint16_t>(l.day));
+          continue;
+        }
+        ix_.SetAddDay(id, TeamIndex::kManyAddDays);
+        if (fits(l.day) && std::all_of(l.more_days.begin(), l.more_days.end(), fits)) {
+          ix_.AddManyAddDay(id, static_cast<uint16_t>(l.day));
+          for (int32_t d : l.more_days) ix_.AddManyAddDay(id, static_cast<uint16_t>(d));
+        }
       }
     }
     std::string joined;
@@ -478,8 +559,11 @@ Roaring UnionOf(std::vector<const Roaring*>& parts) {
 // intersections with it. Results are the same sets; only the work shrinks.
 class Evaluator {
  public:
-  Evaluator(const TeamIndex& ix, const EvalContext& ctx, uint64_t lookup_ratio)
-      : ix_(ix), ctx_(ctx), lookup_ratio_(lookup_ratio) {}
+  // `ix` is not changed but for its cache of employee unions (the caller holds the team's lock).
+  Evaluator(TeamIndex& ix, const EvalContext& ctx, uint64_t lookup_ratio)
+      : ix_(ix), ctx_(ctx), lookup_ratio_(lookup_ratio) {
+    if (ix_.unions.size() > TeamIndex::kMaxUnions) ix_.unions.clear();
+  }
 
   // The customers matching `n` (inside *within when given).
   Roaring Eval(const Node& n, const Roaring* within) {
@@ -510,25 +594,104 @@ class Evaluator {
       std::vector<Roaring> parts;
       parts.reserve(n.children.size());
       for (const auto& c : n.children) parts.push_back(Eval(c, within));
-      std::vector<const Roaring*> ptrs;
-      for (const auto& p : parts) ptrs.push_back(&p);
-      return UnionOf(ptrs);
+      if (parts.size() > 8) return Owned(parts);
+      Roaring r = std::move(parts[0]);
+      for (size_t i = 1; i < parts.size(); ++i) r |= parts[i];
+      return r;
     }
-    // Most selective first (estimated from the bitmaps a child reads), each later child inside what is left.
-    std::vector<std::pair<uint64_t, const Node*>> order;
-    for (const auto& c : n.children) order.emplace_back(Estimate(c), &c);
-    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::optional<Roaring> r;
-    for (const auto& [estimate, c] : order) {
-      const Roaring* inside = r ? &*r : within;
+    // Children that are a union of the index's bitmaps first, then the others (nested groups, time ranges,
+    // negations); in each kind the most selective first (estimated from the bitmaps a child reads). Each later child
+    // is evaluated inside what is left: a union of bitmaps is applied to it in place (an AND costs about as much as
+    // the smaller side), and a group's members are cut to it before they are united — uniting them first costs a
+    // merge of every member's customers, the most expensive step there is without SIMD. Every set a child gives
+    // inside a set lies in it, so "what is left" becomes that set rather than being intersected with it.
+    std::vector<std::tuple<bool, uint64_t, const Node*>> order;
+    std::vector<const Roaring*> parts;
+    for (const auto& c : n.children) {
       bool subtract = false;
-      Roaring part = Positive(*c, inside, subtract);
-      if (!r) r = within ? *within : ix_.universe;
-      if (subtract) *r -= part;
-      else *r &= part;
+      const bool plain = Parts(c, parts, subtract) && !subtract;
+      order.emplace_back(!plain, Estimate(c), &c);
+    }
+    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+      return std::tie(std::get<0>(a), std::get<1>(a)) < std::tie(std::get<0>(b), std::get<1>(b));
+    });
+    std::optional<Roaring> r;
+    for (const auto& [later, estimate, c] : order) {
+      bool subtract = false;
+      if (r && Parts(*c, parts, subtract)) {
+        if (subtract) {
+          for (const Roaring* p : parts) *r -= *p;
+        } else if (parts.size() == 1) {
+          *r &= *parts[0];
+        } else {
+          r = Within(parts, &*r);
+        }
+      } else {
+        Roaring part = Positive(*c, r ? &*r : within, subtract);
+        if (!subtract) {
+          r = std::move(part);
+        } else {
+          if (!r) r = within ? *within : ix_.universe;
+          *r -= part;
+        }
+      }
       if (r->isEmpty()) break;
     }
     return std::move(*r);
+  }
+
+  static Roaring Owned(std::vector<Roaring>& sets) {
+    std::vector<const Roaring*> ptrs;
+    for (const auto& p : sets) ptrs.push_back(&p);
+    return Roaring::fastunion(ptrs.size(), ptrs.data());
+  }
+
+  // When the node's set is the union of some of the index's bitmaps (or, `subtract`, the set to remove is): those
+  // bitmaps in `parts`. False for nodes computed otherwise (groups, time ranges, "has all of", ...).
+  bool Parts(const Node& n, std::vector<const Roaring*>& parts, bool& subtract) {
+    parts.clear();
+    if (n.is_group) return false;
+    subtract = n.negate;
+    auto keys = [&parts](const auto& map, const auto& ks) {
+      for (const auto& k : ks) {
+        auto it = map.find(k);
+        if (it != map.end()) parts.push_back(&it->second);
+      }
+      return true;
+    };
+    const bool none = n.match == Match::kNone;
+    if (none && (n.field == Field::kCorpTag || n.field == Field::kPersonalTag || n.field == Field::kCustomField))
+      subtract = !subtract;
+    const bool all = n.match == Match::kAll;
+    switch (n.field) {
+      case Field::kCorpTag: return !all && keys(ix_.tags, n.texts);
+      case Field::kPersonalTag: return !all && keys(ix_.personal_tags, n.numbers);
+      case Field::kCustomField: return !all && keys(ix_.field_options, n.numbers);
+      case Field::kEmployee: return keys(ix_.employees, n.texts);
+      case Field::kDepartment: parts.push_back(&Department(n)); return true;
+      case Field::kAddWay: return keys(ix_.add_ways, n.numbers);
+      case Field::kChannelState: return keys(ix_.states, n.texts);
+      case Field::kGender: return keys(ix_.genders, n.numbers);
+      case Field::kGroup: return keys(ix_.groups, n.texts);
+      case Field::kStage:
+        if (std::find(n.numbers.begin(), n.numbers.end(), 0) != n.numbers.end()) return false;  // "no stage"
+        return keys(ix_.stages, n.numbers);
+      case Field::kStatus:
+        if (!n.active) subtract = !subtract;
+        parts.push_back(&ix_.active);
+        return true;
+      default: return false;
+    }
+  }
+
+  // The customers with an active relationship with an employee in the node's departments (below them included).
+  const Roaring& Department(const Node& n) {
+    std::set<std::string> users;
+    for (auto d : n.numbers) {
+      auto it = ctx_.department_employees.find(d);
+      if (it != ctx_.department_employees.end()) users.insert(it->second.begin(), it->second.end());
+    }
+    return ix_.UnionOfEmployees(false, users);
   }
 
   // An upper bound of how many customers a node keeps (the whole team for what it cannot bound cheaply).
@@ -556,6 +719,7 @@ class Evaluator {
       case Field::kPersonalTag: return n.match == Match::kNone ? all : sum(ix_.personal_tags, n.numbers);
       case Field::kCustomField: return n.match == Match::kNone ? all : sum(ix_.field_options, n.numbers);
       case Field::kEmployee: return sum(ix_.employees, n.texts);
+      case Field::kDepartment: return Department(n).cardinality();
       case Field::kChannelState: return sum(ix_.states, n.texts);
       case Field::kGroup: return sum(ix_.groups, n.texts);
       case Field::kGender: return sum(ix_.genders, n.numbers);
@@ -585,6 +749,7 @@ class Evaluator {
   // The union of `parts`, inside *within when given.
   static Roaring Within(std::vector<const Roaring*>& parts, const Roaring* within) {
     if (!within) return UnionOf(parts);
+    if (parts.size() == 1) return *within & *parts[0];
     std::vector<Roaring> cut;
     cut.reserve(parts.size());
     for (const Roaring* p : parts) cut.push_back(*within & *p);
@@ -618,12 +783,8 @@ class Evaluator {
                                       : AnyOf(ix_.field_options, n.numbers, within);
       case Field::kEmployee: return AnyOf(ix_.employees, n.texts, within);
       case Field::kDepartment: {
-        std::set<std::string> users;
-        for (auto d : n.numbers) {
-          auto it = ctx_.department_employees.find(d);
-          if (it != ctx_.department_employees.end()) users.insert(it->second.begin(), it->second.end());
-        }
-        return AnyOf(ix_.employees, users, within);
+        const Roaring& users = Department(n);
+        return within ? *within & users : users;
       }
       case Field::kAdded: return Added(AddedRange(n, ctx_.today), within);
       case Field::kAddWay: return AnyOf(ix_.add_ways, n.numbers, within);
@@ -682,8 +843,13 @@ class Evaluator {
       for (uint32_t id : *within) {
         const uint16_t d = ix_.AddDayOf(id);
         if (d == TeamIndex::kNoAddDay) continue;
-        if (d == TeamIndex::kManyAddDays) several.push_back(id);
-        else if (d >= range.from && d <= range.to) in.push_back(id);
+        if (d == TeamIndex::kManyAddDays) {
+          if (auto any = ix_.ManyAddDaysIn(id, range.from, range.to)) {
+            if (*any) in.push_back(id);
+          } else {
+            several.push_back(id);
+          }
+        } else if (d >= range.from && d <= range.to) in.push_back(id);
       }
       Roaring out;
       out.addMany(in.size(), in.data());
@@ -713,7 +879,7 @@ class Evaluator {
     return Within(parts, within);
   }
 
-  const TeamIndex& ix_;
+  TeamIndex& ix_;
   const EvalContext& ctx_;
   const uint64_t lookup_ratio_;  // Options::added_lookup_ratio
 };
@@ -805,6 +971,8 @@ void MergeInto(TeamIndex& into, TeamIndex& part) {
     const auto first = static_cast<uint32_t>(page << TeamIndex::kAddDayPageBits);
     for (uint32_t i = 0; i < (uint32_t{1} << TeamIndex::kAddDayPageBits); ++i)
       if (from[i] != TeamIndex::kNoAddDay) into.SetAddDay(first + i, from[i]);
+    if (page < part.many_days.size())
+      for (const auto& [at, day] : part.many_days[page]) into.AddManyAddDay(first + at, day);
   }
 }
 
@@ -996,6 +1164,7 @@ Status SegmentIndex::Refresh(TeamId team, Slot& slot, bool may_rebuild) {
       return col + " IN (" + storage::InList(p, part) + ")";
     }));
   }
+  ix.UpdateUnions(gone);
   ix.incremental += static_cast<int64_t>(names.size());
   for (const auto& row : changes.rows) {
     if (postgres) ix.recent.emplace(row.Int(0), row.Int(2));
@@ -1190,7 +1359,7 @@ Result<std::vector<int64_t>> SegmentIndex::TrySearchCandidates(TeamId team, std:
 
 Status SegmentIndex::EvaluateLocked(Slot& slot, const Node& rule, const EvalContext& ctx,
                                     const std::function<void(const Roaring&)>& use) {
-  const TeamIndex& ix = *slot.index;
+  TeamIndex& ix = *slot.index;
   Evaluator ev(ix, ctx, options_.added_lookup_ratio);
   if (ctx.search) {
     KOI_ASSIGN_OR_RETURN(Roaring found, SearchMatches(ix, *ctx.search, ctx.search_initials,
@@ -1204,13 +1373,8 @@ Status SegmentIndex::EvaluateLocked(Slot& slot, const Node& rule, const EvalCont
     use(ev.Eval(rule, nullptr));
     return Status::Ok();
   }
-  std::vector<const Roaring*> parts;
-  for (const auto& u : *ctx.scope_userids) {
-    auto it = ix.employees_any.find(u);
-    if (it != ix.employees_any.end()) parts.push_back(&it->second);
-  }
-  const Roaring scope = UnionOf(parts);
-  use(ev.Eval(rule, &scope));
+  const std::set<std::string> scope_users(ctx.scope_userids->begin(), ctx.scope_userids->end());
+  use(ev.Eval(rule, &ix.UnionOfEmployees(true, scope_users)));
   return Status::Ok();
 }
 
@@ -1227,6 +1391,8 @@ void SegmentIndex::Publish(Slot& slot) {
     for (auto& [k, b] : ix.grams) count(b);
     s.bytes += static_cast<int64_t>(ix.add_day_page_count * (sizeof(uint16_t) << TeamIndex::kAddDayPageBits) +
                                     ix.add_day_pages.size() * sizeof(void*));
+    for (const auto& many : ix.many_days)
+      s.bytes += static_cast<int64_t>(sizeof(many) + many.capacity() * sizeof(many[0]));
     s.search_text_bytes = static_cast<int64_t>(ix.texts.Bytes());
     s.build_ms = ix.build_ms;
     s.builds = ix.builds;
