@@ -45,6 +45,28 @@ std::string Row::Text(size_t i) const {
   return "";
 }
 
+namespace {
+// A materialised row seen through RowView (drivers without a streaming read).
+class MaterialisedRow final : public RowView {
+ public:
+  explicit MaterialisedRow(const Row& row) : row_(row) {}
+  int64_t Int(size_t i) const override { return row_.Int(i); }
+  std::string_view Text(size_t i) const override {
+    const auto* s = std::get_if<std::string>(&row_.at(i));
+    return s ? std::string_view(*s) : std::string_view();
+  }
+
+ private:
+  const Row& row_;
+};
+}  // namespace
+
+Status Session::QueryEach(std::string_view sql, const std::vector<Value>& params, const RowFn& each) {
+  KOI_ASSIGN_OR_RETURN(auto result, Query(sql, params));
+  for (const auto& row : result.rows) KOI_RETURN_IF_ERROR(each(MaterialisedRow(row)));
+  return Status::Ok();
+}
+
 std::string LikeContains(std::string_view text) {
   std::string out = "%";
   for (char c : text) {

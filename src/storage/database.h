@@ -48,6 +48,19 @@ class Row {
   std::vector<Value> values_;
 };
 
+// One row of a result as it is read (QueryEach), without copying it: valid inside the callback only.
+class RowView {
+ public:
+  // Integer value; text that holds a number is converted, NULL gives 0.
+  virtual int64_t Int(size_t i) const = 0;
+  // A text column's value ("" for NULL and for numbers: read those with Int), as a view into the driver's buffer.
+  virtual std::string_view Text(size_t i) const = 0;
+
+ protected:
+  ~RowView() = default;
+};
+using RowFn = std::function<Status(const RowView&)>;
+
 struct QueryResult {
   std::vector<std::string> columns;
   std::vector<Row> rows;
@@ -76,6 +89,9 @@ class Session {
   // Runs one statement (prepared and cached per connection).
   virtual Result<QueryResult> Query(std::string_view sql, const std::vector<Value>& params = {}) = 0;
   Status Exec(std::string_view sql, const std::vector<Value>& params = {}) { return Query(sql, params).status(); }
+  // Runs one SELECT and gives each row to `each` as it is read (stopping at the first error it returns), for reading
+  // many rows without holding them all (SQLite). `each` must not use this session.
+  virtual Status QueryEach(std::string_view sql, const std::vector<Value>& params, const RowFn& each);
   // Runs several statements separated by ';' without parameters (migrations).
   virtual Status ExecScript(std::string_view sql) = 0;
   // Bulk insert: COPY on PostgreSQL, a prepared INSERT loop on SQLite. Each row has columns.size() values.
@@ -123,6 +139,8 @@ class Database {
   // One statement in autocommit mode on a pooled connection.
   virtual Result<QueryResult> Query(std::string_view sql, const std::vector<Value>& params = {}) = 0;
   Status Exec(std::string_view sql, const std::vector<Value>& params = {}) { return Query(sql, params).status(); }
+  // Session::QueryEach on a pooled connection (`each` may use the database, on another connection).
+  virtual Status QueryEach(std::string_view sql, const std::vector<Value>& params, const RowFn& each) = 0;
 
   // Cheap round trip (SELECT 1) for /readyz.
   virtual Status Ping() = 0;

@@ -40,6 +40,39 @@ TEST_P(StorageContract, RoundTripsEveryValueType) {
   EXPECT_EQ(r->columns, (std::vector<std::string>{"i", "d", "s", "n"}));
 }
 
+TEST_P(StorageContract, QueryEachStreamsRowsAndStopsAtTheFirstError) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  ASSERT_TRUE(t.db->Exec("CREATE TABLE q (i BIGINT, s TEXT, n TEXT, numeric_text TEXT)").ok());
+  for (int64_t i = 1; i <= 5; ++i)
+    ASSERT_TRUE(t.db->Exec("INSERT INTO q VALUES (?, ?, ?, ?)",
+                           {i, "锦鲤" + std::to_string(i), kNull, std::to_string(i * 10)}).ok());
+  std::vector<std::string> seen;
+  Status s = t.db->QueryEach("SELECT i, s, n, numeric_text FROM q WHERE i >= ? ORDER BY i", {int64_t{2}},
+                             [&](const RowView& row) {
+                               EXPECT_EQ(row.Text(2), "");      // NULL
+                               EXPECT_EQ(row.Text(0), "");      // a number is read with Int
+                               EXPECT_EQ(row.Int(3), row.Int(0) * 10);  // text holding a number
+                               seen.push_back(std::to_string(row.Int(0)) + ":" + std::string(row.Text(1)));
+                               return Status::Ok();
+                             });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(seen, (std::vector<std::string>{"2:锦鲤2", "3:锦鲤3", "4:锦鲤4", "5:锦鲤5"}));
+
+  // The callback's error ends the read and is returned; the connection is usable afterwards.
+  int calls = 0;
+  s = t.db->QueryEach("SELECT i FROM q ORDER BY i", {}, [&](const RowView&) {
+    return ++calls == 2 ? Status::InvalidArgument("stop", "enough") : Status::Ok();
+  });
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(calls, 2);
+  // A bad statement is the driver's error, as with Query.
+  EXPECT_EQ(t.db->QueryEach("SELECT nope FROM q", {}, [](const RowView&) { return Status::Ok(); }).code(),
+            StatusCode::kInternal);
+  auto after = t.db->Query("SELECT COUNT(*) FROM q");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->rows[0].Int(0), 5);
+}
+
 TEST_P(StorageContract, IdsInTakesAnyNumberOfIdsAsOneParameter) {
   KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
   ASSERT_TRUE(t.db->Exec("CREATE TABLE ids (id BIGINT PRIMARY KEY, team BIGINT)").ok());

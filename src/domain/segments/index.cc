@@ -22,6 +22,14 @@
 namespace koi::segments {
 using storage::Value;
 
+// Maps by text that are searched with a string_view as well as a string.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+template <typename T>
+using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+
 // Days are grouped in blocks of 32 so a long range ORs a few block bitmaps plus the days at its two ends.
 constexpr int32_t kBlockDays = 32;
 
@@ -120,11 +128,11 @@ class TeamIndex {
  public:
   Roaring universe;  // every customer the mirror holds
   Roaring active;    // with at least one active relationship
-  std::unordered_map<std::string, Roaring> tags, employees, employees_any, states, groups;
+  StringMap<Roaring> tags, employees, employees_any, states, groups;
   // Per employee, the customers whose most recent active relationship (ties: the smaller userid) is theirs: who
   // sends a mass message (issue 7). And the customers without an active relationship whose last one the customer
   // ended ("not a friend any more").
-  std::unordered_map<std::string, Roaring> newest;
+  StringMap<Roaring> newest;
   Roaring ended_by_customer;
   std::unordered_map<int64_t, Roaring> personal_tags, stages, add_ways, genders;
   std::unordered_map<int64_t, Roaring> field_options;  // custom fields: per chosen option
@@ -321,19 +329,13 @@ void AddGrams(std::string_view text, uint32_t id, std::unordered_map<uint64_t, R
 }
 
 // A number or date custom field's stored value as a number (a date: its day number), or nullopt for other text.
-std::optional<double> TypedValue(const std::string& text) {
+std::optional<double> TypedValue(std::string_view text) {
   if (auto day = ParseDay(text)) return static_cast<double>(*day);
   if (text.empty() || text.size() > 40) return std::nullopt;
   double v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
   return v;
-}
-
-const std::string& TextAt(const storage::Row& row, size_t i) {
-  static const std::string kEmpty;
-  const auto* s = std::get_if<std::string>(&row.at(i));
-  return s ? *s : kEmpty;
 }
 
 // Appends a column's text and its \0 to a search text (SearchTexts): ASCII letters folded when `fold` (SQLite's
@@ -360,45 +362,43 @@ class Loader {
   Status Load(const std::function<std::string(const std::string& col, std::vector<Value>& params)>& cond) {
     ids_.clear();
     active_.clear();
-    last_ = nullptr;
+    last_.clear();
+    last_id_ = 0;
     // Per customer loaded: its search text's two parts (SearchTexts), stored once its relationships are read.
     std::unordered_map<uint32_t, std::pair<std::string, std::string>> texts;
+    // Rows are read as they stream (QueryEach): no row is copied, texts are views into SQLite's buffers.
+    using storage::RowView;
     {
       std::vector<Value> p{team_.value()};
       const std::string where = cond("c.external_userid", p);
-      KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT k.id, c.external_userid, c.gender, c.name, c.corp_name, c.name_py, "
-                                             "c.last_add_time FROM "
-                                             "wecom_customers c JOIN customer_keys k ON k.team_id = c.team_id AND "
-                                             "k.external_userid = c.external_userid WHERE c.team_id = ? AND " + where, p));
-      ids_.reserve(r.rows.size());
-      for (const auto& row : r.rows) {
-        const int64_t id = row.Int(0);
-        if (id <= 0 || id > std::numeric_limits<uint32_t>::max())
-          return Status::Internal("segment_index_overflow", "customer key out of the index's 32-bit range");
-        const auto u = static_cast<uint32_t>(id);
-        ids_.emplace(TextAt(row, 1), u);
-        ix_.universe.add(u);
-        ix_.genders[row.Int(2)].add(u);
-        ix_.list_days[DayOf(row.Int(6))].add(u);
-        for (size_t col : {3, 4, 5}) AddGrams(TextAt(row, col), u, ix_.grams, scratch_);
-        auto& [query_part, initials_part] = texts[u];
-        AppendSearchField(query_part, TextAt(row, 3), fold_);
-        AppendSearchField(query_part, TextAt(row, 4), fold_);
-        AppendSearchField(initials_part, TextAt(row, 5), fold_);
-      }
+      KOI_RETURN_IF_ERROR(db_.QueryEach(
+          "SELECT k.id, c.external_userid, c.gender, c.name, c.corp_name, c.name_py, c.last_add_time FROM "
+          "wecom_customers c JOIN customer_keys k ON k.team_id = c.team_id AND k.external_userid = c.external_userid "
+          "WHERE c.team_id = ? AND " + where, p, [&](const RowView& row) -> Status {
+            const int64_t id = row.Int(0);
+            if (id <= 0 || id > std::numeric_limits<uint32_t>::max())
+              return Status::Internal("segment_index_overflow", "customer key out of the index's 32-bit range");
+            const auto u = static_cast<uint32_t>(id);
+            ids_.emplace(row.Text(1), u);
+            ix_.universe.add(u);
+            ix_.genders[row.Int(2)].add(u);
+            ix_.list_days[DayOf(row.Int(6))].add(u);
+            for (size_t col : {3, 4, 5}) AddGrams(row.Text(col), u, ix_.grams, scratch_);
+            auto& [query_part, initials_part] = texts[u];
+            AppendSearchField(query_part, row.Text(3), fold_);
+            AppendSearchField(query_part, row.Text(4), fold_);
+            AppendSearchField(initials_part, row.Text(5), fold_);
+            return Status::Ok();
+          }));
     }
     if (ids_.empty()) return Status::Ok();
     {
       std::vector<Value> p{team_.value()};
       const std::string where = cond("external_userid", p);
-      KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT external_userid, userid, createtime, add_way, state, "
-                                             "deleted_at IS NULL, COALESCE(deleted_at, 0), deleted_by = 'customer', "
-                                             "remark, remark_mobiles, remark_corp_name, remark_py FROM wecom_follows WHERE "
-                                             "team_id = ? AND " + where, p));
       // Per customer: the most recent active relationship, and the last one that ended.
       struct Latest {
         int64_t createtime = -1;
-        const std::string* userid = nullptr;
+        int64_t employee = -1;  // EmployeeNumber of the most recent active relationship's employee
         int active = 0;  // active relationships, and the add day of the first one seen
         int32_t day = 0;
         std::vector<int32_t> more_days;  // the other active relationships' add days
@@ -407,45 +407,52 @@ class Loader {
       };
       std::unordered_map<uint32_t, Latest> latest;
       latest.reserve(ids_.size());
-      for (const auto& row : r.rows) {
-        const uint32_t id = IdOf(TextAt(row, 0));
-        if (!id) continue;
-        const std::string& userid = TextAt(row, 1);
-        Bitmap(ix_.employees_any, userid).add(id);
-        for (size_t col : {8, 9, 10, 11}) AddGrams(TextAt(row, col), id, ix_.grams, scratch_);
-        if (auto t = texts.find(id); t != texts.end()) {
-          for (size_t col : {8, 9, 10}) AppendSearchField(t->second.first, TextAt(row, col), fold_);
-          AppendSearchField(t->second.second, TextAt(row, 11), fold_);
-        }
-        Latest& l = latest[id];
-        if (row.Int(5) == 0) {
-          // The last to end; at equal times, ended by the customer if any was.
-          if (row.Int(6) > l.ended_at) {
-            l.ended_at = row.Int(6);
-            l.by_customer = row.Int(7) != 0;
-          } else if (row.Int(6) == l.ended_at) {
-            l.by_customer |= row.Int(7) != 0;
-          }
-          continue;
-        }
-        const int64_t created = row.Int(2);
-        if (!l.userid || created > l.createtime || (created == l.createtime && userid < *l.userid)) {
-          l.createtime = created;
-          l.userid = &userid;
-        }
-        ix_.active.add(id);
-        Bitmap(ix_.employees, userid).add(id);
-        const int32_t day = DayOf(std::max<int64_t>(0, row.Int(2)));
-        if (l.active++ == 0) l.day = day;
-        else l.more_days.push_back(day);
-        ix_.days[day].add(id);
-        ix_.blocks[day / kBlockDays].add(id);
-        ix_.add_ways[row.Int(3)].add(id);
-        Bitmap(ix_.states, TextAt(row, 4)).add(id);
-        active_.insert(PairKey(id, userid));
-      }
+      KOI_RETURN_IF_ERROR(db_.QueryEach(
+          "SELECT external_userid, userid, createtime, add_way, state, deleted_at IS NULL, COALESCE(deleted_at, 0), "
+          "deleted_by = 'customer', remark, remark_mobiles, remark_corp_name, remark_py FROM wecom_follows WHERE "
+          "team_id = ? AND " + where, p, [&](const RowView& row) -> Status {
+            const uint32_t id = IdOf(row.Text(0));
+            if (!id) return Status::Ok();
+            const std::string_view userid = row.Text(1);
+            const uint32_t employee = EmployeeNumber(userid);
+            const std::string& name = employee_names_[employee];
+            Bitmap(ix_.employees_any, name).add(id);
+            for (size_t col : {8, 9, 10, 11}) AddGrams(row.Text(col), id, ix_.grams, scratch_);
+            if (auto t = texts.find(id); t != texts.end()) {
+              for (size_t col : {8, 9, 10}) AppendSearchField(t->second.first, row.Text(col), fold_);
+              AppendSearchField(t->second.second, row.Text(11), fold_);
+            }
+            Latest& l = latest[id];
+            if (row.Int(5) == 0) {
+              // The last to end; at equal times, ended by the customer if any was.
+              if (row.Int(6) > l.ended_at) {
+                l.ended_at = row.Int(6);
+                l.by_customer = row.Int(7) != 0;
+              } else if (row.Int(6) == l.ended_at) {
+                l.by_customer |= row.Int(7) != 0;
+              }
+              return Status::Ok();
+            }
+            const int64_t created = row.Int(2);
+            if (l.employee < 0 || created > l.createtime ||
+                (created == l.createtime && name < employee_names_[l.employee])) {
+              l.createtime = created;
+              l.employee = employee;
+            }
+            ix_.active.add(id);
+            Bitmap(ix_.employees, name).add(id);
+            const int32_t day = DayOf(std::max<int64_t>(0, created));
+            if (l.active++ == 0) l.day = day;
+            else l.more_days.push_back(day);
+            ix_.days[day].add(id);
+            ix_.blocks[day / kBlockDays].add(id);
+            ix_.add_ways[row.Int(3)].add(id);
+            Bitmap(ix_.states, row.Text(4)).add(id);
+            active_.insert(PairKey(id, employee));
+            return Status::Ok();
+          }));
       for (const auto& [id, l] : latest) {
-        if (l.userid) Bitmap(ix_.newest, *l.userid).add(id);
+        if (l.employee >= 0) Bitmap(ix_.newest, employee_names_[l.employee]).add(id);
         else if (l.by_customer) ix_.ended_by_customer.add(id);
         if (l.active == 0) continue;
         auto fits = [](int32_t d) { return d >= 0 && d < TeamIndex::kManyAddDays; };
@@ -468,34 +475,31 @@ class Loader {
       ix_.texts.Set(id, joined);
     }
     texts.clear();
-    {
-      std::vector<Value> p{team_.value()};
-      const std::string where = cond("external_userid", p);
-      KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT external_userid, userid, tag_id FROM wecom_follow_tags WHERE "
-                                             "team_id = ? AND " + where, p));
-      for (const auto& row : r.rows) {
-        const uint32_t id = IdOf(TextAt(row, 0));
-        if (id && active_.count(PairKey(id, TextAt(row, 1)))) Bitmap(ix_.tags, TextAt(row, 2)).add(id);
-      }
-    }
+    KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, userid, tag_id FROM wecom_follow_tags WHERE team_id = ? AND ",
+                               "external_userid", cond, [this](uint32_t id, const RowView& row) {
+                                 auto employee = employee_numbers_.find(row.Text(1));
+                                 if (employee != employee_numbers_.end() &&
+                                     active_.count(PairKey(id, employee->second)))
+                                   Bitmap(ix_.tags, row.Text(2)).add(id);
+                               }));
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, stage_id FROM customer_profiles WHERE stage_id IS NOT NULL AND "
                                "team_id = ? AND ", "external_userid", cond,
-                               [this](uint32_t id, const storage::Row& row) { ix_.stages[row.Int(1)].add(id); }));
+                               [this](uint32_t id, const RowView& row) { ix_.stages[row.Int(1)].add(id); }));
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, tag_id FROM personal_tag_customers WHERE team_id = ? AND ",
                                "external_userid", cond,
-                               [this](uint32_t id, const storage::Row& row) { ix_.personal_tags[row.Int(1)].add(id); }));
+                               [this](uint32_t id, const RowView& row) { ix_.personal_tags[row.Int(1)].add(id); }));
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, option_id FROM customer_field_values WHERE option_id <> 0 AND "
                                "team_id = ? AND ", "external_userid", cond,
-                               [this](uint32_t id, const storage::Row& row) { ix_.field_options[row.Int(1)].add(id); }));
+                               [this](uint32_t id, const RowView& row) { ix_.field_options[row.Int(1)].add(id); }));
     // Typed values (option 0): a date is YYYY-MM-DD, a number its decimal text; anything else is a text field's.
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, field_id, value FROM customer_field_values WHERE option_id = 0 "
                                "AND team_id = ? AND ", "external_userid", cond,
-                               [this](uint32_t id, const storage::Row& row) {
-                                 if (auto v = TypedValue(TextAt(row, 2))) ix_.field_values[row.Int(1)][*v].add(id);
+                               [this](uint32_t id, const RowView& row) {
+                                 if (auto v = TypedValue(row.Text(2))) ix_.field_values[row.Int(1)][*v].add(id);
                                }));
     KOI_RETURN_IF_ERROR(Simple("SELECT member_id, chat_id FROM wecom_group_members WHERE team_id = ? AND ", "member_id",
-                               cond, [this](uint32_t id, const storage::Row& row) {
-                                 Bitmap(ix_.groups, TextAt(row, 1)).add(id);
+                               cond, [this](uint32_t id, const RowView& row) {
+                                 Bitmap(ix_.groups, row.Text(1)).add(id);
                                }));
     return Status::Ok();
   }
@@ -505,44 +509,50 @@ class Loader {
   Status Simple(const std::string& sql, const std::string& col, const Cond& cond, Add add) {
     std::vector<Value> p{team_.value()};
     const std::string where = cond(col, p);
-    KOI_ASSIGN_OR_RETURN(auto r, db_.Query(sql + where, p));
-    for (const auto& row : r.rows)
-      if (const uint32_t id = IdOf(TextAt(row, 0))) add(id, row);
-    return Status::Ok();
+    return db_.QueryEach(sql + where, p, [&](const storage::RowView& row) {
+      if (const uint32_t id = IdOf(row.Text(0))) add(id, row);
+      return Status::Ok();
+    });
   }
 
   // 0 when the customer is not in this batch.
-  uint32_t IdOf(const std::string& external_userid) {
-    if (last_ && *last_ == external_userid) return last_id_;
+  uint32_t IdOf(std::string_view external_userid) {
+    if (last_id_ && last_ == external_userid) return last_id_;
     auto it = ids_.find(external_userid);
     if (it == ids_.end()) return 0;
-    last_ = &it->first;
+    last_.assign(external_userid);
     last_id_ = it->second;
     return last_id_;
   }
 
-  static Roaring& Bitmap(std::unordered_map<std::string, Roaring>& map, const std::string& key) {
+  static Roaring& Bitmap(StringMap<Roaring>& map, std::string_view key) {
     auto it = map.find(key);
-    return it != map.end() ? it->second : map[key];
+    return it != map.end() ? it->second : map.emplace(std::string(key), Roaring()).first->second;
   }
 
-  // (customer, employee) as one integer: employees are numbered as they are first seen.
-  uint64_t PairKey(uint32_t id, const std::string& userid) {
+  // Employees are numbered as they are first seen (employee_names_ holds their userids).
+  uint32_t EmployeeNumber(std::string_view userid) {
     auto it = employee_numbers_.find(userid);
-    if (it == employee_numbers_.end()) it = employee_numbers_.emplace(userid, employee_numbers_.size()).first;
-    return (uint64_t{id} << 32) | it->second;
+    if (it == employee_numbers_.end()) {
+      it = employee_numbers_.emplace(std::string(userid), static_cast<uint32_t>(employee_names_.size())).first;
+      employee_names_.emplace_back(userid);
+    }
+    return it->second;
   }
+  // (customer, employee) as one integer.
+  static uint64_t PairKey(uint32_t id, uint32_t employee) { return (uint64_t{id} << 32) | employee; }
 
   storage::Database& db_;
   TeamIndex& ix_;
   TeamId team_;
-  std::unordered_map<std::string, uint32_t> ids_;
+  StringMap<uint32_t> ids_;
   std::vector<uint32_t> scratch_;  // AddGrams' code points
   bool fold_;                      // search texts fold ASCII case (SQLite)
-  const std::string* last_ = nullptr;
+  std::string last_;               // IdOf's last customer, and its id (0: none)
   uint32_t last_id_ = 0;
   std::unordered_set<uint64_t> active_;
-  std::unordered_map<std::string, uint32_t> employee_numbers_;
+  StringMap<uint32_t> employee_numbers_;
+  std::vector<std::string> employee_names_;
 };
 
 Roaring UnionOf(std::vector<const Roaring*>& parts) {

@@ -91,6 +91,11 @@ class PooledDatabase : public Database {
     return conn->Query(sql, params);
   }
 
+  Status QueryEach(std::string_view sql, const std::vector<Value>& params, const RowFn& each) override {
+    auto conn = pool_.Checkout();
+    return conn->QueryEach(sql, params, each);
+  }
+
   Status Ping() override { return Query("SELECT 1", {}).status(); }
 
   ConnectionPool<C>& pool() { return pool_; }

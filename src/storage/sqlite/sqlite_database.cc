@@ -40,29 +40,8 @@ class Connection final : public Session {
 
   Result<QueryResult> Query(std::string_view sql, const std::vector<Value>& params) override {
     KOI_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
-    // Reset on every exit path so the statement releases its read lock.
-    struct Resetter {
-      sqlite3_stmt* s;
-      ~Resetter() {
-        sqlite3_reset(s);
-        sqlite3_clear_bindings(s);
-      }
-    } resetter{stmt};
-    if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt))
-      return Status::Internal("database_error", "parameter count mismatch for: " + std::string(sql));
-    for (size_t i = 0; i < params.size(); ++i) {
-      int idx = static_cast<int>(i) + 1;
-      const Value& v = params[i];
-      int rc = SQLITE_OK;
-      if (std::holds_alternative<std::monostate>(v)) rc = sqlite3_bind_null(stmt, idx);
-      else if (auto p = std::get_if<int64_t>(&v)) rc = sqlite3_bind_int64(stmt, idx, *p);
-      else if (auto p = std::get_if<double>(&v)) rc = sqlite3_bind_double(stmt, idx, *p);
-      else {
-        const auto& s = std::get<std::string>(v);
-        rc = sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
-      }
-      if (rc != SQLITE_OK) return MapError(db_, rc, "bind");
-    }
+    Resetter resetter{stmt};
+    KOI_RETURN_IF_ERROR(Bind(stmt, sql, params));
     QueryResult result;
     int ncols = sqlite3_column_count(stmt);
     for (int c = 0; c < ncols; ++c) result.columns.emplace_back(sqlite3_column_name(stmt, c));
@@ -87,6 +66,19 @@ class Connection final : public Session {
     }
     result.affected_rows = sqlite3_changes64(db_);
     return result;
+  }
+
+  Status QueryEach(std::string_view sql, const std::vector<Value>& params, const RowFn& each) override {
+    KOI_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    Resetter resetter{stmt};
+    KOI_RETURN_IF_ERROR(Bind(stmt, sql, params));
+    const StatementRow row(stmt);
+    for (;;) {
+      int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) return Status::Ok();
+      if (rc != SQLITE_ROW) return MapError(db_, rc, "query");
+      KOI_RETURN_IF_ERROR(each(row));
+    }
   }
 
   Status ExecScript(std::string_view sql) override {
@@ -117,6 +109,50 @@ class Connection final : public Session {
   sqlite3* handle() { return db_; }
 
  private:
+  // Resets a statement on every exit path, so that it releases its read lock.
+  struct Resetter {
+    sqlite3_stmt* s;
+    ~Resetter() {
+      sqlite3_reset(s);
+      sqlite3_clear_bindings(s);
+    }
+  };
+
+  // The current row of a stepping statement.
+  class StatementRow final : public RowView {
+   public:
+    explicit StatementRow(sqlite3_stmt* stmt) : stmt_(stmt) {}
+    int64_t Int(size_t i) const override { return sqlite3_column_int64(stmt_, static_cast<int>(i)); }
+    std::string_view Text(size_t i) const override {
+      const int c = static_cast<int>(i), type = sqlite3_column_type(stmt_, c);
+      if (type != SQLITE_TEXT && type != SQLITE_BLOB) return {};
+      const auto* text = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
+      return text ? std::string_view(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, c))) : std::string_view();
+    }
+
+   private:
+    sqlite3_stmt* stmt_;
+  };
+
+  Status Bind(sqlite3_stmt* stmt, std::string_view sql, const std::vector<Value>& params) {
+    if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt))
+      return Status::Internal("database_error", "parameter count mismatch for: " + std::string(sql));
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i) + 1;
+      const Value& v = params[i];
+      int rc = SQLITE_OK;
+      if (std::holds_alternative<std::monostate>(v)) rc = sqlite3_bind_null(stmt, idx);
+      else if (auto p = std::get_if<int64_t>(&v)) rc = sqlite3_bind_int64(stmt, idx, *p);
+      else if (auto p = std::get_if<double>(&v)) rc = sqlite3_bind_double(stmt, idx, *p);
+      else {
+        const auto& s = std::get<std::string>(v);
+        rc = sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+      }
+      if (rc != SQLITE_OK) return MapError(db_, rc, "bind");
+    }
+    return Status::Ok();
+  }
+
   Result<sqlite3_stmt*> Prepare(std::string_view sql) {
     auto it = cache_.find(std::string(sql));
     if (it != cache_.end()) return it->second;
