@@ -248,13 +248,20 @@ bool CallbackInbox::CommitBatch(std::vector<Pending>& batch) {
       sql += " ON CONFLICT DO NOTHING RETURNING id, team_id, create_time, digest, nonce_key";
       KOI_ASSIGN_OR_RETURN(auto ins, tx.Query(sql, params));
       // Each returned row to the first request of the chunk it is (the same request twice in a chunk is a replay).
+      // Rows usually come back in the order they were inserted, though neither engine promises it: the search
+      // starts after the last match and wraps around, so it is one comparison a row in the usual case.
+      size_t next = from;
       for (const auto& row : ins.rows) {
-        for (size_t i = from; i < to; ++i) {
+        const int64_t team = row.Int(1), create_time = row.Int(2);
+        const std::string digest = row.Text(3), nonce_key = row.Text(4);
+        for (size_t k = 0; k < to - from; ++k) {
+          const size_t i = from + (next - from + k) % (to - from);
           Pending& r = *rows[i];
-          if (r.receipt.event_id == 0 && r.team.value() == row.Int(1) && r.create_time == row.Int(2) &&
-              r.digest == row.Text(3) && r.nonce_key == row.Text(4)) {
+          if (r.receipt.event_id == 0 && r.team.value() == team && r.create_time == create_time &&
+              r.digest == digest && r.nonce_key == nonce_key) {
             r.receipt.event_id = row.Int(0);
             stored = true;
+            next = i + 1 < to ? i + 1 : from;
             break;
           }
         }
