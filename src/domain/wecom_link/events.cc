@@ -250,13 +250,13 @@ Result<int64_t> EventApplier::PurgeApplied() {
 }
 
 Result<EventCounts> EventApplier::Counts(TeamId team) {
-  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT state, COUNT(*), MAX(received_at) FROM wecom_events WHERE team_id = ? "
+  // One statement, so the queue's count and the states' are of the same moment (a queued event is 'received').
+  KOI_ASSIGN_OR_RETURN(auto r, db_.Query("SELECT state, COUNT(*), MAX(received_at), (SELECT COUNT(*) FROM "
+                                         "wecom_event_queue WHERE team_id = ?) FROM wecom_events WHERE team_id = ? "
                                          "GROUP BY state",
-                                         {team.value()}));
-  KOI_ASSIGN_OR_RETURN(auto queued, db_.Query("SELECT COUNT(*) FROM wecom_event_queue WHERE team_id = ?",
-                                              {team.value()}));
+                                         {team.value(), team.value()}));
   EventCounts out;
-  out.pending = queued.rows[0].Int(0);
+  if (!r.rows.empty()) out.pending = r.rows[0].Int(3);
   for (const auto& row : r.rows) {
     const std::string state = row.Text(0);
     if (state == "received" || state == "done" || state == "pending") out.done += row.Int(1);  // less the queued
