@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include "core/allocator.h"
 #include "core/clock.h"
 #include "domain/segments/index.h"
 #include "domain/segments/rule.h"
@@ -85,7 +86,7 @@ int Fail(const std::string& what, const Status& s) {
   return 1;
 }
 
-int Run(const std::string& url, int iterations, int sql_iterations, const std::string& only) {
+int Run(const std::string& url, int iterations, int sql_iterations, const std::vector<std::string>& only) {
   auto opened = storage::Database::Open(url, {.pool_size = 2});
   if (!opened.ok()) return Fail("open", opened.status());
   storage::Database& db = **opened;
@@ -124,7 +125,10 @@ int Run(const std::string& url, int iterations, int sql_iterations, const std::s
   std::printf("|---|---|---|---|---|---|---|\n");
   int mismatches = 0;
   std::vector<NamedRule> rules(std::begin(kRules), std::end(kRules));
-  if (!only.empty()) rules = {{"--rule", only.c_str()}};
+  if (!only.empty()) {
+    rules.clear();
+    for (const auto& json : only) rules.push_back({"--rule", json.c_str()});
+  }
   for (const auto& named : rules) {
     auto rule = ParseRule(named.json);
     if (!rule.ok()) return Fail(named.name, rule.status());
@@ -168,18 +172,19 @@ int Run(const std::string& url, int iterations, int sql_iterations, const std::s
 }  // namespace koi::segments
 
 int main(int argc, char** argv) {
+  koi::TuneAllocator();  // as `koi serve` does
   std::string db;
   int iterations = 300, sql_iterations = 3;
-  std::string only;
+  std::vector<std::string> only;  // --rule JSON, any number of times: these instead of the named rules
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--db") db = argv[i + 1];
     else if (k == "--iterations") iterations = std::atoi(argv[i + 1]);
     else if (k == "--sql-iterations") sql_iterations = std::atoi(argv[i + 1]);
-    else if (k == "--rule") only = argv[i + 1];
+    else if (k == "--rule") only.push_back(argv[i + 1]);
   }
   if (db.empty() || iterations <= 0 || sql_iterations < 0) {
-    std::fprintf(stderr, "usage: koi-bench-segments --db URL [--iterations 300] [--sql-iterations 3]\n");
+    std::fprintf(stderr, "usage: koi-bench-segments --db URL [--iterations 300] [--sql-iterations 3] [--rule JSON]...\n");
     return 2;
   }
   return koi::segments::Run(db, iterations, sql_iterations, only);

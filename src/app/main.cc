@@ -11,6 +11,7 @@
 #include <iostream>
 #include <thread>
 
+#include "core/allocator.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -571,6 +572,7 @@ int ConfigKeys() {
 }  // namespace koi
 
 int main(int argc, char** argv) {
+  koi::TuneAllocator();
   CLI::App app{"Koi (锦鲤): a private-domain SCRM for WeCom"};
   app.require_subcommand(1);
   std::string config_path;
