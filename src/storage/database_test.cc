@@ -52,6 +52,7 @@ TEST_P(StorageContract, QueryEachStreamsRowsAndStopsAtTheFirstError) {
                                EXPECT_EQ(row.Text(2), "");      // NULL
                                EXPECT_EQ(row.Text(0), "");      // a number is read with Int
                                EXPECT_EQ(row.Int(3), row.Int(0) * 10);  // text holding a number
+                               EXPECT_EQ(row.Text(3), std::to_string(row.Int(0) * 10));  // still text after Int
                                seen.push_back(std::to_string(row.Int(0)) + ":" + std::string(row.Text(1)));
                                return Status::Ok();
                              });

@@ -210,10 +210,9 @@ class TeamIndex {
     return false;
   }
   // Unions of employees' bitmaps that rules ask for again and again (a department is the union of its employees'
-  // `employees`, a member's scope of theirs in `employees_any`), keyed by which map and the sorted userids. Kept
-  // exact by Refresh (UpdateUnions) for the customers it reloads; a fresh build starts without any.
+  // `employees`), keyed by the sorted userids. Kept exact by Refresh (UpdateUnions) for the customers it reloads; a
+  // fresh build starts without any.
   struct EmployeeUnion {
-    bool any = false;  // of employees_any (else employees)
     std::vector<std::string> userids;
     Roaring set;
   };
@@ -222,17 +221,16 @@ class TeamIndex {
   static constexpr size_t kMaxUnions = 32;
   std::unordered_map<std::string, EmployeeUnion> unions;
 
-  const Roaring& UnionOfEmployees(bool any, const std::set<std::string>& userids) {
-    std::string key(any ? "a" : "e");
-    for (const auto& u : userids) key.append(u).push_back('\n');
+  const Roaring& UnionOfEmployees(const std::set<std::string>& userids) {
+    std::string key;
+    for (const auto& u : userids) key.append(std::to_string(u.size())).append(":").append(u);
     auto it = unions.find(key);
     if (it != unions.end()) return it->second.set;
-    EmployeeUnion u{.any = any, .userids = {userids.begin(), userids.end()}, .set = {}};
-    const auto& map = any ? employees_any : employees;
+    EmployeeUnion u{.userids = {userids.begin(), userids.end()}, .set = {}};
     std::vector<const Roaring*> parts;
     for (const auto& id : u.userids) {
-      auto e = map.find(id);
-      if (e != map.end()) parts.push_back(&e->second);
+      auto e = employees.find(id);
+      if (e != employees.end()) parts.push_back(&e->second);
     }
     if (parts.size() == 1) u.set = *parts[0];
     else if (!parts.empty()) u.set = Roaring::fastunion(parts.size(), parts.data());
@@ -242,10 +240,9 @@ class TeamIndex {
   void UpdateUnions(const Roaring& changed) {
     for (auto& [key, u] : unions) {
       u.set -= changed;
-      const auto& map = u.any ? employees_any : employees;
       for (const auto& id : u.userids) {
-        auto e = map.find(id);
-        if (e != map.end()) u.set |= e->second & changed;
+        auto e = employees.find(id);
+        if (e != employees.end() && e->second.intersect(changed)) u.set |= e->second & changed;
       }
     }
   }
@@ -366,7 +363,7 @@ class Loader {
     last_id_ = 0;
     // Per customer loaded: its search text's two parts (SearchTexts), stored once its relationships are read.
     std::unordered_map<uint32_t, std::pair<std::string, std::string>> texts;
-    // Rows are read as they stream (QueryEach): no row is copied, texts are views into SQLite's buffers.
+    // Rows are read as they stream (QueryEach): on SQLite no row is copied, texts are views into its buffers.
     using storage::RowView;
     {
       std::vector<Value> p{team_.value()};
@@ -503,6 +500,9 @@ class Loader {
                                }));
     return Status::Ok();
   }
+
+  // The customers the last Load read, by external_userid.
+  const StringMap<uint32_t>& ids() const { return ids_; }
 
  private:
   template <typename Cond, typename Add>
@@ -701,7 +701,7 @@ class Evaluator {
       auto it = ctx_.department_employees.find(d);
       if (it != ctx_.department_employees.end()) users.insert(it->second.begin(), it->second.end());
     }
-    return ix_.UnionOfEmployees(false, users);
+    return ix_.UnionOfEmployees(users);
   }
 
   // An upper bound of how many customers a node keeps (the whole team for what it cannot bound cheaply).
@@ -1168,13 +1168,15 @@ Status SegmentIndex::Refresh(TeamId team, Slot& slot, bool may_rebuild) {
     ix.texts.Erase(id);  // the customers still there get theirs again below
   }
   Loader loader(db_, ix, team);
+  Roaring touched = gone;  // and customers whose key appeared after `gone` was read
   for (size_t i = 0; i < names.size(); i += kChunk) {
     std::vector<std::string> part(names.begin() + i, names.begin() + std::min(names.size(), i + kChunk));
     KOI_RETURN_IF_ERROR(loader.Load([&](const std::string& col, std::vector<Value>& p) {
       return col + " IN (" + storage::InList(p, part) + ")";
     }));
+    for (const auto& [name, id] : loader.ids()) touched.add(id);
   }
-  ix.UpdateUnions(gone);
+  ix.UpdateUnions(touched);
   ix.incremental += static_cast<int64_t>(names.size());
   for (const auto& row : changes.rows) {
     if (postgres) ix.recent.emplace(row.Int(0), row.Int(2));
@@ -1383,8 +1385,13 @@ Status SegmentIndex::EvaluateLocked(Slot& slot, const Node& rule, const EvalCont
     use(ev.Eval(rule, nullptr));
     return Status::Ok();
   }
-  const std::set<std::string> scope_users(ctx.scope_userids->begin(), ctx.scope_userids->end());
-  use(ev.Eval(rule, &ix.UnionOfEmployees(true, scope_users)));
+  std::vector<const Roaring*> parts;
+  for (const auto& u : *ctx.scope_userids) {
+    auto it = ix.employees_any.find(u);
+    if (it != ix.employees_any.end()) parts.push_back(&it->second);
+  }
+  const Roaring scope = UnionOf(parts);
+  use(ev.Eval(rule, &scope));
   return Status::Ok();
 }
 

@@ -247,8 +247,8 @@ bool CallbackInbox::CommitBatch(std::vector<Pending>& batch) {
       }
       sql += " ON CONFLICT DO NOTHING RETURNING id, team_id, create_time, digest, nonce_key";
       KOI_ASSIGN_OR_RETURN(auto ins, tx.Query(sql, params));
-      // Each returned row to the first request of the chunk it is (the same request twice in a chunk is a replay).
-      // Rows usually come back in the order they were inserted, though neither engine promises it: the search
+      // Each returned row to a request of the chunk it is: the first such request at or after the last match (the
+      // same request twice in a chunk: one is stored, the other is a replay). Rows usually come back in the order they were inserted, though neither engine promises it: the search
       // starts after the last match and wraps around, so it is one comparison a row in the usual case.
       size_t next = from;
       for (const auto& row : ins.rows) {

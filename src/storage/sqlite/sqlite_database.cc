@@ -72,11 +72,12 @@ class Connection final : public Session {
     KOI_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
     Resetter resetter{stmt};
     KOI_RETURN_IF_ERROR(Bind(stmt, sql, params));
-    const StatementRow row(stmt);
+    StatementRow row(stmt);
     for (;;) {
       int rc = sqlite3_step(stmt);
       if (rc == SQLITE_DONE) return Status::Ok();
       if (rc != SQLITE_ROW) return MapError(db_, rc, "query");
+      row.Stepped();
       KOI_RETURN_IF_ERROR(each(row));
     }
   }
@@ -118,13 +119,17 @@ class Connection final : public Session {
     }
   };
 
-  // The current row of a stepping statement.
+  // The current row of a stepping statement. Each column's type is read once a row, before any value: SQLite leaves
+  // the type undefined once a value has been converted (Int on a text column).
   class StatementRow final : public RowView {
    public:
-    explicit StatementRow(sqlite3_stmt* stmt) : stmt_(stmt) {}
+    explicit StatementRow(sqlite3_stmt* stmt) : stmt_(stmt), types_(sqlite3_column_count(stmt)) {}
+    void Stepped() {
+      for (size_t c = 0; c < types_.size(); ++c) types_[c] = sqlite3_column_type(stmt_, static_cast<int>(c));
+    }
     int64_t Int(size_t i) const override { return sqlite3_column_int64(stmt_, static_cast<int>(i)); }
     std::string_view Text(size_t i) const override {
-      const int c = static_cast<int>(i), type = sqlite3_column_type(stmt_, c);
+      const int c = static_cast<int>(i), type = types_.at(i);
       if (type != SQLITE_TEXT && type != SQLITE_BLOB) return {};
       const auto* text = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
       return text ? std::string_view(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, c))) : std::string_view();
@@ -132,6 +137,7 @@ class Connection final : public Session {
 
    private:
     sqlite3_stmt* stmt_;
+    std::vector<int> types_;
   };
 
   Status Bind(sqlite3_stmt* stmt, std::string_view sql, const std::vector<Value>& params) {
