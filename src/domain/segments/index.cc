@@ -10,7 +10,6 @@
 #include <optional>
 #include <thread>
 #include <tuple>
-#include <unordered_set>
 
 #include <malloc.h>
 
@@ -351,18 +350,67 @@ void AppendSearchField(std::string& out, std::string_view text, bool fold) {
 // Rows of the customers selected by `cond` (SQL on a column named by `col`, e.g. "external_userid BETWEEN ? AND
 // ?") are added to the index. Built for millions of rows: no per-row copies, and since each table is read through
 // its (team, customer) index, one customer's rows arrive together and the last id lookup is reused.
+// A page's customers by external_userid, reused page after page: an open-addressing table over one arena of the
+// keys. (A std::unordered_map<std::string, …> cleared after every page allocated a node and a key a customer, and
+// freed them again: a tenth of a 10M build was the allocator.)
+class PageKeys {
+ public:
+  void Clear() {
+    arena_.clear();
+    keys_.clear();
+    std::fill(slots_.begin(), slots_.end(), 0);
+  }
+  size_t size() const { return keys_.size(); }
+  // The position of `key` (added as the next one if it is new).
+  uint32_t Add(std::string_view key) {
+    if ((keys_.size() + 1) * 2 > slots_.size()) Grow();
+    const size_t hash = std::hash<std::string_view>()(key);
+    size_t at = hash & (slots_.size() - 1);
+    for (; slots_[at]; at = (at + 1) & (slots_.size() - 1))
+      if (KeyOf(slots_[at] - 1) == key) return slots_[at] - 1;
+    keys_.push_back({static_cast<uint32_t>(arena_.size()), static_cast<uint32_t>(key.size()), hash});
+    arena_.append(key);
+    slots_[at] = static_cast<uint32_t>(keys_.size());
+    return slots_[at] - 1;
+  }
+  // The position of `key` + 1, or 0 when it is not in the page.
+  uint32_t Find(std::string_view key) const {
+    if (slots_.empty()) return 0;
+    for (size_t at = std::hash<std::string_view>()(key) & (slots_.size() - 1); slots_[at];
+         at = (at + 1) & (slots_.size() - 1))
+      if (KeyOf(slots_[at] - 1) == key) return slots_[at];
+    return 0;
+  }
+
+ private:
+  struct Key {
+    uint32_t at, size;
+    size_t hash;
+  };
+  std::string_view KeyOf(uint32_t pos) const { return std::string_view(arena_).substr(keys_[pos].at, keys_[pos].size); }
+  void Grow() {
+    slots_.assign(std::max<size_t>(1024, slots_.size() * 2), 0);
+    for (uint32_t pos = 0; pos < keys_.size(); ++pos) {
+      size_t at = keys_[pos].hash & (slots_.size() - 1);
+      while (slots_[at]) at = (at + 1) & (slots_.size() - 1);
+      slots_[at] = pos + 1;
+    }
+  }
+  std::string arena_;
+  std::vector<Key> keys_;
+  std::vector<uint32_t> slots_;  // position + 1; 0: empty. A power of two, at least twice the keys.
+};
+
 class Loader {
  public:
   Loader(storage::Database& db, TeamIndex& ix, TeamId team)
       : db_(db), ix_(ix), team_(team), fold_(db.engine() == storage::Engine::kSqlite) {}
 
   Status Load(const std::function<std::string(const std::string& col, std::vector<Value>& params)>& cond) {
-    ids_.clear();
-    active_.clear();
+    keys_.Clear();
+    used_ = 0;
     last_.clear();
-    last_id_ = 0;
-    // Per customer loaded: its search text's two parts (SearchTexts), stored once its relationships are read.
-    std::unordered_map<uint32_t, std::pair<std::string, std::string>> texts;
+    last_pos_ = 0;
     // Rows are read as they stream (QueryEach): on SQLite no row is copied, texts are views into its buffers.
     using storage::RowView;
     {
@@ -376,153 +424,191 @@ class Loader {
             if (id <= 0 || id > std::numeric_limits<uint32_t>::max())
               return Status::Internal("segment_index_overflow", "customer key out of the index's 32-bit range");
             const auto u = static_cast<uint32_t>(id);
-            ids_.emplace(row.Text(1), u);
+            const uint32_t pos = keys_.Add(row.Text(1));
+            if (pos < used_) return Status::Ok();  // a customer is one row; keep the first if not
+            Customer& c = NextCustomer(u);
             ix_.universe.add(u);
             ix_.genders[row.Int(2)].add(u);
             ix_.list_days[DayOf(row.Int(6))].add(u);
             for (size_t col : {3, 4, 5}) AddGrams(row.Text(col), u, ix_.grams, scratch_);
-            auto& [query_part, initials_part] = texts[u];
-            AppendSearchField(query_part, row.Text(3), fold_);
-            AppendSearchField(query_part, row.Text(4), fold_);
-            AppendSearchField(initials_part, row.Text(5), fold_);
+            AppendSearchField(c.query, row.Text(3), fold_);
+            AppendSearchField(c.query, row.Text(4), fold_);
+            AppendSearchField(c.initials, row.Text(5), fold_);
             return Status::Ok();
           }));
     }
-    if (ids_.empty()) return Status::Ok();
+    if (used_ == 0) return Status::Ok();
     {
       std::vector<Value> p{team_.value()};
       const std::string where = cond("external_userid", p);
-      // Per customer: the most recent active relationship, and the last one that ended.
-      struct Latest {
-        int64_t createtime = -1;
-        int64_t employee = -1;  // EmployeeNumber of the most recent active relationship's employee
-        int active = 0;  // active relationships, and the add day of the first one seen
-        int32_t day = 0;
-        std::vector<int32_t> more_days;  // the other active relationships' add days
-        int64_t ended_at = -1;
-        bool by_customer = false;
-      };
-      std::unordered_map<uint32_t, Latest> latest;
-      latest.reserve(ids_.size());
       KOI_RETURN_IF_ERROR(db_.QueryEach(
           "SELECT external_userid, userid, createtime, add_way, state, deleted_at IS NULL, COALESCE(deleted_at, 0), "
           "deleted_by = 'customer', remark, remark_mobiles, remark_corp_name, remark_py FROM wecom_follows WHERE "
           "team_id = ? AND " + where, p, [&](const RowView& row) -> Status {
-            const uint32_t id = IdOf(row.Text(0));
-            if (!id) return Status::Ok();
+            const uint32_t pos = PosOf(row.Text(0));
+            if (!pos) return Status::Ok();
+            Customer& c = customers_[pos - 1];
+            const uint32_t id = c.id;
             const std::string_view userid = row.Text(1);
             const uint32_t employee = EmployeeNumber(userid);
             const std::string& name = employee_names_[employee];
             Bitmap(ix_.employees_any, name).add(id);
             for (size_t col : {8, 9, 10, 11}) AddGrams(row.Text(col), id, ix_.grams, scratch_);
-            if (auto t = texts.find(id); t != texts.end()) {
-              for (size_t col : {8, 9, 10}) AppendSearchField(t->second.first, row.Text(col), fold_);
-              AppendSearchField(t->second.second, row.Text(11), fold_);
-            }
-            Latest& l = latest[id];
+            for (size_t col : {8, 9, 10}) AppendSearchField(c.query, row.Text(col), fold_);
+            AppendSearchField(c.initials, row.Text(11), fold_);
             if (row.Int(5) == 0) {
               // The last to end; at equal times, ended by the customer if any was.
-              if (row.Int(6) > l.ended_at) {
-                l.ended_at = row.Int(6);
-                l.by_customer = row.Int(7) != 0;
-              } else if (row.Int(6) == l.ended_at) {
-                l.by_customer |= row.Int(7) != 0;
+              if (row.Int(6) > c.ended_at) {
+                c.ended_at = row.Int(6);
+                c.by_customer = row.Int(7) != 0;
+              } else if (row.Int(6) == c.ended_at) {
+                c.by_customer |= row.Int(7) != 0;
               }
               return Status::Ok();
             }
             const int64_t created = row.Int(2);
-            if (l.employee < 0 || created > l.createtime ||
-                (created == l.createtime && name < employee_names_[l.employee])) {
-              l.createtime = created;
-              l.employee = employee;
+            if (c.newest == kNone || created > c.createtime ||
+                (created == c.createtime && name < employee_names_[c.newest])) {
+              c.createtime = created;
+              c.newest = employee;
             }
             ix_.active.add(id);
             Bitmap(ix_.employees, name).add(id);
             const int32_t day = DayOf(std::max<int64_t>(0, created));
-            if (l.active++ == 0) l.day = day;
-            else l.more_days.push_back(day);
+            if (c.active_employees.empty()) c.day = day;
+            else c.more_days.push_back(day);
+            c.active_employees.push_back(employee);
             ix_.days[day].add(id);
             ix_.blocks[day / kBlockDays].add(id);
             ix_.add_ways[row.Int(3)].add(id);
             Bitmap(ix_.states, row.Text(4)).add(id);
-            active_.insert(PairKey(id, employee));
             return Status::Ok();
           }));
-      for (const auto& [id, l] : latest) {
-        if (l.employee >= 0) Bitmap(ix_.newest, employee_names_[l.employee]).add(id);
-        else if (l.by_customer) ix_.ended_by_customer.add(id);
-        if (l.active == 0) continue;
-        auto fits = [](int32_t d) { return d >= 0 && d < TeamIndex::kManyAddDays; };
-        if (l.active == 1 && fits(l.day)) {
-          ix_.SetAddDay(id, static_cast<uint16_t>(l.day));
-          continue;
-        }
-        ix_.SetAddDay(id, TeamIndex::kManyAddDays);
-        if (fits(l.day) && std::all_of(l.more_days.begin(), l.more_days.end(), fits)) {
-          ix_.AddManyAddDay(id, static_cast<uint16_t>(l.day));
-          for (int32_t d : l.more_days) ix_.AddManyAddDay(id, static_cast<uint16_t>(d));
-        }
-      }
     }
     std::string joined;
-    for (auto& [id, parts] : texts) {
-      joined = parts.first;
+    for (size_t pos = 0; pos < used_; ++pos) {
+      const Customer& c = customers_[pos];
+      const uint32_t id = c.id;
+      if (c.newest != kNone) Bitmap(ix_.newest, employee_names_[c.newest]).add(id);
+      else if (c.by_customer) ix_.ended_by_customer.add(id);
+      joined = c.query;
       joined.push_back('\1');
-      joined += parts.second;
+      joined += c.initials;
       ix_.texts.Set(id, joined);
+      if (c.active_employees.empty()) continue;
+      auto fits = [](int32_t d) { return d >= 0 && d < TeamIndex::kManyAddDays; };
+      if (c.active_employees.size() == 1 && fits(c.day)) {
+        ix_.SetAddDay(id, static_cast<uint16_t>(c.day));
+        continue;
+      }
+      ix_.SetAddDay(id, TeamIndex::kManyAddDays);
+      if (fits(c.day) && std::all_of(c.more_days.begin(), c.more_days.end(), fits)) {
+        ix_.AddManyAddDay(id, static_cast<uint16_t>(c.day));
+        for (int32_t d : c.more_days) ix_.AddManyAddDay(id, static_cast<uint16_t>(d));
+      }
     }
-    texts.clear();
+    // A customer's tags come in a run per relationship: the employee and whether the relationship is active are
+    // looked up once a run.
+    std::string tag_userid;
+    bool tag_active = false;
+    uint32_t tag_pos = 0;
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, userid, tag_id FROM wecom_follow_tags WHERE team_id = ? AND ",
-                               "external_userid", cond, [this](uint32_t id, const RowView& row) {
-                                 auto employee = employee_numbers_.find(row.Text(1));
-                                 if (employee != employee_numbers_.end() &&
-                                     active_.count(PairKey(id, employee->second)))
-                                   Bitmap(ix_.tags, row.Text(2)).add(id);
+                               "external_userid", cond, [&](uint32_t pos, const RowView& row) {
+                                 const Customer& c = customers_[pos - 1];
+                                 if (pos != tag_pos || row.Text(1) != tag_userid) {
+                                   tag_pos = pos;
+                                   tag_userid.assign(row.Text(1));
+                                   auto employee = employee_numbers_.find(tag_userid);
+                                   tag_active = employee != employee_numbers_.end() &&
+                                                std::find(c.active_employees.begin(), c.active_employees.end(),
+                                                          employee->second) != c.active_employees.end();
+                                 }
+                                 if (tag_active) Bitmap(ix_.tags, row.Text(2)).add(c.id);
                                }));
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, stage_id FROM customer_profiles WHERE stage_id IS NOT NULL AND "
-                               "team_id = ? AND ", "external_userid", cond,
-                               [this](uint32_t id, const RowView& row) { ix_.stages[row.Int(1)].add(id); }));
+                               "team_id = ? AND ", "external_userid", cond, [this](uint32_t pos, const RowView& row) {
+                                 ix_.stages[row.Int(1)].add(customers_[pos - 1].id);
+                               }));
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, tag_id FROM personal_tag_customers WHERE team_id = ? AND ",
-                               "external_userid", cond,
-                               [this](uint32_t id, const RowView& row) { ix_.personal_tags[row.Int(1)].add(id); }));
+                               "external_userid", cond, [this](uint32_t pos, const RowView& row) {
+                                 ix_.personal_tags[row.Int(1)].add(customers_[pos - 1].id);
+                               }));
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, option_id FROM customer_field_values WHERE option_id <> 0 AND "
-                               "team_id = ? AND ", "external_userid", cond,
-                               [this](uint32_t id, const RowView& row) { ix_.field_options[row.Int(1)].add(id); }));
+                               "team_id = ? AND ", "external_userid", cond, [this](uint32_t pos, const RowView& row) {
+                                 ix_.field_options[row.Int(1)].add(customers_[pos - 1].id);
+                               }));
     // Typed values (option 0): a date is YYYY-MM-DD, a number its decimal text; anything else is a text field's.
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, field_id, value FROM customer_field_values WHERE option_id = 0 "
                                "AND team_id = ? AND ", "external_userid", cond,
-                               [this](uint32_t id, const RowView& row) {
-                                 if (auto v = TypedValue(row.Text(2))) ix_.field_values[row.Int(1)][*v].add(id);
+                               [this](uint32_t pos, const RowView& row) {
+                                 if (auto v = TypedValue(row.Text(2)))
+                                   ix_.field_values[row.Int(1)][*v].add(customers_[pos - 1].id);
                                }));
     KOI_RETURN_IF_ERROR(Simple("SELECT member_id, chat_id FROM wecom_group_members WHERE team_id = ? AND ", "member_id",
-                               cond, [this](uint32_t id, const RowView& row) {
-                                 Bitmap(ix_.groups, row.Text(1)).add(id);
+                               cond, [this](uint32_t pos, const RowView& row) {
+                                 Bitmap(ix_.groups, row.Text(1)).add(customers_[pos - 1].id);
                                }));
     return Status::Ok();
   }
 
-  // The customers the last Load read, by external_userid.
-  const StringMap<uint32_t>& ids() const { return ids_; }
+  // The ids of the customers the last Load read.
+  template <typename F>
+  void ForEachId(F&& f) const {
+    for (size_t pos = 0; pos < used_; ++pos) f(customers_[pos].id);
+  }
 
  private:
+  static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+  // What the page's queries gather about a customer before it goes into the index. Kept from page to page (cleared,
+  // not freed), so a page allocates nothing once the first has run.
+  struct Customer {
+    uint32_t id = 0;
+    std::string query, initials;  // the search text's two parts (SearchTexts)
+    // The most recent active relationship (its employee, kNone without one) and the last one that ended.
+    int64_t createtime = -1;
+    uint32_t newest = kNone;
+    int64_t ended_at = -1;
+    bool by_customer = false;
+    std::vector<uint32_t> active_employees;  // EmployeeNumber of each active relationship's employee
+    int32_t day = 0;                         // the first active relationship's add day
+    std::vector<int32_t> more_days;          // the others'
+  };
+  Customer& NextCustomer(uint32_t id) {
+    if (used_ == customers_.size()) customers_.emplace_back();
+    Customer& c = customers_[used_++];
+    c.id = id;
+    c.query.clear();
+    c.initials.clear();
+    c.createtime = -1;
+    c.newest = kNone;
+    c.ended_at = -1;
+    c.by_customer = false;
+    c.active_employees.clear();
+    c.day = 0;
+    c.more_days.clear();
+    return c;
+  }
+
+  // `add` gets the position + 1 of the row's customer (rows of customers not in the page are skipped).
   template <typename Cond, typename Add>
   Status Simple(const std::string& sql, const std::string& col, const Cond& cond, Add add) {
     std::vector<Value> p{team_.value()};
     const std::string where = cond(col, p);
     return db_.QueryEach(sql + where, p, [&](const storage::RowView& row) {
-      if (const uint32_t id = IdOf(row.Text(0))) add(id, row);
+      if (const uint32_t pos = PosOf(row.Text(0))) add(pos, row);
       return Status::Ok();
     });
   }
 
-  // 0 when the customer is not in this batch.
-  uint32_t IdOf(std::string_view external_userid) {
-    if (last_id_ && last_ == external_userid) return last_id_;
-    auto it = ids_.find(external_userid);
-    if (it == ids_.end()) return 0;
+  // The position + 1 of the customer in the page, 0 when it is not in it. Rows come grouped by customer: the last
+  // one found is tried first.
+  uint32_t PosOf(std::string_view external_userid) {
+    if (last_pos_ && last_ == external_userid) return last_pos_;
+    const uint32_t pos = keys_.Find(external_userid);
+    if (!pos) return 0;
     last_.assign(external_userid);
-    last_id_ = it->second;
-    return last_id_;
+    last_pos_ = pos;
+    return pos;
   }
 
   static Roaring& Bitmap(StringMap<Roaring>& map, std::string_view key) {
@@ -539,18 +625,17 @@ class Loader {
     }
     return it->second;
   }
-  // (customer, employee) as one integer.
-  static uint64_t PairKey(uint32_t id, uint32_t employee) { return (uint64_t{id} << 32) | employee; }
 
   storage::Database& db_;
   TeamIndex& ix_;
   TeamId team_;
-  StringMap<uint32_t> ids_;
+  PageKeys keys_;                   // external_userid → position in customers_
+  std::vector<Customer> customers_;  // the first used_ are the page's
+  size_t used_ = 0;
   std::vector<uint32_t> scratch_;  // AddGrams' code points
   bool fold_;                      // search texts fold ASCII case (SQLite)
-  std::string last_;               // IdOf's last customer, and its id (0: none)
-  uint32_t last_id_ = 0;
-  std::unordered_set<uint64_t> active_;
+  std::string last_;               // PosOf's last customer, and its position + 1 (0: none)
+  uint32_t last_pos_ = 0;
   StringMap<uint32_t> employee_numbers_;
   std::vector<std::string> employee_names_;
 };
@@ -1174,7 +1259,7 @@ Status SegmentIndex::Refresh(TeamId team, Slot& slot, bool may_rebuild) {
     KOI_RETURN_IF_ERROR(loader.Load([&](const std::string& col, std::vector<Value>& p) {
       return col + " IN (" + storage::InList(p, part) + ")";
     }));
-    for (const auto& [name, id] : loader.ids()) touched.add(id);
+    loader.ForEachId([&touched](uint32_t id) { touched.add(id); });
   }
   ix.UpdateUnions(touched);
   ix.incremental += static_cast<int64_t>(names.size());
