@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/utf8.h"
+#include "domain/segments/search_texts.h"
 
 namespace koi::segments {
 using storage::Value;
@@ -31,97 +32,6 @@ using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>
 
 // Days are grouped in blocks of 32 so a long range ORs a few block bitmaps plus the days at its two ends.
 constexpr int32_t kBlockDays = 32;
-
-// The customer list's search texts, one per customer: the columns its LIKE conditions test on the query (name,
-// company, and every relationship's remark, remark mobiles and remark company), each followed by \0, then \1,
-// then those it tests on the pinyin initials (name_py, remark_py), each followed by \0. On SQLite, whose LIKE
-// ignores ASCII case, ASCII letters are stored folded. An entry is a 4-byte length and the bytes, in one arena;
-// per customer id its offset + 1, in pages allocated only where the team has customers (ids are shared by all
-// teams). A changed customer's new entry is appended and the old one left unused until the arena is compacted.
-class SearchTexts {
- public:
-  static constexpr uint32_t kPageBits = 12;
-
-  // Offsets are 32-bit: 4 GB of text (about 100M customers of one team at the benchmark's 42 bytes).
-  void Set(uint32_t id, std::string_view text) {
-    if (arena_.size() + text.size() + 4 > std::numeric_limits<uint32_t>::max()) Compact();
-    uint32_t& slot = SlotFor(id);
-    if (slot) unused_ += 4 + Length(slot - 1);
-    slot = static_cast<uint32_t>(arena_.size()) + 1;
-    const auto n = static_cast<uint32_t>(text.size());
-    arena_.append(reinterpret_cast<const char*>(&n), 4);
-    arena_.append(text);
-    if (unused_ > 4096 && unused_ > arena_.size() / 2) Compact();
-  }
-  void Erase(uint32_t id) {
-    const size_t page = id >> kPageBits;
-    if (page >= pages_.size() || !pages_[page]) return;
-    uint32_t& slot = pages_[page][id & kMask];
-    if (slot) unused_ += 4 + Length(slot - 1);
-    slot = 0;
-  }
-  // nullopt: no text was stored for `id`.
-  std::optional<std::string_view> Get(uint32_t id) const {
-    const size_t page = id >> kPageBits;
-    if (page >= pages_.size() || !pages_[page]) return std::nullopt;
-    const uint32_t slot = pages_[page][id & kMask];
-    if (!slot) return std::nullopt;
-    return std::string_view(arena_).substr(slot - 1 + 4, Length(slot - 1));
-  }
-  template <typename F>
-  void ForEach(F&& f) const {
-    for (size_t page = 0; page < pages_.size(); ++page) {
-      if (!pages_[page]) continue;
-      for (uint32_t i = 0; i <= kMask; ++i)
-        if (const uint32_t slot = pages_[page][i])
-          f(static_cast<uint32_t>((page << kPageBits) | i), std::string_view(arena_).substr(slot - 1 + 4, Length(slot - 1)));
-    }
-  }
-  void Shrink() {
-    if (unused_ > 0) Compact();
-    arena_.shrink_to_fit();
-  }
-  size_t Bytes() const {
-    return arena_.capacity() + page_count_ * (sizeof(uint32_t) << kPageBits) + pages_.size() * sizeof(void*);
-  }
-
- private:
-  static constexpr uint32_t kMask = (uint32_t{1} << kPageBits) - 1;
-  uint32_t Length(uint32_t at) const {
-    uint32_t n = 0;
-    std::memcpy(&n, arena_.data() + at, 4);
-    return n;
-  }
-  uint32_t& SlotFor(uint32_t id) {
-    const size_t page = id >> kPageBits;
-    if (page >= pages_.size()) pages_.resize(page + 1);
-    auto& p = pages_[page];
-    if (!p) {
-      p = std::make_unique<uint32_t[]>(size_t{1} << kPageBits);  // zeroed: no entries
-      ++page_count_;
-    }
-    return p[id & kMask];
-  }
-  void Compact() {
-    std::string fresh;
-    fresh.reserve(arena_.size() - unused_);
-    for (auto& p : pages_) {
-      if (!p) continue;
-      for (uint32_t i = 0; i <= kMask; ++i) {
-        if (!p[i]) continue;
-        const uint32_t at = p[i] - 1, n = Length(at);
-        p[i] = static_cast<uint32_t>(fresh.size()) + 1;
-        fresh.append(arena_, at, size_t{4} + n);
-      }
-    }
-    arena_ = std::move(fresh);
-    unused_ = 0;
-  }
-  std::string arena_;
-  size_t unused_ = 0;
-  std::vector<std::unique_ptr<uint32_t[]>> pages_;
-  size_t page_count_ = 0;
-};
 
 class TeamIndex {
  public:
@@ -1031,35 +941,40 @@ Result<int64_t> OldestRunningTransaction(storage::Database& db) {
   return r.rows.at(0).Int(0);
 }
 
+// Unites a map of bitmaps into another: bitmaps `to` lacks are moved, the others ORed.
+template <typename Map>
+void MergeBitmaps(Map& to, Map& from) {
+  for (auto& [k, b] : from) {
+    auto it = to.find(k);
+    if (it == to.end()) to.emplace(k, std::move(b));
+    else it->second |= b;
+  }
+}
+
 void MergeInto(TeamIndex& into, TeamIndex& part) {
+  // The customer list's search structures on a second thread: there are as many grams as all the rest together.
+  std::jthread search([&into, &part] {
+    MergeBitmaps(into.grams, part.grams);
+    into.texts.Absorb(std::move(part.texts));
+  });
   into.universe |= part.universe;
   into.active |= part.active;
   into.ended_by_customer |= part.ended_by_customer;
-  auto merge = [](auto& to, auto& from) {
-    for (auto& [k, b] : from) {
-      auto it = to.find(k);
-      if (it == to.end()) to.emplace(k, std::move(b));
-      else it->second |= b;
-    }
-  };
-  merge(into.tags, part.tags);
-  merge(into.employees, part.employees);
-  merge(into.employees_any, part.employees_any);
-  merge(into.newest, part.newest);
-  merge(into.states, part.states);
-  merge(into.groups, part.groups);
-  merge(into.personal_tags, part.personal_tags);
-  merge(into.stages, part.stages);
-  merge(into.add_ways, part.add_ways);
-  merge(into.genders, part.genders);
-  merge(into.field_options, part.field_options);
-  for (auto& [field, values] : part.field_values) merge(into.field_values[field], values);
-  merge(into.grams, part.grams);
-  part.texts.ForEach([&into](uint32_t id, std::string_view text) { into.texts.Set(id, text); });
-  part.texts = SearchTexts();
-  merge(into.days, part.days);
-  merge(into.blocks, part.blocks);
-  merge(into.list_days, part.list_days);
+  MergeBitmaps(into.tags, part.tags);
+  MergeBitmaps(into.employees, part.employees);
+  MergeBitmaps(into.employees_any, part.employees_any);
+  MergeBitmaps(into.newest, part.newest);
+  MergeBitmaps(into.states, part.states);
+  MergeBitmaps(into.groups, part.groups);
+  MergeBitmaps(into.personal_tags, part.personal_tags);
+  MergeBitmaps(into.stages, part.stages);
+  MergeBitmaps(into.add_ways, part.add_ways);
+  MergeBitmaps(into.genders, part.genders);
+  MergeBitmaps(into.field_options, part.field_options);
+  for (auto& [field, values] : part.field_values) MergeBitmaps(into.field_values[field], values);
+  MergeBitmaps(into.days, part.days);
+  MergeBitmaps(into.blocks, part.blocks);
+  MergeBitmaps(into.list_days, part.list_days);
   for (size_t page = 0; page < part.add_day_pages.size(); ++page) {
     auto& from = part.add_day_pages[page];
     if (!from) continue;
@@ -1136,13 +1051,24 @@ Status BuildInto(storage::Database& db, TeamId team, size_t page_size, int worke
   for (auto& t : threads) t.join();
   KOI_RETURN_IF_ERROR(failed);
   for (auto& part : parts) MergeInto(ix, *part);
-  parts.clear();
-  ix.ForEachBitmap([](Roaring& b) {
-    b.runOptimize();
-    b.shrinkToFit();
-  });
-  for (auto& [k, b] : ix.grams) b.shrinkToFit();
-  ix.texts.Shrink();
+  // What follows is on both cores too: the parts are freed and half the bitmaps compacted on a second thread.
+  std::vector<Roaring*> bitmaps;
+  ix.ForEachBitmap([&bitmaps](Roaring& b) { bitmaps.push_back(&b); });
+  auto compact = [&bitmaps](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) {
+      bitmaps[i]->runOptimize();
+      bitmaps[i]->shrinkToFit();
+    }
+  };
+  {
+    std::jthread second([&] {
+      parts.clear();
+      compact(bitmaps.size() / 2, bitmaps.size());
+    });
+    compact(0, bitmaps.size() / 2);
+    for (auto& [k, b] : ix.grams) b.shrinkToFit();
+    ix.texts.Shrink();
+  }
   malloc_trim(0);  // the pages' rows are gone; give their memory back rather than keep it resident
   ix.build_ms = ElapsedMs(started);
   ++ix.builds;
