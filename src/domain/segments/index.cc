@@ -33,6 +33,40 @@ using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>
 // Days are grouped in blocks of 32 so a long range ORs a few block bitmaps plus the days at its two ends.
 constexpr int32_t kBlockDays = 32;
 
+namespace {
+// The bitmaps of `keys` that `map` has, appended to `parts`.
+template <typename Map, typename Keys>
+void BitmapsOf(const Map& map, const Keys& keys, std::vector<const Roaring*>& parts) {
+  for (const auto& k : keys) {
+    auto it = map.find(k);
+    if (it != map.end()) parts.push_back(&it->second);
+  }
+}
+
+// The union of bitmaps the caller keeps (a few are ORed into a copy of the first; many go through fastunion).
+Roaring UnionOf(std::vector<const Roaring*>& parts) {  // not const: fastunion takes them so
+  if (parts.empty()) return Roaring();
+  if (parts.size() == 1) return *parts[0];
+  if (parts.size() > 8) return Roaring::fastunion(parts.size(), parts.data());
+  Roaring r = *parts[0];
+  for (size_t i = 1; i < parts.size(); ++i) r |= *parts[i];
+  return r;
+}
+
+// The union of sets the caller no longer needs: the first is reused rather than copied.
+Roaring UnionOf(std::vector<Roaring>&& sets) {
+  if (sets.empty()) return Roaring();
+  if (sets.size() > 8) {
+    std::vector<const Roaring*> ptrs;
+    for (const auto& set : sets) ptrs.push_back(&set);
+    return UnionOf(ptrs);
+  }
+  Roaring r = std::move(sets[0]);
+  for (size_t i = 1; i < sets.size(); ++i) r |= sets[i];
+  return r;
+}
+}  // namespace
+
 class TeamIndex {
  public:
   Roaring universe;  // every customer the mirror holds
@@ -137,12 +171,8 @@ class TeamIndex {
     if (it != unions.end()) return it->second.set;
     EmployeeUnion u{.userids = {userids.begin(), userids.end()}, .set = {}};
     std::vector<const Roaring*> parts;
-    for (const auto& id : u.userids) {
-      auto e = employees.find(id);
-      if (e != employees.end()) parts.push_back(&e->second);
-    }
-    if (parts.size() == 1) u.set = *parts[0];
-    else if (!parts.empty()) u.set = Roaring::fastunion(parts.size(), parts.data());
+    BitmapsOf(employees, u.userids, parts);
+    u.set = UnionOf(parts);
     return unions.emplace(std::move(key), std::move(u)).first->second.set;
   }
   // After the customers in `changed` were reloaded: their bits in every union as the employees' bitmaps now say.
@@ -551,14 +581,6 @@ class Loader {
   std::vector<std::string> employee_names_;
 };
 
-Roaring UnionOf(std::vector<const Roaring*>& parts) {
-  if (parts.empty()) return Roaring();
-  if (parts.size() == 1) return *parts[0];
-  if (parts.size() > 8) return Roaring::fastunion(parts.size(), parts.data());
-  Roaring r = *parts[0];
-  for (size_t i = 1; i < parts.size(); ++i) r |= *parts[i];
-  return r;
-}
 
 // The evaluator works "within" a set when it has one: an AND evaluates its most selective child first and every
 // later child only inside what is left, so a union of many large bitmaps becomes a union of their small
@@ -582,28 +604,22 @@ class Evaluator {
   }
 
  private:
-  // The node as a set, or (subtract) as the set to remove: a negation, or a "has none of" tags condition.
+  // The node as a set, or (subtract) as the set to remove: a negation, a "has none of" tags condition, an inactive
+  // status.
   Roaring Positive(const Node& n, const Roaring* within, bool& subtract) {
+    std::vector<const Roaring*> parts;
+    if (Parts(n, parts, subtract)) return Within(parts, within);
     subtract = n.negate;
-    if (!n.is_group && n.match == Match::kNone &&
-        (n.field == Field::kCorpTag || n.field == Field::kPersonalTag || n.field == Field::kCustomField)) {
-      subtract = !subtract;
-      if (n.field == Field::kCorpTag) return AnyOf(ix_.tags, n.texts, within);
-      return AnyOf(n.field == Field::kPersonalTag ? ix_.personal_tags : ix_.field_options, n.numbers, within);
-    }
     return n.is_group ? Group(n, within) : Condition(n, within);
   }
 
   Roaring Group(const Node& n, const Roaring* within) {
     if (n.children.empty()) return within ? *within : ix_.universe;
     if (!n.is_and) {
-      std::vector<Roaring> parts;
-      parts.reserve(n.children.size());
-      for (const auto& c : n.children) parts.push_back(Eval(c, within));
-      if (parts.size() > 8) return Owned(parts);
-      Roaring r = std::move(parts[0]);
-      for (size_t i = 1; i < parts.size(); ++i) r |= parts[i];
-      return r;
+      std::vector<Roaring> members;
+      members.reserve(n.children.size());
+      for (const auto& c : n.children) members.push_back(Eval(c, within));
+      return UnionOf(std::move(members));
     }
     // Children that are a union of the index's bitmaps first, then the others (nested groups, time ranges,
     // negations); in each kind the most selective first (estimated from the bitmaps a child reads). Each later child
@@ -646,23 +662,15 @@ class Evaluator {
     return std::move(*r);
   }
 
-  static Roaring Owned(std::vector<Roaring>& sets) {
-    std::vector<const Roaring*> ptrs;
-    for (const auto& p : sets) ptrs.push_back(&p);
-    return Roaring::fastunion(ptrs.size(), ptrs.data());
-  }
-
   // When the node's set is the union of some of the index's bitmaps (or, `subtract`, the set to remove is): those
-  // bitmaps in `parts`. False for nodes computed otherwise (groups, time ranges, "has all of", ...).
+  // bitmaps in `parts`. False for nodes computed otherwise (groups, and the conditions of Condition). The one place
+  // that says which bitmaps a plain condition reads: Positive, Group and Estimate all go through it.
   bool Parts(const Node& n, std::vector<const Roaring*>& parts, bool& subtract) {
     parts.clear();
     if (n.is_group) return false;
     subtract = n.negate;
     auto keys = [&parts](const auto& map, const auto& ks) {
-      for (const auto& k : ks) {
-        auto it = map.find(k);
-        if (it != map.end()) parts.push_back(&it->second);
-      }
+      BitmapsOf(map, ks, parts);
       return true;
     };
     const bool none = n.match == Match::kNone;
@@ -709,28 +717,24 @@ class Evaluator {
       for (const auto& c : n.children) e = n.is_and ? std::min(e, Estimate(c)) : std::min(all, e + Estimate(c));
       return e;
     }
-    auto sum = [&](const auto& map, const auto& keys) {
+    std::vector<const Roaring*> parts;
+    bool subtract = false;
+    if (Parts(n, parts, subtract)) {
+      if (subtract) return all;
       uint64_t e = 0;
-      for (const auto& k : keys) {
-        auto it = map.find(k);
-        if (it != map.end()) e += it->second.cardinality();
-      }
+      for (const Roaring* p : parts) e += p->cardinality();
       return std::min(e, all);
-    };
+    }
     switch (n.field) {
       case Field::kCorpTag:
-        if (n.match == Match::kNone || n.texts.empty()) return all;
-        return n.match == Match::kAll ? std::min(all, sum(ix_.tags, std::vector<std::string>{n.texts.front()}))
-                                       : sum(ix_.tags, n.texts);
-      case Field::kPersonalTag: return n.match == Match::kNone ? all : sum(ix_.personal_tags, n.numbers);
-      case Field::kCustomField: return n.match == Match::kNone ? all : sum(ix_.field_options, n.numbers);
-      case Field::kEmployee: return sum(ix_.employees, n.texts);
-      case Field::kDepartment: return Department(n).cardinality();
-      case Field::kChannelState: return sum(ix_.states, n.texts);
-      case Field::kGroup: return sum(ix_.groups, n.texts);
-      case Field::kGender: return sum(ix_.genders, n.numbers);
-      case Field::kAddWay: return sum(ix_.add_ways, n.numbers);
-      case Field::kStatus: return n.active ? ix_.active.cardinality() : all;
+      case Field::kPersonalTag:
+      case Field::kCustomField: {  // has all of: at most those with the first
+        if (n.field == Field::kCorpTag ? n.texts.empty() : n.numbers.empty()) return all;
+        if (n.field == Field::kCorpTag) BitmapsOf(ix_.tags, std::vector<std::string>{n.texts.front()}, parts);
+        else BitmapsOf(n.field == Field::kPersonalTag ? ix_.personal_tags : ix_.field_options,
+                       std::vector<int64_t>{n.numbers.front()}, parts);
+        return parts.empty() ? 0 : std::min(all, parts[0]->cardinality());
+      }
       case Field::kCustomValue: {
         auto it = ix_.field_values.find(n.field_id);
         if (it == ix_.field_values.end()) return 0;
@@ -742,16 +746,6 @@ class Evaluator {
     }
   }
 
-  template <typename Map, typename Keys>
-  static Roaring AnyOf(const Map& map, const Keys& keys, const Roaring* within) {
-    std::vector<const Roaring*> parts;
-    for (const auto& k : keys) {
-      auto it = map.find(k);
-      if (it != map.end()) parts.push_back(&it->second);
-    }
-    return Within(parts, within);
-  }
-
   // The union of `parts`, inside *within when given.
   static Roaring Within(std::vector<const Roaring*>& parts, const Roaring* within) {
     if (!within) return UnionOf(parts);
@@ -759,9 +753,7 @@ class Evaluator {
     std::vector<Roaring> cut;
     cut.reserve(parts.size());
     for (const Roaring* p : parts) cut.push_back(*within & *p);
-    std::vector<const Roaring*> ptrs;
-    for (const auto& c : cut) ptrs.push_back(&c);
-    return UnionOf(ptrs);
+    return UnionOf(std::move(cut));
   }
 
   template <typename Map, typename Keys>
@@ -776,48 +768,27 @@ class Evaluator {
     return r;
   }
 
+  // A condition that is not a union of the index's bitmaps (Parts is false): "has all of", stages that include "no
+  // stage", an add-time range, a custom value's range.
   Roaring Condition(const Node& n, const Roaring* within) {
     const Roaring& base = within ? *within : ix_.universe;
     switch (n.field) {
-      case Field::kCorpTag:
-        return n.match == Match::kAll ? AllOf(ix_.tags, n.texts, base) : AnyOf(ix_.tags, n.texts, within);
-      case Field::kPersonalTag:
-        return n.match == Match::kAll ? AllOf(ix_.personal_tags, n.numbers, base)
-                                      : AnyOf(ix_.personal_tags, n.numbers, within);
-      case Field::kCustomField:
-        return n.match == Match::kAll ? AllOf(ix_.field_options, n.numbers, base)
-                                      : AnyOf(ix_.field_options, n.numbers, within);
-      case Field::kEmployee: return AnyOf(ix_.employees, n.texts, within);
-      case Field::kDepartment: {
-        const Roaring& users = Department(n);
-        return within ? *within & users : users;
-      }
+      case Field::kCorpTag: return AllOf(ix_.tags, n.texts, base);
+      case Field::kPersonalTag: return AllOf(ix_.personal_tags, n.numbers, base);
+      case Field::kCustomField: return AllOf(ix_.field_options, n.numbers, base);
       case Field::kAdded: return Added(AddedRange(n, ctx_.today), within);
-      case Field::kAddWay: return AnyOf(ix_.add_ways, n.numbers, within);
-      case Field::kChannelState: return AnyOf(ix_.states, n.texts, within);
-      case Field::kGender: return AnyOf(ix_.genders, n.numbers, within);
       case Field::kStage: {
         std::vector<int64_t> ids;
-        bool none = false;
-        for (auto s : n.numbers) {
-          if (s == 0) none = true;
-          else ids.push_back(s);
-        }
-        Roaring r = AnyOf(ix_.stages, ids, within);
-        if (none) {
-          std::vector<const Roaring*> all;
-          for (const auto& [k, b] : ix_.stages) all.push_back(&b);
-          Roaring unstaged = base;
-          unstaged -= UnionOf(all);
-          r |= unstaged;
-        }
-        return r;
-      }
-      case Field::kGroup: return AnyOf(ix_.groups, n.texts, within);
-      case Field::kStatus: {
-        if (n.active) return base & ix_.active;
-        Roaring r = base;
-        r -= ix_.active;
+        for (auto s : n.numbers)
+          if (s != 0) ids.push_back(s);
+        std::vector<const Roaring*> parts;
+        BitmapsOf(ix_.stages, ids, parts);
+        Roaring r = Within(parts, within);
+        std::vector<const Roaring*> all;
+        for (const auto& [k, b] : ix_.stages) all.push_back(&b);
+        Roaring unstaged = base;
+        unstaged -= UnionOf(all);
+        r |= unstaged;
         return r;
       }
       case Field::kCustomValue: {
@@ -835,6 +806,7 @@ class Evaluator {
         for (auto v = from; v != to && (!hi || v->first <= *hi); ++v) parts.push_back(&v->second);
         return Within(parts, within);
       }
+      default: break;  // the others are plain (Parts)
     }
     return Roaring();
   }
