@@ -139,7 +139,8 @@ class Database {
   // One statement in autocommit mode on a pooled connection.
   virtual Result<QueryResult> Query(std::string_view sql, const std::vector<Value>& params = {}) = 0;
   Status Exec(std::string_view sql, const std::vector<Value>& params = {}) { return Query(sql, params).status(); }
-  // Session::QueryEach on a pooled connection (`each` may use the database, on another connection).
+  // Session::QueryEach on a pooled connection. `each` may use the database, on another connection, when the pool has
+  // one free: not with "sqlite::memory:" (a pool of one), where it would wait for the connection it runs on.
   virtual Status QueryEach(std::string_view sql, const std::vector<Value>& params, const RowFn& each) = 0;
 
   // Cheap round trip (SELECT 1) for /readyz.
