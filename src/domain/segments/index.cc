@@ -288,9 +288,6 @@ void AppendSearchField(std::string& out, std::string_view text, bool fold) {
   out.push_back('\0');
 }
 
-// Rows of the customers selected by `cond` (SQL on a column named by `col`, e.g. "external_userid BETWEEN ? AND
-// ?") are added to the index. Built for millions of rows: no per-row copies, and since each table is read through
-// its (team, customer) index, one customer's rows arrive together and the last id lookup is reused.
 // A page's customers by external_userid, reused page after page: an open-addressing table over one arena of the
 // keys. (A std::unordered_map<std::string, …> cleared after every page allocated a node and a key a customer, and
 // freed them again: a tenth of a 10M build was the allocator.)
@@ -342,6 +339,9 @@ class PageKeys {
   std::vector<uint32_t> slots_;  // position + 1; 0: empty. A power of two, at least twice the keys.
 };
 
+// Rows of the customers selected by `cond` (SQL on a column named by `col`, e.g. "external_userid BETWEEN ? AND
+// ?") are added to the index. Built for millions of rows: no per-row copies, and since each table is read through
+// its (team, customer) index, one customer's rows arrive together and the last position lookup is reused.
 class Loader {
  public:
   Loader(storage::Database& db, TeamIndex& ix, TeamId team)
@@ -501,7 +501,8 @@ class Loader {
  private:
   static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
   // What the page's queries gather about a customer before it goes into the index. Kept from page to page (cleared,
-  // not freed), so a page allocates nothing once the first has run.
+  // not freed), so after the first pages a page allocates only where a customer has longer texts or more
+  // relationships than the record's earlier holders.
   struct Customer {
     uint32_t id = 0;
     std::string query, initials;  // the search text's two parts (SearchTexts)
@@ -769,7 +770,8 @@ class Evaluator {
   }
 
   // A condition that is not a union of the index's bitmaps (Parts is false): "has all of", stages that include "no
-  // stage", an add-time range, a custom value's range.
+  // stage" (Parts takes every stage list without it, so here it is always there), an add-time range, a custom
+  // value's range.
   Roaring Condition(const Node& n, const Roaring* within) {
     const Roaring& base = within ? *within : ix_.universe;
     switch (n.field) {
@@ -924,10 +926,13 @@ void MergeBitmaps(Map& to, Map& from) {
   }
 }
 
-void MergeInto(TeamIndex& into, TeamIndex& part) {
-  // The customer list's search grams on a second thread: uniting them takes about as long as all the rest
-  // together (the texts included).
-  std::jthread search([&into, &part] { MergeBitmaps(into.grams, part.grams); });
+void MergeInto(TeamIndex& into, TeamIndex& part, bool two_threads) {
+  // The customer list's search grams on a second thread (when the build may use two): uniting them takes about as
+  // long as all the rest together (the texts included).
+  auto grams = [&into, &part] { MergeBitmaps(into.grams, part.grams); };
+  std::jthread search;
+  if (two_threads) search = std::jthread(grams);
+  else grams();
   into.texts.Absorb(std::move(part.texts));
   into.universe |= part.universe;
   into.active |= part.active;
@@ -1023,8 +1028,8 @@ Status BuildInto(storage::Database& db, TeamId team, size_t page_size, int worke
   for (auto& t : threads) t.join();
   KOI_RETURN_IF_ERROR(failed);
   ix.read_ms = ElapsedMs(started);
-  for (auto& part : parts) MergeInto(ix, *part);
-  // What follows is on both cores too: the parts are freed and half the bitmaps compacted on a second thread.
+  for (auto& part : parts) MergeInto(ix, *part, workers > 1);
+  // What follows is on two threads too: the parts are freed and half the bitmaps compacted on a second one.
   std::vector<Roaring*> bitmaps;
   ix.ForEachBitmap([&bitmaps](Roaring& b) { bitmaps.push_back(&b); });
   auto compact = [&bitmaps](size_t from, size_t to) {
@@ -1034,10 +1039,13 @@ Status BuildInto(storage::Database& db, TeamId team, size_t page_size, int worke
     }
   };
   {
-    std::jthread second([&] {
+    auto second_half = [&] {
       parts.clear();
       compact(bitmaps.size() / 2, bitmaps.size());
-    });
+    };
+    std::jthread second;
+    if (workers > 1) second = std::jthread(second_half);
+    else second_half();
     compact(0, bitmaps.size() / 2);
     for (auto& [k, b] : ix.grams) b.shrinkToFit();
     ix.texts.Shrink();

@@ -22,7 +22,8 @@ class SearchTexts {
  public:
   static constexpr uint32_t kPageBits = 12;
 
-  // Offsets are 32-bit: 4 GB of text (about 100M customers of one team at the benchmark's 42 bytes).
+  // Offsets are 32-bit: 4 GB of text (about 100M customers of one team at the benchmark's 42 bytes). Past that,
+  // once compacting no longer makes room, offsets would wrap: a team that large needs wider offsets first.
   void Set(uint32_t id, std::string_view text) {
     if (arena_.size() + text.size() + 4 > std::numeric_limits<uint32_t>::max()) Compact();
     uint32_t& slot = SlotFor(id);
@@ -58,7 +59,8 @@ class SearchTexts {
     }
   }
   // Takes every entry of `other` (an id both hold gets other's), leaving it empty: a build's parts are united with
-  // one copy of the other's arena instead of an entry at a time.
+  // one copy of the other's arena instead of an entry at a time (an entry at a time, through Set, when the two
+  // arenas together would pass 4 GB).
   void Absorb(SearchTexts&& other) {
     if (arena_.empty() && page_count_ == 0) {
       *this = std::move(other);
