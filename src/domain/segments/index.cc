@@ -726,16 +726,16 @@ class Evaluator {
       for (const Roaring* p : parts) e += p->cardinality();
       return std::min(e, all);
     }
+    // Has all of: at most those with the first.
+    auto first = [all](const auto& map, const auto& keys) -> uint64_t {
+      if (keys.empty()) return all;
+      auto it = map.find(keys.front());
+      return it == map.end() ? 0 : it->second.cardinality();
+    };
     switch (n.field) {
-      case Field::kCorpTag:
-      case Field::kPersonalTag:
-      case Field::kCustomField: {  // has all of: at most those with the first
-        if (n.field == Field::kCorpTag ? n.texts.empty() : n.numbers.empty()) return all;
-        if (n.field == Field::kCorpTag) BitmapsOf(ix_.tags, std::vector<std::string>{n.texts.front()}, parts);
-        else BitmapsOf(n.field == Field::kPersonalTag ? ix_.personal_tags : ix_.field_options,
-                       std::vector<int64_t>{n.numbers.front()}, parts);
-        return parts.empty() ? 0 : std::min(all, parts[0]->cardinality());
-      }
+      case Field::kCorpTag: return first(ix_.tags, n.texts);
+      case Field::kPersonalTag: return first(ix_.personal_tags, n.numbers);
+      case Field::kCustomField: return first(ix_.field_options, n.numbers);
       case Field::kCustomValue: {
         auto it = ix_.field_values.find(n.field_id);
         if (it == ix_.field_values.end()) return 0;
