@@ -275,17 +275,20 @@ std::optional<double> TypedValue(std::string_view text) {
   return v;
 }
 
-// Appends a column's text and its \0 to a search text (SearchTexts): ASCII letters folded when `fold` (SQLite's
-// LIKE ignores their case); the separators \0 and \1 inside a text become \2 (a search holding them is never
-// answered from these texts). A stored text holding a NUL is the one case where SQLite's LIKE, which stops there,
-// could disagree; the mirror stores WeCom's JSON strings, which do not carry one in practice.
+// Appends a column's text to a search text (SearchTexts), after a \0 if it is not the first: ASCII letters folded
+// when `fold` (SQLite's LIKE ignores their case); the separators \0 and \1 inside a text become \2 (a search holding
+// them is never answered from these texts). An empty column adds nothing: it matches no search the texts answer,
+// and its separator was the largest part of a typical customer's text. A stored text holding a NUL is the one case
+// where SQLite's LIKE, which stops there, could disagree; the mirror stores WeCom's JSON strings, which do not carry
+// one in practice.
 void AppendSearchField(std::string& out, std::string_view text, bool fold) {
+  if (text.empty()) return;
+  if (!out.empty()) out.push_back('\0');
   for (char ch : text) {
     if (ch == '\0' || ch == '\1') ch = '\2';
     else if (fold && ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
     out.push_back(ch);
   }
-  out.push_back('\0');
 }
 
 // A page's customers by external_userid, reused page after page: an open-addressing table over one arena of the
@@ -395,7 +398,10 @@ class Loader {
             const std::string& name = employee_names_[employee];
             Bitmap(ix_.employees_any, name).add(id);
             for (size_t col : {8, 9, 10, 11}) AddGrams(row.Text(col), id, ix_.grams, scratch_);
-            for (size_t col : {8, 9, 10}) AppendSearchField(c.query, row.Text(col), fold_);
+            // No remark mobiles is "[]" in the mirror, nearly every relationship's: left out of the text, so a search
+            // holding a bracket is answered by SQL (SearchMatches).
+            for (size_t col : {8, 9, 10})
+              if (col != 9 || row.Text(col) != "[]") AppendSearchField(c.query, row.Text(col), fold_);
             AppendSearchField(c.initials, row.Text(11), fold_);
             if (row.Int(5) == 0) {
               // The last to end; at equal times, ended by the customer if any was.
@@ -433,8 +439,10 @@ class Loader {
       if (c.newest != kNone) Bitmap(ix_.newest, employee_names_[c.newest]).add(id);
       else if (c.by_customer) ix_.ended_by_customer.add(id);
       joined = c.query;
-      joined.push_back('\1');
-      joined += c.initials;
+      if (!c.initials.empty()) {
+        joined.push_back('\1');
+        joined += c.initials;
+      }
       ix_.texts.Set(id, joined);
       if (c.active_employees.empty()) continue;
       auto fits = [](int32_t d) { return d >= 0 && d < TeamIndex::kManyAddDays; };
@@ -1325,10 +1333,11 @@ Result<Roaring> SearchCandidatesOf(const TeamIndex& ix, std::string_view text, s
 }
 
 // The customers the list's search finds (EvalContext::search), checked against their texts. The candidates are
-// the characters' (or, for initials, the letters') — the grams hold both kinds of column, folded.
+// the characters' (or, for initials, the letters') — the grams hold both kinds of column, folded. A search holding a
+// separator of the texts, or a bracket (the texts leave out "[]", the empty remark mobiles), is SQL's to answer.
 Result<Roaring> SearchMatches(const TeamIndex& ix, const std::string& query, const std::string& initials, bool fold) {
   constexpr size_t kMaxChecked = 250'000;  // ~50 ns each
-  if (query.find_first_of(std::string_view("\0\1\2", 3)) != std::string::npos)
+  if (query.find_first_of(std::string_view("\0\1\2[]", 5)) != std::string::npos)
     return Status::Unavailable("segment_index_busy", "the index does not search this text");
   KOI_ASSIGN_OR_RETURN(Roaring candidates, SearchCandidatesOf(ix, query, kMaxChecked));
   std::string q = query;

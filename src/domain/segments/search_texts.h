@@ -2,35 +2,35 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace koi::segments {
 
-// The customer list's search texts, one per customer: the columns its LIKE conditions test on the query (name,
-// company, and every relationship's remark, remark mobiles and remark company), each followed by \0, then \1,
-// then those it tests on the pinyin initials (name_py, remark_py), each followed by \0. On SQLite, whose LIKE
-// ignores ASCII case, ASCII letters are stored folded. An entry is a 4-byte length and the bytes, in one arena;
-// per customer id its offset + 1, in pages allocated only where the team has customers (ids are shared by all
-// teams). A changed customer's new entry is appended and the old one left unused until the arena is compacted.
+// The customer list's search texts, one per customer: the non-empty columns its LIKE conditions test on the query
+// (name, company, and every relationship's remark, remark mobiles unless "[]", and remark company) separated by
+// \0, then, if any, \1 and those it tests on the pinyin initials (name_py, remark_py) separated by \0. On SQLite,
+// whose LIKE ignores ASCII case, ASCII letters are stored folded. An entry is its length (a varint: one byte below
+// 128) and the bytes, in one arena; per customer id its offset + 1, in pages allocated only where the team has
+// customers (ids are shared by all teams). A changed customer's new entry is appended and the old one left unused
+// until the arena is compacted.
 class SearchTexts {
  public:
   static constexpr uint32_t kPageBits = 12;
 
-  // Offsets are 32-bit: 4 GB of text (about 100M customers of one team at the benchmark's 42 bytes). Past that,
+  // Offsets are 32-bit: 4 GB of text (over 100M customers of one team at the benchmark's 30 bytes). Past that,
   // once compacting no longer makes room, offsets would wrap: a team that large needs wider offsets first.
   void Set(uint32_t id, std::string_view text) {
-    if (arena_.size() + text.size() + 4 > std::numeric_limits<uint32_t>::max()) Compact();
+    if (arena_.size() + text.size() + kMaxLengthBytes > std::numeric_limits<uint32_t>::max()) Compact();
     uint32_t& slot = SlotFor(id);
-    if (slot) unused_ += 4 + Length(slot - 1);
+    if (slot) unused_ += EntryBytes(slot - 1);
     slot = static_cast<uint32_t>(arena_.size()) + 1;
-    const auto n = static_cast<uint32_t>(text.size());
-    arena_.append(reinterpret_cast<const char*>(&n), 4);
+    AppendLength(static_cast<uint32_t>(text.size()));
     arena_.append(text);
     if (unused_ > 4096 && unused_ > arena_.size() / 2) Compact();
   }
@@ -38,7 +38,7 @@ class SearchTexts {
     const size_t page = id >> kPageBits;
     if (page >= pages_.size() || !pages_[page]) return;
     uint32_t& slot = pages_[page][id & kMask];
-    if (slot) unused_ += 4 + Length(slot - 1);
+    if (slot) unused_ += EntryBytes(slot - 1);
     slot = 0;
   }
   // nullopt: no text was stored for `id`.
@@ -47,7 +47,7 @@ class SearchTexts {
     if (page >= pages_.size() || !pages_[page]) return std::nullopt;
     const uint32_t slot = pages_[page][id & kMask];
     if (!slot) return std::nullopt;
-    return std::string_view(arena_).substr(slot - 1 + 4, Length(slot - 1));
+    return Text(slot - 1);
   }
   template <typename F>
   void ForEach(F&& f) const {
@@ -55,7 +55,7 @@ class SearchTexts {
       if (!pages_[page]) continue;
       for (uint32_t i = 0; i <= kMask; ++i)
         if (const uint32_t slot = pages_[page][i])
-          f(static_cast<uint32_t>((page << kPageBits) | i), std::string_view(arena_).substr(slot - 1 + 4, Length(slot - 1)));
+          f(static_cast<uint32_t>((page << kPageBits) | i), Text(slot - 1));
     }
   }
   // Takes every entry of `other` (an id both hold gets other's), leaving it empty: a build's parts are united with
@@ -81,7 +81,7 @@ class SearchTexts {
       for (uint32_t i = 0; i <= kMask; ++i) {
         if (!other.pages_[page][i]) continue;
         uint32_t& slot = SlotFor(static_cast<uint32_t>((page << kPageBits) | i));
-        if (slot) unused_ += 4 + Length(slot - 1);
+        if (slot) unused_ += EntryBytes(slot - 1);
         slot = base + other.pages_[page][i];
       }
     }
@@ -97,10 +97,32 @@ class SearchTexts {
 
  private:
   static constexpr uint32_t kMask = (uint32_t{1} << kPageBits) - 1;
-  uint32_t Length(uint32_t at) const {
+  static constexpr size_t kMaxLengthBytes = 5;  // a 32-bit length as a varint
+  void AppendLength(uint32_t n) {
+    while (n >= 0x80) {
+      arena_.push_back(static_cast<char>((n & 0x7F) | 0x80));
+      n >>= 7;
+    }
+    arena_.push_back(static_cast<char>(n));
+  }
+  // The entry at `at`: where its text starts and how long it is.
+  std::pair<size_t, uint32_t> Entry(uint32_t at) const {
     uint32_t n = 0;
-    std::memcpy(&n, arena_.data() + at, 4);
-    return n;
+    size_t i = at;
+    for (int shift = 0;; shift += 7) {
+      const auto byte = static_cast<uint8_t>(arena_[i++]);
+      n |= static_cast<uint32_t>(byte & 0x7F) << shift;
+      if (!(byte & 0x80)) break;
+    }
+    return {i, n};
+  }
+  std::string_view Text(uint32_t at) const {
+    const auto [start, n] = Entry(at);
+    return std::string_view(arena_).substr(start, n);
+  }
+  size_t EntryBytes(uint32_t at) const {
+    const auto [start, n] = Entry(at);
+    return start - at + n;
   }
   uint32_t& SlotFor(uint32_t id) {
     const size_t page = id >> kPageBits;
@@ -119,9 +141,9 @@ class SearchTexts {
       if (!p) continue;
       for (uint32_t i = 0; i <= kMask; ++i) {
         if (!p[i]) continue;
-        const uint32_t at = p[i] - 1, n = Length(at);
+        const uint32_t at = p[i] - 1;
         p[i] = static_cast<uint32_t>(fresh.size()) + 1;
-        fresh.append(arena_, at, size_t{4} + n);
+        fresh.append(arena_, at, EntryBytes(at));
       }
     }
     arena_ = std::move(fresh);

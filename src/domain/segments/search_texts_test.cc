@@ -56,5 +56,27 @@ TEST(SearchTextsTest, AbsorbsAnotherBuildPartWhole) {
   EXPECT_EQ(All(empty), want);
 }
 
+TEST(SearchTextsTest, LongTextsKeepTheirLengthsThroughReplacesAndCompaction) {
+  // Lengths are varints: one byte below 128, two below 16,384, three here.
+  const std::string short_text(127, 'a'), two_bytes(128, 'b'), three_bytes(20000, 'c');
+  SearchTexts texts;
+  texts.Set(1, short_text);
+  texts.Set(2, two_bytes);
+  texts.Set(3, three_bytes);
+  texts.Set(4, "");
+  EXPECT_EQ(texts.Get(1), short_text);
+  EXPECT_EQ(texts.Get(2), two_bytes);
+  EXPECT_EQ(texts.Get(3), three_bytes);
+  EXPECT_EQ(texts.Get(4), "");
+  texts.Set(3, "short now");  // the 20,000-byte entry is unused: more than half the arena, so Set compacts
+  texts.Set(2, three_bytes);
+  texts.Erase(1);
+  const std::map<uint32_t, std::string> want{{2, three_bytes}, {3, "short now"}, {4, ""}};
+  EXPECT_EQ(All(texts), want);
+  texts.Shrink();
+  EXPECT_EQ(All(texts), want);
+  EXPECT_LT(texts.Bytes(), size_t{20000 + 3 + 9 + 1 + 1} + (sizeof(uint32_t) << SearchTexts::kPageBits) + 64);
+}
+
 }  // namespace
 }  // namespace koi::segments
