@@ -48,6 +48,9 @@ class HttpServer::Impl {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+    // Beast reads as much as the buffer has room for, at least 512 bytes: from an empty buffer a typical request
+    // (a WeCom callback is ~800 bytes) took two reads, one syscall more per request (bench/results/wecom-callbacks.md).
+    buffer_.reserve(kReadChunk);
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string();
@@ -251,6 +254,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stream_.close();
   }
 
+  static constexpr size_t kReadChunk = 4096;
   beast::tcp_stream stream_;
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
