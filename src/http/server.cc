@@ -22,23 +22,39 @@ class Connection;
 
 class HttpServer::Impl {
  public:
+  // One event loop per I/O thread, each connection on one of them: a loop run by one thread needs no strand, and
+  // Asio's shared scheduler woke the other I/O thread for nearly every handler (a futex call each; on this VM a
+  // syscall costs more than decrypting a callback — bench/results/wecom-callbacks.md).
+  struct Loop {
+    asio::io_context ioc{1};
+    // Keeps the thread running while a request is on the worker pool or the callback inbox and no socket operation
+    // is pending (during shutdown the acceptor is closed, so nothing else would).
+    asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
+  };
+
   Impl(const ServerSettings& s, const Dispatcher& d)
-      : settings(s), dispatcher(d), ioc(s.io_threads), acceptor(asio::make_strand(ioc)), workers(s.worker_threads) {}
+      : settings(s), dispatcher(d), loops(MakeLoops(s.io_threads)), acceptor(loops.front()->ioc),
+        workers(s.worker_threads) {}
 
   void Accept();
   void Track(const std::shared_ptr<Connection>& c);
   void Untrack(Connection* c);
 
+  static std::vector<std::unique_ptr<Loop>> MakeLoops(int n) {
+    std::vector<std::unique_ptr<Loop>> out;
+    for (int i = 0; i < std::max(1, n); ++i) out.push_back(std::make_unique<Loop>());
+    return out;
+  }
+
   ServerSettings settings;
   const Dispatcher& dispatcher;
-  // Declared before ioc so they outlive it: destroying ioc destroys pending handlers, whose connections untrack.
+  // Declared before the loops so they outlive them: destroying a loop destroys pending handlers, whose connections
+  // untrack.
   std::mutex mu;
   std::condition_variable all_closed;
   std::map<Connection*, std::weak_ptr<Connection>> connections;  // GUARDED_BY(mu)
-  asio::io_context ioc;
-  // Keeps the I/O threads running while a request is on the worker pool and no socket operation is pending
-  // (during shutdown the acceptor is closed, so nothing else would).
-  asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
+  std::vector<std::unique_ptr<Loop>> loops;
+  size_t next_loop = 0;  // the loop the next accepted connection runs on; only the acceptor's handler uses it
   tcp::acceptor acceptor;
   asio::thread_pool workers;
   std::vector<std::thread> io_threads;
@@ -118,7 +134,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return Write(server_.dispatcher.Handle(req));
       case Dispatcher::Placement::kAsync:
         // The reply may come from this very call (a refusal) or from the route's own thread; either way the write
-        // happens on the connection's strand.
+        // happens on the connection's loop.
         return server_.dispatcher.HandleAsync(req, [self = shared_from_this()](Response res) {
           asio::dispatch(self->stream_.get_executor(),
                          [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
@@ -185,7 +201,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // The header with the body's length, then the body as the source gives it, one piece at a time: the source runs on
-  // the worker pool (it may read a database), each write on the connection's strand.
+  // the worker pool (it may read a database), each write on the connection's loop.
   void WriteStreamed(Response res) {
     auto head = std::make_shared<bhttp::response<bhttp::empty_body>>();
     head->version(version_);
@@ -278,7 +294,8 @@ void HttpServer::Impl::Untrack(Connection* c) {
 }
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  asio::io_context& loop = loops[next_loop++ % loops.size()]->ioc;
+  acceptor.async_accept(loop, [this](beast::error_code ec, tcp::socket socket) {
     if (stopping) return;
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
@@ -318,7 +335,7 @@ int HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
 
 void HttpServer::Start() {
   impl_->Accept();
-  for (int i = 0; i < impl_->settings.io_threads; ++i) impl_->io_threads.emplace_back([this] { impl_->ioc.run(); });
+  for (auto& loop : impl_->loops) impl_->io_threads.emplace_back([&ioc = loop->ioc] { ioc.run(); });
 }
 
 void HttpServer::Stop(std::chrono::milliseconds grace) {
@@ -340,8 +357,10 @@ void HttpServer::Stop(std::chrono::milliseconds grace) {
     impl_->all_closed.wait_for(lock, grace, [&] { return impl_->connections.empty(); });
   }
   impl_->workers.join();
-  impl_->work.reset();
-  impl_->ioc.stop();
+  for (auto& loop : impl_->loops) {
+    loop->work.reset();
+    loop->ioc.stop();
+  }
   for (auto& t : impl_->io_threads) t.join();
   impl_->io_threads.clear();
 }
