@@ -27,8 +27,8 @@ class HttpServer::Impl {
   // syscall costs more than decrypting a callback — bench/results/wecom-callbacks.md).
   struct Loop {
     asio::io_context ioc{1};
-    // Keeps the thread running while a request is on the worker pool or the callback inbox and no socket operation
-    // is pending (during shutdown the acceptor is closed, so nothing else would).
+    // Keeps the thread running until Stop(): a loop other than the acceptor's has nothing pending until it is dealt
+    // a connection, and any loop may have none while a request is on the worker pool or the callback inbox.
     asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
   };
 
@@ -54,7 +54,7 @@ class HttpServer::Impl {
   std::condition_variable all_closed;
   std::map<Connection*, std::weak_ptr<Connection>> connections;  // GUARDED_BY(mu)
   std::vector<std::unique_ptr<Loop>> loops;
-  size_t next_loop = 0;  // the loop the next accepted connection runs on; only the acceptor's handler uses it
+  size_t next_loop = 0;  // the loop the next accepted connection runs on; used by Accept() only (Start, then loop 0)
   tcp::acceptor acceptor;
   asio::thread_pool workers;
   std::vector<std::thread> io_threads;

@@ -23,7 +23,7 @@ class SearchTexts {
  public:
   static constexpr uint32_t kPageBits = 12;
 
-  // Offsets are 32-bit: 4 GB of text (over 100M customers of one team at the benchmark's 30 bytes). Past that,
+  // Offsets are 32-bit: 4 GB of text (over 100M customers of one team at the benchmark's 31 bytes). Past that,
   // once compacting no longer makes room, offsets would wrap: a team that large needs wider offsets first.
   void Set(uint32_t id, std::string_view text) {
     if (arena_.size() + text.size() + kMaxLengthBytes > std::numeric_limits<uint32_t>::max()) Compact();
