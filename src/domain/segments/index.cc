@@ -398,10 +398,11 @@ class Loader {
             const std::string& name = employee_names_[employee];
             Bitmap(ix_.employees_any, name).add(id);
             for (size_t col : {8, 9, 10, 11}) AddGrams(row.Text(col), id, ix_.grams, scratch_);
-            // No remark mobiles is "[]" in the mirror, nearly every relationship's: left out of the text, so a search
-            // holding a bracket is answered by SQL (SearchMatches).
-            for (size_t col : {8, 9, 10})
-              if (col != 9 || row.Text(col) != "[]") AppendSearchField(c.query, row.Text(col), fold_);
+            AppendSearchField(c.query, row.Text(8), fold_);
+            // The mirror stores "no remark mobiles" as "[]", nearly every relationship's: left out of the text, so a
+            // search holding a bracket is answered by SQL (SearchMatches).
+            if (row.Text(9) != "[]") AppendSearchField(c.query, row.Text(9), fold_);
+            AppendSearchField(c.query, row.Text(10), fold_);
             AppendSearchField(c.initials, row.Text(11), fold_);
             if (row.Int(5) == 0) {
               // The last to end; at equal times, ended by the customer if any was.
@@ -934,13 +935,18 @@ void MergeBitmaps(Map& to, Map& from) {
   }
 }
 
+// Runs `f` on a thread of its own, joined when the returned thread is destroyed, if `two_threads`; else now.
+template <typename F>
+std::jthread OnSecondThreadIf(bool two_threads, F f) {
+  if (two_threads) return std::jthread(std::move(f));
+  f();
+  return std::jthread();
+}
+
 void MergeInto(TeamIndex& into, TeamIndex& part, bool two_threads) {
   // The customer list's search grams on a second thread (when the build may use two): uniting them takes about as
   // long as all the rest together (the texts included).
-  auto grams = [&into, &part] { MergeBitmaps(into.grams, part.grams); };
-  std::jthread search;
-  if (two_threads) search = std::jthread(grams);
-  else grams();
+  std::jthread search = OnSecondThreadIf(two_threads, [&into, &part] { MergeBitmaps(into.grams, part.grams); });
   into.texts.Absorb(std::move(part.texts));
   into.universe |= part.universe;
   into.active |= part.active;
@@ -1047,13 +1053,10 @@ Status BuildInto(storage::Database& db, TeamId team, size_t page_size, int worke
     }
   };
   {
-    auto second_half = [&] {
+    std::jthread second = OnSecondThreadIf(workers > 1, [&] {
       parts.clear();
       compact(bitmaps.size() / 2, bitmaps.size());
-    };
-    std::jthread second;
-    if (workers > 1) second = std::jthread(second_half);
-    else second_half();
+    });
     compact(0, bitmaps.size() / 2);
     for (auto& [k, b] : ix.grams) b.shrinkToFit();
     ix.texts.Shrink();
