@@ -187,6 +187,55 @@ TEST_P(WecomCallbacksTest, ManyCallbacksAtOnceAreEachAnsweredAfterTheirCommit) {
   EXPECT_EQ(answers.size(), static_cast<size_t>(kCallbacks + 2)) << "nobody was answered twice";
 }
 
+// What the inbox remembers to tell retries and replays apart survives a restart: a new inbox reads the last ten
+// minutes back before its first batch. Past the window a message is stored again (applying it twice is harmless),
+// and a batch that was not stored is forgotten, so WeCom's next delivery of it is stored.
+TEST_P(WecomCallbacksTest, RetriesAndReplaysAreKnownAfterARestartWithinTheWindow) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  LinkAndSync(*t.db, 50);
+  auto reason = [&](const CallbackRequest& r) { return inbox_->Receive(r).status().reason(); };
+  const std::string msg = Message("del_follow_user", "u-restart", "wm-restart");
+  CallbackRequest first = Signed(msg, "7001");
+  ASSERT_TRUE(inbox_->Receive(first).ok());
+  clock_.Advance(20'000);
+  CallbackRequest retry = Signed(msg, "7002");
+  ASSERT_TRUE(inbox_->Receive(retry)->duplicate);
+
+  // A restart: a new inbox over the same database.
+  inbox_ = std::make_unique<CallbackInbox>(*t.db, clock_, box_);
+  clock_.Advance(4 * 60'000);  // the first request's timestamp is still accepted
+  EXPECT_EQ(reason(first), "callback_replayed");
+  EXPECT_EQ(reason(retry), "callback_replayed");
+  auto again = inbox_->Receive(Signed(msg, "7003"));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(StoredEvents(*t.db), 1);
+
+  // Eleven minutes after the first: WeCom no longer retries it; a delivery now is stored as a new event.
+  clock_.Advance(7 * 60'000);
+  auto late = inbox_->Receive(Signed(msg, "7004"));
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  if (GetParam() == TestEngine::kSqlite) {
+    EXPECT_FALSE(late->duplicate);
+    EXPECT_EQ(StoredEvents(*t.db), 2);
+  } else {  // PostgreSQL's unique index still knows it
+    EXPECT_TRUE(late->duplicate);
+    EXPECT_EQ(StoredEvents(*t.db), 1);
+  }
+
+  // A batch whose transaction fails stores nothing and is forgotten: the same request later is stored, not refused
+  // as a replay.
+  const std::string other = Message("del_follow_user", "u-failed", "wm-failed");
+  CallbackRequest failing = Signed(other, "7100");
+  ASSERT_TRUE(t.db->Exec("ALTER TABLE wecom_events RENAME TO wecom_events_away").ok());
+  EXPECT_FALSE(inbox_->Receive(failing).ok());
+  ASSERT_TRUE(t.db->Exec("ALTER TABLE wecom_events_away RENAME TO wecom_events").ok());
+  auto stored = inbox_->Receive(failing);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_GT(stored->event_id, 0);
+  EXPECT_FALSE(stored->duplicate);
+}
+
 TEST_P(WecomCallbacksTest, ScriptedEventsByCallbackLeaveTheMirrorEqualToTheSandbox) {
   KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
   LinkAndSync(*t.db, 10000);

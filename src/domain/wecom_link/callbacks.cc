@@ -6,8 +6,10 @@
 #include <charconv>
 #include <cstdlib>
 #include <future>
+#include <limits>
 #include <memory>
 
+#include "core/metrics.h"
 #include "domain/accounts/secrets.h"
 #include "wecom/protocol/xml.h"
 
@@ -219,26 +221,51 @@ bool CallbackInbox::CommitBatch(std::vector<Pending>& batch) {
     rows.push_back(&p);
   }
   if (rows.empty()) return false;
+  if (!recent_loaded_) {
+    if (Status s = LoadRecent(); !s.ok()) {
+      spdlog::error("{} wecom callbacks not stored: reading the recent ones failed: {}", rows.size(), s.ToString());
+      for (auto* r : rows) r->result = Status::Unavailable("callback_store_failed", s.message());
+      return false;
+    }
+    recent_loaded_ = true;
+  }
   const int64_t now = clock_.NowMillis();
+  auto recent_key = [](const Pending& r) {
+    return RecentCallbacks::Callback{.team = r.team.value(), .digest = r.digest, .nonce_key = r.nonce_key};
+  };
+  auto replayed = [] {
+    return Status::AlreadyExists("callback_replayed", "a callback with this timestamp and nonce was received before");
+  };
+  // What memory knows decides first: a replay is refused without touching the database; a retry only records its
+  // nonce. The rest are new here (on PostgreSQL the unique index may still find one stored by another node).
+  std::vector<Pending*> fresh, retries;
+  for (auto* r : rows) {
+    switch (recent_.See(recent_key(*r), now)) {
+      case RecentCallbacks::Seen::kNew: fresh.push_back(r); break;
+      case RecentCallbacks::Seen::kRetry: retries.push_back(r); break;
+      case RecentCallbacks::Seen::kReplay: r->result = replayed(); break;
+    }
+  }
   bool stored = false;
   Status s = db_.Transact([&](storage::Session& tx) -> Status {
     stored = false;
-    for (auto* r : rows) {
-      r->result = Status::Ok();
-      r->receipt = {.event = r->event, .change_type = r->change_type};
-    }
+    for (auto* list : {&fresh, &retries})
+      for (auto* r : *list) {
+        r->result = Status::Ok();
+        r->receipt = {.event = r->event, .change_type = r->change_type};
+      }
     // The new messages in a few multi-row statements (each a round trip on PostgreSQL); a trigger queues each stored
     // row for the applier. A row that does not come back was a message stored before: it is told apart below.
     constexpr size_t kRowsPerInsert = 200;
     std::vector<Pending*> repeats;
-    for (size_t from = 0; from < rows.size(); from += kRowsPerInsert) {
-      const size_t to = std::min(rows.size(), from + kRowsPerInsert);
+    for (size_t from = 0; from < fresh.size(); from += kRowsPerInsert) {
+      const size_t to = std::min(fresh.size(), from + kRowsPerInsert);
       std::string sql = "INSERT INTO wecom_events (team_id, nonce_key, digest, event, change_type, create_time, "
                         "payload, received_at, state) VALUES ";
       std::vector<storage::Value> params;
       params.reserve((to - from) * 8);
       for (size_t i = from; i < to; ++i) {
-        const Pending& r = *rows[i];
+        const Pending& r = *fresh[i];
         sql += i == from ? "(?, ?, ?, ?, ?, ?, ?, ?, 'received')" : ", (?, ?, ?, ?, ?, ?, ?, ?, 'received')";
         for (storage::Value v : {storage::Value(r.team.value()), storage::Value(r.nonce_key), storage::Value(r.digest),
                                  storage::Value(r.event), storage::Value(r.change_type), storage::Value(r.create_time),
@@ -247,16 +274,16 @@ bool CallbackInbox::CommitBatch(std::vector<Pending>& batch) {
       }
       sql += " ON CONFLICT DO NOTHING RETURNING id, team_id, create_time, digest, nonce_key";
       KOI_ASSIGN_OR_RETURN(auto ins, tx.Query(sql, params));
-      // Each returned row to a request of the chunk it is: the first such request at or after the last match (the
-      // same request twice in a chunk: one is stored, the other is a replay). Rows usually come back in the order they were inserted, though neither engine promises it: the search
-      // starts after the last match and wraps around, so it is one comparison a row in the usual case.
+      // Each returned row to a request of the chunk it is: the first such request at or after the last match. Rows
+      // usually come back in the order they were inserted, though neither engine promises it: the search starts after
+      // the last match and wraps around, so it is one comparison a row in the usual case.
       size_t next = from;
       for (const auto& row : ins.rows) {
         const int64_t team = row.Int(1), create_time = row.Int(2);
         const std::string digest = row.Text(3), nonce_key = row.Text(4);
         for (size_t k = 0; k < to - from; ++k) {
           const size_t i = from + (next - from + k) % (to - from);
-          Pending& r = *rows[i];
+          Pending& r = *fresh[i];
           if (r.receipt.event_id == 0 && r.team.value() == team && r.create_time == create_time &&
               r.digest == digest && r.nonce_key == nonce_key) {
             r.receipt.event_id = row.Int(0);
@@ -267,39 +294,96 @@ bool CallbackInbox::CommitBatch(std::vector<Pending>& batch) {
         }
       }
       for (size_t i = from; i < to; ++i)
-        if (rows[i]->receipt.event_id == 0) repeats.push_back(rows[i]);
+        if (fresh[i]->receipt.event_id == 0) repeats.push_back(fresh[i]);
     }
+    // PostgreSQL only: the message was stored before by another node (or before this one's memory reaches). A replayed
+    // request carries the same ciphertext, so the same message: it is a replay if its timestamp and nonce are those
+    // the message came with, or those of a retry of it; otherwise it is WeCom's retry.
+    std::vector<Pending*> record = retries;
     for (auto* r : repeats) {
-      // The same message was stored before (perhaps earlier in this very batch). A replayed request carries the
-      // same ciphertext, so the same message: it is a replay if its timestamp and nonce are those the message came
-      // with, or those of a retry of it; otherwise it is WeCom's retry, whose nonce is kept for that check.
       KOI_ASSIGN_OR_RETURN(auto first, tx.Query("SELECT nonce_key FROM wecom_events WHERE team_id = ? AND create_time "
                                                 "= ? AND digest = ?",
                                                 {r->team.value(), r->create_time, r->digest}));
-      bool replayed = !first.rows.empty() && first.rows[0].Text(0) == r->nonce_key;
-      if (!replayed) {
-        KOI_ASSIGN_OR_RETURN(auto retry, tx.Query("INSERT INTO wecom_event_nonces (team_id, nonce_key, digest, "
-                                                  "received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING "
-                                                  "team_id",
-                                                  {r->team.value(), r->nonce_key, r->digest, now}));
-        replayed = retry.rows.empty();
-      }
-      if (replayed)
-        r->result = Status::AlreadyExists("callback_replayed", "a callback with this timestamp and nonce was received "
-                                                               "before");
+      if (!first.rows.empty() && first.rows[0].Text(0) == r->nonce_key)
+        r->result = replayed();
+      else
+        record.push_back(r);
+    }
+    // A retry's nonce is kept, for the replay check of its own request (on other nodes, and after a restart).
+    for (auto* r : record) {
+      KOI_ASSIGN_OR_RETURN(auto retry, tx.Query("INSERT INTO wecom_event_nonces (team_id, nonce_key, digest, "
+                                                "received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING "
+                                                "team_id",
+                                                {r->team.value(), r->nonce_key, r->digest, now}));
+      if (retry.rows.empty())
+        r->result = replayed();
       else
         r->receipt.duplicate = true;
     }
     return Status::Ok();
   });
   if (!s.ok()) {
-    spdlog::error("{} wecom callbacks not stored: {}", rows.size(), s.ToString());
-    for (auto* r : rows) r->result = s;
+    spdlog::error("{} wecom callbacks not stored: {}", fresh.size() + retries.size(), s.ToString());
+    // Nothing of the batch was stored: memory forgets it too, so WeCom's next delivery is taken as it should be.
+    for (auto* r : retries) {
+      recent_.Unsee(recent_key(*r), RecentCallbacks::Seen::kRetry);
+      r->result = s;
+    }
+    for (auto* r : fresh) {
+      recent_.Unsee(recent_key(*r), RecentCallbacks::Seen::kNew);
+      r->result = s;
+    }
     return false;
   }
   for (auto* r : rows)
     if (r->result.reason() == "callback_replayed") (void)Refuse(r->corp_id, r->result);
+  static Gauge& remembered = MetricsRegistry::Default().GetGauge(
+      "koi_wecom_callbacks_remembered", "Callbacks the inbox remembers to tell retries and replays apart");
+  remembered.Set(static_cast<double>(recent_.size()));
+  if (recent_.evicted() != evicted_reported_) {
+    spdlog::warn("wecom callbacks: {} remembered ones forgotten before ten minutes to stay within {} (a replay of them "
+                 "would be stored again)",
+                 recent_.evicted() - evicted_reported_, RecentCallbacks::kDefaultMaxEntries);
+    evicted_reported_ = recent_.evicted();
+  }
   return stored;
+}
+
+Status CallbackInbox::LoadRecent() {
+  const int64_t since = clock_.NowMillis() - RecentCallbacks::kWindowMs;
+  struct Row {
+    int64_t received_at, team;
+    std::string digest, nonce_key;
+    RecentCallbacks::Seen seen;
+  };
+  std::vector<Row> got;
+  // Newest first, a page at a time, until rows older than the window: ids follow the order of the commits.
+  constexpr int64_t kPage = 10'000;
+  int64_t before = std::numeric_limits<int64_t>::max();
+  for (bool older = false; !older;) {
+    KOI_ASSIGN_OR_RETURN(auto page, db_.Query("SELECT id, team_id, digest, nonce_key, received_at FROM wecom_events "
+                                              "WHERE id < ? ORDER BY id DESC LIMIT ?",
+                                              {before, kPage}));
+    for (const auto& row : page.rows) {
+      before = row.Int(0);
+      if (row.Int(4) < since) {
+        older = true;
+        break;
+      }
+      got.push_back({row.Int(4), row.Int(1), row.Text(2), row.Text(3), RecentCallbacks::Seen::kNew});
+    }
+    if (static_cast<int64_t>(page.rows.size()) < kPage) break;
+  }
+  KOI_ASSIGN_OR_RETURN(auto nonces, db_.Query("SELECT team_id, digest, nonce_key, received_at FROM wecom_event_nonces "
+                                              "WHERE received_at >= ?",
+                                              {since}));
+  for (const auto& row : nonces.rows)
+    got.push_back({row.Int(3), row.Int(0), row.Text(1), row.Text(2), RecentCallbacks::Seen::kRetry});
+  std::stable_sort(got.begin(), got.end(), [](const Row& a, const Row& b) { return a.received_at < b.received_at; });
+  for (const Row& r : got)
+    recent_.Remember({.team = r.team, .digest = r.digest, .nonce_key = r.nonce_key}, r.seen, r.received_at);
+  if (!got.empty()) spdlog::info("wecom callbacks: {} of the last ten minutes remembered", got.size());
+  return Status::Ok();
 }
 
 }  // namespace koi::wecom_link

@@ -17,6 +17,10 @@
 // (CreateTime has seconds) are one event, which is harmless because applying an event reads WeCom's current state.
 // A replay is found the same way: a replayed request carries the same ciphertext, so the same message; it is refused
 // when its timestamp and nonce are those the stored message or one of WeCom's retries of it came with.
+// Who remembers: the writer, in memory, for the last ten minutes (RecentCallbacks: a unique index over random digests
+// cost a page write per callback); it reads back what was stored in that time before its first batch after a start.
+// On PostgreSQL, which several Koi nodes may share, the database's unique index on (team, CreateTime, digest) stays
+// and catches what another node stored; SQLite has one node, so its memory is the whole record.
 //
 // Storage: each event is one row of wecom_events (state 'received'; a batch goes in a few multi-row inserts) and, by
 // a trigger, one of wecom_event_queue, which the applier deletes once the event is applied; the event's row is
@@ -45,6 +49,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "core/strong_id.h"
+#include "domain/wecom_link/recent_callbacks.h"
 #include "domain/wecom_link/secret_box.h"
 #include "storage/database.h"
 #include "wecom/protocol/crypto.h"
@@ -128,6 +133,8 @@ class CallbackInbox {
   void WriterLoop();
   // Opens what still needs opening and stores the rest in one transaction; true if it stored a new event.
   bool CommitBatch(std::vector<Pending>& batch);
+  // Reads what was stored in the last RecentCallbacks::kWindowMs into recent_ (once, before the first batch).
+  Status LoadRecent();
 
   storage::Database& db_;
   const Clock& clock_;
@@ -142,6 +149,10 @@ class CallbackInbox {
   std::vector<Pending> queue_;  // guarded by mu_
   bool stopping_ = false;       // guarded by mu_
   std::mutex join_mu_;          // Stop from two threads joins once
+  // The writer's own.
+  RecentCallbacks recent_;
+  bool recent_loaded_ = false;
+  uint64_t evicted_reported_ = 0;
   std::thread writer_;
 };
 

@@ -743,6 +743,13 @@ CREATE TABLE media_deleted_ids (
 DROP INDEX wecom_follow_tags_customer;
 CREATE INDEX wecom_follow_tags_customer ON wecom_follow_tags (team_id, external_userid, userid, tag_id);
 )sql"},
+      // Issue 4, callback ingestion: the digests are random, so their unique index took each stored callback to a page
+      // of its own — most of what a group commit wrote. The inbox's writer now remembers the last ten minutes'
+      // callbacks itself (wecom_link/recent_callbacks.h). SQLite has one Koi node, so the index goes; PostgreSQL keeps
+      // it for the callbacks another node stored.
+      {32, "wecom_events_digest_sqlite", R"sql(
+{{wecom_events_digest_sqlite}}
+)sql"},
   };
   return m;
 }
@@ -877,6 +884,9 @@ std::string Render(const std::string& sql, Engine engine) {
                            : "ALTER TABLE segment_changes ADD COLUMN txid BIGINT NOT NULL DEFAULT "
                              "(pg_current_xact_id()::text::bigint);\n"
                              "CREATE INDEX segment_changes_txid ON segment_changes (team_id, txid);");
+  });
+  substitute("{{wecom_events_digest_sqlite}}", [&] {
+    return std::string(engine == Engine::kSqlite ? "DROP INDEX wecom_events_digest;" : "SELECT 1;");
   });
   constexpr std::string_view kLaterTriggers = "{{segment_triggers:";  // "{{segment_triggers:18}}"
   if (auto pos = out.find(kLaterTriggers); pos != std::string::npos) {
