@@ -326,7 +326,7 @@ int Serve(const std::string& config_path) {
   http::AuthGuard guard(accounts, app_service, s.auth.cookie_secure);
   http::AddAccountRoutes(router, guard, accounts, app_service);
   http::AddWecomRoutes(router, guard, {wecom_link, callback_inbox, wecom_events, app_service, suite_install});
-  http::AddSidebarRoutes(router, guard, {sidebar, customer_service, tag_service, s.auth.cookie_secure});
+  http::AddSidebarRoutes(router, guard, {sidebar, customer_service, tag_service, group_service, s.auth.cookie_secure});
   if (!sidebar.settings().bridge_origin.empty())
     (*static_files)->AllowFraming("/sidebar/", sidebar.settings().bridge_origin);
   customers::StageService stage_service(database, clock, customer_service);

@@ -73,6 +73,7 @@ void AddSidebarRoutes(Router& router, const AuthGuard& guard, const SidebarServi
   wecom_link::Sidebar& sidebar = services.sidebar;
   customers::CustomerService& customers = services.customers;
   customers::TagService& tags = services.tags;
+  customers::GroupService& groups = services.groups;
   const bool secure = services.cookie_secure;
 
   // A sidebar route's caller: the session behind the cookie, and for a state-changing call its CSRF token.
@@ -167,6 +168,30 @@ void AddSidebarRoutes(Router& router, const AuthGuard& guard, const SidebarServi
                                           {"relationship", std::move(relationship)},
                                           {"groups", std::move(groups)},
                                           {"timeline", std::move(timeline)}});
+             }, false));
+
+  // 群画像: the chat's group as a member in it sees it (group_not_found unless they are in it), members paged.
+  router.Add("GET", "/api/v1/sidebar/groups/:chat_id",
+             authed([&groups](Request& r, const wecom_link::SidebarViewer& v, const std::string&) {
+               auto paging = ParsePaging(r, 20, 100);
+               if (!paging.ok()) return JsonError(paging.status());
+               auto p = groups.Profile(v.team, r.path_params.at("chat_id"), v.userid, paging->page,
+                                       paging->page_size);
+               if (!p.ok()) return JsonError(p.status());
+               json::array tags, members;
+               for (const auto& t : p->group.tags) tags.push_back(json::object{{"id", t.id}, {"name", t.name}});
+               for (const auto& m : p->members)
+                 members.push_back(json::object{{"member_id", m.member_id}, {"name", m.name}, {"type", m.type},
+                                                {"join_time", m.join_time_ms}, {"join_scene", m.join_scene},
+                                                {"my_customer", m.my_customer}});
+               const auto& g = p->group;
+               return JsonOk(json::object{
+                   {"chat_id", g.chat_id}, {"name", g.name}, {"owner", g.owner}, {"owner_name", g.owner_name},
+                   {"notice", p->notice}, {"create_time", g.create_time_ms}, {"status", g.status},
+                   {"member_count", g.member_count}, {"customers", p->customers}, {"employees", p->employees},
+                   {"my_customers", p->my_customers}, {"joined_7d", p->joined_7d}, {"tags", std::move(tags)},
+                   {"members", json::object{{"items", std::move(members)}, {"total", p->members_total},
+                                            {"page", p->page}, {"page_size", p->page_size}}}});
              }, false));
 
   router.Add("GET", "/api/v1/sidebar/tag-groups",

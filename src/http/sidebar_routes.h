@@ -3,12 +3,13 @@
 // For the sidebar page, which a WeCom member opens beside a chat (no Koi account; a sidebar session instead):
 // the OAuth round trip through WeCom (start → WeCom → return, which sets the `koi_sidebar` cookie), the session,
 // agentConfig's signature, the current customer as the member's own relationship sees it, the corp tag library,
-// and tagging that relationship. State-changing calls carry the session's CSRF token in X-CSRF-Token.
+// and tagging that relationship; for 群画像, the current group chat as a member in it sees it. State-changing calls carry the session's CSRF token in X-CSRF-Token.
 // For the console's setup page (step 2): the URLs to configure and the checks.
 // The contract is api/openapi.yaml.
 #pragma once
 
 #include "domain/customers/customers.h"
+#include "domain/customers/groups.h"
 #include "domain/customers/tags.h"
 #include "domain/wecom_link/sidebar.h"
 #include "http/auth_guard.h"
@@ -20,6 +21,7 @@ struct SidebarServices {
   wecom_link::Sidebar& sidebar;
   customers::CustomerService& customers;
   customers::TagService& tags;
+  customers::GroupService& groups;
   bool cookie_secure = false;
 };
 

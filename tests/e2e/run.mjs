@@ -1231,7 +1231,7 @@ const tests = {
     assert(foreign.status === 404 && foreign.body?.reason === 'export_not_found', `another team's download: ${foreign.status}`)
   },
 
-  async 'chat toolbar: a member opens the sidebar in the sandbox WeCom client, sees the chat customer and tags them; step 2 shows the URL and checks pass'() {
+  async 'chat toolbar: a member opens the sidebar in the sandbox WeCom client, sees the chat customer and tags them, sees a group chat\'s group; step 2 shows the URLs and checks pass'() {
     const sandbox = process.env.E2E_SANDBOX_URL
     if (!sandbox) { console.log('# chat toolbar: E2E_SANDBOX_URL is not set; skipped'); return }
     const team = await linkedDemoTeam()
@@ -1239,13 +1239,16 @@ const tests = {
     await team.api.ok('POST', '/api/v1/scrm/wecom/link', { ...DEMO_CORP, agent_id: '1000002' })
     const toolbar = await team.api.ok('GET', '/api/v1/scrm/wecom/toolbar')
     const pageUrl = `${base}/sidebar/${DEMO_CORP.corp_id}/customer`
-    assert(toolbar.entries.length === 1 && toolbar.entries[0].url === pageUrl, `toolbar entries: ${JSON.stringify(toolbar.entries)}`)
+    const groupUrl = `${base}/sidebar/${DEMO_CORP.corp_id}/group`
+    assert(toolbar.entries.length === 2 && toolbar.entries[0].url === pageUrl && toolbar.entries[1].url === groupUrl,
+      `toolbar entries: ${JSON.stringify(toolbar.entries)}`)
     assert(toolbar.trusted_domain === new URL(base).host, `trusted domain ${toolbar.trusted_domain}`)
     assert(toolbar.simulator_url.startsWith(sandbox + '/sandbox/chat'), `simulator ${toolbar.simulator_url}`)
     // The corp's WeCom admin adds the page to the chat toolbar (in the sandbox's admin API).
     const put = await fetch(`${sandbox}/sandbox/admin/corps/${DEMO_CORP.corp_id}/toolbar`, {
       method: 'PUT', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ agent_id: '1000002', trusted_domain: toolbar.trusted_domain, entries: [{ name: '客户画像', url: pageUrl }] }),
+      body: JSON.stringify({ agent_id: '1000002', trusted_domain: toolbar.trusted_domain,
+        entries: [{ name: '客户画像', url: pageUrl }, { name: '群画像', url: groupUrl }] }),
     })
     assert(put.status === 200 && (await put.json()).errcode === 0, `the sandbox toolbar: ${put.status}`)
     // A named customer with exactly one employee, and a tag they do not have yet.
@@ -1285,12 +1288,40 @@ const tests = {
       assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
     })
 
+    // A customer group's chat: 客户画像 says it needs a single chat; 群画像 shows the group as its owner sees it.
+    const groupPage = await team.api.ok('GET', '/api/v1/scrm/groups?page_size=100')
+    const group = groupPage.items.find((g) => g.owner_name && g.owner_name !== g.owner && g.status === 0)
+    assert(group, 'no group with an owner in the mirror')
+    await withPage(async (page, errors) => {
+      await page.goto(`${sandbox}/sandbox/chat?corp=${DEMO_CORP.corp_id}&userid=${encodeURIComponent(group.owner)}&chat_id=${encodeURIComponent(group.chat_id)}`)
+      const frame = page.frameLocator('[data-test="sidebar-frame"]')
+      await frame.locator('[data-test="sidebar-problem"]').waitFor({ timeout: 20_000 })
+      await page.locator('[data-test="toolbar-tab"]', { hasText: '群画像' }).click()
+      await frame.locator('[data-test="sidebar-group-name"]').getByText(group.name).waitFor({ timeout: 20_000 })
+      const viewer = await frame.locator('[data-test="sidebar-viewer"]').innerText()
+      assert(viewer.includes(group.owner_name), `the group sidebar says ${viewer}`)
+      const seen = await team.api.ok('GET', `/api/v1/scrm/groups?chat_ids=${encodeURIComponent(group.chat_id)}`)
+      assert(seen.items.length === 1, 'the group is not listed by id')
+      const stats = await frame.locator('[data-test="sidebar-group-stats"]').innerText()
+      await frame.locator('[data-test="sidebar-group-members"]').waitFor()
+      const shown = await frame.locator('[data-test="sidebar-group-members"] li').count()
+      assert(shown > 0, 'no members listed')
+      await page.screenshot({ path: join(shots, 'sidebar-group-zh.png') })
+      await frame.locator('[data-test="lang-button"]').click()
+      await frame.getByRole('menuitem', { name: 'English', exact: true }).click()
+      await frame.locator('[data-test="sidebar-group-stats"]').filter({ hasNotText: stats }).waitFor()
+      await page.screenshot({ path: join(shots, 'sidebar-group-en.png') })
+      const consoleErrors = errors.filter((e) => !e.includes('Failed to load resource'))
+      assert(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`)
+    })
+
     // Step 2 of the guide: the URL to configure, the last open, and every check passes.
     await withPage(async (page) => {
       await page.goto(base + '/scrm/setup')
       await page.click('[data-test="step-toolbar"]')
       await page.locator('[data-test="toolbar-url"]').getByText(pageUrl).waitFor()
-      await page.locator('[data-test="toolbar-last-open"]').getByText(follow.employee_name).waitFor()
+      await page.locator('[data-test="toolbar-url"]').getByText(groupUrl).waitFor()
+      await page.locator('[data-test="toolbar-last-open"]').getByText(group.owner_name).waitFor()  // the latest to open it
       await page.click('[data-test="toolbar-check"]')
       await page.locator('[data-test="toolbar-checks"]').waitFor()
       for (const key of ['public_url', 'agent_id', 'ticket', 'page', 'opened']) {

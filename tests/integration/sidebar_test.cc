@@ -5,6 +5,8 @@
 // page's checks. Runs on SQLite and PostgreSQL.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <boost/json.hpp>
 
 #include "core/utf8.h"
@@ -78,7 +80,8 @@ class SidebarTest : public WecomBench {
                           return std::make_pair(200, std::string("<div id=\"app\"></div>"));
                         }});
     guard_ = std::make_unique<http::AuthGuard>(*accounts_, *apps_, true);
-    http::AddSidebarRoutes(koi_router_, *guard_, {*sidebar_, *customers_, *tags_, true});
+    groups_ = std::make_unique<customers::GroupService>(db, clock_);
+    http::AddSidebarRoutes(koi_router_, *guard_, {*sidebar_, *customers_, *tags_, *groups_, true});
     koi_ = std::make_unique<http::Dispatcher>(koi_router_, nullptr);
     // A member with customers, and one of their customers.
     auto f = world_->Query("SELECT f.userid, f.external_userid FROM follows f JOIN employees e ON e.corp_id = "
@@ -144,6 +147,7 @@ class SidebarTest : public WecomBench {
   std::unique_ptr<sandbox::ToolbarApi> toolbar_api_;
   std::unique_ptr<customers::CustomerService> customers_;
   std::unique_ptr<customers::TagService> tags_;
+  std::unique_ptr<customers::GroupService> groups_;
   std::unique_ptr<apps::AppService> apps_;
   std::unique_ptr<Sidebar> sidebar_;
   std::unique_ptr<http::AuthGuard> guard_;
@@ -248,8 +252,10 @@ TEST_P(SidebarTest, AMemberOpensTheSidebarSeesTheChatCustomerAndTagsThem) {
   // The setup page: the URL to configure, and every check passes now that a member opened it.
   auto setup = sidebar_->Setup(admin_.team);
   ASSERT_TRUE(setup.ok());
-  ASSERT_EQ(setup->entries.size(), 1u);
+  ASSERT_EQ(setup->entries.size(), 2u);
   EXPECT_EQ(setup->entries[0].url, page_url_);
+  EXPECT_EQ(setup->entries[1].url, std::string(kKoi) + "/sidebar/" + spec_.corp_id + "/group");
+  EXPECT_EQ(setup->entries[1].name_zh, "群画像");
   EXPECT_EQ(setup->trusted_domain, "koi.test");
   ASSERT_TRUE(setup->last_open.has_value());
   EXPECT_EQ(setup->last_open->userid, member_);
@@ -266,6 +272,105 @@ TEST_P(SidebarTest, AMemberOpensTheSidebarSeesTheChatCustomerAndTagsThem) {
   EXPECT_EQ(Koi("GET", "/api/v1/sidebar/session", cookie).status, 200);
   EXPECT_EQ(Koi("POST", "/api/v1/sidebar/logout", cookie, "", csrf).status, 200);
   EXPECT_EQ(Reason(Koi("GET", "/api/v1/sidebar/session", cookie)), "sidebar_unauthenticated");
+}
+
+// 群画像: a member in a group chat sees the group, its make-up counted against the mirror, their own customers in it
+// marked, members paged newest first, and Koi's group tags of this team only. A member not in the group, and a group
+// Koi does not have, get the same group_not_found.
+TEST_P(SidebarTest, AMemberInAGroupChatSeesTheGroupAndOthersDoNot) {
+  KOI_OPEN_TEST_DB_OR_SKIP(t, GetParam());
+  Start(*t.db);
+  if (HasFatalFailure()) return;
+  const int64_t team = admin_.team.value();
+  // A group whose owner (an active employee) follows some of its customers but not all.
+  constexpr char kOwnersCustomer[] = "SELECT 1 FROM wecom_group_members m WHERE m.team_id = g.team_id AND m.chat_id = "
+                                     "g.chat_id AND m.type = 2 AND %s EXISTS (SELECT 1 FROM wecom_follows f WHERE "
+                                     "f.team_id = m.team_id AND f.userid = g.owner AND f.external_userid = m.member_id "
+                                     "AND f.deleted_at IS NULL)";
+  auto owners = [&](const char* negation) {
+    std::string sql(kOwnersCustomer);
+    return sql.replace(sql.find("%s"), 2, negation);
+  };
+  auto g = t.db->Query("SELECT g.chat_id, g.owner, g.name FROM wecom_group_chats g JOIN wecom_employees e ON "
+                       "e.team_id = g.team_id AND e.userid = g.owner WHERE g.team_id = ? AND e.status = 1 AND EXISTS (" +
+                           owners("") + ") AND EXISTS (" + owners("NOT") + ") ORDER BY g.chat_id LIMIT 1",
+                       {team});
+  ASSERT_TRUE(g.ok() && !g->rows.empty());
+  const std::string chat = g->rows[0].Text(0), owner = g->rows[0].Text(1);
+  // What the mirror holds, read apart from the route's own SQL.
+  std::set<std::string> customers_in, employees_in, owners_customers;
+  auto in_group = t.db->Query("SELECT member_id, type FROM wecom_group_members WHERE team_id = ? AND chat_id = ?",
+                              {team, chat});
+  auto follows = t.db->Query("SELECT external_userid FROM wecom_follows WHERE team_id = ? AND userid = ? AND "
+                             "deleted_at IS NULL",
+                             {team, owner});
+  ASSERT_TRUE(in_group.ok() && follows.ok());
+  for (const auto& m : in_group->rows) (m.Int(1) == 2 ? customers_in : employees_in).insert(m.Text(0));
+  for (const auto& f : follows->rows) owners_customers.insert(f.Text(0));
+  int64_t mine = 0;
+  for (const auto& c : customers_in) mine += owners_customers.count(c);
+  ASSERT_GE(customers_in.size() + employees_in.size(), 3u) << "the seeded group is too small to page";
+  ASSERT_GT(mine, 0) << "the owner follows none of the group's customers: the mark would go untested";
+  ASSERT_LT(mine, static_cast<int64_t>(customers_in.size())) << "every customer is the owner's: likewise";
+  // A group tag of this team on it, and another team's row naming the same group and tag (must not show).
+  ASSERT_TRUE(t.db->Exec("INSERT INTO group_tags (team_id, name, created_by, created_at) VALUES (?, '高意向', 0, 0)",
+                         {team}).ok());
+  const int64_t tag_id = t.db->Query("SELECT id FROM group_tags WHERE team_id = ?", {team})->rows[0].Int(0);
+  ASSERT_TRUE(t.db->Exec("INSERT INTO group_chat_tags (team_id, chat_id, tag_id) VALUES (?, ?, ?), (?, ?, ?)",
+                         {team, chat, tag_id, team + 1000, chat, tag_id + 1000}).ok());
+
+  const std::string cookie = SignIn(owner);
+  ASSERT_FALSE(cookie.empty());
+  http::Response r = Koi("GET", "/api/v1/sidebar/groups/" + chat + "?page_size=2", cookie);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::object group = Data(r);
+  EXPECT_EQ(group.at("name").as_string(), g->rows[0].Text(2));
+  EXPECT_EQ(group.at("owner").as_string(), owner);
+  EXPECT_EQ(group.at("customers").as_int64(), static_cast<int64_t>(customers_in.size()));
+  EXPECT_EQ(group.at("employees").as_int64(), static_cast<int64_t>(employees_in.size()));
+  EXPECT_EQ(group.at("my_customers").as_int64(), mine);
+  ASSERT_EQ(group.at("tags").as_array().size(), 1u);
+  EXPECT_EQ(group.at("tags").as_array()[0].as_object().at("name").as_string(), "高意向");
+  json::object members = group.at("members").as_object();
+  EXPECT_EQ(members.at("total").as_int64(), static_cast<int64_t>(customers_in.size() + employees_in.size()));
+  // Every page, two at a time: each member once, newest first, "mine" exactly for the owner's customers.
+  std::set<std::string> seen;
+  int64_t last_join = INT64_MAX, marked = 0;
+  for (int page = 1; page <= (members.at("total").as_int64() + 1) / 2; ++page) {
+    http::Response p = Koi("GET", "/api/v1/sidebar/groups/" + chat + "?page_size=2&page=" + std::to_string(page),
+                           cookie);
+    ASSERT_EQ(p.status, 200) << p.body;
+    const json::object data = Data(p);
+    for (const auto& item : data.at("members").as_object().at("items").as_array()) {
+      const json::object& m = item.as_object();
+      const std::string id(m.at("member_id").as_string());
+      EXPECT_TRUE(seen.insert(id).second) << id << " on two pages";
+      EXPECT_LE(m.at("join_time").as_int64(), last_join);
+      last_join = m.at("join_time").as_int64();
+      EXPECT_EQ(m.at("type").as_int64(), customers_in.count(id) ? 2 : 1);
+      EXPECT_EQ(m.at("my_customer").as_bool(), customers_in.count(id) && owners_customers.count(id)) << id;
+      EXPECT_FALSE(m.at("name").as_string().empty());
+      marked += m.at("my_customer").as_bool();
+    }
+  }
+  EXPECT_EQ(seen.size(), customers_in.size() + employees_in.size());
+  EXPECT_EQ(marked, mine);
+
+  // An active employee who is neither in the group nor its owner sees nothing of it; nor does anyone of a group Koi
+  // does not have.
+  auto outsider = t.db->Query("SELECT userid FROM wecom_employees e WHERE team_id = ? AND status = 1 AND userid <> ? "
+                              "AND NOT EXISTS (SELECT 1 FROM wecom_group_members m WHERE m.team_id = e.team_id AND "
+                              "m.chat_id = ? AND m.member_id = e.userid) ORDER BY userid LIMIT 1",
+                              {team, owner, chat});
+  ASSERT_TRUE(outsider.ok() && !outsider->rows.empty());
+  const std::string other = SignIn(outsider->rows[0].Text(0));
+  ASSERT_FALSE(other.empty());
+  http::Response refused = Koi("GET", "/api/v1/sidebar/groups/" + chat, other);
+  EXPECT_EQ(refused.status, 404);
+  EXPECT_EQ(Reason(refused), "group_not_found");
+  EXPECT_EQ(Reason(Koi("GET", "/api/v1/sidebar/groups/wrnosuchgroup", cookie)), "group_not_found");
+  EXPECT_EQ(Reason(Koi("GET", "/api/v1/sidebar/groups/" + chat)), "sidebar_unauthenticated");
+  EXPECT_EQ(Koi("GET", "/api/v1/sidebar/groups/" + chat + "?page_size=500", cookie).status, 400);
 }
 
 TEST_P(SidebarTest, SignInRefusesAForeignStateAUsedCodeAndStrangers) {

@@ -1500,6 +1500,40 @@ TEST_F(ToolbarTest, TheChatPageSignsTheMemberInAndShowsTheToolbar) {
   EXPECT_EQ(script.status, 200);
   EXPECT_EQ(script.content_type, "text/javascript; charset=utf-8");
   EXPECT_NE(script.body.find("koiBridge"), std::string::npos);
+  EXPECT_NE(script.body.find("getCurExternalChat"), std::string::npos);
+}
+
+// A customer group's chat: open to its owner and to the corp's members in it, not to other members; the page names
+// the group (the bridge answers getCurExternalChat with it) and the picker lists such chats.
+TEST_F(ToolbarTest, AGroupChatOpensForMembersInTheGroupOnly) {
+  auto group = db_->Query("SELECT g.chat_id, g.name, g.owner FROM group_chats g JOIN employees e ON e.corp_id = "
+                          "g.corp_id AND e.userid = g.owner WHERE g.corp_id = ? AND e.status = 1 ORDER BY g.chat_id "
+                          "LIMIT 1",
+                          {spec_.corp_id});
+  ASSERT_TRUE(group.ok() && !group->rows.empty());
+  const std::string chat_id = group->rows[0].Text(0), name = group->rows[0].Text(1), owner = group->rows[0].Text(2);
+  const std::string link = "/sandbox/chat?corp=" + spec_.corp_id + "&userid=" + owner + "&chat_id=" + chat_id;
+  http::Response page = Raw("GET", link);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("data-chat-id=\"" + chat_id + "\""), std::string::npos);
+  EXPECT_NE(page.body.find(name), std::string::npos);
+  EXPECT_EQ(Header(page, "Set-Cookie"), std::string(ToolbarApi::kMemberCookie) + "=" + spec_.corp_id + ":" + owner +
+                                            "; Path=/; SameSite=Lax");
+
+  auto outsider = db_->Query("SELECT userid FROM employees e WHERE corp_id = ? AND status = 1 AND userid <> ? AND NOT "
+                             "EXISTS (SELECT 1 FROM group_members m WHERE m.corp_id = e.corp_id AND m.chat_id = ? AND "
+                             "m.member_id = e.userid) ORDER BY userid LIMIT 1",
+                             {spec_.corp_id, owner, chat_id});
+  ASSERT_TRUE(outsider.ok() && !outsider->rows.empty());
+  http::Response refused = Raw("GET", "/sandbox/chat?corp=" + spec_.corp_id + "&userid=" + outsider->rows[0].Text(0) +
+                                          "&chat_id=" + chat_id);
+  EXPECT_EQ(refused.status, 404);
+  EXPECT_TRUE(Header(refused, "Set-Cookie").empty());
+
+  http::Response picker = Raw("GET", "/sandbox/chat?corp=" + spec_.corp_id);
+  ASSERT_EQ(picker.status, 200);
+  EXPECT_NE(picker.body.find("data-test=\"chat-group\""), std::string::npos);
+  EXPECT_NE(picker.body.find("&amp;chat_id="), std::string::npos);
 }
 
 }  // namespace

@@ -245,10 +245,13 @@ Response OauthError(int errcode, const std::string& text) {
 
 // ----- the simulated client's pages -----
 
-std::string ChatLink(const std::string& corp, const std::string& userid = "", const std::string& external = "") {
+// A chat of `userid` with the customer `external`, or in the customer group `chat_id` (one of the two).
+std::string ChatLink(const std::string& corp, const std::string& userid = "", const std::string& external = "",
+                     const std::string& chat_id = "") {
   std::string link = "/sandbox/chat?corp=" + PercentEncode(corp);
-  if (!userid.empty()) link += "&userid=" + PercentEncode(userid) + "&external_userid=" + PercentEncode(external);
-  return link;
+  if (userid.empty()) return link;
+  link += "&userid=" + PercentEncode(userid);
+  return link + (chat_id.empty() ? "&external_userid=" + PercentEncode(external) : "&chat_id=" + PercentEncode(chat_id));
 }
 
 // The client's window: wide, unlike the install page's card.
@@ -296,7 +299,7 @@ Response ClientError(int status, const std::string& text, const std::string& bac
 
 // The admin console's chat-toolbar settings, as a form that posts to /sandbox/admin/toolbar and comes back here.
 std::string ToolbarAdmin(const std::string& corp, const std::optional<Toolbar>& toolbar, const std::string& userid,
-                         const std::string& external) {
+                         const std::string& external, const std::string& chat_id) {
   std::string entries;
   if (toolbar)
     for (const auto& e : toolbar->entries) entries += e.name + "|" + e.url + "\n";
@@ -306,6 +309,7 @@ std::string ToolbarAdmin(const std::string& corp, const std::optional<Toolbar>& 
          "<input type=\"hidden\" name=\"corp\" value=\"" + Html(corp) + "\">"
          "<input type=\"hidden\" name=\"userid\" value=\"" + Html(userid) + "\">"
          "<input type=\"hidden\" name=\"external_userid\" value=\"" + Html(external) + "\">"
+         "<input type=\"hidden\" name=\"chat_id\" value=\"" + Html(chat_id) + "\">"
          "<label>应用 AgentId (agent id) <input name=\"agent_id\" data-test=\"toolbar-agent-id\" value=\"" +
          Html(toolbar ? toolbar->agent_id : "") + "\" placeholder=\"1000002\"></label>"
          "<label>可信域名 (trusted domain, host[:port]) <input name=\"trusted_domain\" data-test=\"toolbar-domain\" "
@@ -357,6 +361,7 @@ constexpr const char* kChatScript = R"js(
   }
   if (!client || !frame) return;
   const externalUserId = client.dataset.externalUserid;
+  const chatId = client.dataset.chatId;  // set in a group chat, where WeCom answers getCurExternalChat instead
   const tabs = Array.from(document.querySelectorAll('[data-test="toolbar-tab"]'));
   const withoutFragment = (href) => String(href).split('#')[0];
 
@@ -407,10 +412,15 @@ constexpr const char* kChatScript = R"js(
         return result;
       }
       case 'getCurExternalContact':
-        return granted(state, name) ? { err_msg: 'getCurExternalContact:ok', userId: externalUserId }
-                                    : { err_msg: 'getCurExternalContact:fail no permission' };
+        if (!granted(state, name)) return { err_msg: 'getCurExternalContact:fail no permission' };
+        return chatId ? { err_msg: 'getCurExternalContact:fail not in a single chat context' }
+                      : { err_msg: 'getCurExternalContact:ok', userId: externalUserId };
+      case 'getCurExternalChat':
+        if (!granted(state, name)) return { err_msg: 'getCurExternalChat:fail no permission' };
+        return chatId ? { err_msg: 'getCurExternalChat:ok', chatId }
+                      : { err_msg: 'getCurExternalChat:fail not in a group chat context' };
       case 'getContext':
-        return { err_msg: 'getContext:ok', entry: 'single_chat_tools' };
+        return { err_msg: 'getContext:ok', entry: chatId ? 'group_chat_tools' : 'single_chat_tools' };
       default:
         return { err_msg: name + ':fail not supported' };
     }
@@ -670,8 +680,8 @@ void ToolbarApi::AddRoutes(http::Router& router) {
   router.Add("POST", "/sandbox/admin/toolbar", [this](Request& r) {
     auto form = ParseForm(r.body);
     const std::string corp = FormValue(form, "corp"), userid = FormValue(form, "userid"),
-                      external = FormValue(form, "external_userid");
-    const std::string back = ChatLink(corp, userid, external);
+                      external = FormValue(form, "external_userid"), chat_id = FormValue(form, "chat_id");
+    const std::string back = ChatLink(corp, userid, external, chat_id);
     Toolbar t{.agent_id = FormValue(form, "agent_id"), .trusted_domain = FormValue(form, "trusted_domain"),
               .entries = {}};
     const std::string lines = FormValue(form, "entries");
@@ -704,7 +714,8 @@ void ToolbarApi::AddRoutes(http::Router& router) {
     return resp;
   });
   router.Add("GET", "/sandbox/chat", [this](Request& r) {
-    const std::string corp = r.Query("corp"), userid = r.Query("userid"), external = r.Query("external_userid");
+    const std::string corp = r.Query("corp"), userid = r.Query("userid"), external = r.Query("external_userid"),
+                      chat_id = r.Query("chat_id");
     if (corp.empty()) {
       auto corps = db_.Query("SELECT corp_id, corp_name FROM corps ORDER BY created_at, corp_id");
       if (!corps.ok()) return ClientError(503, "系统繁忙 (system busy)", "");
@@ -727,7 +738,7 @@ void ToolbarApi::AddRoutes(http::Router& router) {
                                "style=\"color:#dbe8ff\">koi-wecom-sandbox 模拟的客户端 (the simulated WeCom client)"
                                "</span><a href=\"" + Html(ChatLink(corp)) + "\">会话列表 (chats)</a></header>";
 
-    if (userid.empty() || external.empty()) {
+    if (userid.empty() || (external.empty() && chat_id.empty())) {
       // The picker: chats of active members with customers they follow, newest first.
       auto pairs = db_.Query("SELECT f.userid, e.name, f.external_userid, c.name, f.remark FROM follows f JOIN "
                              "employees e ON e.corp_id = f.corp_id AND e.userid = f.userid JOIN customers c ON "
@@ -741,21 +752,46 @@ void ToolbarApi::AddRoutes(http::Router& router) {
                  Html(row.Text(1)) + " → " + Html(row.Text(3)) +
                  (row.Text(4).empty() ? "" : "（" + Html(row.Text(4)) + "）") + "</a></li>";
       if (items.empty()) items = "<li class=\"muted\">没有在职成员的客户 (no member follows a customer)</li>";
+      // Customer groups as an active member in them (the owner, or a member of the corp who joined) sees them.
+      auto groups = db_.Query("SELECT m.member_id, e.name, g.chat_id, g.name FROM group_members m JOIN group_chats g ON "
+                              "g.corp_id = m.corp_id AND g.chat_id = m.chat_id JOIN employees e ON e.corp_id = "
+                              "m.corp_id AND e.userid = m.member_id WHERE m.corp_id = ? AND m.type = 1 AND e.status = "
+                              "1 UNION SELECT g.owner, e.name, g.chat_id, g.name FROM group_chats g JOIN employees e ON "
+                              "e.corp_id = g.corp_id AND e.userid = g.owner WHERE g.corp_id = ? AND e.status = 1 "
+                              "ORDER BY 4, 3, 1 LIMIT 50",
+                              {corp, corp});
+      if (!groups.ok()) return ClientError(503, "系统繁忙 (system busy)", "");
+      std::string group_items;
+      for (const auto& row : groups->rows)
+        group_items += "<li><a data-test=\"chat-group\" href=\"" + Html(ChatLink(corp, row.Text(0), "", row.Text(2))) +
+                       "\">" + Html(row.Text(1)) + " → " + Html(row.Text(3)) + "</a></li>";
+      if (group_items.empty()) group_items = "<li class=\"muted\">没有客户群 (no customer groups)</li>";
       return ClientPage(200, "会话列表 · " + corp_name,
                         header + "<main class=\"admin\"><p>以成员身份打开与客户的会话 (open a chat as the member): "
-                                 "</p><ul class=\"pairs\" data-test=\"chat-pairs\">" + items + "</ul></main>" +
-                            ToolbarAdmin(corp, toolbar, "", ""));
+                                 "</p><ul class=\"pairs\" data-test=\"chat-pairs\">" + items + "</ul>"
+                                 "<p>以成员身份打开客户群 (open a customer group as a member in it): </p>"
+                                 "<ul class=\"pairs\" data-test=\"chat-groups\">" + group_items + "</ul></main>" +
+                            ToolbarAdmin(corp, toolbar, "", "", ""));
     }
 
-    auto chat = db_.Query("SELECT e.name, c.name, f.remark FROM follows f JOIN employees e ON e.corp_id = f.corp_id "
-                          "AND e.userid = f.userid JOIN customers c ON c.corp_id = f.corp_id AND c.external_userid = "
-                          "f.external_userid WHERE f.corp_id = ? AND f.userid = ? AND f.external_userid = ? AND "
-                          "e.status = 1",
-                          {corp, userid, external});
+    // A single chat: the member follows the customer. A group chat: the member owns the group or is in it.
+    auto chat = chat_id.empty()
+                    ? db_.Query("SELECT e.name, c.name, f.remark FROM follows f JOIN employees e ON e.corp_id = "
+                                "f.corp_id AND e.userid = f.userid JOIN customers c ON c.corp_id = f.corp_id AND "
+                                "c.external_userid = f.external_userid WHERE f.corp_id = ? AND f.userid = ? AND "
+                                "f.external_userid = ? AND e.status = 1",
+                                {corp, userid, external})
+                    : db_.Query("SELECT e.name, g.name, '' FROM group_chats g JOIN employees e ON e.corp_id = "
+                                "g.corp_id AND e.userid = ? WHERE g.corp_id = ? AND g.chat_id = ? AND e.status = 1 AND "
+                                "(g.owner = e.userid OR EXISTS (SELECT 1 FROM group_members m WHERE m.corp_id = "
+                                "g.corp_id AND m.chat_id = g.chat_id AND m.member_id = e.userid AND m.type = 1))",
+                                {userid, corp, chat_id});
     if (!chat.ok()) return ClientError(503, "系统繁忙 (system busy)", "");
     if (chat->rows.empty())
-      return ClientError(404, "没有这个会话：" + userid + " 不是在职成员，或没有添加客户 " + external +
-                              " (the member is not active or does not follow the customer)",
+      return ClientError(404, chat_id.empty() ? "没有这个会话：" + userid + " 不是在职成员，或没有添加客户 " + external +
+                                                    " (the member is not active or does not follow the customer)"
+                                              : "没有这个群聊：" + userid + " 不是在职成员，或不在客户群 " + chat_id +
+                                                    " 里 (the member is not active or not in the group)",
                           ChatLink(corp));
     const std::string member = chat->rows[0].Text(0), customer = chat->rows[0].Text(1), remark = chat->rows[0].Text(2);
     std::string sidebar;
@@ -774,15 +810,16 @@ void ToolbarApi::AddRoutes(http::Router& router) {
     Response page = ClientPage(
         200, customer + " · 企业微信（沙箱）",
         header + "<div class=\"client\" id=\"chat\" data-corp=\"" + Html(corp) + "\" data-userid=\"" + Html(userid) +
-            "\" data-external-userid=\"" + Html(external) + "\"><aside class=\"sessions\"><div class=\"muted\">"
+            "\" data-external-userid=\"" + Html(external) + "\" data-chat-id=\"" + Html(chat_id) +
+            "\"><aside class=\"sessions\"><div class=\"muted\">"
             "当前成员 (signed in as)</div><div class=\"who\" data-test=\"chat-member\">" + Html(member) +
             "</div><div class=\"muted\">" + Html(userid) + "</div></aside><section class=\"conversation\"><h2 "
             "data-test=\"chat-customer\">" + Html(customer) + (remark.empty() ? "" : "（" + Html(remark) + "）") +
-            " <span class=\"muted\">@微信</span></h2><div class=\"messages\" data-test=\"chat-messages\">" +
-            FakeMessages(customer, member) + "</div><form class=\"compose\" data-test=\"chat-compose\"><input "
+            " <span class=\"muted\">" + (chat_id.empty() ? "@微信" : "客户群 (customer group)") + "</span></h2><div class=\"messages\" data-test=\"chat-messages\">" +
+            FakeMessages(chat_id.empty() ? customer : "群成员 (a member)", member) + "</div><form class=\"compose\" data-test=\"chat-compose\"><input "
             "placeholder=\"输入消息 (type a message)\"><button type=\"submit\" class=\"primary\">发送</button></form>"
             "</section><section class=\"sidebar\" data-test=\"sidebar\">" + sidebar + "</section></div>" +
-            ToolbarAdmin(corp, toolbar, userid, external) + "<script src=\"/sandbox/chat.js\"></script>");
+            ToolbarAdmin(corp, toolbar, userid, external, chat_id) + "<script src=\"/sandbox/chat.js\"></script>");
     // The toolbar's pages come from Koi's origin, not the sandbox's (the dispatcher's frame-src allows 'self' only).
     if (toolbar) page.frame_src = EntryOrigins(*toolbar);
     // The member is now signed in to the client: the OAuth page knows them by this cookie.

@@ -87,6 +87,66 @@ Result<GroupPage> GroupService::List(TeamId team, const GroupQuery& query) {
   return out;
 }
 
+Result<GroupProfile> GroupService::Profile(TeamId team, const std::string& chat_id, const std::string& viewer,
+                                           int page, int page_size) {
+  GroupProfile out;
+  out.page = std::max(page, 1);
+  out.page_size = std::clamp(page_size, 1, 100);
+  // One answer for "no such group" and "not yours to see", so the page cannot probe other groups.
+  const Status not_found = Status::NotFound("group_not_found", "Koi has no such group, or you are not in it");
+  KOI_ASSIGN_OR_RETURN(auto g, db_.Query(
+      "SELECT g.name, g.owner, COALESCE(e.name, g.owner), g.member_count, g.status, g.create_time, g.notice, "
+      "(SELECT COUNT(*) FROM wecom_group_members m WHERE m.team_id = g.team_id AND m.chat_id = g.chat_id AND "
+      "m.member_id = ? AND m.type = 1) FROM wecom_group_chats g LEFT JOIN wecom_employees e ON e.team_id = g.team_id "
+      "AND e.userid = g.owner WHERE g.team_id = ? AND g.chat_id = ?",
+      {viewer, team.value(), chat_id}));
+  if (g.rows.empty()) return not_found;
+  const Row& r = g.rows[0];
+  if (r.Text(1) != viewer && r.Int(7) == 0) return not_found;
+  out.group = {.chat_id = chat_id, .name = r.Text(0), .owner = r.Text(1), .owner_name = r.Text(2),
+               .member_count = r.Int(3), .status = static_cast<int>(r.Int(4)), .create_time_ms = r.Int(5) * 1000,
+               .tags = {}};
+  out.notice = r.Text(6);
+
+  // Whether a member is the viewer's customer: a relationship of theirs that is not lost.
+  constexpr char kMine[] = "EXISTS (SELECT 1 FROM wecom_follows f WHERE f.team_id = m.team_id AND f.userid = ? AND "
+                           "f.external_userid = m.member_id AND f.deleted_at IS NULL)";
+  const int64_t week_ago_s = clock_.NowSeconds() - 7 * 86'400;
+  KOI_ASSIGN_OR_RETURN(auto counts, db_.Query(
+      std::string("SELECT COUNT(*), COALESCE(SUM(CASE WHEN m.type = 2 THEN 1 ELSE 0 END), 0), "
+                  "COALESCE(SUM(CASE WHEN m.type = 1 THEN 1 ELSE 0 END), 0), "
+                  "COALESCE(SUM(CASE WHEN m.join_time >= ? THEN 1 ELSE 0 END), 0), "
+                  "COALESCE(SUM(CASE WHEN m.type = 2 AND ") + kMine + " THEN 1 ELSE 0 END), 0) "
+                  "FROM wecom_group_members m WHERE m.team_id = ? AND m.chat_id = ?",
+      {week_ago_s, viewer, team.value(), chat_id}));
+  const Row& c = counts.rows.at(0);
+  out.members_total = c.Int(0);
+  out.customers = c.Int(1);
+  out.employees = c.Int(2);
+  out.joined_7d = c.Int(3);
+  out.my_customers = c.Int(4);
+
+  KOI_ASSIGN_OR_RETURN(auto members, db_.Query(
+      std::string("SELECT m.member_id, COALESCE(NULLIF(m.name, ''), e.name, k.name, m.member_id), m.type, "
+                  "m.join_time, m.join_scene, CASE WHEN m.type = 2 AND ") + kMine + " THEN 1 ELSE 0 END "
+                  "FROM wecom_group_members m LEFT JOIN wecom_employees e ON m.type = 1 AND e.team_id = m.team_id AND "
+                  "e.userid = m.member_id LEFT JOIN wecom_customers k ON m.type = 2 AND k.team_id = m.team_id AND "
+                  "k.external_userid = m.member_id WHERE m.team_id = ? AND m.chat_id = ? "
+                  "ORDER BY m.join_time DESC, m.member_id LIMIT ? OFFSET ?",
+      {viewer, team.value(), chat_id, int64_t{out.page_size}, static_cast<int64_t>(out.page - 1) * out.page_size}));
+  for (const auto& m : members.rows)
+    out.members.push_back({.member_id = m.Text(0), .name = m.Text(1), .type = static_cast<int>(m.Int(2)),
+                           .join_time_ms = m.Int(3) * 1000, .join_scene = static_cast<int>(m.Int(4)),
+                           .my_customer = m.Int(5) != 0});
+
+  KOI_ASSIGN_OR_RETURN(auto tags, db_.Query("SELECT t.id, t.name FROM group_chat_tags c JOIN group_tags t ON t.team_id = "
+                                            "c.team_id AND t.id = c.tag_id WHERE c.team_id = ? AND c.chat_id = ? "
+                                            "ORDER BY t.name, t.id",
+                                            {team.value(), chat_id}));
+  for (const auto& t : tags.rows) out.group.tags.push_back({.id = t.Int(0), .name = t.Text(1), .groups = 0});
+  return out;
+}
+
 Result<std::vector<GroupTag>> GroupService::Tags(TeamId team) {
   KOI_ASSIGN_OR_RETURN(auto rows, db_.Query(
       std::string(kTagSelect) + " ORDER BY t.name, t.id", {team.value()}));

@@ -49,11 +49,36 @@ struct GroupPage {
   int64_t total = 0;
 };
 
+struct GroupMember {
+  std::string member_id, name;
+  int type = 0;  // WeCom's: 1 a member of the corp, 2 a customer
+  int64_t join_time_ms = 0;
+  int join_scene = 0;        // WeCom's: 1 invited directly, 2 by an invite link, 3 by the group's QR code
+  bool my_customer = false;  // a customer the viewing member follows
+};
+
+// A group as the chat toolbar's 群画像 shows it to a member in it: the group, its make-up, and a page of members.
+struct GroupProfile {
+  GroupRow group;
+  std::string notice;
+  int64_t customers = 0, employees = 0;
+  int64_t my_customers = 0;  // customers in the group the viewing member follows
+  int64_t joined_7d = 0;     // members who joined in the last seven days
+  std::vector<GroupMember> members;  // newest first
+  int64_t members_total = 0;
+  int page = 1, page_size = 20;
+};
+
 class GroupService {
  public:
   GroupService(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 
   Result<GroupPage> List(TeamId team, const GroupQuery& query);
+
+  // The group `chat_id` as `viewer` (a member's userid) sees it from inside: group_not_found (404) unless the group is
+  // mirrored and the viewer is in it (or owns it). Members paged 1..100 a page.
+  Result<GroupProfile> Profile(TeamId team, const std::string& chat_id, const std::string& viewer, int page,
+                               int page_size);
 
   Result<std::vector<GroupTag>> Tags(TeamId team);  // by name
   Result<GroupTag> CreateTag(const accounts::Principal& who, std::string_view name, const accounts::Client& client);

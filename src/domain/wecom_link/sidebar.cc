@@ -79,7 +79,8 @@ std::string Sidebar::LoopbackOrigin(const std::string& url) {
 }
 
 const std::vector<SidebarPage>& Sidebar::Pages() {
-  static const std::vector<SidebarPage> pages = {{"customer", "客户画像", "Customer profile"}};
+  static const std::vector<SidebarPage> pages = {{"customer", "客户画像", "Customer profile"},
+                                                 {"group", "群画像", "Group profile"}};
   return pages;
 }
 

@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { i18n } from '@/locales'
 import { ApiError } from '@/api/request'
 import {
-  getSidebarAgentConfigApi, getSidebarCustomerApi, getSidebarSessionApi, getSidebarTagGroupsApi, markSidebarTagsApi,
-  type SidebarApi,
+  getSidebarAgentConfigApi, getSidebarCustomerApi, getSidebarGroupApi, getSidebarSessionApi, getSidebarTagGroupsApi,
+  markSidebarTagsApi, type SidebarApi,
 } from '@/api/sidebar'
 import { signedUrl, tagDiff, useSidebar } from './use-sidebar'
 import { bridgeError, bridgeOk, installFramedBridge, type BridgeResult } from '@/views/sidebar/jsbridge'
@@ -13,6 +13,7 @@ vi.mock('@/api/sidebar', async (importOriginal) => ({
   getSidebarSessionApi: vi.fn(),
   getSidebarAgentConfigApi: vi.fn(),
   getSidebarCustomerApi: vi.fn(),
+  getSidebarGroupApi: vi.fn(),
   getSidebarTagGroupsApi: vi.fn(),
   markSidebarTagsApi: vi.fn(),
 }))
@@ -31,6 +32,27 @@ function customer(tags = [tag('t1')]): SidebarApi.Customer {
     },
     groups: [], timeline: [],
   }
+}
+
+const CHAT = 'wrCHAT0001'
+const member = (i: number): SidebarApi.GroupMember => ({
+  member_id: `wm${i}`, name: `成员${i}`, type: i % 5 === 0 ? 1 : 2, join_time: 1795392000000 + i, join_scene: 3, my_customer: i % 3 === 0,
+})
+/** The group as GET /sidebar/groups/{chat_id} answers page `page` of its 45 members (20 a page). */
+function groupPage(page = 1, over: Partial<SidebarApi.Group> = {}): SidebarApi.Group {
+  const items = Array.from({ length: page < 3 ? 20 : 5 }, (_, i) => member((page - 1) * 20 + i + 1))
+  return {
+    chat_id: CHAT, name: '锦鲤VIP群', owner: 'zhangsan', owner_name: '张三', notice: '群公告', create_time: 1795392000000,
+    status: 0, member_count: 45, customers: 40, employees: 5, my_customers: 15, joined_7d: 6, tags: [{ id: 3, name: '高意向' }],
+    members: { items, total: 45, page, page_size: 20 }, ...over,
+  }
+}
+/** A promise and its resolve, to answer a call when the test says. */
+function deferred<T>() {
+  let resolve!: (v: T) => void
+  let reject!: (e: unknown) => void
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)))
+  return { promise, resolve, reject }
 }
 
 /** A window in WeCom's client: its bridge answers agentConfig and getCurExternalContact as told. */
@@ -58,6 +80,7 @@ beforeEach(() => {
   })
   vi.mocked(getSidebarCustomerApi).mockReset().mockResolvedValue(customer())
   vi.mocked(getSidebarTagGroupsApi).mockReset().mockResolvedValue({ items: [] })
+  vi.mocked(getSidebarGroupApi).mockReset().mockImplementation(async (_chat, page = 1) => groupPage(page))
   vi.mocked(markSidebarTagsApi).mockReset()
 })
 
@@ -155,6 +178,131 @@ describe('the sidebar flow', () => {
     expect(await sb.saveTags([])).toBe(false)
     expect(sb.saveError.value).not.toBe('')
     expect(sb.customer.value?.relationship?.tags.map((x) => x.tag_id)).toEqual(['t2'])
+  })
+})
+
+describe('the group page (群画像)', () => {
+  const inGroup = () => wecomWindow({
+    agentConfig: { err_msg: 'agentConfig:ok' },
+    getCurExternalChat: { err_msg: 'getCurExternalChat:ok', chatId: CHAT },
+  }, 'https://koi.example.com/sidebar/x/group')
+
+  it('asks WeCom for the current group chat and loads that chat', async () => {
+    const { win, calls } = inGroup()
+    const sb = useSidebar(CORP, 'group', win)
+    await sb.start()
+    expect(getSidebarAgentConfigApi).toHaveBeenCalledWith('https://koi.example.com/sidebar/x/group')
+    expect(calls.map((c) => c.name)).toEqual(['agentConfig', 'getCurExternalChat'])
+    expect(calls[0].params).toMatchObject({ corpid: CORP, signature: 'sig', jsApiList: ['getCurExternalChat'] })
+    expect(getSidebarGroupApi).toHaveBeenCalledTimes(1)
+    expect(getSidebarGroupApi).toHaveBeenCalledWith(CHAT, 1, 20)
+    expect(getSidebarCustomerApi).not.toHaveBeenCalled()
+    expect(sb.phase.value).toBe('ready')
+    expect(sb.chatId.value).toBe(CHAT)
+    expect(sb.group.value?.name).toBe('锦鲤VIP群')
+    expect(sb.group.value?.members.items).toHaveLength(20)
+  })
+
+  it('signs in for the group page, not the customer page', async () => {
+    vi.mocked(getSidebarSessionApi).mockRejectedValueOnce(new ApiError(401, 'sidebar_unauthenticated', 'x'))
+    const { win, assign } = inGroup()
+    await useSidebar(CORP, 'group', win).start()
+    expect(assign).toHaveBeenCalledWith(`/api/v1/sidebar/oauth/start?corp=${CORP}&page=group`)
+    expect(getSidebarGroupApi).not.toHaveBeenCalled()
+  })
+
+  it('says so when the chat is not a group chat, and tells WeCom’s other refusals apart', async () => {
+    for (const reason of ['without context of external chat', 'not in group chat']) {
+      const single = wecomWindow({ agentConfig: { err_msg: 'agentConfig:ok' }, getCurExternalChat: { err_msg: `getCurExternalChat:fail ${reason}` } })
+      const sb = useSidebar(CORP, 'group', single.win)
+      await sb.start()
+      expect(sb.phase.value, reason).toBe('failed')
+      expect(sb.problem.value, reason).toEqual({ key: 'sidebar.noGroupChat' })
+    }
+    expect(i18n.global.t('sidebar.noGroupChat')).toContain('不是客户群聊')
+    expect(getSidebarGroupApi).not.toHaveBeenCalled()
+
+    const refused = wecomWindow({ agentConfig: { err_msg: 'agentConfig:ok' }, getCurExternalChat: { err_msg: 'getCurExternalChat:fail no permission' } })
+    const b = useSidebar(CORP, 'group', refused.win)
+    await b.start()
+    expect(b.problem.value).toEqual({ key: 'sidebar.bridgeFailed', values: { reason: 'no permission' } })
+
+    // An answer without a chat id is no chat either.
+    const empty = wecomWindow({ agentConfig: { err_msg: 'agentConfig:ok' }, getCurExternalChat: { err_msg: 'getCurExternalChat:ok' } })
+    const c = useSidebar(CORP, 'group', empty.win)
+    await c.start()
+    expect(c.phase.value).toBe('failed')
+    expect(getSidebarGroupApi).not.toHaveBeenCalled()
+  })
+
+  it('says Koi does not know the group (or the member is not in it), with a retry that works', async () => {
+    vi.mocked(getSidebarGroupApi).mockRejectedValueOnce(new ApiError(404, 'group_not_found', 'x'))
+    const { win } = inGroup()
+    const sb = useSidebar(CORP, 'group', win)
+    await sb.start()
+    expect(sb.phase.value).toBe('failed')
+    expect(sb.problem.value).toEqual({ key: 'sidebar.groupNotFound' })  // no signIn: the page offers a retry
+    expect(i18n.global.t(sb.problem.value!.key)).toContain('锦鲤还没有同步这个客户群')
+    expect(i18n.global.t(sb.problem.value!.key, {}, { locale: 'en-US' })).toContain('Koi has not synced this group yet, or you are not in it')
+    await sb.start()
+    expect(sb.phase.value).toBe('ready')
+    expect(sb.group.value?.chat_id).toBe(CHAT)
+  })
+
+  it('offers to sign in again when the session is gone, and shows other failures with their reason', async () => {
+    vi.mocked(getSidebarGroupApi).mockRejectedValueOnce(new ApiError(401, 'sidebar_unauthenticated', 'x'))
+    const a = useSidebar(CORP, 'group', inGroup().win)
+    await a.start()
+    expect(a.problem.value).toMatchObject({ key: 'sidebar.signInFailed', signIn: true })
+
+    vi.mocked(getSidebarGroupApi).mockRejectedValueOnce(new ApiError(0, 'network', 'x'))
+    const b = useSidebar(CORP, 'group', inGroup().win)
+    await b.start()
+    expect(b.problem.value?.key).toBe('sidebar.groupLoadFailed')
+    expect(b.problem.value?.signIn).toBeFalsy()
+    expect(b.problem.value?.values?.reason).toContain('无法连接服务器')
+  })
+
+  it('pages the members on the server, for the same chat, and keeps the page shown when a page fails', async () => {
+    const sb = useSidebar(CORP, 'group', inGroup().win)
+    await sb.start()
+    const answer = deferred<SidebarApi.Group>()
+    vi.mocked(getSidebarGroupApi).mockReturnValueOnce(answer.promise)
+    const loading = sb.loadMembers(2)
+    expect(getSidebarGroupApi).toHaveBeenLastCalledWith(CHAT, 2, 20)
+    expect(sb.membersLoading.value).toBe(true)
+    expect(sb.group.value?.members.page).toBe(1)
+    answer.resolve(groupPage(2, { joined_7d: 7 }))
+    await loading
+    expect(sb.membersLoading.value).toBe(false)
+    expect(sb.group.value?.members.page).toBe(2)
+    expect(sb.group.value?.members.items[0].member_id).toBe('wm21')
+    expect(sb.group.value?.joined_7d).toBe(7)  // the facts come along, fresh
+    expect(sb.phase.value).toBe('ready')
+
+    vi.mocked(getSidebarGroupApi).mockRejectedValueOnce(new ApiError(0, 'network', 'x'))
+    await sb.loadMembers(3)
+    expect(getSidebarGroupApi).toHaveBeenLastCalledWith(CHAT, 3, 20)
+    expect(sb.membersError.value).toContain('无法连接服务器')
+    expect(sb.membersLoading.value).toBe(false)
+    expect(sb.group.value?.members.page).toBe(2)
+    expect(sb.phase.value).toBe('ready')
+    await sb.loadMembers(3)
+    expect(sb.membersError.value).toBe('')
+    expect(sb.group.value?.members.page).toBe(3)
+  })
+
+  it('takes only the latest page asked for', async () => {
+    const sb = useSidebar(CORP, 'group', inGroup().win)
+    await sb.start()
+    const slow = deferred<SidebarApi.Group>()
+    vi.mocked(getSidebarGroupApi).mockReturnValueOnce(slow.promise)
+    const first = sb.loadMembers(2)
+    await sb.loadMembers(3)
+    slow.resolve(groupPage(2))
+    await first
+    expect(sb.group.value?.members.page).toBe(3)
+    expect(sb.membersLoading.value).toBe(false)
   })
 })
 

@@ -1,14 +1,23 @@
-// The chat sidebar page's flow (聊天工具栏 → 客户画像): sign the member in through WeCom, configure the JS-SDK with
-// Koi's agentConfig signature, ask WeCom's client which customer this chat is with, then show and tag that customer
-// as the member's own relationship sees them. Each step that can fail leaves a message (a locale key and values)
-// and, where it helps, a way on (retry, sign in again).
+// The chat sidebar pages' flow (聊天工具栏 → 客户画像, 群画像): sign the member in through WeCom, configure the JS-SDK
+// with Koi's agentConfig signature, ask WeCom's client what this chat is (the customer of a one-to-one chat, or the
+// customer group chat), then load it: the customer as the member's own relationship sees them (with its tags
+// editable), or the group with its members a page at a time. Only that last part — which JS-API to ask, which id it
+// answers, what to load — is the page's own (PageStep). Each step that can fail leaves a message (a locale key and
+// values) and, where it helps, a way on (retry, sign in again).
 import { ref } from 'vue'
 import {
-  getSidebarAgentConfigApi, getSidebarCustomerApi, getSidebarSessionApi, getSidebarTagGroupsApi, markSidebarTagsApi,
-  sidebarSignInUrl, type SidebarApi,
+  getSidebarAgentConfigApi, getSidebarCustomerApi, getSidebarGroupApi, getSidebarSessionApi, getSidebarTagGroupsApi,
+  markSidebarTagsApi, sidebarSignInUrl, SIDEBAR_GROUP_PAGE_SIZE, type SidebarApi,
 } from '@/api/sidebar'
 import { ApiError, errorText } from '@/api/request'
 import { bridgeError, bridgeOk, bridgeReady, installFramedBridge, invoke } from '@/views/sidebar/jsbridge'
+
+/** The sidebar's pages (the route's :page). */
+export type SidebarPage = 'customer' | 'group'
+export const SIDEBAR_PAGES: readonly SidebarPage[] = ['customer', 'group']
+export function isSidebarPage(value: unknown): value is SidebarPage {
+  return SIDEBAR_PAGES.includes(value as SidebarPage)
+}
 
 export type SidebarPhase = 'signing_in' | 'connecting' | 'loading' | 'ready' | 'failed'
 
@@ -35,13 +44,37 @@ export function tagDiff(before: readonly string[], after: readonly string[]): { 
   return { add: after.filter((id) => !had.has(id)), remove: before.filter((id) => !wants.has(id)) }
 }
 
+/** A page's own part of the flow, once WeCom's client is configured. */
+interface PageStep {
+  /** the JS-API that tells what this chat is (the only one agentConfig asks for) */
+  api: string
+  /** the field of its answer holding the id */
+  idField: string
+  /** a failure whose reason matches means the chat is not of the page's kind: `notHereKey` says so */
+  notHere: RegExp
+  notHereKey: string
+  /** loads what the id names; ends with phase 'ready' or a failure */
+  load(id: string): Promise<void>
+}
+
+/** `page`: one of SIDEBAR_PAGES (the router admits no other); anything else is taken as the customer page. */
 export function useSidebar(corp: string, page: string, win: Window = window) {
   const phase = ref<SidebarPhase>('signing_in')
   const problem = ref<SidebarProblem | null>(null)
   const session = ref<SidebarApi.Session | null>(null)
+  // 客户画像
   const customer = ref<SidebarApi.Customer | null>(null)
   const tagGroups = ref<SidebarApi.TagGroup[]>([])
   const saving = ref(false)
+  // 群画像
+  const group = ref<SidebarApi.Group | null>(null)
+  /** the chat WeCom's client named, which every page of members is read for */
+  const chatId = ref('')
+  const membersLoading = ref(false)
+  /** why the last page of members could not be read ('' when it could); the page shown stays */
+  const membersError = ref('')
+  /** counts the group reads, so that only the latest one's answer is taken */
+  let groupReads = 0
 
   function fail(p: SidebarProblem) {
     problem.value = p
@@ -52,6 +85,16 @@ export function useSidebar(corp: string, page: string, win: Window = window) {
     phase.value = 'signing_in'
     win.location.assign(sidebarSignInUrl(corp, page))
   }
+
+  // The page's own part; loadCustomer and loadGroup are below.
+  const steps: Record<SidebarPage, PageStep> = {
+    // Beside a group chat WeCom answers "getCurExternalContact:fail without context of external contact".
+    customer: { api: 'getCurExternalContact', idField: 'userId', notHere: /context/, notHereKey: 'sidebar.noContact', load: loadCustomer },
+    // Beside a one-to-one chat getCurExternalChat fails too, its reason saying the chat is no group ("…context…",
+    // "…not in group…").
+    group: { api: 'getCurExternalChat', idField: 'chatId', notHere: /context|not in group/i, notHereKey: 'sidebar.noGroupChat', load: loadGroup },
+  }
+  const step = steps[isSidebarPage(page) ? page : 'customer']
 
   /** `signInError`: the reason the server's OAuth return sent back (?error=), shown instead of trying again. */
   async function start(signInError = '') {
@@ -86,17 +129,21 @@ export function useSidebar(corp: string, page: string, win: Window = window) {
       timestamp: String(config.timestamp),
       nonceStr: config.nonce_str,
       signature: config.signature,
-      jsApiList: ['getCurExternalContact'],
+      jsApiList: [step.api],
     }, 10_000, win)
     if (!bridgeOk(configured)) return fail({ key: 'sidebar.bridgeFailed', values: { reason: bridgeError(configured) } })
-    const contact = await invoke('getCurExternalContact', {}, 10_000, win)
-    const userId = typeof contact.userId === 'string' ? contact.userId : ''
-    if (!bridgeOk(contact) || !userId) {
-      const reason = bridgeError(contact)
-      return fail(/context/.test(reason) ? { key: 'sidebar.noContact' } : { key: 'sidebar.bridgeFailed', values: { reason } })
+    const current = await invoke(step.api, {}, 10_000, win)
+    const id = typeof current[step.idField] === 'string' ? current[step.idField] as string : ''
+    if (!bridgeOk(current) || !id) {
+      const reason = bridgeError(current)
+      return fail(step.notHere.test(reason) ? { key: step.notHereKey } : { key: 'sidebar.bridgeFailed', values: { reason } })
     }
 
     phase.value = 'loading'
+    await step.load(id)
+  }
+
+  async function loadCustomer(userId: string) {
     try {
       const [c, groups] = await Promise.all([getSidebarCustomerApi(userId), getSidebarTagGroupsApi()])
       customer.value = c
@@ -105,6 +152,44 @@ export function useSidebar(corp: string, page: string, win: Window = window) {
     } catch (e) {
       const gone = e instanceof ApiError && e.reason === 'sidebar_unauthenticated'
       fail({ key: 'sidebar.signInFailed', values: { reason: errorText(e) }, signIn: gone })
+    }
+  }
+
+  async function loadGroup(id: string) {
+    const read = ++groupReads
+    chatId.value = id
+    group.value = null
+    membersError.value = ''
+    membersLoading.value = false
+    try {
+      const g = await getSidebarGroupApi(id, 1, SIDEBAR_GROUP_PAGE_SIZE)
+      if (read !== groupReads) return
+      group.value = g
+      phase.value = 'ready'
+    } catch (e) {
+      if (read !== groupReads) return
+      if (e instanceof ApiError && e.reason === 'group_not_found') return fail({ key: 'sidebar.groupNotFound' })
+      if (e instanceof ApiError && e.reason === 'sidebar_unauthenticated') {
+        return fail({ key: 'sidebar.signInFailed', values: { reason: errorText(e) }, signIn: true })
+      }
+      fail({ key: 'sidebar.groupLoadFailed', values: { reason: errorText(e) } })
+    }
+  }
+
+  /** Reads page `n` of the group's members (the group's facts come along, fresh); a failure leaves the page shown. */
+  async function loadMembers(n: number): Promise<void> {
+    const id = chatId.value
+    if (!id || !group.value) return
+    const read = ++groupReads
+    membersLoading.value = true
+    membersError.value = ''
+    try {
+      const g = await getSidebarGroupApi(id, n, SIDEBAR_GROUP_PAGE_SIZE)
+      if (read === groupReads) group.value = g
+    } catch (e) {
+      if (read === groupReads) membersError.value = errorText(e)
+    } finally {
+      if (read === groupReads) membersLoading.value = false
     }
   }
 
@@ -132,5 +217,9 @@ export function useSidebar(corp: string, page: string, win: Window = window) {
     }
   }
 
-  return { phase, problem, session, customer, tagGroups, saving, saveError, start, signIn, saveTags }
+  return {
+    phase, problem, session, start, signIn,
+    customer, tagGroups, saving, saveError, saveTags,
+    group, chatId, membersLoading, membersError, loadMembers,
+  }
 }

@@ -17,8 +17,10 @@ export const routes: RouteRecordRaw[] = [
   authPage('/register', () => import('@/views/auth/register.vue'), { guestOnly: true, titleKey: 'auth.register.title' }),
   authPage('/forgot-password', () => import('@/views/auth/forgot-password.vue'), { titleKey: 'auth.reset.title' }),
   authPage('/dev/sms-inbox', () => import('@/views/dev/sms-inbox.vue'), { titleKey: 'devInbox.title' }),
-  // WeCom's chat toolbar (聊天工具栏): a page of its own, signed in through WeCom rather than a Koi session.
+  // WeCom's chat toolbar (聊天工具栏): pages of their own, signed in through WeCom rather than a Koi session; :page is
+  // one of use-sidebar's SIDEBAR_PAGES (customer|group), each page its own record for its own view and title.
   { path: '/sidebar/:corp/:page(customer)', component: () => import('@/views/sidebar/customer.vue'), meta: { public: true, titleKey: 'sidebar.title' } },
+  { path: '/sidebar/:corp/:page(group)', component: () => import('@/views/sidebar/group.vue'), meta: { public: true, titleKey: 'sidebar.group.title' } },
   {
     path: '/',
     component: BasicLayout,

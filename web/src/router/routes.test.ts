@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { RouteRecordRaw } from 'vue-router'
+import { createMemoryHistory, createRouter, type RouteRecordRaw } from 'vue-router'
 import { i18n } from '@/locales'
 import { appOfPath } from '@/stores/use-apps-store'
 import { routes } from './index'
@@ -32,5 +32,21 @@ describe('routes', () => {
     const fans = flatten(routes).find((r) => r.path === '/scrm/fans')
     expect(fans?.meta).toEqual({ titleKey: 'fans.title', adminOnly: true })
     expect(appOfPath('/scrm/fans')).toBe('scrm')
+  })
+
+  it('the chat toolbar has its two pages, customer (客户画像) and group (群画像), and no other', async () => {
+    const router = createRouter({ history: createMemoryHistory(), routes })
+    const page = async (path: string) => {
+      const record = router.resolve(path).matched.at(-1)
+      const component = record?.components?.default as (() => Promise<{ default: unknown }>) | undefined
+      return { record, view: typeof component === 'function' ? (await component()).default : component }
+    }
+    const customer = await page('/sidebar/wwkoidemo0000001/customer')
+    const group = await page('/sidebar/wwkoidemo0000001/group')
+    expect(customer.view).toBe((await import('@/views/sidebar/customer.vue')).default)
+    expect(group.view).toBe((await import('@/views/sidebar/group.vue')).default)
+    expect(group.record?.meta).toEqual({ public: true, titleKey: 'sidebar.group.title' })
+    expect(router.resolve('/sidebar/wwkoidemo0000001/group').params).toEqual({ corp: 'wwkoidemo0000001', page: 'group' })
+    expect((await page('/sidebar/wwkoidemo0000001/other')).record?.path).not.toMatch(/^\/sidebar/)
   })
 })

@@ -791,6 +791,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sidebar/groups/{chat_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The chat's customer group as a member in it sees it (群画像 in the sidebar), members paged newest first.
+         * @description The page gets the group's id from WeCom's client (getCurExternalChat). Errors: `sidebar_unauthenticated`,
+         *     `group_not_found` (404: Koi has no such group, or the member neither owns it nor is in it), `invalid_paging`.
+         */
+        get: operations["getSidebarGroup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sidebar/tag-groups": {
         parameters: {
             query?: never;
@@ -3163,6 +3184,61 @@ export interface components {
             /** @enum {integer} */
             code: 0;
             data: components["schemas"]["SidebarCustomer"];
+        };
+        SidebarGroupEnvelope: {
+            /** @enum {integer} */
+            code: 0;
+            data: components["schemas"]["SidebarGroup"];
+        };
+        SidebarGroup: {
+            chat_id: string;
+            name: string;
+            /** @description the owner's userid */
+            owner: string;
+            owner_name: string;
+            /** @description the group notice (群公告); empty when none */
+            notice: string;
+            /** @description Unix milliseconds */
+            create_time: number;
+            /** @description WeCom's: 0 normal, 1 owner resigned, 2 inheriting, 3 inherited */
+            status: number;
+            /** @description as WeCom last reported it */
+            member_count: number;
+            /** @description members who are customers (type 2) */
+            customers: number;
+            /** @description members of the corp (type 1) */
+            employees: number;
+            /** @description customers in the group that the viewing member follows */
+            my_customers: number;
+            /** @description members who joined in the last seven days */
+            joined_7d: number;
+            /** @description Koi's own group tags on it */
+            tags: {
+                id: number;
+                name: string;
+            }[];
+            members: {
+                items: components["schemas"]["SidebarGroupMember"][];
+                total: number;
+                page: number;
+                page_size: number;
+            };
+        };
+        SidebarGroupMember: {
+            /** @description a userid (type 1) or an external_userid (type 2) */
+            member_id: string;
+            name: string;
+            /**
+             * @description 1 a member of the corp
+             * @enum {integer}
+             */
+            type: 1 | 2;
+            /** @description Unix milliseconds */
+            join_time: number;
+            /** @description 1 invited directly, 2 by an invite link, 3 by the group's QR code */
+            join_scene: number;
+            /** @description a customer the viewing member follows */
+            my_customer: boolean;
         };
         SidebarTagsEnvelope: {
             /** @enum {integer} */
@@ -5829,6 +5905,34 @@ export interface operations {
             400: components["responses"]["Failure"];
             401: components["responses"]["Failure"];
             403: components["responses"]["Failure"];
+            404: components["responses"]["Failure"];
+        };
+    };
+    getSidebarGroup: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                chat_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the group */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SidebarGroupEnvelope"];
+                };
+            };
+            400: components["responses"]["Failure"];
+            401: components["responses"]["Failure"];
             404: components["responses"]["Failure"];
         };
     };
