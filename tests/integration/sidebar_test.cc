@@ -299,25 +299,36 @@ TEST_P(SidebarTest, AMemberInAGroupChatSeesTheGroupAndOthersDoNot) {
   const std::string chat = g->rows[0].Text(0), owner = g->rows[0].Text(1);
   // What the mirror holds, read apart from the route's own SQL.
   std::set<std::string> customers_in, employees_in, owners_customers;
-  auto in_group = t.db->Query("SELECT member_id, type FROM wecom_group_members WHERE team_id = ? AND chat_id = ?",
+  auto in_group = t.db->Query("SELECT member_id, type, join_time FROM wecom_group_members WHERE team_id = ? AND "
+                              "chat_id = ?",
                               {team, chat});
   auto follows = t.db->Query("SELECT external_userid FROM wecom_follows WHERE team_id = ? AND userid = ? AND "
                              "deleted_at IS NULL",
                              {team, owner});
   ASSERT_TRUE(in_group.ok() && follows.ok());
-  for (const auto& m : in_group->rows) (m.Int(1) == 2 ? customers_in : employees_in).insert(m.Text(0));
+  int64_t joined_7d = 0;
+  for (const auto& m : in_group->rows) {
+    (m.Int(1) == 2 ? customers_in : employees_in).insert(m.Text(0));
+    joined_7d += m.Int(2) >= clock_.NowSeconds() - 7 * 86'400;
+  }
   for (const auto& f : follows->rows) owners_customers.insert(f.Text(0));
   int64_t mine = 0;
   for (const auto& c : customers_in) mine += owners_customers.count(c);
   ASSERT_GE(customers_in.size() + employees_in.size(), 3u) << "the seeded group is too small to page";
   ASSERT_GT(mine, 0) << "the owner follows none of the group's customers: the mark would go untested";
   ASSERT_LT(mine, static_cast<int64_t>(customers_in.size())) << "every customer is the owner's: likewise";
-  // A group tag of this team on it, and another team's row naming the same group and tag (must not show).
-  ASSERT_TRUE(t.db->Exec("INSERT INTO group_tags (team_id, name, created_by, created_at) VALUES (?, '高意向', 0, 0)",
-                         {team}).ok());
-  const int64_t tag_id = t.db->Query("SELECT id FROM group_tags WHERE team_id = ?", {team})->rows[0].Int(0);
+  // A group tag of this team on it, and another team's tag on a group of the same id (must not show).
+  ASSERT_TRUE(t.db->Exec("INSERT INTO group_tags (team_id, name, created_by, created_at) VALUES (?, '高意向', 0, 0), "
+                         "(?, '别队的', 0, 0)",
+                         {team, team + 1000}).ok());
+  auto tag_ids = t.db->Query("SELECT id FROM group_tags WHERE team_id IN (?, ?) ORDER BY team_id", {team, team + 1000});
+  ASSERT_TRUE(tag_ids.ok() && tag_ids->rows.size() == 2);
   ASSERT_TRUE(t.db->Exec("INSERT INTO group_chat_tags (team_id, chat_id, tag_id) VALUES (?, ?, ?), (?, ?, ?)",
-                         {team, chat, tag_id, team + 1000, chat, tag_id + 1000}).ok());
+                         {team, chat, tag_ids->rows[0].Int(0), team + 1000, chat, tag_ids->rows[1].Int(0)}).ok());
+  auto facts = t.db->Query("SELECT g.notice, e.name FROM wecom_group_chats g JOIN wecom_employees e ON e.team_id = "
+                           "g.team_id AND e.userid = g.owner WHERE g.team_id = ? AND g.chat_id = ?",
+                           {team, chat});
+  ASSERT_TRUE(facts.ok() && !facts->rows.empty());
 
   const std::string cookie = SignIn(owner);
   ASSERT_FALSE(cookie.empty());
@@ -329,6 +340,9 @@ TEST_P(SidebarTest, AMemberInAGroupChatSeesTheGroupAndOthersDoNot) {
   EXPECT_EQ(group.at("customers").as_int64(), static_cast<int64_t>(customers_in.size()));
   EXPECT_EQ(group.at("employees").as_int64(), static_cast<int64_t>(employees_in.size()));
   EXPECT_EQ(group.at("my_customers").as_int64(), mine);
+  EXPECT_EQ(group.at("joined_7d").as_int64(), joined_7d);
+  EXPECT_EQ(group.at("notice").as_string(), facts->rows[0].Text(0));
+  EXPECT_EQ(group.at("owner_name").as_string(), facts->rows[0].Text(1));
   ASSERT_EQ(group.at("tags").as_array().size(), 1u);
   EXPECT_EQ(group.at("tags").as_array()[0].as_object().at("name").as_string(), "高意向");
   json::object members = group.at("members").as_object();
@@ -355,6 +369,23 @@ TEST_P(SidebarTest, AMemberInAGroupChatSeesTheGroupAndOthersDoNot) {
   }
   EXPECT_EQ(seen.size(), customers_in.size() + employees_in.size());
   EXPECT_EQ(marked, mine);
+
+  // A member of the corp in the group (not its owner) sees it too, with their own customers marked.
+  auto member = t.db->Query("SELECT m.chat_id, m.member_id FROM wecom_group_members m JOIN wecom_group_chats g ON "
+                            "g.team_id = m.team_id AND g.chat_id = m.chat_id JOIN wecom_employees e ON e.team_id = "
+                            "m.team_id AND e.userid = m.member_id WHERE m.team_id = ? AND m.type = 1 AND m.member_id "
+                            "<> g.owner AND e.status = 1 ORDER BY m.chat_id, m.member_id LIMIT 1",
+                            {team});
+  ASSERT_TRUE(member.ok() && !member->rows.empty()) << "no group has a member of the corp besides its owner";
+  const std::string member_cookie = SignIn(member->rows[0].Text(1));
+  ASSERT_FALSE(member_cookie.empty());
+  http::Response as_member = Koi("GET", "/api/v1/sidebar/groups/" + member->rows[0].Text(0), member_cookie);
+  ASSERT_EQ(as_member.status, 200) << as_member.body;
+  auto members_customers = t.db->Query(
+      "SELECT COUNT(*) FROM wecom_group_members m JOIN wecom_follows f ON f.team_id = m.team_id AND f.external_userid = "
+      "m.member_id WHERE m.team_id = ? AND m.chat_id = ? AND m.type = 2 AND f.userid = ? AND f.deleted_at IS NULL",
+      {team, member->rows[0].Text(0), member->rows[0].Text(1)});
+  EXPECT_EQ(Data(as_member).at("my_customers").as_int64(), members_customers->rows[0].Int(0));
 
   // An active employee who is neither in the group nor its owner sees nothing of it; nor does anyone of a group Koi
   // does not have.

@@ -1530,6 +1530,17 @@ TEST_F(ToolbarTest, AGroupChatOpensForMembersInTheGroupOnly) {
   EXPECT_EQ(refused.status, 404);
   EXPECT_TRUE(Header(refused, "Set-Cookie").empty());
 
+  // A member of the corp in a group, not its owner.
+  auto member = db_->Query("SELECT m.chat_id, m.member_id FROM group_members m JOIN group_chats g ON g.corp_id = "
+                           "m.corp_id AND g.chat_id = m.chat_id JOIN employees e ON e.corp_id = m.corp_id AND e.userid "
+                           "= m.member_id WHERE m.corp_id = ? AND m.type = 1 AND m.member_id <> g.owner AND e.status = 1 "
+                           "ORDER BY m.chat_id LIMIT 1",
+                           {spec_.corp_id});
+  ASSERT_TRUE(member.ok() && !member->rows.empty());
+  EXPECT_EQ(Raw("GET", "/sandbox/chat?corp=" + spec_.corp_id + "&userid=" + member->rows[0].Text(1) + "&chat_id=" +
+                           member->rows[0].Text(0)).status,
+            200);
+
   http::Response picker = Raw("GET", "/sandbox/chat?corp=" + spec_.corp_id);
   ASSERT_EQ(picker.status, 200);
   EXPECT_NE(picker.body.find("data-test=\"chat-group\""), std::string::npos);

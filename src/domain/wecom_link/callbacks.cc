@@ -9,7 +9,6 @@
 #include <limits>
 #include <memory>
 
-#include "core/metrics.h"
 #include "domain/accounts/secrets.h"
 #include "wecom/protocol/xml.h"
 
@@ -27,7 +26,12 @@ Status Refuse(const std::string& corp_id, Status status) {
 
 CallbackInbox::CallbackInbox(storage::Database& db, const Clock& clock, const SecretBox& box,
                              std::function<void()> on_stored)
-    : db_(db), clock_(clock), box_(box), on_stored_(std::move(on_stored)) {
+    : db_(db),
+      clock_(clock),
+      box_(box),
+      on_stored_(std::move(on_stored)),
+      remembered_gauge_(MetricsRegistry::Default().GetGauge(
+          "koi_wecom_callbacks_remembered", "Callbacks the inbox remembers to tell WeCom's retries and replays apart")) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -224,7 +228,7 @@ bool CallbackInbox::CommitBatch(std::vector<Pending>& batch) {
   if (!recent_loaded_) {
     if (Status s = LoadRecent(); !s.ok()) {
       spdlog::error("{} wecom callbacks not stored: reading the recent ones failed: {}", rows.size(), s.ToString());
-      for (auto* r : rows) r->result = Status::Unavailable("callback_store_failed", s.message());
+      for (auto* r : rows) r->result = s;
       return false;
     }
     recent_loaded_ = true;
@@ -247,8 +251,19 @@ bool CallbackInbox::CommitBatch(std::vector<Pending>& batch) {
     }
   }
   bool stored = false;
-  Status s = db_.Transact([&](storage::Session& tx) -> Status {
+  // PostgreSQL only: the new-here messages the unique index found stored before (by another node), with the nonce
+  // they were first stored with; memory is corrected to match after the commit.
+  std::vector<std::pair<Pending*, std::string>> stored_elsewhere;
+  // Nothing of the batch was stored: memory forgets it too, so WeCom's next delivery is taken as it should be.
+  auto forget_batch = [&] {
+    for (auto* r : retries) recent_.Unsee(recent_key(*r), RecentCallbacks::Seen::kRetry);
+    for (auto* r : fresh) recent_.Unsee(recent_key(*r), RecentCallbacks::Seen::kNew);
+  };
+  Status s;
+  try {
+    s = db_.Transact([&](storage::Session& tx) -> Status {
     stored = false;
+    stored_elsewhere.clear();
     for (auto* list : {&fresh, &retries})
       for (auto* r : *list) {
         r->result = Status::Ok();
@@ -304,6 +319,7 @@ bool CallbackInbox::CommitBatch(std::vector<Pending>& batch) {
       KOI_ASSIGN_OR_RETURN(auto first, tx.Query("SELECT nonce_key FROM wecom_events WHERE team_id = ? AND create_time "
                                                 "= ? AND digest = ?",
                                                 {r->team.value(), r->create_time, r->digest}));
+      if (!first.rows.empty()) stored_elsewhere.emplace_back(r, first.rows[0].Text(0));
       if (!first.rows.empty() && first.rows[0].Text(0) == r->nonce_key)
         r->result = replayed();
       else
@@ -322,68 +338,79 @@ bool CallbackInbox::CommitBatch(std::vector<Pending>& batch) {
     }
     return Status::Ok();
   });
+  } catch (...) {
+    forget_batch();
+    throw;
+  }
   if (!s.ok()) {
-    spdlog::error("{} wecom callbacks not stored: {}", fresh.size() + retries.size(), s.ToString());
-    // Nothing of the batch was stored: memory forgets it too, so WeCom's next delivery is taken as it should be.
-    for (auto* r : retries) {
-      recent_.Unsee(recent_key(*r), RecentCallbacks::Seen::kRetry);
-      r->result = s;
-    }
-    for (auto* r : fresh) {
-      recent_.Unsee(recent_key(*r), RecentCallbacks::Seen::kNew);
-      r->result = s;
-    }
+    spdlog::error("{} wecom callbacks not stored: {}", rows.size(), s.ToString());
+    forget_batch();
+    // A replay refused from memory gets the failure too: its original may have been in this very batch.
+    for (auto* r : rows) r->result = s;
     return false;
+  }
+  // What memory took for new, the database knew: the message is remembered with the nonce it was first stored with,
+  // and this request as a retry of it (or as that first request, when it was a replay).
+  for (const auto& [r, first_nonce] : stored_elsewhere) {
+    recent_.Unsee(recent_key(*r), RecentCallbacks::Seen::kNew);
+    recent_.Remember({.team = r->team.value(), .digest = r->digest, .nonce_key = first_nonce},
+                     RecentCallbacks::Seen::kNew, now);
+    if (first_nonce != r->nonce_key) recent_.Remember(recent_key(*r), RecentCallbacks::Seen::kRetry, now);
   }
   for (auto* r : rows)
     if (r->result.reason() == "callback_replayed") (void)Refuse(r->corp_id, r->result);
-  static Gauge& remembered = MetricsRegistry::Default().GetGauge(
-      "koi_wecom_callbacks_remembered", "Callbacks the inbox remembers to tell retries and replays apart");
-  remembered.Set(static_cast<double>(recent_.size()));
-  if (recent_.evicted() != evicted_reported_) {
-    spdlog::warn("wecom callbacks: {} remembered ones forgotten before ten minutes to stay within {} (a replay of them "
-                 "would be stored again)",
-                 recent_.evicted() - evicted_reported_, RecentCallbacks::kDefaultMaxEntries);
-    evicted_reported_ = recent_.evicted();
-  }
+  ReportRecent();
   return stored;
 }
 
 Status CallbackInbox::LoadRecent() {
   const int64_t since = clock_.NowMillis() - RecentCallbacks::kWindowMs;
-  struct Row {
-    int64_t received_at, team;
-    std::string digest, nonce_key;
-    RecentCallbacks::Seen seen;
-  };
-  std::vector<Row> got;
-  // Newest first, a page at a time, until rows older than the window: ids follow the order of the commits.
+  // The first row of the window: ids follow the order of the commits, so it is found reading ids and times back from
+  // the newest, a page at a time; the rows are then read forward from it as they stream, oldest first, into memory
+  // (which keeps itself within its limit).
   constexpr int64_t kPage = 10'000;
-  int64_t before = std::numeric_limits<int64_t>::max();
+  int64_t first = std::numeric_limits<int64_t>::max();
   for (bool older = false; !older;) {
-    KOI_ASSIGN_OR_RETURN(auto page, db_.Query("SELECT id, team_id, digest, nonce_key, received_at FROM wecom_events "
-                                              "WHERE id < ? ORDER BY id DESC LIMIT ?",
-                                              {before, kPage}));
+    KOI_ASSIGN_OR_RETURN(auto page, db_.Query("SELECT id, received_at FROM wecom_events WHERE id < ? ORDER BY id DESC "
+                                              "LIMIT ?",
+                                              {first, kPage}));
     for (const auto& row : page.rows) {
-      before = row.Int(0);
-      if (row.Int(4) < since) {
+      if (row.Int(1) < since) {
         older = true;
         break;
       }
-      got.push_back({row.Int(4), row.Int(1), row.Text(2), row.Text(3), RecentCallbacks::Seen::kNew});
+      first = row.Int(0);
     }
     if (static_cast<int64_t>(page.rows.size()) < kPage) break;
   }
-  KOI_ASSIGN_OR_RETURN(auto nonces, db_.Query("SELECT team_id, digest, nonce_key, received_at FROM wecom_event_nonces "
-                                              "WHERE received_at >= ?",
-                                              {since}));
-  for (const auto& row : nonces.rows)
-    got.push_back({row.Int(3), row.Int(0), row.Text(1), row.Text(2), RecentCallbacks::Seen::kRetry});
-  std::stable_sort(got.begin(), got.end(), [](const Row& a, const Row& b) { return a.received_at < b.received_at; });
-  for (const Row& r : got)
-    recent_.Remember({.team = r.team, .digest = r.digest, .nonce_key = r.nonce_key}, r.seen, r.received_at);
-  if (!got.empty()) spdlog::info("wecom callbacks: {} of the last ten minutes remembered", got.size());
+  int64_t remembered = 0;
+  auto remember = [&](RecentCallbacks::Seen seen) {
+    return [&, seen](const storage::RowView& row) -> Status {
+      recent_.Remember({.team = row.Int(0), .digest = row.Text(1), .nonce_key = row.Text(2)}, seen, row.Int(3));
+      ++remembered;
+      return Status::Ok();
+    };
+  };
+  KOI_RETURN_IF_ERROR(db_.QueryEach("SELECT team_id, digest, nonce_key, received_at FROM wecom_events WHERE id >= ? "
+                                    "ORDER BY id",
+                                    {first}, remember(RecentCallbacks::Seen::kNew)));
+  // WeCom's retries, few (a table of their nonces, emptied daily): after the messages, in the minute they came.
+  KOI_RETURN_IF_ERROR(db_.QueryEach("SELECT team_id, digest, nonce_key, received_at FROM wecom_event_nonces WHERE "
+                                    "received_at >= ? ORDER BY received_at",
+                                    {since}, remember(RecentCallbacks::Seen::kRetry)));
+  if (remembered > 0) spdlog::info("wecom callbacks: {} of the last {} minutes remembered", remembered,
+                                   RecentCallbacks::kWindowMs / 60'000);
+  ReportRecent();
   return Status::Ok();
+}
+
+void CallbackInbox::ReportRecent() {
+  remembered_gauge_.Set(static_cast<double>(recent_.size()));
+  if (recent_.evicted() == evicted_reported_) return;
+  spdlog::warn("wecom callbacks: {} remembered ones forgotten early to stay within {} (a replay of them would be "
+               "stored again)",
+               recent_.evicted() - evicted_reported_, recent_.max_entries());
+  evicted_reported_ = recent_.evicted();
 }
 
 }  // namespace koi::wecom_link

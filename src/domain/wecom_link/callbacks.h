@@ -9,7 +9,8 @@
 //
 // Refusals (nothing is stored, a warning is logged with the corp and the reason, never the payload or secrets):
 //   callback_unknown_corp (404), callback_bad_request (400: a missing parameter), callback_stale_timestamp (401),
-//   callback_signature_mismatch (401), callback_replayed (409: a callback with this timestamp and nonce was stored before),
+//   callback_signature_mismatch (401), callback_replayed (409: a callback with this timestamp and nonce was
+//   received before),
 //   callback_bad_envelope / callback_bad_base64 / callback_decrypt_failed / callback_bad_buffer (400),
 //   callback_receiveid_mismatch (403).
 // A second delivery of an event already stored (a WeCom retry with a new signature) is accepted and not stored
@@ -47,6 +48,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "core/status.h"
 #include "core/strong_id.h"
 #include "domain/wecom_link/recent_callbacks.h"
@@ -133,8 +135,12 @@ class CallbackInbox {
   void WriterLoop();
   // Opens what still needs opening and stores the rest in one transaction; true if it stored a new event.
   bool CommitBatch(std::vector<Pending>& batch);
-  // Reads what was stored in the last RecentCallbacks::kWindowMs into recent_ (once, before the first batch).
+  // Reads what was stored in the last RecentCallbacks::kWindowMs into recent_: once, before the first batch (not when
+  // the writer starts: an inbox that never receives a callback never reads the database). It streams the rows, so
+  // memory stays within its limit however many there are.
   Status LoadRecent();
+  // Sets the gauge of remembered callbacks; warns when some were forgotten early.
+  void ReportRecent();
 
   storage::Database& db_;
   const Clock& clock_;
@@ -149,6 +155,7 @@ class CallbackInbox {
   std::vector<Pending> queue_;  // guarded by mu_
   bool stopping_ = false;       // guarded by mu_
   std::mutex join_mu_;          // Stop from two threads joins once
+  Gauge& remembered_gauge_;
   // The writer's own.
   RecentCallbacks recent_;
   bool recent_loaded_ = false;

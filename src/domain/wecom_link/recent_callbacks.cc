@@ -62,20 +62,33 @@ RecentCallbacks::Seen RecentCallbacks::See(const Callback& c, int64_t now_ms) {
   Bucket& current = BucketFor(now_ms);
   const MessageKey key = KeyOf(c);
   const uint64_t nonce = NonceOf(c);
-  for (const Bucket& b : buckets_) {
+  for (Bucket& b : buckets_) {
     auto it = b.first_nonce.find(key);
     if (it == b.first_nonce.end()) continue;
-    if (it->second == nonce) return Seen::kReplay;
+    const uint64_t first = it->second;
+    if (first == nonce) return Seen::kReplay;
     const RequestKey request{key, nonce};
     for (const Bucket& r : buckets_)
       if (r.retries.count(request)) return Seen::kReplay;
     current.retries.insert(request);
     ++entries_;
+    Renew(key, current);
     return Seen::kRetry;
   }
   current.first_nonce.emplace(key, nonce);
   ++entries_;
   return Seen::kNew;
+}
+
+void RecentCallbacks::Renew(const MessageKey& key, Bucket& to) {
+  for (Bucket& b : buckets_) {
+    if (&b == &to) return;  // there already, or newer
+    auto it = b.first_nonce.find(key);
+    if (it == b.first_nonce.end()) continue;
+    to.first_nonce.emplace(key, it->second);
+    b.first_nonce.erase(it);
+    return;
+  }
 }
 
 void RecentCallbacks::Unsee(const Callback& c, Seen seen) {
@@ -102,6 +115,7 @@ void RecentCallbacks::Remember(const Callback& c, Seen seen, int64_t received_ms
                      : seen == Seen::kRetry ? b.retries.insert(RequestKey{key, nonce}).second
                                             : false;
   if (added) ++entries_;
+  if (seen == Seen::kRetry) Renew(key, b);
 }
 
 }  // namespace koi::wecom_link

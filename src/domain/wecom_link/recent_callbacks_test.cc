@@ -54,6 +54,18 @@ TEST(RecentCallbacksTest, RemembersForTheWholeWindowThenForgets) {
   EXPECT_EQ(recent.See(C(1, kDigestA, "100:a"), kT0), Seen::kReplay);
 }
 
+TEST(RecentCallbacksTest, ARetryKeepsItsMessageAsLongAsItself) {
+  RecentCallbacks recent;
+  ASSERT_EQ(recent.See(C(1, kDigestA, "100:a"), kT0), Seen::kNew);
+  const int64_t retried = kT0 + 8 * kMinute;  // WeCom retrying late: the first request's minute goes first
+  ASSERT_EQ(recent.See(C(1, kDigestA, "580:b"), retried), Seen::kRetry);
+  const int64_t later = retried + RecentCallbacks::kWindowMs;
+  EXPECT_EQ(recent.See(C(1, kDigestA, "580:b"), later), Seen::kReplay);  // not taken for a new message
+  EXPECT_EQ(recent.See(C(1, kDigestA, "100:a"), later), Seen::kReplay);
+  EXPECT_EQ(recent.size(), 2u);  // moved, not copied
+  EXPECT_EQ(recent.See(C(1, kDigestA, "580:b"), later + kMinute), Seen::kNew);  // and then both go
+}
+
 TEST(RecentCallbacksTest, UnseeUndoesOnlyWhatSeeRemembered) {
   RecentCallbacks recent;
   ASSERT_EQ(recent.See(C(1, kDigestA, "100:a"), kT0), Seen::kNew);
