@@ -18,8 +18,9 @@
 // (CreateTime has seconds) are one event, which is harmless because applying an event reads WeCom's current state.
 // A replay is found the same way: a replayed request carries the same ciphertext, so the same message; it is refused
 // when its timestamp and nonce are those the stored message or one of WeCom's retries of it came with.
-// Who remembers: the writer, in memory, for the last ten minutes (RecentCallbacks: a unique index over random digests
-// cost a page write per callback); it reads back what was stored in that time before its first batch after a start.
+// Who remembers: the writer, in memory, for the last eleven minutes (RecentCallbacks: a unique index over random
+// digests cost a page write per callback); it reads back what was stored in that time before its first batch after a
+// start.
 // On PostgreSQL, which several Koi nodes may share, the database's unique index on (team, CreateTime, digest) stays
 // and catches what another node stored; SQLite has one node, so its memory is the whole record.
 //
