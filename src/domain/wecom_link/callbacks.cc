@@ -262,82 +262,83 @@ bool CallbackInbox::CommitBatch(std::vector<Pending>& batch) {
   Status s;
   try {
     s = db_.Transact([&](storage::Session& tx) -> Status {
-    stored = false;
-    stored_elsewhere.clear();
-    for (auto* list : {&fresh, &retries})
-      for (auto* r : *list) {
-        r->result = Status::Ok();
-        r->receipt = {.event = r->event, .change_type = r->change_type};
-      }
-    // The new messages in a few multi-row statements (each a round trip on PostgreSQL); a trigger queues each stored
-    // row for the applier. A row that does not come back was a message stored before: it is told apart below.
-    constexpr size_t kRowsPerInsert = 200;
-    std::vector<Pending*> repeats;
-    for (size_t from = 0; from < fresh.size(); from += kRowsPerInsert) {
-      const size_t to = std::min(fresh.size(), from + kRowsPerInsert);
-      std::string sql = "INSERT INTO wecom_events (team_id, nonce_key, digest, event, change_type, create_time, "
-                        "payload, received_at, state) VALUES ";
-      std::vector<storage::Value> params;
-      params.reserve((to - from) * 8);
-      for (size_t i = from; i < to; ++i) {
-        const Pending& r = *fresh[i];
-        sql += i == from ? "(?, ?, ?, ?, ?, ?, ?, ?, 'received')" : ", (?, ?, ?, ?, ?, ?, ?, ?, 'received')";
-        for (storage::Value v : {storage::Value(r.team.value()), storage::Value(r.nonce_key), storage::Value(r.digest),
-                                 storage::Value(r.event), storage::Value(r.change_type), storage::Value(r.create_time),
-                                 storage::Value(r.payload), storage::Value(now)})
-          params.push_back(std::move(v));
-      }
-      sql += " ON CONFLICT DO NOTHING RETURNING id, team_id, create_time, digest, nonce_key";
-      KOI_ASSIGN_OR_RETURN(auto ins, tx.Query(sql, params));
-      // Each returned row to a request of the chunk it is: the first such request at or after the last match. Rows
-      // usually come back in the order they were inserted, though neither engine promises it: the search starts after
-      // the last match and wraps around, so it is one comparison a row in the usual case.
-      size_t next = from;
-      for (const auto& row : ins.rows) {
-        const int64_t team = row.Int(1), create_time = row.Int(2);
-        const std::string digest = row.Text(3), nonce_key = row.Text(4);
-        for (size_t k = 0; k < to - from; ++k) {
-          const size_t i = from + (next - from + k) % (to - from);
-          Pending& r = *fresh[i];
-          if (r.receipt.event_id == 0 && r.team.value() == team && r.create_time == create_time &&
-              r.digest == digest && r.nonce_key == nonce_key) {
-            r.receipt.event_id = row.Int(0);
-            stored = true;
-            next = i + 1 < to ? i + 1 : from;
-            break;
+      stored = false;
+      stored_elsewhere.clear();
+      for (auto* list : {&fresh, &retries})
+        for (auto* r : *list) {
+          r->result = Status::Ok();
+          r->receipt = {.event = r->event, .change_type = r->change_type};
+        }
+      // The new messages in a few multi-row statements (each a round trip on PostgreSQL); a trigger queues each stored
+      // row for the applier. A row that does not come back was a message stored before: it is told apart below.
+      constexpr size_t kRowsPerInsert = 200;
+      std::vector<Pending*> repeats;
+      for (size_t from = 0; from < fresh.size(); from += kRowsPerInsert) {
+        const size_t to = std::min(fresh.size(), from + kRowsPerInsert);
+        std::string sql = "INSERT INTO wecom_events (team_id, nonce_key, digest, event, change_type, create_time, "
+                          "payload, received_at, state) VALUES ";
+        std::vector<storage::Value> params;
+        params.reserve((to - from) * 8);
+        for (size_t i = from; i < to; ++i) {
+          const Pending& r = *fresh[i];
+          sql += i == from ? "(?, ?, ?, ?, ?, ?, ?, ?, 'received')" : ", (?, ?, ?, ?, ?, ?, ?, ?, 'received')";
+          for (storage::Value v :
+               {storage::Value(r.team.value()), storage::Value(r.nonce_key), storage::Value(r.digest),
+                storage::Value(r.event), storage::Value(r.change_type), storage::Value(r.create_time),
+                storage::Value(r.payload), storage::Value(now)})
+            params.push_back(std::move(v));
+        }
+        sql += " ON CONFLICT DO NOTHING RETURNING id, team_id, create_time, digest, nonce_key";
+        KOI_ASSIGN_OR_RETURN(auto ins, tx.Query(sql, params));
+        // Each returned row to a request of the chunk it is: the first such request at or after the last match. Rows
+        // usually come back in the order they were inserted, though neither engine promises it: the search starts after
+        // the last match and wraps around, so it is one comparison a row in the usual case.
+        size_t next = from;
+        for (const auto& row : ins.rows) {
+          const int64_t team = row.Int(1), create_time = row.Int(2);
+          const std::string digest = row.Text(3), nonce_key = row.Text(4);
+          for (size_t k = 0; k < to - from; ++k) {
+            const size_t i = from + (next - from + k) % (to - from);
+            Pending& r = *fresh[i];
+            if (r.receipt.event_id == 0 && r.team.value() == team && r.create_time == create_time &&
+                r.digest == digest && r.nonce_key == nonce_key) {
+              r.receipt.event_id = row.Int(0);
+              stored = true;
+              next = i + 1 < to ? i + 1 : from;
+              break;
+            }
           }
         }
+        for (size_t i = from; i < to; ++i)
+          if (fresh[i]->receipt.event_id == 0) repeats.push_back(fresh[i]);
       }
-      for (size_t i = from; i < to; ++i)
-        if (fresh[i]->receipt.event_id == 0) repeats.push_back(fresh[i]);
-    }
-    // PostgreSQL only: the message was stored before by another node (or before this one's memory reaches). A replayed
-    // request carries the same ciphertext, so the same message: it is a replay if its timestamp and nonce are those
-    // the message came with, or those of a retry of it; otherwise it is WeCom's retry.
-    std::vector<Pending*> record = retries;
-    for (auto* r : repeats) {
-      KOI_ASSIGN_OR_RETURN(auto first, tx.Query("SELECT nonce_key FROM wecom_events WHERE team_id = ? AND create_time "
-                                                "= ? AND digest = ?",
-                                                {r->team.value(), r->create_time, r->digest}));
-      if (!first.rows.empty()) stored_elsewhere.emplace_back(r, first.rows[0].Text(0));
-      if (!first.rows.empty() && first.rows[0].Text(0) == r->nonce_key)
-        r->result = replayed();
-      else
-        record.push_back(r);
-    }
-    // A retry's nonce is kept, for the replay check of its own request (on other nodes, and after a restart).
-    for (auto* r : record) {
-      KOI_ASSIGN_OR_RETURN(auto retry, tx.Query("INSERT INTO wecom_event_nonces (team_id, nonce_key, digest, "
-                                                "received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING "
-                                                "team_id",
-                                                {r->team.value(), r->nonce_key, r->digest, now}));
-      if (retry.rows.empty())
-        r->result = replayed();
-      else
-        r->receipt.duplicate = true;
-    }
-    return Status::Ok();
-  });
+      // PostgreSQL only: the message was stored before by another node (or before this one's memory reaches). A
+      // replayed request carries the same ciphertext, so the same message: it is a replay if its timestamp and nonce
+      // are those the message came with, or those of a retry of it; otherwise it is WeCom's retry.
+      std::vector<Pending*> record = retries;
+      for (auto* r : repeats) {
+        KOI_ASSIGN_OR_RETURN(auto first, tx.Query("SELECT nonce_key FROM wecom_events WHERE team_id = ? AND "
+                                                  "create_time = ? AND digest = ?",
+                                                  {r->team.value(), r->create_time, r->digest}));
+        if (!first.rows.empty()) stored_elsewhere.emplace_back(r, first.rows[0].Text(0));
+        if (!first.rows.empty() && first.rows[0].Text(0) == r->nonce_key)
+          r->result = replayed();
+        else
+          record.push_back(r);
+      }
+      // A retry's nonce is kept, for the replay check of its own request (on other nodes, and after a restart).
+      for (auto* r : record) {
+        KOI_ASSIGN_OR_RETURN(auto retry, tx.Query("INSERT INTO wecom_event_nonces (team_id, nonce_key, digest, "
+                                                  "received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING "
+                                                  "team_id",
+                                                  {r->team.value(), r->nonce_key, r->digest, now}));
+        if (retry.rows.empty())
+          r->result = replayed();
+        else
+          r->receipt.duplicate = true;
+      }
+      return Status::Ok();
+    });
   } catch (...) {
     forget_batch();
     throw;
