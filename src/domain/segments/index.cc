@@ -255,15 +255,39 @@ void FoldedCodePoints(std::string_view text, std::vector<uint32_t>& out) {
 constexpr uint64_t kPairFlag = uint64_t{1} << 42;
 inline uint64_t PairGram(uint32_t a, uint32_t b) { return kPairFlag | (uint64_t{a} << 21) | b; }
 
-// The grams a text is indexed under: each character and each pair of adjacent ones.
-void AddGrams(std::string_view text, uint32_t id, std::unordered_map<uint64_t, Roaring>& grams,
-              std::vector<uint32_t>& scratch) {
-  FoldedCodePoints(text, scratch);
-  for (size_t i = 0; i < scratch.size(); ++i) {
-    grams[scratch[i]].add(id);
-    if (i + 1 < scratch.size()) grams[PairGram(scratch[i], scratch[i + 1])].add(id);
+// Adds to an index's bitmaps, gathered over a page of customers and then applied bitmap by bitmap, in order of the
+// id. An add straight into one of thousands of bitmaps mostly missed the cache on the container it lands in (its
+// header, then the end of its array: a quarter of a build in perf); a page's adds to one bitmap go in together.
+// Each bitmap gets a list once (NewList), which the caller keeps by the bitmap's key; bitmaps must stay where they
+// are (every map of TeamIndex keeps its values in place).
+class PendingAdds {
+ public:
+  uint32_t NewList(Roaring& to) {
+    targets_.push_back(&to);
+    ids_.emplace_back();
+    return static_cast<uint32_t>(targets_.size() - 1);
   }
-}
+  void Add(uint32_t list, uint32_t id) {
+    auto& ids = ids_[list];
+    if (ids.empty()) touched_.push_back(list);
+    ids.push_back(id);
+  }
+  // Applies the adds gathered since the last Apply. Buffers are kept for the next page.
+  void Apply() {
+    for (uint32_t list : touched_) {
+      auto& ids = ids_[list];
+      if (!std::is_sorted(ids.begin(), ids.end())) std::sort(ids.begin(), ids.end());
+      targets_[list]->addMany(ids.size(), ids.data());
+      ids.clear();
+    }
+    touched_.clear();
+  }
+
+ private:
+  std::vector<Roaring*> targets_;
+  std::vector<std::vector<uint32_t>> ids_;  // per list, the ids not yet applied
+  std::vector<uint32_t> touched_;           // the lists holding ids
+};
 
 // A number or date custom field's stored value as a number (a date: its day number), or nullopt for other text.
 std::optional<double> TypedValue(std::string_view text) {
@@ -342,6 +366,34 @@ class PageKeys {
   std::vector<uint32_t> slots_;  // position + 1; 0: empty. A power of two, at least twice the keys.
 };
 
+// Numbers to positions, as PageKeys does for texts (an open-addressing table: no division, no node to chase).
+class NumberKeys {
+ public:
+  // The position of `key` (added as the next one if it is new).
+  uint32_t Add(uint64_t key) {
+    if ((keys_.size() + 1) * 2 > slots_.size()) Grow();
+    size_t at = HashOf(key) & (slots_.size() - 1);
+    for (; slots_[at]; at = (at + 1) & (slots_.size() - 1))
+      if (keys_[slots_[at] - 1] == key) return slots_[at] - 1;
+    keys_.push_back(key);
+    slots_[at] = static_cast<uint32_t>(keys_.size());
+    return slots_[at] - 1;
+  }
+
+ private:
+  static size_t HashOf(uint64_t key) { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ULL) >> 32); }
+  void Grow() {
+    slots_.assign(std::max<size_t>(64, slots_.size() * 2), 0);
+    for (uint32_t pos = 0; pos < keys_.size(); ++pos) {
+      size_t at = HashOf(keys_[pos]) & (slots_.size() - 1);
+      while (slots_[at]) at = (at + 1) & (slots_.size() - 1);
+      slots_[at] = pos + 1;
+    }
+  }
+  std::vector<uint64_t> keys_;
+  std::vector<uint32_t> slots_;  // position + 1; 0: empty. A power of two, at least twice the keys.
+};
+
 // Rows of the customers selected by `cond` (SQL on a column named by `col`, e.g. "external_userid BETWEEN ? AND
 // ?") are added to the index. Built for millions of rows: no per-row copies, and since each table is read through
 // its (team, customer) index, one customer's rows arrive together and the last position lookup is reused.
@@ -351,6 +403,19 @@ class Loader {
       : db_(db), ix_(ix), team_(team), fold_(db.engine() == storage::Engine::kSqlite) {}
 
   Status Load(const std::function<std::string(const std::string& col, std::vector<Value>& params)>& cond) {
+    Status s = LoadPage(cond);
+    adds_.Apply();  // what was read, also when a query failed (as if each add had been made at once)
+    return s;
+  }
+
+  // The ids of the customers the last Load read.
+  template <typename F>
+  void ForEachId(F&& f) const {
+    for (size_t pos = 0; pos < used_; ++pos) f(customers_[pos].id);
+  }
+
+ private:
+  Status LoadPage(const std::function<std::string(const std::string& col, std::vector<Value>& params)>& cond) {
     keys_.Clear();
     used_ = 0;
     last_.clear();
@@ -371,10 +436,10 @@ class Loader {
             const uint32_t pos = keys_.Add(row.Text(1));
             if (pos < used_) return Status::Ok();  // a customer is one row; keep the first if not
             Customer& c = NextCustomer(u);
-            ix_.universe.add(u);
-            ix_.genders[row.Int(2)].add(u);
-            ix_.list_days[DayOf(row.Int(6))].add(u);
-            for (size_t col : {3, 4, 5}) AddGrams(row.Text(col), u, ix_.grams, scratch_);
+            adds_.Add(universe_, u);
+            adds_.Add(ListIn(genders_, ix_.genders, row.Int(2)), u);
+            adds_.Add(ListIn(list_days_, ix_.list_days, DayOf(row.Int(6))), u);
+            for (size_t col : {3, 4, 5}) AddGrams(row.Text(col), u);
             AppendSearchField(c.query, row.Text(3), fold_);
             AppendSearchField(c.query, row.Text(4), fold_);
             AppendSearchField(c.initials, row.Text(5), fold_);
@@ -396,8 +461,8 @@ class Loader {
             const std::string_view userid = row.Text(1);
             const uint32_t employee = EmployeeNumber(userid);
             const std::string& name = employee_names_[employee];
-            Bitmap(ix_.employees_any, name).add(id);
-            for (size_t col : {8, 9, 10, 11}) AddGrams(row.Text(col), id, ix_.grams, scratch_);
+            adds_.Add(EmployeeList(employees_any_, ix_.employees_any, employee), id);
+            for (size_t col : {8, 9, 10, 11}) AddGrams(row.Text(col), id);
             AppendSearchField(c.query, row.Text(8), fold_);
             // The mirror stores "no remark mobiles" as "[]", nearly every relationship's: left out of the text, so a
             // search holding a bracket is answered by SQL (SearchMatches).
@@ -420,16 +485,16 @@ class Loader {
               c.createtime = created;
               c.newest = employee;
             }
-            ix_.active.add(id);
-            Bitmap(ix_.employees, name).add(id);
+            adds_.Add(active_, id);
+            adds_.Add(EmployeeList(employees_, ix_.employees, employee), id);
             const int32_t day = DayOf(std::max<int64_t>(0, created));
             if (c.active_employees.empty()) c.day = day;
             else c.more_days.push_back(day);
             c.active_employees.push_back(employee);
-            ix_.days[day].add(id);
-            ix_.blocks[day / kBlockDays].add(id);
-            ix_.add_ways[row.Int(3)].add(id);
-            Bitmap(ix_.states, row.Text(4)).add(id);
+            adds_.Add(ListIn(days_, ix_.days, day), id);
+            adds_.Add(ListIn(blocks_, ix_.blocks, day / kBlockDays), id);
+            adds_.Add(ListIn(add_ways_, ix_.add_ways, row.Int(3)), id);
+            adds_.Add(ListIn(states_, ix_.states, row.Text(4)), id);
             return Status::Ok();
           }));
     }
@@ -437,8 +502,8 @@ class Loader {
     for (size_t pos = 0; pos < used_; ++pos) {
       const Customer& c = customers_[pos];
       const uint32_t id = c.id;
-      if (c.newest != kNone) Bitmap(ix_.newest, employee_names_[c.newest]).add(id);
-      else if (c.by_customer) ix_.ended_by_customer.add(id);
+      if (c.newest != kNone) adds_.Add(EmployeeList(newest_, ix_.newest, c.newest), id);
+      else if (c.by_customer) adds_.Add(ended_by_customer_, id);
       joined = c.query;
       if (!c.initials.empty()) {
         joined.push_back('\1');
@@ -473,41 +538,34 @@ class Loader {
                                                 std::find(c.active_employees.begin(), c.active_employees.end(),
                                                           employee->second) != c.active_employees.end();
                                  }
-                                 if (tag_active) Bitmap(ix_.tags, row.Text(2)).add(c.id);
+                                 if (tag_active) adds_.Add(ListIn(tags_, ix_.tags, row.Text(2)), c.id);
                                }));
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, stage_id FROM customer_profiles WHERE stage_id IS NOT NULL AND "
                                "team_id = ? AND ", "external_userid", cond, [this](uint32_t pos, const RowView& row) {
-                                 ix_.stages[row.Int(1)].add(customers_[pos - 1].id);
+                                 adds_.Add(ListIn(stages_, ix_.stages, row.Int(1)), customers_[pos - 1].id);
                                }));
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, tag_id FROM personal_tag_customers WHERE team_id = ? AND ",
                                "external_userid", cond, [this](uint32_t pos, const RowView& row) {
-                                 ix_.personal_tags[row.Int(1)].add(customers_[pos - 1].id);
+                                 adds_.Add(ListIn(personal_tags_, ix_.personal_tags, row.Int(1)), customers_[pos - 1].id);
                                }));
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, option_id FROM customer_field_values WHERE option_id <> 0 AND "
                                "team_id = ? AND ", "external_userid", cond, [this](uint32_t pos, const RowView& row) {
-                                 ix_.field_options[row.Int(1)].add(customers_[pos - 1].id);
+                                 adds_.Add(ListIn(field_options_, ix_.field_options, row.Int(1)), customers_[pos - 1].id);
                                }));
     // Typed values (option 0): a date is YYYY-MM-DD, a number its decimal text; anything else is a text field's.
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, field_id, value FROM customer_field_values WHERE option_id = 0 "
                                "AND team_id = ? AND ", "external_userid", cond,
                                [this](uint32_t pos, const RowView& row) {
                                  if (auto v = TypedValue(row.Text(2)))
-                                   ix_.field_values[row.Int(1)][*v].add(customers_[pos - 1].id);
+                                   ix_.field_values[row.Int(1)][*v].add(customers_[pos - 1].id);  // few
                                }));
     KOI_RETURN_IF_ERROR(Simple("SELECT member_id, chat_id FROM wecom_group_members WHERE team_id = ? AND ", "member_id",
                                cond, [this](uint32_t pos, const RowView& row) {
-                                 Bitmap(ix_.groups, row.Text(1)).add(customers_[pos - 1].id);
+                                 adds_.Add(ListIn(groups_, ix_.groups, row.Text(1)), customers_[pos - 1].id);
                                }));
     return Status::Ok();
   }
 
-  // The ids of the customers the last Load read.
-  template <typename F>
-  void ForEachId(F&& f) const {
-    for (size_t pos = 0; pos < used_; ++pos) f(customers_[pos].id);
-  }
-
- private:
   static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
   // What the page's queries gather about a customer before it goes into the index. Kept from page to page (cleared,
   // not freed), so after the first pages a page allocates only where a customer has longer texts or more
@@ -562,9 +620,42 @@ class Loader {
     return pos;
   }
 
-  static Roaring& Bitmap(StringMap<Roaring>& map, std::string_view key) {
+  static Roaring& BitmapIn(StringMap<Roaring>& map, std::string_view key) {
     auto it = map.find(key);
     return it != map.end() ? it->second : map.emplace(std::string(key), Roaring()).first->second;
+  }
+  // The pending list of the bitmap of `key` in `map` (made if new), found by the key's position in `lists`.
+  struct TextLists {
+    PageKeys keys;
+    std::vector<uint32_t> lists;  // by position
+  };
+  struct NumberLists {
+    NumberKeys keys;
+    std::vector<uint32_t> lists;
+  };
+  uint32_t ListIn(TextLists& lists, StringMap<Roaring>& map, std::string_view key) {
+    const uint32_t pos = lists.keys.Add(key);
+    if (pos == lists.lists.size()) lists.lists.push_back(adds_.NewList(BitmapIn(map, key)));
+    return lists.lists[pos];
+  }
+  template <typename Map, typename Key>
+  uint32_t ListIn(NumberLists& lists, Map& map, Key key) {
+    const uint32_t pos = lists.keys.Add(static_cast<uint64_t>(key));
+    if (pos == lists.lists.size()) lists.lists.push_back(adds_.NewList(map[key]));
+    return lists.lists[pos];
+  }
+  uint32_t EmployeeList(std::vector<uint32_t>& lists, StringMap<Roaring>& map, uint32_t employee) {
+    if (employee >= lists.size()) lists.resize(employee + 1, kNone);
+    if (lists[employee] == kNone) lists[employee] = adds_.NewList(BitmapIn(map, employee_names_[employee]));
+    return lists[employee];
+  }
+  // The grams a text is indexed under: each character and each pair of adjacent ones.
+  void AddGrams(std::string_view text, uint32_t id) {
+    FoldedCodePoints(text, scratch_);
+    for (size_t i = 0; i < scratch_.size(); ++i) {
+      adds_.Add(ListIn(grams_, ix_.grams, uint64_t{scratch_[i]}), id);
+      if (i + 1 < scratch_.size()) adds_.Add(ListIn(grams_, ix_.grams, PairGram(scratch_[i], scratch_[i + 1])), id);
+    }
   }
 
   // Employees are numbered as they are first seen (employee_names_ holds their userids).
@@ -584,6 +675,13 @@ class Loader {
   std::vector<Customer> customers_;  // the first used_ are the page's
   size_t used_ = 0;
   std::vector<uint32_t> scratch_;  // AddGrams' code points
+  // The page's adds to the bitmaps, and each bitmap's list there by the bitmap's key.
+  PendingAdds adds_;
+  uint32_t universe_ = adds_.NewList(ix_.universe), active_ = adds_.NewList(ix_.active),
+           ended_by_customer_ = adds_.NewList(ix_.ended_by_customer);
+  TextLists tags_, states_, groups_;
+  NumberLists genders_, list_days_, days_, blocks_, add_ways_, stages_, personal_tags_, field_options_, grams_;
+  std::vector<uint32_t> employees_, employees_any_, newest_;  // by EmployeeNumber (kNone: no list yet)
   bool fold_;                      // search texts fold ASCII case (SQLite)
   std::string last_;               // PosOf's last customer, and its position + 1 (0: none)
   uint32_t last_pos_ = 0;
@@ -997,22 +1095,28 @@ Status BuildInto(storage::Database& db, TeamId team, size_t page_size, int worke
   std::string after;
   bool done = false;
   Status failed = Status::Ok();
-  // The next page's bounds, or nullopt when there are no more (or a worker failed).
-  auto next_page = [&]() -> Result<std::optional<std::pair<std::string, std::string>>> {
+  // A page: the customers after `after` up to `last`, or all after it when the page is the last one.
+  struct Page {
+    std::string after;
+    std::optional<std::string> last;
+  };
+  // The next page, or nullopt when there are no more (or a worker failed). Only the page's last key is read (the
+  // others are stepped over in the index), as the other worker waits meanwhile.
+  auto next_page = [&]() -> Result<std::optional<Page>> {
     std::lock_guard lock(mu);
     if (stop.load()) return Status::Unavailable("unavailable", "the segment index build was stopped: the server is shutting down");
-    if (done || !failed.ok()) return std::optional<std::pair<std::string, std::string>>();
-    KOI_ASSIGN_OR_RETURN(auto page, db.Query("SELECT external_userid FROM wecom_customers WHERE team_id = ? AND "
-                                             "external_userid > ? ORDER BY external_userid LIMIT ?",
-                                             {team.value(), after, static_cast<int64_t>(page_size)}));
-    if (page.rows.empty()) {
+    if (done || !failed.ok()) return std::optional<Page>();
+    KOI_ASSIGN_OR_RETURN(auto last, db.Query("SELECT external_userid FROM wecom_customers WHERE team_id = ? AND "
+                                             "external_userid > ? ORDER BY external_userid LIMIT 1 OFFSET ?",
+                                             {team.value(), after, std::max<int64_t>(1, static_cast<int64_t>(page_size)) - 1}));
+    Page page{after, std::nullopt};
+    if (last.rows.empty()) {
       done = true;
-      return std::optional<std::pair<std::string, std::string>>();
+    } else {
+      page.last = last.rows[0].Text(0);
+      after = *page.last;
     }
-    std::pair<std::string, std::string> bounds{page.rows.front().Text(0), page.rows.back().Text(0)};
-    after = bounds.second;
-    done = page.rows.size() < page_size;
-    return std::optional(std::move(bounds));
+    return std::optional(std::move(page));
   };
   std::vector<std::unique_ptr<TeamIndex>> parts;
   for (int w = 0; w < workers; ++w) parts.push_back(std::make_unique<TeamIndex>());
@@ -1022,10 +1126,12 @@ Status BuildInto(storage::Database& db, TeamId team, size_t page_size, int worke
       auto bounds = next_page();
       Status s = bounds.status();
       if (s.ok() && *bounds) {
+        const Page& page = **bounds;
         s = loader.Load([&](const std::string& col, std::vector<Value>& p) {
-          p.emplace_back(std::in_place_type<std::string>, (*bounds)->first);
-          p.emplace_back(std::in_place_type<std::string>, (*bounds)->second);
-          return col + " >= ? AND " + col + " <= ?";
+          p.emplace_back(std::in_place_type<std::string>, page.after);
+          if (!page.last) return col + " > ?";
+          p.emplace_back(std::in_place_type<std::string>, *page.last);
+          return col + " > ? AND " + col + " <= ?";
         });
       }
       if (!s.ok()) {
