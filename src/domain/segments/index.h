@@ -65,7 +65,7 @@ class TeamIndex;
 class SegmentIndex {
  public:
   struct Options {
-    size_t page_size = 20000;          // customers per page when building
+    size_t page_size = 60000;          // customers per page when building (10M: 45.0 s, against 46.6–50.4 at 20,000)
     size_t rebuild_threshold = 20000;  // more changed customers than this since the last look: rebuild
     int build_threads = 2;             // each needs a database connection while it loads
     // An add-time range inside a set smaller than 1/ratio of the team tests its customers one by one (0: always).
