@@ -315,9 +315,10 @@ void AppendSearchField(std::string& out, std::string_view text, bool fold) {
   }
 }
 
-// A page's customers by external_userid, reused page after page: an open-addressing table over one arena of the
-// keys. (A std::unordered_map<std::string, …> cleared after every page allocated a node and a key a customer, and
-// freed them again: a tenth of a 10M build was the allocator.)
+// Texts to positions: an open-addressing table over one arena of the keys. Holds a page's customers by
+// external_userid, cleared and reused page after page (a std::unordered_map<std::string, …> cleared after every
+// page allocated a node and a key a customer, and freed them again: a tenth of a 10M build was the allocator), and
+// the tags, states and groups the loader has pending lists for.
 class PageKeys {
  public:
   void Clear() {
@@ -394,8 +395,8 @@ class NumberKeys {
   std::vector<uint32_t> slots_;  // position + 1; 0: empty. A power of two, at least twice the keys.
 };
 
-// Rows of the customers selected by `cond` (SQL on a column named by `col`, e.g. "external_userid BETWEEN ? AND
-// ?") are added to the index. Built for millions of rows: no per-row copies, and since each table is read through
+// Rows of the customers selected by `cond` (SQL on a column named by `col`, e.g. "external_userid > ? AND
+// external_userid <= ?") are added to the index. Built for millions of rows: no per-row copies, and since each table is read through
 // its (team, customer) index, one customer's rows arrive together and the last position lookup is reused.
 class Loader {
  public:
@@ -1276,6 +1277,7 @@ Status SegmentIndex::Refresh(TeamId team, Slot& slot, bool may_rebuild) {
     if (ix.AddDayOf(id) != TeamIndex::kNoAddDay) ix.SetAddDay(id, TeamIndex::kNoAddDay);
     ix.texts.Erase(id);  // the customers still there get theirs again below
   }
+  // The loader keeps pointers to the index's bitmaps until it is gone: no bitmap is erased or moved meanwhile.
   Loader loader(db_, ix, team);
   Roaring touched = gone;  // and customers whose key appeared after `gone` was read
   for (size_t i = 0; i < names.size(); i += kChunk) {
