@@ -396,8 +396,9 @@ class NumberKeys {
 };
 
 // Rows of the customers selected by `cond` (SQL on a column named by `col`, e.g. "external_userid > ? AND
-// external_userid <= ?") are added to the index. Built for millions of rows: no per-row copies, and since each table is read through
-// its (team, customer) index, one customer's rows arrive together and the last position lookup is reused.
+// external_userid <= ?") are added to the index. Built for millions of rows: no per-row copies, and since each table
+// is read through its (team, customer) index, one customer's rows arrive together and the last position lookup is
+// reused.
 class Loader {
  public:
   Loader(storage::Database& db, TeamIndex& ix, TeamId team)
@@ -547,11 +548,13 @@ class Loader {
                                }));
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, tag_id FROM personal_tag_customers WHERE team_id = ? AND ",
                                "external_userid", cond, [this](uint32_t pos, const RowView& row) {
-                                 adds_.Add(ListIn(personal_tags_, ix_.personal_tags, row.Int(1)), customers_[pos - 1].id);
+                                 adds_.Add(ListIn(personal_tags_, ix_.personal_tags, row.Int(1)),
+                                           customers_[pos - 1].id);
                                }));
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, option_id FROM customer_field_values WHERE option_id <> 0 AND "
                                "team_id = ? AND ", "external_userid", cond, [this](uint32_t pos, const RowView& row) {
-                                 adds_.Add(ListIn(field_options_, ix_.field_options, row.Int(1)), customers_[pos - 1].id);
+                                 adds_.Add(ListIn(field_options_, ix_.field_options, row.Int(1)),
+                                           customers_[pos - 1].id);
                                }));
     // Typed values (option 0): a date is YYYY-MM-DD, a number its decimal text; anything else is a text field's.
     KOI_RETURN_IF_ERROR(Simple("SELECT external_userid, field_id, value FROM customer_field_values WHERE option_id = 0 "
@@ -1107,9 +1110,10 @@ Status BuildInto(storage::Database& db, TeamId team, size_t page_size, int worke
     std::lock_guard lock(mu);
     if (stop.load()) return Status::Unavailable("unavailable", "the segment index build was stopped: the server is shutting down");
     if (done || !failed.ok()) return std::optional<Page>();
+    const int64_t skip = std::max<int64_t>(1, static_cast<int64_t>(page_size)) - 1;
     KOI_ASSIGN_OR_RETURN(auto last, db.Query("SELECT external_userid FROM wecom_customers WHERE team_id = ? AND "
                                              "external_userid > ? ORDER BY external_userid LIMIT 1 OFFSET ?",
-                                             {team.value(), after, std::max<int64_t>(1, static_cast<int64_t>(page_size)) - 1}));
+                                             {team.value(), after, skip}));
     Page page{after, std::nullopt};
     if (last.rows.empty()) {
       done = true;
